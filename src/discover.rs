@@ -1,0 +1,224 @@
+//! Walking the paths (honouring `.gitignore` and excludes) and deciding, by
+//! name, what syntax each file is. What a YAML or JSON document *means*
+//! (Kubernetes, compose, ECS...) is decided from its content in `model`.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+/// Files larger than this are skipped (and counted in `--stats`).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The syntax of a file, from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Syntax {
+    /// `.tf`
+    Terraform,
+    /// `.tfvars`
+    TfVars,
+    /// `.tf.json`, `.tfvars.json`
+    TerraformJson,
+    Yaml,
+    Json,
+    Dockerfile,
+}
+
+impl Syntax {
+    pub fn from_name(name: &str) -> Option<Syntax> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".tf.json") || lower.ends_with(".tfvars.json") {
+            Some(Syntax::TerraformJson)
+        } else if lower.ends_with(".tf") {
+            Some(Syntax::Terraform)
+        } else if lower.ends_with(".tfvars") {
+            Some(Syntax::TfVars)
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Some(Syntax::Yaml)
+        } else if lower.ends_with(".json") {
+            Some(Syntax::Json)
+        } else if lower == "dockerfile"
+            || lower == "containerfile"
+            || lower.starts_with("dockerfile.")
+            || lower.ends_with(".dockerfile")
+        {
+            Some(Syntax::Dockerfile)
+        } else {
+            None
+        }
+    }
+}
+
+/// A file to read: where it is and how to show it.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub disk_path: PathBuf,
+    /// Relative to the scan root, `/`-separated.
+    pub path: String,
+    pub syntax: Syntax,
+    pub size: u64,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct WalkStats {
+    pub too_large: usize,
+    pub not_config: usize,
+    pub walk_errors: usize,
+}
+
+#[derive(Debug)]
+pub struct Walked {
+    pub candidates: Vec<Candidate>,
+    pub stats: WalkStats,
+    /// Errors that concern the user (a path that does not exist).
+    pub errors: Vec<String>,
+}
+
+pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g).map_err(|e| format!("--exclude {g}: {e}"))?;
+        b.add(glob);
+        // `dir` or `dir/` also excludes everything below it.
+        let trimmed = g.trim_end_matches('/');
+        if !trimmed.contains('*') {
+            if let Ok(glob) = Glob::new(&format!("{trimmed}/**")) {
+                b.add(glob);
+            }
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// Walk `roots`. Paths are shown relative to each root (a file root is shown
+/// by its own name). The result is sorted by path.
+pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
+    let mut candidates = Vec::new();
+    let mut stats = WalkStats::default();
+    let mut errors = Vec::new();
+    for root in roots {
+        if !root.exists() {
+            errors.push(format!("{}: no such file or directory", root.display()));
+            continue;
+        }
+        let base: &Path = if root.is_file() {
+            root.parent().unwrap_or(Path::new("."))
+        } else {
+            root
+        };
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .require_git(false)
+            .follow_links(true)
+            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
+            .build();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(_) => {
+                    stats.walk_errors += 1;
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let disk = entry.path();
+            let rel = disk.strip_prefix(base).unwrap_or(disk);
+            let path = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if excludes.is_match(&path) {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            let Some(syntax) = Syntax::from_name(&name) else {
+                stats.not_config += 1;
+                continue;
+            };
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > MAX_FILE_BYTES {
+                stats.too_large += 1;
+                continue;
+            }
+            candidates.push(Candidate {
+                disk_path: disk.to_path_buf(),
+                path,
+                syntax,
+                size,
+            });
+        }
+    }
+    candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    candidates.dedup_by(|a, b| a.path == b.path);
+    Walked {
+        candidates,
+        stats,
+        errors,
+    }
+}
+
+/// Read a candidate: `None` for binary content (a NUL byte) or invalid UTF-8.
+pub fn read_text(c: &Candidate) -> std::io::Result<Option<String>> {
+    let bytes = std::fs::read(&c.disk_path)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES || bytes.iter().take(8192).any(|&b| b == 0) {
+        return Ok(None);
+    }
+    let mut text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => return Ok(None),
+    };
+    if text.starts_with('\u{feff}') {
+        // Keep offsets honest: replace the BOM by a space of the same width? No:
+        // a BOM is three bytes; spaces keep columns off by one. Drop it.
+        text.drain(..3);
+    }
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_by_name() {
+        assert_eq!(Syntax::from_name("main.tf"), Some(Syntax::Terraform));
+        assert_eq!(Syntax::from_name("prod.tfvars"), Some(Syntax::TfVars));
+        assert_eq!(
+            Syntax::from_name("x.tfvars.json"),
+            Some(Syntax::TerraformJson)
+        );
+        assert_eq!(Syntax::from_name("a.YML"), Some(Syntax::Yaml));
+        assert_eq!(Syntax::from_name("task.json"), Some(Syntax::Json));
+        assert_eq!(Syntax::from_name("Dockerfile"), Some(Syntax::Dockerfile));
+        assert_eq!(
+            Syntax::from_name("Dockerfile.multi-stage"),
+            Some(Syntax::Dockerfile)
+        );
+        assert_eq!(Syntax::from_name("api.dockerfile"), Some(Syntax::Dockerfile));
+        assert_eq!(Syntax::from_name("README.md"), None);
+    }
+
+    #[test]
+    fn walk_honours_gitignore_and_excludes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("a/.github/workflows")).unwrap();
+        std::fs::create_dir_all(d.join("ignored")).unwrap();
+        std::fs::create_dir_all(d.join("skipme")).unwrap();
+        std::fs::write(d.join(".gitignore"), "ignored/\n").unwrap();
+        std::fs::write(d.join("a/.github/workflows/ci.yml"), "on: push\n").unwrap();
+        std::fs::write(d.join("ignored/x.yaml"), "a: 1\n").unwrap();
+        std::fs::write(d.join("skipme/y.yaml"), "a: 1\n").unwrap();
+        std::fs::write(d.join("main.tf"), "").unwrap();
+        std::fs::write(d.join("notes.txt"), "").unwrap();
+        let ex = build_excludes(&["skipme".to_string()]).unwrap();
+        let w = walk(&[d.to_path_buf()], &ex);
+        let paths: Vec<_> = w.candidates.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["a/.github/workflows/ci.yml", "main.tf"]);
+        assert!(w.stats.not_config >= 2);
+    }
+}

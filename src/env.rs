@@ -1,0 +1,219 @@
+//! Environments, and the evidence that puts a file or document in one.
+//!
+//! Evidence, strongest first: path segments (`environments/prod/`,
+//! `overlays/staging/`, `prod/`), the file name (`docker-compose.prod.yml`,
+//! `values-staging.yaml`, `prod.tfvars`), Kubernetes `metadata.namespace` or a
+//! Kustomization's `namespace`, a workflow job's `environment:`. A Kustomize
+//! overlay's environment flows to the base resources it includes. No evidence
+//! means the file applies to all environments.
+
+use std::fmt;
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Env {
+    Dev,
+    Staging,
+    Prod,
+}
+
+impl Env {
+    pub const ALL: [Env; 3] = [Env::Dev, Env::Staging, Env::Prod];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Env::Dev => "dev",
+            Env::Staging => "staging",
+            Env::Prod => "prod",
+        }
+    }
+
+    /// The environment a whole word names: dev/development, stg/stage/staging,
+    /// prod/prd/production (case-insensitive).
+    pub fn from_word(word: &str) -> Option<Env> {
+        match word.to_ascii_lowercase().as_str() {
+            "dev" | "development" => Some(Env::Dev),
+            "stg" | "stage" | "staging" => Some(Env::Staging),
+            "prod" | "prd" | "production" => Some(Env::Prod),
+            _ => None,
+        }
+    }
+
+    /// The environment named by one of the `-`, `_`, `.` separated words of
+    /// `s` (`docker-compose.prod`, `values-staging`, `app-dev`). When words
+    /// name different environments, none is returned.
+    pub fn from_words(s: &str) -> Option<Env> {
+        let mut found = None;
+        for w in s.split(['-', '_', '.']) {
+            if let Some(e) = Env::from_word(w) {
+                if found.is_some_and(|f| f != e) {
+                    return None;
+                }
+                found = Some(e);
+            }
+        }
+        found
+    }
+}
+
+impl fmt::Display for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a file or document belongs to an environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// A directory in the path names the environment (`environments/prod/`).
+    PathSegment(String),
+    /// The file name names it (`docker-compose.prod.yml`).
+    FileName(String),
+    /// Kubernetes `metadata.namespace`.
+    Namespace { span: Span, value: String },
+    /// A Kustomization's `namespace:`.
+    KustomizeNamespace { span: Span, value: String },
+    /// Included by a Kustomize overlay that belongs to the environment.
+    Overlay { kustomization: String, span: Span },
+    /// A GitHub Actions job's `environment:`.
+    WorkflowJob { job: String, span: Span, value: String },
+    /// A Terraform root evaluated with an environment's var file.
+    VarFile(String),
+}
+
+impl Evidence {
+    /// A sentence fragment for `guard envs` and finding notes.
+    pub fn describe(&self) -> String {
+        match self {
+            Evidence::PathSegment(s) => format!("path segment `{s}/`"),
+            Evidence::FileName(s) => format!("file name `{s}`"),
+            Evidence::Namespace { value, .. } => format!("metadata.namespace `{value}`"),
+            Evidence::KustomizeNamespace { value, .. } => {
+                format!("kustomization namespace `{value}`")
+            }
+            Evidence::Overlay { kustomization, .. } => {
+                format!("included by overlay `{kustomization}`")
+            }
+            Evidence::WorkflowJob { job, value, .. } => {
+                format!("job `{job}` has environment `{value}`")
+            }
+            Evidence::VarFile(s) => format!("var file `{s}`"),
+        }
+    }
+}
+
+/// An environment and the evidence for it. `env: None` means all environments.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Assignment {
+    pub env: Option<Env>,
+    pub evidence: Option<Evidence>,
+}
+
+impl Assignment {
+    pub fn all() -> Assignment {
+        Assignment::default()
+    }
+
+    pub fn new(env: Env, evidence: Evidence) -> Assignment {
+        Assignment {
+            env: Some(env),
+            evidence: Some(evidence),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.env.map_or("all", Env::as_str)
+    }
+}
+
+/// Environment from the directories of a `/`-separated relative path (the
+/// file name excluded). The deepest directory that names an environment wins,
+/// so `prod/overlays/staging/x.yaml` is staging.
+pub fn from_dirs(path: &str) -> Option<Assignment> {
+    let mut segs: Vec<&str> = path.split('/').collect();
+    segs.pop();
+    segs.iter().rev().find_map(|seg| {
+        Env::from_word(seg)
+            .or_else(|| Env::from_words(seg).filter(|_| looks_like_env_dir(seg)))
+            .map(|e| Assignment::new(e, Evidence::PathSegment((*seg).to_string())))
+    })
+}
+
+/// `env-prod`, `prod-eu`, `prod_us`: a directory whose words name an
+/// environment. Bare words like `production-grade-thing` are rare enough.
+fn looks_like_env_dir(seg: &str) -> bool {
+    seg.len() <= 24
+}
+
+/// Environment from a file name: `docker-compose.prod.yml`,
+/// `values-staging.yaml`, `prod.tfvars`, `deploy-dev.yml`.
+pub fn from_file_name(path: &str) -> Option<Assignment> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').collect::<Vec<_>>();
+    // Drop the extension(s) that are formats, keep the rest.
+    let words: Vec<&str> = stem
+        .iter()
+        .copied()
+        .filter(|w| !matches!(*w, "yml" | "yaml" | "json" | "tf" | "tfvars" | "hcl"))
+        .collect();
+    let joined = words.join(".");
+    Env::from_words(&joined).map(|e| Assignment::new(e, Evidence::FileName(name.to_string())))
+}
+
+/// Path evidence: directories first, then the file name.
+pub fn from_path(path: &str) -> Option<Assignment> {
+    from_dirs(path).or_else(|| from_file_name(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases() {
+        for (w, e) in [
+            ("dev", Env::Dev),
+            ("Development", Env::Dev),
+            ("stg", Env::Staging),
+            ("stage", Env::Staging),
+            ("staging", Env::Staging),
+            ("PRD", Env::Prod),
+            ("production", Env::Prod),
+        ] {
+            assert_eq!(Env::from_word(w), Some(e), "{w}");
+        }
+        assert_eq!(Env::from_word("devops"), None);
+        assert_eq!(Env::from_word("product"), None);
+    }
+
+    #[test]
+    fn path_segments_deepest_wins() {
+        let a = from_path("environments/prod/main.tf").unwrap();
+        assert_eq!(a.env, Some(Env::Prod));
+        assert_eq!(a.evidence, Some(Evidence::PathSegment("prod".into())));
+        assert_eq!(
+            from_path("prod/overlays/staging/k.yaml").unwrap().env,
+            Some(Env::Staging)
+        );
+        assert_eq!(from_path("envs/env-dev/x.tf").unwrap().env, Some(Env::Dev));
+        assert_eq!(from_path("modules/rds/main.tf"), None);
+        assert_eq!(from_path("devops/tools/main.tf"), None);
+    }
+
+    #[test]
+    fn file_names() {
+        for (p, e) in [
+            ("docker-compose.prod.yml", Env::Prod),
+            ("values-staging.yaml", Env::Staging),
+            ("prod.tfvars", Env::Prod),
+            ("ci/deploy-dev.yml", Env::Dev),
+        ] {
+            assert_eq!(from_path(p).unwrap().env, Some(e), "{p}");
+        }
+        assert_eq!(from_path("docker-compose.yml"), None);
+        // Two different environments in one name: no assignment.
+        assert_eq!(from_path("dev-to-prod.yml"), None);
+    }
+}

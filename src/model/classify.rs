@@ -1,0 +1,118 @@
+//! What a YAML or JSON document is, from its path and its content.
+
+use crate::node::Node;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocKind {
+    /// A Kubernetes object (`apiVersion` + `kind`).
+    Kubernetes { kind: String, name: Option<String> },
+    /// A `kustomization.yaml`.
+    Kustomization,
+    /// A docker-compose file.
+    Compose,
+    /// An ECS task definition (`containerDefinitions`).
+    EcsTaskDefinition,
+    /// An IAM policy or SCP (`Version` + `Statement`).
+    IamPolicy,
+    /// An eksctl `ClusterConfig`.
+    Eksctl,
+    /// A GitHub Actions workflow.
+    Workflow,
+    /// A CloudFormation template.
+    CloudFormation,
+}
+
+impl DocKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            DocKind::Kubernetes { .. } => "kubernetes",
+            DocKind::Kustomization => "kustomization",
+            DocKind::Compose => "compose",
+            DocKind::EcsTaskDefinition => "ecs task definition",
+            DocKind::IamPolicy => "iam policy",
+            DocKind::Eksctl => "eksctl cluster",
+            DocKind::Workflow => "github workflow",
+            DocKind::CloudFormation => "cloudformation",
+        }
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn is_compose_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    (n.starts_with("compose") || n.starts_with("docker-compose"))
+        && (n.ends_with(".yml") || n.ends_with(".yaml"))
+}
+
+fn is_workflow_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    (lower.starts_with(".github/workflows/") || lower.contains("/.github/workflows/"))
+        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+}
+
+/// `services:` whose entries look like compose services (image or build).
+fn has_compose_services(root: &Node) -> bool {
+    let Some(services) = root.get("services") else {
+        return false;
+    };
+    let entries = services.entries();
+    !entries.is_empty()
+        && entries
+            .iter()
+            .all(|e| e.value.is_map() || matches!(e.value.value, crate::node::Value::Null))
+        && entries
+            .iter()
+            .any(|e| e.value.get("image").is_some() || e.value.get("build").is_some())
+}
+
+pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
+    let name = file_name(path);
+    if is_workflow_path(path) && root.is_map() {
+        return (root.get("jobs").is_some() || root.get("on").is_some())
+            .then_some(DocKind::Workflow);
+    }
+    let lower = name.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "kustomization.yaml" | "kustomization.yml" | "kustomization"
+    ) || root.str_at(&["kind"]) == Some("Kustomization")
+        && root
+            .str_at(&["apiVersion"])
+            .is_some_and(|v| v.starts_with("kustomize.config.k8s.io"))
+    {
+        return Some(DocKind::Kustomization);
+    }
+    if let (Some(api), Some(kind)) = (root.str_at(&["apiVersion"]), root.str_at(&["kind"])) {
+        if api.starts_with("eksctl.io") && kind == "ClusterConfig" {
+            return Some(DocKind::Eksctl);
+        }
+        return Some(DocKind::Kubernetes {
+            kind: kind.to_string(),
+            name: root.str_at(&["metadata", "name"]).map(str::to_string),
+        });
+    }
+    if (is_compose_name(name) && root.get("services").is_some()) || has_compose_services(root) {
+        return Some(DocKind::Compose);
+    }
+    if root.get("containerDefinitions").is_some() {
+        return Some(DocKind::EcsTaskDefinition);
+    }
+    if root.get("Statement").is_some() && root.get("Version").is_some() {
+        return Some(DocKind::IamPolicy);
+    }
+    if root.get("AWSTemplateFormatVersion").is_some()
+        || root.get("Resources").is_some_and(|r| {
+            r.entries().iter().any(|e| {
+                e.value
+                    .str_at(&["Type"])
+                    .is_some_and(|t| t.starts_with("AWS::"))
+            })
+        })
+    {
+        return Some(DocKind::CloudFormation);
+    }
+    None
+}

@@ -1,0 +1,263 @@
+//! Container image references: `[registry/]repository[:tag][@digest]`.
+
+use crate::env::Env;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    pub registry: Option<&'a str>,
+    /// Repository path without registry, tag or digest.
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+/// How mutable a reference is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutability {
+    /// Pinned by digest, or tagged with a concrete, non-`latest` tag.
+    Pinned,
+    /// The tag comes from a placeholder (`${IMAGE_TAG}`): promoted at deploy time.
+    Placeholder,
+    /// No tag at all: Docker pulls `latest`.
+    NoTag,
+    /// Tagged `latest`.
+    Latest,
+}
+
+/// Does the text hold a template placeholder (`${X}`, `$X`, `${{ x }}`, `{{ x }}`, `$(x)`)?
+pub fn has_placeholder(s: &str) -> bool {
+    s.contains("${") || s.contains("{{") || s.contains("$(") || {
+        let b = s.as_bytes();
+        b.windows(2)
+            .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
+    }
+}
+
+/// The variable names of the placeholders in `s` (`${ENVIRONMENT}` → `ENVIRONMENT`,
+/// `${{ needs.build.outputs.image-tag }}` → `needs.build.outputs.image-tag`).
+pub fn placeholder_names(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let (inner, after) = if let Some(r) = rest.strip_prefix("{{") {
+            match r.find("}}") {
+                Some(j) => (r[..j].trim(), &r[j + 2..]),
+                None => break,
+            }
+        } else if let Some(r) = rest.strip_prefix('{') {
+            match r.find('}') {
+                Some(j) => (r[..j].trim(), &r[j + 1..]),
+                None => break,
+            }
+        } else if let Some(r) = rest.strip_prefix('(') {
+            match r.find(')') {
+                Some(j) => (r[..j].trim(), &r[j + 1..]),
+                None => break,
+            }
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            (&rest[..end], &rest[end..])
+        };
+        // `${VAR:-default}` and `${VAR:0:8}`: the name is before the colon.
+        let name = inner.split([':', '-']).next().unwrap_or(inner).trim();
+        let name = if inner.contains('.') { inner } else { name };
+        if !name.is_empty() {
+            out.push(name);
+        }
+        rest = after;
+    }
+    out
+}
+
+/// A placeholder name that stands for the environment (`ENVIRONMENT`, `ENV`,
+/// `STAGE`, `var.environment`, `env_name`).
+pub fn is_env_placeholder(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
+    matches!(
+        last.as_str(),
+        "env" | "environment" | "stage" | "env_name" | "environment_name" | "deploy_env"
+            | "deployment_environment" | "target_env" | "app_env" | "stage_name"
+    ) || last.ends_with("_environment")
+}
+
+impl<'a> ImageRef<'a> {
+    pub fn parse(s: &'a str) -> Option<ImageRef<'a>> {
+        let s = s.trim();
+        if s.is_empty() || (s.chars().any(char::is_whitespace) && !has_placeholder(s)) {
+            return None;
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(d)),
+            None => (s, None),
+        };
+        let (registry, path) = match rest.split_once('/') {
+            Some((first, after))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first), after)
+            }
+            _ => (None, rest),
+        };
+        let last_slash = path.rfind('/').map_or(0, |i| i + 1);
+        let (repository, tag) = match last_colon_outside_braces(&path[last_slash..]) {
+            Some(i) => {
+                let i = last_slash + i;
+                (&path[..i], Some(&path[i + 1..]))
+            }
+            None => (path, None),
+        };
+        if repository.is_empty() {
+            return None;
+        }
+        Some(ImageRef {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    pub fn mutability(&self) -> Mutability {
+        if self.digest.is_some_and(|d| !d.is_empty()) {
+            return Mutability::Pinned;
+        }
+        match self.tag {
+            None if has_placeholder(self.repository) => Mutability::Placeholder,
+            None => Mutability::NoTag,
+            Some(t) if has_placeholder(t) => Mutability::Placeholder,
+            Some(t) if t.eq_ignore_ascii_case("latest") || t.is_empty() => Mutability::Latest,
+            Some(_) => Mutability::Pinned,
+        }
+    }
+
+    /// The environment the tag or the repository's last path component
+    /// names (`app:prod`, `app-dev:1.2`), or an env placeholder in either.
+    pub fn names_environment(&self) -> Option<EnvNaming<'a>> {
+        let repo_last = self.repository.rsplit('/').next().unwrap_or(self.repository);
+        for (part, what) in [(self.tag, "tag"), (Some(repo_last), "repository")] {
+            let Some(part) = part else { continue };
+            for name in placeholder_names(part) {
+                if is_env_placeholder(name) {
+                    return Some(EnvNaming::Placeholder { what, name });
+                }
+            }
+            if has_placeholder(part) {
+                continue;
+            }
+            if let Some(env) = Env::from_words(part) {
+                return Some(EnvNaming::Literal { what, env, part });
+            }
+        }
+        None
+    }
+}
+
+/// The last `:` that is not inside a `${...}` placeholder (`${TAG:-1.0}`).
+fn last_colon_outside_braces(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut last = None;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    last
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvNaming<'a> {
+    Literal {
+        what: &'static str,
+        env: Env,
+        part: &'a str,
+    },
+    Placeholder {
+        what: &'static str,
+        name: &'a str,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_references() {
+        let r = ImageRef::parse("registry:5000/team/app:1.2@sha256:ab").unwrap();
+        assert_eq!(r.registry, Some("registry:5000"));
+        assert_eq!(r.repository, "team/app");
+        assert_eq!(r.tag, Some("1.2"));
+        assert_eq!(r.digest, Some("sha256:ab"));
+        let r = ImageRef::parse("nginx").unwrap();
+        assert_eq!((r.registry, r.repository, r.tag), (None, "nginx", None));
+        let r = ImageRef::parse("your-registry/app:${ENVIRONMENT}").unwrap();
+        assert_eq!(r.tag, Some("${ENVIRONMENT}"));
+        let r = ImageRef::parse("app:${TAG:-1.0}").unwrap();
+        assert_eq!(r.tag, Some("${TAG:-1.0}"));
+        let r = ImageRef::parse("${REGISTRY}/app").unwrap();
+        assert_eq!(r.repository, "${REGISTRY}/app");
+        assert_eq!(r.tag, None);
+    }
+
+    #[test]
+    fn mutability() {
+        let m = |s| ImageRef::parse(s).unwrap().mutability();
+        assert_eq!(m("nginx"), Mutability::NoTag);
+        assert_eq!(m("nginx:latest"), Mutability::Latest);
+        assert_eq!(m("nginx:1.25"), Mutability::Pinned);
+        assert_eq!(m("nginx@sha256:0123"), Mutability::Pinned);
+        assert_eq!(m("app:${IMAGE_TAG}"), Mutability::Placeholder);
+        assert_eq!(
+            m("app:${{ needs.build.outputs.image-tag }}"),
+            Mutability::Placeholder
+        );
+        assert_eq!(m("${IMAGE}"), Mutability::Placeholder);
+    }
+
+    #[test]
+    fn environment_naming() {
+        let n = |s| ImageRef::parse(s).unwrap().names_environment();
+        assert!(matches!(
+            n("app:prod"),
+            Some(EnvNaming::Literal {
+                env: Env::Prod,
+                what: "tag",
+                ..
+            })
+        ));
+        assert!(matches!(
+            n("registry/app-dev:1.2"),
+            Some(EnvNaming::Literal {
+                env: Env::Dev,
+                what: "repository",
+                ..
+            })
+        ));
+        assert!(matches!(
+            n("your-registry/app:${ENVIRONMENT}"),
+            Some(EnvNaming::Placeholder {
+                name: "ENVIRONMENT",
+                ..
+            })
+        ));
+        assert_eq!(n("app:${IMAGE_TAG}"), None);
+        assert_eq!(n("gcr.io/devtools/app:1.0"), None);
+        assert_eq!(n("postgres:14-alpine"), None);
+    }
+
+    #[test]
+    fn placeholder_names_cover_the_shapes() {
+        assert_eq!(placeholder_names("a:${X}-$Y"), ["X", "Y"]);
+        assert_eq!(
+            placeholder_names("${{ needs.build.outputs.image-tag }}"),
+            ["needs.build.outputs.image-tag"]
+        );
+        assert_eq!(placeholder_names("${TAG:-latest}"), ["TAG"]);
+    }
+}

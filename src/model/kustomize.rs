@@ -1,0 +1,230 @@
+//! Kustomize: which overlays include which base resources, so that an
+//! overlay's environment applies to the bases it renders, and its `images:`
+//! overrides change the image the container really runs.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::env::{Assignment, Env, Evidence};
+use crate::model::{Container, Doc, DocKind};
+use crate::node::{Hop, Node};
+use crate::source::{SourceFile, join_path, parent_dir};
+use std::sync::Arc;
+
+/// How many kustomizations deep an overlay may include bases.
+const MAX_DEPTH: usize = 16;
+
+/// One `images:` entry of a kustomization.
+#[derive(Clone, Debug)]
+pub struct ImageOverride {
+    pub name: String,
+    pub new_name: Option<Node>,
+    pub new_tag: Option<Node>,
+    pub digest: Option<Node>,
+}
+
+/// A top-level kustomization that renders a document.
+#[derive(Clone, Debug)]
+pub struct Overlay {
+    /// Path of the kustomization file.
+    pub kustomization: String,
+    pub env: Option<Env>,
+    /// `images:` overrides on the way from the overlay down to the
+    /// document, innermost first (the order kustomize applies them).
+    pub images: Vec<ImageOverride>,
+}
+
+fn images_of(k: &Node) -> Vec<ImageOverride> {
+    k.get("images")
+        .map(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|i| {
+            Some(ImageOverride {
+                name: i.str_at(&["name"])?.to_string(),
+                new_name: i.get("newName").cloned(),
+                new_tag: i.get("newTag").cloned(),
+                digest: i.get("digest").cloned(),
+            })
+        })
+        .collect()
+}
+
+/// Resolve every kustomization's `resources:`/`bases:`, record on each
+/// document the overlays that render it, and give documents without
+/// environment evidence of their own the environment of those overlays
+/// (when they agree).
+pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
+    let path_of = |d: &Doc| sources.get(d.file.0 as usize).map_or("", |s| s.path.as_str());
+    // Directory -> kustomization doc; file path -> docs.
+    let mut kdirs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        let p = path_of(d).to_string();
+        if d.kind == DocKind::Kustomization {
+            kdirs.insert(parent_dir(&p).to_string(), i);
+        }
+        by_file.entry(p).or_default().push(i);
+    }
+    if kdirs.is_empty() {
+        return;
+    }
+    // Which kustomizations are included by another one (not top level).
+    let mut included: HashSet<usize> = HashSet::new();
+    for (dir, &k) in &kdirs {
+        for r in resources(&docs[k].root) {
+            if let Some(p) = join_path(dir, r) {
+                if let Some(&sub) = kdirs.get(&p) {
+                    if sub != k {
+                        included.insert(sub);
+                    }
+                }
+            }
+        }
+    }
+    let mut reached: Vec<Vec<Overlay>> = vec![Vec::new(); docs.len()];
+    for (dir, &top) in &kdirs {
+        if included.contains(&top) {
+            continue;
+        }
+        let env = docs[top].assignment.env;
+        let kpath = path_of(&docs[top]).to_string();
+        let mut stack: Vec<(String, usize, Vec<ImageOverride>, usize)> =
+            vec![(dir.clone(), top, images_of(&docs[top].root), 0)];
+        let mut seen = HashSet::new();
+        while let Some((kdir, k, images, depth)) = stack.pop() {
+            if depth > MAX_DEPTH || !seen.insert(k) {
+                continue;
+            }
+            for r in resources(&docs[k].root) {
+                let Some(p) = join_path(&kdir, r) else {
+                    continue;
+                };
+                if let Some(&sub) = kdirs.get(&p) {
+                    // Inner overrides apply first.
+                    let mut imgs = images_of(&docs[sub].root);
+                    imgs.extend(images.iter().cloned());
+                    stack.push((p, sub, imgs, depth + 1));
+                } else if let Some(ds) = by_file.get(&p) {
+                    for &d in ds {
+                        reached[d].push(Overlay {
+                            kustomization: kpath.clone(),
+                            env,
+                            images: images.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for (d, overlays) in reached.into_iter().enumerate() {
+        if overlays.is_empty() {
+            continue;
+        }
+        let doc = &mut docs[d];
+        if doc.assignment.env.is_none() {
+            let envs: HashSet<Option<Env>> = overlays.iter().map(|o| o.env).collect();
+            if envs.len() == 1 {
+                if let Some(Some(e)) = envs.into_iter().next() {
+                    doc.assignment = Assignment::new(
+                        e,
+                        Evidence::Overlay {
+                            kustomization: overlays[0].kustomization.clone(),
+                            span: doc.root.span,
+                        },
+                    );
+                }
+            }
+        }
+        doc.overlays = overlays;
+    }
+}
+
+fn resources(k: &Node) -> impl Iterator<Item = &str> {
+    ["resources", "bases"]
+        .into_iter()
+        .filter_map(|key| k.get(key))
+        .flat_map(|n| n.as_seq().iter())
+        .filter_map(Node::as_str)
+}
+
+/// One container per overlay that renders the document, with the image the
+/// overlay really deploys; the container itself when no overlay renders it.
+pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
+    if doc.overlays.is_empty() {
+        return vec![base];
+    }
+    let mut out: Vec<Container> = Vec::new();
+    for o in &doc.overlays {
+        let mut c = base.clone();
+        if doc.assignment.env.is_none() || o.env.is_some() {
+            c.env = o.env.or(doc.assignment.env);
+        }
+        if let Some(img) = &base.image {
+            c.image = Some(override_image(img, &o.images));
+        }
+        // Two overlays of one environment with the same result add nothing.
+        let dup = out.iter().any(|p| {
+            p.env == c.env
+                && p.image.as_ref().map(|n| (&n.value, n.span))
+                    == c.image.as_ref().map(|n| (&n.value, n.span))
+        });
+        if !dup {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Apply `images:` overrides to an image node. The result is located at the
+/// override that decided the tag (or the name), with the base image as a hop.
+fn override_image(img: &Node, images: &[ImageOverride]) -> Node {
+    let Some(text) = img.as_str() else {
+        return img.clone();
+    };
+    let Some(r) = super::image::ImageRef::parse(text) else {
+        return img.clone();
+    };
+    let mut name = match r.registry {
+        Some(reg) => format!("{reg}/{}", r.repository),
+        None => r.repository.to_string(),
+    };
+    let mut tag = r.tag.map(|t| format!(":{t}")).unwrap_or_default();
+    if let Some(d) = r.digest {
+        tag.push('@');
+        tag.push_str(d);
+    }
+    let mut decisive: Option<&Node> = None;
+    for o in images {
+        if o.name != name {
+            continue;
+        }
+        if let Some(n) = o.new_name.as_ref().and_then(|n| n.as_str().map(|s| (n, s))) {
+            name = n.1.to_string();
+            decisive.get_or_insert(n.0);
+        }
+        if let Some(t) = &o.new_tag {
+            if let Some(s) = t.scalar_text() {
+                tag = format!(":{s}");
+                decisive = Some(t);
+            }
+        }
+        if let Some(d) = o.digest.as_ref().and_then(|d| d.as_str().map(|s| (d, s))) {
+            tag = format!("@{}", d.1);
+            decisive = Some(d.0);
+        }
+    }
+    match decisive {
+        None => img.clone(),
+        Some(at) => {
+            let mut hops = vec![Hop {
+                span: at.span,
+                label: "set by the overlay's `images:`".into(),
+            }];
+            hops.push(Hop {
+                span: img.span,
+                label: format!("base image `{text}`"),
+            });
+            Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)))
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! What the files mean: every YAML/JSON document classified, every file and
+//! document placed in an environment, Terraform evaluated per environment,
+//! and inventories (containers, ...) that rules read instead of raw trees.
+
+pub mod classify;
+pub mod containers;
+pub mod image;
+pub mod kustomize;
+pub mod secretlike;
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::discover::{Candidate, Syntax};
+use crate::env::{self, Assignment, Env, Evidence};
+use crate::node::Node;
+use crate::parse::{self, DiagKind, ParseDiag};
+use crate::source::{FileId, SourceFile, SourceMap};
+use crate::terraform::{self, TfModel};
+
+pub use classify::DocKind;
+pub use containers::{Container, EnvVar, Platform};
+
+/// One YAML/JSON document that guard understands.
+#[derive(Debug)]
+pub struct Doc {
+    pub file: FileId,
+    /// Position in a multi-document YAML stream (0 for JSON).
+    pub index: usize,
+    pub kind: DocKind,
+    pub root: Node,
+    pub assignment: Assignment,
+    /// Kustomize overlays that render this document (empty when none).
+    pub overlays: Vec<kustomize::Overlay>,
+}
+
+/// Per-file facts for `guard envs` and `--stats`.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub file: FileId,
+    pub syntax: Syntax,
+    /// What guard took the file for ("kubernetes", "compose", "skipped: not a known format").
+    pub kind: String,
+    pub assignment: Assignment,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ModelStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub documents: usize,
+    pub unrecognized_documents: usize,
+    pub unreadable: usize,
+    pub templates: usize,
+    pub parse_micros: u128,
+    pub model_micros: u128,
+}
+
+pub struct Model {
+    pub sources: SourceMap,
+    pub files: Vec<FileInfo>,
+    pub docs: Vec<Doc>,
+    pub containers: Vec<Container>,
+    pub terraform: TfModel,
+    pub diags: Vec<ParseDiag>,
+    pub stats: ModelStats,
+}
+
+enum Parsed {
+    Yaml(Vec<crate::parse::yaml::YamlDoc>),
+    Json(Node),
+    Other,
+    Unreadable,
+}
+
+struct ReadFile {
+    source: SourceFile,
+    syntax: Syntax,
+    parsed: Parsed,
+    diags: Vec<ParseDiag>,
+}
+
+fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
+    let text = match crate::discover::read_text(c) {
+        Ok(Some(t)) => Some(t),
+        Ok(None) | Err(_) => None,
+    };
+    let unreadable = text.is_none();
+    let source = SourceFile::new(
+        id,
+        c.path.clone(),
+        c.disk_path.clone(),
+        text.unwrap_or_default(),
+    );
+    let mut diags = Vec::new();
+    let parsed = if unreadable {
+        Parsed::Unreadable
+    } else {
+        match c.syntax {
+            Syntax::Yaml => {
+                let out = parse::yaml::parse(&source);
+                diags = out.diags;
+                Parsed::Yaml(out.docs)
+            }
+            Syntax::Json => match parse::json::parse(&source) {
+                Ok(n) => Parsed::Json(n),
+                Err(d) => {
+                    diags.push(d);
+                    Parsed::Other
+                }
+            },
+            _ => Parsed::Other,
+        }
+    };
+    ReadFile {
+        source,
+        syntax: c.syntax,
+        parsed,
+        diags,
+    }
+}
+
+/// Read, parse and model the candidates.
+pub fn build(candidates: &[Candidate]) -> Model {
+    let t0 = Instant::now();
+    let read: Vec<ReadFile> = candidates
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| read_and_parse(FileId(i as u32), c))
+        .collect();
+    let parse_micros = t0.elapsed().as_micros();
+
+    let t1 = Instant::now();
+    let mut stats = ModelStats {
+        files: read.len(),
+        bytes: candidates.iter().map(|c| c.size).sum(),
+        parse_micros,
+        ..ModelStats::default()
+    };
+    let mut files = Vec::with_capacity(read.len());
+    let mut docs = Vec::new();
+    let mut diags = Vec::new();
+    let mut sources = Vec::with_capacity(read.len());
+    for rf in read {
+        let ReadFile {
+            source,
+            syntax,
+            parsed,
+            diags: file_diags,
+        } = rf;
+        let path_assignment = env::from_path(&source.path).unwrap_or_default();
+        if file_diags.iter().any(|d| d.kind == DiagKind::Template) {
+            stats.templates += 1;
+        }
+        diags.extend(file_diags);
+        let mut kinds: Vec<&'static str> = Vec::new();
+        let mut push_doc = |index: usize, root: Node, stats: &mut ModelStats| {
+            stats.documents += 1;
+            match classify::classify(&source.path, &root) {
+                Some(kind) => {
+                    kinds.push(kind.label());
+                    let assignment = doc_assignment(&path_assignment, &kind, &root);
+                    docs.push(Doc {
+                        file: source.id,
+                        index,
+                        kind,
+                        root,
+                        assignment,
+                        overlays: Vec::new(),
+                    });
+                }
+                None => stats.unrecognized_documents += 1,
+            }
+        };
+        match parsed {
+            Parsed::Yaml(ds) => {
+                for d in ds {
+                    push_doc(d.index, d.root, &mut stats);
+                }
+            }
+            Parsed::Json(root) => push_doc(0, root, &mut stats),
+            Parsed::Unreadable => stats.unreadable += 1,
+            Parsed::Other => {}
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        let kind = match syntax {
+            Syntax::Terraform | Syntax::TerraformJson => "terraform".to_string(),
+            Syntax::TfVars => "terraform variables".to_string(),
+            Syntax::Dockerfile => "dockerfile".to_string(),
+            _ if kinds.is_empty() => "skipped: not a format guard checks".to_string(),
+            _ => kinds.join(", "),
+        };
+        files.push(FileInfo {
+            file: source.id,
+            syntax,
+            kind,
+            assignment: path_assignment,
+            bytes: source.text.len() as u64,
+        });
+        sources.push(source);
+    }
+
+    kustomize::propagate(&mut docs, &sources);
+
+    let tf_files: Vec<&SourceFile> = sources
+        .iter()
+        .filter(|s| {
+            matches!(
+                files[s.id.0 as usize].syntax,
+                Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
+            )
+        })
+        .collect();
+    let terraform = terraform::evaluate(&tf_files);
+    diags.extend(terraform.diags.iter().cloned());
+
+    let sources = SourceMap::new(sources);
+    let containers = containers::collect(&docs, &terraform);
+    stats.model_micros = t1.elapsed().as_micros();
+    Model {
+        sources,
+        files,
+        docs,
+        containers,
+        terraform,
+        diags,
+        stats,
+    }
+}
+
+/// A document's environment: the path's when it has one, else what the
+/// document itself says (a namespace).
+fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment {
+    if path.env.is_some() {
+        return path.clone();
+    }
+    let ns = match kind {
+        DocKind::Kubernetes { .. } => root.path(&["metadata", "namespace"]),
+        DocKind::Kustomization => root.get("namespace"),
+        _ => None,
+    };
+    if let Some(ns) = ns {
+        if let Some(value) = ns.as_str() {
+            if let Some(e) = Env::from_word(value).or_else(|| Env::from_words(value)) {
+                let evidence = if matches!(kind, DocKind::Kustomization) {
+                    Evidence::KustomizeNamespace {
+                        span: ns.span,
+                        value: value.to_string(),
+                    }
+                } else {
+                    Evidence::Namespace {
+                        span: ns.span,
+                        value: value.to_string(),
+                    }
+                };
+                return Assignment::new(e, evidence);
+            }
+        }
+    }
+    path.clone()
+}
+
+impl Model {
+    pub fn doc_path(&self, doc: &Doc) -> &str {
+        self.sources.path(doc.file)
+    }
+}

@@ -1,0 +1,272 @@
+//! One span-carrying tree for every syntax.
+//!
+//! YAML, JSON and evaluated Terraform values all become [`Node`]s, so a rule
+//! that inspects a container image or an environment variable is written once
+//! and works whatever file the value came from. Each node keeps the span of
+//! the exact key or value in its source file, and values that were computed
+//! (Terraform variables, module arguments) keep the chain of places they
+//! flowed through in [`Node::via`].
+
+use std::sync::Arc;
+
+use crate::source::Span;
+
+/// One step of a value's provenance: a place the value passed through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hop {
+    pub span: Span,
+    /// What happened there, e.g. "set in prod/terraform.tfvars", "passed as module argument `db_public`".
+    pub label: String,
+}
+
+/// The chain of places a computed value flowed through, decisive literal
+/// first. Empty for values read directly from a file.
+pub type Via = Option<Arc<Vec<Hop>>>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The span of the value itself (for a mapping, the whole mapping).
+    pub span: Span,
+    pub value: Value,
+    pub via: Via,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// Numbers keep their source text; [`Node::as_f64`] parses on demand.
+    Number(String),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+    /// A value that cannot be known statically (a Terraform data source or
+    /// resource attribute). No rule reports on it.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+impl Entry {
+    pub fn key_str(&self) -> Option<&str> {
+        self.key.as_str()
+    }
+}
+
+impl Node {
+    pub fn new(span: Span, value: Value) -> Node {
+        Node {
+            span,
+            value,
+            via: None,
+        }
+    }
+
+    pub fn string(span: Span, s: impl Into<String>) -> Node {
+        Node::new(span, Value::String(s.into()))
+    }
+
+    pub fn with_via(mut self, via: Via) -> Node {
+        self.via = via;
+        self
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A scalar's text as a string: strings, numbers and booleans.
+    pub fn scalar_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match &self.value {
+            Value::String(s) => Some(s.as_str().into()),
+            Value::Number(n) => Some(n.as_str().into()),
+            Value::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// `true` for the boolean and for the strings `"true"`/`"True"`/`"TRUE"`
+    /// (Terraform and CloudFormation coerce them).
+    pub fn is_truthy_literal(&self) -> bool {
+        match &self.value {
+            Value::Bool(b) => *b,
+            Value::String(s) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match &self.value {
+            Value::Number(n) => n.parse().ok(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.value, Value::Unknown)
+    }
+
+    /// The entry of a mapping key (the last one if a key repeats: last wins,
+    /// as Kubernetes tools read it).
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries()
+            .iter()
+            .rev()
+            .find(|e| e.key.as_str() == Some(key))
+    }
+
+    /// The value of a mapping key.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    /// Follow a path of mapping keys.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |n, k| n.get(k))
+    }
+
+    /// A string at a path of mapping keys.
+    pub fn str_at(&self, keys: &[&str]) -> Option<&str> {
+        self.path(keys).and_then(Node::as_str)
+    }
+
+    /// Build a tree from plain JSON, every node located at `span` (used for
+    /// JSON held in a string, e.g. a Terraform `container_definitions`).
+    pub fn from_json(v: &serde_json::Value, span: Span, via: &Via) -> Node {
+        use serde_json::Value as J;
+        let value = match v {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.to_string()),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(items) => Value::Seq(
+                items
+                    .iter()
+                    .map(|i| Node::from_json(i, span, via))
+                    .collect(),
+            ),
+            J::Object(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| Entry {
+                        key: Node::string(span, k.clone()).with_via(via.clone()),
+                        value: Node::from_json(v, span, via),
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(span, value).with_via(via.clone())
+    }
+
+    /// Serialise to plain JSON (for Rego input and JSON output); spans are dropped.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null | Value::Unknown => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => n
+                .parse::<i64>()
+                .map(J::from)
+                .ok()
+                .or_else(|| {
+                    n.parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(J::Number)
+                })
+                .unwrap_or_else(|| J::String(n.clone())),
+            Value::String(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                let mut m = serde_json::Map::new();
+                for e in entries {
+                    let k = e
+                        .key
+                        .scalar_text()
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default();
+                    m.insert(k, e.value.to_json());
+                }
+                J::Object(m)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn sp(a: usize, b: usize) -> Span {
+        Span::new(FileId(0), a, b)
+    }
+
+    fn map(entries: Vec<(&str, Node)>) -> Node {
+        Node::new(
+            sp(0, 100),
+            Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| Entry {
+                        key: Node::string(sp(0, k.len()), k),
+                        value: v,
+                    })
+                    .collect(),
+            ),
+        )
+    }
+
+    #[test]
+    fn repeated_keys_resolve_to_the_last_one() {
+        let m = map(vec![
+            ("image", Node::string(sp(1, 2), "a")),
+            ("image", Node::string(sp(3, 4), "b")),
+        ]);
+        assert_eq!(m.str_at(&["image"]), Some("b"));
+        assert_eq!(m.get("image").unwrap().span, sp(3, 4));
+    }
+
+    #[test]
+    fn paths_and_truthiness() {
+        let inner = map(vec![("x", Node::new(sp(5, 9), Value::Bool(true)))]);
+        let m = map(vec![("spec", inner)]);
+        assert!(m.path(&["spec", "x"]).unwrap().is_truthy_literal());
+        assert!(m.path(&["spec", "y"]).is_none());
+        assert!(Node::string(sp(0, 1), "TRUE").is_truthy_literal());
+        assert!(!Node::string(sp(0, 1), "yes").is_truthy_literal());
+        assert_eq!(m.to_json(), serde_json::json!({"spec": {"x": true}}));
+    }
+}

@@ -1,0 +1,1 @@
+//! STUB until the HCL parser lands.

@@ -1,0 +1,99 @@
+//! `guard envs`: which environment each file, document and Terraform
+//! evaluation was assigned to, and the evidence for it.
+
+use std::fmt::Write as _;
+
+use crate::env::Assignment;
+use crate::model::{DocKind, Model};
+
+fn why(a: &Assignment, sources: &crate::source::SourceMap) -> String {
+    match &a.evidence {
+        None => "no evidence: applies to all environments".to_string(),
+        Some(e) => {
+            let at = match e {
+                crate::env::Evidence::Namespace { span, .. }
+                | crate::env::Evidence::KustomizeNamespace { span, .. }
+                | crate::env::Evidence::WorkflowJob { span, .. } => {
+                    let l = sources.locate(*span);
+                    format!(" (line {})", l.start.line)
+                }
+                _ => String::new(),
+            };
+            format!("{}{at}", e.describe())
+        }
+    }
+}
+
+pub fn render(model: &Model) -> String {
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    for f in &model.files {
+        let path = model.sources.path(f.file).to_string();
+        let docs: Vec<_> = model.docs.iter().filter(|d| d.file == f.file).collect();
+        // One row for the file; one per document whose assignment differs.
+        rows.push((
+            f.assignment.label().to_string(),
+            path.clone(),
+            f.kind.clone(),
+            why(&f.assignment, &model.sources),
+        ));
+        for d in docs {
+            if d.assignment == f.assignment && d.overlays.is_empty() {
+                continue;
+            }
+            let what = match &d.kind {
+                DocKind::Kubernetes { kind, name } => {
+                    format!("{kind}/{}", name.as_deref().unwrap_or("?"))
+                }
+                k => k.label().to_string(),
+            };
+            let mut reason = why(&d.assignment, &model.sources);
+            if d.assignment.evidence.is_none() && !d.overlays.is_empty() {
+                let envs: Vec<String> = d
+                    .overlays
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "{} via {}",
+                            o.env.map_or("all", |e| e.as_str()),
+                            o.kustomization
+                        )
+                    })
+                    .collect();
+                reason = format!("rendered by several overlays: {}", envs.join(", "));
+            }
+            rows.push((
+                d.assignment.label().to_string(),
+                format!("  {path}#{} {what}", d.index),
+                "document".to_string(),
+                reason,
+            ));
+        }
+    }
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(3).max(3);
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(4).max(4);
+    let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(4).max(4);
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  WHY", "ENV", "FILE", "KIND");
+    for (a, b, c, d) in &rows {
+        let _ = writeln!(out, "{a:<w0$}  {b:<w1$}  {c:<w2$}  {d}");
+    }
+    let tf = &model.terraform;
+    if !tf.roots.is_empty() {
+        let _ = writeln!(out, "\nTerraform roots (each evaluated once per environment):");
+        for r in &tf.roots {
+            let dir = if r.dir.is_empty() { "." } else { &r.dir };
+            let vf = r
+                .var_file
+                .as_deref()
+                .map(|v| format!(" with {v}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:<8} {dir}{vf}: {}",
+                r.assignment.label(),
+                why(&r.assignment, &model.sources)
+            );
+        }
+    }
+    out
+}

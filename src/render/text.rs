@@ -1,0 +1,265 @@
+//! Human output: each finding with its source line and the offending span
+//! underlined, its provenance chain, a `help:` line, then a summary.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::RenderOptions;
+use crate::Report;
+use crate::finding::{Located, Severity};
+use crate::source::{LineCol, Location, SourceFile};
+
+struct Styles {
+    error: Style,
+    warning: Style,
+    note: Style,
+    bold: Style,
+    dim: Style,
+    help: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Styles {
+        if !color {
+            let p = Style::new();
+            return Styles {
+                error: p,
+                warning: p,
+                note: p,
+                bold: p,
+                dim: p,
+                help: p,
+            };
+        }
+        Styles {
+            error: AnsiColor::Red.on_default().bold(),
+            warning: AnsiColor::Yellow.on_default().bold(),
+            note: AnsiColor::Cyan.on_default().bold(),
+            bold: Style::new().bold(),
+            dim: AnsiColor::Blue.on_default().bold(),
+            help: AnsiColor::Green.on_default().bold(),
+        }
+    }
+
+    fn severity(&self, s: Severity) -> Style {
+        match s {
+            Severity::Error => self.error,
+            Severity::Warning => self.warning,
+            Severity::Note => self.note,
+        }
+    }
+}
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+pub fn render(report: &Report, opts: RenderOptions) -> String {
+    let st = Styles::new(opts.color);
+    let mut out = String::new();
+    for f in &report.findings {
+        finding(&mut out, report, f, &st);
+    }
+    summary(&mut out, report, &st, opts.stats);
+    out
+}
+
+fn source_of<'a>(report: &'a Report, path: &str) -> Option<&'a SourceFile> {
+    report.model.sources.files().iter().find(|s| s.path == path)
+}
+
+fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
+    let sev = st.severity(f.severity);
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        paint(sev, &format!("{}[{}]", f.severity.as_str(), f.rule)),
+        paint(st.bold, &format!(" {}:", f.name)),
+        paint(st.bold, &f.message),
+    );
+    let width = gutter_width(f);
+    let pad = " ".repeat(width);
+    let _ = writeln!(
+        out,
+        "{pad}{} {}:{}:{}",
+        paint(st.dim, "-->"),
+        f.location.path,
+        f.location.start.line,
+        f.location.start.column
+    );
+    if let Some(src) = source_of(report, &f.location.path) {
+        snippet(out, src, &f.location, width, sev, st, None);
+    }
+    for r in &f.related {
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{}:{}",
+            paint(st.dim, ":::"),
+            r.location.path,
+            r.location.start.line,
+            r.location.start.column
+        );
+        if let Some(src) = source_of(report, &r.location.path) {
+            snippet(out, src, &r.location, width, st.dim, st, Some(&r.label));
+        }
+    }
+    if let Some(env) = f.env {
+        let _ = writeln!(out, "{pad} {} environment: {env}", paint(st.dim, "="));
+    }
+    if let Some(rule) = crate::rules::find(f.rule) {
+        let _ = writeln!(
+            out,
+            "{pad} {} {}: {} (guard explain {})",
+            paint(st.dim, "="),
+            paint(st.help, "help"),
+            rule.help,
+            rule.id
+        );
+    }
+    out.push('\n');
+}
+
+fn gutter_width(f: &Located) -> usize {
+    let max_line = f
+        .related
+        .iter()
+        .map(|r| r.location.start.line)
+        .chain([f.location.start.line])
+        .max()
+        .unwrap_or(1);
+    max_line.to_string().len() + 1
+}
+
+/// Print the first line of a location with a caret underline.
+fn snippet(
+    out: &mut String,
+    src: &SourceFile,
+    loc: &Location,
+    width: usize,
+    mark: Style,
+    st: &Styles,
+    label: Option<&str>,
+) {
+    let line = loc.start.line;
+    let text = src.line_text(line);
+    let shown: String = text.chars().take(200).collect::<String>().replace('\t', " ");
+    let start_col = loc.start.column.max(1) as usize;
+    let end_col = end_column(loc, text);
+    let len = end_col.saturating_sub(start_col).max(1);
+    let pad = " ".repeat(width);
+    let bar = paint(st.dim, "|");
+    let _ = writeln!(out, "{pad}{bar}");
+    let _ = writeln!(
+        out,
+        "{}{bar} {shown}",
+        paint(st.dim, &format!("{line:<width$}"))
+    );
+    let carets = "^".repeat(len.min(200));
+    let label = label.map(|l| format!(" {l}")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{pad}{bar} {}{}",
+        " ".repeat(start_col - 1),
+        paint(mark, &format!("{carets}{label}"))
+    );
+}
+
+/// Column where the underline ends: the span's end on the same line, or the
+/// end of the line for spans that run past it.
+fn end_column(loc: &Location, text: &str) -> usize {
+    let line_end = text.chars().count() + 1;
+    let LineCol { line, column } = loc.end;
+    if line == loc.start.line {
+        (column as usize).min(line_end.max(loc.start.column as usize + 1))
+    } else {
+        line_end
+    }
+}
+
+fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
+    let (e, w, n) = (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Note),
+    );
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let ms = report.timings.total_micros as f64 / 1000.0;
+    let files = report.model.stats.files;
+    let head = if e + w + n == 0 {
+        paint(st.help, "No findings")
+    } else {
+        paint(
+            st.bold,
+            &format!(
+                "Found {}, {}, {}",
+                plural(e, "error"),
+                plural(w, "warning"),
+                plural(n, "note")
+            ),
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{head} in {} ({} checked) in {ms:.0} ms",
+        plural(files, "file"),
+        plural(report.model.docs.len(), "document")
+    );
+    if report.model.stats.templates > 0 {
+        let _ = writeln!(
+            out,
+            "{} not checked: Helm/Go templates are not YAML",
+            plural(report.model.stats.templates, "template")
+        );
+    }
+    if stats {
+        out.push_str(&render_stats(report));
+    }
+}
+
+/// The `--stats` block: files, bytes, what was skipped, time per stage.
+pub fn render_stats(report: &Report) -> String {
+    let mut out = String::new();
+    let out = &mut out;
+    let s = &report.model.stats;
+    let t = &report.timings;
+    let tf = &report.model.terraform.stats;
+    let ms = |us: u128| us as f64 / 1000.0;
+    let _ = writeln!(out, "\nstats:");
+    let _ = writeln!(
+        out,
+        "  files           {} ({} bytes), {} documents, {} not a checked format",
+        s.files, s.bytes, s.documents, s.unrecognized_documents
+    );
+    let _ = writeln!(
+        out,
+        "  skipped         {} over the size limit, {} binary or not UTF-8, {} templates, {} other files",
+        report.walk.too_large, s.unreadable, s.templates, report.walk.not_config
+    );
+    let _ = writeln!(
+        out,
+        "  terraform       {} roots, {} evaluations, {} module calls, {} modules not evaluated",
+        tf.roots, tf.evaluations, tf.module_calls, tf.modules_not_evaluated
+    );
+    for note in &report.model.terraform.notes {
+        let _ = writeln!(out, "    note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "  time            discovery {:.1} ms, parsing {:.1} ms, model {:.1} ms, terraform {:.1} ms, rules {:.1} ms, total {:.1} ms",
+        ms(t.discover_micros),
+        ms(t.parse_micros),
+        ms(t.model_micros),
+        ms(t.terraform_micros),
+        ms(t.rules_micros),
+        ms(t.total_micros)
+    );
+    let _ = writeln!(out, "  threads         {}", rayon::current_num_threads());
+    out.clone()
+}

@@ -1,0 +1,214 @@
+//! Build once, run anywhere: the image prod runs is the image staging tested
+//! (article 2.2, 5.1).
+
+use super::{Family, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::image::{EnvNaming, ImageRef, Mutability};
+use crate::model::{Container, Model, Platform};
+
+fn where_(c: &Container) -> String {
+    match c.platform {
+        Platform::Kubernetes => format!("container `{}` of {}", c.name, c.owner),
+        Platform::Compose => format!("compose {}", c.owner),
+        Platform::Ecs => format!("container `{}` of ECS {}", c.name, c.owner),
+    }
+}
+
+fn in_env(c: &Container) -> String {
+    c.env.map(|e| format!(" in {e}")).unwrap_or_default()
+}
+
+pub static MUTABLE_TAG: Rule = Rule {
+    id: "BO001",
+    name: "mutable-image-tag",
+    family: Family::BuildOnce,
+    severity: Severity::Error,
+    summary: "An image is referenced by `latest` or by no tag at all",
+    help: "deploy an immutable tag produced by the build (commit SHA or version) or a digest",
+    explanation: r#"**Why.** The article's first rule of promotion is *build once, run anywhere*: the image
+that passed dev and staging must be the exact, unchanged image that prod runs (section 2.2,
+"Devでテストに合格したImageは、StagingとProdにデプロイされる全く同じ、変更されていないImage").
+A reference without a tag means `:latest`, and `latest` is whatever was pushed last: a pod that
+restarts in prod tomorrow may pull an image nobody tested, and two replicas can run different
+code. Rollback is impossible because there is no name for "the previous one".
+
+guard checks every place a container image is deployed: Kubernetes workloads (Pod,
+Deployment, StatefulSet, DaemonSet, Job, CronJob, init containers included), compose
+services, and ECS container definitions (JSON task definitions and Terraform
+`aws_ecs_task_definition`). After Kustomize overlays are applied: a base image without a tag
+that every overlay pins with `images: newTag:` is fine; an overlay that sets `newTag: latest`
+is reported at that line.
+
+Placeholders that carry a promoted tag (`app:${IMAGE_TAG}`,
+`app:${{ needs.build.outputs.image-tag }}`) are the right pattern and are not reported.
+
+**How to fix.** Reference an immutable tag produced by the build (a commit SHA or release
+version), or better a digest, and promote that same reference through each environment.
+
+```yaml
+# bad
+containers:
+  - name: app
+    image: registry.example.com/app:latest
+```
+```yaml
+# good: the tag the build job produced, or a digest
+containers:
+  - name: app
+    image: registry.example.com/app:3f9c2a1
+    # image: registry.example.com/app@sha256:4a1c...
+```
+"#,
+    security_severity: "6.5",
+    tags: &["build-once", "supply-chain", "kubernetes", "compose", "ecs"],
+    check: Some(check_mutable),
+};
+
+fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
+    for c in &m.containers {
+        let Some(img) = &c.image else { continue };
+        let Some(text) = img.as_str() else { continue };
+        let Some(r) = ImageRef::parse(text) else {
+            continue;
+        };
+        let what = match r.mutability() {
+            Mutability::NoTag => "has no tag, so it pulls `latest`",
+            Mutability::Latest => "uses the mutable tag `latest`",
+            _ => continue,
+        };
+        out.push(
+            MUTABLE_TAG
+                .finding(
+                    img.span,
+                    format!("image `{text}` of {} {what}{}", where_(c), in_env(c)),
+                )
+                .env(c.env)
+                .via(&img.via),
+        );
+    }
+}
+
+pub static ENV_IN_IMAGE: Rule = Rule {
+    id: "BO002",
+    name: "environment-specific-image",
+    family: Family::BuildOnce,
+    severity: Severity::Error,
+    summary: "An image tag or repository names an environment (`app:prod`, `app:${ENVIRONMENT}`, `app-dev`)",
+    help: "build one image, tag it with the build's identity, and inject the environment as configuration",
+    explanation: r#"**Why.** An image whose tag or repository names an environment was built *for* that
+environment: `app:prod` is a different artifact from `app:staging`, so what prod runs is not
+what staging tested. The article warns against exactly this (section 2.2: configuration is
+injected at run time through environment variables, never baked into the image), and its own
+ECS task definition breaks the rule with `"image": "your-registry/app:${ENVIRONMENT}"`.
+
+guard reports a tag or a repository name whose words name an environment (`prod`,
+`production`, `prd`, `staging`, `stage`, `stg`, `dev`, `development`: `app:prod`,
+`app:prod-1.4`, `registry/app-dev:1.2`) and placeholders that stand for the environment
+(`${ENVIRONMENT}`, `${ENV}`, `${STAGE}`, `var.environment` once Terraform is evaluated).
+
+**How to fix.** Build one image, tag it with the build's identity (commit SHA, version),
+and deploy that same tag everywhere; pass the environment as configuration.
+
+```json
+"image": "your-registry/app:${ENVIRONMENT}",
+"environment": [{ "name": "NODE_ENV", "value": "${ENVIRONMENT}" }]
+```
+```json
+"image": "your-registry/app:${IMAGE_TAG}",
+"environment": [{ "name": "NODE_ENV", "value": "${ENVIRONMENT}" }]
+```
+"#,
+    security_severity: "6.0",
+    tags: &["build-once", "supply-chain", "kubernetes", "compose", "ecs"],
+    check: Some(check_env_named),
+};
+
+fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
+    for c in &m.containers {
+        let Some(img) = &c.image else { continue };
+        let Some(text) = img.as_str() else { continue };
+        let Some(r) = ImageRef::parse(text) else {
+            continue;
+        };
+        let why = match r.names_environment() {
+            Some(EnvNaming::Literal { what, env, part }) => {
+                format!("its {what} `{part}` names the {env} environment")
+            }
+            Some(EnvNaming::Placeholder { what, name }) => {
+                format!("its {what} is set per environment by `{name}`")
+            }
+            None => continue,
+        };
+        out.push(
+            ENV_IN_IMAGE
+                .finding(
+                    img.span,
+                    format!(
+                        "image `{text}` of {} is built per environment: {why}{}",
+                        where_(c),
+                        in_env(c)
+                    ),
+                )
+                .env(c.env)
+                .via(&img.via),
+        );
+    }
+}
+
+pub static COMPOSE_BUILD: Rule = Rule {
+    id: "BO003",
+    name: "compose-builds-in-upper-env",
+    family: Family::BuildOnce,
+    severity: Severity::Warning,
+    summary: "A staging or prod compose service builds its own image instead of running a promoted one",
+    help: "replace `build:` with `image:` and the tag promoted from staging",
+    explanation: r#"**Why.** The article's `docker-compose.prod.yml` has `build: { context: ., target:
+production }`: prod builds its own image from the source on the host. That image was never
+tested in staging; its dependencies are whatever the registry served at build time. A dev
+compose file that builds is normal (fast iteration); staging and prod should `image:` the
+artifact the pipeline built once and promoted.
+
+**How to fix.** Replace `build:` in the staging/prod compose file by `image:` with the promoted
+tag, e.g. `image: registry.example.com/app:${IMAGE_TAG}`.
+
+```yaml
+# docker-compose.prod.yml — bad
+services:
+  app:
+    build:
+      context: .
+      target: production
+```
+```yaml
+# docker-compose.prod.yml — good
+services:
+  app:
+    image: registry.example.com/app:${IMAGE_TAG}
+```
+"#,
+    security_severity: "5.0",
+    tags: &["build-once", "compose"],
+    check: Some(check_compose_build),
+};
+
+fn check_compose_build(m: &Model, out: &mut Vec<Finding>) {
+    use crate::env::Env;
+    for c in &m.containers {
+        let (Some(build), Some(env @ (Env::Staging | Env::Prod))) = (c.build, c.env) else {
+            continue;
+        };
+        out.push(
+            COMPOSE_BUILD
+                .finding(
+                    build,
+                    format!(
+                        "compose {} builds its own image in {env} instead of running the image promoted from staging",
+                        c.owner
+                    ),
+                )
+                .env(c.env),
+        );
+    }
+}
+
+pub static RULES: &[&Rule] = &[&MUTABLE_TAG, &ENV_IN_IMAGE, &COMPOSE_BUILD];

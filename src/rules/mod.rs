@@ -1,0 +1,138 @@
+//! The rule registry. A rule is data ([`Rule`]) plus one function; each
+//! family lives in its own file and lists its rules in a `RULES` slice.
+//! Adding a rule touches that file and its fixtures only.
+
+pub mod build_once;
+pub mod catalog;
+pub mod input;
+pub mod public_db;
+pub mod secrets;
+
+use crate::finding::{Finding, Severity};
+use crate::model::Model;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    BuildOnce,
+    PublicDb,
+    Secrets,
+    Regions,
+    Parity,
+    Scp,
+    Pipeline,
+    Workload,
+    /// Diagnostics about the input itself (parse errors, duplicate keys).
+    Input,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::BuildOnce => "build-once",
+            Family::PublicDb => "public-db",
+            Family::Secrets => "secrets",
+            Family::Regions => "regions",
+            Family::Parity => "parity",
+            Family::Scp => "scp",
+            Family::Pipeline => "pipeline",
+            Family::Workload => "workload",
+            Family::Input => "input",
+        }
+    }
+}
+
+/// One rule: its metadata and its check.
+pub struct Rule {
+    /// Stable id, never reused: `BO001`.
+    pub id: &'static str,
+    /// Kebab-case name: `mutable-image-tag`.
+    pub name: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// One line: how to fix, shown as `help:` under each finding.
+    pub help: &'static str,
+    /// Markdown: why (with the article's reasoning), how to fix, a bad and
+    /// a good example. `guard explain` and the `rules/` catalogue show it.
+    pub explanation: &'static str,
+    /// CVSS-like 0.0-10.0 score GitHub code scanning uses to rank alerts.
+    pub security_severity: &'static str,
+    pub tags: &'static [&'static str],
+    /// The check. `None` for diagnostics raised outside the rule pass
+    /// (parse errors are reported by the parsers).
+    pub check: Option<fn(&Model, &mut Vec<Finding>)>,
+}
+
+impl Rule {
+    /// Start a finding of this rule at its default severity.
+    pub fn finding(&self, span: crate::source::Span, message: String) -> Finding {
+        Finding::new(self.id, self.severity, span, message)
+    }
+}
+
+/// Every built-in rule, in id order.
+pub fn all() -> Vec<&'static Rule> {
+    let mut v: Vec<&'static Rule> = [
+        input::RULES,
+        build_once::RULES,
+        public_db::RULES,
+        secrets::RULES,
+    ]
+    .iter()
+    .flat_map(|r| r.iter().copied())
+    .collect();
+    v.sort_by_key(|r| r.id);
+    v
+}
+
+/// A rule by id (`BO001`) or name (`mutable-image-tag`), case-insensitive.
+pub fn find(key: &str) -> Option<&'static Rule> {
+    all()
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+}
+
+/// Run every rule over the model, in parallel; order is fixed later by sorting.
+pub fn run(model: &Model) -> Vec<Finding> {
+    use rayon::prelude::*;
+    all()
+        .par_iter()
+        .filter_map(|r| r.check.map(|c| (r, c)))
+        .flat_map_iter(|(_, check)| {
+            let mut out = Vec::new();
+            check(model, &mut out);
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let rules = all();
+        let mut ids = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for r in &rules {
+            assert!(ids.insert(r.id), "duplicate id {}", r.id);
+            assert!(names.insert(r.name), "duplicate name {}", r.name);
+            assert!(
+                r.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{} is not kebab-case",
+                r.name
+            );
+            assert!(!r.summary.is_empty() && !r.summary.contains('\n'));
+            assert!(!r.help.is_empty() && !r.help.contains('\n'));
+            assert!(r.explanation.len() > 200, "{} needs a real explanation", r.id);
+            r.security_severity.parse::<f32>().expect("security_severity");
+        }
+        assert_eq!(find("bo001").map(|r| r.id), Some("BO001"));
+        assert_eq!(find("mutable-image-tag").map(|r| r.id), Some("BO001"));
+    }
+}

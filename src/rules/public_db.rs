@@ -1,0 +1,130 @@
+//! No publicly accessible databases (article 1.1).
+
+use super::{Family, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::{DocKind, Model};
+
+pub static PUBLIC_RDS: Rule = Rule {
+    id: "DB001",
+    name: "public-rds",
+    family: Family::PublicDb,
+    severity: Severity::Error,
+    summary: "An RDS database instance is publicly accessible",
+    help: "set publicly_accessible = false and keep the instance in private subnets",
+    explanation: r#"**Why.** A database with `publicly_accessible = true` gets a public DNS name that resolves
+to a public IP: the only thing between the internet and the database is a security group rule,
+one mistake away from exposure to scanners that try default credentials within minutes. The
+article makes "no database connected to an external network" (RDS public access = false) one of
+the rules its SCPs enforce for every account (section 1.1). Applications reach the database
+from inside the VPC; people reach it through a bastion, SSM Session Manager or a VPN.
+
+guard evaluates Terraform per environment: `publicly_accessible = var.db_public` in a shared
+module is reported in the environments whose `terraform.tfvars` (or variable default, or
+module argument) makes it `true`, at the line that decides it, with the chain of variables and
+module arguments it went through. `aws_db_instance`, `aws_rds_cluster_instance` and
+CloudFormation `AWS::RDS::DBInstance` / `PubliclyAccessible` are checked. This is an error in
+every environment, dev included: dev databases hold copies of real data more often than
+anyone admits.
+
+**How to fix.** Set `publicly_accessible = false` (the provider default) and put the instance
+in private subnets (`db_subnet_group_name`).
+
+```hcl
+# environments/prod/terraform.tfvars — bad
+db_public = true
+```
+```hcl
+# good
+db_public = false
+```
+"#,
+    security_severity: "9.0",
+    tags: &["public-db", "terraform", "cloudformation", "aws", "rds"],
+    check: Some(check),
+};
+
+fn check(m: &Model, out: &mut Vec<Finding>) {
+    for root in &m.terraform.roots {
+        for r in &root.resources {
+            if !matches!(
+                r.rtype.as_str(),
+                "aws_db_instance" | "aws_rds_cluster_instance"
+            ) {
+                continue;
+            }
+            let Some(v) = r.attrs.get("publicly_accessible") else {
+                continue;
+            };
+            if !v.is_truthy_literal() {
+                continue;
+            }
+            let addr = resource_address(&r.module_path, &r.rtype, &r.name, r.key.as_deref());
+            let env = root.assignment.env;
+            let env_text = match (env, &root.var_file) {
+                (Some(e), Some(f)) => format!(" in {e} (var file `{f}`)"),
+                (Some(e), None) => format!(" in {e}"),
+                (None, _) => format!(" (root `{}`)", display_dir(&root.dir)),
+            };
+            out.push(
+                PUBLIC_RDS
+                    .finding(v.span, format!("{addr} is publicly accessible{env_text}"))
+                    .env(env)
+                    .via(&v.via)
+                    .related(r.span, format!("{addr} declared here")),
+            );
+        }
+    }
+    for doc in &m.docs {
+        if doc.kind != DocKind::CloudFormation {
+            continue;
+        }
+        let Some(resources) = doc.root.get("Resources") else {
+            continue;
+        };
+        for e in resources.entries() {
+            if e.value.str_at(&["Type"]) != Some("AWS::RDS::DBInstance") {
+                continue;
+            }
+            let Some(v) = e.value.path(&["Properties", "PubliclyAccessible"]) else {
+                continue;
+            };
+            if v.is_truthy_literal() {
+                let name = e.key_str().unwrap_or("?");
+                out.push(
+                    PUBLIC_RDS
+                        .finding(
+                            v.span,
+                            format!("AWS::RDS::DBInstance `{name}` is publicly accessible"),
+                        )
+                        .env(doc.assignment.env),
+                );
+            }
+        }
+    }
+}
+
+fn display_dir(d: &str) -> &str {
+    if d.is_empty() { "." } else { d }
+}
+
+/// `module.db.aws_db_instance.this["a"]`.
+pub fn resource_address(module_path: &str, rtype: &str, name: &str, key: Option<&str>) -> String {
+    let mut s = String::new();
+    if !module_path.is_empty() {
+        s.push_str(module_path);
+        s.push('.');
+    }
+    s.push_str(rtype);
+    s.push('.');
+    s.push_str(name);
+    if let Some(k) = key {
+        if k.parse::<u64>().is_ok() {
+            s.push_str(&format!("[{k}]"));
+        } else {
+            s.push_str(&format!("[\"{k}\"]"));
+        }
+    }
+    s
+}
+
+pub static RULES: &[&Rule] = &[&PUBLIC_RDS];

@@ -1,0 +1,220 @@
+//! Secrets stay out of plain configuration (article 6, 3.1, 2.2).
+//! Messages never repeat a secret's value.
+
+use super::{Family, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::secretlike::{is_high_entropy, is_inert_value, is_secret_name, secret_shape};
+use crate::model::{DocKind, Model, Platform};
+use crate::node::Node;
+use crate::source::Span;
+
+pub static CONFIGMAP_SECRET: Rule = Rule {
+    id: "SEC001",
+    name: "secret-in-configmap",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A ConfigMap key or value looks like a secret",
+    help: "move the value to a Secret backed by a secret manager and reference it with secretKeyRef",
+    explanation: r#"**Why.** The article (section 6) separates the two on purpose: a ConfigMap holds
+non-sensitive settings (`NODE_ENV`, `LOG_LEVEL`, `API_BASE_URL`); anything sensitive goes to a
+Secret, and better to AWS Secrets Manager mounted through the Secrets Store CSI driver (ASCP)
+with IRSA. A ConfigMap is stored unencrypted, readable by anyone with `get configmaps` in the
+namespace, printed by `kubectl describe`, and committed in plain text to this repository.
+
+guard reports a ConfigMap entry when its **key** names a secret (`PASSWORD`, `SECRET`,
+`TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`, ...; not `PASSWORD_FILE` or `SECRET_NAME`,
+which say where a secret is), or when its **value** has the shape of one: a known token
+(`AKIA...`, `ghp_...`, `sk_live_...`), a PEM private key, a URL with a password
+(`postgres://user:pass@host`), or a long high-entropy string. Embedded files
+(`application.properties: |`) are read line by line. Values are never shown in the output.
+
+**How to fix.** Move the value to a Secret backed by a secret manager and reference it with
+`secretKeyRef` or a CSI volume; keep only non-sensitive settings in the ConfigMap.
+
+```yaml
+# bad
+kind: ConfigMap
+data:
+  LOG_LEVEL: info
+  DB_PASSWORD: hunter2
+```
+```yaml
+# good
+kind: ConfigMap
+data:
+  LOG_LEVEL: info
+---
+# in the Deployment
+env:
+  - name: DB_PASSWORD
+    valueFrom:
+      secretKeyRef: { name: database-secret, key: password }
+```
+"#,
+    security_severity: "8.0",
+    tags: &["secrets", "kubernetes"],
+    check: Some(check_configmaps),
+};
+
+fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
+    for doc in &m.docs {
+        let DocKind::Kubernetes { kind, name } = &doc.kind else {
+            continue;
+        };
+        if kind != "ConfigMap" {
+            continue;
+        }
+        let cm = name.as_deref().unwrap_or("?");
+        let Some(data) = doc.root.get("data") else {
+            continue;
+        };
+        for e in data.entries() {
+            let Some(key) = e.key.scalar_text() else {
+                continue;
+            };
+            let value = e.value.scalar_text();
+            let value = value.as_deref().unwrap_or("");
+            let reason = if is_secret_name(&key) && !value.trim().is_empty() {
+                Some((e.key.span, "its key names a secret".to_string()))
+            } else if let Some(why) = value_reason(value) {
+                Some((e.value.span, format!("its value looks like {why}")))
+            } else {
+                embedded_secret(m, &e.value, value)
+            };
+            if let Some((span, why)) = reason {
+                out.push(
+                    CONFIGMAP_SECRET
+                        .finding(
+                            span,
+                            format!("ConfigMap `{cm}` entry `{key}` holds a secret: {why}"),
+                        )
+                        .env(doc.assignment.env),
+                );
+            }
+        }
+    }
+}
+
+fn value_reason(value: &str) -> Option<String> {
+    if let Some(shape) = secret_shape(value) {
+        return Some(shape.to_string());
+    }
+    (!value.contains('\n') && is_high_entropy(value)).then(|| "a random token".to_string())
+}
+
+/// A secret inside an embedded file (`key=value` or `key: value` lines).
+fn embedded_secret(m: &Model, node: &Node, text: &str) -> Option<(Span, String)> {
+    if !text.contains('\n') {
+        return None;
+    }
+    for line in text.lines() {
+        let l = line.trim();
+        let Some((k, v)) = l.split_once('=').or_else(|| l.split_once(": ")) else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim().trim_matches(['"', '\'']));
+        if is_secret_name(k) && !is_inert_value(v) {
+            return Some((
+                line_span(m, node, line.trim()),
+                format!("its embedded setting `{k}` has a literal value"),
+            ));
+        }
+    }
+    None
+}
+
+/// The span of one line of a block scalar, found in the node's source text
+/// (the whole node when the line cannot be found verbatim).
+fn line_span(m: &Model, node: &Node, line: &str) -> Span {
+    let Some(file) = m.sources.get(node.span.file) else {
+        return node.span;
+    };
+    match file.slice(node.span).find(line) {
+        Some(i) if !line.is_empty() => {
+            let start = node.span.start as usize + i;
+            Span::new(node.span.file, start, start + line.len())
+        }
+        _ => node.span,
+    }
+}
+
+pub static PLAIN_ENV_SECRET: Rule = Rule {
+    id: "SEC002",
+    name: "secret-in-plain-env",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A container environment variable holds a literal secret",
+    help: "reference the secret from a secret store instead of writing it in the environment",
+    explanation: r#"**Why.** A secret written as a literal environment variable is committed to the
+repository, visible in `kubectl describe pod`, `docker inspect`, the ECS console and every task
+definition revision, and cannot be rotated without a redeploy. The article's ECS task
+definition shows the right shape: plain settings in `environment`, sensitive ones in
+`secrets` with `valueFrom` pointing to Secrets Manager; its Kubernetes Deployment takes
+`DATABASE_URL` from `valueFrom.secretKeyRef`.
+
+guard reports an environment variable of a Kubernetes container (`env`), a compose service
+(`environment`) or an ECS container definition (`environment`) whose name says it is a secret
+and whose value is a literal, or whose value has the shape of a secret (a known token, a
+PEM key, a URL with a password) whatever its name. Placeholders (`${DB_PASSWORD}`,
+`$(DB_PASSWORD)`) and references to a secret store are not literals and are fine. Values are
+never shown in the output.
+
+**How to fix.** Kubernetes: `valueFrom.secretKeyRef` (or a CSI secret volume). ECS: move the
+variable to `secrets` with `valueFrom` = the Secrets Manager or SSM ARN. Compose: pass it
+from the environment or an untracked `.env` file (`DB_PASSWORD: ${DB_PASSWORD}`), or use
+compose `secrets:`.
+
+```json
+"environment": [{ "name": "DATABASE_URL", "value": "postgres://app:hunter2@db/app" }]
+```
+```json
+"secrets": [{ "name": "DATABASE_URL",
+              "valueFrom": "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:prod/database-url" }]
+```
+"#,
+    security_severity: "8.0",
+    tags: &["secrets", "kubernetes", "compose", "ecs"],
+    check: Some(check_env_vars),
+};
+
+fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
+    for c in &m.containers {
+        for v in &c.env_vars {
+            let Some(value) = &v.value else { continue };
+            let Some(text) = value.scalar_text() else {
+                continue;
+            };
+            let why = if is_secret_name(&v.name) && !is_inert_value(&text) {
+                "its name says it is a secret and its value is a literal".to_string()
+            } else if let Some(shape) = secret_shape(&text) {
+                format!("its value looks like {shape}")
+            } else {
+                continue;
+            };
+            let owner = match c.platform {
+                Platform::Kubernetes => format!("container `{}` of {}", c.name, c.owner),
+                Platform::Compose => format!("compose {}", c.owner),
+                Platform::Ecs => format!("container `{}` of ECS {}", c.name, c.owner),
+            };
+            let fix = match c.platform {
+                Platform::Kubernetes => "use valueFrom.secretKeyRef",
+                Platform::Compose => "pass it from the environment or compose secrets",
+                Platform::Ecs => "move it to `secrets` with valueFrom",
+            };
+            out.push(
+                PLAIN_ENV_SECRET
+                    .finding(
+                        value.span,
+                        format!(
+                            "environment variable `{}` of {owner} holds a secret: {why}; {fix}",
+                            v.name
+                        ),
+                    )
+                    .env(c.env)
+                    .via(&value.via),
+            );
+        }
+    }
+}
+
+pub static RULES: &[&Rule] = &[&CONFIGMAP_SECRET, &PLAIN_ENV_SECRET];
