@@ -80,10 +80,10 @@ pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
         b.add(glob);
         // `dir` or `dir/` also excludes everything below it.
         let trimmed = g.trim_end_matches('/');
-        if !trimmed.contains('*') {
-            if let Ok(glob) = Glob::new(&format!("{trimmed}/**")) {
-                b.add(glob);
-            }
+        if !trimmed.contains('*')
+            && let Ok(glob) = Glob::new(&format!("{trimmed}/**"))
+        {
+            b.add(glob);
         }
     }
     b.build().map_err(|e| e.to_string())
@@ -198,7 +198,10 @@ mod tests {
             Syntax::from_name("Dockerfile.multi-stage"),
             Some(Syntax::Dockerfile)
         );
-        assert_eq!(Syntax::from_name("api.dockerfile"), Some(Syntax::Dockerfile));
+        assert_eq!(
+            Syntax::from_name("api.dockerfile"),
+            Some(Syntax::Dockerfile)
+        );
         assert_eq!(Syntax::from_name("README.md"), None);
     }
 

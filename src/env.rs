@@ -78,7 +78,11 @@ pub enum Evidence {
     /// Included by a Kustomize overlay that belongs to the environment.
     Overlay { kustomization: String, span: Span },
     /// A GitHub Actions job's `environment:`.
-    WorkflowJob { job: String, span: Span, value: String },
+    WorkflowJob {
+        job: String,
+        span: Span,
+        value: String,
+    },
     /// A Terraform root evaluated with an environment's var file.
     VarFile(String),
 }

@@ -79,10 +79,13 @@ impl Finding {
         self
     }
 
-    /// Attach a value's provenance chain, decisive literal first.
+    /// Attach a value's provenance chain, decisive literal first. A hop at
+    /// the primary location itself is not repeated.
     pub fn via(mut self, via: &crate::node::Via) -> Finding {
         if let Some(hops) = via {
-            self.related.extend(hops.iter().map(Related::from));
+            let primary = self.span;
+            self.related
+                .extend(hops.iter().filter(|h| h.span != primary).map(Related::from));
         }
         self
     }

@@ -138,16 +138,13 @@ fn check(args: CheckArgs) -> ExitCode {
             out.write_all(text.as_bytes()).and_then(|_| out.flush())
         }
     };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return fail(format!("cannot write the report: {e}"));
-        }
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(format!("cannot write the report: {e}"));
     }
     if args.stats && args.format != Format::Text {
-        eprint!(
-            "{}",
-            render::text::render_stats(&report)
-        );
+        eprint!("{}", render::text::render_stats(&report));
     }
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),

@@ -216,7 +216,10 @@ mod tests {
         );
         assert_eq!(join_path("a", "./b/").as_deref(), Some("a/b"));
         assert_eq!(join_path("a", "../.."), None);
-        assert_eq!(join_path("a", "github.com/x//y?ref=1"), Some("a/github.com/x/y?ref=1".into()));
+        assert_eq!(
+            join_path("a", "github.com/x//y?ref=1"),
+            Some("a/github.com/x/y?ref=1".into())
+        );
         assert_eq!(join_path("a", "git::https://x"), None);
         assert_eq!(parent_dir("a/b/c.yaml"), "a/b");
         assert_eq!(parent_dir("c.yaml"), "");

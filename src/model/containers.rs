@@ -48,8 +48,13 @@ pub struct Container {
 pub fn pod_spec<'a>(kind: &str, root: &'a Node) -> Option<&'a Node> {
     match kind {
         "Pod" => root.get("spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job"
-        | "ReplicationController" | "Rollout" => root.path(&["spec", "template", "spec"]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "Rollout" => root.path(&["spec", "template", "spec"]),
         "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }

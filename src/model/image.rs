@@ -78,8 +78,16 @@ pub fn is_env_placeholder(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name).to_ascii_lowercase();
     matches!(
         last.as_str(),
-        "env" | "environment" | "stage" | "env_name" | "environment_name" | "deploy_env"
-            | "deployment_environment" | "target_env" | "app_env" | "stage_name"
+        "env"
+            | "environment"
+            | "stage"
+            | "env_name"
+            | "environment_name"
+            | "deploy_env"
+            | "deployment_environment"
+            | "target_env"
+            | "app_env"
+            | "stage_name"
     ) || last.ends_with("_environment")
 }
 
@@ -136,7 +144,11 @@ impl<'a> ImageRef<'a> {
     /// The environment the tag or the repository's last path component
     /// names (`app:prod`, `app-dev:1.2`), or an env placeholder in either.
     pub fn names_environment(&self) -> Option<EnvNaming<'a>> {
-        let repo_last = self.repository.rsplit('/').next().unwrap_or(self.repository);
+        let repo_last = self
+            .repository
+            .rsplit('/')
+            .next()
+            .unwrap_or(self.repository);
         for (part, what) in [(self.tag, "tag"), (Some(repo_last), "repository")] {
             let Some(part) = part else { continue };
             for name in placeholder_names(part) {

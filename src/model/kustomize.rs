@@ -54,7 +54,11 @@ fn images_of(k: &Node) -> Vec<ImageOverride> {
 /// environment evidence of their own the environment of those overlays
 /// (when they agree).
 pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
-    let path_of = |d: &Doc| sources.get(d.file.0 as usize).map_or("", |s| s.path.as_str());
+    let path_of = |d: &Doc| {
+        sources
+            .get(d.file.0 as usize)
+            .map_or("", |s| s.path.as_str())
+    };
     // Directory -> kustomization doc; file path -> docs.
     let mut kdirs: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -72,12 +76,11 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
     let mut included: HashSet<usize> = HashSet::new();
     for (dir, &k) in &kdirs {
         for r in resources(&docs[k].root) {
-            if let Some(p) = join_path(dir, r) {
-                if let Some(&sub) = kdirs.get(&p) {
-                    if sub != k {
-                        included.insert(sub);
-                    }
-                }
+            if let Some(p) = join_path(dir, r)
+                && let Some(&sub) = kdirs.get(&p)
+                && sub != k
+            {
+                included.insert(sub);
             }
         }
     }
@@ -123,16 +126,16 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
         let doc = &mut docs[d];
         if doc.assignment.env.is_none() {
             let envs: HashSet<Option<Env>> = overlays.iter().map(|o| o.env).collect();
-            if envs.len() == 1 {
-                if let Some(Some(e)) = envs.into_iter().next() {
-                    doc.assignment = Assignment::new(
-                        e,
-                        Evidence::Overlay {
-                            kustomization: overlays[0].kustomization.clone(),
-                            span: doc.root.span,
-                        },
-                    );
-                }
+            if envs.len() == 1
+                && let Some(Some(e)) = envs.into_iter().next()
+            {
+                doc.assignment = Assignment::new(
+                    e,
+                    Evidence::Overlay {
+                        kustomization: overlays[0].kustomization.clone(),
+                        span: doc.root.span,
+                    },
+                );
             }
         }
         doc.overlays = overlays;
@@ -202,11 +205,11 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> Node {
             name = n.1.to_string();
             decisive.get_or_insert(n.0);
         }
-        if let Some(t) = &o.new_tag {
-            if let Some(s) = t.scalar_text() {
-                tag = format!(":{s}");
-                decisive = Some(t);
-            }
+        if let Some(t) = &o.new_tag
+            && let Some(s) = t.scalar_text()
+        {
+            tag = format!(":{s}");
+            decisive = Some(t);
         }
         if let Some(d) = o.digest.as_ref().and_then(|d| d.as_str().map(|s| (d, s))) {
             tag = format!("@{}", d.1);

@@ -7,6 +7,7 @@ pub mod containers;
 pub mod image;
 pub mod kustomize;
 pub mod secretlike;
+pub mod workflow;
 
 use std::time::Instant;
 
@@ -63,6 +64,8 @@ pub struct Model {
     pub files: Vec<FileInfo>,
     pub docs: Vec<Doc>,
     pub containers: Vec<Container>,
+    /// Jobs of GitHub Actions workflows, each with its environment.
+    pub jobs: Vec<workflow::Job>,
     pub terraform: TfModel,
     pub diags: Vec<ParseDiag>,
     pub stats: ModelStats,
@@ -219,12 +222,14 @@ pub fn build(candidates: &[Candidate]) -> Model {
 
     let sources = SourceMap::new(sources);
     let containers = containers::collect(&docs, &terraform);
+    let jobs = workflow::jobs(&docs);
     stats.model_micros = t1.elapsed().as_micros();
     Model {
         sources,
         files,
         docs,
         containers,
+        jobs,
         terraform,
         diags,
         stats,
@@ -242,23 +247,22 @@ fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment 
         DocKind::Kustomization => root.get("namespace"),
         _ => None,
     };
-    if let Some(ns) = ns {
-        if let Some(value) = ns.as_str() {
-            if let Some(e) = Env::from_word(value).or_else(|| Env::from_words(value)) {
-                let evidence = if matches!(kind, DocKind::Kustomization) {
-                    Evidence::KustomizeNamespace {
-                        span: ns.span,
-                        value: value.to_string(),
-                    }
-                } else {
-                    Evidence::Namespace {
-                        span: ns.span,
-                        value: value.to_string(),
-                    }
-                };
-                return Assignment::new(e, evidence);
+    if let Some(ns) = ns
+        && let Some(value) = ns.as_str()
+        && let Some(e) = Env::from_word(value).or_else(|| Env::from_words(value))
+    {
+        let evidence = if matches!(kind, DocKind::Kustomization) {
+            Evidence::KustomizeNamespace {
+                span: ns.span,
+                value: value.to_string(),
             }
-        }
+        } else {
+            Evidence::Namespace {
+                span: ns.span,
+                value: value.to_string(),
+            }
+        };
+        return Assignment::new(e, evidence);
     }
     path.clone()
 }

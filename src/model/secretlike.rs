@@ -14,10 +14,36 @@ pub fn is_secret_name(name: &str) -> bool {
     let last = words.last().map(String::as_str).unwrap_or("");
     if matches!(
         last,
-        "file" | "path" | "arn" | "name" | "id" | "url" | "uri" | "endpoint" | "ref" | "key_ref"
-            | "length" | "type" | "policy" | "version" | "dir" | "mount" | "header" | "expiry"
-            | "ttl" | "rotation" | "enabled" | "provider" | "store" | "manager" | "location"
-            | "kms" | "env" | "prefix" | "field" | "selector"
+        "file"
+            | "path"
+            | "arn"
+            | "name"
+            | "id"
+            | "url"
+            | "uri"
+            | "endpoint"
+            | "ref"
+            | "key_ref"
+            | "length"
+            | "type"
+            | "policy"
+            | "version"
+            | "dir"
+            | "mount"
+            | "header"
+            | "expiry"
+            | "ttl"
+            | "rotation"
+            | "enabled"
+            | "provider"
+            | "store"
+            | "manager"
+            | "location"
+            | "kms"
+            | "env"
+            | "prefix"
+            | "field"
+            | "selector"
     ) {
         return false;
     }
@@ -126,10 +152,11 @@ fn token_shape(w: &str) -> Option<&'static str> {
         ("xoxp-", 20, "a Slack token"),
         ("AIza", 35, "a Google API key"),
     ] {
-        if let Some(rest) = w.strip_prefix(prefix) {
-            if w.len() >= min && alnum(&rest.replace('-', "_")) {
-                return Some(kind);
-            }
+        if let Some(rest) = w.strip_prefix(prefix)
+            && w.len() >= min
+            && alnum(&rest.replace('-', "_"))
+        {
+            return Some(kind);
         }
     }
     None
@@ -175,7 +202,9 @@ pub fn is_high_entropy(v: &str) -> bool {
     if t.len() < 24 || t.len() > 512 || t.contains(char::is_whitespace) {
         return false;
     }
-    if t.contains("://") || t.contains('/') && t.matches('/').count() > 2 || t.starts_with("sha256:")
+    if t.contains("://")
+        || t.contains('/') && t.matches('/').count() > 2
+        || t.starts_with("sha256:")
     {
         return false;
     }
@@ -246,7 +275,9 @@ mod tests {
     #[test]
     fn inert_and_entropy() {
         assert!(is_inert_value("${DB_PASSWORD}"));
-        assert!(is_inert_value("arn:aws:secretsmanager:us-east-1:1:secret:x"));
+        assert!(is_inert_value(
+            "arn:aws:secretsmanager:us-east-1:1:secret:x"
+        ));
         assert!(is_inert_value(""));
         assert!(!is_inert_value("hunter2"));
         assert!(is_high_entropy("wJalrXUtnFEMI0K7MDENGbPxRfiCYEXAMPLEKEY"));

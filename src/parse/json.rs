@@ -1,5 +1,11 @@
 //! STUB until the JSON parser lands.
+use super::{DiagKind, ParseDiag};
 use crate::node::Node;
 use crate::source::SourceFile;
-use super::{ParseDiag, DiagKind};
-pub fn parse(file: &SourceFile) -> Result<Node, ParseDiag> { Err(ParseDiag::new(DiagKind::ParseError, crate::source::Span::new(file.id,0,0), "stub")) }
+pub fn parse(file: &SourceFile) -> Result<Node, ParseDiag> {
+    Err(ParseDiag::new(
+        DiagKind::ParseError,
+        crate::source::Span::new(file.id, 0, 0),
+        "stub",
+    ))
+}

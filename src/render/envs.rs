@@ -77,9 +77,25 @@ pub fn render(model: &Model) -> String {
     for (a, b, c, d) in &rows {
         let _ = writeln!(out, "{a:<w0$}  {b:<w1$}  {c:<w2$}  {d}");
     }
+    if !model.jobs.is_empty() {
+        let _ = writeln!(out, "\nWorkflow jobs:");
+        for j in &model.jobs {
+            let _ = writeln!(
+                out,
+                "  {:<8} {} job `{}`: {}",
+                j.assignment.label(),
+                model.sources.path(j.file),
+                j.id,
+                why(&j.assignment, &model.sources)
+            );
+        }
+    }
     let tf = &model.terraform;
     if !tf.roots.is_empty() {
-        let _ = writeln!(out, "\nTerraform roots (each evaluated once per environment):");
+        let _ = writeln!(
+            out,
+            "\nTerraform roots (each evaluated once per environment):"
+        );
         for r in &tf.roots {
             let dir = if r.dir.is_empty() { "." } else { &r.dir };
             let vf = r

@@ -143,7 +143,11 @@ fn snippet(
 ) {
     let line = loc.start.line;
     let text = src.line_text(line);
-    let shown: String = text.chars().take(200).collect::<String>().replace('\t', " ");
+    let shown: String = text
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .replace('\t', " ");
     let start_col = loc.start.column.max(1) as usize;
     let end_col = end_column(loc, text);
     let len = end_col.saturating_sub(start_col).max(1);

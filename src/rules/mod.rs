@@ -129,8 +129,14 @@ mod tests {
             );
             assert!(!r.summary.is_empty() && !r.summary.contains('\n'));
             assert!(!r.help.is_empty() && !r.help.contains('\n'));
-            assert!(r.explanation.len() > 200, "{} needs a real explanation", r.id);
-            r.security_severity.parse::<f32>().expect("security_severity");
+            assert!(
+                r.explanation.len() > 200,
+                "{} needs a real explanation",
+                r.id
+            );
+            r.security_severity
+                .parse::<f32>()
+                .expect("security_severity");
         }
         assert_eq!(find("bo001").map(|r| r.id), Some("BO001"));
         assert_eq!(find("mutable-image-tag").map(|r| r.id), Some("BO001"));

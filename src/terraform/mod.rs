@@ -1,13 +1,442 @@
-//! STUB until the evaluator lands.
+//! Static evaluation of Terraform configurations, the way `terraform plan`
+//! would see them, keeping the provenance of every value.
+//!
+//! [`evaluate`] finds the root modules of a scan, evaluates each once per
+//! environment (path segment such as `environments/prod/`, or one
+//! evaluation per env-named var file such as `prod.tfvars`), follows local
+//! module calls recursively and returns every resource, data source,
+//! provider and `terraform {}` block with its attributes evaluated to
+//! [`Node`]s.
+//!
+//! # Values and provenance
+//! * A literal written in place: its own span, `via: None`.
+//! * A value that flowed through variables, locals, module arguments or
+//!   outputs: the span of the decisive literal (the `true` in
+//!   `prod/terraform.tfvars`) and `via` = the hops it passed, decisive
+//!   literal first: "set in …" / "default of var.x", "passed to module.db as
+//!   `x`", "local.x", "output `x` of module.db", and last "used by
+//!   aws_db_instance.this.publicly_accessible".
+//! * A value computed from others (template, arithmetic, function) is
+//!   located at the expression and carries the first operand's `via`.
+//! * Anything not known statically is [`Value::Unknown`]: resource and
+//!   data source attributes, remote modules, required variables nobody
+//!   set, `path.cwd`, functions not implemented (timestamp, uuid, hashes,
+//!   cidrsubnet, ...), every operation on an unknown. Nothing is guessed.
+//!
+//! # `jsonencode` keeps structure
+//! `jsonencode(x)` evaluates to the **structured** node of `x` (a map or
+//! list whose leaves keep the spans of the HCL literals), not to a string,
+//! so rules can inspect ECS container definitions or SCP policy documents
+//! directly. Where a string is needed (an interpolation, `replace`, ...)
+//! a map or list converts to its JSON text (keys sorted, as Terraform).
+//! `jsondecode` of a string yields a structure located at the call;
+//! `jsondecode(jsonencode(x))` is `x`.
+//!
+//! # Files
+//! `file`, `fileexists` and `templatefile` read (≤ 1 MiB) files inside the
+//! scan root, resolving paths against the root module directory (as
+//! Terraform does) and then against the calling module's directory.
+//! `templatefile` supports `${}`, `%{if}` and `%{for}`; its result is
+//! located at the call.
+//!
+//! # Diagnostics
+//! Parse errors are [`DiagKind::ParseError`] at the parser's position. A
+//! reference cycle between locals is reported as [`DiagKind::Limit`] ("the
+//! evaluator stopped here") with the message `local.a refers to itself
+//! through local.b`; the locals involved are Unknown. Modules not evaluated
+//! (remote sources without a downloaded copy, missing directories, cycles,
+//! nesting deeper than 16) are reported in [`TfModel::notes`].
+//!
+//! # Not supported
+//! `.tf.json` configuration files are skipped with a note (`.tfvars.json`
+//! files are read). Provider-defined functions, `moved`/`import`/`check`
+//! blocks and `override.tf` merging are ignored.
+
+mod blocks;
+mod config;
+mod eval;
+mod expr;
+mod files;
+mod functions;
+mod roots;
+mod template;
+mod types;
+mod value;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
 use crate::env::Assignment;
-use crate::node::Node;
-use crate::parse::ParseDiag;
+use crate::node::{Hop, Node, Value};
+use crate::parse::hcl::{Parsed, parse_file};
+use crate::parse::{DiagKind, ParseDiag};
 use crate::source::{SourceFile, Span};
-#[derive(Default)] pub struct TfModel { pub roots: Vec<RootEval>, pub diags: Vec<ParseDiag>, pub notes: Vec<String>, pub stats: TfStats }
-#[derive(Default)] pub struct TfStats { pub roots: usize, pub evaluations: usize, pub module_calls: usize, pub modules_not_evaluated: usize, pub eval_micros: u128 }
-pub struct RootEval { pub dir: String, pub assignment: Assignment, pub var_file: Option<String>, pub resources: Vec<Resource>, pub providers: Vec<Block>, pub variables: Vec<Variable>, pub outputs: Vec<(String, Node)> }
-pub enum Mode { Managed, Data }
-pub struct Resource { pub mode: Mode, pub rtype: String, pub name: String, pub module_path: String, pub key: Option<String>, pub span: Span, pub attrs: Node }
-pub struct Block { pub kind: String, pub labels: Vec<String>, pub module_path: String, pub span: Span, pub attrs: Node }
-pub struct Variable { pub name: String, pub module_path: String, pub span: Span, pub default: Option<Node>, pub sensitive: bool, pub value: Node }
-pub fn evaluate(_files: &[&SourceFile]) -> TfModel { TfModel::default() }
+
+use config::{FileCtx, ModuleCfg};
+use eval::{Cx, Run};
+use roots::{Plan, Tfvars, World, dir_of};
+
+#[derive(Debug, Clone, Default)]
+pub struct TfModel {
+    pub roots: Vec<RootEval>,
+    pub diags: Vec<ParseDiag>,
+    pub notes: Vec<String>,
+    pub stats: TfStats,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TfStats {
+    /// Root module directories found.
+    pub roots: usize,
+    /// Root evaluations (one per environment or var file).
+    pub evaluations: usize,
+    /// Module calls instantiated, over all evaluations.
+    pub module_calls: usize,
+    /// Module calls not evaluated (remote, missing, cycles), over all evaluations.
+    pub modules_not_evaluated: usize,
+    pub eval_micros: u128,
+}
+
+#[derive(Debug, Clone)]
+pub struct RootEval {
+    pub dir: String,
+    pub assignment: Assignment,
+    pub var_file: Option<String>,
+    pub resources: Vec<Resource>,
+    /// `provider` blocks, and `terraform` blocks (kind `"terraform"`, with
+    /// `backend` as a nested entry), of every module instance.
+    pub providers: Vec<Block>,
+    pub variables: Vec<Variable>,
+    pub outputs: Vec<(String, Node)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub mode: Mode,
+    pub rtype: String,
+    pub name: String,
+    /// `""` for the root module, `module.db`, `module.a.module.b`,
+    /// `module.x[0]` / `module.x["k"]` for `count`/`for_each` modules.
+    pub module_path: String,
+    /// Count index (`"0"`) or `for_each` key; None without either, or when
+    /// they are unknown (then `count.index`/`each.*` are Unknown).
+    pub key: Option<String>,
+    /// The block's labels.
+    pub span: Span,
+    /// Attributes and nested blocks (repeated blocks as a list). Meta
+    /// arguments (`count`, `for_each`, `depends_on`, `provider`,
+    /// `provisioner`, `connection`) are left out.
+    pub attrs: Node,
+}
+
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub module_path: String,
+    pub span: Span,
+    pub attrs: Node,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub module_path: String,
+    /// The name label.
+    pub span: Span,
+    pub default: Option<Node>,
+    pub sensitive: bool,
+    /// Final value after var files, module arguments and default.
+    pub value: Node,
+}
+
+impl RootEval {
+    /// Resources of a type, in any module.
+    pub fn resources_of<'r>(&'r self, rtype: &'r str) -> impl Iterator<Item = &'r Resource> + 'r {
+        self.resources.iter().filter(move |r| r.rtype == rtype)
+    }
+
+    pub fn output(&self, name: &str) -> Option<&Node> {
+        self.outputs.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// Threads evaluating roots get a large stack: expressions and modules
+/// nest (both are bounded, see `eval.rs`).
+const STACK: usize = 64 << 20;
+
+/// Evaluate every Terraform root in `files` (all `.tf`, `.tf.json`,
+/// `.tfvars`, `.tfvars.json` files of a scan; paths relative and
+/// `/`-separated). Deterministic: roots sorted by directory then var file.
+pub fn evaluate(files: &[&SourceFile]) -> TfModel {
+    let start = Instant::now();
+    let run = || evaluate_inner(files);
+    let mut model = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    };
+    model.stats.eval_micros = start.elapsed().as_micros();
+    model
+}
+
+fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
+    let mut model = TfModel::default();
+    let mut sorted: Vec<&SourceFile> = files.to_vec();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    sorted.dedup_by(|a, b| a.path == b.path);
+
+    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = sorted
+        .par_iter()
+        .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
+        .collect();
+
+    let disk_root = sorted.iter().find_map(|f| {
+        let disk = f.disk_path.to_string_lossy();
+        let root = disk.strip_suffix(f.path.as_str())?;
+        Some(std::path::PathBuf::from(if root.is_empty() {
+            "."
+        } else {
+            root
+        }))
+    });
+    let mut world = World {
+        cfgs: Default::default(),
+        tfvars: Default::default(),
+        disk_root,
+        downloaded: HashMap::new(),
+    };
+    for (f, p) in sorted.iter().zip(&parsed) {
+        let path = f.path.as_str();
+        match p {
+            Some(Err(d)) => model.diags.push(d.clone()),
+            Some(Ok(p)) => {
+                let fc = FileCtx::new(f, p.base);
+                if path.ends_with(".tf") {
+                    let dir = dir_of(path).to_string();
+                    world
+                        .cfgs
+                        .entry(dir.clone())
+                        .or_insert_with(|| ModuleCfg::new(dir))
+                        .add_file(fc, &p.body);
+                } else {
+                    world
+                        .tfvars
+                        .insert(path.to_string(), Tfvars::Hcl(fc, &p.body));
+                }
+            }
+            None if path.ends_with(".tfvars.json") => match json_vars(f) {
+                Ok(vars) => {
+                    world.tfvars.insert(path.to_string(), Tfvars::Json(vars));
+                }
+                Err(d) => model.diags.push(d),
+            },
+            None if path.ends_with(".tf.json") => {
+                model.notes.push(format!(
+                    "{path}: .tf.json configuration files are not evaluated"
+                ));
+            }
+            None => {}
+        }
+    }
+    let roots = world.roots();
+    world.load_downloaded(&roots);
+    let plans = world.plans(&roots);
+    model.stats.roots = roots.len();
+    model.stats.evaluations = plans.len();
+
+    let world = &world;
+    let results: Vec<(RootEval, Run<'_>)> = plans.par_iter().map(|p| run_plan(world, p)).collect();
+    for (root, run) in results {
+        model.stats.module_calls += run.module_calls;
+        model.stats.modules_not_evaluated += run.modules_not_evaluated;
+        for n in run.notes {
+            if !model.notes.contains(&n) {
+                model.notes.push(n);
+            }
+        }
+        for d in run.diags {
+            if !model
+                .diags
+                .iter()
+                .any(|x| x.span == d.span && x.message == d.message)
+            {
+                model.diags.push(d);
+            }
+        }
+        model.roots.push(root);
+    }
+    model
+}
+
+fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
+    let cfg = &world.cfgs[&plan.dir];
+    let mut run = Run::new(world, cfg);
+    let mut assigned: HashMap<String, Node> = HashMap::new();
+    for path in &plan.var_files {
+        let label = format!("set in {path}");
+        let mut set = |name: String, n: Node| {
+            let hop = Hop {
+                span: n.span,
+                label: label.clone(),
+            };
+            assigned.insert(name, value::flow(n, &hop));
+        };
+        match world.tfvars.get(path) {
+            Some(Tfvars::Hcl(fc, body)) => {
+                for a in body.attributes() {
+                    let n = run.eval(&Cx::new(None, *fc), &a.value);
+                    set(a.key.as_str().to_string(), n);
+                }
+            }
+            Some(Tfvars::Json(vars)) => {
+                for (k, n) in vars {
+                    set(k.clone(), n.clone());
+                }
+            }
+            None => {}
+        }
+    }
+    run.set_root_vars(&assigned);
+    let mut resources = Vec::new();
+    let mut providers = Vec::new();
+    run.collect(0, &mut resources, &mut providers);
+    let outputs = run.outputs(0);
+    let outputs = outputs
+        .entries()
+        .iter()
+        .map(|e| (e.key_str().unwrap_or_default().to_string(), e.value.clone()))
+        .collect();
+    let variables = run.variables();
+    let root = RootEval {
+        dir: plan.dir.clone(),
+        assignment: plan.assignment.clone(),
+        var_file: plan.var_file.clone(),
+        resources,
+        providers,
+        variables,
+        outputs,
+    };
+    (root, run)
+}
+
+/// A `.tfvars.json` file: top-level names and their values, each value
+/// located exactly.
+fn json_vars(f: &SourceFile) -> Result<Vec<(String, Node)>, ParseDiag> {
+    use jsonc_parser::ast::{ObjectPropName, Value as J};
+    fn conv(f: &SourceFile, j: &J<'_>, depth: usize) -> Node {
+        let sp = |r: &jsonc_parser::common::Range| Span::new(f.id, r.start, r.end);
+        if depth > crate::parse::MAX_DEPTH {
+            return value::unknown(Span::new(f.id, 0, 0));
+        }
+        match j {
+            J::StringLit(s) => value::string(sp(&s.range), s.value.to_string()),
+            J::NumberLit(n) => Node::new(sp(&n.range), Value::Number(n.value.to_string())),
+            J::BooleanLit(b) => value::boolean(sp(&b.range), b.value),
+            J::NullKeyword(n) => value::null(sp(&n.range)),
+            J::Array(a) => value::seq(
+                sp(&a.range),
+                a.elements.iter().map(|e| conv(f, e, depth + 1)).collect(),
+            ),
+            J::Object(o) => value::map(
+                sp(&o.range),
+                o.properties
+                    .iter()
+                    .map(|p| {
+                        let (k, r) = match &p.name {
+                            ObjectPropName::String(s) => (s.value.to_string(), s.range),
+                            ObjectPropName::Word(w) => (w.value.to_string(), w.range),
+                        };
+                        value::entry(sp(&r), k, conv(f, &p.value, depth + 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+    let err = |at: usize, msg: String| {
+        ParseDiag::new(DiagKind::ParseError, Span::new(f.id, at, at + 1), msg)
+    };
+    if f.text.len() > crate::parse::hcl::MAX_FILE_BYTES {
+        return Err(ParseDiag::new(
+            DiagKind::Limit,
+            Span::new(f.id, 0, 0),
+            "file too large, not read",
+        ));
+    }
+    let depth_ok = {
+        let mut d = 0usize;
+        f.text.bytes().all(|b| {
+            match b {
+                b'{' | b'[' => d += 1,
+                b'}' | b']' => d = d.saturating_sub(1),
+                _ => {}
+            }
+            d <= crate::parse::MAX_DEPTH
+        })
+    };
+    if !depth_ok {
+        return Err(ParseDiag::new(
+            DiagKind::Limit,
+            Span::new(f.id, 0, 0),
+            "nesting too deep, file not read",
+        ));
+    }
+    let parsed = jsonc_parser::parse_to_ast(&f.text, &Default::default(), &Default::default())
+        .map_err(|e| err(e.range().start, format!("JSON parse error: {}", e.kind())))?;
+    let mut out = Vec::new();
+    if let Some(J::Object(o)) = &parsed.value {
+        for p in &o.properties {
+            let k = match &p.name {
+                ObjectPropName::String(s) => s.value.to_string(),
+                ObjectPropName::Word(w) => w.value.to_string(),
+            };
+            out.push((k, conv(f, &p.value, 0)));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::source::FileId;
+
+    /// Evaluate `expr` as `local.x` of a one-file root; JSON of the result
+    /// (Unknown as the string "<unknown>") and the model.
+    pub fn eval_expr(prelude: &str, expr: &str) -> (serde_json::Value, Node, TfModel) {
+        let text = format!(
+            "terraform {{}}\n{prelude}\nlocals {{\n  x = {expr}\n}}\noutput \"x\" {{ value = local.x }}\n"
+        );
+        let f = SourceFile::new(
+            FileId(0),
+            "main.tf".into(),
+            "/nonexistent/main.tf".into(),
+            text,
+        );
+        let m = evaluate(&[&f]);
+        let n = m
+            .roots
+            .first()
+            .and_then(|r| r.output("x"))
+            .cloned()
+            .unwrap_or_else(|| value::unknown(Span::default()));
+        let j = if value::has_unknown(&n) {
+            serde_json::json!("<unknown>")
+        } else {
+            n.to_json()
+        };
+        (j, n, m)
+    }
+
+    pub fn ev(expr: &str) -> serde_json::Value {
+        eval_expr("", expr).0
+    }
+}

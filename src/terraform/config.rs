@@ -1,0 +1,237 @@
+//! The declarations of one Terraform module directory, read from its parsed
+//! `.tf` files: variables, locals, outputs, resources, data sources, module
+//! calls, providers and `terraform {}` blocks. Expressions are borrowed from
+//! the parsed bodies and evaluated later, lazily.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, BlockLabel, Body};
+
+use crate::source::{SourceFile, Span};
+
+/// A file and the offset its hcl-edit spans are relative to. Spans of
+/// expressions that do not come from a scanned file (templates read by
+/// `templatefile`) all map to `fixed`.
+#[derive(Clone, Copy, Debug)]
+pub struct FileCtx<'a> {
+    pub file: &'a SourceFile,
+    pub base: usize,
+    pub fixed: Option<Span>,
+}
+
+impl<'a> FileCtx<'a> {
+    pub fn new(file: &'a SourceFile, base: usize) -> FileCtx<'a> {
+        FileCtx {
+            file,
+            base,
+            fixed: None,
+        }
+    }
+
+    pub fn span(&self, r: Option<Range<usize>>) -> Span {
+        if let Some(s) = self.fixed {
+            return s;
+        }
+        match r {
+            Some(r) => Span::new(self.file.id, r.start + self.base, r.end + self.base),
+            None => Span::new(self.file.id, 0, 0),
+        }
+    }
+
+    pub fn of(&self, e: &impl hcl_edit::Span) -> Span {
+        self.span(e.span())
+    }
+
+    /// The text of a span (numbers keep their source text).
+    pub fn text(&self, r: Option<Range<usize>>) -> Option<&'a str> {
+        if self.fixed.is_some() {
+            return None;
+        }
+        let r = r?;
+        self.file.text.get(r.start + self.base..r.end + self.base)
+    }
+}
+
+pub struct VarDecl<'a> {
+    pub name: String,
+    pub fc: FileCtx<'a>,
+    pub name_span: Span,
+    pub default: Option<&'a Expression>,
+    pub ty: Option<&'a Expression>,
+    pub sensitive: bool,
+    pub nullable: bool,
+}
+
+pub struct Named<'a> {
+    pub name: String,
+    pub fc: FileCtx<'a>,
+    /// The attribute `name = expr`, key to value.
+    pub span: Span,
+    pub expr: &'a Expression,
+}
+
+/// A `resource`, `data`, `provider` or `terraform` block.
+pub struct BlockDecl<'a> {
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub fc: FileCtx<'a>,
+    /// The labels (or the block keyword when there are none).
+    pub span: Span,
+    pub block: &'a Block,
+}
+
+pub struct ModuleCall<'a> {
+    pub name: String,
+    pub fc: FileCtx<'a>,
+    pub span: Span,
+    pub source: Option<String>,
+    pub body: &'a Body,
+}
+
+/// Everything declared in one directory.
+pub struct ModuleCfg<'a> {
+    pub dir: String,
+    pub vars: Vec<VarDecl<'a>>,
+    pub locals: HashMap<String, Named<'a>>,
+    pub outputs: Vec<Named<'a>>,
+    /// `resource` and `data` blocks, in file then source order.
+    pub resources: Vec<BlockDecl<'a>>,
+    pub calls: Vec<ModuleCall<'a>>,
+    /// `provider` and `terraform` blocks.
+    pub blocks: Vec<BlockDecl<'a>>,
+    /// Has a provider, backend, `terraform {}` block or module call.
+    pub root_like: bool,
+}
+
+impl<'a> ModuleCfg<'a> {
+    pub fn new(dir: String) -> ModuleCfg<'a> {
+        ModuleCfg {
+            dir,
+            vars: Vec::new(),
+            locals: HashMap::new(),
+            outputs: Vec::new(),
+            resources: Vec::new(),
+            calls: Vec::new(),
+            blocks: Vec::new(),
+            root_like: false,
+        }
+    }
+
+    pub fn var(&self, name: &str) -> Option<&VarDecl<'a>> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+
+    /// Add the declarations of one file (files are added in path order).
+    pub fn add_file(&mut self, fc: FileCtx<'a>, body: &'a Body) {
+        for block in body.blocks() {
+            let kind = block.ident.as_str();
+            let labels: Vec<String> = block
+                .labels
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect();
+            let span = labels_span(fc, block);
+            match kind {
+                "variable" => {
+                    let Some(name) = labels.first() else { continue };
+                    let b = &block.body;
+                    let lit_bool = |k: &str| b.get_attribute(k).and_then(|a| a.value.as_bool());
+                    self.vars.push(VarDecl {
+                        name: name.clone(),
+                        fc,
+                        name_span: span,
+                        default: b.get_attribute("default").map(|a| &a.value),
+                        ty: b.get_attribute("type").map(|a| &a.value),
+                        sensitive: lit_bool("sensitive").unwrap_or(false),
+                        nullable: lit_bool("nullable").unwrap_or(true),
+                    });
+                }
+                "locals" => {
+                    for a in block.body.attributes() {
+                        let name = a.key.as_str().to_string();
+                        let span = fc.span(join(a.key.span(), a.value.span()));
+                        self.locals.entry(name.clone()).or_insert(Named {
+                            name,
+                            fc,
+                            span,
+                            expr: &a.value,
+                        });
+                    }
+                }
+                "output" => {
+                    let (Some(name), Some(a)) = (labels.first(), block.body.get_attribute("value"))
+                    else {
+                        continue;
+                    };
+                    let span = fc.span(join(a.key.span(), a.value.span()));
+                    self.outputs.push(Named {
+                        name: name.clone(),
+                        fc,
+                        span,
+                        expr: &a.value,
+                    });
+                }
+                "resource" | "data" if labels.len() == 2 => {
+                    self.resources.push(BlockDecl {
+                        kind: kind.into(),
+                        labels,
+                        fc,
+                        span,
+                        block,
+                    });
+                }
+                "module" => {
+                    let Some(name) = labels.first() else { continue };
+                    self.root_like = true;
+                    let source = block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| a.value.as_str())
+                        .map(str::to_string);
+                    self.calls.push(ModuleCall {
+                        name: name.clone(),
+                        fc,
+                        span,
+                        source,
+                        body: &block.body,
+                    });
+                }
+                "provider" | "terraform" => {
+                    self.root_like = true;
+                    self.blocks.push(BlockDecl {
+                        kind: kind.into(),
+                        labels,
+                        fc,
+                        span,
+                        block,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn join(a: Option<Range<usize>>, b: Option<Range<usize>>) -> Option<Range<usize>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.start.min(b.start)..a.end.max(b.end)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The span of a block's labels, or of its keyword when it has none.
+pub fn labels_span(fc: FileCtx<'_>, block: &Block) -> Span {
+    let mut r: Option<Range<usize>> = None;
+    for l in &block.labels {
+        r = join(r, BlockLabel::span(l));
+    }
+    fc.span(r.or_else(|| block.ident.span()))
+}
+
+/// `key = value` of an attribute.
+pub fn attr_span(fc: FileCtx<'_>, a: &hcl_edit::structure::Attribute) -> Span {
+    fc.span(join(a.key.span(), a.value.span()))
+}

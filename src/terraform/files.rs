@@ -1,0 +1,106 @@
+//! `file`, `fileexists` and `templatefile`: paths resolve against the root
+//! module directory (Terraform's working directory), then against the
+//! calling module's directory. Only files inside the scan root are read, at
+//! most [`MAX_READ`] bytes. Their values are located at the call.
+
+use std::path::PathBuf;
+
+use super::config::FileCtx;
+use super::eval::{Cx, Run};
+use super::functions::Fail;
+use super::roots::join_dir;
+use super::value as v;
+use crate::node::{Entry, Node};
+use crate::source::Span;
+
+pub const MAX_READ: u64 = 1 << 20;
+
+impl Run<'_> {
+    /// Candidate scan-relative paths of a path written in a module.
+    fn candidates(&self, cx: &Cx<'_>, path: &str) -> Vec<String> {
+        if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+            return Vec::new();
+        }
+        let mut out = vec![join_dir(&self.root_dir, path)];
+        if let Some(i) = cx.inst {
+            let m = join_dir(&self.insts[i].cfg.dir, path);
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out.retain(|p| !p.starts_with("..") && !p.is_empty());
+        out
+    }
+
+    fn disk(&self, rel: &str) -> Option<PathBuf> {
+        Some(self.w.disk_root.as_ref()?.join(rel))
+    }
+
+    fn read(&self, cx: &Cx<'_>, path: &str) -> Result<String, Fail> {
+        for rel in self.candidates(cx, path) {
+            let Some(p) = self.disk(&rel) else { continue };
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            if !meta.is_file() || meta.len() > MAX_READ {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                return Ok(text);
+            }
+        }
+        // Not readable here: the file may be generated or outside the scan.
+        Err(Fail::Unknown)
+    }
+
+    pub fn fn_file(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {
+        Ok(v::string(span, self.read(cx, path)?))
+    }
+
+    pub fn fn_fileexists(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {
+        if self.w.disk_root.is_none() {
+            return Err(Fail::Unknown);
+        }
+        let found = self
+            .candidates(cx, path)
+            .iter()
+            .any(|rel| self.disk(rel).is_some_and(|p| p.is_file()));
+        // Absent here may still exist where Terraform runs (generated files):
+        // only a positive answer is certain.
+        if found {
+            Ok(v::boolean(span, true))
+        } else {
+            Err(Fail::Unknown)
+        }
+    }
+
+    pub fn fn_templatefile(
+        &mut self,
+        cx: &Cx<'_>,
+        path: &str,
+        vars: Vec<Entry>,
+        span: Span,
+    ) -> Result<Node, Fail> {
+        let text = self.read(cx, path)?;
+        let tpl = hcl_edit::parser::parse_template(&text).map_err(|_| Fail::Error)?;
+        // Template spans are not in a scanned file: locate them at the call.
+        let fc = FileCtx {
+            fixed: Some(span),
+            ..cx.fc
+        };
+        let mut tcx = Cx::new(None, fc);
+        for e in vars {
+            if let Some(k) = e.key_str() {
+                tcx.scope.push((k.to_string(), e.value));
+            }
+        }
+        let n = self.template(&tcx, &tpl, span, None);
+        Ok(match n.value {
+            crate::node::Value::String(_) | crate::node::Value::Unknown => n,
+            _ => v::with_value(
+                &n,
+                crate::node::Value::String(v::as_string(&n).ok_or(Fail::Error)?),
+            ),
+        })
+    }
+}

@@ -1,0 +1,278 @@
+//! The scan as Terraform sees it: module directories, which of them are
+//! roots, which var files each root is evaluated with, and where module
+//! sources point.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use hcl_edit::structure::Body;
+
+use super::config::{FileCtx, ModuleCfg};
+use crate::env::{self, Assignment, Evidence};
+use crate::node::Node;
+
+/// A parsed `.tfvars` / `.tfvars.json` file.
+pub enum Tfvars<'a> {
+    Hcl(FileCtx<'a>, &'a Body),
+    /// Name, value (JSON values are located exactly, via jsonc-parser).
+    Json(Vec<(String, Node)>),
+}
+
+pub struct World<'a> {
+    /// Module directories (those with `.tf` files), by scan-relative path.
+    pub cfgs: BTreeMap<String, ModuleCfg<'a>>,
+    pub tfvars: BTreeMap<String, Tfvars<'a>>,
+    /// The scan root on disk, for `file()` and `.terraform/modules`.
+    pub disk_root: Option<PathBuf>,
+    /// Per root directory: module key → directory of the downloaded copy.
+    pub downloaded: HashMap<String, HashMap<String, String>>,
+}
+
+/// One evaluation to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub dir: String,
+    pub assignment: Assignment,
+    /// Auto-loaded var files then the explicit one, lowest precedence first.
+    pub var_files: Vec<String>,
+    pub var_file: Option<String>,
+}
+
+/// The directory part of a `/`-separated path (`""` for the scan root).
+pub fn dir_of(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `base` joined with a relative path, normalised. Leading `..` that leave
+/// the scan are kept, so the result names no scanned directory.
+pub fn join_dir(base: &str, rel: &str) -> String {
+    let mut segs: Vec<&str> = base
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    for s in rel.split('/') {
+        match s {
+            "" | "." => {}
+            ".." => {
+                if segs.last().is_some_and(|l| *l != "..") {
+                    segs.pop();
+                } else {
+                    segs.push("..");
+                }
+            }
+            s => segs.push(s),
+        }
+    }
+    segs.join("/")
+}
+
+/// The relative path from directory `from` to directory `to` (`.` if equal).
+pub fn relative_dir(from: &str, to: &str) -> String {
+    let f: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let t: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; f.len() - common];
+    parts.extend(&t[common..]);
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Whether Terraform loads a var file by itself (in the root directory).
+pub fn auto_loaded(name: &str) -> bool {
+    name == "terraform.tfvars"
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
+impl<'a> World<'a> {
+    pub fn downloaded_module(&self, root: &str, key: &str) -> Option<String> {
+        self.downloaded.get(root)?.get(key).cloned()
+    }
+
+    /// Directories called as a local module by another directory.
+    fn called(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for cfg in self.cfgs.values() {
+            for c in &cfg.calls {
+                let Some(src) = &c.source else { continue };
+                if src.starts_with("./") || src.starts_with("../") || src == "." || src == ".." {
+                    let d = join_dir(&cfg.dir, src);
+                    if d != cfg.dir {
+                        out.insert(d);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn roots(&self) -> Vec<String> {
+        let called = self.called();
+        self.cfgs
+            .values()
+            .filter(|c| c.root_like && !called.contains(&c.dir))
+            .map(|c| c.dir.clone())
+            .collect()
+    }
+
+    /// Read `.terraform/modules/modules.json` of each root, if present.
+    pub fn load_downloaded(&mut self, roots: &[String]) {
+        let Some(disk) = self.disk_root.clone() else {
+            return;
+        };
+        for r in roots {
+            let p = disk.join(r).join(".terraform/modules/modules.json");
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            if meta.len() > 4 << 20 {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let Ok(j) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let mut m = HashMap::new();
+            for e in j
+                .get("Modules")
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(k), Some(d)) = (
+                    e.get("Key").and_then(|x| x.as_str()),
+                    e.get("Dir").and_then(|x| x.as_str()),
+                ) && !k.is_empty()
+                {
+                    m.insert(k.to_string(), join_dir(r, d));
+                }
+            }
+            self.downloaded.insert(r.clone(), m);
+        }
+    }
+
+    /// The evaluations of every root, sorted by directory then var file.
+    pub fn plans(&self, roots: &[String]) -> Vec<Plan> {
+        let root_set: BTreeSet<&str> = roots.iter().map(String::as_str).collect();
+        // Var files belong to the nearest directory above them that has
+        // Terraform files, if that directory is a root.
+        let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for path in self.tfvars.keys() {
+            let mut d = dir_of(path);
+            loop {
+                if self.cfgs.contains_key(d) {
+                    if root_set.contains(d) {
+                        owned
+                            .entry(self.cfgs[d].dir.as_str())
+                            .or_default()
+                            .push(path);
+                    }
+                    break;
+                }
+                if d.is_empty() {
+                    break;
+                }
+                d = dir_of(d);
+            }
+        }
+        let mut plans = Vec::new();
+        for dir in roots {
+            let files = owned.get(dir.as_str()).cloned().unwrap_or_default();
+            let mut auto: Vec<&str> = files
+                .iter()
+                .copied()
+                .filter(|p| dir_of(p) == dir && auto_loaded(file_name(p)))
+                .collect();
+            // terraform.tfvars, terraform.tfvars.json, then *.auto.* by name.
+            auto.sort_by_key(|p| {
+                (
+                    !file_name(p).starts_with("terraform.tfvars"),
+                    file_name(p).to_string(),
+                )
+            });
+            let auto: Vec<String> = auto.into_iter().map(str::to_string).collect();
+            let env_files: Vec<(&str, Assignment)> = files
+                .iter()
+                .copied()
+                .filter(|p| !(dir_of(p) == dir && auto_loaded(file_name(p))))
+                .filter_map(|p| {
+                    let below = p
+                        .strip_prefix(dir.as_str())
+                        .unwrap_or(p)
+                        .trim_start_matches('/');
+                    let a = env::from_file_name(p).or_else(|| env::from_dirs(below))?;
+                    Some((p, a))
+                })
+                .collect();
+            let with = |extra: Option<&str>, assignment: Assignment| {
+                let mut var_files = auto.clone();
+                var_files.extend(extra.map(str::to_string));
+                Plan {
+                    dir: dir.clone(),
+                    assignment,
+                    var_files,
+                    var_file: extra.map(str::to_string),
+                }
+            };
+            if let Some(a) = env::from_dirs(&format!("{dir}/x")) {
+                let extra = env_files
+                    .iter()
+                    .find(|(_, e)| e.env == a.env)
+                    .map(|(p, _)| *p);
+                plans.push(with(extra, a));
+            } else if env_files.is_empty() {
+                plans.push(with(None, Assignment::all()));
+            } else {
+                for (p, a) in &env_files {
+                    let Some(e) = a.env else { continue };
+                    plans.push(with(
+                        Some(p),
+                        Assignment::new(e, Evidence::VarFile((*p).to_string())),
+                    ));
+                }
+            }
+        }
+        plans.sort_by(|a, b| (&a.dir, &a.var_file).cmp(&(&b.dir, &b.var_file)));
+        plans
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            join_dir("environments/prod", "../../modules/rds"),
+            "modules/rds"
+        );
+        assert_eq!(join_dir("", "./x"), "x");
+        assert_eq!(join_dir("a", "../../b"), "../b");
+        assert_eq!(
+            relative_dir("environments/prod", "modules/rds"),
+            "../../modules/rds"
+        );
+        assert_eq!(relative_dir("a", "a"), ".");
+        assert_eq!(relative_dir("", "a/b"), "a/b");
+    }
+
+    #[test]
+    fn auto_loading_follows_terraform() {
+        assert!(auto_loaded("terraform.tfvars"));
+        assert!(auto_loaded("x.auto.tfvars"));
+        assert!(!auto_loaded("production.auto.example.tfvars"));
+        assert!(!auto_loaded("terraform.example.tfvars"));
+        assert!(!auto_loaded("prod.tfvars"));
+    }
+}

@@ -1,0 +1,200 @@
+//! End to end: the `guard` binary over `fixtures/`, compared with reviewed
+//! snapshots, and its exit statuses.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn guard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("guard runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Drop the run time from the text summary.
+fn untimed(s: &str) -> String {
+    s.lines()
+        .map(|l| match l.rfind(" in ") {
+            Some(i) if l.ends_with(" ms") => format!("{} in <time>", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn article_text() {
+    let o = guard(&["check", "fixtures/article", "--color", "never"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    insta::assert_snapshot!("article-text", untimed(&stdout(&o)));
+}
+
+#[test]
+fn article_json() {
+    let o = guard(&["check", "fixtures/article", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("article-json", stdout(&o));
+}
+
+#[test]
+fn article_sarif() {
+    let o = guard(&["check", "fixtures/article", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("article-sarif", stdout(&o));
+}
+
+#[test]
+fn article_github() {
+    let o = guard(&["check", "fixtures/article", "--format", "github"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!("article-github", stdout(&o));
+}
+
+#[test]
+fn article_flags_the_ecs_environment_tag_at_its_line() {
+    let o = guard(&["check", "fixtures/article", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let hit = v["findings"].as_array().into_iter().flatten().any(|f| {
+        f["rule"] == "BO002"
+            && f["location"]["path"] == "ecs/task-definition.json"
+            && f["location"]["start"]["line"] == 12
+            && f["location"]["start"]["column"] == 16
+    });
+    assert!(
+        hit,
+        "BO002 at ecs/task-definition.json:12:16 expected in {v:#}"
+    );
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(["check", "fixtures", "--format", "json"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("guard runs")
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
+}
+
+#[test]
+fn exit_statuses() {
+    // Findings at or above --fail-on: 1; below: 0.
+    assert_eq!(
+        guard(&["check", "fixtures/rules/BO003/fail"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        guard(&["check", "fixtures/rules/BO003/fail", "--fail-on", "warning"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        guard(&["check", "fixtures/article", "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        guard(&["check", "fixtures/rules/BO001/pass"]).status.code(),
+        Some(0)
+    );
+    // Usage and I/O failures: 2.
+    assert_eq!(guard(&["check", "no/such/dir"]).status.code(), Some(2));
+    assert_eq!(guard(&["check", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(guard(&["explain", "NOPE999"]).status.code(), Some(2));
+    assert_eq!(
+        guard(&["check", ".", "--exclude", "a[b"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn output_file_and_excludes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.sarif");
+    let o = guard(&[
+        "check",
+        "fixtures/article",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("\"version\": \"2.1.0\""));
+    // Excluding the files with findings leaves none.
+    let o = guard(&[
+        "check",
+        "fixtures/rules/BO002/fail",
+        "--exclude",
+        "*.json",
+        "--exclude",
+        "deployment.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn color_is_off_unless_asked_and_no_color_is_honoured() {
+    let plain = stdout(&guard(&["check", "fixtures/rules/BO002/fail"]));
+    assert!(!plain.contains('\u{1b}'));
+    let colored = stdout(&guard(&[
+        "check",
+        "fixtures/rules/BO002/fail",
+        "--color",
+        "always",
+    ]));
+    assert!(colored.contains('\u{1b}'));
+}
+
+#[test]
+fn rules_explain_envs() {
+    let o = guard(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("rules-table", stdout(&o));
+    let by_id = stdout(&guard(&["explain", "BO002"]));
+    let by_name = stdout(&guard(&["explain", "environment-specific-image"]));
+    assert_eq!(by_id, by_name);
+    assert!(by_id.contains("How to fix"));
+    let o = guard(&["envs", "fixtures/article"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("article-envs", stdout(&o));
+}
+
+#[test]
+fn stats_are_printed_on_request() {
+    let o = guard(&["check", "fixtures/article", "--stats", "--color", "never"]);
+    let s = stdout(&o);
+    assert!(
+        s.contains("stats:") && s.contains("discovery") && s.contains("terraform"),
+        "{s}"
+    );
+    let o = guard(&["check", "fixtures/article", "--stats", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stats:"));
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/article")
+            .is_dir()
+    );
+}
