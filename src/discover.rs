@@ -100,11 +100,9 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
             errors.push(format!("{}: no such file or directory", root.display()));
             continue;
         }
-        let base: &Path = if root.is_file() {
-            root.parent().unwrap_or(Path::new("."))
-        } else {
-            root
-        };
+        let (root, base) = display_base(root);
+        let root = &root;
+        let base: &Path = &base;
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .git_ignore(true)
@@ -159,6 +157,27 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
         stats,
         errors,
     }
+}
+
+/// The root to walk and the directory paths are shown relative to: the
+/// current directory when the root is inside it (so `guard check infra/`
+/// reports `infra/main.tf`, as code scanning and editors expect, and the
+/// environment in `environments/prod/` is seen even when that directory is
+/// the root), else the root itself (its parent for a file).
+fn display_base(root: &Path) -> (PathBuf, PathBuf) {
+    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    if let Some(cwd) = cwd
+        && abs.starts_with(&cwd)
+    {
+        return (abs, cwd);
+    }
+    let base = if abs.is_file() {
+        abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+    } else {
+        abs.clone()
+    };
+    (abs, base)
 }
 
 /// Read a candidate: `None` for binary content (a NUL byte) or invalid UTF-8.

@@ -42,6 +42,8 @@ pub struct Container {
     pub build: Option<Span>,
     pub env_vars: Vec<EnvVar>,
     pub env: Option<Env>,
+    /// ECS `logConfiguration.options.awslogs-region`.
+    pub log_region: Option<Node>,
 }
 
 /// Pod spec of a workload kind, if it has one.
@@ -80,6 +82,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                             build: None,
                             env_vars: k8s_env(c.get("env")),
                             env: doc.assignment.env,
+                            log_region: None,
                         };
                         out.extend(kustomize::apply_overlays(doc, base));
                     }
@@ -100,6 +103,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                         build: svc.value.entry("build").map(|e| e.key.span),
                         env_vars: compose_env(svc.value.get("environment")),
                         env: doc.assignment.env,
+                        log_region: None,
                     });
                 }
             }
@@ -156,6 +160,9 @@ fn ecs_containers(
             build: None,
             env_vars: name_value_list(c.get("environment")),
             env,
+            log_region: c
+                .path(&["logConfiguration", "options", "awslogs-region"])
+                .cloned(),
         });
     }
 }

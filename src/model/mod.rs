@@ -6,6 +6,8 @@ pub mod classify;
 pub mod containers;
 pub mod image;
 pub mod kustomize;
+pub mod regions;
+pub mod scp;
 pub mod secretlike;
 pub mod workflow;
 
@@ -66,6 +68,10 @@ pub struct Model {
     pub containers: Vec<Container>,
     /// Jobs of GitHub Actions workflows, each with its environment.
     pub jobs: Vec<workflow::Job>,
+    /// SCPs and IAM policy documents, from files and Terraform.
+    pub policies: Vec<scp::Policy>,
+    /// Every place that names an AWS region.
+    pub regions: Vec<regions::RegionUse>,
     pub terraform: TfModel,
     pub diags: Vec<ParseDiag>,
     pub stats: ModelStats,
@@ -223,6 +229,12 @@ pub fn build(candidates: &[Candidate]) -> Model {
     let sources = SourceMap::new(sources);
     let containers = containers::collect(&docs, &terraform);
     let jobs = workflow::jobs(&docs);
+    let policies = scp::collect(
+        &docs,
+        &|d: &Doc| sources.path(d.file).to_string(),
+        &terraform,
+    );
+    let regions = regions::collect(&docs, &containers, &terraform);
     stats.model_micros = t1.elapsed().as_micros();
     Model {
         sources,
@@ -230,6 +242,8 @@ pub fn build(candidates: &[Candidate]) -> Model {
         docs,
         containers,
         jobs,
+        policies,
+        regions,
         terraform,
         diags,
         stats,

@@ -6,6 +6,8 @@ pub mod build_once;
 pub mod catalog;
 pub mod input;
 pub mod public_db;
+pub mod regions;
+pub mod scp;
 pub mod secrets;
 
 use crate::finding::{Finding, Severity};
@@ -78,6 +80,8 @@ pub fn all() -> Vec<&'static Rule> {
         input::RULES,
         build_once::RULES,
         public_db::RULES,
+        regions::RULES,
+        scp::RULES,
         secrets::RULES,
     ]
     .iter()

@@ -217,4 +217,200 @@ fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-pub static RULES: &[&Rule] = &[&CONFIGMAP_SECRET, &PLAIN_ENV_SECRET];
+pub static TERRAFORM_SECRET: Rule = Rule {
+    id: "SEC003",
+    name: "secret-in-terraform",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A secret is written in Terraform: a variable default, a tfvars value, a local, a `secret_string` or provider keys",
+    help: "pass the secret at apply time (TF_VAR_..., a secret store data source) instead of committing it",
+    explanation: r#"**Why.** Terraform code and `*.tfvars` files are committed; a password in a variable
+default or in `terraform.tfvars` is in the repository's history forever, and in the state file
+in plain text as well. The article keeps the database URL in AWS Secrets Manager
+(`aws_secretsmanager_secret_version` with `secret_string = jsonencode({ url = var.database_url })`,
+section 6) precisely so that the value never appears in code: `var.database_url` has no
+default and is supplied at apply time.
+
+guard evaluates Terraform per environment and reports, at the line that holds the literal:
+a secret-named variable (`db_password`, `api_key`, ...) whose default or tfvars value is a
+literal; a value of any variable or local with the shape of a secret (a known token, a PEM key,
+a URL with a password); a known `secret_string` of `aws_secretsmanager_secret_version`; a
+literal `access_key` / `secret_key` / `token` in a `provider "aws"` block. Unknown values
+(data sources, unset variables) are never reported.
+
+**How to fix.** Declare the variable without a default and with `sensitive = true`, and supply
+it at apply time (`TF_VAR_db_password` from the CI secret store), or read it from Secrets
+Manager / SSM with a data source; use OIDC roles instead of provider access keys.
+
+```hcl
+variable "db_password" {
+  default = "hunter2"
+}
+```
+```hcl
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+```
+"#,
+    security_severity: "8.5",
+    tags: &["secrets", "terraform"],
+    check: Some(check_terraform),
+};
+
+fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
+    let mut report = |node: &Node, what: String, env| {
+        out.push(
+            TERRAFORM_SECRET
+                .finding(node.span, what)
+                .env(env)
+                .via(&node.via),
+        );
+    };
+    for root in &m.terraform.roots {
+        let env = root.assignment.env;
+        for v in &root.variables {
+            let prefix = if v.module_path.is_empty() {
+                String::new()
+            } else {
+                format!("{}.", v.module_path)
+            };
+            // The final value: a literal from tfvars or the default. Reported
+            // in the environment only when a var file decided it.
+            let Some(text) = v.value.as_str() else {
+                continue;
+            };
+            let from_default = v.default.as_ref().is_some_and(|d| d.span == v.value.span);
+            if let Some(why) = literal_secret(&v.name, text) {
+                let origin = if from_default { "default" } else { "value" };
+                report(
+                    &v.value,
+                    format!("{origin} of variable `{prefix}var.{}` {why}", v.name),
+                    if from_default { None } else { env },
+                );
+            }
+        }
+        for l in &root.locals {
+            let Some(text) = l.value.as_str() else {
+                continue;
+            };
+            let defined_here = l.value.span.file == l.span.file
+                && l.value.span.start >= l.span.start
+                && l.value.span.end <= l.span.end;
+            if !defined_here {
+                continue; // flowed from a variable: reported there
+            }
+            if let Some(why) = literal_secret(&l.name, text) {
+                report(&l.value, format!("local `{}` {why}", l.name), None);
+            }
+        }
+        for r in root.resources_of("aws_secretsmanager_secret_version") {
+            let Some(v) = r.attrs.get("secret_string") else {
+                continue;
+            };
+            if v.is_unknown() || contains_unknown(v) {
+                continue;
+            }
+            report(
+                v,
+                format!(
+                    "`secret_string` of {}.{} is known from the code, so the secret is committed",
+                    r.rtype, r.name
+                ),
+                env,
+            );
+        }
+        for p in &root.providers {
+            if p.kind != "provider" || p.labels.first().map(String::as_str) != Some("aws") {
+                continue;
+            }
+            for key in ["access_key", "secret_key", "token"] {
+                if let Some(v) = p.attrs.get(key)
+                    && v.as_str().is_some_and(|t| !is_inert_value(t))
+                {
+                    report(v, format!("provider \"aws\" has a literal `{key}`"), env);
+                }
+            }
+        }
+    }
+}
+
+/// Why a named literal is a secret, or `None`.
+fn literal_secret(name: &str, text: &str) -> Option<String> {
+    if is_inert_value(text) {
+        return None;
+    }
+    if is_secret_name(name) {
+        return Some("is a literal secret".to_string());
+    }
+    secret_shape(text).map(|s| format!("looks like {s}"))
+}
+
+fn contains_unknown(n: &Node) -> bool {
+    match &n.value {
+        crate::node::Value::Unknown => true,
+        crate::node::Value::Seq(items) => items.iter().any(contains_unknown),
+        crate::node::Value::Map(entries) => entries.iter().any(|e| contains_unknown(&e.value)),
+        _ => false,
+    }
+}
+
+pub static NOT_SENSITIVE: Rule = Rule {
+    id: "SEC004",
+    name: "secret-variable-not-sensitive",
+    family: Family::Secrets,
+    severity: Severity::Warning,
+    summary: "A Terraform variable named like a secret is not marked `sensitive = true`",
+    help: "add `sensitive = true` to the variable",
+    explanation: r#"**Why.** Terraform prints variable values in `plan` output, CI logs and error
+messages unless the variable is marked `sensitive = true`. A `db_password` variable without it
+leaks the password into every pipeline log that runs `terraform plan` — the logs the article's
+promotion pipeline (section 5) produces for every environment.
+
+guard reports a variable whose name says it holds a secret (`password`, `secret`, `token`,
+`api_key`, `private_key`, `credentials`, ...; not `password_length` or `secret_arn`) and that
+is not `sensitive = true`.
+
+**How to fix.**
+
+```hcl
+variable "db_password" {
+  type = string
+}
+```
+```hcl
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+```
+"#,
+    security_severity: "4.0",
+    tags: &["secrets", "terraform"],
+    check: Some(check_sensitive),
+};
+
+fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
+    for root in &m.terraform.roots {
+        for v in &root.variables {
+            if v.sensitive || !is_secret_name(&v.name) {
+                continue;
+            }
+            out.push(NOT_SENSITIVE.finding(
+                v.span,
+                format!(
+                    "variable `{}` holds a secret but is not `sensitive = true`",
+                    v.name
+                ),
+            ));
+        }
+    }
+}
+
+pub static RULES: &[&Rule] = &[
+    &CONFIGMAP_SECRET,
+    &PLAIN_ENV_SECRET,
+    &TERRAFORM_SECRET,
+    &NOT_SENSITIVE,
+];

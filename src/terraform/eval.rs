@@ -9,7 +9,7 @@ use hcl_edit::structure::Body;
 use super::config::{BlockDecl, FileCtx, ModuleCall, ModuleCfg, attr_span};
 use super::roots::{World, join_dir, relative_dir};
 use super::value::{self as v, MAX_ITEMS};
-use super::{Block, Mode, Resource, Variable};
+use super::{Block, Local, Mode, Resource, Variable};
 use crate::node::{Hop, Node, Value};
 use crate::parse::{DiagKind, ParseDiag};
 use crate::source::Span;
@@ -629,6 +629,28 @@ impl<'a> Run<'a> {
                 attrs,
             });
         }
+    }
+
+    /// Every `locals` value of every module instance, sorted by module path
+    /// and name so that output is deterministic.
+    pub fn locals(&mut self) -> Vec<Local> {
+        let mut out = Vec::new();
+        for i in 0..self.insts.len() {
+            let cfg = self.insts[i].cfg;
+            let mut names: Vec<(&String, Span)> =
+                cfg.locals.iter().map(|(n, l)| (n, l.span)).collect();
+            names.sort();
+            for (name, span) in names {
+                let value = self.local(i, name, span);
+                out.push(Local {
+                    name: name.clone(),
+                    module_path: self.insts[i].path.clone(),
+                    span,
+                    value,
+                });
+            }
+        }
+        out
     }
 
     pub fn variables(&mut self) -> Vec<Variable> {

@@ -109,6 +109,8 @@ pub struct RootEval {
     /// `backend` as a nested entry), of every module instance.
     pub providers: Vec<Block>,
     pub variables: Vec<Variable>,
+    /// Every `locals` entry of every module instance.
+    pub locals: Vec<Local>,
     pub outputs: Vec<(String, Node)>,
 }
 
@@ -147,6 +149,15 @@ pub struct Block {
 }
 
 #[derive(Debug, Clone)]
+pub struct Local {
+    pub name: String,
+    pub module_path: String,
+    /// The `name = ...` definition.
+    pub span: Span,
+    pub value: Node,
+}
+
+#[derive(Clone, Debug)]
 pub struct Variable {
     pub name: String,
     pub module_path: String,
@@ -316,6 +327,7 @@ fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
         .map(|e| (e.key_str().unwrap_or_default().to_string(), e.value.clone()))
         .collect();
     let variables = run.variables();
+    let locals = run.locals();
     let root = RootEval {
         dir: plan.dir.clone(),
         assignment: plan.assignment.clone(),
@@ -323,6 +335,7 @@ fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
         resources,
         providers,
         variables,
+        locals,
         outputs,
     };
     (root, run)

@@ -1,0 +1,192 @@
+//! Service control policies: from SCP/IAM JSON files and from Terraform
+//! `aws_organizations_policy` content, and the regions they allow.
+
+use crate::env::Env;
+use crate::model::{Doc, DocKind};
+use crate::node::Node;
+use crate::source::Span;
+use crate::terraform::TfModel;
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The file path or the Terraform address.
+    pub name: String,
+    pub root: Node,
+    pub env: Option<Env>,
+    /// Known to be an SCP (an `aws_organizations_policy` of type
+    /// SERVICE_CONTROL_POLICY, or a policy file under a path that says so);
+    /// otherwise an IAM policy document of unknown use.
+    pub is_scp: bool,
+}
+
+fn path_says_scp(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    p.contains("scp")
+        || p.contains("service-control")
+        || p.contains("service_control")
+        || p.contains("organization")
+}
+
+pub fn collect(docs: &[Doc], paths: &dyn Fn(&Doc) -> String, tf: &TfModel) -> Vec<Policy> {
+    let mut out = Vec::new();
+    for d in docs {
+        if d.kind != DocKind::IamPolicy {
+            continue;
+        }
+        let path = paths(d);
+        out.push(Policy {
+            is_scp: path_says_scp(&path),
+            name: path,
+            root: d.root.clone(),
+            env: d.assignment.env,
+        });
+    }
+    for root in &tf.roots {
+        for r in root.resources_of("aws_organizations_policy") {
+            let ptype = r
+                .attrs
+                .str_at(&["type"])
+                .unwrap_or("SERVICE_CONTROL_POLICY");
+            if ptype != "SERVICE_CONTROL_POLICY" {
+                continue;
+            }
+            let Some(content) = r.attrs.get("content") else {
+                continue;
+            };
+            let parsed;
+            let content = match content.as_str() {
+                Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
+                    Ok(j) => {
+                        parsed = Node::from_json(&j, content.span, &content.via);
+                        &parsed
+                    }
+                    Err(_) => continue,
+                },
+                None if content.is_map() => content,
+                None => continue,
+            };
+            let addr = crate::rules::public_db::resource_address(
+                &r.module_path,
+                &r.rtype,
+                &r.name,
+                r.key.as_deref(),
+            );
+            out.push(Policy {
+                name: addr,
+                root: content.clone(),
+                env: root.assignment.env,
+                is_scp: true,
+            });
+        }
+    }
+    out
+}
+
+/// `Statement` as a list (a single statement object is allowed).
+pub fn statements(policy: &Node) -> Vec<&Node> {
+    match policy.get("Statement") {
+        Some(s) if s.is_map() => vec![s],
+        Some(s) => s.as_seq().iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A string or a list of strings, each with its node.
+pub fn strings(n: Option<&Node>) -> Vec<&Node> {
+    match n {
+        Some(n) if n.as_str().is_some() => vec![n],
+        Some(n) => n.as_seq().iter().filter(|i| i.as_str().is_some()).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A Deny statement that denies every region but a list:
+/// `Condition: {StringNotEquals: {"aws:RequestedRegion": [...]}}`.
+#[derive(Clone, Debug)]
+pub struct RegionDeny<'a> {
+    pub policy: &'a Policy,
+    pub statement: &'a Node,
+    /// The allowed list's node (for locations).
+    pub list: &'a Node,
+    pub allowed: Vec<String>,
+}
+
+pub fn region_denies(policies: &[Policy]) -> Vec<RegionDeny<'_>> {
+    let mut out = Vec::new();
+    for p in policies {
+        for st in statements(&p.root) {
+            if st.str_at(&["Effect"]) != Some("Deny") {
+                continue;
+            }
+            let Some(cond) = st.get("Condition") else {
+                continue;
+            };
+            for op in [
+                "StringNotEquals",
+                "StringNotEqualsIgnoreCase",
+                "StringNotLike",
+            ] {
+                let Some(list) = cond.get(op).and_then(|o| {
+                    o.entries()
+                        .iter()
+                        .find(|e| {
+                            e.key_str()
+                                .is_some_and(|k| k.eq_ignore_ascii_case("aws:RequestedRegion"))
+                        })
+                        .map(|e| &e.value)
+                }) else {
+                    continue;
+                };
+                let allowed: Vec<String> = strings(Some(list))
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect();
+                if !allowed.is_empty() {
+                    out.push(RegionDeny {
+                        policy: p,
+                        statement: st,
+                        list,
+                        allowed,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Does `region` match an allowed entry (`StringNotLike` allows `eu-*`)?
+pub fn region_allowed(allowed: &[String], region: &str) -> bool {
+    allowed.iter().any(|a| match a.strip_suffix('*') {
+        Some(prefix) => region.starts_with(prefix),
+        None => a == region,
+    })
+}
+
+/// The region restrictions that apply in `env`: denies of policies for that
+/// environment or for all environments.
+pub fn denies_for(denies: &[RegionDeny<'_>], env: Option<Env>) -> Vec<usize> {
+    denies
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.policy.env.is_none() || env.is_none() || d.policy.env == env)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Span helper for messages: the statement's `Sid` if any.
+pub fn sid(st: &Node) -> Option<(&str, Span)> {
+    st.get("Sid").and_then(|n| n.as_str().map(|s| (s, n.span)))
+}
+
+/// A syntactically plausible AWS region name (`ap-northeast-1`, `us-gov-west-1`).
+pub fn looks_like_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.len() <= 4
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
