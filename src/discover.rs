@@ -73,16 +73,22 @@ pub struct Walked {
     pub errors: Vec<String>,
 }
 
+/// Compile `--exclude` globs. A glob matches the shown path, or any tail
+/// of it (`deployment.yaml`, `charts/**` match at any depth, as in
+/// `.gitignore`); `dir` or `dir/` also excludes everything below it.
 pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        let glob = Glob::new(g).map_err(|e| format!("--exclude {g}: {e}"))?;
-        b.add(glob);
-        // `dir` or `dir/` also excludes everything below it.
         let trimmed = g.trim_end_matches('/');
-        if !trimmed.contains('*')
-            && let Ok(glob) = Glob::new(&format!("{trimmed}/**"))
-        {
+        let anchored = trimmed.strip_prefix("./").unwrap_or(trimmed);
+        let mut patterns = vec![anchored.to_string(), format!("{anchored}/**")];
+        if !anchored.starts_with("**/") && !anchored.starts_with('/') {
+            patterns.push(format!("**/{anchored}"));
+            patterns.push(format!("**/{anchored}/**"));
+        }
+        for p in patterns {
+            let glob =
+                Glob::new(p.trim_start_matches('/')).map_err(|e| format!("--exclude {g}: {e}"))?;
             b.add(glob);
         }
     }

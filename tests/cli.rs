@@ -67,7 +67,7 @@ fn article_flags_the_ecs_environment_tag_at_its_line() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     let hit = v["findings"].as_array().into_iter().flatten().any(|f| {
         f["rule"] == "BO002"
-            && f["location"]["path"] == "ecs/task-definition.json"
+            && f["location"]["path"] == "fixtures/article/ecs/task-definition.json"
             && f["location"]["start"]["line"] == 12
             && f["location"]["start"]["column"] == 16
     });

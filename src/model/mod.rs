@@ -113,13 +113,11 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
                 diags = out.diags;
                 Parsed::Yaml(out.docs)
             }
-            Syntax::Json => match parse::json::parse(&source) {
-                Ok(n) => Parsed::Json(n),
-                Err(d) => {
-                    diags.push(d);
-                    Parsed::Other
-                }
-            },
+            Syntax::Json => {
+                let out = parse::json::parse_with_diags(&source);
+                diags = out.diags;
+                out.root.map_or(Parsed::Other, Parsed::Json)
+            }
             _ => Parsed::Other,
         }
     };

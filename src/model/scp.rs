@@ -111,7 +111,10 @@ pub struct RegionDeny<'a> {
     pub allowed: Vec<String>,
 }
 
-pub fn region_denies(policies: &[Policy]) -> Vec<RegionDeny<'_>> {
+/// Broad region denies. With `concrete`, only those whose allowed list is
+/// made of real region names (templates such as `{example-region-1}` are
+/// left out).
+pub fn region_denies(policies: &[Policy], concrete: bool) -> Vec<RegionDeny<'_>> {
     let mut out = Vec::new();
     for p in policies {
         for st in statements(&p.root) {
@@ -141,7 +144,11 @@ pub fn region_denies(policies: &[Policy]) -> Vec<RegionDeny<'_>> {
                     .iter()
                     .filter_map(|n| n.as_str().map(str::to_string))
                     .collect();
-                if !allowed.is_empty() {
+                // A template (`{example-region-1}`) allows nothing we can know.
+                let known = allowed.iter().all(|a| {
+                    looks_like_region(a) || a.strip_suffix('*').is_some_and(|p| p.len() >= 3)
+                });
+                if !allowed.is_empty() && (known || !concrete) && denies_broadly(st) {
                     out.push(RegionDeny {
                         policy: p,
                         statement: st,
@@ -153,6 +160,16 @@ pub fn region_denies(policies: &[Policy]) -> Vec<RegionDeny<'_>> {
         }
     }
     out
+}
+
+/// A deny that covers (nearly) every action: `NotAction`, or `Action`
+/// with `*`. A region deny of a few actions (`bedrock:InvokeModel`) limits
+/// those actions only, not where the account may deploy.
+pub fn denies_broadly(st: &Node) -> bool {
+    st.get("NotAction").is_some()
+        || strings(st.get("Action"))
+            .iter()
+            .any(|a| matches!(a.as_str(), Some("*" | "*:*")))
 }
 
 /// Does `region` match an allowed entry (`StringNotLike` allows `eu-*`)?

@@ -44,27 +44,81 @@ pub fn is_secret_name(name: &str) -> bool {
             | "prefix"
             | "field"
             | "selector"
+            | "arns"
+            | "names"
+            | "ids"
+            | "spec"
+            | "specs"
+            | "paths"
+            | "files"
+            | "urls"
+            | "refs"
+            | "versions"
+            | "count"
+            | "schedule"
+            | "expression"
+            | "config"
+            | "configuration"
+            | "parameter"
     ) {
         return false;
     }
-    let has = |w: &str| words.iter().any(|x| x == w);
-    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
-    has("password")
-        || has("passwd")
-        || has("pwd")
-        || has("secret")
-        || has("token")
-        || has("apikey")
-        || has("credentials")
-        || has("credential")
-        || has("privatekey")
-        || pair("api", "key")
-        || pair("private", "key")
-        || pair("access", "key")
-        || pair("secret", "key")
-        || pair("client", "secret")
-        || pair("auth", "key")
-        || pair("connection", "string")
+    // A flag about a secret (`manage_master_user_password`,
+    // `create_random_password`) is not the secret.
+    let first = words.first().map(String::as_str).unwrap_or("");
+    if matches!(
+        first,
+        "manage"
+            | "create"
+            | "enable"
+            | "enabled"
+            | "use"
+            | "rotate"
+            | "generate"
+            | "allow"
+            | "require"
+            | "is"
+            | "has"
+            | "should"
+            | "skip"
+            | "disable"
+            | "random"
+    ) {
+        return false;
+    }
+    // The secret word must end within the last two words: `db_password`,
+    // `password_wo`, `secret_key_base`, but not
+    // `master_user_password_rotation_schedule_expression`.
+    let n = words.len();
+    let near_end = |i: usize| i + 2 >= n;
+    let single = [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "credentials",
+        "credential",
+        "privatekey",
+    ];
+    let pairs = [
+        ("api", "key"),
+        ("private", "key"),
+        ("access", "key"),
+        ("secret", "key"),
+        ("client", "secret"),
+        ("auth", "key"),
+        ("connection", "string"),
+    ];
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| single.contains(&w.as_str()) && near_end(i))
+        || words
+            .windows(2)
+            .enumerate()
+            .any(|(i, p)| pairs.contains(&(p[0].as_str(), p[1].as_str())) && near_end(i + 1))
 }
 
 /// Split `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into
@@ -178,6 +232,29 @@ pub fn url_has_password(v: &str) -> bool {
     !pass.is_empty() && !is_inert_value(pass)
 }
 
+/// A literal that reads like a password or key rather than a word or code:
+/// one token, no code punctuation, and either long or mixing character
+/// classes (`hunter2`, `S3cr3t!`, but not `files`, `os.environ[...]`).
+pub fn is_password_like(v: &str) -> bool {
+    let t = v.trim();
+    if t.len() < 4 || t.contains(char::is_whitespace) || is_inert_value(t) {
+        return false;
+    }
+    if t.contains(['(', ')', '[', ']', '{', '}', '$', '<', '>']) {
+        return false;
+    }
+    let classes = [
+        t.chars().any(|c| c.is_ascii_lowercase()),
+        t.chars().any(|c| c.is_ascii_uppercase()),
+        t.chars().any(|c| c.is_ascii_digit()),
+        t.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    classes >= 2 || t.len() >= 16
+}
+
 /// Shannon entropy in bits per character.
 pub fn entropy(s: &str) -> f64 {
     let mut counts = [0u32; 256];
@@ -231,6 +308,8 @@ mod tests {
             "client-secret",
             "PRIVATE_KEY",
             "credentials",
+            "password_wo",
+            "SECRET_KEY_BASE",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
@@ -244,6 +323,10 @@ mod tests {
             "tokenizer_path",
             "monkey",
             "PUBLIC_KEY",
+            "master_user_password_rotation_schedule_expression",
+            "task_exec_secret_arns",
+            "credentialSpecs",
+            "manage_master_user_password",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }
@@ -281,6 +364,9 @@ mod tests {
         assert!(is_inert_value(""));
         assert!(!is_inert_value("hunter2"));
         assert!(is_high_entropy("wJalrXUtnFEMI0K7MDENGbPxRfiCYEXAMPLEKEY"));
+        assert!(is_password_like("hunter2"));
+        assert!(!is_password_like("files"));
+        assert!(!is_password_like("os.environ[\"HF_TOKEN\"]"));
         assert!(!is_high_entropy("this-is-a-normal-config-value"));
         assert!(!is_high_entropy("sha256:4a1c0e9d5b7f3a2e8c6d0b1f4e7a9c3d"));
     }

@@ -51,7 +51,7 @@ provider "aws" {
 };
 
 fn check(m: &Model, out: &mut Vec<Finding>) {
-    let denies = region_denies(&m.policies);
+    let denies = region_denies(&m.policies, true);
     if denies.is_empty() {
         return;
     }
@@ -74,9 +74,9 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
                     .finding(
                         u.node.span,
                         format!(
-                            "{} `{}`{scope} is denied by SCP `{}`{statement}, which allows only {}",
-                            u.what,
+                            "region `{}` of {}{scope} is denied by SCP `{}`{statement}, which allows only {}",
                             u.region,
+                            u.what,
                             d.policy.name,
                             d.allowed.join(", ")
                         ),

@@ -162,7 +162,7 @@ fn exempted(not_actions: &[&crate::node::Node], service: &str) -> bool {
 fn check_global(m: &Model, out: &mut Vec<Finding>) {
     for RegionDeny {
         policy, statement, ..
-    } in region_denies(&m.policies)
+    } in region_denies(&m.policies, false)
     {
         if let Some(action) = statement.get("Action") {
             out.push(

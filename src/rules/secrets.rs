@@ -3,7 +3,9 @@
 
 use super::{Family, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::secretlike::{is_high_entropy, is_inert_value, is_secret_name, secret_shape};
+use crate::model::secretlike::{
+    is_high_entropy, is_inert_value, is_password_like, is_secret_name, secret_shape,
+};
 use crate::model::{DocKind, Model, Platform};
 use crate::node::Node;
 use crate::source::Span;
@@ -113,7 +115,7 @@ fn embedded_secret(m: &Model, node: &Node, text: &str) -> Option<(Span, String)>
             continue;
         };
         let (k, v) = (k.trim(), v.trim().trim_matches(['"', '\'']));
-        if is_secret_name(k) && !is_inert_value(v) {
+        if is_secret_name(k) && is_password_like(v) {
             return Some((
                 line_span(m, node, line.trim()),
                 format!("its embedded setting `{k}` has a literal value"),
@@ -260,7 +262,13 @@ variable "db_password" {
 };
 
 fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
+    // One finding per literal: a value passed down through nested modules
+    // is reported once, under the outermost variable.
+    let mut seen = std::collections::HashSet::new();
     let mut report = |node: &Node, what: String, env| {
+        if !seen.insert((node.span, env)) {
+            return;
+        }
         out.push(
             TERRAFORM_SECRET
                 .finding(node.span, what)
@@ -395,6 +403,15 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
     for root in &m.terraform.roots {
         for v in &root.variables {
             if v.sensitive || !is_secret_name(&v.name) {
+                continue;
+            }
+            // A boolean or number default says the variable is a setting.
+            if v.default.as_ref().is_some_and(|d| {
+                matches!(
+                    d.value,
+                    crate::node::Value::Bool(_) | crate::node::Value::Number(_)
+                )
+            }) {
                 continue;
             }
             out.push(NOT_SENSITIVE.finding(
