@@ -41,6 +41,52 @@ fn article_text() {
 }
 
 #[test]
+fn terraform_article_layout_reports_prod_only_with_the_chain() {
+    let o = guard(&[
+        "check",
+        "fixtures/terraform/article-layout",
+        "--color",
+        "never",
+    ]);
+    insta::assert_snapshot!("terraform-article-layout", untimed(&stdout(&o)));
+    let o = guard(&[
+        "check",
+        "fixtures/terraform/article-layout",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let db: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "DB001")
+        .collect();
+    assert_eq!(db.len(), 1, "{v:#}");
+    assert_eq!(db[0]["environment"], "prod");
+    assert_eq!(
+        db[0]["location"]["path"],
+        "fixtures/terraform/article-layout/environments/prod/terraform.tfvars"
+    );
+    let labels: Vec<&str> = db[0]["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["label"].as_str())
+        .collect();
+    assert!(
+        labels.iter().any(|l| l.starts_with("passed to module.db")),
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("used by aws_db_instance.this")),
+        "{labels:?}"
+    );
+}
+
+#[test]
 fn article_json() {
     let o = guard(&["check", "fixtures/article", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
