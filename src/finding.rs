@@ -28,6 +28,9 @@ impl Severity {
 pub struct Related {
     pub span: Span,
     pub label: String,
+    /// A step of the value's provenance (SARIF shows these as a code flow),
+    /// rather than context such as "declared here".
+    pub flow: bool,
 }
 
 impl From<&Hop> for Related {
@@ -35,6 +38,7 @@ impl From<&Hop> for Related {
         Related {
             span: h.span,
             label: h.label.clone(),
+            flow: true,
         }
     }
 }
@@ -71,10 +75,22 @@ impl Finding {
         self
     }
 
+    /// Add a place worth showing beside the finding.
     pub fn related(mut self, span: Span, label: impl Into<String>) -> Finding {
         self.related.push(Related {
             span,
             label: label.into(),
+            flow: false,
+        });
+        self
+    }
+
+    /// Add one step of the value's provenance.
+    pub fn flow(mut self, span: Span, label: impl Into<String>) -> Finding {
+        self.related.push(Related {
+            span,
+            label: label.into(),
+            flow: true,
         });
         self
     }
@@ -114,6 +130,8 @@ pub struct Located {
 pub struct LocatedRelated {
     pub location: Location,
     pub label: String,
+    /// A provenance step (see [`Related::flow`]).
+    pub flow: bool,
 }
 
 /// Locate, fingerprint and sort findings (file, line, column, rule, message).
@@ -137,6 +155,7 @@ pub fn locate_all(
                 .map(|r| LocatedRelated {
                     location: sources.locate(r.span),
                     label: r.label.clone(),
+                    flow: r.flow,
                 })
                 .collect();
             Located {

@@ -125,8 +125,8 @@ fn synthetic_findings_give_valid_sarif() {
             "mutable tag `latest`".into(),
         )
         .env(Some(guard::env::Env::Prod))
-        .related(Span::new(FileId(0), 0, 15), "first hop")
-        .related(Span::new(FileId(1), 0, 4), "second hop"),
+        .flow(Span::new(FileId(0), 0, 15), "first hop")
+        .flow(Span::new(FileId(1), 0, 4), "second hop"),
         Finding::new(
             "SEC001",
             Severity::Warning,

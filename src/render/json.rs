@@ -69,6 +69,7 @@ struct Pos {
 struct Related<'a> {
     location: Loc<'a>,
     label: &'a str,
+    kind: &'static str,
 }
 
 impl From<LineCol> for Pos {
@@ -105,6 +106,7 @@ impl<'a> From<&'a Located> for Finding<'a> {
                 .map(|r| Related {
                     location: (&r.location).into(),
                     label: &r.label,
+                    kind: if r.flow { "flow" } else { "context" },
                 })
                 .collect(),
             fingerprint: &f.fingerprint,

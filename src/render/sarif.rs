@@ -326,12 +326,15 @@ fn result(f: &Located, rule_index: usize) -> SarifResult<'_> {
             message: Some(TextRef { text: &r.label }),
         })
         .collect();
-    let code_flows = if f.related.is_empty() {
+    // Provenance steps (not context such as "declared here") form a code
+    // flow ending at the primary location.
+    let code_flows = if !f.related.iter().any(|r| r.flow) {
         Vec::new()
     } else {
         let mut steps: Vec<ThreadFlowLocation<'_>> = f
             .related
             .iter()
+            .filter(|r| r.flow)
             .map(|r| ThreadFlowLocation {
                 location: SarifLocation {
                     id: None,
@@ -541,8 +544,8 @@ mod tests {
                     "image `nginx:latest` uses the mutable tag `latest`".into(),
                 )
                 .env(Some(Env::Prod))
-                .related(Span::new(FileId(1), 6, 14), "tag set here")
-                .related(Span::new(FileId(0), 0, 4), "in this Deployment"),
+                .flow(Span::new(FileId(1), 6, 14), "tag set here")
+                .flow(Span::new(FileId(0), 0, 4), "in this Deployment"),
                 Finding::new(
                     "SEC001",
                     Severity::Note,
