@@ -46,7 +46,15 @@ impl Env {
     /// name different environments, none is returned.
     pub fn from_words(s: &str) -> Option<Env> {
         let mut found = None;
+        let mut prev = "";
         for w in s.split(['-', '_', '.']) {
+            // `multi-stage`, `build-stage`: a Docker build stage, not staging.
+            let build_stage = w.eq_ignore_ascii_case("stage")
+                && matches!(prev.to_ascii_lowercase().as_str(), "multi" | "build");
+            prev = w;
+            if build_stage {
+                continue;
+            }
             if let Some(e) = Env::from_word(w) {
                 if found.is_some_and(|f| f != e) {
                     return None;
@@ -217,6 +225,8 @@ mod tests {
             assert_eq!(from_path(p).unwrap().env, Some(e), "{p}");
         }
         assert_eq!(from_path("docker-compose.yml"), None);
+        assert_eq!(from_path("Dockerfile.multi-stage"), None);
+        assert_eq!(from_path("ci/build-stage.yml"), None);
         // Two different environments in one name: no assignment.
         assert_eq!(from_path("dev-to-prod.yml"), None);
     }

@@ -38,12 +38,23 @@ pub struct Container {
     /// The image as deployed (after Kustomize `images:` overrides); its
     /// `via` names the base line when an overlay changed it.
     pub image: Option<Node>,
+    /// Where the image's repository was decided, when that is not where
+    /// the image is (a Kustomize `newName:`).
+    pub image_repo_span: Option<Span>,
     /// `build:` of a compose service.
     pub build: Option<Span>,
     pub env_vars: Vec<EnvVar>,
     pub env: Option<Env>,
     /// ECS `logConfiguration.options.awslogs-region`.
     pub log_region: Option<Node>,
+}
+
+impl Container {
+    /// Where the image's repository is written: the overlay's `newName:`
+    /// when one renamed it, else the image itself.
+    pub fn repo_span(&self) -> Option<Span> {
+        self.image_repo_span.or(self.image.as_ref().map(|i| i.span))
+    }
 }
 
 /// Pod spec of a workload kind, if it has one.
@@ -79,6 +90,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                             owner: owner.clone(),
                             name: c.str_at(&["name"]).unwrap_or("?").to_string(),
                             image: c.get("image").cloned(),
+                            image_repo_span: None,
                             build: None,
                             env_vars: k8s_env(c.get("env")),
                             env: doc.assignment.env,
@@ -100,6 +112,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                         owner: format!("service {name}"),
                         name,
                         image: svc.value.get("image").cloned(),
+                        image_repo_span: None,
                         build: svc.value.entry("build").map(|e| e.key.span),
                         env_vars: compose_env(svc.value.get("environment")),
                         env: doc.assignment.env,
@@ -157,6 +170,7 @@ fn ecs_containers(
             owner: format!("task definition {family}"),
             name: c.str_at(&["name"]).unwrap_or("?").to_string(),
             image: c.get("image").cloned(),
+            image_repo_span: None,
             build: None,
             env_vars: name_value_list(c.get("environment")),
             env,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::env::{Assignment, Env, Evidence};
 use crate::model::{Container, Doc, DocKind};
 use crate::node::{Hop, Node};
-use crate::source::{SourceFile, join_path, parent_dir};
+use crate::source::{SourceFile, Span, join_path, parent_dir};
 use std::sync::Arc;
 
 /// How many kustomizations deep an overlay may include bases.
@@ -163,7 +163,9 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
             c.env = o.env.or(doc.assignment.env);
         }
         if let Some(img) = &base.image {
-            c.image = Some(override_image(img, &o.images));
+            let (image, repo_span) = override_image(img, &o.images);
+            c.image = Some(image);
+            c.image_repo_span = repo_span;
         }
         // Two overlays of one environment with the same result add nothing.
         let dup = out.iter().any(|p| {
@@ -179,13 +181,15 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
 }
 
 /// Apply `images:` overrides to an image node. The result is located at the
-/// override that decided the tag (or the name), with the base image as a hop.
-fn override_image(img: &Node, images: &[ImageOverride]) -> Node {
+/// override that decided the tag (or, failing that, the name), with every
+/// override and the base image as hops; the second value is where the
+/// repository part was decided, when an overlay renamed it.
+fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) {
     let Some(text) = img.as_str() else {
-        return img.clone();
+        return (img.clone(), None);
     };
     let Some(r) = super::image::ImageRef::parse(text) else {
-        return img.clone();
+        return (img.clone(), None);
     };
     let mut name = match r.registry {
         Some(reg) => format!("{reg}/{}", r.repository),
@@ -196,38 +200,47 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> Node {
         tag.push('@');
         tag.push_str(d);
     }
-    let mut decisive: Option<&Node> = None;
+    let mut name_at: Option<&Node> = None;
+    let mut tag_at: Option<(&Node, &str)> = None;
     for o in images {
         if o.name != name {
             continue;
         }
         if let Some(n) = o.new_name.as_ref().and_then(|n| n.as_str().map(|s| (n, s))) {
             name = n.1.to_string();
-            decisive.get_or_insert(n.0);
+            name_at = Some(n.0);
         }
         if let Some(t) = &o.new_tag
             && let Some(s) = t.scalar_text()
         {
             tag = format!(":{s}");
-            decisive = Some(t);
+            tag_at = Some((t, "newTag"));
         }
         if let Some(d) = o.digest.as_ref().and_then(|d| d.as_str().map(|s| (d, s))) {
             tag = format!("@{}", d.1);
-            decisive = Some(d.0);
+            tag_at = Some((d.0, "digest"));
         }
     }
-    match decisive {
-        None => img.clone(),
-        Some(at) => {
-            let mut hops = vec![Hop {
-                span: at.span,
-                label: "set by the overlay's `images:`".into(),
-            }];
-            hops.push(Hop {
-                span: img.span,
-                label: format!("base image `{text}`"),
-            });
-            Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)))
-        }
+    let Some(at) = tag_at.map(|t| t.0).or(name_at) else {
+        return (img.clone(), None);
+    };
+    let mut hops = Vec::new();
+    if let Some((t, what)) = tag_at {
+        hops.push(Hop {
+            span: t.span,
+            label: format!("{what} set by the overlay's `images:`"),
+        });
     }
+    if let Some(n) = name_at {
+        hops.push(Hop {
+            span: n.span,
+            label: "newName set by the overlay's `images:`".into(),
+        });
+    }
+    hops.push(Hop {
+        span: img.span,
+        label: format!("base image `{text}`"),
+    });
+    let node = Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)));
+    (node, name_at.map(|n| n.span))
 }

@@ -130,19 +130,25 @@ fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
         let Some(r) = ImageRef::parse(text) else {
             continue;
         };
-        let why = match r.names_environment() {
-            Some(EnvNaming::Literal { what, env, part }) => {
-                format!("its {what} `{part}` names the {env} environment")
-            }
-            Some(EnvNaming::Placeholder { what, name }) => {
-                format!("its {what} is set per environment by `{name}`")
-            }
+        let (why, what) = match r.names_environment() {
+            Some(EnvNaming::Literal { what, env, part }) => (
+                format!("its {what} `{part}` names the {env} environment"),
+                what,
+            ),
+            Some(EnvNaming::Placeholder { what, name }) => (
+                format!("its {what} is set per environment by `{name}`"),
+                what,
+            ),
             None => continue,
+        };
+        let span = match what {
+            "repository" => c.repo_span().unwrap_or(img.span),
+            _ => img.span,
         };
         out.push(
             ENV_IN_IMAGE
                 .finding(
-                    img.span,
+                    span,
                     format!(
                         "image `{text}` of {} is built per environment: {why}{}",
                         where_(c),
@@ -211,4 +217,121 @@ fn check_compose_build(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-pub static RULES: &[&Rule] = &[&MUTABLE_TAG, &ENV_IN_IMAGE, &COMPOSE_BUILD];
+pub static IMAGE_DRIFT: Rule = Rule {
+    id: "BO004",
+    name: "image-differs-between-environments",
+    family: Family::BuildOnce,
+    severity: Severity::Error,
+    summary: "The same workload runs a different image repository in prod than in staging",
+    help: "deploy the repository staging tested; promote by tag or digest, not by rebuilding into another repository",
+    explanation: r#"**Why.** Staging exists to test exactly what prod will run (the article's
+"Dev => Staging => Prod": staging is the mirror of production, section 1.2; build once, run
+anywhere, section 2.2). When the same workload pulls `registry/app` in staging but
+`registry/app-prod` in prod, prod runs an artifact that staging never ran, however carefully
+the tags are managed: the two repositories are filled by different builds. This is the
+cross-environment check single-file scanners cannot make: guard knows which environment each
+manifest, overlay, compose file and task definition belongs to, and compares them.
+
+The same workload means: the same Kubernetes kind, name and container (whatever the
+namespace), the same compose service, or the same ECS task family and container. Kustomize
+overlays are applied first, so an `images: newName:` in the prod overlay only is caught. Tags
+and digests may differ (that is promotion); the registry and repository may not.
+
+**How to fix.** Deploy the repository staging deployed, promoting by tag or digest.
+
+```yaml
+# overlays/prod/kustomization.yaml — bad
+images:
+  - name: registry.example.com/app
+    newName: registry.example.com/app-prod
+    newTag: 1.4.2
+```
+```yaml
+# good
+images:
+  - name: registry.example.com/app
+    newTag: 1.4.2
+```
+"#,
+    security_severity: "6.0",
+    tags: &["build-once", "parity", "kubernetes", "compose", "ecs"],
+    check: Some(check_drift),
+};
+
+/// `registry/repository` of an image, without tag or digest.
+fn repository_of(image: &str) -> Option<String> {
+    let r = ImageRef::parse(image)?;
+    Some(match r.registry {
+        Some(reg) => format!("{reg}/{}", r.repository),
+        None => r.repository.to_string(),
+    })
+}
+
+fn check_drift(m: &Model, out: &mut Vec<Finding>) {
+    use crate::env::Env;
+    use std::collections::BTreeMap;
+    // workload identity -> (staging images, prod images)
+    type Side<'a> = Vec<(&'a Container, String)>;
+    let mut by_workload: BTreeMap<(u8, String, String), (Side<'_>, Side<'_>)> = BTreeMap::new();
+    for c in &m.containers {
+        let Some(env @ (Env::Staging | Env::Prod)) = c.env else {
+            continue;
+        };
+        let Some(repo) = c
+            .image
+            .as_ref()
+            .and_then(|i| i.as_str())
+            .and_then(repository_of)
+        else {
+            continue;
+        };
+        let platform = match c.platform {
+            Platform::Kubernetes => 0,
+            Platform::Compose => 1,
+            Platform::Ecs => 2,
+        };
+        let entry = by_workload
+            .entry((platform, c.owner.clone(), c.name.clone()))
+            .or_default();
+        if env == Env::Staging {
+            entry.0.push((c, repo));
+        } else {
+            entry.1.push((c, repo));
+        }
+    }
+    for (staging, prod) in by_workload.values() {
+        let Some((s, s_repo)) = staging.first() else {
+            continue;
+        };
+        if staging.iter().any(|(_, r)| r != s_repo) || crate::model::image::has_placeholder(s_repo)
+        {
+            continue; // staging itself is not one image: nothing to compare with
+        }
+        for (p, p_repo) in prod {
+            if p_repo == s_repo || crate::model::image::has_placeholder(p_repo) {
+                continue;
+            }
+            let (Some(pi), Some(si)) = (&p.image, &s.image) else {
+                continue;
+            };
+            out.push(
+                IMAGE_DRIFT
+                    .finding(
+                        p.repo_span().unwrap_or(pi.span),
+                        format!(
+                            "{} runs `{p_repo}` in prod but `{s_repo}` in staging: prod would run an image staging never tested",
+                            where_(p)
+                        ),
+                    )
+                    .env(Some(Env::Prod))
+                    .via(&pi.via)
+                    .related(
+                        s.repo_span().unwrap_or(si.span),
+                        format!("staging runs `{s_repo}`"),
+                    ),
+            );
+        }
+    }
+}
+
+pub static RULES: &[&Rule] = &[&MUTABLE_TAG, &ENV_IN_IMAGE, &COMPOSE_BUILD, &IMAGE_DRIFT];
