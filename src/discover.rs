@@ -68,6 +68,10 @@ pub struct WalkStats {
 #[derive(Debug)]
 pub struct Walked {
     pub candidates: Vec<Candidate>,
+    /// Directories (shown paths) below the scan root that are git
+    /// repositories of their own: a tree of several repositories is several
+    /// projects, and cross-file rules stay within one.
+    pub projects: Vec<String>,
     pub stats: WalkStats,
     /// Errors that concern the user (a path that does not exist).
     pub errors: Vec<String>,
@@ -99,6 +103,7 @@ pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
 /// by its own name). The result is sorted by path.
 pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
     let mut candidates = Vec::new();
+    let mut projects = Vec::new();
     let mut stats = WalkStats::default();
     let mut errors = Vec::new();
     for root in roots {
@@ -125,9 +130,6 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
             let disk = entry.path();
             let rel = disk.strip_prefix(base).unwrap_or(disk);
             let path = rel
@@ -135,6 +137,15 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
+            if entry.file_type().is_some_and(|t| t.is_dir()) {
+                if entry.depth() > 0 && disk.join(".git").exists() {
+                    projects.push(path);
+                }
+                continue;
+            }
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
             if excludes.is_match(&path) {
                 continue;
             }
@@ -158,8 +169,11 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
+    projects.sort();
+    projects.dedup();
     Walked {
         candidates,
+        projects,
         stats,
         errors,
     }

@@ -92,7 +92,7 @@ pub fn load(opts: &Options) -> Result<(model::Model, discover::WalkStats, Timing
         return Err(Error::Io(e.clone()));
     }
     let discover_micros = t0.elapsed().as_micros();
-    let model = model::build(&walked.candidates);
+    let model = model::build(&walked.candidates, walked.projects);
     let timings = Timings {
         discover_micros,
         parse_micros: model.stats.parse_micros,

@@ -149,7 +149,7 @@ fn synthetic_findings_give_valid_sarif() {
     let located = locate_all(findings, &sources, |id| {
         guard::rules::find(id).map_or("unknown", |r| r.name)
     });
-    let mut model = guard::model::build(&[]);
+    let mut model = guard::model::build(&[], Vec::new());
     model.sources = sources;
     let report = guard::Report {
         model,

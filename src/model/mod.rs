@@ -75,6 +75,8 @@ pub struct Model {
     pub terraform: TfModel,
     pub diags: Vec<ParseDiag>,
     pub stats: ModelStats,
+    /// Nested git repositories below the scan root (see `discover::Walked`).
+    pub projects: Vec<String>,
 }
 
 enum Parsed {
@@ -130,7 +132,7 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
 }
 
 /// Read, parse and model the candidates.
-pub fn build(candidates: &[Candidate]) -> Model {
+pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
     let t0 = Instant::now();
     let read: Vec<ReadFile> = candidates
         .par_iter()
@@ -245,6 +247,7 @@ pub fn build(candidates: &[Candidate]) -> Model {
         terraform,
         diags,
         stats,
+        projects,
     }
 }
 
@@ -282,5 +285,20 @@ fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment 
 impl Model {
     pub fn doc_path(&self, doc: &Doc) -> &str {
         self.sources.path(doc.file)
+    }
+
+    /// The project (nested git repository, `""` for the scan root) a file
+    /// belongs to: the deepest repository directory that contains it.
+    pub fn project_of(&self, file: FileId) -> &str {
+        let path = self.sources.path(file);
+        self.projects
+            .iter()
+            .filter(|p| {
+                path.len() > p.len()
+                    && path.starts_with(p.as_str())
+                    && path.as_bytes()[p.len()] == b'/'
+            })
+            .max_by_key(|p| p.len())
+            .map_or("", String::as_str)
     }
 }

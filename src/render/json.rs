@@ -162,7 +162,7 @@ pub(crate) fn test_report(
     let located = crate::finding::locate_all(findings, &sources, |id| {
         crate::rules::find(id).map_or("unknown", |r| r.name)
     });
-    let mut model = crate::model::build(&[]);
+    let mut model = crate::model::build(&[], Vec::new());
     model.stats.files = files.len();
     model.sources = sources;
     Report {
