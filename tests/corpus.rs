@@ -13,11 +13,20 @@ fn corpus_runs_clean_of_crashes_and_false_parse_errors() {
         eprintln!("skipped: {} not found", corpus.display());
         return;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(["check", "--format", "json", "--fail-on", "never"])
-        .arg(&corpus)
-        .output()
-        .expect("guard runs");
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(["check", "--format", "json", "--fail-on", "never"])
+            .arg(&corpus)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("guard runs")
+    };
+    let out = run("2");
+    // Byte-for-byte the same output on one thread as on two.
+    assert!(
+        out.stdout == run("1").stdout,
+        "output depends on the thread count"
+    );
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -45,6 +45,9 @@ pub struct Container {
     pub build: Option<Span>,
     pub env_vars: Vec<EnvVar>,
     pub env: Option<Env>,
+    /// The Kustomize overlay (kustomization path) that renders this
+    /// container, when one does.
+    pub overlay: Option<String>,
     /// ECS `logConfiguration.options.awslogs-region`.
     pub log_region: Option<Node>,
 }
@@ -94,6 +97,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                             build: None,
                             env_vars: k8s_env(c.get("env")),
                             env: doc.assignment.env,
+                            overlay: None,
                             log_region: None,
                         };
                         out.extend(kustomize::apply_overlays(doc, base));
@@ -116,6 +120,7 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
                         build: svc.value.entry("build").map(|e| e.key.span),
                         env_vars: compose_env(svc.value.get("environment")),
                         env: doc.assignment.env,
+                        overlay: None,
                         log_region: None,
                     });
                 }
@@ -174,6 +179,7 @@ fn ecs_containers(
             build: None,
             env_vars: name_value_list(c.get("environment")),
             env,
+            overlay: None,
             log_region: c
                 .path(&["logConfiguration", "options", "awslogs-region"])
                 .cloned(),

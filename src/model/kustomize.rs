@@ -91,8 +91,25 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
         }
         let env = docs[top].assignment.env;
         let kpath = path_of(&docs[top]).to_string();
+        // A kustomization's own `images:` plus those of its `components:`.
+        let images_with_components = |k: usize, kdir: &str| {
+            let mut imgs = images_of(&docs[k].root);
+            for c in docs[k]
+                .root
+                .get("components")
+                .map(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(Node::as_str)
+            {
+                if let Some(&ck) = join_path(kdir, c).and_then(|p| kdirs.get(&p)) {
+                    imgs.extend(images_of(&docs[ck].root));
+                }
+            }
+            imgs
+        };
         let mut stack: Vec<(String, usize, Vec<ImageOverride>, usize)> =
-            vec![(dir.clone(), top, images_of(&docs[top].root), 0)];
+            vec![(dir.clone(), top, images_with_components(top, dir), 0)];
         let mut seen = HashSet::new();
         while let Some((kdir, k, images, depth)) = stack.pop() {
             if depth > MAX_DEPTH || !seen.insert(k) {
@@ -104,7 +121,7 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                 };
                 if let Some(&sub) = kdirs.get(&p) {
                     // Inner overrides apply first.
-                    let mut imgs = images_of(&docs[sub].root);
+                    let mut imgs = images_with_components(sub, &p);
                     imgs.extend(images.iter().cloned());
                     stack.push((p, sub, imgs, depth + 1));
                 } else if let Some(ds) = by_file.get(&p) {
@@ -143,7 +160,7 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
 }
 
 fn resources(k: &Node) -> impl Iterator<Item = &str> {
-    ["resources", "bases"]
+    ["resources", "bases", "components"]
         .into_iter()
         .filter_map(|key| k.get(key))
         .flat_map(|n| n.as_seq().iter())
@@ -159,6 +176,7 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
     let mut out: Vec<Container> = Vec::new();
     for o in &doc.overlays {
         let mut c = base.clone();
+        c.overlay = Some(o.kustomization.clone());
         if doc.assignment.env.is_none() || o.env.is_some() {
             c.env = o.env.or(doc.assignment.env);
         }
@@ -167,15 +185,7 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
             c.image = Some(image);
             c.image_repo_span = repo_span;
         }
-        // Two overlays of one environment with the same result add nothing.
-        let dup = out.iter().any(|p| {
-            p.env == c.env
-                && p.image.as_ref().map(|n| (&n.value, n.span))
-                    == c.image.as_ref().map(|n| (&n.value, n.span))
-        });
-        if !dup {
-            out.push(c);
-        }
+        out.push(c);
     }
     out
 }
