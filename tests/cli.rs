@@ -1,6 +1,9 @@
 //! End to end: the `guard` binary over `fixtures/`, compared with reviewed
 //! snapshots, and its exit statuses.
 
+mod common;
+
+use common::untimed;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -15,17 +18,6 @@ fn guard(args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Drop the run time from the text summary.
-fn untimed(s: &str) -> String {
-    s.lines()
-        .map(|l| match l.rfind(" in ") {
-            Some(i) if l.ends_with(" ms") => format!("{} in <time>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]

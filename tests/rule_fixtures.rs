@@ -3,6 +3,8 @@
 //! rule, the passing side must not, and the failing side's text output is a
 //! reviewed snapshot.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use guard::render::{Format, RenderOptions, render};
@@ -23,15 +25,8 @@ fn check(dir: &Path) -> guard::Report {
 }
 
 /// Text output without the run time, which changes from run to run.
-pub fn stable_text(report: &guard::Report) -> String {
-    let text = render(Format::Text, report, RenderOptions::default());
-    text.lines()
-        .map(|l| match l.rfind(" in ") {
-            Some(i) if l.ends_with(" ms") => format!("{} in <time>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+fn stable_text(report: &guard::Report) -> String {
+    common::untimed(&render(Format::Text, report, RenderOptions::default()))
 }
 
 #[test]

@@ -53,6 +53,16 @@ pub struct Container {
 }
 
 impl Container {
+    /// How findings name the container: "container `web` of Deployment/web",
+    /// "compose service web", "container `app` of ECS task definition app".
+    pub fn describe(&self) -> String {
+        match self.platform {
+            Platform::Kubernetes => format!("container `{}` of {}", self.name, self.owner),
+            Platform::Compose => format!("compose {}", self.owner),
+            Platform::Ecs => format!("container `{}` of ECS {}", self.name, self.owner),
+        }
+    }
+
     /// Where the image's repository is written: the overlay's `newName:`
     /// when one renamed it, else the image itself.
     pub fn repo_span(&self) -> Option<Span> {

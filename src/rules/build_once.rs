@@ -6,14 +6,6 @@ use crate::finding::{Finding, Severity};
 use crate::model::image::{EnvNaming, ImageRef, Mutability};
 use crate::model::{Container, Model, Platform};
 
-fn where_(c: &Container) -> String {
-    match c.platform {
-        Platform::Kubernetes => format!("container `{}` of {}", c.name, c.owner),
-        Platform::Compose => format!("compose {}", c.owner),
-        Platform::Ecs => format!("container `{}` of ECS {}", c.name, c.owner),
-    }
-}
-
 fn in_env(c: &Container) -> String {
     c.env.map(|e| format!(" in {e}")).unwrap_or_default()
 }
@@ -80,7 +72,7 @@ fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
             MUTABLE_TAG
                 .finding(
                     img.span,
-                    format!("image `{text}` of {} {what}{}", where_(c), in_env(c)),
+                    format!("image `{text}` of {} {what}{}", c.describe(), in_env(c)),
                 )
                 .env(c.env)
                 .via(&img.via),
@@ -151,7 +143,7 @@ fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
                     span,
                     format!(
                         "image `{text}` of {} is built per environment: {why}{}",
-                        where_(c),
+                        c.describe(),
                         in_env(c)
                     ),
                 )
@@ -320,7 +312,7 @@ fn check_drift(m: &Model, out: &mut Vec<Finding>) {
                         p.repo_span().unwrap_or(pi.span),
                         format!(
                             "{} runs `{p_repo}` in prod but `{s_repo}` in staging: prod would run an image staging never tested",
-                            where_(p)
+                            p.describe()
                         ),
                     )
                     .env(Some(Env::Prod))

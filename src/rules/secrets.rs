@@ -193,11 +193,7 @@ fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
             } else {
                 continue;
             };
-            let owner = match c.platform {
-                Platform::Kubernetes => format!("container `{}` of {}", c.name, c.owner),
-                Platform::Compose => format!("compose {}", c.owner),
-                Platform::Ecs => format!("container `{}` of ECS {}", c.name, c.owner),
-            };
+            let owner = c.describe();
             let fix = match c.platform {
                 Platform::Kubernetes => "use valueFrom.secretKeyRef",
                 Platform::Compose => "pass it from the environment or compose secrets",
