@@ -143,14 +143,31 @@ fn snippet(
 ) {
     let line = loc.start.line;
     let text = src.line_text(line);
-    let shown: String = text
-        .chars()
-        .take(200)
-        .collect::<String>()
-        .replace('\t', " ");
     let start_col = loc.start.column.max(1) as usize;
     let end_col = end_column(loc, text);
-    let len = end_col.saturating_sub(start_col).max(1);
+    // Long lines are shown as a window of SHOWN characters around the span.
+    const SHOWN: usize = 200;
+    let skip = if start_col > SHOWN - 40 {
+        start_col - 40
+    } else {
+        0
+    };
+    let mut shown: String = text
+        .chars()
+        .skip(skip)
+        .take(SHOWN)
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    let lead = if skip > 0 {
+        shown.insert(0, '…');
+        start_col - skip
+    } else {
+        start_col - 1
+    };
+    if text.chars().count() > skip + SHOWN {
+        shown.push('…');
+    }
+    let len = end_col.saturating_sub(start_col).clamp(1, SHOWN);
     let pad = " ".repeat(width);
     let bar = paint(st.dim, "|");
     let _ = writeln!(out, "{pad}{bar}");
@@ -159,12 +176,12 @@ fn snippet(
         "{}{bar} {shown}",
         paint(st.dim, &format!("{line:<width$}"))
     );
-    let carets = "^".repeat(len.min(200));
+    let carets = "^".repeat(len);
     let label = label.map(|l| format!(" {l}")).unwrap_or_default();
     let _ = writeln!(
         out,
         "{pad}{bar} {}{}",
-        " ".repeat(start_col - 1),
+        " ".repeat(lead),
         paint(mark, &format!("{carets}{label}"))
     );
 }
