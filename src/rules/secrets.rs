@@ -2,6 +2,7 @@
 //! Messages never repeat a secret's value.
 
 use super::{Family, Rule};
+use crate::env::Env;
 use crate::finding::{Finding, Severity};
 use crate::model::secretlike::{
     is_high_entropy, is_inert_value, is_password_like, is_secret_name, secret_shape,
@@ -421,9 +422,113 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+pub static WORKFLOW_KEYS: Rule = Rule {
+    id: "SEC005",
+    name: "long-lived-aws-keys-in-workflow",
+    family: Family::Secrets,
+    severity: Severity::Warning,
+    summary: "A workflow configures AWS with long-lived access keys instead of an OIDC role",
+    help: "grant `id-token: write` and use `role-to-assume` with GitHub's OIDC provider; delete the stored keys",
+    explanation: r#"**Why.** The article's pipeline (section 5) configures AWS with
+`aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}` and `aws-secret-access-key`. Those are
+an IAM user's long-lived keys: they never expire, are copied into every repository that
+deploys, survive the departure of whoever created them, and, once leaked from a log or a
+compromised action, give an attacker the deploy role's power until someone notices. GitHub's
+OIDC provider lets the job assume an IAM role with short-lived credentials scoped to the
+repository, branch and environment, and there is nothing to store or rotate.
+
+guard reports a step that uses `aws-actions/configure-aws-credentials` with
+`aws-access-key-id` or `aws-secret-access-key`, and `AWS_ACCESS_KEY_ID` /
+`AWS_SECRET_ACCESS_KEY` set in a workflow, job or step `env:`.
+
+**How to fix.**
+
+```yaml
+- uses: aws-actions/configure-aws-credentials@v4
+  with:
+    aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}
+    aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}
+    aws-region: ap-northeast-1
+```
+```yaml
+permissions:
+  id-token: write
+  contents: read
+steps:
+  - uses: aws-actions/configure-aws-credentials@v4
+    with:
+      role-to-assume: arn:aws:iam::123456789012:role/deploy-prod
+      aws-region: ap-northeast-1
+```
+"#,
+    security_severity: "6.5",
+    tags: &["secrets", "pipeline", "github-actions", "aws"],
+    check: Some(check_workflow_keys),
+};
+
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` in an `env:` mapping.
+fn env_keys(env: Option<&Node>, scope: &str, e: Option<Env>, out: &mut Vec<Finding>) {
+    for entry in env.map(Node::entries).unwrap_or(&[]) {
+        if let Some(k) = entry
+            .key_str()
+            .filter(|k| matches!(*k, "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY"))
+        {
+            out.push(
+                WORKFLOW_KEYS
+                    .finding(
+                        entry.key.span,
+                        format!("{scope} sets `{k}`: long-lived AWS keys instead of an OIDC role"),
+                    )
+                    .env(e),
+            );
+        }
+    }
+}
+
+fn check_workflow_keys(m: &Model, out: &mut Vec<Finding>) {
+    for doc in m.docs.iter().filter(|d| d.kind == DocKind::Workflow) {
+        env_keys(doc.root.get("env"), "the workflow", doc.assignment.env, out);
+        for job in doc.root.get("jobs").map(Node::entries).unwrap_or(&[]) {
+            let id = job.key_str().unwrap_or("?");
+            let env = m
+                .jobs
+                .iter()
+                .find(|j| j.file == doc.file && j.id == id)
+                .and_then(|j| j.assignment.env);
+            env_keys(job.value.get("env"), &format!("job `{id}`"), env, out);
+            for step in job.value.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                env_keys(step.get("env"), &format!("a step of job `{id}`"), env, out);
+                let uses = step.str_at(&["uses"]).unwrap_or("");
+                if !uses.starts_with("aws-actions/configure-aws-credentials") {
+                    continue;
+                }
+                let with = step.get("with");
+                let Some(e) = with.and_then(|w| {
+                    w.entry("aws-access-key-id")
+                        .or_else(|| w.entry("aws-secret-access-key"))
+                }) else {
+                    continue;
+                };
+                out.push(
+                    WORKFLOW_KEYS
+                        .finding(
+                            e.key.span,
+                            format!(
+                                "job `{id}` configures AWS with long-lived access keys (`{}`) instead of an OIDC role",
+                                e.key_str().unwrap_or("")
+                            ),
+                        )
+                        .env(env),
+                );
+            }
+        }
+    }
+}
+
 pub static RULES: &[&Rule] = &[
     &CONFIGMAP_SECRET,
     &PLAIN_ENV_SECRET,
     &TERRAFORM_SECRET,
     &NOT_SENSITIVE,
+    &WORKFLOW_KEYS,
 ];
