@@ -20,6 +20,8 @@ pub enum DocKind {
     Workflow,
     /// A CloudFormation template.
     CloudFormation,
+    /// A Dockerfile: a sequence of instructions (see `parse::dockerfile`).
+    Dockerfile,
 }
 
 impl DocKind {
@@ -33,6 +35,7 @@ impl DocKind {
             DocKind::Eksctl => "eksctl cluster",
             DocKind::Workflow => "github workflow",
             DocKind::CloudFormation => "cloudformation",
+            DocKind::Dockerfile => "dockerfile",
         }
     }
 }

@@ -82,6 +82,7 @@ pub struct Model {
 enum Parsed {
     Yaml(Vec<crate::parse::yaml::YamlDoc>),
     Json(Node),
+    Dockerfile(Node),
     Other,
     Unreadable,
 }
@@ -120,6 +121,7 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
                 diags = out.diags;
                 out.root.map_or(Parsed::Other, Parsed::Json)
             }
+            Syntax::Dockerfile => Parsed::Dockerfile(parse::dockerfile::parse(&source)),
             _ => Parsed::Other,
         }
     };
@@ -190,6 +192,17 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
                 }
             }
             Parsed::Json(root) => push_doc(0, root, &mut stats),
+            Parsed::Dockerfile(root) => {
+                stats.documents += 1;
+                docs.push(Doc {
+                    file: source.id,
+                    index: 0,
+                    kind: DocKind::Dockerfile,
+                    root,
+                    assignment: path_assignment.clone(),
+                    overlays: Vec::new(),
+                });
+            }
             Parsed::Unreadable => stats.unreadable += 1,
             Parsed::Other => {}
         }

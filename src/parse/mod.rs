@@ -1,6 +1,7 @@
 //! One parser per syntax, each producing [`Node`](crate::node::Node) trees
 //! with exact spans, and [`ParseDiag`]s for what could not be read.
 
+pub mod dockerfile;
 pub mod hcl;
 pub mod json;
 pub mod yaml;

@@ -525,10 +525,112 @@ fn check_workflow_keys(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+pub static DOCKERFILE_SECRET: Rule = Rule {
+    id: "SEC006",
+    name: "secret-in-dockerfile",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A Dockerfile bakes a secret into the image with `ENV` or passes it as a build `ARG`",
+    help: "inject secrets at run time, or at build time with `RUN --mount=type=secret`",
+    explanation: r#"**Why.** The article's rule is that the image carries no configuration: the same image
+runs in dev, staging and prod, and each environment injects its settings and secrets at run
+time (section 2.2). A secret in an `ENV` instruction is stored in the image configuration:
+anyone who can pull the image reads it with `docker inspect`, in every environment the image is
+promoted to, forever. A build `ARG` is no better for secrets: its value is recorded in the
+image history (`docker history`) of every layer whose `RUN` uses it.
+
+guard reports an `ENV` whose name says it is a secret and whose value is a literal, any `ENV`
+or `ARG` whose value has the shape of a secret (a known token, a PEM key, a URL with a
+password), and, as a warning, an `ARG` whose name says it is a secret.
+
+**How to fix.** Pass run-time secrets from the orchestrator (Kubernetes `secretKeyRef`, ECS
+`secrets`), and build-time secrets with BuildKit secret mounts.
+
+```dockerfile
+ARG NPM_TOKEN
+ENV DB_PASSWORD=hunter2
+RUN npm ci
+```
+```dockerfile
+# syntax=docker/dockerfile:1
+RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm ci
+```
+"#,
+    security_severity: "7.5",
+    tags: &["secrets", "dockerfile", "build-once"],
+    check: Some(check_dockerfiles),
+};
+
+/// Declarations of an `ENV` or `ARG`: `KEY=value` words (an `ARG` word may
+/// have no value), or the legacy `ENV KEY value with spaces` form.
+fn dockerfile_pairs(cmd: &str, values: &[Node]) -> Vec<(String, Option<String>, Span)> {
+    let Some(first) = values.first().and_then(Node::as_str) else {
+        return Vec::new();
+    };
+    if cmd == "env" && !first.contains('=') {
+        let rest: Vec<&str> = values[1..].iter().filter_map(Node::as_str).collect();
+        let value = (!rest.is_empty()).then(|| rest.join(" "));
+        let span = values
+            .last()
+            .map_or(values[0].span, |l| values[0].span.to(l.span));
+        return vec![(first.to_string(), value, span)];
+    }
+    values
+        .iter()
+        .filter_map(|v| {
+            let t = v.as_str()?;
+            Some(match t.split_once('=') {
+                Some((k, val)) => (k.to_string(), Some(val.to_string()), v.span),
+                None => (t.to_string(), None, v.span),
+            })
+        })
+        .collect()
+}
+
+fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
+    for doc in m.docs.iter().filter(|d| d.kind == DocKind::Dockerfile) {
+        for ins in doc.root.as_seq() {
+            let cmd = ins.str_at(&["Cmd"]).unwrap_or("");
+            if cmd != "env" && cmd != "arg" {
+                continue;
+            }
+            let values = ins.get("Value").map(Node::as_seq).unwrap_or(&[]);
+            for (name, value, span) in dockerfile_pairs(cmd, values) {
+                let upper = cmd.to_ascii_uppercase();
+                let literal = value.as_deref().filter(|v| !is_inert_value(v));
+                let finding = if let Some(shape) = value.as_deref().and_then(secret_shape) {
+                    DOCKERFILE_SECRET.finding(
+                        span,
+                        format!("{upper} `{name}` holds what looks like {shape}"),
+                    )
+                } else if is_secret_name(&name) && cmd == "env" && literal.is_some() {
+                    DOCKERFILE_SECRET.finding(
+                        span,
+                        format!("ENV `{name}` bakes a literal secret into the image, readable with `docker inspect`"),
+                    )
+                } else if is_secret_name(&name) && cmd == "arg" {
+                    let mut f = DOCKERFILE_SECRET.finding(
+                        span,
+                        format!("build ARG `{name}` carries a secret: build args are recorded in the image history"),
+                    );
+                    if literal.is_none() {
+                        f.severity = Severity::Warning;
+                    }
+                    f
+                } else {
+                    continue;
+                };
+                out.push(finding.env(doc.assignment.env));
+            }
+        }
+    }
+}
+
 pub static RULES: &[&Rule] = &[
     &CONFIGMAP_SECRET,
     &PLAIN_ENV_SECRET,
     &TERRAFORM_SECRET,
     &NOT_SENSITIVE,
     &WORKFLOW_KEYS,
+    &DOCKERFILE_SECRET,
 ];
