@@ -63,7 +63,7 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
                     r,
                     s,
                     root.assignment.env,
-                    format!("provider \"aws\"{alias}{module} region"),
+                    format!("provider \"aws\"{alias}{module}"),
                 );
             }
         }
@@ -77,7 +77,7 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
                 n,
                 s,
                 c.env,
-                format!("awslogs-region of container `{}` ({})", c.name, c.owner),
+                format!("`awslogs-region` of {}", c.describe()),
             );
         }
         if let Some(img) = &c.image
@@ -88,7 +88,7 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
                 img,
                 r,
                 c.env,
-                format!("ECR registry of container `{}` ({})", c.name, c.owner),
+                format!("the ECR registry of {}", c.describe()),
             );
         }
     }
@@ -103,7 +103,7 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
                         n,
                         s,
                         d.assignment.env,
-                        "eksctl cluster region".into(),
+                        "the eksctl cluster".into(),
                     );
                 }
             }
@@ -121,7 +121,7 @@ fn workflow_regions(d: &Doc, out: &mut Vec<RegionUse>) {
             if matches!(k, "AWS_REGION" | "AWS_DEFAULT_REGION")
                 && let Some(s) = entry.value.as_str()
             {
-                push(out, &entry.value, s, e, format!("{k} of {scope}"));
+                push(out, &entry.value, s, e, format!("`{k}` of {scope}"));
             }
         }
     };
@@ -148,7 +148,7 @@ fn workflow_regions(d: &Doc, out: &mut Vec<RegionUse>) {
                     n,
                     s,
                     job_env,
-                    format!("aws-region of a step of job `{id}`"),
+                    format!("`aws-region` of a step of job `{id}`"),
                 );
             }
         }
