@@ -693,3 +693,70 @@ fn differential_defaults() {
 fn differential_prod_var_file() {
     differential(Some("prod.tfvars"));
 }
+
+/// Module instances share their variables' defaults and types (the
+/// evaluator remembers them): every instance still sees exactly what
+/// evaluating them afresh gives, provenance included.
+#[test]
+fn repeated_module_instances_see_the_same_defaults() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |p: &str, s: &str| {
+        let p = dir.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, s).unwrap();
+    };
+    write(
+        "main.tf",
+        "terraform {}\nmodule \"m\" {\n  source = \"./m\"\n  count  = 3\n}\n\
+         module \"one\" {\n  source = \"./m\"\n}\n",
+    );
+    write(
+        "m/main.tf",
+        r#"variable "cfg" {
+  type = object({
+    name    = optional(string, "svc")
+    public  = optional(bool, false)
+    ports   = optional(list(number), [80])
+  })
+  default = { public = "true" }
+}
+variable "fallback" {
+  default = try(var.nope, "fallback")
+}
+variable "can" {
+  default = can(var.nope)
+}
+variable "joined" {
+  default = join("-", [for s in ["a", "b"] : upper(s)])
+}
+resource "aws_db_instance" "db" {
+  publicly_accessible = var.cfg.public
+  identifier          = "${var.cfg.name}-${var.fallback}-${var.joined}"
+  port                = var.cfg.ports[0]
+  tags                = { can = var.can }
+}
+"#,
+    );
+    let (_files, m) = eval_dir(dir.path());
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    let r = root(&m, "");
+    let dbs = res(r, "aws_db_instance", "db");
+    assert_eq!(dbs.len(), 4);
+    let first = &dbs[0].attrs;
+    assert_eq!(
+        first.get("publicly_accessible").unwrap().as_bool(),
+        Some(true)
+    );
+    assert_eq!(first.str_at(&["identifier"]), Some("svc-fallback-A-B"));
+    assert_eq!(first.get("port").unwrap().as_f64(), Some(80.0));
+    assert_eq!(first.path(&["tags", "can"]).unwrap().as_bool(), Some(false));
+    for db in &dbs[1..] {
+        assert_eq!(&db.attrs, first, "{}", db.module_path);
+    }
+    let vars: Vec<_> = r.variables.iter().filter(|v| v.name == "cfg").collect();
+    assert_eq!(vars.len(), 4);
+    for v in &vars[1..] {
+        assert_eq!(v.value, vars[0].value);
+        assert_eq!(v.default, vars[0].default);
+    }
+}

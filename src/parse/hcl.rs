@@ -62,10 +62,19 @@ pub fn parse_file(file: &SourceFile) -> Result<Parsed, ParseDiag> {
             };
             let start = file.offset_of(line0, col0);
             let end = next_char_end(&file.text, start);
+            // hcl-edit bounds its own recursion (64 nested expressions,
+            // templates or blocks; 128 chained operators): that is a limit
+            // of guard, not a syntax error in the file.
+            let message = e.message();
+            let kind = if message.contains("nesting depth") || message.contains("chained binary") {
+                DiagKind::Limit
+            } else {
+                DiagKind::ParseError
+            };
             Err(ParseDiag::new(
-                DiagKind::ParseError,
+                kind,
                 Span::new(file.id, start, end),
-                format!("HCL parse error: {}", e.message()),
+                format!("HCL parse error: {message}"),
             ))
         }
     }

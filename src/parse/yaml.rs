@@ -19,7 +19,7 @@
 //!
 //! Duplicate keys are reported ([`DiagKind::DuplicateKey`]) and the later
 //! value wins. Merge keys (`<<: *base`, `<<: [*a, *b]`) are applied. Alias
-//! expansion is bounded by [`MAX_ALIAS_NODES`] per document and nesting by
+//! expansion is bounded by [`MAX_ALIAS_NODES`] per file and nesting by
 //! [`MAX_DEPTH`] (the part past it reads as [`Value::Unknown`]); each gives
 //! at most one [`DiagKind::Limit`] diagnostic per file. saphyr itself stops
 //! at 255 nested flow collections (`[[[...`); that is a `Limit` too, and the
@@ -41,8 +41,9 @@ use super::{DiagKind, MAX_DEPTH, ParseDiag};
 use crate::node::{Entry, Node, Value};
 use crate::source::{SourceFile, Span};
 
-/// At most this many nodes are produced by alias expansion in one document;
-/// aliases past it read as [`Value::Unknown`] ("billion laughs" guard).
+/// At most this many nodes are produced by alias expansion in one file (all
+/// its documents together); aliases past it read as [`Value::Unknown`]
+/// ("billion laughs" guard).
 pub const MAX_ALIAS_NODES: usize = 100_000;
 
 /// One YAML document of a stream (`---` separated).
@@ -238,6 +239,13 @@ fn unfold_joined(s: &str) -> String {
 /// `${{`, not in a comment, and closed by a later `}}`.
 fn template_start(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
+    // Linear in the text, however many `{{` it has: the last `}}` and each
+    // line's comment start are found once.
+    let last_close = text.rfind("}}")?;
+    // The line of the last `{{` looked at: its start and comment start.
+    let mut line_start = 0;
+    let mut comment: Option<usize> = None;
+    let mut scanned = 0;
     let mut from = 0;
     while let Some(found) = text.get(from..).and_then(|rest| rest.find("{{")) {
         let at = from + found;
@@ -245,16 +253,37 @@ fn template_start(text: &str) -> Option<usize> {
         if at > 0 && bytes.get(at - 1) == Some(&b'$') {
             continue;
         }
-        let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
-        let before = &text[line_start..at];
-        if before.trim_start().starts_with('#') || before.contains(" #") || before.contains("\t#") {
+        if at + 2 > last_close {
+            return None;
+        }
+        if let Some(nl) = text.get(scanned..at).and_then(|t| t.rfind('\n')) {
+            line_start = scanned + nl + 1;
+            comment = None;
+        }
+        scanned = at;
+        let c = *comment.get_or_insert_with(|| comment_start(text, line_start));
+        if c < at {
             continue;
         }
-        if text[at + 2..].contains("}}") {
-            return Some(at);
-        }
+        return Some(at);
     }
     None
+}
+
+/// Where a comment starts on the line starting at `line_start` (the
+/// line's end if it has none): a `#` that is the first non-blank char of
+/// the line or follows a space or tab.
+fn comment_start(text: &str, line_start: usize) -> usize {
+    let rest = text.get(line_start..).unwrap_or_default();
+    let line = rest.split('\n').next().unwrap_or_default();
+    let lead = line.len() - line.trim_start().len();
+    if line.trim_start().starts_with('#') {
+        return line_start + lead;
+    }
+    let b = line.as_bytes();
+    (1..b.len())
+        .find(|&i| b[i] == b'#' && matches!(b[i - 1], b' ' | b'\t'))
+        .map_or(line_start + line.len(), |i| line_start + i)
 }
 
 /// Char index (saphyr's `Marker::index`) to byte offset.
@@ -465,10 +494,11 @@ impl<'f> Builder<'f> {
 
         match ev {
             Event::DocumentStart(_) => {
+                // The alias budget is the file's, not each document's: a
+                // stream of thousands of small alias bombs is one big one.
                 self.root = None;
                 self.stack.clear();
                 self.anchors.clear();
-                self.alias_nodes = 0;
             }
             Event::DocumentEnd => {
                 if let Some(root) = self.root.take()

@@ -32,11 +32,18 @@ impl<'a> Run<'a> {
                         continue;
                     }
                     let n = self.eval(cx, &a.value);
-                    let hop = Hop {
-                        span: attr_span(cx.fc, a),
-                        label: format!("used by {addr}.{k}"),
-                    };
-                    entries.push((v::entry(cx.fc.of(&a.key), k, v::flow_used(n, &hop)), false));
+                    let mut work = 0;
+                    let at = attr_span(cx.fc, a);
+                    let n = v::flow_used(
+                        n,
+                        || Hop {
+                            span: at,
+                            label: format!("used by {addr}.{k}"),
+                        },
+                        &mut work,
+                    );
+                    self.spend(work, at);
+                    entries.push((v::entry(cx.fc.of(&a.key), k, n), false));
                 }
                 Structure::Block(b) => {
                     let k = b.ident.as_str();

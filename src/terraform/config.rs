@@ -95,6 +95,8 @@ pub struct ModuleCall<'a> {
 pub struct ModuleCfg<'a> {
     pub dir: String,
     pub vars: Vec<VarDecl<'a>>,
+    /// Name -> position in `vars` (of the first declaration).
+    var_index: HashMap<String, usize>,
     pub locals: HashMap<String, Named<'a>>,
     pub outputs: Vec<Named<'a>>,
     /// `resource` and `data` blocks, in file then source order.
@@ -111,6 +113,7 @@ impl<'a> ModuleCfg<'a> {
         ModuleCfg {
             dir,
             vars: Vec::new(),
+            var_index: HashMap::new(),
             locals: HashMap::new(),
             outputs: Vec::new(),
             resources: Vec::new(),
@@ -121,7 +124,7 @@ impl<'a> ModuleCfg<'a> {
     }
 
     pub fn var(&self, name: &str) -> Option<&VarDecl<'a>> {
-        self.vars.iter().find(|v| v.name == name)
+        self.vars.get(*self.var_index.get(name)?)
     }
 
     /// Add the declarations of one file (files are added in path order).
@@ -139,6 +142,9 @@ impl<'a> ModuleCfg<'a> {
                     let Some(name) = labels.first() else { continue };
                     let b = &block.body;
                     let lit_bool = |k: &str| b.get_attribute(k).and_then(|a| a.value.as_bool());
+                    self.var_index
+                        .entry(name.clone())
+                        .or_insert(self.vars.len());
                     self.vars.push(VarDecl {
                         name: name.clone(),
                         fc,

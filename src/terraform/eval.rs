@@ -2,12 +2,15 @@
 //! module calls and outputs, resources with `count`/`for_each`.
 //! Expressions are in `expr.rs`, functions in `functions.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::Body;
 
 use super::config::{BlockDecl, FileCtx, ModuleCall, ModuleCfg, attr_span};
 use super::roots::{World, join_dir, relative_dir};
+use super::types::Ty;
 use super::value::{self as v, MAX_ITEMS};
 use super::{Block, Local, Mode, Resource, Variable};
 use crate::node::{Hop, Node, Value};
@@ -19,16 +22,63 @@ pub const MAX_MODULE_DEPTH: usize = 16;
 /// Expression nesting deeper than this evaluates to Unknown.
 pub const MAX_EXPR_DEPTH: usize = 200;
 /// Expression evaluations allowed for one root evaluation.
-pub const EVAL_BUDGET: u64 = 3_000_000;
+pub const EVAL_BUDGET: u64 = 1_000_000;
+/// Work allowed for one root evaluation besides evaluations, in the units
+/// of [`v::weigh`] (about 64 bytes each): values copied out of variables,
+/// locals, module outputs and bound names, function results, strings
+/// built. Past it, every remaining value is Unknown. It bounds what values
+/// that double at each step (a list concatenated with itself sixty times)
+/// can cost.
+pub const WORK_BUDGET: u64 = 2_000_000;
+/// Module instances one root evaluation may create; calls past it are not
+/// evaluated (a note says so). Modules calling modules with `count` would
+/// otherwise multiply.
+pub const MAX_INSTANCES: usize = 2_000;
+/// Resource instances and provider/`terraform` blocks one root evaluation
+/// may produce; the rest are left out (a note says so). Each `count` is
+/// bounded by [`MAX_ITEMS`], but module instances multiply them.
+pub const MAX_BLOCKS: usize = 100_000;
+/// `locals` and `variable` entries listed per root evaluation.
+pub const MAX_LISTED: usize = 100_000;
 
 /// Evaluation context: the module instance (None in `.tfvars` files and
 /// templates), the file spans map into, and the bound names (`count`,
 /// `each`, `for` variables, `dynamic` iterators, template variables).
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct Cx<'f> {
     pub inst: Option<usize>,
     pub fc: FileCtx<'f>,
-    pub scope: Vec<(String, Node)>,
+    scope: Scope,
+}
+
+/// Bound names, innermost first, shared between contexts.
+#[derive(Clone, Default)]
+struct Scope(Option<Rc<Link>>);
+
+struct Link {
+    names: Names,
+    up: Scope,
+}
+
+enum Names {
+    One(String, Node),
+    /// Many names at once (a template's variables): the last value of
+    /// each name.
+    Many(HashMap<String, Node>),
+}
+
+impl Drop for Scope {
+    /// Unlink iteratively: a long chain must not recurse on drop.
+    fn drop(&mut self) {
+        let mut cur = self.0.take();
+        while let Some(rc) = cur {
+            match Rc::try_unwrap(rc) {
+                Ok(mut link) => cur = link.up.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 impl<'f> Cx<'f> {
@@ -36,22 +86,45 @@ impl<'f> Cx<'f> {
         Cx {
             inst,
             fc,
-            scope: Vec::new(),
+            scope: Scope::default(),
         }
     }
 
     pub fn bound(&self, name: &str) -> Option<&Node> {
-        self.scope
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v)
+        let mut cur = &self.scope.0;
+        while let Some(link) = cur {
+            match &link.names {
+                Names::One(n, value) if n == name => return Some(value),
+                Names::Many(m) => {
+                    if let Some(value) = m.get(name) {
+                        return Some(value);
+                    }
+                }
+                Names::One(..) => {}
+            }
+            cur = &link.up.0;
+        }
+        None
+    }
+
+    fn push(&self, names: Names) -> Cx<'f> {
+        Cx {
+            inst: self.inst,
+            fc: self.fc,
+            scope: Scope(Some(Rc::new(Link {
+                names,
+                up: self.scope.clone(),
+            }))),
+        }
     }
 
     pub fn with(&self, name: &str, value: Node) -> Cx<'f> {
-        let mut c = self.clone();
-        c.scope.push((name.to_string(), value));
-        c
+        self.push(Names::One(name.to_string(), value))
+    }
+
+    /// Bind many names at once; a repeated name binds its last value.
+    pub fn with_all(&self, names: impl IntoIterator<Item = (String, Node)>) -> Cx<'f> {
+        self.push(Names::Many(names.into_iter().collect()))
     }
 }
 
@@ -87,12 +160,43 @@ pub struct Run<'a> {
     pub insts: Vec<Inst<'a>>,
     pub diags: Vec<ParseDiag>,
     pub notes: Vec<String>,
+    noted: HashSet<String>,
     /// Incremented on every evaluation error; `try` and `can` compare it.
     pub errors: u64,
     pub budget: u64,
+    /// What is left of [`WORK_BUDGET`].
+    pub work: u64,
     pub depth: usize,
     pub module_calls: usize,
     pub modules_not_evaluated: usize,
+    /// Resource instances and blocks produced so far (one more once
+    /// [`MAX_BLOCKS`] was reported).
+    pub blocks_made: usize,
+    /// [`MAX_INSTANCES`] was reported.
+    instances_capped: bool,
+    /// Limits hit, reported or not (a limit is reported once per place).
+    limits_hit: u64,
+    /// Files read by `file`/`templatefile` (scan-relative path), each read
+    /// once per evaluation.
+    pub reads: HashMap<String, Option<Rc<str>>>,
+    /// Parsed templates by scan-relative path.
+    pub templates: HashMap<String, Option<Rc<hcl_edit::template::Template>>>,
+    /// Deepest [`Run::depth`] reached since [`Run::eval_pure`] last reset it.
+    pub peak: usize,
+    /// [`Run::eval_pure`] results by expression address.
+    pure: HashMap<usize, (Node, Cost)>,
+    /// [`Run::var_type`] results by expression address.
+    types: HashMap<usize, (Rc<Ty>, Cost)>,
+}
+
+/// What an evaluation cost, to replay it exactly.
+#[derive(Clone, Copy)]
+struct Cost {
+    evals: u64,
+    work: u64,
+    errors: u64,
+    /// Deepest nesting reached, relative to where it started.
+    depth: usize,
 }
 
 impl<'a> Run<'a> {
@@ -103,11 +207,21 @@ impl<'a> Run<'a> {
             insts: Vec::new(),
             diags: Vec::new(),
             notes: Vec::new(),
+            noted: HashSet::new(),
             errors: 0,
             budget: EVAL_BUDGET,
+            work: WORK_BUDGET,
             depth: 0,
             module_calls: 0,
             modules_not_evaluated: 0,
+            blocks_made: 0,
+            instances_capped: false,
+            limits_hit: 0,
+            reads: HashMap::new(),
+            templates: HashMap::new(),
+            peak: 0,
+            pure: HashMap::new(),
+            types: HashMap::new(),
         };
         r.insts.push(Inst {
             cfg: root,
@@ -128,9 +242,158 @@ impl<'a> Run<'a> {
     }
 
     pub fn note(&mut self, s: String) {
-        if !self.notes.contains(&s) {
+        if !self.noted.contains(&s) {
+            self.noted.insert(s.clone());
             self.notes.push(s);
         }
+    }
+
+    /// A limit was hit at `at`: a [`DiagKind::Limit`] diagnostic (once per
+    /// place and message) and a note.
+    pub fn limit(&mut self, at: Span, msg: String) {
+        self.limits_hit += 1;
+        let key = format!("{}:{}:{}\u{0}{msg}", at.file.0, at.start, at.end);
+        if self.noted.insert(key) {
+            self.diags
+                .push(ParseDiag::new(DiagKind::Limit, at, msg.clone()));
+        }
+        self.note(msg);
+    }
+
+    /// Spend `units` of the work budget (for work done at `at`); false,
+    /// and every value from now on Unknown, when it is used up.
+    pub fn spend(&mut self, units: u64, at: Span) -> bool {
+        if self.work >= units {
+            self.work -= units;
+            return true;
+        }
+        self.exhaust(at);
+        false
+    }
+
+    fn exhaust(&mut self, at: Span) {
+        if self.work > 0 || self.budget > 0 {
+            self.limit(
+                at,
+                format!(
+                    "Terraform evaluation stopped here: its values are too large \
+                     (work budget of {WORK_BUDGET} units used up); the values left are unknown"
+                ),
+            );
+        }
+        self.work = 0;
+        self.budget = 0;
+    }
+
+    /// [`v::flow`], paid for.
+    pub fn flow(&mut self, n: Node, hop: &Hop) -> Node {
+        let mut work = 0;
+        let n = v::flow(n, hop, &mut work);
+        self.spend(work, hop.span);
+        n
+    }
+
+    /// Pay for a value that was just copied or built: `n` itself, or
+    /// Unknown located at `at` when the budget is used up or the value is
+    /// nested too deep to pass on.
+    pub fn charge(&mut self, n: Node, at: Span) -> Node {
+        if matches!(n.value, Value::Null | Value::Bool(_) | Value::Unknown) {
+            return if self.spend(1, at) { n } else { v::unknown(at) };
+        }
+        match v::weigh(&n, self.work) {
+            Ok(units) => {
+                self.work -= units;
+                n
+            }
+            Err(v::Heavy::TooBig) => {
+                self.exhaust(at);
+                v::unknown(at)
+            }
+            Err(v::Heavy::TooDeep) => {
+                self.limit(
+                    at,
+                    format!(
+                        "this value nests deeper than {} levels; it is read as unknown",
+                        v::MAX_VALUE_DEPTH
+                    ),
+                );
+                v::unknown(at)
+            }
+        }
+    }
+
+    /// Evaluate an expression outside any module instance and scope (a
+    /// variable's default, an `optional()` default), which depends on the
+    /// expression only. Module instances evaluate the same defaults again
+    /// and again: the first evaluation is remembered with its cost, and
+    /// replayed when replaying gives exactly what evaluating would.
+    pub fn eval_pure(&mut self, fc: FileCtx<'_>, e: &Expression) -> Node {
+        let key = e as *const Expression as usize;
+        if let Some((n, cost)) = self.pure.get(&key)
+            && self.can_replay(cost)
+        {
+            let (n, cost) = (n.clone(), *cost);
+            self.replay(&cost);
+            return n;
+        }
+        let (n, cost) = self.measured(|run| run.eval(&Cx::new(None, fc), e));
+        if let Some(cost) = cost {
+            self.pure.insert(key, (n.clone(), cost));
+        }
+        n
+    }
+
+    /// The type a variable's `type` expression says, remembered like
+    /// [`Run::eval_pure`] (its `optional()` defaults are evaluated).
+    fn var_type(&mut self, fc: FileCtx<'_>, t: &Expression) -> Rc<Ty> {
+        let key = t as *const Expression as usize;
+        if let Some((ty, cost)) = self.types.get(&key)
+            && self.can_replay(cost)
+        {
+            let (ty, cost) = (ty.clone(), *cost);
+            self.replay(&cost);
+            return ty;
+        }
+        let (ty, cost) = self.measured(|run| Rc::new(run.parse_type(fc, t, 0)));
+        if let Some(cost) = cost {
+            self.types.insert(key, (ty.clone(), cost));
+        }
+        ty
+    }
+
+    /// Run `f` and say what it cost, if it can be replayed: nothing was
+    /// reported and no budget ran out (so no limit was hit on the way).
+    fn measured<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> (T, Option<Cost>) {
+        let (budget, work, errors) = (self.budget, self.work, self.errors);
+        let (diags, notes, limits) = (self.diags.len(), self.notes.len(), self.limits_hit);
+        let (depth, peak) = (self.depth, self.peak);
+        self.peak = depth;
+        let out = f(self);
+        let reached = self.peak.saturating_sub(depth);
+        self.peak = peak.max(self.peak);
+        let clean = self.diags.len() == diags
+            && self.notes.len() == notes
+            && self.limits_hit == limits
+            && self.budget > 0
+            && self.work > 0;
+        let cost = clean.then(|| Cost {
+            evals: budget.saturating_sub(self.budget),
+            work: work.saturating_sub(self.work),
+            errors: self.errors.saturating_sub(errors),
+            depth: reached,
+        });
+        (out, cost)
+    }
+
+    /// Whether doing again what cost `c` cannot hit a limit now.
+    fn can_replay(&self, c: &Cost) -> bool {
+        self.budget > c.evals && self.work > c.work && self.depth + c.depth <= MAX_EXPR_DEPTH
+    }
+
+    fn replay(&mut self, c: &Cost) {
+        self.budget -= c.evals;
+        self.work -= c.work;
+        self.errors += c.errors;
     }
 
     /// Root variables: `assigned` (from var files, in precedence order,
@@ -156,12 +419,12 @@ impl<'a> Run<'a> {
         };
         match d.default {
             Some(e) => {
-                let n = self.eval(&Cx::new(None, d.fc), e);
+                let n = self.eval_pure(d.fc, e);
                 let hop = Hop {
                     span: n.span,
                     label: format!("default of var.{name}"),
                 };
-                v::flow(n, &hop)
+                self.flow(n, &hop)
             }
             None => v::unknown(d.name_span),
         }
@@ -171,26 +434,29 @@ impl<'a> Run<'a> {
         let cfg = self.insts[i].cfg;
         match cfg.var(name).and_then(|d| d.ty.map(|t| (d.fc, t))) {
             Some((fc, t)) => {
-                let ty = self.parse_type(&Cx::new(None, fc), t, 0);
+                let ty = self.var_type(fc, t);
                 super::types::convert(n, &ty, 0)
             }
             None => n,
         }
     }
 
-    pub fn var(&mut self, i: usize, name: &str, at: Span) -> Node {
-        match self.insts[i].vars.get(name) {
-            Some(n) => n.clone(),
-            None => {
-                self.error();
-                v::unknown(at)
-            }
+    /// The value of `local.NAME` (evaluated on first use).
+    pub fn local(&mut self, i: usize, name: &str, at: Span) -> Node {
+        match self.local_ready(i, name, at) {
+            Ok(()) => match self.insts[i].locals.get(name) {
+                Some(Slot::Done(n)) => n.clone(),
+                _ => v::unknown(at),
+            },
+            Err(n) => n,
         }
     }
 
-    pub fn local(&mut self, i: usize, name: &str, at: Span) -> Node {
+    /// Evaluate `local.NAME` if needed: `Ok` when its value is in
+    /// `insts[i].locals`, else the Unknown it reads as.
+    pub fn local_ready(&mut self, i: usize, name: &str, at: Span) -> Result<(), Node> {
         match self.insts[i].locals.get(name) {
-            Some(Slot::Done(n)) => return n.clone(),
+            Some(Slot::Done(_)) => return Ok(()),
             Some(Slot::Busy) => {
                 let stack = &self.insts[i].local_stack;
                 let from = stack.iter().position(|s| s == name).unwrap_or(0);
@@ -211,14 +477,14 @@ impl<'a> Run<'a> {
                 let mut d = ParseDiag::new(DiagKind::Limit, span, msg);
                 d.related.push((at, "referred to here".into()));
                 self.diags.push(d);
-                return v::unknown(at);
+                return Err(v::unknown(at));
             }
             None => {}
         }
         let cfg = self.insts[i].cfg;
         let Some(l) = cfg.locals.get(name) else {
             self.error();
-            return v::unknown(at);
+            return Err(v::unknown(at));
         };
         self.insts[i].locals.insert(name.to_string(), Slot::Busy);
         self.insts[i].local_stack.push(name.to_string());
@@ -228,11 +494,9 @@ impl<'a> Run<'a> {
             span: l.span,
             label: format!("local.{name}"),
         };
-        let n = v::flow(n, &hop);
-        self.insts[i]
-            .locals
-            .insert(name.to_string(), Slot::Done(n.clone()));
-        n
+        let n = self.flow(n, &hop);
+        self.insts[i].locals.insert(name.to_string(), Slot::Done(n));
+        Ok(())
     }
 
     /// `path.module` relative to the root directory, as Terraform shows it.
@@ -240,26 +504,30 @@ impl<'a> Run<'a> {
         relative_dir(&self.root_dir, &self.insts[i].cfg.dir)
     }
 
-    /// The value of `module.NAME`: an object of outputs, or a list/map of
-    /// them for `count`/`for_each`.
-    pub fn module_value(&mut self, i: usize, name: &str, at: Span) -> Node {
+    /// Instantiate `module.NAME` if needed: `Ok` when its value (an object
+    /// of outputs, or a list/map of them for `count`/`for_each`) is in
+    /// `insts[i].calls`, else the Unknown it reads as.
+    pub fn module_ready(&mut self, i: usize, name: &str, at: Span) -> Result<(), Node> {
         let cfg = self.insts[i].cfg;
         let Some(call) = cfg.calls.iter().find(|c| c.name == name) else {
             self.error();
-            return v::unknown(at);
+            return Err(v::unknown(at));
         };
         self.ensure_call(i, call);
         let Some(st) = self.insts[i].calls.get(name) else {
-            return v::unknown(at);
+            return Err(v::unknown(at));
         };
         if st.busy {
             self.note(format!(
                 "module.{name} in {} refers to its own outputs; treated as unknown",
                 cfg.dir
             ));
-            return v::unknown(at);
+            return Err(v::unknown(at));
         }
-        st.value.clone().unwrap_or_else(|| v::unknown(at))
+        match st.value {
+            Some(_) => Ok(()),
+            None => Err(v::unknown(at)),
+        }
     }
 
     /// Instantiate a module call once: child instances with their variables.
@@ -333,8 +601,26 @@ impl<'a> Run<'a> {
             return (v::unknown(at), Vec::new());
         };
         let base = Cx::new(Some(i), call.fc);
-        let instances = self.expand(&base, call.body, at);
-        let Some(instances) = instances else {
+        let room = MAX_INSTANCES.saturating_sub(self.insts.len());
+        let instances = self.expand(&base, call.body, at, room, true);
+        let wanted = instances.as_ref().map_or(1, |x| x.1);
+        if wanted > room {
+            self.modules_not_evaluated += 1;
+            if self.instances_capped {
+                return (v::unknown(at), Vec::new()); // reported once
+            }
+            self.instances_capped = true;
+            self.limit(
+                at,
+                format!(
+                    "module `{}` not evaluated: the evaluation of `{}` would have more than \
+                     {MAX_INSTANCES} module instances (so are the calls past this one)",
+                    call.name, self.root_dir
+                ),
+            );
+            return (v::unknown(at), Vec::new());
+        }
+        let Some((instances, _)) = instances else {
             // Unknown count/for_each: one instance with unknown keys.
             let cx = base
                 .with("count", count_obj(at, v::unknown(at)))
@@ -421,7 +707,8 @@ impl<'a> Run<'a> {
                 span: attr_span(call.fc, a),
                 label: format!("passed to {path} as `{name}`"),
             };
-            args.insert(name.to_string(), v::flow(n, &hop));
+            let n = self.flow(n, &hop);
+            args.insert(name.to_string(), n);
         }
         for d in &cfg.vars {
             let value = match args.remove(&d.name) {
@@ -452,7 +739,7 @@ impl<'a> Run<'a> {
             } else {
                 format!("output `{}` of {path}", o.name)
             };
-            let n = v::flow(
+            let n = self.flow(
                 n,
                 &Hop {
                     span: o.span,
@@ -468,15 +755,27 @@ impl<'a> Run<'a> {
     }
 
     /// Instances of a block with `count`/`for_each`: `(key, address
-    /// suffix)` and the context binding `count`/`each`. `None` when the
-    /// count or collection is unknown.
+    /// suffix)` and the context binding `count`/`each`, at most `room` of
+    /// them (none when there are more and `all_or_none`), and how many
+    /// there are in all. `None` when the count or collection is unknown.
     #[allow(clippy::type_complexity)]
     pub fn expand(
         &mut self,
         base: &Cx<'a>,
         body: &Body,
         at: Span,
-    ) -> Option<Vec<(Option<(String, String)>, Cx<'a>)>> {
+        room: usize,
+        all_or_none: bool,
+    ) -> Option<(Vec<(Option<(String, String)>, Cx<'a>)>, usize)> {
+        let take = |total: usize| {
+            if total <= room {
+                total
+            } else if all_or_none {
+                0
+            } else {
+                room
+            }
+        };
         if let Some(a) = body.get_attribute("count") {
             let n = self.eval(base, &a.value);
             let f = v::as_num(&n)?;
@@ -489,29 +788,25 @@ impl<'a> Run<'a> {
                 self.note(format!("count {count} too large, evaluated as unknown"));
                 return None;
             }
-            return Some(
-                (0..count)
-                    .map(|k| {
-                        let idx = v::number(n.span, k as f64);
-                        (
-                            Some((k.to_string(), format!("[{k}]"))),
-                            base.with("count", count_obj(at, idx)),
-                        )
-                    })
-                    .collect(),
-            );
+            let instances = (0..take(count))
+                .map(|k| {
+                    let idx = v::number(n.span, k as f64);
+                    (
+                        Some((k.to_string(), format!("[{k}]"))),
+                        base.with("count", count_obj(at, idx)),
+                    )
+                })
+                .collect();
+            return Some((instances, count));
         }
         if let Some(a) = body.get_attribute("for_each") {
             let coll = self.eval(base, &a.value);
-            let pairs: Vec<(String, Node)> = match &coll.value {
-                Value::Map(entries) => v::dedup_entries(entries)
-                    .into_iter()
-                    .map(|(k, n)| (k, n.clone()))
-                    .collect(),
+            let pairs: Vec<(String, &Node)> = match &coll.value {
+                Value::Map(entries) => v::dedup_entries(entries),
                 Value::Seq(items) => {
                     let mut ks = Vec::new();
                     for it in items {
-                        ks.push((v::prim_string(it)?, it.clone()));
+                        ks.push((v::prim_string(it)?, it));
                     }
                     ks.sort_by(|a, b| a.0.cmp(&b.0));
                     ks.dedup_by(|a, b| a.0 == b.0);
@@ -522,18 +817,20 @@ impl<'a> Run<'a> {
             if pairs.len() > MAX_ITEMS {
                 return None;
             }
-            return Some(
-                pairs
-                    .into_iter()
-                    .map(|(k, val)| {
-                        let key = v::string(val.span, k.clone());
-                        let suffix = format!("[{}]", serde_json::Value::String(k.clone()));
-                        (Some((k, suffix)), base.with("each", each_obj(at, key, val)))
-                    })
-                    .collect(),
-            );
+            let total = pairs.len();
+            let instances = pairs
+                .into_iter()
+                .take(take(total))
+                .map(|(k, val)| {
+                    let key = v::string(val.span, k.clone());
+                    let suffix = format!("[{}]", serde_json::Value::String(k.clone()));
+                    let each = each_obj(at, key, val.clone());
+                    (Some((k, suffix)), base.with("each", each))
+                })
+                .collect();
+            return Some((instances, total));
         }
-        Some(vec![(None, base.clone())])
+        Some((vec![(None, base.clone())], 1))
     }
 
     /// Evaluate every resource, provider and module instance reachable
@@ -545,6 +842,9 @@ impl<'a> Run<'a> {
             self.eval_resource(i, r, &path, res);
         }
         for b in &cfg.blocks {
+            if !self.make_block(b.span) {
+                break;
+            }
             let cx = Cx::new(Some(i), b.fc);
             let addr = std::iter::once(b.kind.clone())
                 .chain(b.labels.iter().cloned())
@@ -572,6 +872,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Count one more resource instance or block (declared at `at`);
+    /// false past [`MAX_BLOCKS`].
+    fn make_block(&mut self, at: Span) -> bool {
+        if self.blocks_made >= MAX_BLOCKS {
+            if self.blocks_made > MAX_BLOCKS {
+                return false; // reported once
+            }
+            self.blocks_made += 1;
+            let msg = format!(
+                "the evaluation of `{}` has more than {MAX_BLOCKS} resource instances and \
+                 blocks; this one and the rest are not evaluated",
+                self.root_dir
+            );
+            self.limit(at, msg);
+            return false;
+        }
+        self.blocks_made += 1;
+        true
+    }
+
     fn eval_resource(
         &mut self,
         i: usize,
@@ -580,7 +900,7 @@ impl<'a> Run<'a> {
         out: &mut Vec<Resource>,
     ) {
         let (rtype, name) = (
-            r.labels[0].clone(),
+            r.labels.first().cloned().unwrap_or_default(),
             r.labels.get(1).cloned().unwrap_or_default(),
         );
         let mode = if r.kind == "data" {
@@ -603,8 +923,13 @@ impl<'a> Run<'a> {
             "provisioner",
             "connection",
         ];
-        let instances = match self.expand(&base, body, r.span) {
-            Some(x) => x,
+        if self.blocks_made >= MAX_BLOCKS {
+            self.make_block(r.span);
+            return;
+        }
+        let room = MAX_BLOCKS.saturating_sub(self.blocks_made);
+        let instances = match self.expand(&base, body, r.span, room, false) {
+            Some((x, _)) => x,
             None => {
                 let u = v::unknown(r.span);
                 let cx = base
@@ -614,6 +939,9 @@ impl<'a> Run<'a> {
             }
         };
         for (key, cx) in instances {
+            if !self.make_block(r.span) {
+                break;
+            }
             let addr = match &key {
                 Some((_, s)) => format!("{prefix}{s}"),
                 None => prefix.clone(),
@@ -641,6 +969,12 @@ impl<'a> Run<'a> {
                 cfg.locals.iter().map(|(n, l)| (n, l.span)).collect();
             names.sort();
             for (name, span) in names {
+                if out.len() >= MAX_LISTED {
+                    self.note(format!(
+                        "more than {MAX_LISTED} locals; the rest are not listed"
+                    ));
+                    return out;
+                }
                 let value = self.local(i, name, span);
                 out.push(Local {
                     name: name.clone(),
@@ -658,7 +992,13 @@ impl<'a> Run<'a> {
         for i in 0..self.insts.len() {
             let cfg = self.insts[i].cfg;
             for d in &cfg.vars {
-                let default = d.default.map(|e| self.eval(&Cx::new(None, d.fc), e));
+                if out.len() >= MAX_LISTED {
+                    self.note(format!(
+                        "more than {MAX_LISTED} variables; the rest are not listed"
+                    ));
+                    return out;
+                }
+                let default = d.default.map(|e| self.eval_pure(d.fc, e));
                 let value = self.insts[i]
                     .vars
                     .get(&d.name)

@@ -6,7 +6,9 @@ use hcl_edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
 };
 
-use super::eval::{Cx, MAX_EXPR_DEPTH, Run};
+use std::collections::HashMap;
+
+use super::eval::{Cx, MAX_EXPR_DEPTH, Run, Slot};
 use super::value::{self as v, MAX_ITEMS};
 use crate::node::{Entry, Node, Value, Via};
 use crate::source::Span;
@@ -18,14 +20,29 @@ impl Run<'_> {
             return v::unknown(span);
         }
         self.budget -= 1;
-        if self.budget == 0 {
-            self.note("evaluation budget exhausted; remaining values are unknown".into());
+        if self.budget == 0 && self.work > 0 {
+            self.limit(
+                span,
+                format!(
+                    "Terraform evaluation stopped here: more than {} expressions evaluated; \
+                     the values left are unknown",
+                    super::eval::EVAL_BUDGET
+                ),
+            );
         }
         if self.depth > MAX_EXPR_DEPTH {
             self.error();
+            self.limit(
+                span,
+                format!(
+                    "Terraform evaluation nests deeper than {MAX_EXPR_DEPTH} levels here \
+                     (locals, variables and modules referring to each other); read as unknown"
+                ),
+            );
             return v::unknown(span);
         }
         self.depth += 1;
+        self.peak = self.peak.max(self.depth);
         let n = self.eval_inner(cx, e, span);
         self.depth -= 1;
         n
@@ -38,9 +55,9 @@ impl Run<'_> {
             Expression::Number(n) => {
                 let text = cx.fc.text(e.span()).map(str::to_string);
                 let text = text.unwrap_or_else(|| n.value().to_string());
-                Node::new(span, Value::Number(text))
+                self.charge(Node::new(span, Value::Number(text)), span)
             }
-            Expression::String(s) => v::string(span, s.value().clone()),
+            Expression::String(s) => self.charge(v::string(span, s.value().clone()), span),
             Expression::Array(a) => {
                 let items = a.iter().map(|i| self.eval(cx, i)).collect();
                 v::seq(span, items)
@@ -130,8 +147,11 @@ impl Run<'_> {
         }
     }
 
-    /// Resolve the first name of a traversal; returns the value and how
-    /// many operators it consumed.
+    /// Resolve the first name of a traversal and the attribute and literal
+    /// index steps after it; returns the value and how many operators it
+    /// consumed. Only the part reached is copied out of the variable,
+    /// local, module value or bound name (`module.x.id` copies the `id`,
+    /// not every output of `module.x`).
     fn reference(
         &mut self,
         cx: &Cx<'_>,
@@ -140,17 +160,46 @@ impl Run<'_> {
         span: Span,
     ) -> (Node, usize) {
         if let Some(n) = cx.bound(root) {
-            return (n.clone(), 0);
+            let w = walk(n, ops).owned();
+            return self.walked(w, 0, ops.len(), span);
         }
         let attr = match ops.first() {
             Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
             _ => None,
         };
         let all = ops.len();
+        let rest = ops.get(1..).unwrap_or_default();
         match (root, cx.inst, attr) {
-            ("var", Some(i), Some(name)) => (self.var(i, name, span), 1),
-            ("local", Some(i), Some(name)) => (self.local(i, name, span), 1),
-            ("module", Some(i), Some(name)) => (self.module_value(i, name, span), 1),
+            ("var", Some(i), Some(name)) => match self.insts[i].vars.get(name) {
+                Some(n) => {
+                    let w = walk(n, rest).owned();
+                    self.walked(w, 1, all, span)
+                }
+                None => {
+                    self.error();
+                    (v::unknown(span), 1)
+                }
+            },
+            ("local", Some(i), Some(name)) => match self.local_ready(i, name, span) {
+                Ok(()) => match self.insts[i].locals.get(name) {
+                    Some(Slot::Done(n)) => {
+                        let w = walk(n, rest).owned();
+                        self.walked(w, 1, all, span)
+                    }
+                    _ => (v::unknown(span), 1),
+                },
+                Err(n) => (n, 1),
+            },
+            ("module", Some(i), Some(name)) => match self.module_ready(i, name, span) {
+                Ok(()) => match self.insts[i].calls.get(name).and_then(|c| c.value.as_ref()) {
+                    Some(n) => {
+                        let w = walk(n, rest).owned();
+                        self.walked(w, 1, all, span)
+                    }
+                    None => (v::unknown(span), 1),
+                },
+                Err(n) => (n, 1),
+            },
             ("path", Some(i), Some("module")) => (v::string(span, self.path_module(i)), 1),
             ("path", Some(_), Some("root")) => (v::string(span, "."), 1),
             ("terraform", _, Some("workspace")) => (v::string(span, "default"), 1),
@@ -160,6 +209,20 @@ impl Run<'_> {
             // In .tfvars and templates, no references exist.
             _ => {
                 self.error();
+                (v::unknown(span), all)
+            }
+        }
+    }
+
+    /// The value a [`walk`] reached, copied and paid for, and the
+    /// operators consumed in all (`before` of them before the walk).
+    fn walked(&mut self, w: Walk<Node>, before: usize, all: usize, span: Span) -> (Node, usize) {
+        match w {
+            Walk::At(n, used) => (self.charge(n, span), before + used),
+            Walk::Unknown { error } => {
+                if error {
+                    self.error();
+                }
                 (v::unknown(span), all)
             }
         }
@@ -216,53 +279,20 @@ impl Run<'_> {
     }
 
     fn index_str(&mut self, cur: Node, key: &str, span: Span) -> Node {
-        match &cur.value {
-            Value::Map(_) => match v::get(&cur, key) {
-                Some(n) => n.clone(),
-                None => {
-                    self.error();
-                    v::unknown(span)
-                }
-            },
-            Value::Seq(_) => match key.parse::<f64>() {
-                Ok(f) => self.index(cur, &v::number(span, f), span),
-                Err(_) => {
-                    self.error();
-                    v::unknown(span)
-                }
-            },
-            Value::Unknown => v::unknown(span),
-            _ => {
-                self.error();
-                v::unknown(span)
-            }
-        }
+        let step = step_str(&cur, key);
+        self.stepped(cur, step, span)
     }
 
     pub fn index(&mut self, cur: Node, idx: &Node, span: Span) -> Node {
-        if idx.is_unknown() || cur.is_unknown() {
-            return v::unknown(span);
-        }
-        match &cur.value {
-            Value::Map(_) => match v::prim_string(idx) {
-                Some(k) => self.index_str(cur, &k, span),
-                None => {
-                    self.error();
-                    v::unknown(span)
-                }
-            },
-            Value::Seq(items) => {
-                let Some(f) = v::as_num(idx) else {
-                    self.error();
-                    return v::unknown(span);
-                };
-                if f < 0.0 || f.fract() != 0.0 || f as usize >= items.len() {
-                    self.error();
-                    return v::unknown(span);
-                }
-                items[f as usize].clone()
-            }
-            _ => {
+        let step = step_index(&cur, idx);
+        self.stepped(cur, step, span)
+    }
+
+    fn stepped(&mut self, cur: Node, step: Step, span: Span) -> Node {
+        match step {
+            Step::Child(i) => into_child(cur, i).unwrap_or_else(|| v::unknown(span)),
+            Step::Unknown => v::unknown(span),
+            Step::Error => {
                 self.error();
                 v::unknown(span)
             }
@@ -347,12 +377,14 @@ impl Run<'_> {
         }
         let mut items = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
+        // Key -> position in `entries`.
+        let mut slots: HashMap<String, usize> = HashMap::new();
         for (k, val) in pairs {
-            let mut c = cx.clone();
-            if let Some(kv) = &f.intro.key_var {
-                c.scope.push((kv.as_str().to_string(), k));
-            }
-            c.scope.push((f.intro.value_var.as_str().to_string(), val));
+            let c = match &f.intro.key_var {
+                Some(kv) => cx.with(kv.as_str(), k),
+                None => cx.clone(),
+            };
+            let c = c.with(f.intro.value_var.as_str(), val);
             if let Some(cond) = &f.cond {
                 let b = self.eval(&c, &cond.expr);
                 match v::as_bool(&b) {
@@ -377,9 +409,7 @@ impl Run<'_> {
                         }
                         return v::unknown(span);
                     };
-                    let existing = entries
-                        .iter_mut()
-                        .find(|e| e.key_str() == Some(ks.as_str()));
+                    let existing = slots.get(&ks).and_then(|&at| entries.get_mut(at));
                     match (existing, f.grouping) {
                         (Some(e), true) => {
                             if let Value::Seq(g) = &mut e.value.value {
@@ -396,6 +426,7 @@ impl Run<'_> {
                             } else {
                                 value
                             };
+                            slots.insert(ks.clone(), entries.len());
                             entries.push(Entry {
                                 key: v::with_value(&kn, Value::String(ks)),
                                 value,
@@ -410,6 +441,118 @@ impl Run<'_> {
         } else {
             v::seq(span, items)
         }
+    }
+}
+
+/// Where [`walk`] stopped: at a node, after `usize` operators, or at an
+/// Unknown (the whole traversal is then Unknown; `error` when Terraform
+/// would report one).
+enum Walk<N> {
+    At(N, usize),
+    Unknown { error: bool },
+}
+
+impl Walk<&Node> {
+    /// A copy of the node reached.
+    fn owned(self) -> Walk<Node> {
+        match self {
+            Walk::At(n, used) => Walk::At(n.clone(), used),
+            Walk::Unknown { error } => Walk::Unknown { error },
+        }
+    }
+}
+
+/// Follow the attribute and literal index operators at the start of `ops`
+/// on a borrowed value, as [`Run::apply_ops`] would on a copy. Stops at
+/// the first operator that needs evaluating (an index expression, a
+/// splat).
+fn walk<'n>(mut cur: &'n Node, ops: &[&TraversalOperator]) -> Walk<&'n Node> {
+    let mut k = 0;
+    while let Some(op) = ops.get(k) {
+        if cur.is_unknown() {
+            return Walk::Unknown { error: false };
+        }
+        let step = match op {
+            TraversalOperator::GetAttr(a) => step_str(cur, a.as_str()),
+            TraversalOperator::LegacyIndex(n) => {
+                step_index(cur, &v::number(cur.span, *n.value() as f64))
+            }
+            _ => break,
+        };
+        match step {
+            Step::Child(i) => match child(cur, i) {
+                Some(c) => cur = c,
+                None => return Walk::Unknown { error: false },
+            },
+            Step::Unknown => return Walk::Unknown { error: false },
+            Step::Error => return Walk::Unknown { error: true },
+        }
+        k += 1;
+    }
+    Walk::At(cur, k)
+}
+
+/// One traversal step: the position of the child reached (an item, or a
+/// map entry), an Unknown, or an error.
+enum Step {
+    Child(usize),
+    Unknown,
+    Error,
+}
+
+/// `cur.key` / `cur["key"]` (the last entry of a repeated key).
+fn step_str(cur: &Node, key: &str) -> Step {
+    match &cur.value {
+        Value::Map(entries) => entries
+            .iter()
+            .rposition(|e| e.key.scalar_text().as_deref() == Some(key))
+            .map_or(Step::Error, Step::Child),
+        Value::Seq(_) => match key.parse::<f64>() {
+            Ok(f) => step_index(cur, &v::number(cur.span, f)),
+            Err(_) => Step::Error,
+        },
+        Value::Unknown => Step::Unknown,
+        _ => Step::Error,
+    }
+}
+
+/// `cur[idx]`.
+fn step_index(cur: &Node, idx: &Node) -> Step {
+    if idx.is_unknown() || cur.is_unknown() {
+        return Step::Unknown;
+    }
+    match &cur.value {
+        Value::Map(_) => match v::prim_string(idx) {
+            Some(k) => step_str(cur, &k),
+            None => Step::Error,
+        },
+        Value::Seq(items) => {
+            let Some(f) = v::as_num(idx) else {
+                return Step::Error;
+            };
+            if f < 0.0 || f.fract() != 0.0 || f as usize >= items.len() {
+                return Step::Error;
+            }
+            Step::Child(f as usize)
+        }
+        _ => Step::Error,
+    }
+}
+
+fn child(n: &Node, i: usize) -> Option<&Node> {
+    match &n.value {
+        Value::Seq(items) => items.get(i),
+        Value::Map(entries) => entries.get(i).map(|e| &e.value),
+        _ => None,
+    }
+}
+
+/// The child at `i`, moved out of `n`.
+fn into_child(n: Node, i: usize) -> Option<Node> {
+    match n.value {
+        Value::Seq(mut items) if i < items.len() => Some(items.swap_remove(i)),
+        Value::Map(mut entries) if i < entries.len() => Some(entries.swap_remove(i).value),
+        _ => None,
     }
 }
 
@@ -477,6 +620,64 @@ mod tests {
             labels,
             ["default of var.v", "local.y", "local.x", "output `x`"]
         );
+    }
+
+    #[test]
+    fn traversals_copy_only_what_they_reach() {
+        let pre = "locals {\n  m = { a = [1, { b = \"x\" }], c = null }\n  l = [[1, 2], [3]]\n}";
+        assert_eq!(eval_expr(pre, "local.m.a[1].b").0, json!("x"));
+        assert_eq!(eval_expr(pre, "local.m.a.1.b").0, json!("x"));
+        assert_eq!(eval_expr(pre, "local.m[\"a\"][0]").0, json!(1));
+        assert_eq!(eval_expr(pre, "local.l[*][0]").0, json!([1, 3]));
+        assert_eq!(eval_expr(pre, "local.l.0").0, json!([1, 2]));
+        assert_eq!(eval_expr(pre, "try(local.m.a[5], \"d\")").0, json!("d"));
+        assert_eq!(eval_expr(pre, "try(local.m.nope.x, \"d\")").0, json!("d"));
+        assert_eq!(eval_expr(pre, "try(local.nope, \"d\")").0, json!("d"));
+        assert_eq!(eval_expr(pre, "can(local.m.c.x)").0, json!(false));
+        assert_eq!(eval_expr(pre, "can(local.m.a[0])").0, json!(true));
+        assert_eq!(
+            eval_expr(pre, "[for k, v in local.m : k if v != null]").0,
+            json!(["a"])
+        );
+        // A bound name is walked the same way.
+        assert_eq!(
+            eval_expr(pre, "[for x in [local.m] : x.a[1].b]").0,
+            json!(["x"])
+        );
+    }
+
+    #[test]
+    fn for_expressions_group_and_reject_duplicates() {
+        assert_eq!(
+            ev("{for i in range(6) : i % 2 => i...}"),
+            json!({"0": [0, 2, 4], "1": [1, 3, 5]})
+        );
+        assert_eq!(ev("{for i in range(3) : \"k\" => i}"), json!("<unknown>"));
+    }
+
+    #[test]
+    fn values_that_grow_stop_at_the_work_budget() {
+        let doubled = |n: usize| {
+            let mut pre = String::from("locals {\n  l0 = [1]\n");
+            for i in 0..n {
+                pre.push_str(&format!("  l{} = concat(local.l{i}, local.l{i})\n", i + 1));
+            }
+            pre + "}"
+        };
+        let (j, _, m) = eval_expr(&doubled(40), "length(local.l40)");
+        assert_eq!(j, json!("<unknown>"));
+        assert!(
+            m.diags
+                .iter()
+                .any(|d| d.kind == crate::parse::DiagKind::Limit
+                    && d.message.contains("work budget")),
+            "{:?}",
+            m.diags
+        );
+        // A smaller one is evaluated in full.
+        let (j, _, m) = eval_expr(&doubled(12), "length(local.l12)");
+        assert_eq!(j, json!(4096));
+        assert!(m.diags.is_empty(), "{:?}", m.diags);
     }
 
     #[test]

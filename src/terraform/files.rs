@@ -4,6 +4,7 @@
 //! most [`MAX_READ`] bytes. Their values are located at the call.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use super::config::FileCtx;
 use super::eval::{Cx, Run};
@@ -36,25 +37,38 @@ impl Run<'_> {
         Some(self.w.disk_root.as_ref()?.join(rel))
     }
 
-    fn read(&self, cx: &Cx<'_>, path: &str) -> Result<String, Fail> {
+    /// The text of a file (read once per evaluation), and its
+    /// scan-relative path.
+    fn read(&mut self, cx: &Cx<'_>, path: &str) -> Result<(String, Rc<str>), Fail> {
         for rel in self.candidates(cx, path) {
-            let Some(p) = self.disk(&rel) else { continue };
-            let Ok(meta) = std::fs::metadata(&p) else {
-                continue;
+            let text = match self.reads.get(&rel) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = self.read_disk(&rel).map(Rc::from);
+                    self.reads.insert(rel.clone(), t.clone());
+                    t
+                }
             };
-            if !meta.is_file() || meta.len() > MAX_READ {
-                continue;
-            }
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                return Ok(text);
+            if let Some(t) = text {
+                return Ok((rel, t));
             }
         }
         // Not readable here: the file may be generated or outside the scan.
         Err(Fail::Unknown)
     }
 
+    fn read_disk(&self, rel: &str) -> Option<String> {
+        let p = self.disk(rel)?;
+        let meta = std::fs::metadata(&p).ok()?;
+        if !meta.is_file() || meta.len() > MAX_READ {
+            return None;
+        }
+        std::fs::read_to_string(&p).ok()
+    }
+
     pub fn fn_file(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {
-        Ok(v::string(span, self.read(cx, path)?))
+        let (_, text) = self.read(cx, path)?;
+        Ok(v::string(span, text.as_ref()))
     }
 
     pub fn fn_fileexists(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {
@@ -81,19 +95,25 @@ impl Run<'_> {
         vars: Vec<Entry>,
         span: Span,
     ) -> Result<Node, Fail> {
-        let text = self.read(cx, path)?;
-        let tpl = hcl_edit::parser::parse_template(&text).map_err(|_| Fail::Error)?;
+        let (rel, text) = self.read(cx, path)?;
+        let tpl = match self.templates.get(&rel) {
+            Some(t) => t.clone(),
+            None => {
+                let t = hcl_edit::parser::parse_template(&text).ok().map(Rc::new);
+                self.templates.insert(rel, t.clone());
+                t
+            }
+        };
+        let tpl = tpl.ok_or(Fail::Error)?;
         // Template spans are not in a scanned file: locate them at the call.
         let fc = FileCtx {
             fixed: Some(span),
             ..cx.fc
         };
-        let mut tcx = Cx::new(None, fc);
-        for e in vars {
-            if let Some(k) = e.key_str() {
-                tcx.scope.push((k.to_string(), e.value));
-            }
-        }
+        let tcx = Cx::new(None, fc).with_all(
+            vars.into_iter()
+                .filter_map(|e| Some((e.key_str()?.to_string(), e.value))),
+        );
         let n = self.template(&tcx, &tpl, span, None);
         Ok(match n.value {
             crate::node::Value::String(_) | crate::node::Value::Unknown => n,

@@ -4,6 +4,8 @@
 //! the module docs of [`crate::terraform`]); `file`, `fileexists` and
 //! `templatefile` read from disk (see `files.rs`).
 
+use std::collections::HashMap;
+
 use hcl_edit::expr::FuncCall;
 
 use super::eval::{Cx, Run};
@@ -115,7 +117,7 @@ impl Run<'_> {
                 if n.span == span && n.via.is_none() {
                     n.via = via;
                 }
-                n
+                self.charge(n, span)
             }
             Err(Fail::Unknown) => v::unknown(span),
             Err(Fail::Error) => {
@@ -145,14 +147,19 @@ impl Run<'_> {
             }
             "merge" => {
                 let mut out: Vec<Entry> = Vec::new();
+                // Key -> position in `out`.
+                let mut slots: HashMap<Option<&str>, usize> = HashMap::new();
                 for m in a {
                     match &m.value {
                         Value::Null => {}
                         Value::Map(entries) => {
                             for e in entries {
-                                match out.iter_mut().find(|o| o.key_str() == e.key_str()) {
+                                match slots.get(&e.key_str()).and_then(|&i| out.get_mut(i)) {
                                     Some(o) => o.value = e.value.clone(),
-                                    None => out.push(e.clone()),
+                                    None => {
+                                        slots.insert(e.key_str(), out.len());
+                                        out.push(e.clone());
+                                    }
                                 }
                             }
                         }
@@ -234,15 +241,26 @@ impl Run<'_> {
             "strcontains" => Ok(v::boolean(span, s(0)?.contains(&s(1)?))),
             "replace" => {
                 let (x, from, to) = (s(0)?, s(1)?, s(2)?);
-                if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-                    let re = regex::RegexBuilder::new(&from[1..from.len() - 1])
+                let pattern = from
+                    .strip_prefix('/')
+                    .and_then(|p| p.strip_suffix('/'))
+                    .filter(|_| from.len() > 1);
+                if let Some(pattern) = pattern {
+                    let re = regex::RegexBuilder::new(pattern)
                         .size_limit(1 << 20)
                         .build()
                         .map_err(|_| Fail::Error)?;
-                    bounded(span, re.replace_all(&x, to.as_str()).into_owned())
+                    bounded(span, replace_regex(&re, &x, &to)?)
                 } else if from.is_empty() {
                     Err(Fail::Error)
                 } else {
+                    // The result's length is known before building it.
+                    let hits = x.matches(from.as_str()).count();
+                    let len =
+                        (x.len() - hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
+                    if len > MAX_STRING {
+                        return Err(Fail::Error);
+                    }
                     bounded(span, x.replace(&from, &to))
                 }
             }
@@ -250,12 +268,18 @@ impl Run<'_> {
             "join" => {
                 let sep = s(0)?;
                 let mut parts = Vec::new();
+                let mut len = 0usize;
                 for i in 1..a.len() {
                     for x in seq_arg(a, i)? {
                         if x.is_unknown() {
                             return Err(Fail::Unknown);
                         }
-                        parts.push(v::prim_string(x).ok_or(Fail::Error)?);
+                        let p = v::prim_string(x).ok_or(Fail::Error)?;
+                        len = len.saturating_add(p.len()).saturating_add(sep.len());
+                        if len > MAX_STRING.saturating_add(sep.len()) {
+                            return Err(Fail::Error);
+                        }
+                        parts.push(p);
                     }
                 }
                 bounded(span, parts.join(&sep))
@@ -285,14 +309,12 @@ impl Run<'_> {
                 let end = if len < 0 {
                     total
                 } else {
-                    (start + len).min(total)
+                    start.saturating_add(len).min(total)
                 };
-                Ok(v::string(
-                    span,
-                    chars[start as usize..end.max(start) as usize]
-                        .iter()
-                        .collect::<String>(),
-                ))
+                let piece = chars
+                    .get(start as usize..end.max(start) as usize)
+                    .unwrap_or_default();
+                Ok(v::string(span, piece.iter().collect::<String>()))
             }
             "tostring" => match a.first().map(|x| &x.value) {
                 Some(Value::Null) => Ok(v::null(span)),
@@ -334,15 +356,10 @@ impl Run<'_> {
             }
             "toset" | "distinct" => {
                 let items = seq_arg(a, 0)?;
-                let mut out: Vec<Node> = Vec::new();
-                for i in items {
-                    if i.is_unknown() && name == "toset" {
-                        return Err(Fail::Unknown);
-                    }
-                    if !out.iter().any(|o| v::deep_eq(o, i)) {
-                        out.push(i.clone());
-                    }
+                if name == "toset" && items.iter().any(Node::is_unknown) {
+                    return Err(Fail::Unknown);
                 }
+                let mut out: Vec<Node> = v::unique(items).into_iter().cloned().collect();
                 if name == "toset" && out.iter().all(|o| matches!(o.value, Value::String(_))) {
                     out.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
                 }
@@ -373,7 +390,10 @@ impl Run<'_> {
                 if items.is_empty() || i < 0.0 {
                     return Err(Fail::Error);
                 }
-                Ok(items[(i as usize) % items.len()].clone())
+                items
+                    .get((i as usize) % items.len())
+                    .cloned()
+                    .ok_or(Fail::Error)
             }
             "index" => {
                 let items = seq_arg(a, 0)?;
@@ -428,10 +448,8 @@ impl Run<'_> {
             "slice" => {
                 let items = seq_arg(a, 0)?;
                 let (from, to) = (n(1)? as usize, n(2)? as usize);
-                if from > to || to > items.len() {
-                    return Err(Fail::Error);
-                }
-                Ok(v::seq(span, items[from..to].to_vec()))
+                let part = items.get(from..to).ok_or(Fail::Error)?;
+                Ok(v::seq(span, part.to_vec()))
             }
             "sort" => {
                 let mut out = Vec::new();
@@ -443,9 +461,9 @@ impl Run<'_> {
             }
             "one" => {
                 let items = seq_arg(a, 0)?;
-                match items.len() {
-                    0 => Ok(v::null(span)),
-                    1 => Ok(items[0].clone()),
+                match items {
+                    [] => Ok(v::null(span)),
+                    [x] => Ok(x.clone()),
                     _ => Err(Fail::Error),
                 }
             }
@@ -520,11 +538,8 @@ impl Run<'_> {
             "floor" => Ok(v::number(span, n(0)?.floor())),
             "signum" => Ok(v::number(span, n(0)?.signum())),
             "parseint" => {
-                let (x, base) = (s(0)?, n(1)? as u32);
-                if !(2..=62).contains(&base) {
-                    return Err(Fail::Error);
-                }
-                let i = i64::from_str_radix(&x, base).map_err(|_| Fail::Error)?;
+                let (x, base) = (s(0)?, n(1)?);
+                let i = parse_int(&x, base).ok_or(Fail::Error)?;
                 Ok(v::number(span, i as f64))
             }
             "file" => self.fn_file(cx, &s(0)?, span),
@@ -541,6 +556,64 @@ impl Run<'_> {
             _ => Err(Fail::Unknown),
         }
     }
+}
+
+/// Terraform's `parseint`: an optional sign and digits of `base` (2 to
+/// 62; up to 36 letters are case-insensitive, past it `a`-`z` are 10-35
+/// and `A`-`Z` 36-61). None when invalid or out of the i64 range.
+fn parse_int(text: &str, base: f64) -> Option<i64> {
+    let base = base as u32;
+    if !(2..=62).contains(&base) {
+        return None;
+    }
+    let (neg, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, text.get(1..)?),
+        Some(b'+') => (false, text.get(1..)?),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut acc: i64 = 0;
+    for c in digits.chars() {
+        let d = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'a'..='z' => c as u32 - 'a' as u32 + 10,
+            'A'..='Z' if base <= 36 => c as u32 - 'A' as u32 + 10,
+            'A'..='Z' => c as u32 - 'A' as u32 + 36,
+            _ => return None,
+        };
+        if d >= base {
+            return None;
+        }
+        let d = i64::from(d);
+        acc = acc.checked_mul(i64::from(base)).and_then(|x| {
+            if neg {
+                x.checked_sub(d)
+            } else {
+                x.checked_add(d)
+            }
+        })?;
+    }
+    Some(acc)
+}
+
+/// `re.replace_all(x, to)` (with `$1` expansion), giving up once the result
+/// would be longer than [`MAX_STRING`].
+fn replace_regex(re: &regex::Regex, x: &str, to: &str) -> Result<String, Fail> {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(x) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(x.get(last..m.start()).unwrap_or_default());
+        caps.expand(to, &mut out);
+        last = m.end();
+        if out.len() > MAX_STRING {
+            return Err(Fail::Error);
+        }
+    }
+    out.push_str(x.get(last..).unwrap_or_default());
+    Ok(out)
 }
 
 fn title(s: &str) -> String {
@@ -688,6 +761,69 @@ mod tests {
         assert_eq!(ev(r#"can(data.x.y.z)"#), json!("<unknown>"));
         assert_eq!(ev(r#"coalesce(data.x.y.z, "b")"#), json!("<unknown>"));
         assert_eq!(ev(r#"jsondecode("{\"a\": [true]}")"#), json!({"a": [true]}));
+    }
+
+    #[test]
+    fn extreme_arguments_neither_panic_nor_blow_up() {
+        assert_eq!(ev(r#"parseint("FF", 16)"#), json!(255));
+        assert_eq!(ev(r#"parseint("-ff", 16)"#), json!(-255));
+        // Past base 36, upper case letters are 36 to 61.
+        assert_eq!(ev(r#"parseint("zZ", 62)"#), json!(35 * 62 + 61));
+        assert_eq!(ev(r#"parseint("1", 1e300)"#), json!("<unknown>"));
+        assert_eq!(
+            ev(r#"parseint("zzzzzzzzzzzzzzzz", 36)"#),
+            json!("<unknown>")
+        );
+        assert_eq!(ev(r#"substr("hello", 1, 1e300)"#), json!("ello"));
+        assert_eq!(ev(r#"substr("hello", -1e300, 2)"#), json!("he"));
+        assert_eq!(ev(r#"element([1, 2], 1e300)"#), json!(2));
+        assert_eq!(ev(r#"slice([1, 2], 1e300, -5)"#), json!("<unknown>"));
+        assert_eq!(ev(r#"format("%05d|%-3s|", 7, "a")"#), json!("00007|a  |"));
+        assert_eq!(
+            ev(r#"length(format("%0999999999d", 1))"#),
+            json!(1024),
+            "widths are capped"
+        );
+        assert_eq!(ev(r#"replace("aaa", "a", "bb")"#), json!("bbbbbb"));
+        assert_eq!(
+            ev(r#"replace("a1b22", "/([0-9]+)/", "<$1>")"#),
+            json!("a<1>b<22>")
+        );
+        let long = r#"join("", [for i in range(2000) : "bbbbbbbbbb"])"#;
+        assert_eq!(
+            ev(&format!(r#"replace("{}", "a", {long})"#, "a".repeat(100))),
+            json!("<unknown>"),
+            "a result longer than the string limit"
+        );
+        assert_eq!(
+            ev(&format!(r#"replace("{}", "/a/", {long})"#, "a".repeat(100))),
+            json!("<unknown>")
+        );
+        assert_eq!(
+            ev(&format!(r#"length(join({long}, ["a", "b"]))"#)),
+            json!(20_002)
+        );
+    }
+
+    #[test]
+    fn sets_and_merges_keep_terraform_order() {
+        assert_eq!(
+            ev(r#"distinct([1, "1", 1.0, "a", "a", true, "true"])"#),
+            json!([1, "1", "a", true, "true"])
+        );
+        assert_eq!(ev(r#"toset(["b", "a", "b"])"#), json!(["a", "b"]));
+        assert_eq!(
+            ev(r#"keys(merge({b = 1, a = 2}, {b = 3}, {c = 4}))"#),
+            json!(["a", "b", "c"])
+        );
+        assert_eq!(
+            ev(r#"merge({b = 1, a = 2}, {b = 3})"#),
+            json!({"b": 3, "a": 2})
+        );
+        assert_eq!(
+            ev(r#"length(distinct([for i in range(5000) : i % 7]))"#),
+            json!(7)
+        );
     }
 
     #[test]

@@ -47,6 +47,18 @@
 //! (remote sources without a downloaded copy, missing directories, cycles,
 //! nesting deeper than 16) are reported in [`TfModel::notes`].
 //!
+//! # Limits
+//! Every root evaluation is bounded, whatever the configuration: at most a
+//! million expression evaluations and two million units (about 64 bytes
+//! each) of values copied and built (a list concatenated with itself sixty
+//! times stops there), 200 nested evaluations, 2,000 module instances
+//! (modules calling modules with `count` multiply), 100,000 resource
+//! instances and blocks, values nested at most 256 levels deep, provenance
+//! chains of at most 32 hops (the first and the latest). Hitting one is a
+//! [`DiagKind::Limit`] located where it happened; what was not evaluated
+//! is Unknown. `file` and `templatefile` read each file once per
+//! evaluation.
+//!
 //! # Not supported
 //! `.tf.json` configuration files are skipped with a note (`.tfvars.json`
 //! files are read). Provider-defined functions, `moved`/`import`/`check`
@@ -63,7 +75,7 @@ mod template;
 mod types;
 mod value;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -190,12 +202,25 @@ const STACK: usize = 64 << 20;
 pub fn evaluate(files: &[&SourceFile]) -> TfModel {
     let start = Instant::now();
     let run = || evaluate_inner(files);
-    let mut model = match rayon::ThreadPoolBuilder::new().stack_size(STACK).build() {
-        Ok(pool) => pool.install(run),
-        Err(_) => run(),
+    let mut model = match pool() {
+        Some(pool) => pool.install(run),
+        None => run(),
     };
     model.stats.eval_micros = start.elapsed().as_micros();
     model
+}
+
+/// The threads Terraform is evaluated on (built once, with [`STACK`]).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK)
+            .thread_name(|i| format!("guard-tf-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
@@ -264,22 +289,32 @@ fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
     model.stats.roots = roots.len();
     model.stats.evaluations = plans.len();
 
-    let world = &world;
-    let results: Vec<(RootEval, Run<'_>)> = plans.par_iter().map(|p| run_plan(world, p)).collect();
+    let results: Vec<(RootEval, RunSummary)> =
+        plans.par_iter().map(|p| run_plan(&world, p)).collect();
+    drop(world);
+    // Freeing the syntax trees takes long (they are many small
+    // allocations) and nothing waits for it: do it on a thread of its own.
+    // (If no thread can be started, the closure and the trees are dropped
+    // right here.)
+    let _ = std::thread::Builder::new()
+        .name("guard-tf-drop".into())
+        .spawn(move || drop(parsed));
+    let mut notes: HashSet<String> = model.notes.iter().cloned().collect();
+    let mut diags: HashSet<(Span, String)> = model
+        .diags
+        .iter()
+        .map(|d| (d.span, d.message.clone()))
+        .collect();
     for (root, run) in results {
         model.stats.module_calls += run.module_calls;
         model.stats.modules_not_evaluated += run.modules_not_evaluated;
         for n in run.notes {
-            if !model.notes.contains(&n) {
+            if notes.insert(n.clone()) {
                 model.notes.push(n);
             }
         }
         for d in run.diags {
-            if !model
-                .diags
-                .iter()
-                .any(|x| x.span == d.span && x.message == d.message)
-            {
+            if diags.insert((d.span, d.message.clone())) {
                 model.diags.push(d);
             }
         }
@@ -288,8 +323,34 @@ fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
     model
 }
 
-fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
-    let cfg = &world.cfgs[&plan.dir];
+/// What one evaluation reports besides its values.
+struct RunSummary {
+    notes: Vec<String>,
+    diags: Vec<ParseDiag>,
+    module_calls: usize,
+    modules_not_evaluated: usize,
+}
+
+fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
+    let mut root = RootEval {
+        dir: plan.dir.clone(),
+        assignment: plan.assignment.clone(),
+        var_file: plan.var_file.clone(),
+        resources: Vec::new(),
+        providers: Vec::new(),
+        variables: Vec::new(),
+        locals: Vec::new(),
+        outputs: Vec::new(),
+    };
+    let Some(cfg) = world.cfgs.get(&plan.dir) else {
+        let summary = RunSummary {
+            notes: Vec::new(),
+            diags: Vec::new(),
+            module_calls: 0,
+            modules_not_evaluated: 0,
+        };
+        return (root, summary);
+    };
     let mut run = Run::new(world, cfg);
     let mut assigned: HashMap<String, Node> = HashMap::new();
     for path in &plan.var_files {
@@ -299,7 +360,7 @@ fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
                 span: n.span,
                 label: label.clone(),
             };
-            assigned.insert(name, value::flow(n, &hop));
+            assigned.insert(name, value::flow(n, &hop, &mut 0));
         };
         match world.tfvars.get(path) {
             Some(Tfvars::Hcl(fc, body)) => {
@@ -326,19 +387,18 @@ fn run_plan<'a>(world: &'a World<'a>, plan: &Plan) -> (RootEval, Run<'a>) {
         .iter()
         .map(|e| (e.key_str().unwrap_or_default().to_string(), e.value.clone()))
         .collect();
-    let variables = run.variables();
-    let locals = run.locals();
-    let root = RootEval {
-        dir: plan.dir.clone(),
-        assignment: plan.assignment.clone(),
-        var_file: plan.var_file.clone(),
-        resources,
-        providers,
-        variables,
-        locals,
-        outputs,
+    root.variables = run.variables();
+    root.locals = run.locals();
+    root.resources = resources;
+    root.providers = providers;
+    root.outputs = outputs;
+    let summary = RunSummary {
+        notes: run.notes,
+        diags: run.diags,
+        module_calls: run.module_calls,
+        modules_not_evaluated: run.modules_not_evaluated,
     };
-    (root, run)
+    (root, summary)
 }
 
 /// A `.tfvars.json` file: top-level names and their values, each value

@@ -39,7 +39,8 @@ impl Run<'_> {
             self.error();
             return v::unknown(span);
         }
-        v::string(span, r.out).with_via(r.via)
+        let n = v::string(span, r.out).with_via(r.via);
+        self.charge(n, span)
     }
 
     fn render(&mut self, cx: &Cx<'_>, t: &Template, r: &mut Render) {
@@ -117,11 +118,11 @@ impl Run<'_> {
                             }
                         };
                         for (k, val) in pairs.into_iter().take(MAX_ITEMS) {
-                            let mut c = cx.clone();
-                            if let Some(kv) = &fe.key_var {
-                                c.scope.push((kv.as_str().to_string(), k));
-                            }
-                            c.scope.push((fe.value_var.as_str().to_string(), val));
+                            let c = match &fe.key_var {
+                                Some(kv) => cx.with(kv.as_str(), k),
+                                None => cx.clone(),
+                            };
+                            let c = c.with(fe.value_var.as_str(), val);
                             r.strip_next = fe.strip.strip_end();
                             r.depth += 1;
                             self.render(&c, &fe.template, r);

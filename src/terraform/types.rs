@@ -7,7 +7,8 @@
 
 use hcl_edit::expr::{Expression, ObjectKey};
 
-use super::eval::{Cx, Run};
+use super::config::FileCtx;
+use super::eval::Run;
 use super::value as v;
 use crate::node::{Entry, Node, Value};
 
@@ -26,7 +27,9 @@ pub enum Ty {
 }
 
 impl Run<'_> {
-    pub fn parse_type(&mut self, cx: &Cx<'_>, e: &Expression, depth: usize) -> Ty {
+    /// The type a `type = ...` expression of file `fc` says; `optional`
+    /// defaults are evaluated.
+    pub fn parse_type(&mut self, fc: FileCtx<'_>, e: &Expression, depth: usize) -> Ty {
         if depth > 32 {
             return Ty::Any;
         }
@@ -40,7 +43,7 @@ impl Run<'_> {
             Expression::FuncCall(f) => {
                 let arg = |i: usize| f.args.iter().nth(i);
                 let inner = |r: &mut Self, i: usize| {
-                    arg(i).map_or(Ty::Any, |a| r.parse_type(cx, a, depth + 1))
+                    arg(i).map_or(Ty::Any, |a| r.parse_type(fc, a, depth + 1))
                 };
                 match f.name.name.as_str() {
                     "list" => Ty::List(Box::new(inner(self, 0))),
@@ -49,7 +52,7 @@ impl Run<'_> {
                     "tuple" => match arg(0) {
                         Some(Expression::Array(a)) => Ty::Tuple(
                             a.iter()
-                                .map(|t| self.parse_type(cx, t, depth + 1))
+                                .map(|t| self.parse_type(fc, t, depth + 1))
                                 .collect(),
                         ),
                         _ => Ty::Any,
@@ -75,14 +78,15 @@ impl Run<'_> {
                                     {
                                         let t =
                                             of.args.iter().next().map_or(Ty::Any, |a| {
-                                                self.parse_type(cx, a, depth + 1)
+                                                self.parse_type(fc, a, depth + 1)
                                             });
-                                        let d = of.args.iter().nth(1).map(|a| self.eval(cx, a));
+                                        let d =
+                                            of.args.iter().nth(1).map(|a| self.eval_pure(fc, a));
                                         attrs.push((name, t, true, d));
                                     }
                                     _ => attrs.push((
                                         name,
-                                        self.parse_type(cx, te, depth + 1),
+                                        self.parse_type(fc, te, depth + 1),
                                         false,
                                         None,
                                     )),
@@ -130,13 +134,7 @@ pub fn convert(n: Node, ty: &Ty, depth: usize) -> Node {
                     .map(|i| convert(i.clone(), t, depth + 1))
                     .collect();
                 if matches!(ty, Ty::Set(_)) {
-                    let mut uniq: Vec<Node> = Vec::new();
-                    for i in out.drain(..) {
-                        if !uniq.iter().any(|u| v::deep_eq(u, &i)) {
-                            uniq.push(i);
-                        }
-                    }
-                    out = uniq;
+                    out = v::unique(&out).into_iter().cloned().collect();
                 }
                 v::with_value(&n, Value::Seq(out))
             }
