@@ -7,6 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// mimalloc: allocation is a quarter of guard's CPU time on real trees
+/// (many small nodes built and freed in parallel); measured faster than the
+/// system allocator on the corpus.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use guard::finding::Severity;
 use guard::render::{self, Format, RenderOptions};
 

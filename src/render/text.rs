@@ -268,8 +268,13 @@ pub fn render_stats(report: &Report) -> String {
         "  terraform       {} roots, {} evaluations, {} module calls, {} modules not evaluated",
         tf.roots, tf.evaluations, tf.module_calls, tf.modules_not_evaluated
     );
-    for note in &report.model.terraform.notes {
+    const NOTES_SHOWN: usize = 10;
+    let notes = &report.model.terraform.notes;
+    for note in notes.iter().take(NOTES_SHOWN) {
         let _ = writeln!(out, "    note: {note}");
+    }
+    if notes.len() > NOTES_SHOWN {
+        let _ = writeln!(out, "    ... and {} more notes", notes.len() - NOTES_SHOWN);
     }
     let _ = writeln!(
         out,
