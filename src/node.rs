@@ -164,9 +164,18 @@ impl Node {
     }
 
     /// Build a tree from plain JSON, every node located at `span` (used for
-    /// JSON held in a string, e.g. a Terraform `container_definitions`).
+    /// JSON held in a string, e.g. a Terraform `container_definitions` or
+    /// `jsondecode`). Nesting past [`crate::parse::MAX_DEPTH`] becomes
+    /// [`Value::Unknown`].
     pub fn from_json(v: &serde_json::Value, span: Span, via: &Via) -> Node {
+        Node::from_json_at(v, span, via, 0)
+    }
+
+    fn from_json_at(v: &serde_json::Value, span: Span, via: &Via, depth: usize) -> Node {
         use serde_json::Value as J;
+        if depth > crate::parse::MAX_DEPTH {
+            return Node::new(span, Value::Unknown).with_via(via.clone());
+        }
         let value = match v {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
@@ -175,14 +184,14 @@ impl Node {
             J::Array(items) => Value::Seq(
                 items
                     .iter()
-                    .map(|i| Node::from_json(i, span, via))
+                    .map(|i| Node::from_json_at(i, span, via, depth + 1))
                     .collect(),
             ),
             J::Object(m) => Value::Map(
                 m.iter()
                     .map(|(k, v)| Entry {
                         key: Node::string(span, k.clone()).with_via(via.clone()),
-                        value: Node::from_json(v, span, via),
+                        value: Node::from_json_at(v, span, via, depth + 1),
                     })
                     .collect(),
             ),

@@ -355,21 +355,11 @@ impl Run<'_> {
 
     fn for_expr(&mut self, cx: &Cx<'_>, f: &ForExpr, span: Span) -> Node {
         let coll = self.eval(cx, &f.intro.collection_expr);
-        let pairs: Vec<(Node, Node)> = match &coll.value {
-            Value::Seq(items) => items
-                .iter()
-                .enumerate()
-                .map(|(k, n)| (v::number(n.span, k as f64), n.clone()))
-                .collect(),
-            Value::Map(entries) => v::dedup_entries(entries)
-                .into_iter()
-                .map(|(k, n)| (v::string(n.span, k), n.clone()))
-                .collect(),
-            Value::Unknown => return v::unknown(span),
-            _ => {
+        let Some(pairs) = v::for_pairs(&coll) else {
+            if !coll.is_unknown() {
                 self.error();
-                return v::unknown(span);
             }
+            return v::unknown(span);
         };
         if pairs.len() > MAX_ITEMS {
             self.error();

@@ -143,7 +143,7 @@ impl Run<'_> {
                 }
                 let text = s(0)?;
                 let j: serde_json::Value = serde_json::from_str(&text).map_err(|_| Fail::Error)?;
-                Ok(v::from_json(&j, span, 0))
+                Ok(Node::from_json(&j, span, &None))
             }
             "merge" => {
                 let mut out: Vec<Entry> = Vec::new();

@@ -99,23 +99,12 @@ impl Run<'_> {
                             r.trim_end();
                         }
                         let coll = self.eval(cx, &fe.collection_expr);
-                        let pairs: Vec<(Node, Node)> = match &coll.value {
-                            Value::Seq(items) => items
-                                .iter()
-                                .enumerate()
-                                .map(|(k, n)| (v::number(n.span, k as f64), n.clone()))
-                                .collect(),
-                            Value::Map(entries) => v::dedup_entries(entries)
-                                .into_iter()
-                                .map(|(k, n)| (v::string(n.span, k), n.clone()))
-                                .collect(),
-                            _ => {
-                                if !coll.is_unknown() {
-                                    self.error();
-                                }
-                                r.unknown = true;
-                                return;
+                        let Some(pairs) = v::for_pairs(&coll) else {
+                            if !coll.is_unknown() {
+                                self.error();
                             }
+                            r.unknown = true;
+                            return;
                         };
                         for (k, val) in pairs.into_iter().take(MAX_ITEMS) {
                             let c = match &fe.key_var {

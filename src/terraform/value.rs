@@ -430,30 +430,25 @@ fn to_json_sorted(n: &Node) -> serde_json::Value {
     }
 }
 
-/// A JSON value as a tree, every node located at `span`.
-pub fn from_json(v: &serde_json::Value, span: Span, depth: usize) -> Node {
-    use serde_json::Value as J;
-    if depth > crate::parse::MAX_DEPTH {
-        return unknown(span);
-    }
-    let value = match v {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => Value::Number(n.to_string()),
-        J::String(s) => Value::String(s.clone()),
-        J::Array(items) => Value::Seq(
+/// The (key, value) pairs a `for` iterates: list index and item, or map key
+/// (sorted, last duplicate wins) and value. `None` for anything else.
+pub fn for_pairs(coll: &Node) -> Option<Vec<(Node, Node)>> {
+    match &coll.value {
+        Value::Seq(items) => Some(
             items
                 .iter()
-                .map(|i| from_json(i, span, depth + 1))
+                .enumerate()
+                .map(|(k, n)| (number(n.span, k as f64), n.clone()))
                 .collect(),
         ),
-        J::Object(m) => Value::Map(
-            m.iter()
-                .map(|(k, v)| entry(span, k.clone(), from_json(v, span, depth + 1)))
+        Value::Map(entries) => Some(
+            dedup_entries(entries)
+                .into_iter()
+                .map(|(k, n)| (string(n.span, k), n.clone()))
                 .collect(),
         ),
-    };
-    Node::new(span, value)
+        _ => None,
+    }
 }
 
 /// Terraform's `tostring` on a primitive.
