@@ -200,22 +200,39 @@ fn display_base(root: &Path) -> (PathBuf, PathBuf) {
     (abs, base)
 }
 
-/// Read a candidate: `None` for binary content (a NUL byte) or invalid UTF-8.
-pub fn read_text(c: &Candidate) -> std::io::Result<Option<String>> {
+/// What reading a candidate gave.
+pub enum Read {
+    Text(String),
+    /// A NUL byte in the first 8 KiB, or over the size limit: skipped.
+    Binary,
+    /// Not UTF-8: the text as far as it can be shown (invalid bytes
+    /// replaced) and the byte offset, in that text, of the first invalid
+    /// sequence, for a located parse error.
+    NotUtf8 {
+        text: String,
+        at: usize,
+    },
+}
+
+/// Read a candidate once. A leading byte-order mark is dropped, so offsets
+/// and columns match what editors show.
+pub fn read_text(c: &Candidate) -> std::io::Result<Read> {
     let bytes = std::fs::read(&c.disk_path)?;
     if bytes.len() as u64 > MAX_FILE_BYTES || bytes.iter().take(8192).any(|&b| b == 0) {
-        return Ok(None);
+        return Ok(Read::Binary);
     }
-    let mut text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(_) => return Ok(None),
+    let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
     };
-    if text.starts_with('\u{feff}') {
-        // Keep offsets honest: replace the BOM by a space of the same width? No:
-        // a BOM is three bytes; spaces keep columns off by one. Drop it.
-        text.drain(..3);
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(Read::Text(t)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            Ok(Read::NotUtf8 { text, at })
+        }
     }
-    Ok(Some(text))
 }
 
 #[cfg(test)]

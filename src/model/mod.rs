@@ -47,6 +47,8 @@ pub struct FileInfo {
     pub kind: String,
     pub assignment: Assignment,
     pub bytes: u64,
+    /// Read as text (not binary, not invalid UTF-8).
+    pub readable: bool,
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -95,18 +97,20 @@ struct ReadFile {
 }
 
 fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
-    let text = match crate::discover::read_text(c) {
-        Ok(Some(t)) => Some(t),
-        Ok(None) | Err(_) => None,
-    };
-    let unreadable = text.is_none();
-    let source = SourceFile::new(
-        id,
-        c.path.clone(),
-        c.disk_path.clone(),
-        text.unwrap_or_default(),
-    );
     let mut diags = Vec::new();
+    let (text, unreadable) = match crate::discover::read_text(c) {
+        Ok(crate::discover::Read::Text(t)) => (t, false),
+        Ok(crate::discover::Read::NotUtf8 { text, at }) => {
+            diags.push(ParseDiag::new(
+                DiagKind::ParseError,
+                crate::source::Span::new(id, at, at + 1),
+                "the file is not valid UTF-8 here; nothing in it was checked",
+            ));
+            (text, true)
+        }
+        Ok(crate::discover::Read::Binary) | Err(_) => (String::new(), true),
+    };
+    let source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
     let parsed = if unreadable {
         Parsed::Unreadable
     } else {
@@ -162,6 +166,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
             diags: file_diags,
         } = rf;
         let path_assignment = env::from_path(&source.path).unwrap_or_default();
+        let readable = !matches!(parsed, Parsed::Unreadable);
         if file_diags.iter().any(|d| d.kind == DiagKind::Template) {
             stats.templates += 1;
         }
@@ -209,6 +214,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
         kinds.sort_unstable();
         kinds.dedup();
         let kind = match syntax {
+            _ if !readable => "skipped: binary or not UTF-8".to_string(),
             Syntax::Terraform | Syntax::TerraformJson => "terraform".to_string(),
             Syntax::TfVars => "terraform variables".to_string(),
             Syntax::Dockerfile => "dockerfile".to_string(),
@@ -221,6 +227,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
             kind,
             assignment: path_assignment,
             bytes: source.text.len() as u64,
+            readable,
         });
         sources.push(source);
     }
@@ -230,10 +237,12 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
     let tf_files: Vec<&SourceFile> = sources
         .iter()
         .filter(|s| {
-            matches!(
-                files[s.id.0 as usize].syntax,
-                Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
-            )
+            let f = &files[s.id.0 as usize];
+            f.readable
+                && matches!(
+                    f.syntax,
+                    Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
+                )
         })
         .collect();
     let terraform = terraform::evaluate(&tf_files);
