@@ -43,7 +43,20 @@ db_public = false
     check: Some(check),
 };
 
+/// Where one public setting holds: a root evaluation that reaches it.
+struct Hit<'a> {
+    addr: String,
+    env: Option<crate::env::Env>,
+    place: String,
+    value: &'a crate::node::Node,
+    decl: crate::source::Span,
+}
+
 fn check(m: &Model, out: &mut Vec<Finding>) {
+    // A literal in a shared module is reached by every root that uses it:
+    // one finding per deciding line, naming every environment it holds in.
+    let mut by_span: std::collections::BTreeMap<crate::source::Span, Vec<Hit<'_>>> =
+        std::collections::BTreeMap::new();
     for root in &m.terraform.roots {
         for r in &root.resources {
             if !matches!(
@@ -58,21 +71,47 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             if !v.is_truthy_literal() {
                 continue;
             }
-            let addr = resource_address(&r.module_path, &r.rtype, &r.name, r.key.as_deref());
             let env = root.assignment.env;
-            let env_text = match (env, &root.var_file) {
-                (Some(e), Some(f)) => format!(" in {e} (var file `{f}`)"),
-                (Some(e), None) => format!(" in {e}"),
-                (None, _) => format!(" (root `{}`)", display_dir(&root.dir)),
+            let place = match (env, &root.var_file) {
+                (Some(e), Some(f)) => format!("{e} (var file `{f}`)"),
+                (Some(e), None) => e.to_string(),
+                (None, _) => format!("root `{}`", display_dir(&root.dir)),
             };
-            out.push(
-                PUBLIC_RDS
-                    .finding(v.span, format!("{addr} is publicly accessible{env_text}"))
-                    .env(env)
-                    .via(&v.via)
-                    .related(r.span, format!("{addr} declared here")),
-            );
+            by_span.entry(v.span).or_default().push(Hit {
+                addr: resource_address(&r.module_path, &r.rtype, &r.name, r.key.as_deref()),
+                env,
+                place,
+                value: v,
+                decl: r.span,
+            });
         }
+    }
+    for (span, mut hits) in by_span {
+        hits.sort_by(|a, b| (a.env, &a.place).cmp(&(b.env, &b.place)));
+        let first = &hits[0];
+        let mut places: Vec<&str> = hits.iter().map(|h| h.place.as_str()).collect();
+        places.dedup();
+        let places = match places.as_slice() {
+            [one] => (*one).to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        let envs: std::collections::BTreeSet<_> = hits.iter().map(|h| h.env).collect();
+        let env = if envs.len() == 1 { first.env } else { None };
+        let mut f = PUBLIC_RDS
+            .finding(
+                span,
+                format!("{} is publicly accessible in {places}", first.addr),
+            )
+            .env(env)
+            .via(&first.value.via);
+        let mut decls: Vec<(crate::source::Span, &str)> =
+            hits.iter().map(|h| (h.decl, h.addr.as_str())).collect();
+        decls.dedup();
+        for (decl, addr) in decls {
+            f = f.related(decl, format!("{addr} declared here"));
+        }
+        out.push(f);
     }
     for doc in &m.docs {
         if doc.kind != DocKind::CloudFormation {
