@@ -305,10 +305,6 @@ fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment 
 }
 
 impl Model {
-    pub fn doc_path(&self, doc: &Doc) -> &str {
-        self.sources.path(doc.file)
-    }
-
     /// The project (nested git repository, `""` for the scan root) a file
     /// belongs to: the deepest repository directory that contains it.
     pub fn project_of(&self, file: FileId) -> &str {

@@ -65,12 +65,7 @@ pub fn collect(docs: &[Doc], paths: &dyn Fn(&Doc) -> String, tf: &TfModel) -> Ve
                 None if content.is_map() => content,
                 None => continue,
             };
-            let addr = crate::rules::public_db::resource_address(
-                &r.module_path,
-                &r.rtype,
-                &r.name,
-                r.key.as_deref(),
-            );
+            let addr = r.address();
             out.push(Policy {
                 name: addr,
                 root: content.clone(),

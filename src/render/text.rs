@@ -246,8 +246,8 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
 
 /// The `--stats` block: files, bytes, what was skipped, time per stage.
 pub fn render_stats(report: &Report) -> String {
-    let mut out = String::new();
-    let out = &mut out;
+    let mut buf = String::new();
+    let out = &mut buf;
     let s = &report.model.stats;
     let t = &report.timings;
     let tf = &report.model.terraform.stats;
@@ -287,5 +287,5 @@ pub fn render_stats(report: &Report) -> String {
         ms(t.total_micros)
     );
     let _ = writeln!(out, "  threads         {}", rayon::current_num_threads());
-    out.clone()
+    buf
 }

@@ -78,7 +78,7 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
                 (None, _) => format!("root `{}`", display_dir(&root.dir)),
             };
             by_span.entry(v.span).or_default().push(Hit {
-                addr: resource_address(&r.module_path, &r.rtype, &r.name, r.key.as_deref()),
+                addr: r.address(),
                 env,
                 place,
                 value: v,
@@ -144,26 +144,6 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
 
 fn display_dir(d: &str) -> &str {
     if d.is_empty() { "." } else { d }
-}
-
-/// `module.db.aws_db_instance.this["a"]`.
-pub fn resource_address(module_path: &str, rtype: &str, name: &str, key: Option<&str>) -> String {
-    let mut s = String::new();
-    if !module_path.is_empty() {
-        s.push_str(module_path);
-        s.push('.');
-    }
-    s.push_str(rtype);
-    s.push('.');
-    s.push_str(name);
-    if let Some(k) = key {
-        if k.parse::<u64>().is_ok() {
-            s.push_str(&format!("[{k}]"));
-        } else {
-            s.push_str(&format!("[\"{k}\"]"));
-        }
-    }
-    s
 }
 
 pub static RULES: &[&Rule] = &[&PUBLIC_RDS];

@@ -181,6 +181,29 @@ pub struct Variable {
     pub value: Node,
 }
 
+impl Resource {
+    /// The address Terraform shows: `module.db.aws_db_instance.this["a"]`.
+    pub fn address(&self) -> String {
+        let mut s = String::new();
+        if !self.module_path.is_empty() {
+            s.push_str(&self.module_path);
+            s.push('.');
+        }
+        if self.mode == Mode::Data {
+            s.push_str("data.");
+        }
+        s.push_str(&self.rtype);
+        s.push('.');
+        s.push_str(&self.name);
+        match &self.key {
+            Some(k) if k.parse::<u64>().is_ok() => s.push_str(&format!("[{k}]")),
+            Some(k) => s.push_str(&format!("[\"{k}\"]")),
+            None => {}
+        }
+        s
+    }
+}
+
 impl RootEval {
     /// Resources of a type, in any module.
     pub fn resources_of<'r>(&'r self, rtype: &'r str) -> impl Iterator<Item = &'r Resource> + 'r {
