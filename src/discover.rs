@@ -104,6 +104,10 @@ pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
 pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
     let mut candidates = Vec::new();
     let mut projects = Vec::new();
+    // `.terraform/modules/` of roots where `terraform init` downloaded
+    // modules: not part of the repository (skipped and usually ignored),
+    // but their Terraform files are read so remote modules can be evaluated.
+    let mut downloaded: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut stats = WalkStats::default();
     let mut errors = Vec::new();
     for root in roots {
@@ -132,14 +136,13 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
             };
             let disk = entry.path();
             let rel = disk.strip_prefix(base).unwrap_or(disk);
-            let path = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
+            let path = shown_path(rel);
             if entry.file_type().is_some_and(|t| t.is_dir()) {
                 if entry.depth() > 0 && disk.join(".git").exists() {
-                    projects.push(path);
+                    projects.push(path.clone());
+                }
+                if disk.join(".terraform/modules/modules.json").is_file() {
+                    downloaded.push((disk.join(".terraform/modules"), base.to_path_buf()));
                 }
                 continue;
             }
@@ -167,6 +170,37 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
             });
         }
     }
+    for (dir, base) in &downloaded {
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .follow_links(false)
+            .build();
+        for entry in walker.flatten() {
+            let name = entry.file_name().to_string_lossy();
+            let syntax = Syntax::from_name(&name);
+            if !matches!(syntax, Some(Syntax::Terraform | Syntax::TfVars))
+                || !entry.file_type().is_some_and(|t| t.is_file())
+            {
+                continue;
+            }
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > MAX_FILE_BYTES {
+                stats.too_large += 1;
+                continue;
+            }
+            let disk = entry.path();
+            let rel = disk.strip_prefix(base).unwrap_or(disk);
+            let path = shown_path(rel);
+            if let Some(syntax) = syntax {
+                candidates.push(Candidate {
+                    disk_path: disk.to_path_buf(),
+                    path,
+                    syntax,
+                    size,
+                });
+            }
+        }
+    }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     candidates.dedup_by(|a, b| a.path == b.path);
     projects.sort();
@@ -177,6 +211,14 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
         stats,
         errors,
     }
+}
+
+/// A relative path as shown: `/`-separated.
+fn shown_path(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The root to walk and the directory paths are shown relative to: the

@@ -79,6 +79,29 @@ fn terraform_article_layout_reports_prod_only_with_the_chain() {
 }
 
 #[test]
+fn downloaded_registry_modules_are_evaluated() {
+    // `terraform init` left the registry module in .terraform/modules/;
+    // modules.json maps the call to it, so the value is followed inside.
+    let o = guard(&["check", "fixtures/terraform/downloaded", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "DB001", "{v:#}");
+    assert_eq!(
+        f["location"]["path"],
+        "fixtures/terraform/downloaded/terraform.tfvars"
+    );
+    assert!(
+        f["related"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["location"]["path"]
+                == "fixtures/terraform/downloaded/.terraform/modules/db/main.tf"),
+        "{v:#}"
+    );
+}
+
+#[test]
 fn article_json() {
     let o = guard(&["check", "fixtures/article", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));

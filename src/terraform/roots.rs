@@ -118,12 +118,14 @@ impl<'a> World<'a> {
         let called = self.called();
         self.cfgs
             .values()
-            .filter(|c| c.root_like && !called.contains(&c.dir))
+            .filter(|c| c.root_like && !called.contains(&c.dir) && !is_downloaded(&c.dir))
             .map(|c| c.dir.clone())
             .collect()
     }
 
     /// Read `.terraform/modules/modules.json` of each root, if present.
+    /// The downloaded copies are scanned with the rest (discovery adds the
+    /// `.tf` files of `.terraform/modules/` where `modules.json` exists).
     pub fn load_downloaded(&mut self, roots: &[String]) {
         let Some(disk) = self.disk_root.clone() else {
             return;
@@ -245,6 +247,12 @@ impl<'a> World<'a> {
         plans.sort_by(|a, b| (&a.dir, &a.var_file).cmp(&(&b.dir, &b.var_file)));
         plans
     }
+}
+
+/// A directory inside `.terraform/` (a module `terraform init` downloaded):
+/// never a root of its own.
+pub fn is_downloaded(dir: &str) -> bool {
+    dir.starts_with(".terraform/") || dir.contains("/.terraform/")
 }
 
 #[cfg(test)]
