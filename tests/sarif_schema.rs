@@ -297,7 +297,11 @@ fn json_has_the_documented_keys() {
     let v: Value = serde_json::from_str(&text).expect("JSON output parses");
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["findings", "summary", "tool", "version"]);
+    assert_eq!(
+        keys,
+        ["findings", "summary", "terraform", "tool", "version"]
+    );
+    assert!(v["terraform"]["notes"].is_array());
     assert_eq!(v["version"], 1);
     assert_eq!(v["tool"]["name"], "guard");
     assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));

@@ -20,7 +20,18 @@ struct Output<'a> {
     version: u32,
     tool: Tool,
     summary: Summary,
+    terraform: Terraform<'a>,
     findings: Vec<Finding<'a>>,
+}
+
+/// What Terraform evaluation covered, and what it could not evaluate.
+#[derive(Serialize)]
+struct Terraform<'a> {
+    roots: usize,
+    evaluations: usize,
+    module_calls: usize,
+    modules_not_evaluated: usize,
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -129,6 +140,13 @@ pub fn render(report: &Report) -> String {
             files: report.model.stats.files,
             documents: report.model.docs.len(),
             templates_skipped: report.model.stats.templates,
+        },
+        terraform: Terraform {
+            roots: report.model.terraform.stats.roots,
+            evaluations: report.model.terraform.stats.evaluations,
+            module_calls: report.model.terraform.stats.module_calls,
+            modules_not_evaluated: report.model.terraform.stats.modules_not_evaluated,
+            notes: &report.model.terraform.notes,
         },
         findings: report.findings.iter().map(Finding::from).collect(),
     };
