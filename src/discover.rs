@@ -56,6 +56,9 @@ pub struct Candidate {
     pub path: String,
     pub syntax: Syntax,
     pub size: u64,
+    /// Where, in `path`, environment evidence starts: at the checked root's
+    /// own name (or its directory, for a file), never above it.
+    pub env_start: usize,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -107,7 +110,7 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
     // `.terraform/modules/` of roots where `terraform init` downloaded
     // modules: not part of the repository (skipped and usually ignored),
     // but their Terraform files are read so remote modules can be evaluated.
-    let mut downloaded: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut downloaded: Vec<(PathBuf, PathBuf, usize)> = Vec::new();
     let mut stats = WalkStats::default();
     let mut errors = Vec::new();
     for root in roots {
@@ -118,6 +121,7 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
         let (root, base) = display_base(root);
         let root = &root;
         let base: &Path = &base;
+        let env_start = env_start_of(root, base);
         let walker = ignore::WalkBuilder::new(root)
             .hidden(false)
             .git_ignore(true)
@@ -138,11 +142,15 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
             let rel = disk.strip_prefix(base).unwrap_or(disk);
             let path = shown_path(rel);
             if entry.file_type().is_some_and(|t| t.is_dir()) {
-                if entry.depth() > 0 && disk.join(".git").exists() {
+                if !path.is_empty() && disk.join(".git").exists() {
                     projects.push(path.clone());
                 }
                 if disk.join(".terraform/modules/modules.json").is_file() {
-                    downloaded.push((disk.join(".terraform/modules"), base.to_path_buf()));
+                    downloaded.push((
+                        disk.join(".terraform/modules"),
+                        base.to_path_buf(),
+                        env_start,
+                    ));
                 }
                 continue;
             }
@@ -167,10 +175,11 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
                 path,
                 syntax,
                 size,
+                env_start,
             });
         }
     }
-    for (dir, base) in &downloaded {
+    for (dir, base, env_start) in &downloaded {
         let walker = ignore::WalkBuilder::new(dir)
             .standard_filters(false)
             .follow_links(false)
@@ -197,12 +206,15 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
                     path,
                     syntax,
                     size,
+                    env_start: *env_start,
                 });
             }
         }
     }
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
-    candidates.dedup_by(|a, b| a.path == b.path);
+    // The same file reached through overlapping roots is read once.
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|c| seen.insert(c.disk_path.clone()));
     projects.sort();
     projects.dedup();
     Walked {
@@ -210,6 +222,25 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
         projects,
         stats,
         errors,
+    }
+}
+
+/// The byte length of the shown-path prefix above the checked root: the
+/// root's own name (a file root: its directory's name) is kept, so
+/// `guard check environments/prod` still sees `prod`.
+fn env_start_of(root: &Path, base: &Path) -> usize {
+    let dir = if root.is_file() {
+        root.parent().unwrap_or(root)
+    } else {
+        root
+    };
+    let Ok(rel) = dir.strip_prefix(base) else {
+        return 0;
+    };
+    let shown = shown_path(rel);
+    match shown.rfind('/') {
+        Some(i) => i + 1,
+        None => 0,
     }
 }
 
@@ -225,7 +256,8 @@ fn shown_path(rel: &Path) -> String {
 /// current directory when the root is inside it (so `guard check infra/`
 /// reports `infra/main.tf`, as code scanning and editors expect, and the
 /// environment in `environments/prod/` is seen even when that directory is
-/// the root), else the root itself (its parent for a file).
+/// the root), else the root's parent, so that the root's own name shows
+/// and two roots never give one file's path to another's.
 fn display_base(root: &Path) -> (PathBuf, PathBuf) {
     let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
@@ -234,11 +266,12 @@ fn display_base(root: &Path) -> (PathBuf, PathBuf) {
     {
         return (abs, cwd);
     }
-    let base = if abs.is_file() {
-        abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+    let dir = if abs.is_file() {
+        abs.parent().unwrap_or(&abs)
     } else {
-        abs.clone()
+        &abs
     };
+    let base = dir.parent().unwrap_or(dir).to_path_buf();
     (abs, base)
 }
 
@@ -318,8 +351,16 @@ mod tests {
         std::fs::write(d.join("notes.txt"), "").unwrap();
         let ex = build_excludes(&["skipme".to_string()]).unwrap();
         let w = walk(&[d.to_path_buf()], &ex);
+        // A root outside the current directory is shown under its own name.
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
         let paths: Vec<_> = w.candidates.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(paths, ["a/.github/workflows/ci.yml", "main.tf"]);
+        assert_eq!(
+            paths,
+            [
+                format!("{name}/a/.github/workflows/ci.yml"),
+                format!("{name}/main.tf")
+            ]
+        );
         assert!(w.stats.not_config >= 2);
     }
 }

@@ -53,6 +53,10 @@ pub struct SourceFile {
     pub disk_path: PathBuf,
     pub text: String,
     line_starts: Vec<u32>,
+    /// Byte offset in `path` where environment evidence starts: directories
+    /// above the checked root (`~/dev/` in `guard check dev/repo`) say
+    /// nothing about the files' environment.
+    pub env_start: usize,
 }
 
 impl SourceFile {
@@ -69,7 +73,13 @@ impl SourceFile {
             disk_path,
             text,
             line_starts,
+            env_start: 0,
         }
+    }
+
+    /// The part of the path that may name an environment (see `env_start`).
+    pub fn env_path(&self) -> &str {
+        self.path.get(self.env_start..).unwrap_or(&self.path)
     }
 
     pub fn line_count(&self) -> usize {

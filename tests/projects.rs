@@ -21,9 +21,11 @@ const SCP: &str = r#"{
 
 const PROVIDER: &str = "provider \"aws\" {\n  region = \"us-west-2\"\n}\n";
 
-fn region_findings(root: &std::path::Path) -> Vec<String> {
+/// REG001 paths, without the leading temporary directory's name (a root
+/// outside the current directory is shown under its own name).
+fn region_findings_in(roots: &[std::path::PathBuf]) -> Vec<String> {
     let report = guard::check(&guard::Options {
-        paths: vec![root.to_path_buf()],
+        paths: roots.to_vec(),
         excludes: vec![],
     })
     .unwrap();
@@ -31,8 +33,16 @@ fn region_findings(root: &std::path::Path) -> Vec<String> {
         .findings
         .iter()
         .filter(|f| f.rule == "REG001")
-        .map(|f| f.location.path.clone())
+        .map(|f| {
+            let p = &f.location.path;
+            p.split_once('/')
+                .map_or(p.clone(), |(_, rest)| rest.to_string())
+        })
         .collect()
+}
+
+fn region_findings(root: &std::path::Path) -> Vec<String> {
+    region_findings_in(&[root.to_path_buf()])
 }
 
 #[test]
@@ -55,4 +65,72 @@ fn one_repository_is_one_project() {
     write(d, "infra/main.tf", PROVIDER);
     write(d, "app/main.tf", PROVIDER);
     assert_eq!(region_findings(d), ["app/main.tf", "infra/main.tf"]);
+}
+
+#[test]
+fn repositories_given_as_separate_roots_are_separate_projects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a/.git/HEAD", "ref: refs/heads/main\n");
+    write(d, "a/scp/regions.json", SCP);
+    write(d, "a/main.tf", PROVIDER);
+    write(d, "b/.git/HEAD", "ref: refs/heads/main\n");
+    write(d, "b/main.tf", PROVIDER);
+    assert_eq!(
+        region_findings_in(&[d.join("a"), d.join("b")]),
+        ["main.tf"],
+        "only a's own provider is judged by a's SCP"
+    );
+}
+
+#[test]
+fn same_relative_paths_under_two_roots_are_two_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let compose =
+        |repo: &str| format!("services:\n  web:\n    image: registry.example.com/{repo}:1.0\n");
+    write(d, "prod/docker-compose.yml", &compose("web-prod"));
+    write(d, "staging/docker-compose.yml", &compose("web"));
+    let report = guard::check(&guard::Options {
+        paths: vec![d.join("prod"), d.join("staging")],
+        excludes: vec![],
+    })
+    .unwrap();
+    assert_eq!(report.model.stats.files, 2);
+    assert!(
+        report.findings.iter().any(|f| f.rule == "BO004"),
+        "prod and staging compared across the two roots"
+    );
+}
+
+#[test]
+fn directories_above_the_checked_root_are_not_environment_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "dev/repo/compose/docker-compose.prod.yml",
+        "services:\n  app:\n    build: .\n",
+    );
+    write(d, "dev/repo/environments/staging/main.tf", PROVIDER);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["envs", "dev/repo"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("docker-compose.prod.yml").starts_with("prod "),
+        "{text}"
+    );
+    assert!(
+        line("environments/staging/main.tf").starts_with("staging "),
+        "{text}"
+    );
 }

@@ -110,7 +110,8 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
         }
         Ok(crate::discover::Read::Binary) | Err(_) => (String::new(), true),
     };
-    let source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
+    let mut source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
+    source.env_start = c.env_start;
     let parsed = if unreadable {
         Parsed::Unreadable
     } else {
@@ -165,7 +166,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
             parsed,
             diags: file_diags,
         } = rf;
-        let path_assignment = env::from_path(&source.path).unwrap_or_default();
+        let path_assignment = env::from_path(source.env_path()).unwrap_or_default();
         let readable = !matches!(parsed, Parsed::Unreadable);
         if file_diags.iter().any(|d| d.kind == DiagKind::Template) {
             stats.templates += 1;

@@ -234,7 +234,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["findings", "summary", "tool", "version"]);
+        assert_eq!(
+            keys,
+            ["findings", "summary", "terraform", "tool", "version"]
+        );
         assert_eq!(v["version"], 1);
         assert_eq!(v["tool"]["name"], "guard");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));

@@ -272,9 +272,14 @@ fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
         tfvars: Default::default(),
         disk_root,
         downloaded: HashMap::new(),
+        env_starts: Default::default(),
     };
     for (f, p) in sorted.iter().zip(&parsed) {
         let path = f.path.as_str();
+        world
+            .env_starts
+            .entry(dir_of(path).to_string())
+            .or_insert(f.env_start);
         match p {
             Some(Err(d)) => model.diags.push(d.clone()),
             Some(Ok(p)) => {

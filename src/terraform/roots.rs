@@ -26,6 +26,9 @@ pub struct World<'a> {
     pub disk_root: Option<PathBuf>,
     /// Per root directory: module key → directory of the downloaded copy.
     pub downloaded: HashMap<String, HashMap<String, String>>,
+    /// Per directory: where environment evidence starts in its path
+    /// (`SourceFile::env_start`: never above the checked root).
+    pub env_starts: BTreeMap<String, usize>,
 }
 
 /// One evaluation to run.
@@ -226,7 +229,9 @@ impl<'a> World<'a> {
                     var_file: extra.map(str::to_string),
                 }
             };
-            if let Some(a) = env::from_dirs(&format!("{dir}/x")) {
+            let start = self.env_starts.get(dir.as_str()).copied().unwrap_or(0);
+            let dir_path = format!("{dir}/x");
+            if let Some(a) = env::from_dirs(dir_path.get(start..).unwrap_or(&dir_path)) {
                 let extra = env_files
                     .iter()
                     .find(|(_, e)| e.env == a.env)
