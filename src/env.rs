@@ -35,7 +35,7 @@ impl Env {
     pub fn from_word(word: &str) -> Option<Env> {
         match word.to_ascii_lowercase().as_str() {
             "dev" | "development" => Some(Env::Dev),
-            "stg" | "stage" | "staging" => Some(Env::Staging),
+            "stg" | "stage" | "staging" | "preprod" | "preproduction" => Some(Env::Staging),
             "prod" | "prd" | "production" => Some(Env::Prod),
             _ => None,
         }
@@ -48,14 +48,23 @@ impl Env {
         let mut found = None;
         let mut prev = "";
         for w in s.split(['-', '_', '.']) {
-            // `multi-stage`, `build-stage`: a Docker build stage, not staging.
-            let build_stage = w.eq_ignore_ascii_case("stage")
-                && matches!(prev.to_ascii_lowercase().as_str(), "multi" | "build");
+            // `multi-stage`, `build-stage`: a Docker build stage, not staging;
+            // `non-prod` is every environment but prod; `pre-prod` is staging.
+            let p = prev.to_ascii_lowercase();
+            let build_stage =
+                w.eq_ignore_ascii_case("stage") && matches!(p.as_str(), "multi" | "build");
+            let negated = matches!(p.as_str(), "non" | "not");
+            let pre = p == "pre" && Env::from_word(w) == Some(Env::Prod);
             prev = w;
-            if build_stage {
+            if build_stage || negated {
                 continue;
             }
-            if let Some(e) = Env::from_word(w) {
+            let word_env = if pre {
+                Some(Env::Staging)
+            } else {
+                Env::from_word(w)
+            };
+            if let Some(e) = word_env {
                 if found.is_some_and(|f| f != e) {
                     return None;
                 }
@@ -153,10 +162,64 @@ pub fn from_dirs(path: &str) -> Option<Assignment> {
     })
 }
 
-/// `env-prod`, `prod-eu`, `prod_us`: a directory whose words name an
-/// environment. Bare words like `production-grade-thing` are rare enough.
+/// A compound directory name names an environment when its other words
+/// only qualify it: `env-prod`, `prod-eu`, `production-ap-northeast-1`,
+/// `prod-blue`; not `production-data` or `dev-tools`.
 fn looks_like_env_dir(seg: &str) -> bool {
-    seg.len() <= 24
+    seg.split(['-', '_', '.']).all(|w| {
+        let w = w.to_ascii_lowercase();
+        Env::from_word(&w).is_some()
+            || w.is_empty()
+            || w.chars().all(|c| c.is_ascii_digit())
+            || matches!(
+                w.as_str(),
+                "env"
+                    | "envs"
+                    | "environment"
+                    | "ou"
+                    | "account"
+                    | "acct"
+                    | "cluster"
+                    | "aws"
+                    | "gcp"
+                    | "azure"
+                    | "k8s"
+                    | "eks"
+                    | "gke"
+                    | "aks"
+                    | "blue"
+                    | "green"
+                    | "primary"
+                    | "secondary"
+                    | "dr"
+                    | "pre"
+                    | "us"
+                    | "eu"
+                    | "ap"
+                    | "sa"
+                    | "ca"
+                    | "me"
+                    | "af"
+                    | "il"
+                    | "cn"
+                    | "gov"
+                    | "east"
+                    | "west"
+                    | "north"
+                    | "south"
+                    | "central"
+                    | "northeast"
+                    | "southeast"
+                    | "northwest"
+                    | "southwest"
+                    | "global"
+                    | "region"
+                    | "tokyo"
+                    | "singapore"
+                    | "jp"
+                    | "sg"
+            )
+    })
 }
 
 /// Environment from a file name: `docker-compose.prod.yml`,
@@ -211,6 +274,20 @@ mod tests {
         );
         assert_eq!(from_path("envs/env-dev/x.tf").unwrap().env, Some(Env::Dev));
         assert_eq!(from_path("modules/rds/main.tf"), None);
+        assert_eq!(
+            from_path("environments/production-ap-northeast-1/main.tf")
+                .unwrap()
+                .env,
+            Some(Env::Prod)
+        );
+        assert_eq!(from_path("production-data/x.yaml"), None);
+        assert_eq!(from_path("dev-tools/x.yaml"), None);
+        assert_eq!(from_path("non-prod/x.yaml"), None);
+        assert_eq!(
+            from_path("pre-prod/x.yaml").unwrap().env,
+            Some(Env::Staging)
+        );
+        assert_eq!(from_path("preprod/x.yaml").unwrap().env, Some(Env::Staging));
         assert_eq!(from_path("devops/tools/main.tf"), None);
     }
 

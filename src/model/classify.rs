@@ -71,6 +71,22 @@ fn has_compose_services(root: &Node) -> bool {
             .any(|e| e.value.get("image").is_some() || e.value.get("build").is_some())
 }
 
+/// An IAM policy document or SCP: `Statement` (a statement or a list of
+/// them) whose statements have an `Effect`; `Version` may be missing (an
+/// SCP without it is still an SCP, and an invalid one).
+fn is_policy(root: &Node) -> bool {
+    let Some(st) = root.get("Statement") else {
+        return false;
+    };
+    let has_effect = |n: &Node| n.get("Effect").is_some();
+    root.get("Version").is_some()
+        || if st.is_map() {
+            has_effect(st)
+        } else {
+            !st.as_seq().is_empty() && st.as_seq().iter().all(has_effect)
+        }
+}
+
 pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
     let name = file_name(path);
     if is_workflow_path(path) && root.is_map() {
@@ -103,7 +119,7 @@ pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
     if root.get("containerDefinitions").is_some() {
         return Some(DocKind::EcsTaskDefinition);
     }
-    if root.get("Statement").is_some() && root.get("Version").is_some() {
+    if is_policy(root) {
         return Some(DocKind::IamPolicy);
     }
     if root.get("AWSTemplateFormatVersion").is_some()

@@ -86,7 +86,7 @@ pub fn pod_spec<'a>(kind: &str, root: &'a Node) -> Option<&'a Node> {
     }
 }
 
-pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
+pub fn collect(docs: &[Doc], tf: &TfModel, sources: &crate::source::SourceMap) -> Vec<Container> {
     let mut out = Vec::new();
     for doc in docs {
         match &doc.kind {
@@ -152,20 +152,12 @@ pub fn collect(docs: &[Doc], tf: &TfModel) -> Vec<Container> {
             let Some(defs) = r.attrs.get("container_definitions") else {
                 continue;
             };
-            let parsed;
-            let defs = match &defs.value {
-                Value::String(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                    Ok(j) => {
-                        parsed = Node::from_json(&j, defs.span, &defs.via);
-                        &parsed
-                    }
-                    Err(_) => continue,
-                },
-                _ => defs,
+            let Some(defs) = super::json_tree(defs, sources) else {
+                continue;
             };
             let family = r.attrs.str_at(&["family"]).unwrap_or(&r.name);
             let file = r.span.file;
-            ecs_containers(defs, file, family, root.assignment.env, &mut out);
+            ecs_containers(&defs, file, family, root.assignment.env, &mut out);
         }
     }
     out

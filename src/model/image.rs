@@ -133,7 +133,11 @@ impl<'a> ImageRef<'a> {
             return Mutability::Pinned;
         }
         match self.tag {
-            None if has_placeholder(self.repository) => Mutability::Placeholder,
+            // `${IMAGE}` or `registry/${NAME}` may carry a tag; a placeholder
+            // only in the registry part (`${REGISTRY}/app`) does not.
+            None if has_placeholder(self.repository.rsplit('/').next().unwrap_or("")) => {
+                Mutability::Placeholder
+            }
             None => Mutability::NoTag,
             Some(t) if has_placeholder(t) => Mutability::Placeholder,
             Some(t) if t.eq_ignore_ascii_case("latest") || t.is_empty() => Mutability::Latest,
@@ -230,6 +234,7 @@ mod tests {
             Mutability::Placeholder
         );
         assert_eq!(m("${IMAGE}"), Mutability::Placeholder);
+        assert_eq!(m("${REGISTRY}/app"), Mutability::NoTag);
     }
 
     #[test]

@@ -193,7 +193,8 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
 /// Apply `images:` overrides to an image node. The result is located at the
 /// override that decided the tag (or, failing that, the name), with every
 /// override and the base image as hops; the second value is where the
-/// repository part was decided, when an overlay renamed it.
+/// repository part was decided (the base image, or the `newName:` that
+/// renamed it) when the result is located elsewhere.
 fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) {
     let Some(text) = img.as_str() else {
         return (img.clone(), None);
@@ -252,5 +253,6 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) 
         label: format!("base image `{text}`"),
     });
     let node = Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)));
-    (node, name_at.map(|n| n.span))
+    // The repository is still the base's unless an overlay renamed it.
+    (node, Some(name_at.map_or(img.span, |n| n.span)))
 }

@@ -250,9 +250,10 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
     diags.extend(terraform.diags.iter().cloned());
 
     let sources = SourceMap::new(sources);
-    let containers = containers::collect(&docs, &terraform);
+    let containers = containers::collect(&docs, &terraform, &sources);
     let jobs = workflow::jobs(&docs);
     let policies = scp::collect(
+        &sources,
         &docs,
         &|d: &Doc| sources.path(d.file).to_string(),
         &terraform,
@@ -303,6 +304,48 @@ fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment 
         return Assignment::new(e, evidence);
     }
     path.clone()
+}
+
+/// The structure of a Terraform attribute that holds JSON: the tree itself
+/// (from `jsonencode`), or a JSON string parsed. When the string is written
+/// literally in the source (a heredoc, a quoted string), every value is
+/// located at its own line inside it; otherwise (interpolated, from
+/// `file()`) all of it is located at the attribute.
+pub fn json_tree(n: &Node, sources: &SourceMap) -> Option<Node> {
+    let text = match &n.value {
+        crate::node::Value::Map(_) | crate::node::Value::Seq(_) => return Some(n.clone()),
+        crate::node::Value::String(s) => s,
+        _ => return None,
+    };
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    located_json(n, &value, sources).or_else(|| Some(Node::from_json(&value, n.span, &n.via)))
+}
+
+/// Parse the JSON body written inside `n`'s source span, with the file's
+/// own offsets, and keep it only if it is the value the string evaluated to.
+fn located_json(n: &Node, value: &serde_json::Value, sources: &SourceMap) -> Option<Node> {
+    let file = sources.get(n.span.file)?;
+    let slice = file.slice(n.span);
+    let start = n.span.start as usize + slice.find(['[', '{'])?;
+    let end = n.span.start as usize + slice.rfind([']', '}'])? + 1;
+    // Same length and line breaks as the file, blank outside the body (the
+    // body's ends are ASCII brackets, so this stays valid UTF-8).
+    let masked: Vec<u8> = file
+        .text
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            if (start..end).contains(&i) || b == b'\n' {
+                b
+            } else {
+                b' '
+            }
+        })
+        .collect();
+    let masked = String::from_utf8(masked).ok()?;
+    let copy = SourceFile::new(file.id, file.path.clone(), file.disk_path.clone(), masked);
+    let tree = parse::json::parse(&copy).ok()?;
+    (tree.to_json() == *value).then_some(tree)
 }
 
 impl Model {

@@ -83,9 +83,12 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
         if let Some(img) = &c.image
             && let Some(r) = img.as_str().and_then(ecr_region)
         {
+            // Located where the repository (and so the registry) is written.
+            let mut at = img.clone();
+            at.span = c.repo_span().unwrap_or(img.span);
             push(
                 &mut out,
-                img,
+                &at,
                 r,
                 c.env,
                 format!("the ECR registry of {}", c.describe()),

@@ -27,7 +27,12 @@ fn path_says_scp(path: &str) -> bool {
         || p.contains("organization")
 }
 
-pub fn collect(docs: &[Doc], paths: &dyn Fn(&Doc) -> String, tf: &TfModel) -> Vec<Policy> {
+pub fn collect(
+    sources: &crate::source::SourceMap,
+    docs: &[Doc],
+    paths: &dyn Fn(&Doc) -> String,
+    tf: &TfModel,
+) -> Vec<Policy> {
     let mut out = Vec::new();
     for d in docs {
         if d.kind != DocKind::IamPolicy {
@@ -53,22 +58,13 @@ pub fn collect(docs: &[Doc], paths: &dyn Fn(&Doc) -> String, tf: &TfModel) -> Ve
             let Some(content) = r.attrs.get("content") else {
                 continue;
             };
-            let parsed;
-            let content = match content.as_str() {
-                Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
-                    Ok(j) => {
-                        parsed = Node::from_json(&j, content.span, &content.via);
-                        &parsed
-                    }
-                    Err(_) => continue,
-                },
-                None if content.is_map() => content,
-                None => continue,
+            let Some(content) = super::json_tree(content, sources).filter(Node::is_map) else {
+                continue;
             };
             let addr = r.address();
             out.push(Policy {
                 name: addr,
-                root: content.clone(),
+                root: content,
                 env: root.assignment.env,
                 is_scp: true,
             });

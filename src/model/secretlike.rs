@@ -60,6 +60,17 @@ pub fn is_secret_name(name: &str) -> bool {
             | "config"
             | "configuration"
             | "parameter"
+            | "issuer"
+            | "audience"
+            | "algorithm"
+            | "hasher"
+            | "timeout"
+            | "lifetime"
+            | "required"
+            | "auth"
+            | "scope"
+            | "scopes"
+            | "format"
     ) {
         return false;
     }
@@ -94,6 +105,8 @@ pub fn is_secret_name(name: &str) -> bool {
     let single = [
         "password",
         "passwd",
+        "pass",
+        "passphrase",
         "pwd",
         "secret",
         "token",
@@ -110,15 +123,17 @@ pub fn is_secret_name(name: &str) -> bool {
         ("client", "secret"),
         ("auth", "key"),
         ("connection", "string"),
+        ("encryption", "key"),
+        ("signing", "key"),
+        ("master", "key"),
     ];
-    words
-        .iter()
+    words.iter().enumerate().any(|(i, w)| {
+        // `PGPASSWORD`, `MYSQLPASSWORD`: a password glued to a prefix.
+        (single.contains(&w.as_str()) || w.ends_with("password")) && near_end(i)
+    }) || words
+        .windows(2)
         .enumerate()
-        .any(|(i, w)| single.contains(&w.as_str()) && near_end(i))
-        || words
-            .windows(2)
-            .enumerate()
-            .any(|(i, p)| pairs.contains(&(p[0].as_str(), p[1].as_str())) && near_end(i + 1))
+        .any(|(i, p)| pairs.contains(&(p[0].as_str(), p[1].as_str())) && near_end(i + 1))
 }
 
 /// Split `DB_PASSWORD`, `dbPassword`, `db-password`, `db.password` into
@@ -165,6 +180,12 @@ pub fn is_inert_value(v: &str) -> bool {
         || t.parse::<f64>().is_ok()
         || (t.starts_with('<') && t.ends_with('>'))
         || t.chars().all(|c| c == '*' || c == 'x' || c == 'X')
+}
+
+/// For a value whose name says it is a secret: inert as [`is_inert_value`]
+/// says, except that a number is a literal (`POSTGRES_PASSWORD: 123456`).
+pub fn is_inert_for_secret_name(v: &str) -> bool {
+    is_inert_value(v) && v.trim().parse::<f64>().is_err()
 }
 
 /// The kind of secret a value's shape gives away, if any.
@@ -310,6 +331,10 @@ mod tests {
             "credentials",
             "password_wo",
             "SECRET_KEY_BASE",
+            "DB_PASS",
+            "PGPASSWORD",
+            "ENCRYPTION_KEY",
+            "ssh_passphrase",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
@@ -327,6 +352,9 @@ mod tests {
             "task_exec_secret_arns",
             "credentialSpecs",
             "manage_master_user_password",
+            "TOKEN_ISSUER",
+            "PASSWORD_HASHER",
+            "TOKEN_TIMEOUT",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }

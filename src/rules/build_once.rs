@@ -200,7 +200,7 @@ fn check_compose_build(m: &Model, out: &mut Vec<Finding>) {
                 .finding(
                     build,
                     format!(
-                        "compose {} builds its own image in {env} instead of running the image promoted from staging",
+                        "compose {} builds its own image in {env} instead of running an image promoted from the environment before it",
                         c.owner
                     ),
                 )

@@ -5,7 +5,8 @@ use super::{Family, Rule};
 use crate::env::Env;
 use crate::finding::{Finding, Severity};
 use crate::model::secretlike::{
-    is_high_entropy, is_inert_value, is_password_like, is_secret_name, secret_shape,
+    is_high_entropy, is_inert_for_secret_name, is_inert_value, is_password_like, is_secret_name,
+    secret_shape,
 };
 use crate::model::{DocKind, Model, Platform};
 use crate::node::Node;
@@ -68,6 +69,19 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
             continue;
         }
         let cm = name.as_deref().unwrap_or("?");
+        // `binaryData` values are base64: only their key names can tell.
+        for e in doc.root.get("binaryData").map(Node::entries).unwrap_or(&[]) {
+            if let Some(key) = e.key.as_str().filter(|k| is_secret_name(k)) {
+                out.push(
+                    CONFIGMAP_SECRET
+                        .finding(
+                            e.key.span,
+                            format!("ConfigMap `{cm}` binaryData `{key}` holds a secret: its key names a secret"),
+                        )
+                        .env(doc.assignment.env),
+                );
+            }
+        }
         let Some(data) = doc.root.get("data") else {
             continue;
         };
@@ -77,7 +91,7 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
             };
             let value = e.value.scalar_text();
             let value = value.as_deref().unwrap_or("");
-            let reason = if is_secret_name(&key) && !value.trim().is_empty() {
+            let reason = if is_secret_name(&key) && !is_inert_for_secret_name(value) {
                 Some((e.key.span, "its key names a secret".to_string()))
             } else if let Some(why) = value_reason(value) {
                 Some((e.value.span, format!("its value looks like {why}")))
@@ -187,7 +201,7 @@ fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
             let Some(text) = value.scalar_text() else {
                 continue;
             };
-            let why = if is_secret_name(&v.name) && !is_inert_value(&text) {
+            let why = if is_secret_name(&v.name) && !is_inert_for_secret_name(&text) {
                 "its name says it is a secret and its value is a literal".to_string()
             } else if let Some(shape) = secret_shape(&text) {
                 format!("its value looks like {shape}")

@@ -181,6 +181,9 @@ impl<'a> ModuleCfg<'a> {
                     });
                 }
                 "resource" | "data" if labels.len() == 2 => {
+                    // A directory of resources that nothing calls is planned
+                    // on its own, with the default provider configuration.
+                    self.root_like = true;
                     self.resources.push(BlockDecl {
                         kind: kind.into(),
                         labels,
