@@ -58,7 +58,7 @@ pub struct YamlDoc {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct YamlOutput {
     /// Non-empty documents, in file order. Documents completed before a parse
-    /// error are kept.
+    /// error are kept, and so are those after the next `---` line.
     pub docs: Vec<YamlDoc>,
     pub diags: Vec<ParseDiag>,
 }
@@ -126,11 +126,61 @@ fn parse_unguarded(file: &SourceFile) -> YamlOutput {
         };
     }
     let mut diags = b.diags;
+    let mut docs = b.docs;
+    let mut err_at = error.as_ref().map(|d| d.span.start as usize);
     diags.extend(error);
-    YamlOutput {
-        docs: b.docs,
-        diags,
+    // A broken document does not hide the ones after it: parse again from
+    // the next `---`, with everything before it blanked (same byte offsets).
+    let mut rounds = 0;
+    while let Some(at) = err_at {
+        rounds += 1;
+        let Some(next) = next_document(text, at).filter(|_| rounds <= MAX_RECOVERIES) else {
+            break;
+        };
+        let masked = blank_before(text, next);
+        let mpos = Positions::new(&masked);
+        let mut b = Builder::new(file, &mpos);
+        let error = run(&mut b, &masked).map(|e| b.scan_error(&e));
+        // Documents after the broken one keep counting from it.
+        let base = docs.last().map_or(0, |d| d.index + 1) + 1;
+        docs.extend(b.docs.into_iter().map(|mut d| {
+            d.index += base;
+            d
+        }));
+        diags.extend(b.diags);
+        err_at = error.as_ref().map(|d| d.span.start as usize);
+        diags.extend(error);
     }
+    YamlOutput { docs, diags }
+}
+
+/// How many times one file is re-parsed after errors, at most.
+const MAX_RECOVERIES: usize = 64;
+
+/// The byte offset of the next `---` document marker that starts a line
+/// after `at`.
+fn next_document(text: &str, at: usize) -> Option<usize> {
+    let mut from = at.min(text.len());
+    while let Some(i) = text.get(from..)?.find("\n---") {
+        let start = from + i + 1;
+        let after = text.as_bytes().get(start + 3).copied();
+        if matches!(after, None | Some(b'\n' | b'\r' | b' ' | b'\t')) {
+            return Some(start);
+        }
+        from = start;
+    }
+    None
+}
+
+/// `text` with every byte before `at` but line breaks replaced by a space.
+fn blank_before(text: &str, at: usize) -> String {
+    let bytes: Vec<u8> = text
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| if i < at && b != b'\n' { b' ' } else { b })
+        .collect();
+    // `at` is the start of a line, so no character is cut in two.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Feed saphyr's events for `src` to the builder; the scan error, if any.
@@ -1615,5 +1665,28 @@ mod tests {
         for i in 0..=text.len() {
             let _ = parse(&file(&text[..i]));
         }
+    }
+
+    #[test]
+    fn documents_after_a_broken_one_are_still_read() {
+        let text = "a: 1\n---\nb:\n\t- tab\n---\nc: 3\n---\nd: 4\n";
+        let f = SourceFile::new(FileId(0), "x.yaml".into(), "x.yaml".into(), text.into());
+        let out = parse(&f);
+        assert_eq!(
+            out.diags
+                .iter()
+                .filter(|d| d.kind == DiagKind::ParseError)
+                .count(),
+            1
+        );
+        let keys: Vec<&str> = out
+            .docs
+            .iter()
+            .filter_map(|d| d.root.entries().first().and_then(|e| e.key.as_str()))
+            .collect();
+        assert_eq!(keys, ["a", "c", "d"]);
+        let c = &out.docs[1].root.entries()[0].key;
+        assert_eq!(f.line_col(c.span.start).line, 6);
+        assert_eq!(out.docs[1].index, 2);
     }
 }
