@@ -66,6 +66,9 @@ pub struct WalkStats {
     pub too_large: usize,
     pub not_config: usize,
     pub walk_errors: usize,
+    /// Files named on the command line that are no format guard checks
+    /// (a CI job that names the wrong file should hear about it).
+    pub unchecked_args: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -163,6 +166,9 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
             let name = entry.file_name().to_string_lossy();
             let Some(syntax) = Syntax::from_name(&name) else {
                 stats.not_config += 1;
+                if entry.depth() == 0 {
+                    stats.unchecked_args.push(path);
+                }
                 continue;
             };
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);

@@ -121,6 +121,9 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    for path in &report.walk.unchecked_args {
+        eprintln!("guard: {path}: not a format guard checks (by its name); skipped");
+    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,

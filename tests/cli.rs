@@ -189,6 +189,17 @@ fn exit_statuses() {
 }
 
 #[test]
+fn a_named_file_guard_does_not_check_is_said_on_stderr() {
+    let o = guard(&["check", "README.md"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("README.md: not a format guard checks"),
+        "{err}"
+    );
+}
+
+#[test]
 fn output_file_and_excludes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.sarif");
