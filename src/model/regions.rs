@@ -42,7 +42,7 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
     let mut out = Vec::new();
     for root in &tf.roots {
         for p in &root.providers {
-            if p.kind != "provider" || p.labels.first().map(String::as_str) != Some("aws") {
+            if !p.is_aws_provider() {
                 continue;
             }
             if let Some(r) = p.attrs.get("region")

@@ -341,7 +341,7 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
             );
         }
         for p in &root.providers {
-            if p.kind != "provider" || p.labels.first().map(String::as_str) != Some("aws") {
+            if !p.is_aws_provider() {
                 continue;
             }
             for key in ["access_key", "secret_key", "token"] {

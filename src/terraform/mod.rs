@@ -204,6 +204,13 @@ impl Resource {
     }
 }
 
+impl Block {
+    /// A `provider "aws"` block (any alias, any module).
+    pub fn is_aws_provider(&self) -> bool {
+        self.kind == "provider" && self.labels.first().map(String::as_str) == Some("aws")
+    }
+}
+
 impl RootEval {
     /// Resources of a type, in any module.
     pub fn resources_of<'r>(&'r self, rtype: &'r str) -> impl Iterator<Item = &'r Resource> + 'r {
