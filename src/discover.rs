@@ -2,7 +2,9 @@
 //! name, what syntax each file is. What a YAML or JSON document *means*
 //! (Kubernetes, compose, ECS...) is decided from its content in `model`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::project::Plan;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -52,8 +54,13 @@ impl Syntax {
 #[derive(Clone, Debug)]
 pub struct Candidate {
     pub disk_path: PathBuf,
-    /// Relative to the scan root, `/`-separated.
+    /// Identity: relative to the project root (under the root's prefix),
+    /// `/`-separated.
     pub path: String,
+    /// As shown: relative to the current directory.
+    pub shown: String,
+    /// Relative to the project root (SARIF).
+    pub uri: String,
     pub syntax: Syntax,
     pub size: u64,
     /// Where, in `path`, environment evidence starts: at the checked root's
@@ -64,6 +71,8 @@ pub struct Candidate {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct WalkStats {
     pub too_large: usize,
+    /// Files left out by `--exclude` or `exclude` in guard.toml.
+    pub excluded: usize,
     pub not_config: usize,
     pub walk_errors: usize,
     /// Files named on the command line that are no format guard checks
@@ -86,9 +95,10 @@ pub struct Walked {
 /// Compile `--exclude` globs. A glob matches the shown path, or any tail
 /// of it (`deployment.yaml`, `charts/**` match at any depth, as in
 /// `.gitignore`); `dir` or `dir/` also excludes everything below it.
-pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
+pub fn build_excludes(globs: &[String]) -> Result<Excludes, String> {
     let mut b = GlobSetBuilder::new();
-    for g in globs {
+    let mut owner = Vec::new();
+    for (gi, g) in globs.iter().enumerate() {
         let trimmed = g.trim_end_matches('/');
         let anchored = trimmed.strip_prefix("./").unwrap_or(trimmed);
         let mut patterns = vec![anchored.to_string(), format!("{anchored}/**")];
@@ -100,92 +110,137 @@ pub fn build_excludes(globs: &[String]) -> Result<GlobSet, String> {
             let glob =
                 Glob::new(p.trim_start_matches('/')).map_err(|e| format!("--exclude {g}: {e}"))?;
             b.add(glob);
+            owner.push(gi);
         }
     }
-    b.build().map_err(|e| e.to_string())
+    Ok(Excludes {
+        set: b.build().map_err(|e| e.to_string())?,
+        owner,
+        globs: globs.to_vec(),
+        used: (0..globs.len())
+            .map(|_| std::sync::atomic::AtomicBool::new(false))
+            .collect(),
+    })
 }
 
-/// Walk `roots`. Paths are shown relative to each root (a file root is shown
-/// by its own name). The result is sorted by path.
-pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
+/// Compiled exclude globs, remembering which of them matched something (a
+/// glob that matches nothing is a mistake worth a warning).
+#[derive(Debug)]
+pub struct Excludes {
+    set: GlobSet,
+    owner: Vec<usize>,
+    globs: Vec<String>,
+    used: Vec<std::sync::atomic::AtomicBool>,
+}
+
+impl Excludes {
+    pub fn is_match(&self, path: &str) -> bool {
+        let hits = self.set.matches(path);
+        for &i in &hits {
+            if let Some(u) = self.owner.get(i).and_then(|&g| self.used.get(g)) {
+                u.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        !hits.is_empty()
+    }
+
+    /// The globs that matched nothing so far.
+    pub fn unused(&self) -> Vec<String> {
+        self.globs
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, u)| !u.load(std::sync::atomic::Ordering::Relaxed))
+            .map(|(g, _)| g.clone())
+            .collect()
+    }
+}
+
+/// Walk the plan's roots. Identity paths are relative to each root (under
+/// its prefix); shown paths follow the current directory. The result is
+/// sorted by identity path.
+pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     let mut candidates = Vec::new();
     let mut projects = Vec::new();
     // `.terraform/modules/` of roots where `terraform init` downloaded
     // modules: not part of the repository (skipped and usually ignored),
     // but their Terraform files are read so remote modules can be evaluated.
-    let mut downloaded: Vec<(PathBuf, PathBuf, usize)> = Vec::new();
+    let mut downloaded: Vec<(PathBuf, usize)> = Vec::new();
     let mut stats = WalkStats::default();
-    let mut errors = Vec::new();
-    for root in roots {
-        if !root.exists() {
-            errors.push(format!("{}: no such file or directory", root.display()));
-            continue;
+    let errors = Vec::new();
+    for (ri, root) in plan.roots.iter().enumerate() {
+        if root.separate {
+            projects.push(root.prefix.clone());
         }
-        let (root, base) = display_base(root);
-        let root = &root;
-        let base: &Path = &base;
-        let env_start = env_start_of(root, base);
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .git_ignore(true)
-            .git_exclude(true)
-            .require_git(false)
-            .follow_links(true)
-            .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(_) => {
-                    stats.walk_errors += 1;
+        let starts: Vec<PathBuf> = if root.only.is_empty() {
+            vec![root.dir.clone()]
+        } else {
+            root.only.clone()
+        };
+        for start in starts {
+            let walker = ignore::WalkBuilder::new(&start)
+                .hidden(false)
+                .git_ignore(true)
+                .git_exclude(true)
+                .require_git(false)
+                .follow_links(true)
+                .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
+                .build();
+            for entry in walker {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(_) => {
+                        stats.walk_errors += 1;
+                        continue;
+                    }
+                };
+                let disk = entry.path();
+                let Some(rel) = crate::project::rel_path(disk, &root.dir) else {
+                    continue;
+                };
+                let path = Plan::identity(root, &rel);
+                if entry.file_type().is_some_and(|t| t.is_dir()) {
+                    if !rel.is_empty() && crate::project::is_nested_root(disk) {
+                        projects.push(path.clone());
+                    }
+                    if disk.join(".terraform/modules/modules.json").is_file() {
+                        downloaded.push((disk.join(".terraform/modules"), ri));
+                    }
                     continue;
                 }
-            };
-            let disk = entry.path();
-            let rel = disk.strip_prefix(base).unwrap_or(disk);
-            let path = shown_path(rel);
-            if entry.file_type().is_some_and(|t| t.is_dir()) {
-                if !path.is_empty() && disk.join(".git").exists() {
-                    projects.push(path.clone());
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    continue;
                 }
-                if disk.join(".terraform/modules/modules.json").is_file() {
-                    downloaded.push((
-                        disk.join(".terraform/modules"),
-                        base.to_path_buf(),
-                        env_start,
-                    ));
+                if excludes.is_match(&rel) || excludes.is_match(&path) {
+                    stats.excluded += 1;
+                    continue;
                 }
-                continue;
-            }
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            if excludes.is_match(&path) {
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy();
-            let Some(syntax) = Syntax::from_name(&name) else {
-                stats.not_config += 1;
-                if entry.depth() == 0 {
-                    stats.unchecked_args.push(path);
+                let name = entry.file_name().to_string_lossy();
+                let Some(syntax) = Syntax::from_name(&name) else {
+                    stats.not_config += 1;
+                    continue;
+                };
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                if size > MAX_FILE_BYTES {
+                    stats.too_large += 1;
+                    continue;
                 }
-                continue;
-            };
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if size > MAX_FILE_BYTES {
-                stats.too_large += 1;
-                continue;
+                candidates.push(Candidate {
+                    disk_path: disk.to_path_buf(),
+                    shown: plan.shown(root, disk, &rel),
+                    uri: crate::project::rel_path(disk, &root.uri_base)
+                        .unwrap_or_else(|| rel.clone()),
+                    path,
+                    syntax,
+                    size,
+                    env_start: root.env_start,
+                });
             }
-            candidates.push(Candidate {
-                disk_path: disk.to_path_buf(),
-                path,
-                syntax,
-                size,
-                env_start,
-            });
         }
     }
-    for (dir, base, env_start) in &downloaded {
+    for (dir, ri) in &downloaded {
+        let Some(root) = plan.roots.get(*ri) else {
+            continue;
+        };
         let walker = ignore::WalkBuilder::new(dir)
             .standard_filters(false)
             .follow_links(false)
@@ -204,15 +259,19 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
                 continue;
             }
             let disk = entry.path();
-            let rel = disk.strip_prefix(base).unwrap_or(disk);
-            let path = shown_path(rel);
+            let Some(rel) = crate::project::rel_path(disk, &root.dir) else {
+                continue;
+            };
             if let Some(syntax) = syntax {
                 candidates.push(Candidate {
                     disk_path: disk.to_path_buf(),
-                    path,
+                    shown: plan.shown(root, disk, &rel),
+                    path: Plan::identity(root, &rel),
+                    uri: crate::project::rel_path(disk, &root.uri_base)
+                        .unwrap_or_else(|| rel.clone()),
                     syntax,
                     size,
-                    env_start: *env_start,
+                    env_start: root.env_start,
                 });
             }
         }
@@ -223,62 +282,33 @@ pub fn walk(roots: &[PathBuf], excludes: &GlobSet) -> Walked {
     candidates.retain(|c| seen.insert(c.disk_path.clone()));
     projects.sort();
     projects.dedup();
+    // A file in a nested project takes its environment evidence from its
+    // own project's paths only.
+    for c in &mut candidates {
+        if let Some(p) = projects
+            .iter()
+            .filter(|p| {
+                c.path.len() > p.len()
+                    && c.path.starts_with(p.as_str())
+                    && c.path.as_bytes().get(p.len()) == Some(&b'/')
+            })
+            .max_by_key(|p| p.len())
+        {
+            c.env_start = c.env_start.max(p.len() + 1);
+        }
+    }
+    for (abs, typed) in &plan.file_args {
+        let name = abs.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref().and_then(Syntax::from_name).is_none() {
+            stats.unchecked_args.push(typed.clone());
+        }
+    }
     Walked {
         candidates,
         projects,
         stats,
         errors,
     }
-}
-
-/// The byte length of the shown-path prefix above the checked root: the
-/// root's own name (a file root: its directory's name) is kept, so
-/// `guard check environments/prod` still sees `prod`.
-fn env_start_of(root: &Path, base: &Path) -> usize {
-    let dir = if root.is_file() {
-        root.parent().unwrap_or(root)
-    } else {
-        root
-    };
-    let Ok(rel) = dir.strip_prefix(base) else {
-        return 0;
-    };
-    let shown = shown_path(rel);
-    match shown.rfind('/') {
-        Some(i) => i + 1,
-        None => 0,
-    }
-}
-
-/// A relative path as shown: `/`-separated.
-fn shown_path(rel: &Path) -> String {
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The root to walk and the directory paths are shown relative to: the
-/// current directory when the root is inside it (so `guard check infra/`
-/// reports `infra/main.tf`, as code scanning and editors expect, and the
-/// environment in `environments/prod/` is seen even when that directory is
-/// the root), else the root's parent, so that the root's own name shows
-/// and two roots never give one file's path to another's.
-fn display_base(root: &Path) -> (PathBuf, PathBuf) {
-    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
-    if let Some(cwd) = cwd
-        && abs.starts_with(&cwd)
-    {
-        return (abs, cwd);
-    }
-    let dir = if abs.is_file() {
-        abs.parent().unwrap_or(&abs)
-    } else {
-        &abs
-    };
-    let base = dir.parent().unwrap_or(dir).to_path_buf();
-    (abs, base)
 }
 
 /// What reading a candidate gave.
@@ -356,8 +386,9 @@ mod tests {
         std::fs::write(d.join("main.tf"), "").unwrap();
         std::fs::write(d.join("notes.txt"), "").unwrap();
         let ex = build_excludes(&["skipme".to_string()]).unwrap();
-        let w = walk(&[d.to_path_buf()], &ex);
-        // A root outside the current directory is shown under its own name.
+        let plan = crate::project::plan(&[d.to_path_buf()], true).unwrap();
+        let w = walk(&plan, &ex);
+        // A plain directory is its own root, named in identity paths.
         let name = d.file_name().unwrap().to_string_lossy().into_owned();
         let paths: Vec<_> = w.candidates.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(
@@ -368,5 +399,10 @@ mod tests {
             ]
         );
         assert!(w.stats.not_config >= 2);
+        assert_eq!(w.stats.excluded, 1);
+        assert!(ex.unused().is_empty());
+        let none = build_excludes(&["nothing-here".to_string()]).unwrap();
+        walk(&plan, &none);
+        assert_eq!(none.unused(), ["nothing-here"]);
     }
 }

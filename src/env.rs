@@ -1,89 +1,120 @@
 //! Environments, and the evidence that puts a file or document in one.
 //!
-//! Evidence, strongest first: path segments (`environments/prod/`,
-//! `overlays/staging/`, `prod/`), the file name (`docker-compose.prod.yml`,
-//! `values-staging.yaml`, `prod.tfvars`), Kubernetes `metadata.namespace` or a
-//! Kustomization's `namespace`, a workflow job's `environment:`. A Kustomize
-//! overlay's environment flows to the base resources it includes. No evidence
-//! means the file applies to all environments.
+//! Environments are data ([`EnvSet`]): each has a name, a tier (`dev`,
+//! `staging`, `prod`: what the built-in rules reason about), aliases and,
+//! from `guard.toml`, path globs, Terraform var files, Kustomize overlays,
+//! Helm values files and namespaces. Without configuration the set is
+//! sandbox and dev (dev tier), qa, uat and staging (staging tier), prod.
+//!
+//! Evidence, strongest first: configuration (globs, var files, overlays,
+//! values files, namespaces); path segments (`environments/prod/`,
+//! `overlays/staging/`, `prod/`); the file name (`docker-compose.prod.yml`,
+//! `values-staging.yaml`, `prod.tfvars`); Kubernetes `metadata.namespace` or
+//! a Kustomization's `namespace`; a workflow job's `environment:`. A
+//! Kustomize overlay's environment flows to the base resources it includes.
+//! Directories under `examples/`, `docs/`, `test/`, `tests/`, `testdata/`
+//! and `fixtures/` are never evidence (configurable). No evidence means the
+//! file applies to all environments.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::source::Span;
 
+/// What the built-in rules reason about: several environments may share a
+/// tier (`qa` and `staging`; `prod-eu` and `prod-us`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Env {
+pub enum Tier {
     Dev,
     Staging,
     Prod,
 }
 
-impl Env {
-    pub const ALL: [Env; 3] = [Env::Dev, Env::Staging, Env::Prod];
-
+impl Tier {
     pub fn as_str(self) -> &'static str {
         match self {
-            Env::Dev => "dev",
-            Env::Staging => "staging",
-            Env::Prod => "prod",
+            Tier::Dev => "dev",
+            Tier::Staging => "staging",
+            Tier::Prod => "prod",
         }
     }
 
-    /// The environment a whole word names: dev/development, stg/stage/staging,
-    /// prod/prd/production (case-insensitive).
-    pub fn from_word(word: &str) -> Option<Env> {
-        match word.to_ascii_lowercase().as_str() {
-            "dev" | "development" => Some(Env::Dev),
-            "stg" | "stage" | "staging" | "preprod" | "preproduction" => Some(Env::Staging),
-            "prod" | "prd" | "production" => Some(Env::Prod),
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "dev" => Some(Tier::Dev),
+            "staging" => Some(Tier::Staging),
+            "prod" => Some(Tier::Prod),
             _ => None,
         }
     }
+}
 
-    /// The environment named by one of the `-`, `_`, `.` separated words of
-    /// `s` (`docker-compose.prod`, `values-staging`, `app-dev`). When words
-    /// name different environments, none is returned.
-    pub fn from_words(s: &str) -> Option<Env> {
-        let mut found = None;
-        let mut prev = "";
-        for w in s.split(['-', '_', '.']) {
-            // `multi-stage`, `build-stage`: a Docker build stage, not staging;
-            // `non-prod` is every environment but prod; `pre-prod` is staging.
-            let p = prev.to_ascii_lowercase();
-            let build_stage =
-                w.eq_ignore_ascii_case("stage") && matches!(p.as_str(), "multi" | "build");
-            let negated = matches!(p.as_str(), "non" | "not");
-            let pre = p == "pre" && Env::from_word(w) == Some(Env::Prod);
-            prev = w;
-            if build_stage || negated {
-                continue;
-            }
-            let word_env = if pre {
-                Some(Env::Staging)
-            } else {
-                Env::from_word(w)
-            };
-            if let Some(e) = word_env {
-                if found.is_some_and(|f| f != e) {
-                    return None;
-                }
-                found = Some(e);
-            }
-        }
-        found
+/// One environment. Cheap to copy; ordered by promotion order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Env {
+    rank: u16,
+    name: &'static str,
+    tier: Tier,
+}
+
+impl serde::Serialize for Env {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+/// Environment names live as long as the process: a handful per run,
+/// interned so that [`Env`] stays `Copy`.
+fn intern(s: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let mut g = names.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = g.get(s) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    g.insert(leaked);
+    leaked
+}
+
+impl Env {
+    pub fn as_str(self) -> &'static str {
+        self.name
+    }
+
+    pub fn tier(self) -> Tier {
+        self.tier
+    }
+
+    pub fn is_prod(self) -> bool {
+        self.tier == Tier::Prod
+    }
+
+    pub fn is_staging(self) -> bool {
+        self.tier == Tier::Staging
+    }
+
+    /// Staging or prod tier: what is deployed from promoted artifacts.
+    pub fn is_promoted(self) -> bool {
+        self.tier >= Tier::Staging
     }
 }
 
 impl fmt::Display for Env {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.name)
     }
 }
 
 /// Why a file or document belongs to an environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Evidence {
+    /// `guard.toml` says so (`globs`, `var-files`, `overlays`, `values`).
+    Config(String),
     /// A directory in the path names the environment (`environments/prod/`).
     PathSegment(String),
     /// The file name names it (`docker-compose.prod.yml`).
@@ -108,6 +139,7 @@ impl Evidence {
     /// A sentence fragment for `guard envs` and finding notes.
     pub fn describe(&self) -> String {
         match self {
+            Evidence::Config(s) => format!("guard.toml: {s}"),
             Evidence::PathSegment(s) => format!("path segment `{s}/`"),
             Evidence::FileName(s) => format!("file name `{s}`"),
             Evidence::Namespace { value, .. } => format!("metadata.namespace `{value}`"),
@@ -149,162 +181,546 @@ impl Assignment {
     }
 }
 
-/// Environment from the directories of a `/`-separated relative path (the
-/// file name excluded). The deepest directory that names an environment wins,
-/// so `prod/overlays/staging/x.yaml` is staging.
-pub fn from_dirs(path: &str) -> Option<Assignment> {
-    let mut segs: Vec<&str> = path.split('/').collect();
-    segs.pop();
-    segs.iter().rev().find_map(|seg| {
-        Env::from_word(seg)
-            .or_else(|| Env::from_words(seg).filter(|_| looks_like_env_dir(seg)))
-            .map(|e| Assignment::new(e, Evidence::PathSegment((*seg).to_string())))
-    })
+/// One environment's definition.
+#[derive(Clone, Debug, Default)]
+pub struct EnvDef {
+    pub name: String,
+    pub tier: Option<Tier>,
+    pub aliases: Vec<String>,
+    pub globs: Vec<String>,
+    pub var_files: Vec<String>,
+    pub workspaces: Vec<String>,
+    pub overlays: Vec<String>,
+    pub values: Vec<String>,
+    pub namespaces: Vec<String>,
 }
 
-/// A compound directory name names an environment when its other words
-/// only qualify it: `env-prod`, `prod-eu`, `production-ap-northeast-1`,
-/// `prod-blue`; not `production-data` or `dev-tools`.
-fn looks_like_env_dir(seg: &str) -> bool {
-    seg.split(['-', '_', '.']).all(|w| {
-        let w = w.to_ascii_lowercase();
-        Env::from_word(&w).is_some()
-            || w.is_empty()
-            || w.chars().all(|c| c.is_ascii_digit())
-            || matches!(
-                w.as_str(),
-                "env"
-                    | "envs"
-                    | "environment"
-                    | "ou"
-                    | "account"
-                    | "acct"
-                    | "cluster"
-                    | "aws"
-                    | "gcp"
-                    | "azure"
-                    | "k8s"
-                    | "eks"
-                    | "gke"
-                    | "aks"
-                    | "blue"
-                    | "green"
-                    | "primary"
-                    | "secondary"
-                    | "dr"
-                    | "pre"
-                    | "us"
-                    | "eu"
-                    | "ap"
-                    | "sa"
-                    | "ca"
-                    | "me"
-                    | "af"
-                    | "il"
-                    | "cn"
-                    | "gov"
-                    | "east"
-                    | "west"
-                    | "north"
-                    | "south"
-                    | "central"
-                    | "northeast"
-                    | "southeast"
-                    | "northwest"
-                    | "southwest"
-                    | "global"
-                    | "region"
-                    | "tokyo"
-                    | "singapore"
-                    | "jp"
-                    | "sg"
-            )
-    })
+/// The built-in environments, in promotion order, with their aliases.
+pub const DEFAULTS: [(&str, Tier, &[&str]); 6] = [
+    ("sandbox", Tier::Dev, &["sbx"]),
+    ("dev", Tier::Dev, &["development"]),
+    ("qa", Tier::Staging, &[]),
+    ("uat", Tier::Staging, &[]),
+    (
+        "staging",
+        Tier::Staging,
+        &["stg", "stage", "preprod", "preproduction"],
+    ),
+    ("prod", Tier::Prod, &["prd", "production"]),
+];
+
+/// Directory names whose contents are not environment evidence by default.
+pub const NON_ENVIRONMENT_DIRS: [&str; 6] =
+    ["examples", "docs", "test", "tests", "testdata", "fixtures"];
+
+/// Globs compiled once, each mapped to an environment.
+#[derive(Clone, Debug, Default)]
+struct EnvGlobs {
+    set: GlobSet,
+    envs: Vec<(Env, String)>,
 }
 
-/// Environment from a file name: `docker-compose.prod.yml`,
-/// `values-staging.yaml`, `prod.tfvars`, `deploy-dev.yml`.
-pub fn from_file_name(path: &str) -> Option<Assignment> {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let stem = name.split('.').collect::<Vec<_>>();
-    // Drop the extension(s) that are formats, keep the rest.
-    let words: Vec<&str> = stem
-        .iter()
-        .copied()
-        .filter(|w| !matches!(*w, "yml" | "yaml" | "json" | "tf" | "tfvars" | "hcl"))
-        .collect();
-    let joined = words.join(".");
-    Env::from_words(&joined).map(|e| Assignment::new(e, Evidence::FileName(name.to_string())))
+impl EnvGlobs {
+    fn build(pairs: Vec<(Env, String)>) -> Result<EnvGlobs, String> {
+        let mut b = GlobSetBuilder::new();
+        for (_, g) in &pairs {
+            let g = g.trim_start_matches("./").trim_end_matches('/');
+            b.add(Glob::new(g).map_err(|e| format!("`{g}`: {e}"))?);
+        }
+        Ok(EnvGlobs {
+            set: b.build().map_err(|e| e.to_string())?,
+            envs: pairs,
+        })
+    }
+
+    /// The first configured environment whose glob matches `path`.
+    fn find(&self, path: &str) -> Option<(Env, &str)> {
+        if self.envs.is_empty() {
+            return None;
+        }
+        let i = self.set.matches(path).into_iter().min()?;
+        self.envs.get(i).map(|(e, g)| (*e, g.as_str()))
+    }
 }
 
-/// Path evidence: directories first, then the file name.
-pub fn from_path(path: &str) -> Option<Assignment> {
-    from_dirs(path).or_else(|| from_file_name(path))
+/// The environments of a project: the built-in set, or what `guard.toml`
+/// declares, and how to recognise each.
+#[derive(Clone, Debug)]
+pub struct EnvSet {
+    envs: Vec<Env>,
+    defs: Vec<EnvDef>,
+    /// Lower-case word -> environment (names and aliases).
+    words: HashMap<String, Env>,
+    globs: EnvGlobs,
+    var_files: EnvGlobs,
+    /// Overlay directories, `/`-trimmed.
+    overlays: Vec<(String, Env)>,
+    values: EnvGlobs,
+    namespaces: HashMap<String, Env>,
+    workspaces: HashMap<String, Env>,
+    non_env_dirs: Vec<String>,
 }
+
+impl Default for EnvSet {
+    fn default() -> EnvSet {
+        EnvSet::builtin()
+    }
+}
+
+impl EnvSet {
+    /// The built-in environments.
+    pub fn builtin() -> EnvSet {
+        let defs = DEFAULTS
+            .iter()
+            .map(|(n, t, a)| EnvDef {
+                name: (*n).to_string(),
+                tier: Some(*t),
+                aliases: a.iter().map(|s| (*s).to_string()).collect(),
+                ..EnvDef::default()
+            })
+            .collect();
+        match EnvSet::new(defs, None, None) {
+            Ok(s) => s,
+            // The built-in definitions have no globs, so building cannot fail.
+            Err(_) => EnvSet {
+                envs: Vec::new(),
+                defs: Vec::new(),
+                words: HashMap::new(),
+                globs: EnvGlobs::default(),
+                var_files: EnvGlobs::default(),
+                overlays: Vec::new(),
+                values: EnvGlobs::default(),
+                namespaces: HashMap::new(),
+                workspaces: HashMap::new(),
+                non_env_dirs: Vec::new(),
+            },
+        }
+    }
+
+    /// Build a set from definitions (each with a tier), an optional
+    /// promotion order (names; unlisted environments follow, by tier then
+    /// definition order) and the directories that are not evidence.
+    pub fn new(
+        defs: Vec<EnvDef>,
+        order: Option<&[String]>,
+        non_env_dirs: Option<Vec<String>>,
+    ) -> Result<EnvSet, String> {
+        let mut ranked: Vec<(usize, usize, &EnvDef)> = defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let pos = order
+                    .and_then(|o| o.iter().position(|n| *n == d.name))
+                    .unwrap_or(usize::MAX);
+                (pos, i, d)
+            })
+            .collect();
+        ranked.sort_by_key(|(pos, i, d)| (*pos, d.tier.unwrap_or(Tier::Dev), *i));
+        let mut envs = Vec::new();
+        let mut by_name = HashMap::new();
+        for (rank, (_, _, d)) in ranked.iter().enumerate() {
+            let e = Env {
+                rank: u16::try_from(rank).unwrap_or(u16::MAX),
+                name: intern(&d.name),
+                tier: d.tier.unwrap_or(Tier::Dev),
+            };
+            envs.push(e);
+            by_name.insert(d.name.clone(), e);
+        }
+        envs.sort();
+        let mut words = HashMap::new();
+        let (mut globs, mut var_files, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut overlays, mut namespaces, mut workspaces) =
+            (Vec::new(), HashMap::new(), HashMap::new());
+        for d in &defs {
+            let Some(&e) = by_name.get(&d.name) else {
+                continue;
+            };
+            words.insert(d.name.to_ascii_lowercase(), e);
+            for a in &d.aliases {
+                words.insert(a.to_ascii_lowercase(), e);
+            }
+            globs.extend(d.globs.iter().map(|g| (e, g.clone())));
+            var_files.extend(d.var_files.iter().map(|g| (e, g.clone())));
+            values.extend(d.values.iter().map(|g| (e, g.clone())));
+            overlays.extend(d.overlays.iter().map(|o| {
+                (
+                    o.trim_start_matches("./").trim_end_matches('/').to_string(),
+                    e,
+                )
+            }));
+            namespaces.extend(d.namespaces.iter().map(|n| (n.clone(), e)));
+            workspaces.extend(d.workspaces.iter().map(|n| (n.clone(), e)));
+        }
+        Ok(EnvSet {
+            envs,
+            defs,
+            words,
+            globs: EnvGlobs::build(globs)?,
+            var_files: EnvGlobs::build(var_files)?,
+            overlays,
+            values: EnvGlobs::build(values)?,
+            namespaces,
+            workspaces,
+            non_env_dirs: non_env_dirs.unwrap_or_else(|| {
+                NON_ENVIRONMENT_DIRS
+                    .iter()
+                    .map(|s| (*s).to_string())
+                    .collect()
+            }),
+        })
+    }
+
+    /// Every environment, in promotion order.
+    pub fn all(&self) -> &[Env] {
+        &self.envs
+    }
+
+    pub fn defs(&self) -> &[EnvDef] {
+        &self.defs
+    }
+
+    pub fn non_env_dirs(&self) -> &[String] {
+        &self.non_env_dirs
+    }
+
+    /// The environments of a tier, in promotion order.
+    pub fn of_tier(&self, tier: Tier) -> impl Iterator<Item = Env> + '_ {
+        self.envs.iter().copied().filter(move |e| e.tier == tier)
+    }
+
+    /// An environment by its name (not an alias).
+    pub fn named(&self, name: &str) -> Option<Env> {
+        self.envs.iter().copied().find(|e| e.name == name)
+    }
+
+    /// The environment a whole word names (a name or an alias,
+    /// case-insensitive).
+    pub fn word(&self, word: &str) -> Option<Env> {
+        self.words.get(&word.to_ascii_lowercase()).copied()
+    }
+
+    /// The environment named by the whole of `s` or by one of its `-`, `_`,
+    /// `.` separated words (`docker-compose.prod`, `values-staging`,
+    /// `app-dev`). When words name different environments, none is returned.
+    pub fn words(&self, s: &str) -> Option<Env> {
+        if let Some(e) = self.word(s) {
+            return Some(e);
+        }
+        let mut found = None;
+        let mut prev = "";
+        for w in s.split(['-', '_', '.']) {
+            // `multi-stage`, `build-stage`: a Docker build stage, not staging;
+            // `non-prod` is every environment but prod; `pre-prod` is staging.
+            let p = prev.to_ascii_lowercase();
+            let build_stage =
+                w.eq_ignore_ascii_case("stage") && matches!(p.as_str(), "multi" | "build");
+            let negated = matches!(p.as_str(), "non" | "not");
+            let pre = p == "pre" && self.word(w).is_some_and(Env::is_prod);
+            prev = w;
+            if build_stage || negated {
+                continue;
+            }
+            let word_env = if pre {
+                self.of_tier(Tier::Staging)
+                    .find(|e| e.name == "staging")
+                    .or_else(|| self.of_tier(Tier::Staging).next())
+            } else {
+                self.word(w)
+            };
+            if let Some(e) = word_env {
+                if found.is_some_and(|f| f != e) {
+                    return None;
+                }
+                found = Some(e);
+            }
+        }
+        found
+    }
+
+    /// A namespace's environment: configured namespaces, then its words.
+    pub fn namespace(&self, ns: &str) -> Option<Env> {
+        self.namespaces.get(ns).copied().or_else(|| self.words(ns))
+    }
+
+    /// A Terraform workspace's environment.
+    pub fn workspace(&self, ws: &str) -> Option<Env> {
+        self.workspaces.get(ws).copied().or_else(|| self.words(ws))
+    }
+
+    /// A var file configured for an environment (`var-files`).
+    pub fn configured_var_file(&self, path: &str) -> Option<Assignment> {
+        self.var_files
+            .find(path)
+            .map(|(e, g)| Assignment::new(e, Evidence::Config(format!("var-files `{g}`"))))
+    }
+
+    /// A Kustomize overlay directory configured for an environment.
+    pub fn configured_overlay(&self, dir: &str) -> Option<Assignment> {
+        self.overlays
+            .iter()
+            .find(|(o, _)| o == dir)
+            .map(|(o, e)| Assignment::new(*e, Evidence::Config(format!("overlays `{o}`"))))
+    }
+
+    /// Is `path` (project-relative) below a directory that is never
+    /// evidence (`examples/dev/` is an example, not dev)?
+    fn in_non_env_dir(&self, path: &str) -> bool {
+        let mut segs: Vec<&str> = path.split('/').collect();
+        segs.pop();
+        segs.iter()
+            .any(|s| self.non_env_dirs.iter().any(|d| d.eq_ignore_ascii_case(s)))
+    }
+
+    /// Evidence from configuration alone: path globs and values files.
+    fn configured_path(&self, path: &str) -> Option<Assignment> {
+        if let Some((e, g)) = self.globs.find(path) {
+            return Some(Assignment::new(e, Evidence::Config(format!("globs `{g}`"))));
+        }
+        if let Some((e, g)) = self.values.find(path) {
+            return Some(Assignment::new(
+                e,
+                Evidence::Config(format!("values `{g}`")),
+            ));
+        }
+        self.configured_var_file(path)
+    }
+
+    /// Environment from the directories of a `/`-separated relative path
+    /// (the file name excluded). The deepest directory that names an
+    /// environment wins, so `prod/overlays/staging/x.yaml` is staging.
+    pub fn from_dirs(&self, path: &str) -> Option<Assignment> {
+        if self.in_non_env_dir(path) {
+            return None;
+        }
+        let mut segs: Vec<&str> = path.split('/').collect();
+        segs.pop();
+        segs.iter().rev().find_map(|seg| {
+            self.word(seg)
+                .or_else(|| self.words(seg).filter(|_| self.looks_like_env_dir(seg)))
+                .map(|e| Assignment::new(e, Evidence::PathSegment((*seg).to_string())))
+        })
+    }
+
+    /// A compound directory name names an environment when its other words
+    /// only qualify it: `env-prod`, `prod-eu`, `production-ap-northeast-1`,
+    /// `prod-blue`; not `production-data` or `dev-tools`.
+    fn looks_like_env_dir(&self, seg: &str) -> bool {
+        seg.split(['-', '_', '.']).all(|w| {
+            let w = w.to_ascii_lowercase();
+            self.word(&w).is_some()
+                || w.is_empty()
+                || w.chars().all(|c| c.is_ascii_digit())
+                || QUALIFIERS.contains(&w.as_str())
+        })
+    }
+
+    /// Environment from a file name: `docker-compose.prod.yml`,
+    /// `values-staging.yaml`, `prod.tfvars`, `deploy-dev.yml`.
+    pub fn from_file_name(&self, path: &str) -> Option<Assignment> {
+        if self.in_non_env_dir(path) {
+            return None;
+        }
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let words: Vec<&str> = name
+            .split('.')
+            .filter(|w| !matches!(*w, "yml" | "yaml" | "json" | "tf" | "tfvars" | "hcl"))
+            .collect();
+        let joined = words.join(".");
+        self.words(&joined)
+            .map(|e| Assignment::new(e, Evidence::FileName(name.to_string())))
+    }
+
+    /// Path evidence: configuration, directories, then the file name.
+    pub fn from_path(&self, path: &str) -> Option<Assignment> {
+        self.configured_path(path)
+            .or_else(|| self.from_dirs(path))
+            .or_else(|| self.from_file_name(path))
+    }
+}
+
+/// Words that only qualify an environment in a compound directory name.
+const QUALIFIERS: &[&str] = &[
+    "env",
+    "envs",
+    "environment",
+    "ou",
+    "account",
+    "acct",
+    "cluster",
+    "aws",
+    "gcp",
+    "azure",
+    "k8s",
+    "eks",
+    "gke",
+    "aks",
+    "blue",
+    "green",
+    "primary",
+    "secondary",
+    "dr",
+    "pre",
+    "us",
+    "eu",
+    "ap",
+    "sa",
+    "ca",
+    "me",
+    "af",
+    "il",
+    "cn",
+    "gov",
+    "east",
+    "west",
+    "north",
+    "south",
+    "central",
+    "northeast",
+    "southeast",
+    "northwest",
+    "southwest",
+    "global",
+    "region",
+    "tokyo",
+    "singapore",
+    "jp",
+    "sg",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn set() -> EnvSet {
+        EnvSet::builtin()
+    }
+
+    fn env(p: &str) -> Option<&'static str> {
+        set().from_path(p).and_then(|a| a.env).map(Env::as_str)
+    }
+
     #[test]
     fn aliases() {
+        let s = set();
         for (w, e) in [
-            ("dev", Env::Dev),
-            ("Development", Env::Dev),
-            ("stg", Env::Staging),
-            ("stage", Env::Staging),
-            ("staging", Env::Staging),
-            ("PRD", Env::Prod),
-            ("production", Env::Prod),
+            ("dev", "dev"),
+            ("Development", "dev"),
+            ("stg", "staging"),
+            ("stage", "staging"),
+            ("staging", "staging"),
+            ("PRD", "prod"),
+            ("production", "prod"),
+            ("qa", "qa"),
+            ("uat", "uat"),
+            ("sandbox", "sandbox"),
         ] {
-            assert_eq!(Env::from_word(w), Some(e), "{w}");
+            assert_eq!(s.word(w).map(Env::as_str), Some(e), "{w}");
         }
-        assert_eq!(Env::from_word("devops"), None);
-        assert_eq!(Env::from_word("product"), None);
+        assert_eq!(s.word("devops"), None);
+        assert_eq!(s.word("product"), None);
+        assert_eq!(s.named("qa").map(Env::tier), Some(Tier::Staging));
+        assert_eq!(s.named("sandbox").map(Env::tier), Some(Tier::Dev));
+        // Promotion order.
+        let names: Vec<_> = s.all().iter().map(|e| e.as_str()).collect();
+        assert_eq!(names, ["sandbox", "dev", "qa", "uat", "staging", "prod"]);
     }
 
     #[test]
     fn path_segments_deepest_wins() {
-        let a = from_path("environments/prod/main.tf").unwrap();
-        assert_eq!(a.env, Some(Env::Prod));
+        let a = set().from_path("environments/prod/main.tf").unwrap();
+        assert_eq!(a.env.map(Env::as_str), Some("prod"));
         assert_eq!(a.evidence, Some(Evidence::PathSegment("prod".into())));
+        assert_eq!(env("prod/overlays/staging/k.yaml"), Some("staging"));
+        assert_eq!(env("envs/env-dev/x.tf"), Some("dev"));
+        assert_eq!(env("modules/rds/main.tf"), None);
         assert_eq!(
-            from_path("prod/overlays/staging/k.yaml").unwrap().env,
-            Some(Env::Staging)
+            env("environments/production-ap-northeast-1/main.tf"),
+            Some("prod")
         );
-        assert_eq!(from_path("envs/env-dev/x.tf").unwrap().env, Some(Env::Dev));
-        assert_eq!(from_path("modules/rds/main.tf"), None);
+        assert_eq!(env("production-data/x.yaml"), None);
+        assert_eq!(env("dev-tools/x.yaml"), None);
+        assert_eq!(env("non-prod/x.yaml"), None);
+        assert_eq!(env("pre-prod/x.yaml"), Some("staging"));
+        assert_eq!(env("preprod/x.yaml"), Some("staging"));
+        assert_eq!(env("devops/tools/main.tf"), None);
+        assert_eq!(env("envs/qa/main.tf"), Some("qa"));
+    }
+
+    #[test]
+    fn examples_and_tests_are_not_environments() {
+        assert_eq!(env("examples/dev/main.tf"), None);
+        assert_eq!(env("modules/x/examples/prod/main.tf"), None);
+        assert_eq!(env("tests/prod.tfvars"), None);
+        assert_eq!(env("fixtures/k8s/overlays/prod/k.yaml"), None);
+        // Configurable.
+        let s = EnvSet::new(set().defs().to_vec(), None, Some(vec![])).unwrap();
         assert_eq!(
-            from_path("environments/production-ap-northeast-1/main.tf")
-                .unwrap()
-                .env,
-            Some(Env::Prod)
+            s.from_path("examples/dev/main.tf")
+                .and_then(|a| a.env)
+                .map(Env::as_str),
+            Some("dev")
         );
-        assert_eq!(from_path("production-data/x.yaml"), None);
-        assert_eq!(from_path("dev-tools/x.yaml"), None);
-        assert_eq!(from_path("non-prod/x.yaml"), None);
-        assert_eq!(
-            from_path("pre-prod/x.yaml").unwrap().env,
-            Some(Env::Staging)
-        );
-        assert_eq!(from_path("preprod/x.yaml").unwrap().env, Some(Env::Staging));
-        assert_eq!(from_path("devops/tools/main.tf"), None);
     }
 
     #[test]
     fn file_names() {
         for (p, e) in [
-            ("docker-compose.prod.yml", Env::Prod),
-            ("values-staging.yaml", Env::Staging),
-            ("prod.tfvars", Env::Prod),
-            ("ci/deploy-dev.yml", Env::Dev),
+            ("docker-compose.prod.yml", "prod"),
+            ("values-staging.yaml", "staging"),
+            ("prod.tfvars", "prod"),
+            ("ci/deploy-dev.yml", "dev"),
+            ("values-uat.yaml", "uat"),
         ] {
-            assert_eq!(from_path(p).unwrap().env, Some(e), "{p}");
+            assert_eq!(env(p), Some(e), "{p}");
         }
-        assert_eq!(from_path("docker-compose.yml"), None);
-        assert_eq!(from_path("Dockerfile.multi-stage"), None);
-        assert_eq!(from_path("ci/build-stage.yml"), None);
+        assert_eq!(env("docker-compose.yml"), None);
+        assert_eq!(env("Dockerfile.multi-stage"), None);
+        assert_eq!(env("ci/build-stage.yml"), None);
         // Two different environments in one name: no assignment.
-        assert_eq!(from_path("dev-to-prod.yml"), None);
+        assert_eq!(env("dev-to-prod.yml"), None);
+    }
+
+    #[test]
+    fn configured_environments() {
+        let defs = vec![
+            EnvDef {
+                name: "dev".into(),
+                tier: Some(Tier::Dev),
+                ..EnvDef::default()
+            },
+            EnvDef {
+                name: "nonproduction".into(),
+                tier: Some(Tier::Staging),
+                globs: vec!["envs/nonproduction/**".into()],
+                ..EnvDef::default()
+            },
+            EnvDef {
+                name: "prod-eu".into(),
+                tier: Some(Tier::Prod),
+                var_files: vec!["**/eu.tfvars".into()],
+                namespaces: vec!["shop-eu".into()],
+                ..EnvDef::default()
+            },
+            EnvDef {
+                name: "prod-us".into(),
+                tier: Some(Tier::Prod),
+                aliases: vec!["live-us".into()],
+                ..EnvDef::default()
+            },
+        ];
+        let order = ["dev".to_string(), "nonproduction".into(), "prod-us".into()];
+        let s = EnvSet::new(defs, Some(&order), None).unwrap();
+        let names: Vec<_> = s.all().iter().map(|e| e.as_str()).collect();
+        assert_eq!(names, ["dev", "nonproduction", "prod-us", "prod-eu"]);
+        let got = |p: &str| s.from_path(p).and_then(|a| a.env).map(Env::as_str);
+        assert_eq!(got("envs/nonproduction/main.tf"), Some("nonproduction"));
+        assert_eq!(got("envs/prod-us/main.tf"), Some("prod-us"));
+        assert_eq!(got("live-us/x.yaml"), Some("prod-us"));
+        assert_eq!(got("terraform/eu.tfvars"), Some("prod-eu"));
+        assert_eq!(s.namespace("shop-eu").map(Env::as_str), Some("prod-eu"));
+        assert_eq!(s.of_tier(Tier::Prod).count(), 2);
+        // The built-in words are gone when not declared.
+        assert_eq!(got("staging/x.yaml"), None);
     }
 }

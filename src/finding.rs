@@ -52,8 +52,9 @@ pub struct Finding {
     /// The primary location: the exact key or value.
     pub span: Span,
     pub message: String,
-    /// The environment the finding holds in (`None`: all / not environment-specific).
-    pub env: Option<Env>,
+    /// The environments the finding holds in, sorted; empty: not said by
+    /// the rule (the check fills in where the location is deployed).
+    pub envs: Vec<Env>,
     /// Provenance chain and other places, in order.
     pub related: Vec<Related>,
 }
@@ -65,13 +66,23 @@ impl Finding {
             severity,
             span,
             message,
-            env: None,
+            envs: Vec::new(),
             related: Vec::new(),
         }
     }
 
+    /// The one environment the finding holds in (`None`: where its
+    /// location is deployed).
     pub fn env(mut self, env: Option<Env>) -> Finding {
-        self.env = env;
+        self.envs = env.into_iter().collect();
+        self
+    }
+
+    /// Every environment the finding holds in.
+    pub fn envs(mut self, envs: impl IntoIterator<Item = Env>) -> Finding {
+        self.envs = envs.into_iter().collect();
+        self.envs.sort();
+        self.envs.dedup();
         self
     }
 
@@ -107,8 +118,25 @@ impl Finding {
     }
 }
 
-/// A finding resolved to paths and line/column, with the line text used
-/// for fingerprints. This is what renderers consume.
+/// Why a finding does not count.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Suppression {
+    /// `in-source` (a `guard:ignore` comment) or `external` (guard.toml).
+    pub kind: SuppressionKind,
+    pub reason: Option<String>,
+    /// Where the suppression is written.
+    pub location: Location,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuppressionKind {
+    InSource,
+    External,
+}
+
+/// A finding resolved to paths and line/column. This is what renderers
+/// consume.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Located {
     pub rule: &'static str,
@@ -116,14 +144,33 @@ pub struct Located {
     pub severity: Severity,
     pub message: String,
     pub location: Location,
-    pub env: Option<Env>,
+    /// Sorted; empty: all environments.
+    pub envs: Vec<Env>,
     pub related: Vec<LocatedRelated>,
-    /// Stable across unrelated line shifts: hash of rule, path, the
-    /// trimmed text of the primary line, the message, and the occurrence
-    /// number among identical triples.
+    /// Stable across unrelated line shifts and reformatting: hash of rule,
+    /// project-relative path, the (bounded, whitespace-normalised) text of
+    /// the primary span, the message without line numbers, the
+    /// environments, and the occurrence number among identical ones.
     pub fingerprint: String,
-    #[serde(skip)]
-    line_text: String,
+    /// Set when a suppression silences the finding: it stays in the report
+    /// but does not count.
+    pub suppressed: Option<Suppression>,
+}
+
+impl Located {
+    /// "prod" / "staging, prod" / None for all environments.
+    pub fn env_label(&self) -> Option<String> {
+        if self.envs.is_empty() {
+            return None;
+        }
+        Some(
+            self.envs
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -134,6 +181,48 @@ pub struct LocatedRelated {
     pub flow: bool,
 }
 
+/// How much of a span's text a fingerprint hashes: enough to tell two
+/// findings on one line apart, bounded so that a long line costs nothing.
+const FINGERPRINT_WINDOW: usize = 256;
+
+/// The message as fingerprinted: `line 12` becomes `line #`, so that a
+/// finding that names another line keeps its fingerprint when lines move.
+fn message_key(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('#');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The span's text, whitespace runs collapsed, at most the window.
+fn span_key(text: &str) -> String {
+    let mut out = String::new();
+    for (i, w) in text.split_whitespace().enumerate() {
+        if out.len() >= FINGERPRINT_WINDOW {
+            break;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    let mut end = out.len().min(FINGERPRINT_WINDOW);
+    while !out.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.truncate(end);
+    out
+}
+
 /// Locate, fingerprint and sort findings (file, line, column, rule, message).
 pub fn locate_all(
     findings: Vec<Finding>,
@@ -141,14 +230,10 @@ pub fn locate_all(
     name_of: impl Fn(&str) -> &'static str,
 ) -> Vec<Located> {
     use sha2::{Digest, Sha256};
-    let mut out: Vec<Located> = findings
+    let mut keyed: Vec<(Located, [u8; 32])> = findings
         .into_iter()
         .map(|f| {
             let location = sources.locate(f.span);
-            let line_text = sources
-                .get(f.span.file)
-                .map(|s| s.line_text(location.start.line).trim().to_string())
-                .unwrap_or_default();
             let related = f
                 .related
                 .iter()
@@ -158,26 +243,46 @@ pub fn locate_all(
                     flow: r.flow,
                 })
                 .collect();
-            Located {
-                rule: f.rule,
-                name: name_of(f.rule),
-                severity: f.severity,
-                message: f.message,
-                location,
-                env: f.env,
-                related,
-                fingerprint: String::new(),
-                line_text,
+            let file = sources.get(f.span.file);
+            let id_path = file.map_or("", |s| s.id_path());
+            let window = file.map_or("", |s| s.slice_window(f.span, FINGERPRINT_WINDOW * 4));
+            let mut h = Sha256::new();
+            let envs: Vec<&str> = f.envs.iter().map(|e| e.as_str()).collect();
+            let envs = envs.join(",");
+            for part in [
+                f.rule,
+                id_path,
+                &span_key(window),
+                &message_key(&f.message),
+                &envs,
+            ] {
+                h.update(part.as_bytes());
+                h.update([0u8]);
             }
+            let base: [u8; 32] = h.finalize().into();
+            (
+                Located {
+                    rule: f.rule,
+                    name: name_of(f.rule),
+                    severity: f.severity,
+                    message: f.message,
+                    location,
+                    envs: f.envs,
+                    related,
+                    fingerprint: String::new(),
+                    suppressed: None,
+                },
+                base,
+            )
         })
         .collect();
-    out.sort_by(|a, b| {
+    keyed.sort_by(|(a, _), (b, _)| {
         (
             &a.location.path,
             a.location.start,
             a.rule,
             &a.message,
-            a.env,
+            &a.envs,
             a.location.end,
         )
             .cmp(&(
@@ -185,29 +290,41 @@ pub fn locate_all(
                 b.location.start,
                 b.rule,
                 &b.message,
-                b.env,
+                &b.envs,
                 b.location.end,
             ))
     });
-    out.dedup_by(|a, b| {
-        a.rule == b.rule && a.location == b.location && a.message == b.message && a.env == b.env
+    keyed.dedup_by(|(a, _), (b, _)| {
+        a.rule == b.rule && a.location == b.location && a.message == b.message && a.envs == b.envs
     });
     let mut seen: std::collections::HashMap<[u8; 32], u32> = std::collections::HashMap::new();
-    for f in &mut out {
-        let mut h = Sha256::new();
-        let env = f.env.map_or("", Env::as_str);
-        for part in [f.rule, &f.location.path, &f.line_text, &f.message, env] {
-            h.update(part.as_bytes());
-            h.update([0u8]);
-        }
-        let base: [u8; 32] = h.finalize().into();
-        let n = seen.entry(base).or_insert(0);
-        *n += 1;
-        let mut h = Sha256::new();
-        h.update(base);
-        h.update(n.to_le_bytes());
-        let full: [u8; 32] = h.finalize().into();
-        f.fingerprint = full[..16].iter().map(|b| format!("{b:02x}")).collect();
+    keyed
+        .into_iter()
+        .map(|(mut f, base)| {
+            let n = seen.entry(base).or_insert(0);
+            *n += 1;
+            let mut h = Sha256::new();
+            h.update(base);
+            h.update(n.to_le_bytes());
+            let full: [u8; 32] = h.finalize().into();
+            f.fingerprint = full[..16].iter().map(|b| format!("{b:02x}")).collect();
+            f
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_keys_ignore_line_numbers_and_layout() {
+        assert_eq!(
+            message_key("mapping key `x` repeats (first at line 12); later line 3"),
+            "mapping key `x` repeats (first at line #); later line #"
+        );
+        assert_eq!(message_key("no lines here"), "no lines here");
+        assert_eq!(span_key("  a:\n    b   c "), "a: b c");
+        assert!(span_key(&"é".repeat(1000)).len() <= FINGERPRINT_WINDOW);
     }
-    out
 }

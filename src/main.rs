@@ -116,6 +116,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let opts = guard::Options {
         paths: args.paths,
         excludes: args.exclude,
+        ..guard::Options::default()
     };
     let report = match guard::check(&opts) {
         Ok(r) => r,
@@ -197,10 +198,11 @@ fn envs(paths: Vec<PathBuf>, exclude: Vec<String>) -> ExitCode {
     let opts = guard::Options {
         paths,
         excludes: exclude,
+        ..guard::Options::default()
     };
     match guard::load(&opts) {
-        Ok((model, _, _)) => {
-            print!("{}", guard::render::envs::render(&model));
+        Ok(loaded) => {
+            print!("{}", guard::render::envs::render(&loaded.model));
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -47,8 +47,14 @@ pub struct LineCol {
 #[derive(Debug)]
 pub struct SourceFile {
     pub id: FileId,
-    /// Path as shown to users: relative to the scan root, `/`-separated.
+    /// The file's identity: relative to the project root, `/`-separated
+    /// (classification, fingerprints and messages use it, so they never
+    /// depend on where guard runs).
     pub path: String,
+    /// The path as shown in locations: relative to the current directory.
+    pub shown: String,
+    /// Relative to the file's project root (SARIF `%SRCROOT%`).
+    pub uri: String,
     /// Path on disk.
     pub disk_path: PathBuf,
     pub text: String,
@@ -69,12 +75,29 @@ impl SourceFile {
         }
         SourceFile {
             id,
+            shown: path.clone(),
+            uri: path.clone(),
             path,
             disk_path,
             text,
             line_starts,
             env_start: 0,
         }
+    }
+
+    /// The identity path fingerprints hash.
+    pub fn id_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The span's text, at most `max` bytes of it (cut at a char boundary).
+    pub fn slice_window(&self, span: Span, max: usize) -> &str {
+        let s = self.slice(span);
+        let mut end = s.len().min(max);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        &s[..end]
     }
 
     /// The part of the path that may name an environment (see `env_start`).
@@ -168,12 +191,14 @@ impl SourceMap {
     pub fn locate(&self, span: Span) -> Location {
         match self.get(span.file) {
             Some(f) => Location {
-                path: f.path.clone(),
+                path: f.shown.clone(),
+                uri: f.uri.clone(),
                 start: f.line_col(span.start),
                 end: f.line_col(span.end),
             },
             None => Location {
                 path: "<unknown>".into(),
+                uri: "<unknown>".into(),
                 start: LineCol::default(),
                 end: LineCol::default(),
             },
@@ -184,7 +209,11 @@ impl SourceMap {
 /// A span resolved to a path and line/column range, as renderers show it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
+    /// As shown: relative to the current directory.
     pub path: String,
+    /// Relative to the project root (SARIF and GitHub annotations).
+    #[serde(skip)]
+    pub uri: String,
     pub start: LineCol,
     pub end: LineCol,
 }

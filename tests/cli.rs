@@ -55,7 +55,7 @@ fn terraform_article_layout_reports_prod_only_with_the_chain() {
         .filter(|f| f["rule"] == "DB001")
         .collect();
     assert_eq!(db.len(), 1, "{v:#}");
-    assert_eq!(db[0]["environment"], "prod");
+    assert_eq!(db[0]["environments"][0], "prod");
     assert_eq!(
         db[0]["location"]["path"],
         "fixtures/terraform/article-layout/environments/prod/terraform.tfvars"

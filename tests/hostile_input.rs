@@ -49,6 +49,7 @@ fn check(dir: &Path) -> Report {
     guard::check(&guard::Options {
         paths: vec![dir.to_path_buf()],
         excludes: vec![],
+        ..Default::default()
     })
     .expect("check runs")
 }

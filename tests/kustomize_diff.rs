@@ -64,11 +64,13 @@ fn overlay_images_match_kubectl_kustomize() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (model, _, _) = guard::load(&guard::Options {
+    let model = guard::load(&guard::Options {
         paths: vec![root.join("fixtures/rules")],
         excludes: vec![],
+        ..Default::default()
     })
-    .expect("fixtures load");
+    .expect("fixtures load")
+    .model;
     let overlays: BTreeSet<&str> = model
         .containers
         .iter()

@@ -27,6 +27,7 @@ fn region_findings_in(roots: &[std::path::PathBuf]) -> Vec<String> {
     let report = guard::check(&guard::Options {
         paths: roots.to_vec(),
         excludes: vec![],
+        ..Default::default()
     })
     .unwrap();
     report
@@ -94,6 +95,7 @@ fn same_relative_paths_under_two_roots_are_two_files() {
     let report = guard::check(&guard::Options {
         paths: vec![d.join("prod"), d.join("staging")],
         excludes: vec![],
+        ..Default::default()
     })
     .unwrap();
     assert_eq!(report.model.stats.files, 2);

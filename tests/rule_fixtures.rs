@@ -20,6 +20,7 @@ fn check(dir: &Path) -> guard::Report {
     guard::check(&guard::Options {
         paths: vec![dir.to_path_buf()],
         excludes: vec![],
+        ..Default::default()
     })
     .expect("check runs")
 }

@@ -44,6 +44,7 @@ fn report(root: PathBuf) -> guard::Report {
     guard::check(&guard::Options {
         paths: vec![root],
         excludes: vec![],
+        ..Default::default()
     })
     .expect("guard::check")
 }
@@ -125,7 +126,7 @@ fn synthetic_findings_give_valid_sarif() {
             Span::new(FileId(1), img, img + 6),
             "mutable tag `latest`".into(),
         )
-        .env(Some(guard::env::Env::Prod))
+        .env(guard::env::EnvSet::builtin().named("prod"))
         .flow(Span::new(FileId(0), 0, 15), "first hop")
         .flow(Span::new(FileId(1), 0, 4), "second hop"),
         Finding::new(
@@ -150,13 +151,15 @@ fn synthetic_findings_give_valid_sarif() {
     let located = locate_all(findings, &sources, |id| {
         guard::rules::find(id).map_or("unknown", |r| r.name)
     });
-    let mut model = guard::model::build(&[], Vec::new());
+    let mut model = guard::model::build(&[], Vec::new(), &guard::env::EnvSet::builtin());
     model.sources = sources;
     let report = guard::Report {
         model,
         findings: located,
         walk: Default::default(),
         timings: Default::default(),
+        files_in_scope: 0,
+        warnings: Vec::new(),
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -303,7 +306,7 @@ fn json_has_the_documented_keys() {
         ["findings", "summary", "terraform", "tool", "version"]
     );
     assert!(v["terraform"]["notes"].is_array());
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
     assert_eq!(v["tool"]["name"], "guard");
     assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
     let summary = v["summary"].as_object().unwrap();
@@ -334,7 +337,7 @@ fn json_has_the_documented_keys() {
         assert_eq!(
             fkeys,
             [
-                "environment",
+                "environments",
                 "fingerprint",
                 "help",
                 "location",
@@ -346,7 +349,12 @@ fn json_has_the_documented_keys() {
             ]
         );
         assert!(["error", "warning", "note"].contains(&f["severity"].as_str().unwrap()));
-        assert!(f["environment"].is_null() || f["environment"].is_string());
+        assert!(
+            f["environments"].is_null()
+                || f["environments"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+        );
         assert!(f["location"]["path"].is_string());
         for k in ["start", "end"] {
             assert!(f["location"][k]["line"].as_u64().unwrap() >= 1);
@@ -381,6 +389,7 @@ fn github_prints_one_command_per_finding() {
                 || line.starts_with("::notice file="),
             "{line}"
         );
-        assert!(line.contains(" file=checkout/environments/prod/"), "{line}");
+        // Relative to the project root, as GitHub resolves annotations.
+        assert!(line.contains(" file=environments/prod/"), "{line}");
     }
 }

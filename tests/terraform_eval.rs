@@ -5,7 +5,20 @@
 
 use std::path::{Path, PathBuf};
 
-use guard::env::{Env, Evidence};
+use guard::env::{Env, EnvSet, Evidence};
+
+fn env_prod() -> Env {
+    EnvSet::builtin().named("prod").unwrap()
+}
+
+fn env_staging() -> Env {
+    EnvSet::builtin().named("staging").unwrap()
+}
+
+#[allow(dead_code)]
+fn env_dev() -> Env {
+    EnvSet::builtin().named("dev").unwrap()
+}
 use guard::node::{Node, Value};
 use guard::source::{FileId, SourceFile};
 use guard::terraform::{Mode, Resource, RootEval, TfModel, evaluate};
@@ -62,7 +75,7 @@ fn load(root: &Path) -> Vec<SourceFile> {
 fn eval_dir(root: &Path) -> (Vec<SourceFile>, TfModel) {
     let files = load(root);
     let refs: Vec<&SourceFile> = files.iter().collect();
-    let model = evaluate(&refs);
+    let model = evaluate(&refs, &guard::env::EnvSet::builtin());
     (files, model)
 }
 
@@ -106,7 +119,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
     );
 
     let prod = root(&m, "environments/prod");
-    assert_eq!(prod.assignment.env, Some(Env::Prod));
+    assert_eq!(prod.assignment.env, Some(env_prod()));
     assert_eq!(
         prod.assignment.evidence,
         Some(Evidence::PathSegment("prod".into()))
@@ -416,13 +429,13 @@ fn env_var_files_give_one_evaluation_each() {
         .collect();
     assert_eq!(files_used, ["env/staging.tfvars", "prod.tfvars"]);
     let staging = &m.roots[0];
-    assert_eq!(staging.assignment.env, Some(Env::Staging));
+    assert_eq!(staging.assignment.env, Some(env_staging()));
     assert_eq!(
         staging.assignment.evidence,
         Some(Evidence::VarFile("env/staging.tfvars".into()))
     );
     let prod = &m.roots[1];
-    assert_eq!(prod.assignment.env, Some(Env::Prod));
+    assert_eq!(prod.assignment.env, Some(env_prod()));
     let db = &res(prod, "aws_db_instance", "main")[0];
     // "true" converted to bool for a bool variable, located in prod.tfvars.
     let multi = db.attrs.get("multi_az").unwrap();
@@ -449,7 +462,7 @@ fn parse_errors_are_located() {
         "x/main.tf".into(),
         "provider \"aws\" {\n  region = \n}\n".into(),
     );
-    let m = evaluate(&[&f]);
+    let m = evaluate(&[&f], &guard::env::EnvSet::builtin());
     assert_eq!(m.diags.len(), 1);
     assert_eq!(m.diags[0].kind, guard::parse::DiagKind::ParseError);
     assert_eq!(f.line_col(m.diags[0].span.start).line, 2);
@@ -574,7 +587,7 @@ fn differential(var_file: Option<&str>) {
         files.retain(|f| !f.path.ends_with("prod.tfvars"));
     }
     let refs: Vec<&SourceFile> = files.iter().collect();
-    let m = evaluate(&refs);
+    let m = evaluate(&refs, &guard::env::EnvSet::builtin());
     let r = m.roots.iter().find(|r| {
         r.var_file.as_deref() == var_file || (var_file.is_none() && r.assignment.env.is_none())
     });
@@ -673,7 +686,7 @@ fn guard_locals(files: &[&SourceFile], r: &RootEval, names: &[String]) -> Vec<se
     );
     let mut all: Vec<&SourceFile> = files.to_vec();
     all.push(&f);
-    let m = evaluate(&all);
+    let m = evaluate(&all, &guard::env::EnvSet::builtin());
     let r2 = m.roots.iter().find(|x| x.var_file == r.var_file).unwrap();
     names
         .iter()

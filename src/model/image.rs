@@ -1,6 +1,6 @@
 //! Container image references: `[registry/]repository[:tag][@digest]`.
 
-use crate::env::Env;
+use crate::env::{Env, EnvSet};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageRef<'a> {
@@ -147,7 +147,7 @@ impl<'a> ImageRef<'a> {
 
     /// The environment the tag or the repository's last path component
     /// names (`app:prod`, `app-dev:1.2`), or an env placeholder in either.
-    pub fn names_environment(&self) -> Option<EnvNaming<'a>> {
+    pub fn names_environment(&self, envs: &EnvSet) -> Option<EnvNaming<'a>> {
         let repo_last = self
             .repository
             .rsplit('/')
@@ -163,7 +163,7 @@ impl<'a> ImageRef<'a> {
             if has_placeholder(part) {
                 continue;
             }
-            if let Some(env) = Env::from_words(part) {
+            if let Some(env) = envs.words(part) {
                 return Some(EnvNaming::Literal { what, env, part });
             }
         }
@@ -239,22 +239,23 @@ mod tests {
 
     #[test]
     fn environment_naming() {
-        let n = |s| ImageRef::parse(s).unwrap().names_environment();
+        let envs = EnvSet::builtin();
+        let n = |s| ImageRef::parse(s).unwrap().names_environment(&envs);
         assert!(matches!(
             n("app:prod"),
             Some(EnvNaming::Literal {
-                env: Env::Prod,
+                env,
                 what: "tag",
                 ..
-            })
+            }) if env.as_str() == "prod"
         ));
         assert!(matches!(
             n("registry/app-dev:1.2"),
             Some(EnvNaming::Literal {
-                env: Env::Dev,
+                env,
                 what: "repository",
                 ..
-            })
+            }) if env.as_str() == "dev"
         ));
         assert!(matches!(
             n("your-registry/app:${ENVIRONMENT}"),

@@ -16,7 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::discover::{Candidate, Syntax};
-use crate::env::{self, Assignment, Env, Evidence};
+use crate::env::{Assignment, Env, EnvSet, Evidence};
 use crate::node::Node;
 use crate::parse::{self, DiagKind, ParseDiag};
 use crate::source::{FileId, SourceFile, SourceMap};
@@ -79,6 +79,12 @@ pub struct Model {
     pub stats: ModelStats,
     /// Nested git repositories below the scan root (see `discover::Walked`).
     pub projects: Vec<String>,
+    /// The project's environments.
+    pub envs: EnvSet,
+    /// Per file (by id): the environments its content is deployed to (the
+    /// Terraform evaluations that read it, the overlays that render it, its
+    /// own evidence); empty when it applies to all of them.
+    pub file_envs: Vec<Vec<Env>>,
 }
 
 enum Parsed {
@@ -112,6 +118,8 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
     };
     let mut source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
     source.env_start = c.env_start;
+    source.shown = c.shown.clone();
+    source.uri = c.uri.clone();
     let parsed = if unreadable {
         Parsed::Unreadable
     } else {
@@ -139,7 +147,7 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
 }
 
 /// Read, parse and model the candidates.
-pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
+pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> Model {
     let t0 = Instant::now();
     let read: Vec<ReadFile> = candidates
         .par_iter()
@@ -166,7 +174,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
             parsed,
             diags: file_diags,
         } = rf;
-        let path_assignment = env::from_path(source.env_path()).unwrap_or_default();
+        let path_assignment = envs.from_path(source.env_path()).unwrap_or_default();
         let readable = !matches!(parsed, Parsed::Unreadable);
         if file_diags.iter().any(|d| d.kind == DiagKind::Template) {
             stats.templates += 1;
@@ -178,7 +186,8 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
             match classify::classify(&source.path, &root) {
                 Some(kind) => {
                     kinds.push(kind.label());
-                    let assignment = doc_assignment(&path_assignment, &kind, &root);
+                    let assignment =
+                        doc_assignment(envs, &source.path, &path_assignment, &kind, &root);
                     docs.push(Doc {
                         file: source.id,
                         index,
@@ -246,19 +255,20 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
                 )
         })
         .collect();
-    let terraform = terraform::evaluate(&tf_files);
+    let terraform = terraform::evaluate(&tf_files, envs);
     diags.extend(terraform.diags.iter().cloned());
 
     let sources = SourceMap::new(sources);
     let containers = containers::collect(&docs, &terraform, &sources);
-    let jobs = workflow::jobs(&docs);
+    let jobs = workflow::jobs(&docs, envs);
     let policies = scp::collect(
         &sources,
         &docs,
         &|d: &Doc| sources.path(d.file).to_string(),
         &terraform,
     );
-    let regions = regions::collect(&docs, &containers, &terraform);
+    let regions = regions::collect(&docs, &containers, &terraform, envs);
+    let file_envs = file_environments(&files, &docs, &terraform, &sources);
     stats.model_micros = t1.elapsed().as_micros();
     Model {
         sources,
@@ -272,12 +282,25 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>) -> Model {
         diags,
         stats,
         projects,
+        envs: envs.clone(),
+        file_envs,
     }
 }
 
 /// A document's environment: the path's when it has one, else what the
 /// document itself says (a namespace).
-fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment {
+fn doc_assignment(
+    envs: &EnvSet,
+    file: &str,
+    path: &Assignment,
+    kind: &DocKind,
+    root: &Node,
+) -> Assignment {
+    if matches!(kind, DocKind::Kustomization)
+        && let Some(a) = envs.configured_overlay(crate::source::parent_dir(file))
+    {
+        return a;
+    }
     if path.env.is_some() {
         return path.clone();
     }
@@ -288,7 +311,7 @@ fn doc_assignment(path: &Assignment, kind: &DocKind, root: &Node) -> Assignment 
     };
     if let Some(ns) = ns
         && let Some(value) = ns.as_str()
-        && let Some(e) = Env::from_word(value).or_else(|| Env::from_words(value))
+        && let Some(e) = envs.namespace(value)
     {
         let evidence = if matches!(kind, DocKind::Kustomization) {
             Evidence::KustomizeNamespace {
@@ -362,5 +385,101 @@ impl Model {
             })
             .max_by_key(|p| p.len())
             .map_or("", String::as_str)
+    }
+}
+
+/// Which environments each file's content is deployed to. Terraform files:
+/// the environments of the evaluations that read them (a module shared by
+/// staging and prod is both); documents: the overlays that render them, or
+/// their own assignment; other files: their path evidence. Any reader that
+/// applies to all environments makes the file apply to all (empty).
+fn file_environments(
+    files: &[FileInfo],
+    docs: &[Doc],
+    terraform: &TfModel,
+    sources: &SourceMap,
+) -> Vec<Vec<Env>> {
+    // None: not reached yet; Some(None): all environments.
+    let mut acc: Vec<Option<Option<std::collections::BTreeSet<Env>>>> = vec![None; files.len()];
+    let mut add = |file: FileId, env: Option<Env>| {
+        let Some(slot) = acc.get_mut(file.0 as usize) else {
+            return;
+        };
+        match (slot.as_mut(), env) {
+            (None, Some(e)) => *slot = Some(Some([e].into())),
+            (None, None) | (Some(Some(_)), None) => *slot = Some(None),
+            (Some(Some(set)), Some(e)) => {
+                set.insert(e);
+            }
+            (Some(None), _) => {}
+        }
+    };
+    for root in &terraform.roots {
+        let env = root.assignment.env;
+        let mut seen = std::collections::BTreeSet::new();
+        let spans = root
+            .resources
+            .iter()
+            .map(|r| r.span)
+            .chain(root.providers.iter().map(|b| b.span))
+            .chain(root.variables.iter().map(|v| v.span))
+            .chain(root.locals.iter().map(|l| l.span));
+        for s in spans {
+            if seen.insert(s.file) {
+                add(s.file, env);
+            }
+        }
+        if let Some(vf) = &root.var_file
+            && let Some(f) = files.iter().find(|f| sources.path(f.file) == vf)
+        {
+            add(f.file, env);
+        }
+    }
+    for d in docs {
+        if d.overlays.is_empty() {
+            add(d.file, d.assignment.env);
+        } else {
+            for o in &d.overlays {
+                add(d.file, o.env);
+            }
+        }
+    }
+    acc.into_iter()
+        .zip(files)
+        .map(|(a, f)| match a {
+            Some(Some(set)) => set.into_iter().collect(),
+            Some(None) => Vec::new(),
+            None => f.assignment.env.into_iter().collect(),
+        })
+        .collect()
+}
+
+impl Model {
+    /// The environments the content at `span` is deployed to: the document
+    /// holding it when there is one, else its file. Empty: all.
+    pub fn envs_at(&self, span: crate::source::Span) -> Vec<Env> {
+        // Documents are in file order.
+        let lo = self.docs.partition_point(|d| d.file < span.file);
+        let hi = self.docs.partition_point(|d| d.file <= span.file);
+        let in_doc = self.docs[lo..hi.max(lo)]
+            .iter()
+            .filter(|d| d.kind != DocKind::Dockerfile)
+            .find(|d| d.root.span.start <= span.start && span.start <= d.root.span.end);
+        if let Some(d) = in_doc {
+            let mut v: Vec<Env> = if d.overlays.is_empty() {
+                d.assignment.env.into_iter().collect()
+            } else if d.overlays.iter().any(|o| o.env.is_none()) {
+                Vec::new()
+            } else {
+                d.overlays.iter().filter_map(|o| o.env).collect()
+            };
+            v.sort();
+            v.dedup();
+            return v;
+        }
+        self.file_envs
+            .get(span.file.0 as usize)
+            .cloned()
+            .unwrap_or_default()
     }
 }

@@ -3,7 +3,7 @@
 //! registry hosts, eksctl `metadata.region`, workflow `AWS_REGION` /
 //! `aws-region`. Region rules read this list.
 
-use crate::env::Env;
+use crate::env::{Env, EnvSet};
 use crate::model::containers::Container;
 use crate::model::scp::looks_like_region;
 use crate::model::{Doc, DocKind};
@@ -38,7 +38,12 @@ pub fn ecr_region(image: &str) -> Option<&str> {
     rest.split('.').next()
 }
 
-pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<RegionUse> {
+pub fn collect(
+    docs: &[Doc],
+    containers: &[Container],
+    tf: &TfModel,
+    envs: &EnvSet,
+) -> Vec<RegionUse> {
     let mut out = Vec::new();
     for root in &tf.roots {
         for p in &root.providers {
@@ -110,14 +115,14 @@ pub fn collect(docs: &[Doc], containers: &[Container], tf: &TfModel) -> Vec<Regi
                     );
                 }
             }
-            DocKind::Workflow => workflow_regions(d, &mut out),
+            DocKind::Workflow => workflow_regions(d, &mut out, envs),
             _ => {}
         }
     }
     out
 }
 
-fn workflow_regions(d: &Doc, out: &mut Vec<RegionUse>) {
+fn workflow_regions(d: &Doc, out: &mut Vec<RegionUse>, envs: &EnvSet) {
     let env_region = |env: Option<&Node>, out: &mut Vec<RegionUse>, scope: &str, e| {
         for entry in env.map(Node::entries).unwrap_or(&[]) {
             let Some(k) = entry.key_str() else { continue };
@@ -139,7 +144,7 @@ fn workflow_regions(d: &Doc, out: &mut Vec<RegionUse>) {
             .get("environment")
             .and_then(|e| if e.is_map() { e.get("name") } else { Some(e) })
             .and_then(Node::as_str)
-            .and_then(|s| Env::from_word(s).or_else(|| Env::from_words(s)))
+            .and_then(|s| envs.words(s))
             .or(d.assignment.env);
         env_region(j.value.get("env"), out, &format!("job `{id}`"), job_env);
         for step in j.value.get("steps").map(Node::as_seq).unwrap_or(&[]) {

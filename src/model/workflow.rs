@@ -1,7 +1,7 @@
 //! GitHub Actions workflows: jobs, the environment each job deploys to, and
 //! what it needs. Pipeline rules read this.
 
-use crate::env::{Assignment, Env, Evidence};
+use crate::env::{Assignment, EnvSet, Evidence};
 use crate::model::{Doc, DocKind};
 use crate::node::Node;
 use crate::source::{FileId, Span};
@@ -36,7 +36,7 @@ fn needs_of(job: &Node) -> Vec<(String, Span)> {
 }
 
 /// The jobs of every workflow document.
-pub fn jobs(docs: &[Doc]) -> Vec<Job> {
+pub fn jobs(docs: &[Doc], envs: &EnvSet) -> Vec<Job> {
     let mut out = Vec::new();
     for doc in docs {
         if doc.kind != DocKind::Workflow {
@@ -55,7 +55,7 @@ pub fn jobs(docs: &[Doc]) -> Vec<Job> {
             let assignment = environment
                 .as_ref()
                 .and_then(|(name, span)| {
-                    let e = Env::from_word(name).or_else(|| Env::from_words(name))?;
+                    let e = envs.words(name)?;
                     Some(Assignment::new(
                         e,
                         Evidence::WorkflowJob {

@@ -27,7 +27,11 @@ fn why(a: &Assignment, sources: &crate::source::SourceMap) -> String {
 pub fn render(model: &Model) -> String {
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
     for f in &model.files {
-        let path = model.sources.path(f.file).to_string();
+        let path = model
+            .sources
+            .get(f.file)
+            .map_or("", |s| s.shown.as_str())
+            .to_string();
         let docs: Vec<_> = model.docs.iter().filter(|d| d.file == f.file).collect();
         // One row for the file; one per document whose assignment differs.
         rows.push((
@@ -84,7 +88,7 @@ pub fn render(model: &Model) -> String {
                 out,
                 "  {:<8} {} job `{}`: {}",
                 j.assignment.label(),
-                model.sources.path(j.file),
+                model.sources.get(j.file).map_or("", |s| s.shown.as_str()),
                 j.id,
                 why(&j.assignment, &model.sources)
             );

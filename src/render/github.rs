@@ -41,7 +41,7 @@ pub fn render(report: &Report) -> String {
         .sources
         .files()
         .iter()
-        .map(|s| (s.path.as_str(), s))
+        .map(|s| (s.shown.as_str(), s))
         .collect();
     let mut out = String::new();
     for f in &report.findings {
@@ -59,7 +59,7 @@ fn annotation(out: &mut String, f: &Located, src: Option<&SourceFile>) {
         out,
         "::{} file={},line={}",
         command(f.severity),
-        escape_property(&f.location.path),
+        escape_property(&f.location.uri),
         r.line
     );
     if let Some(col) = r.col {
@@ -75,8 +75,8 @@ fn annotation(out: &mut String, f: &Located, src: Option<&SourceFile>) {
         escape_property(&format!("{} {}", f.rule, f.name))
     );
     let mut message = f.message.clone();
-    if let Some(env) = f.env {
-        let _ = write!(message, " [environment: {env}]");
+    if let Some(envs) = f.env_label() {
+        let _ = write!(message, " [environment: {envs}]");
     }
     if let Some(rule) = crate::rules::find(f.rule) {
         let _ = write!(message, "\nhelp: {} (guard explain {})", rule.help, rule.id);
@@ -129,7 +129,6 @@ fn range(l: &Location, line_len: impl Fn(u32) -> Option<u32>) -> Range {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
     use crate::finding::Finding;
     use crate::render::json::test_report;
     use crate::source::{FileId, LineCol, Span};
@@ -165,7 +164,7 @@ mod tests {
                     Span::new(FileId(0), at, at + 12),
                     "image `nginx:latest` uses the mutable tag `latest`".into(),
                 )
-                .env(Some(Env::Prod)),
+                .env(crate::env::EnvSet::builtin().named("prod")),
                 Finding::new(
                     "SEC001",
                     Severity::Warning,
@@ -216,6 +215,7 @@ mod tests {
         let lc = |line, column| LineCol { line, column };
         let loc = |s, e| Location {
             path: "x".into(),
+            uri: "x".into(),
             start: s,
             end: e,
         };

@@ -13,7 +13,7 @@ use crate::finding::{Located, Severity};
 use crate::source::{LineCol, Location};
 
 /// Bump when a field is removed or changes meaning; adding a field does not.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -56,7 +56,8 @@ struct Finding<'a> {
     name: &'a str,
     severity: &'static str,
     message: &'a str,
-    environment: Option<&'static str>,
+    /// Sorted; null where the finding applies to all environments.
+    environments: Option<Vec<&'static str>>,
     location: Loc<'a>,
     related: Vec<Related<'a>>,
     fingerprint: &'a str,
@@ -109,7 +110,7 @@ impl<'a> From<&'a Located> for Finding<'a> {
             name: f.name,
             severity: f.severity.as_str(),
             message: &f.message,
-            environment: f.env.map(|e| e.as_str()),
+            environments: (!f.envs.is_empty()).then(|| f.envs.iter().map(|e| e.as_str()).collect()),
             location: (&f.location).into(),
             related: f
                 .related
@@ -180,7 +181,7 @@ pub(crate) fn test_report(
     let located = crate::finding::locate_all(findings, &sources, |id| {
         crate::rules::find(id).map_or("unknown", |r| r.name)
     });
-    let mut model = crate::model::build(&[], Vec::new());
+    let mut model = crate::model::build(&[], Vec::new(), &crate::env::EnvSet::builtin());
     model.stats.files = files.len();
     model.sources = sources;
     Report {
@@ -191,13 +192,14 @@ pub(crate) fn test_report(
             total_micros: 1234,
             ..crate::Timings::default()
         },
+        files_in_scope: files.len(),
+        warnings: Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
     use crate::finding::Finding as RawFinding;
     use crate::source::{FileId, Span};
 
@@ -215,7 +217,7 @@ mod tests {
                     Span::new(FileId(0), at, at + "nginx:latest".len()),
                     "image `nginx:latest` uses the mutable tag `latest`".into(),
                 )
-                .env(Some(Env::Prod))
+                .env(crate::env::EnvSet::builtin().named("prod"))
                 .related(Span::new(FileId(1), 6, 14), "tag set here"),
                 RawFinding::new(
                     "SEC001",
@@ -238,7 +240,7 @@ mod tests {
             keys,
             ["findings", "summary", "terraform", "tool", "version"]
         );
-        assert_eq!(v["version"], 1);
+        assert_eq!(v["version"], 2);
         assert_eq!(v["tool"]["name"], "guard");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(v["summary"]["errors"], 1);
@@ -251,7 +253,7 @@ mod tests {
         assert_eq!(f["rule"], "BO001");
         assert_eq!(f["name"], "mutable-image-tag");
         assert_eq!(f["severity"], "error");
-        assert_eq!(f["environment"], "prod");
+        assert_eq!(f["environments"], serde_json::json!(["prod"]));
         assert_eq!(f["location"]["path"], "k8s/deploy.yaml");
         assert_eq!(f["location"]["start"]["line"], 3);
         assert_eq!(f["location"]["start"]["column"], 10);

@@ -183,7 +183,7 @@ struct Fingerprints<'a> {
 
 #[derive(Serialize)]
 struct ResultProperties {
-    environment: &'static str,
+    environments: Vec<&'static str>,
 }
 
 /// SARIF `level` of a severity.
@@ -312,8 +312,8 @@ pub fn render(report: &Report) -> String {
 }
 
 fn result(f: &Located, rule_index: usize) -> SarifResult<'_> {
-    let text = match f.env {
-        Some(env) => format!("{} [environment: {env}]", f.message),
+    let text = match f.env_label() {
+        Some(envs) => format!("{} [environment: {envs}]", f.message),
         None => f.message.clone(),
     };
     let related: Vec<SarifLocation<'_>> = f
@@ -369,8 +369,8 @@ fn result(f: &Located, rule_index: usize) -> SarifResult<'_> {
         partial_fingerprints: Fingerprints {
             guard_v1: &f.fingerprint,
         },
-        properties: f.env.map(|e| ResultProperties {
-            environment: e.as_str(),
+        properties: (!f.envs.is_empty()).then(|| ResultProperties {
+            environments: f.envs.iter().map(|e| e.as_str()).collect(),
         }),
     }
 }
@@ -378,7 +378,7 @@ fn result(f: &Located, rule_index: usize) -> SarifResult<'_> {
 fn physical(l: &Location) -> Physical {
     Physical {
         artifact_location: Artifact {
-            uri: relative_uri(&l.path),
+            uri: relative_uri(&l.uri),
             uri_base_id: SRCROOT,
         },
         region: region(l),
@@ -521,7 +521,6 @@ fn link_at(chars: &[char], i: usize) -> Option<(String, String, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
     use crate::finding::Finding;
     use crate::render::json::test_report;
     use crate::source::{FileId, LineCol, Span};
@@ -543,7 +542,7 @@ mod tests {
                     Span::new(FileId(0), at, at + "nginx:latest".len()),
                     "image `nginx:latest` uses the mutable tag `latest`".into(),
                 )
-                .env(Some(Env::Prod))
+                .env(crate::env::EnvSet::builtin().named("prod"))
                 .flow(Span::new(FileId(1), 6, 14), "tag set here")
                 .flow(Span::new(FileId(0), 0, 4), "in this Deployment"),
                 Finding::new(
@@ -654,7 +653,10 @@ mod tests {
             res["message"]["text"],
             "image `nginx:latest` uses the mutable tag `latest` [environment: prod]"
         );
-        assert_eq!(res["properties"]["environment"], "prod");
+        assert_eq!(
+            res["properties"]["environments"],
+            serde_json::json!(["prod"])
+        );
         let loc = &res["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], "k8s/my%20app.yaml");
         assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
@@ -719,6 +721,7 @@ mod tests {
         let lc = |line, column| LineCol { line, column };
         let loc = |s, e| Location {
             path: "x".into(),
+            uri: "x".into(),
             start: s,
             end: e,
         };

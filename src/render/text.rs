@@ -66,7 +66,12 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
 }
 
 fn source_of<'a>(report: &'a Report, path: &str) -> Option<&'a SourceFile> {
-    report.model.sources.files().iter().find(|s| s.path == path)
+    report
+        .model
+        .sources
+        .files()
+        .iter()
+        .find(|s| s.shown == path)
 }
 
 fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
@@ -104,8 +109,13 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
             snippet(out, src, &r.location, width, st.dim, st, Some(&r.label));
         }
     }
-    if let Some(env) = f.env {
-        let _ = writeln!(out, "{pad} {} environment: {env}", paint(st.dim, "="));
+    if let Some(envs) = f.env_label() {
+        let word = if f.envs.len() > 1 {
+            "environments"
+        } else {
+            "environment"
+        };
+        let _ = writeln!(out, "{pad} {} {word}: {envs}", paint(st.dim, "="));
     }
     if let Some(rule) = crate::rules::find(f.rule) {
         let _ = writeln!(

@@ -122,7 +122,7 @@ fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
         let Some(r) = ImageRef::parse(text) else {
             continue;
         };
-        let (why, what) = match r.names_environment() {
+        let (why, what) = match r.names_environment(&m.envs) {
             Some(EnvNaming::Literal { what, env, part }) => (
                 format!("its {what} `{part}` names the {env} environment"),
                 what,
@@ -190,9 +190,8 @@ services:
 };
 
 fn check_compose_build(m: &Model, out: &mut Vec<Finding>) {
-    use crate::env::Env;
     for c in &m.containers {
-        let (Some(build), Some(env @ (Env::Staging | Env::Prod))) = (c.build, c.env) else {
+        let (Some(build), Some(env)) = (c.build, c.env.filter(|e| e.is_promoted())) else {
             continue;
         };
         out.push(
@@ -262,11 +261,11 @@ fn repository_of(image: &str) -> Option<String> {
 fn check_drift(m: &Model, out: &mut Vec<Finding>) {
     use crate::env::Env;
     use std::collections::BTreeMap;
-    // workload identity -> (staging images, prod images)
-    type Side<'a> = Vec<(&'a Container, String)>;
+    // workload identity -> (staging-tier images by environment, prod-tier images)
+    type Side<'a> = Vec<(&'a Container, String, Env)>;
     let mut by_workload: BTreeMap<(u8, String, String), (Side<'_>, Side<'_>)> = BTreeMap::new();
     for c in &m.containers {
-        let Some(env @ (Env::Staging | Env::Prod)) = c.env else {
+        let Some(env) = c.env.filter(|e| e.is_promoted()) else {
             continue;
         };
         let Some(repo) = c
@@ -285,43 +284,61 @@ fn check_drift(m: &Model, out: &mut Vec<Finding>) {
         let entry = by_workload
             .entry((platform, c.owner.clone(), c.name.clone()))
             .or_default();
-        if env == Env::Staging {
-            entry.0.push((c, repo));
+        if env.is_staging() {
+            entry.0.push((c, repo, env));
         } else {
-            entry.1.push((c, repo));
+            entry.1.push((c, repo, env));
         }
     }
     for (staging, prod) in by_workload.values() {
-        let Some((s, s_repo)) = staging.first() else {
-            continue;
-        };
-        if staging.iter().any(|(_, r)| r != s_repo) || crate::model::image::has_placeholder(s_repo)
-        {
-            continue; // staging itself is not one image: nothing to compare with
+        // Each staging-tier environment that runs one image: what it tested.
+        let mut tested: BTreeMap<Env, (&Container, &str)> = BTreeMap::new();
+        let mut mixed = std::collections::BTreeSet::new();
+        for (c, repo, env) in staging {
+            match tested.get(env) {
+                Some((_, r)) if r != repo => {
+                    mixed.insert(*env);
+                }
+                Some(_) => {}
+                None => {
+                    tested.insert(*env, (c, repo));
+                }
+            }
         }
-        for (p, p_repo) in prod {
-            if p_repo == s_repo || crate::model::image::has_placeholder(p_repo) {
+        tested.retain(|e, (_, r)| !mixed.contains(e) && !crate::model::image::has_placeholder(r));
+        if tested.is_empty() {
+            continue; // nothing to compare with
+        }
+        for (p, p_repo, p_env) in prod {
+            if tested.values().any(|(_, r)| r == p_repo)
+                || crate::model::image::has_placeholder(p_repo)
+            {
                 continue;
             }
-            let (Some(pi), Some(si)) = (&p.image, &s.image) else {
+            let Some(pi) = &p.image else {
                 continue;
             };
-            out.push(
-                IMAGE_DRIFT
-                    .finding(
-                        p.repo_span().unwrap_or(pi.span),
-                        format!(
-                            "{} runs `{p_repo}` in prod but `{s_repo}` in staging: prod would run an image staging never tested",
-                            p.describe()
-                        ),
-                    )
-                    .env(Some(Env::Prod))
-                    .via(&pi.via)
-                    .related(
-                        s.repo_span().unwrap_or(si.span),
-                        format!("staging runs `{s_repo}`"),
+            let names: Vec<String> = tested
+                .iter()
+                .map(|(e, (_, r))| format!("`{r}` in {e}"))
+                .collect();
+            let mut f = IMAGE_DRIFT
+                .finding(
+                    p.repo_span().unwrap_or(pi.span),
+                    format!(
+                        "{} runs `{p_repo}` in {p_env} but {}: {p_env} would run an image staging never tested",
+                        p.describe(),
+                        names.join(" and ")
                     ),
-            );
+                )
+                .env(Some(*p_env))
+                .via(&pi.via);
+            for (e, (s, r)) in &tested {
+                if let Some(si) = &s.image {
+                    f = f.related(s.repo_span().unwrap_or(si.span), format!("{e} runs `{r}`"));
+                }
+            }
+            out.push(f);
         }
     }
 }

@@ -96,14 +96,19 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             [init @ .., last] => format!("{} and {last}", init.join(", ")),
             [] => String::new(),
         };
-        let envs: std::collections::BTreeSet<_> = hits.iter().map(|h| h.env).collect();
-        let env = if envs.len() == 1 { first.env } else { None };
+        // Every environment it holds in; a hit in an evaluation for all
+        // environments makes it hold in all.
+        let envs: Vec<_> = if hits.iter().any(|h| h.env.is_none()) {
+            Vec::new()
+        } else {
+            hits.iter().filter_map(|h| h.env).collect()
+        };
         let mut f = PUBLIC_RDS
             .finding(
                 span,
                 format!("{} is publicly accessible in {places}", first.addr),
             )
-            .env(env)
+            .envs(envs)
             .via(&first.value.via);
         let mut decls: Vec<(crate::source::Span, &str)> =
             hits.iter().map(|h| (h.decl, h.addr.as_str())).collect();

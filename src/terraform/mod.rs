@@ -80,7 +80,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::env::Assignment;
+use crate::env::{Assignment, EnvSet};
 use crate::node::{Hop, Node, Value};
 use crate::parse::hcl::{Parsed, parse_file};
 use crate::parse::{DiagKind, ParseDiag};
@@ -229,9 +229,9 @@ const STACK: usize = 64 << 20;
 /// Evaluate every Terraform root in `files` (all `.tf`, `.tf.json`,
 /// `.tfvars`, `.tfvars.json` files of a scan; paths relative and
 /// `/`-separated). Deterministic: roots sorted by directory then var file.
-pub fn evaluate(files: &[&SourceFile]) -> TfModel {
+pub fn evaluate(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
     let start = Instant::now();
-    let run = || evaluate_inner(files);
+    let run = || evaluate_inner(files, envs);
     let mut model = match pool() {
         Some(pool) => pool.install(run),
         None => run(),
@@ -253,7 +253,7 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
-fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
+fn evaluate_inner(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
     let mut model = TfModel::default();
     let mut sorted: Vec<&SourceFile> = files.to_vec();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
@@ -280,6 +280,7 @@ fn evaluate_inner(files: &[&SourceFile]) -> TfModel {
         disk_root,
         downloaded: HashMap::new(),
         env_starts: Default::default(),
+        envs,
     };
     for (f, p) in sorted.iter().zip(&parsed) {
         let path = f.path.as_str();
@@ -529,7 +530,7 @@ pub(crate) mod test_support {
             "/nonexistent/main.tf".into(),
             text,
         );
-        let m = evaluate(&[&f]);
+        let m = evaluate(&[&f], &EnvSet::builtin());
         let n = m
             .roots
             .first()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use hcl_edit::structure::Body;
 
 use super::config::{FileCtx, ModuleCfg};
-use crate::env::{self, Assignment, Evidence};
+use crate::env::{Assignment, EnvSet, Evidence};
 use crate::node::Node;
 
 /// A parsed `.tfvars` / `.tfvars.json` file.
@@ -29,6 +29,8 @@ pub struct World<'a> {
     /// Per directory: where environment evidence starts in its path
     /// (`SourceFile::env_start`: never above the checked root).
     pub env_starts: BTreeMap<String, usize>,
+    /// The project's environments.
+    pub envs: &'a EnvSet,
 }
 
 /// One evaluation to run.
@@ -215,7 +217,11 @@ impl<'a> World<'a> {
                         .strip_prefix(dir.as_str())
                         .unwrap_or(p)
                         .trim_start_matches('/');
-                    let a = env::from_file_name(p).or_else(|| env::from_dirs(below))?;
+                    let envs = self.envs;
+                    let a = envs
+                        .configured_var_file(p)
+                        .or_else(|| envs.from_file_name(p))
+                        .or_else(|| envs.from_dirs(below))?;
                     Some((p, a))
                 })
                 .collect();
@@ -231,7 +237,10 @@ impl<'a> World<'a> {
             };
             let start = self.env_starts.get(dir.as_str()).copied().unwrap_or(0);
             let dir_path = format!("{dir}/x");
-            if let Some(a) = env::from_dirs(dir_path.get(start..).unwrap_or(&dir_path)) {
+            if let Some(a) = self
+                .envs
+                .from_path(dir_path.get(start..).unwrap_or(&dir_path))
+            {
                 let extra = env_files
                     .iter()
                     .find(|(_, e)| e.env == a.env)

@@ -1,0 +1,333 @@
+//! The project: where its root is, which files of it the user asked about,
+//! and how its paths are shown.
+//!
+//! guard always builds the model of the whole project (so that a module
+//! called with `../../modules/rds`, or the SCP that forbids a region, is
+//! read whatever path was typed) and then reports only the findings in the
+//! paths given. The root is the nearest directory upward holding
+//! `guard.toml` / `.guard.toml` (not above the git work tree), else the git
+//! work tree root, else the path itself. Identity paths (classification,
+//! fingerprints, messages) are relative to the root, so they never depend on
+//! the current directory; shown paths are relative to the current directory.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The names of the configuration file, in order of preference.
+pub const CONFIG_NAMES: [&str; 2] = ["guard.toml", ".guard.toml"];
+
+/// Why a directory is a project root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RootKind {
+    /// It holds this configuration file.
+    Config(PathBuf),
+    /// It is a git work tree.
+    Git,
+    /// Nothing marks a project: the checked path itself (for a file, its
+    /// directory). Its own name is environment evidence (`guard check prod`).
+    Path,
+}
+
+/// One root to walk.
+#[derive(Clone, Debug)]
+pub struct Root {
+    /// Canonical directory.
+    pub dir: PathBuf,
+    pub kind: RootKind,
+    /// Prefix of the identity paths of its files (`""`, or the root's name
+    /// when several roots are checked together or the root is a plain path).
+    pub prefix: String,
+    /// Where environment evidence starts in those paths.
+    pub env_start: usize,
+    /// A project of its own for cross-file reasoning (several roots).
+    pub separate: bool,
+    /// Walk only these paths below `dir` (`--no-project` on files); empty:
+    /// all of it.
+    pub only: Vec<PathBuf>,
+    /// What SARIF URIs and GitHub annotations are relative to: the git work
+    /// tree holding the root (code scanning resolves paths against the
+    /// repository), else the root itself.
+    pub uri_base: PathBuf,
+}
+
+/// What to walk and what to report.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub roots: Vec<Root>,
+    /// Identity-path prefixes the user asked about; None: everything.
+    pub scope: Option<Vec<String>>,
+    /// Input paths that are files (for "not a format guard checks").
+    pub file_args: Vec<(PathBuf, String)>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// The nearest project root at or above `start` (a directory).
+pub fn find_root(start: &Path) -> (PathBuf, RootKind) {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        if let Some(cfg) = config_in(d) {
+            return (d.to_path_buf(), RootKind::Config(cfg));
+        }
+        if d.join(".git").exists() {
+            return (d.to_path_buf(), RootKind::Git);
+        }
+        dir = d.parent();
+    }
+    (start.to_path_buf(), RootKind::Path)
+}
+
+/// `guard.toml` (or `.guard.toml`) in `dir`.
+pub fn config_in(dir: &Path) -> Option<PathBuf> {
+    CONFIG_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Does `dir` start a project of its own (a nested repository or a
+/// directory with its own guard.toml)?
+pub fn is_nested_root(dir: &Path) -> bool {
+    dir.join(".git").exists() || config_in(dir).is_some()
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `/`-separated relative path of `path` below `base`.
+pub fn rel_path(path: &Path, base: &Path) -> Option<String> {
+    let rel = path.strip_prefix(base).ok()?;
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+fn join(prefix: &str, rel: &str) -> String {
+    match (prefix.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{rel}"),
+    }
+}
+
+/// Resolve the inputs into roots and a scope. With `whole_project` false
+/// (`--no-project`), every input is its own root and nothing is filtered.
+pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    let mut resolved: Vec<(PathBuf, PathBuf, RootKind)> = Vec::new();
+    let mut file_args = Vec::new();
+    for input in inputs {
+        let abs = std::fs::canonicalize(input)
+            .map_err(|e| format!("{}: {}", input.display(), io_reason(&e)))?;
+        let dir = if abs.is_dir() {
+            abs.clone()
+        } else {
+            abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf)
+        };
+        let (root, kind) = if whole_project {
+            find_root(&dir)
+        } else {
+            (dir.clone(), RootKind::Path)
+        };
+        if !abs.is_dir() {
+            file_args.push((abs.clone(), input.display().to_string()));
+        }
+        resolved.push((abs, root, kind));
+    }
+    // One root per distinct directory, in input order.
+    let mut roots: Vec<Root> = Vec::new();
+    for (abs, dir, kind) in &resolved {
+        // Without the project, a file is walked alone.
+        let only = if !whole_project && abs != dir {
+            vec![abs.clone()]
+        } else {
+            Vec::new()
+        };
+        if let Some(r) = roots.iter_mut().find(|r| r.dir == *dir) {
+            if r.only.is_empty() || only.is_empty() {
+                r.only.clear();
+            } else {
+                r.only.extend(only);
+            }
+            continue;
+        }
+        let uri_base = dir
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(dir)
+            .to_path_buf();
+        roots.push(Root {
+            dir: dir.clone(),
+            kind: kind.clone(),
+            prefix: String::new(),
+            env_start: 0,
+            separate: false,
+            only,
+            uri_base,
+        });
+    }
+    // A root inside another root is walked as part of it.
+    let dirs: Vec<PathBuf> = roots.iter().map(|r| r.dir.clone()).collect();
+    roots.retain(|r| !dirs.iter().any(|d| *d != r.dir && r.dir.starts_with(d)));
+    let several = roots.len() > 1;
+    let mut used: Vec<String> = Vec::new();
+    for r in &mut roots {
+        let marked = r.kind != RootKind::Path;
+        if several || !marked {
+            let base = name_of(&r.dir);
+            let mut name = if base.is_empty() {
+                "root".to_string()
+            } else {
+                base
+            };
+            let mut n = 2;
+            while used.contains(&name) {
+                name = format!("{}~{n}", name_of(&r.dir));
+                n += 1;
+            }
+            used.push(name.clone());
+            r.prefix = name;
+            // A marked root's own name is not evidence; a plain path's is.
+            r.env_start = if marked { r.prefix.len() + 1 } else { 0 };
+            r.separate = several && marked;
+        }
+    }
+    // The scope: what the user named, as identity paths.
+    let mut scope = Vec::new();
+    let mut everything = !whole_project;
+    for (abs, _, _) in &resolved {
+        let Some(root) = roots.iter().find(|r| abs.starts_with(&r.dir)) else {
+            continue;
+        };
+        let Some(rel) = rel_path(abs, &root.dir) else {
+            continue;
+        };
+        if rel.is_empty() {
+            everything = true;
+        }
+        scope.push(join(&root.prefix, &rel));
+    }
+    scope.sort();
+    scope.dedup();
+    Ok(Plan {
+        roots,
+        scope: (!everything).then_some(scope),
+        file_args,
+        cwd,
+    })
+}
+
+impl Plan {
+    /// The identity path of a file below `root`.
+    pub fn identity(root: &Root, rel: &str) -> String {
+        join(&root.prefix, rel)
+    }
+
+    /// How a file is shown: relative to the current directory when the
+    /// project and the current directory overlap (with `..` when the file is
+    /// above it), else by the root's name and the relative path.
+    pub fn shown(&self, root: &Root, disk: &Path, rel: &str) -> String {
+        if let Some(cwd) = &self.cwd {
+            if let Some(r) = rel_path(disk, cwd) {
+                return r;
+            }
+            if cwd.starts_with(&root.dir)
+                && let Some(up) = relative_up(cwd, disk)
+            {
+                return up;
+            }
+        }
+        if root.prefix.is_empty() {
+            join(&name_of(&root.dir), rel)
+        } else {
+            join(&root.prefix, rel)
+        }
+    }
+
+    /// Is an identity path inside what the user asked about?
+    pub fn in_scope(&self, path: &str) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => scope.iter().any(|s| {
+                path == s
+                    || (path.len() > s.len()
+                        && path.starts_with(s.as_str())
+                        && path.as_bytes().get(s.len()) == Some(&b'/'))
+            }),
+        }
+    }
+}
+
+/// `to` relative to `from` (a directory), with `..` steps: both absolute.
+fn relative_up(from: &Path, to: &Path) -> Option<String> {
+    let f: Vec<Component> = from.components().collect();
+    let t: Vec<Component> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    Some(parts.join("/"))
+}
+
+/// An I/O error as a user reads it.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_scope_and_shown_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(d.join("repo/.git")).unwrap();
+        std::fs::create_dir_all(d.join("repo/environments/prod")).unwrap();
+        std::fs::create_dir_all(d.join("repo/modules/rds")).unwrap();
+        std::fs::write(d.join("repo/environments/prod/main.tf"), "").unwrap();
+        let (root, kind) = find_root(&d.join("repo/environments/prod"));
+        assert_eq!((root, kind), (d.join("repo"), RootKind::Git));
+        let p = plan(&[d.join("repo/environments/prod")], true).unwrap();
+        assert_eq!(p.roots.len(), 1);
+        assert_eq!(p.roots[0].prefix, "");
+        assert_eq!(p.scope, Some(vec!["environments/prod".to_string()]));
+        assert!(p.in_scope("environments/prod/main.tf"));
+        assert!(!p.in_scope("environments/production/main.tf"));
+        assert!(!p.in_scope("modules/rds/main.tf"));
+        let everything = plan(&[d.join("repo")], true).unwrap();
+        assert_eq!(everything.scope, None);
+        // guard.toml wins over git, and stops the search below it.
+        std::fs::write(d.join("repo/environments/guard.toml"), "").unwrap();
+        let (root, kind) = find_root(&d.join("repo/environments/prod"));
+        assert_eq!(root, d.join("repo/environments"));
+        assert!(matches!(kind, RootKind::Config(_)));
+        // Without the project, the path is its own root, named.
+        let np = plan(&[d.join("repo/environments/prod")], false).unwrap();
+        assert_eq!(np.roots[0].prefix, "prod");
+        assert_eq!(np.roots[0].env_start, 0);
+        assert_eq!(np.scope, None);
+        assert_eq!(
+            relative_up(
+                &d.join("repo/environments/prod"),
+                &d.join("repo/modules/rds/main.tf")
+            )
+            .as_deref(),
+            Some("../../modules/rds/main.tf")
+        );
+    }
+}
