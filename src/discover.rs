@@ -23,6 +23,8 @@ pub enum Syntax {
     Yaml,
     Json,
     Dockerfile,
+    /// guard's own configuration (read, never checked).
+    Toml,
 }
 
 impl Syntax {

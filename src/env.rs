@@ -35,6 +35,8 @@ pub enum Tier {
 }
 
 impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Dev, Tier::Staging, Tier::Prod];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Dev => "dev",
@@ -44,12 +46,13 @@ impl Tier {
     }
 
     pub fn parse(s: &str) -> Option<Tier> {
-        match s {
-            "dev" => Some(Tier::Dev),
-            "staging" => Some(Tier::Staging),
-            "prod" => Some(Tier::Prod),
-            _ => None,
-        }
+        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -57,6 +57,17 @@ pub struct Finding {
     pub envs: Vec<Env>,
     /// Provenance chain and other places, in order.
     pub related: Vec<Related>,
+    /// Set when a suppression silences the finding.
+    pub suppression: Option<RawSuppression>,
+}
+
+/// A suppression that matched, before it is located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawSuppression {
+    pub kind: SuppressionKind,
+    pub reason: Option<String>,
+    /// The directive or the guard.toml entry.
+    pub span: Span,
 }
 
 impl Finding {
@@ -68,6 +79,7 @@ impl Finding {
             message,
             envs: Vec::new(),
             related: Vec::new(),
+            suppression: None,
         }
     }
 
@@ -270,7 +282,11 @@ pub fn locate_all(
                     envs: f.envs,
                     related,
                     fingerprint: String::new(),
-                    suppressed: None,
+                    suppressed: f.suppression.map(|s| Suppression {
+                        kind: s.kind,
+                        reason: s.reason,
+                        location: sources.locate(s.span),
+                    }),
                 },
                 base,
             )

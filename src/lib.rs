@@ -7,16 +7,21 @@
 //! evaluation, inventories) → [`rules`] → [`finding`]s → scope, suppress,
 //! baseline → sort → [`render`].
 
+pub mod baseline;
+pub mod config;
 pub mod discover;
 pub mod env;
 pub mod finding;
+pub mod init;
 pub mod model;
 pub mod node;
 pub mod parse;
 pub mod project;
 pub mod render;
 pub mod rules;
+pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod terraform;
 
 use std::path::PathBuf;
@@ -32,6 +37,19 @@ pub struct Options {
     /// Check only the paths given, as if each were a project of its own
     /// (`--no-project`).
     pub no_project: bool,
+    /// The configuration file (`--config`, `GUARD_CONFIG`); default: the
+    /// project root's guard.toml.
+    pub config: Option<PathBuf>,
+    /// `--select`, `--ignore`, `--extend-select`.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub extend_select: Vec<String>,
+    /// Report only findings that hold in these environments (`--env`).
+    pub envs: Vec<String>,
+    /// Audit mode: show suppressed findings as if unsuppressed.
+    pub no_suppressions: bool,
+    /// Leave out findings recorded in this baseline.
+    pub baseline: Option<PathBuf>,
 }
 
 /// Wall-clock time of each stage, in microseconds.
@@ -57,6 +75,11 @@ pub struct Report {
     pub files_in_scope: usize,
     /// Warnings for stderr (an exclude glob that matched nothing...).
     pub warnings: Vec<String>,
+    pub settings: settings::Settings,
+    /// Findings left out because the baseline records them.
+    pub baselined: usize,
+    /// Baseline entries that no longer match a finding (fixed since).
+    pub baseline_fixed: usize,
 }
 
 impl Report {
@@ -83,6 +106,8 @@ impl Report {
 pub enum Error {
     /// A usage or configuration problem (exit 2).
     Usage(String),
+    /// An invalid configuration file: every error, located (exit 2).
+    Config(settings::Invalid),
     /// An input path could not be read (exit 2).
     Io(String),
 }
@@ -91,6 +116,7 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Usage(s) | Error::Io(s) => f.write_str(s),
+            Error::Config(c) => write!(f, "{c}"),
         }
     }
 }
@@ -102,31 +128,90 @@ pub struct Loaded {
     pub timings: Timings,
     pub plan: project::Plan,
     pub warnings: Vec<String>,
+    pub settings: settings::Settings,
+    /// The configuration file's id in the model's sources.
+    pub config_file: Option<source::FileId>,
 }
 
 /// Find the project, discover, parse and model it, without running rules
 /// (`guard envs`).
 pub fn load(opts: &Options) -> Result<Loaded, Error> {
     let t0 = Instant::now();
-    let excludes = discover::build_excludes(&opts.excludes).map_err(Error::Usage)?;
     let paths = if opts.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         opts.paths.clone()
     };
     let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
-    let walked = discover::walk(&plan, &excludes);
+    // The configuration: --config / GUARD_CONFIG, else the root's own.
+    let config_path =
+        match &opts.config {
+            Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
+                Error::Usage(format!("{}: {}", p.display(), project::io_reason(&e)))
+            })?),
+            None => plan.roots.iter().find_map(|r| match &r.kind {
+                project::RootKind::Config(p) if !opts.no_project => Some(p.clone()),
+                _ => None,
+            }),
+        };
+    let config_shown = config_path.as_ref().map(|p| {
+        plan.cwd
+            .as_ref()
+            .and_then(|c| project::rel_path(p, c))
+            .unwrap_or_else(|| {
+                p.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
+    });
+    let config = match (&config_path, &config_shown) {
+        (Some(p), Some(shown)) => Some(settings::read_config(p, shown).map_err(Error::Config)?),
+        _ => None,
+    };
+    let overrides = settings::Overrides {
+        select: opts.select.clone(),
+        ignore: opts.ignore.clone(),
+        extend_select: opts.extend_select.clone(),
+        excludes: opts.excludes.clone(),
+    };
+    let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
+        .map_err(Error::Usage)?;
+    let exclude_globs: Vec<String> = settings.excludes.iter().map(|(g, _)| g.clone()).collect();
+    let excludes = discover::build_excludes(&exclude_globs).map_err(Error::Usage)?;
+    let mut walked = discover::walk(&plan, &excludes);
     if let Some(e) = walked.errors.first() {
         return Err(Error::Io(e.clone()));
     }
     let warnings = excludes
         .unused()
         .into_iter()
-        .map(|g| format!("--exclude `{g}` matched no file"))
+        .map(|g| format!("exclude `{g}` matched no file"))
         .collect();
+    // guard.toml is part of the sources (never checked), so that findings
+    // about its `[[ignore]]` entries and allowed regions are located.
+    let mut config_file = None;
+    if let (Some(p), Some(shown)) = (&config_path, &config_shown) {
+        config_file = Some(source::FileId(walked.candidates.len() as u32));
+        let uri = plan
+            .roots
+            .first()
+            .and_then(|r| project::rel_path(p, &r.uri_base))
+            .unwrap_or_else(|| shown.clone());
+        walked.candidates.push(discover::Candidate {
+            disk_path: p.clone(),
+            path: shown.clone(),
+            shown: shown.clone(),
+            uri,
+            syntax: discover::Syntax::Toml,
+            size: settings.config.as_ref().map_or(0, |c| c.text.len() as u64),
+            env_start: shown.len(),
+        });
+    }
     let discover_micros = t0.elapsed().as_micros();
-    let envs = env::EnvSet::builtin();
-    let model = model::build(&walked.candidates, walked.projects, &envs);
+    let mut model = model::build(&walked.candidates, walked.projects, &settings.envs);
+    if let Some(id) = config_file {
+        model.allowed_regions =
+            model::AllowedRegions::from_settings(&settings.regions, id, &settings.envs);
+    }
     let timings = Timings {
         discover_micros,
         parse_micros: model.stats.parse_micros,
@@ -143,11 +228,14 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         timings,
         plan,
         warnings,
+        settings,
+        config_file,
     })
 }
 
-/// The whole check: load, run every rule, keep the findings in scope,
-/// locate and sort them.
+/// The whole check: load, run the selected rules, apply suppressions,
+/// keep the findings in scope (and in `--env`), leave out the baseline,
+/// locate and sort.
 pub fn check(opts: &Options) -> Result<Report, Error> {
     let t0 = Instant::now();
     let Loaded {
@@ -156,27 +244,74 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         mut timings,
         plan,
         warnings,
+        settings,
+        config_file,
     } = load(opts)?;
-    let t1 = Instant::now();
-    let in_scope = |span: source::Span| plan.in_scope(model.sources.path(span.file));
-    let raw: Vec<finding::Finding> = rules::run(&model)
-        .into_iter()
-        .filter(|f| in_scope(f.span) || f.related.iter().any(|r| in_scope(r.span)))
-        .map(|mut f| {
-            if f.envs.is_empty() {
-                f.envs = model.envs_at(f.span);
-            }
-            f
-        })
+    for e in &opts.envs {
+        if model.envs.named(e).is_none() && model.envs.word(e).is_none() {
+            let names: Vec<&str> = model.envs.all().iter().map(|e| e.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--env {e}: no such environment; the environments are {}",
+                names.join(", ")
+            )));
+        }
+    }
+    let env_filter: Vec<env::Env> = opts
+        .envs
+        .iter()
+        .filter_map(|e| model.envs.named(e).or_else(|| model.envs.word(e)))
         .collect();
-    let findings = finding::locate_all(raw, &model.sources, |id| {
+    let baseline = match &opts.baseline {
+        Some(p) => Some(baseline::Baseline::read(p).map_err(Error::Usage)?),
+        None => None,
+    };
+    let t1 = Instant::now();
+    let mut raw: Vec<finding::Finding> = rules::run(&model, &|id| settings.is_enabled(id));
+    for f in &mut raw {
+        if f.envs.is_empty() {
+            f.envs = model.envs_at(f.span);
+        }
+        if let Some(s) = settings.severity(f.rule) {
+            f.severity = s;
+        }
+    }
+    let external = suppress::externals(&settings, config_file);
+    let meta = suppress::apply(&model, &mut raw, &external, opts.no_suppressions, &|id| {
+        settings.is_enabled(id)
+    });
+    raw.extend(
+        meta.into_iter()
+            .filter(|f| settings.is_enabled(f.rule))
+            .map(|mut f| {
+                if let Some(s) = settings.severity(f.rule) {
+                    f.severity = s;
+                }
+                f
+            }),
+    );
+    let in_scope = |span: source::Span| plan.in_scope(model.sources.path(span.file));
+    raw.retain(|f| {
+        (in_scope(f.span) || f.related.iter().any(|r| in_scope(r.span)))
+            && (env_filter.is_empty()
+                || f.envs.is_empty()
+                || f.envs.iter().any(|e| env_filter.contains(e)))
+    });
+    let mut findings = finding::locate_all(raw, &model.sources, |id| {
         rules::find(id).map_or("unknown", |r| r.name)
     });
+    let (mut baselined, mut baseline_fixed) = (0, 0);
+    if let Some(b) = &baseline {
+        let before = findings.len();
+        let (kept, fixed) = b.filter(findings);
+        findings = kept;
+        baselined = before - findings.len();
+        baseline_fixed = fixed;
+    }
     let files_in_scope = model
         .sources
         .files()
         .iter()
-        .filter(|f| plan.in_scope(&f.path))
+        .filter(|f| Some(f.id) != config_file && plan.in_scope(&f.path))
         .count();
     timings.rules_micros = t1.elapsed().as_micros();
     timings.total_micros = t0.elapsed().as_micros();
@@ -187,5 +322,8 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         timings,
         files_in_scope,
         warnings,
+        settings,
+        baselined,
+        baseline_fixed,
     })
 }

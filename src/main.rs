@@ -48,6 +48,25 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long = "exclude", value_name = "GLOB")]
         exclude: Vec<String>,
+        /// The configuration file (default: the project root's guard.toml).
+        #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the effective configuration, and where each value came from.
+    Config {
+        /// A path in the project (default: the current directory).
+        path: Option<PathBuf>,
+        /// The configuration file (default: the project root's guard.toml).
+        #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Write a commented guard.toml for the project, from what guard detects.
+    Init {
+        /// The project directory (default: the current directory).
+        path: Option<PathBuf>,
+        /// Print the file instead of writing it.
+        #[arg(long)]
+        stdout: bool,
     },
 }
 
@@ -76,9 +95,9 @@ struct CheckArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "error")]
-    fail_on: FailOn,
+    /// Exit 1 when a finding is at or above this severity (default: guard.toml's `fail-on`, else error).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Colour text output (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -88,6 +107,37 @@ struct CheckArgs {
     /// Print files, bytes and the time spent in each stage.
     #[arg(long)]
     stats: bool,
+    /// The configuration file (default: the project root's guard.toml).
+    #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Check only the paths given, as projects of their own, instead of
+    /// reporting the whole project's findings in them.
+    #[arg(long)]
+    no_project: bool,
+    /// Run only these rules (ids, names or families; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    select: Vec<String>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    ignore: Vec<String>,
+    /// Run these rules in addition to the selection.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    extend_select: Vec<String>,
+    /// Report only findings that hold in this environment (repeatable).
+    #[arg(long = "env", value_name = "ENV")]
+    env: Vec<String>,
+    /// Audit mode: report suppressed findings as if they were not suppressed.
+    #[arg(long)]
+    no_suppressions: bool,
+    /// Leave out the findings recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Exit 0 even when no file was checked.
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 fn main() -> ExitCode {
@@ -103,7 +153,13 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules { docs } => rules(docs),
         Command::Explain { rule } => explain(&rule),
-        Command::Envs { paths, exclude } => envs(paths, exclude),
+        Command::Envs {
+            paths,
+            exclude,
+            config,
+        } => envs(paths, exclude, config),
+        Command::Config { path, config } => show_config(path, config),
+        Command::Init { path, stdout } => init(path, stdout),
     }
 }
 
@@ -116,7 +172,14 @@ fn check(args: CheckArgs) -> ExitCode {
     let opts = guard::Options {
         paths: args.paths,
         excludes: args.exclude,
-        ..guard::Options::default()
+        no_project: args.no_project,
+        config: args.config,
+        select: args.select,
+        ignore: args.ignore,
+        extend_select: args.extend_select,
+        envs: args.env,
+        no_suppressions: args.no_suppressions,
+        baseline: args.baseline,
     };
     let report = match guard::check(&opts) {
         Ok(r) => r,
@@ -124,6 +187,26 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     for path in &report.walk.unchecked_args {
         eprintln!("guard: {path}: not a format guard checks (by its name); skipped");
+    }
+    for w in &report.warnings {
+        eprintln!("guard: warning: {w}");
+    }
+    if report.files_in_scope == 0 && !args.allow_empty {
+        return fail(
+            "no file was checked (nothing guard reads is in the paths given, or everything was excluded); \
+             a check of nothing is not a pass (--allow-empty accepts it)",
+        );
+    }
+    if let Some(path) = &args.write_baseline {
+        let b = guard::baseline::Baseline::of(&report.findings);
+        if let Err(e) = std::fs::write(path, b.to_text()) {
+            return fail(format!("cannot write the baseline {}: {e}", path.display()));
+        }
+        eprintln!(
+            "guard: wrote {} finding(s) to the baseline {}",
+            b.findings.len(),
+            path.display()
+        );
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
@@ -151,12 +234,24 @@ fn check(args: CheckArgs) -> ExitCode {
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        return fail(format!("cannot write the report: {e}"));
+        let target = args.output.as_ref().map_or_else(
+            || "standard output".to_string(),
+            |p| p.display().to_string(),
+        );
+        return fail(format!("cannot write the report to {target}: {e}"));
     }
     if args.stats && args.format != Format::Text {
         eprint!("{}", render::text::render_stats(&report));
     }
-    let threshold = match args.fail_on {
+    let fail_on = args
+        .fail_on
+        .unwrap_or(match report.settings.fail_on.as_ref().map(|f| f.0) {
+            Some(guard::config::FailOn::Warning) => FailOn::Warning,
+            Some(guard::config::FailOn::Note) => FailOn::Note,
+            Some(guard::config::FailOn::Never) => FailOn::Never,
+            Some(guard::config::FailOn::Error) | None => FailOn::Error,
+        });
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Note => Some(Severity::Note),
@@ -194,10 +289,11 @@ fn explain(key: &str) -> ExitCode {
     }
 }
 
-fn envs(paths: Vec<PathBuf>, exclude: Vec<String>) -> ExitCode {
+fn envs(paths: Vec<PathBuf>, exclude: Vec<String>, config: Option<PathBuf>) -> ExitCode {
     let opts = guard::Options {
         paths,
         excludes: exclude,
+        config,
         ..guard::Options::default()
     };
     match guard::load(&opts) {
@@ -206,5 +302,59 @@ fn envs(paths: Vec<PathBuf>, exclude: Vec<String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
+    }
+}
+
+fn show_config(path: Option<PathBuf>, config: Option<PathBuf>) -> ExitCode {
+    let opts = guard::Options {
+        paths: path.into_iter().collect(),
+        config,
+        ..guard::Options::default()
+    };
+    match guard::load(&opts) {
+        Ok(loaded) => {
+            print!("{}", guard::init::effective(&loaded));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
+    let dir = path.unwrap_or_else(|| PathBuf::from("."));
+    if !dir.is_dir() {
+        return fail(format!("{}: not a directory", dir.display()));
+    }
+    if !stdout {
+        for name in guard::config::FILE_NAMES {
+            if dir.join(name).exists() {
+                return fail(format!(
+                    "{} already exists; guard init never overwrites a configuration (--stdout prints a new one)",
+                    dir.join(name).display()
+                ));
+            }
+        }
+    }
+    let opts = guard::Options {
+        paths: vec![dir.clone()],
+        no_project: true,
+        ..guard::Options::default()
+    };
+    let loaded = match guard::load(&opts) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let text = guard::init::starter(&loaded);
+    if stdout {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    }
+    let target = dir.join("guard.toml");
+    match std::fs::write(&target, text) {
+        Ok(()) => {
+            println!("wrote {}", target.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot write {}: {e}", target.display())),
     }
 }

@@ -67,9 +67,13 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(id: FileId, path: String, disk_path: PathBuf, text: String) -> SourceFile {
+        // One notion of a line for every parser and renderer: `\n`, `\r\n`
+        // and a lone `\r` (old Mac) each end one.
         let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if breaks {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }

@@ -190,13 +190,18 @@ fn exit_statuses() {
 
 #[test]
 fn a_named_file_guard_does_not_check_is_said_on_stderr() {
-    let o = guard(&["check", "README.md"]);
+    let o = guard(&["check", "README.md", "--allow-empty"]);
     assert_eq!(o.status.code(), Some(0));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("README.md: not a format guard checks"),
         "{err}"
     );
+    // Without --allow-empty, a run that checked nothing is not a pass.
+    let o = guard(&["check", "README.md"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no file was checked"), "{err}");
 }
 
 #[test]
@@ -215,7 +220,8 @@ fn output_file_and_excludes() {
     assert!(o.stdout.is_empty());
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.contains("\"version\": \"2.1.0\""));
-    // Excluding the files with findings leaves none.
+    // Excluding the files with findings leaves none: and, as nothing is
+    // left to check, that is not a pass.
     let o = guard(&[
         "check",
         "fixtures/rules/BO002/fail",
@@ -224,7 +230,21 @@ fn output_file_and_excludes() {
         "--exclude",
         "deployment.yaml",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let o = guard(&["check", "fixtures/rules/BO002/fail", "--exclude", "*.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    // An exclude that matches nothing is a mistake worth a warning.
+    let o = guard(&[
+        "check",
+        "fixtures/rules/BO002/fail",
+        "--exclude",
+        "no-such-dir",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("exclude `no-such-dir` matched no file"),
+        "{err}"
+    );
 }
 
 #[test]

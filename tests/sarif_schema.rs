@@ -160,6 +160,9 @@ fn synthetic_findings_give_valid_sarif() {
         timings: Default::default(),
         files_in_scope: 0,
         warnings: Vec::new(),
+        settings: guard::settings::Settings::defaults(),
+        baselined: 0,
+        baseline_fixed: 0,
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -315,10 +318,13 @@ fn json_has_the_documented_keys() {
     assert_eq!(
         skeys,
         [
+            "baseline_fixed",
+            "baselined",
             "documents",
             "errors",
             "files",
             "notes",
+            "suppressed",
             "templates_skipped",
             "warnings"
         ]
@@ -345,7 +351,8 @@ fn json_has_the_documented_keys() {
                 "name",
                 "related",
                 "rule",
-                "severity"
+                "severity",
+                "suppression"
             ]
         );
         assert!(["error", "warning", "note"].contains(&f["severity"].as_str().unwrap()));

@@ -81,6 +81,8 @@ pub struct Model {
     pub projects: Vec<String>,
     /// The project's environments.
     pub envs: EnvSet,
+    /// Regions guard.toml allows (they override what SCPs imply).
+    pub allowed_regions: AllowedRegions,
     /// Per file (by id): the environments its content is deployed to (the
     /// Terraform evaluations that read it, the overlays that render it, its
     /// own evidence); empty when it applies to all of them.
@@ -228,6 +230,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> 
             Syntax::Terraform | Syntax::TerraformJson => "terraform".to_string(),
             Syntax::TfVars => "terraform variables".to_string(),
             Syntax::Dockerfile => "dockerfile".to_string(),
+            Syntax::Toml => "guard configuration".to_string(),
             _ if kinds.is_empty() => "skipped: not a format guard checks".to_string(),
             _ => kinds.join(", "),
         };
@@ -283,6 +286,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> 
         stats,
         projects,
         envs: envs.clone(),
+        allowed_regions: AllowedRegions::default(),
         file_envs,
     }
 }
@@ -481,5 +485,46 @@ impl Model {
             .get(span.file.0 as usize)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+/// The regions `[regions]` of guard.toml allows, located in it.
+#[derive(Clone, Debug, Default)]
+pub struct AllowedRegions {
+    pub global: Option<(Vec<String>, crate::source::Span)>,
+    pub per_env: Vec<(Env, Vec<String>, crate::source::Span)>,
+}
+
+impl AllowedRegions {
+    pub fn from_settings(
+        r: &crate::settings::AllowedRegions,
+        file: FileId,
+        envs: &EnvSet,
+    ) -> AllowedRegions {
+        AllowedRegions {
+            global: r
+                .global
+                .as_ref()
+                .map(|(l, s)| (l.clone(), crate::source::Span::new(file, s.start, s.end))),
+            per_env: r
+                .per_env
+                .iter()
+                .filter_map(|(name, l, s)| {
+                    Some((
+                        envs.named(name)?,
+                        l.clone(),
+                        crate::source::Span::new(file, s.start, s.end),
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    /// The configured list that applies in `env` (None: all environments),
+    /// if any: the environment's own, else the global one.
+    pub fn for_env(&self, env: Option<Env>) -> Option<(&[String], crate::source::Span)> {
+        env.and_then(|e| self.per_env.iter().find(|(pe, _, _)| *pe == e))
+            .map(|(_, l, s)| (l.as_slice(), *s))
+            .or_else(|| self.global.as_ref().map(|(l, s)| (l.as_slice(), *s)))
     }
 }

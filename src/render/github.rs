@@ -44,7 +44,7 @@ pub fn render(report: &Report) -> String {
         .map(|s| (s.shown.as_str(), s))
         .collect();
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report.active() {
         let src = sources.get(f.location.path.as_str()).copied();
         annotation(&mut out, f, src);
     }

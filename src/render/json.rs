@@ -45,6 +45,9 @@ struct Summary {
     errors: usize,
     warnings: usize,
     notes: usize,
+    suppressed: usize,
+    baselined: usize,
+    baseline_fixed: usize,
     files: usize,
     documents: usize,
     templates_skipped: usize,
@@ -62,6 +65,16 @@ struct Finding<'a> {
     related: Vec<Related<'a>>,
     fingerprint: &'a str,
     help: Option<&'static str>,
+    /// Present when a suppression silences the finding (it does not count).
+    suppression: Option<Suppression<'a>>,
+}
+
+#[derive(Serialize)]
+struct Suppression<'a> {
+    /// `in-source` or `external` (guard.toml).
+    kind: &'static str,
+    reason: Option<&'a str>,
+    location: Loc<'a>,
 }
 
 #[derive(Serialize)]
@@ -123,6 +136,14 @@ impl<'a> From<&'a Located> for Finding<'a> {
                 .collect(),
             fingerprint: &f.fingerprint,
             help: crate::rules::find(f.rule).map(|r| r.help),
+            suppression: f.suppressed.as_ref().map(|s| Suppression {
+                kind: match s.kind {
+                    crate::finding::SuppressionKind::InSource => "in-source",
+                    crate::finding::SuppressionKind::External => "external",
+                },
+                reason: s.reason.as_deref(),
+                location: (&s.location).into(),
+            }),
         }
     }
 }
@@ -138,7 +159,10 @@ pub fn render(report: &Report) -> String {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
-            files: report.model.stats.files,
+            suppressed: report.suppressed(),
+            baselined: report.baselined,
+            baseline_fixed: report.baseline_fixed,
+            files: report.files_in_scope,
             documents: report.model.docs.len(),
             templates_skipped: report.model.stats.templates,
         },
@@ -194,6 +218,9 @@ pub(crate) fn test_report(
         },
         files_in_scope: files.len(),
         warnings: Vec::new(),
+        settings: crate::settings::Settings::defaults(),
+        baselined: 0,
+        baseline_fixed: 0,
     }
 }
 

@@ -119,6 +119,20 @@ struct SarifResult<'a> {
     partial_fingerprints: Fingerprints<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<ResultProperties>,
+    /// A suppressed finding: code scanning shows it as dismissed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<SarifSuppression<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifSuppression<'a> {
+    /// `inSource` (a `guard:ignore` comment) or `external` (guard.toml).
+    kind: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'a str>,
+    location: SarifLocation<'a>,
 }
 
 #[derive(Serialize)]
@@ -372,6 +386,23 @@ fn result(f: &Located, rule_index: usize) -> SarifResult<'_> {
         properties: (!f.envs.is_empty()).then(|| ResultProperties {
             environments: f.envs.iter().map(|e| e.as_str()).collect(),
         }),
+        suppressions: f
+            .suppressed
+            .iter()
+            .map(|s| SarifSuppression {
+                kind: match s.kind {
+                    crate::finding::SuppressionKind::InSource => "inSource",
+                    crate::finding::SuppressionKind::External => "external",
+                },
+                status: "accepted",
+                justification: s.reason.as_deref(),
+                location: SarifLocation {
+                    id: None,
+                    physical_location: physical(&s.location),
+                    message: None,
+                },
+            })
+            .collect(),
     }
 }
 

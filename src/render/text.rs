@@ -58,7 +58,7 @@ fn paint(style: Style, text: &str) -> String {
 pub fn render(report: &Report, opts: RenderOptions) -> String {
     let st = Styles::new(opts.color);
     let mut out = String::new();
-    for f in &report.findings {
+    for f in report.active() {
         finding(&mut out, report, f, &st);
     }
     summary(&mut out, report, &st, opts.stats);
@@ -222,7 +222,7 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
         }
     };
     let ms = report.timings.total_micros as f64 / 1000.0;
-    let files = report.model.stats.files;
+    let files = report.files_in_scope;
     let head = if e + w + n == 0 {
         paint(st.help, "No findings")
     } else {
@@ -242,6 +242,29 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
         plural(files, "file"),
         plural(report.model.docs.len(), "document")
     );
+    let suppressed = report.suppressed();
+    if suppressed > 0 || report.baselined > 0 || report.baseline_fixed > 0 {
+        let mut parts = Vec::new();
+        if suppressed > 0 {
+            parts.push(format!(
+                "{} suppressed (--no-suppressions shows them)",
+                plural(suppressed, "finding")
+            ));
+        }
+        if report.baselined > 0 {
+            parts.push(format!(
+                "{} in the baseline",
+                plural(report.baselined, "finding")
+            ));
+        }
+        if report.baseline_fixed > 0 {
+            parts.push(format!(
+                "{} of the baseline fixed since",
+                plural(report.baseline_fixed, "entry").replace("entrys", "entries")
+            ));
+        }
+        let _ = writeln!(out, "{}", parts.join("; "));
+    }
     if report.model.stats.templates > 0 {
         let _ = writeln!(
             out,

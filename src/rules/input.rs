@@ -131,4 +131,112 @@ locals {
     check: Some(|m, out| report(&LIMIT, DiagKind::Limit, m, out)),
 };
 
-pub static RULES: &[&Rule] = &[&PARSE_ERROR, &DUPLICATE_KEY, &LIMIT];
+pub static SUPPRESSION_WITHOUT_REASON: Rule = Rule {
+    id: "GD004",
+    name: "suppression-without-reason",
+    family: Family::Input,
+    severity: Severity::Warning,
+    summary: "A suppression does not say why the finding is acceptable",
+    help: "write the reason after the rule list: `# guard:ignore[BO001] tag pinned by the deploy tool`",
+    explanation: r#"A suppression is a decision that a guardrail does not apply here. Without its reason
+the next reader cannot tell a deliberate exception from a shortcut taken under pressure, and
+nobody can later judge whether the reason still holds. guard still honours the suppression
+(the finding it silences is reported as suppressed, not as active), and warns about the
+suppression itself.
+
+The reason is the free text after the rule list of a `guard:ignore` comment, or the
+`reason` key of an `[[ignore]]` entry in `guard.toml`. An optional `until=YYYY-MM-DD`
+makes the exception expire.
+
+**How to fix.** Say why, in a few words, and give an expiry when the exception is temporary.
+
+```yaml
+# bad
+image: adservice  # guard:ignore[BO001]
+```
+```yaml
+# good
+image: adservice  # guard:ignore[BO001] skaffold replaces the tag with the build's digest until=2027-06-30
+```
+"#,
+    security_severity: "2.0",
+    tags: &["input", "suppression"],
+    check: None,
+};
+
+pub static SUPPRESSION_EXPIRED: Rule = Rule {
+    id: "GD006",
+    name: "suppression-expired",
+    family: Family::Input,
+    severity: Severity::Warning,
+    summary: "A suppression's `until=` date has passed; the findings it silenced count again",
+    help: "fix the finding, or renew the exception with a new date and a reason that still holds",
+    explanation: r#"A suppression with `until=YYYY-MM-DD` (in a `guard:ignore` comment, or `until` in a
+`guard.toml` `[[ignore]]` entry) is a temporary exception: the team agreed to live with a
+finding until a date. After that date the suppression no longer silences anything, the
+findings it covered are reported (and fail the run) again, and this warning points at the
+stale suppression so it is fixed or renewed deliberately rather than forgotten.
+
+The date is compared with today's date in UTC (`GUARD_TODAY=YYYY-MM-DD` overrides it, to
+reproduce a run).
+
+**How to fix.** Fix the finding and delete the suppression, or, if the exception still
+holds, move the date and update the reason.
+
+```hcl
+# bad: expired
+# guard:ignore[DB001] migration window until=2025-01-31
+publicly_accessible = true
+```
+```hcl
+# good
+publicly_accessible = false
+```
+"#,
+    security_severity: "3.0",
+    tags: &["input", "suppression"],
+    check: None,
+};
+
+pub static SUPPRESSION_UNUSED: Rule = Rule {
+    id: "GD007",
+    name: "suppression-unused",
+    family: Family::Input,
+    severity: Severity::Warning,
+    summary: "A suppression silences nothing: no finding matches it, or it names no rule",
+    help: "remove the suppression, or correct the rule it names and the line it sits on",
+    explanation: r#"A suppression that matches no finding is noise at best. At worst it is a trap: the
+problem was fixed, the comment stayed, and the next time the same mistake is made on that
+line it is silenced before anyone sees it. Suppressions that name no rule (a typo in the id,
+a rule that was renamed) never silenced anything in the first place.
+
+guard reports a suppression as unused when none of the findings of the rules it names lies
+on the lines it covers (the line itself, the next code line for a comment on its own line,
+or the whole block that line opens), or, for `[[ignore]]` in `guard.toml`, in the files and
+environment it names. Suppressions of rules that are switched off by the configuration are
+not reported.
+
+**How to fix.** Delete it, or correct the rule key and put it on the line of the finding.
+
+```yaml
+# bad: the image is pinned now; the suppression hides the next regression
+image: registry.example.com/app:1.4.2  # guard:ignore[BO001] tag set by CD
+```
+```yaml
+# good
+image: registry.example.com/app:1.4.2
+```
+"#,
+    security_severity: "2.0",
+    tags: &["input", "suppression"],
+    check: None,
+};
+
+pub static RULES: &[&Rule] = &[
+    &PARSE_ERROR,
+    &DUPLICATE_KEY,
+    &LIMIT,
+    &SUPPRESSION_WITHOUT_REASON,
+    &SUPPRESSION_EXPIRED,
+    &SUPPRESSION_UNUSED,
+];

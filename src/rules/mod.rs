@@ -98,11 +98,13 @@ pub fn find(key: &str) -> Option<&'static Rule> {
         .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
-/// Run every rule over the model, in parallel; order is fixed later by sorting.
-pub fn run(model: &Model) -> Vec<Finding> {
+/// Run the enabled rules over the model, in parallel; order is fixed later
+/// by sorting.
+pub fn run(model: &Model, enabled: &(dyn Fn(&str) -> bool + Sync)) -> Vec<Finding> {
     use rayon::prelude::*;
     all()
         .par_iter()
+        .filter(|r| enabled(r.id))
         .filter_map(|r| r.check.map(|c| (r, c)))
         .flat_map_iter(|(_, check)| {
             let mut out = Vec::new();

@@ -75,7 +75,8 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             let place = match (env, &root.var_file) {
                 (Some(e), Some(f)) => format!("{e} (var file `{f}`)"),
                 (Some(e), None) => e.to_string(),
-                (None, _) => format!("root `{}`", display_dir(&root.dir)),
+                (None, _) if root.dir.is_empty() => "the project's root module".to_string(),
+                (None, _) => format!("root `{}`", root.dir),
             };
             by_span.entry(v.span).or_default().push(Hit {
                 addr: r.address(),
@@ -145,10 +146,6 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             }
         }
     }
-}
-
-fn display_dir(d: &str) -> &str {
-    if d.is_empty() { "." } else { d }
 }
 
 pub static RULES: &[&Rule] = &[&PUBLIC_RDS];

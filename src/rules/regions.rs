@@ -52,10 +52,29 @@ provider "aws" {
 
 fn check(m: &Model, out: &mut Vec<Finding>) {
     let denies = region_denies(&m.policies, true);
-    if denies.is_empty() {
-        return;
-    }
     for u in &m.regions {
+        // guard.toml's `[regions]` decides where it says something.
+        if let Some((allowed, span)) = m.allowed_regions.for_env(u.env) {
+            if !region_allowed(allowed, &u.region) {
+                let scope = u.env.map(|e| format!(" in {e}")).unwrap_or_default();
+                out.push(
+                    REGION_NOT_ALLOWED
+                        .finding(
+                            u.node.span,
+                            format!(
+                                "region `{}` of {}{scope} is not allowed by guard.toml, which allows only {}",
+                                u.region,
+                                u.what,
+                                allowed.join(", ")
+                            ),
+                        )
+                        .env(u.env)
+                        .via(&u.node.via)
+                        .related(span, "allowed regions"),
+                );
+            }
+            continue;
+        }
         for i in denies_for(&denies, u.env) {
             let d = &denies[i];
             // An SCP of another repository in the same tree says nothing here.

@@ -1,0 +1,120 @@
+//! Baselines: accept today's findings, report only new ones.
+//!
+//! `--write-baseline FILE` records every counting finding by fingerprint
+//! (the fingerprint SARIF carries: stable across line shifts and
+//! reformatting); `--baseline FILE` leaves the recorded ones out of every
+//! format and the exit status, and counts the entries that no longer match
+//! (fixed since). The file is sorted JSON, one entry per line, so that it
+//! merges cleanly in git; rewriting it keeps the entries still present and
+//! drops the fixed ones.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Located;
+
+/// Bump when the meaning of an entry changes.
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub path: String,
+    pub rule: String,
+    pub fingerprint: String,
+    /// For the reader of the file; not used for matching.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Baseline {
+    pub version: u32,
+    pub findings: Vec<Entry>,
+}
+
+impl Baseline {
+    /// The counting (not suppressed) findings of a report.
+    pub fn of(findings: &[Located]) -> Baseline {
+        let mut entries: Vec<Entry> = findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| Entry {
+                path: f.location.uri.clone(),
+                rule: f.rule.to_string(),
+                fingerprint: f.fingerprint.clone(),
+                message: f.message.clone(),
+            })
+            .collect();
+        entries.sort();
+        entries.dedup();
+        Baseline {
+            version: VERSION,
+            findings: entries,
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "baseline {}: {}",
+                path.display(),
+                crate::project::io_reason(&e)
+            )
+        })?;
+        let b: Baseline = serde_json::from_str(&text)
+            .map_err(|e| format!("baseline {}: not a guard baseline: {e}", path.display()))?;
+        if b.version != VERSION {
+            return Err(format!(
+                "baseline {}: version {} (this guard reads version {VERSION}); write it again with --write-baseline",
+                path.display(),
+                b.version
+            ));
+        }
+        Ok(b)
+    }
+
+    /// The text of the file: sorted, one entry per line.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{{\n  \"version\": {},\n  \"findings\": [\n", self.version);
+        for (i, e) in self.findings.iter().enumerate() {
+            let line = serde_json::to_string(e).unwrap_or_default();
+            out.push_str("    ");
+            out.push_str(&line);
+            if i + 1 < self.findings.len() {
+                out.push(',');
+            }
+            out.push('\n');
+        }
+        out.push_str("  ]\n}\n");
+        out
+    }
+
+    /// Leave out the findings the baseline records. Returns the findings
+    /// kept and how many entries matched nothing (fixed since).
+    pub fn filter(&self, findings: Vec<Located>) -> (Vec<Located>, usize) {
+        let mut remaining: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for e in &self.findings {
+            *remaining
+                .entry((e.rule.clone(), e.fingerprint.clone()))
+                .or_default() += 1;
+        }
+        let kept = findings
+            .into_iter()
+            .filter(|f| {
+                if f.suppressed.is_some() {
+                    return true;
+                }
+                match remaining.get_mut(&(f.rule.to_string(), f.fingerprint.clone())) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                }
+            })
+            .collect();
+        let fixed = remaining.values().sum();
+        (kept, fixed)
+    }
+}

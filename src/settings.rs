@@ -1,0 +1,312 @@
+//! The effective settings of a run: `guard.toml` and the command line
+//! resolved into what the pipeline reads (the environment set, the rules
+//! that run and their severities, excludes, allowed regions, suppressions),
+//! each remembering where it came from for `guard config`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, ConfigError, FailOn};
+use crate::env::{EnvDef, EnvSet};
+use crate::finding::Severity;
+
+/// Where a setting came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    /// The configuration file, at a line.
+    Config(u32),
+    CommandLine,
+}
+
+impl Origin {
+    pub fn describe(&self, config: Option<&str>) -> String {
+        match self {
+            Origin::Default => "default".to_string(),
+            Origin::Config(line) => format!("{}:{line}", config.unwrap_or("guard.toml")),
+            Origin::CommandLine => "command line".to_string(),
+        }
+    }
+}
+
+/// What the command line adds to the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub extend_select: Vec<String>,
+    pub excludes: Vec<String>,
+}
+
+/// Allowed regions from `[regions]`.
+#[derive(Clone, Debug, Default)]
+pub struct AllowedRegions {
+    /// `allowed = [...]` with the byte range of the list in guard.toml.
+    pub global: Option<(Vec<String>, std::ops::Range<usize>)>,
+    /// Per environment name.
+    pub per_env: Vec<(String, Vec<String>, std::ops::Range<usize>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The configuration file, as found (None: no configuration).
+    pub config_path: Option<PathBuf>,
+    pub config: Option<Config>,
+    pub envs: EnvSet,
+    /// Rule id -> runs.
+    pub enabled: BTreeMap<&'static str, (bool, Origin)>,
+    /// Rule id -> severity, where configured.
+    pub severities: BTreeMap<&'static str, (Severity, Origin)>,
+    pub excludes: Vec<(String, Origin)>,
+    pub fail_on: Option<(FailOn, Origin)>,
+    pub regions: AllowedRegions,
+}
+
+/// A configuration that could not be used: every error, located.
+#[derive(Debug)]
+pub struct Invalid {
+    pub path: String,
+    pub errors: Vec<ConfigError>,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{e}", self.path)?;
+        }
+        Ok(())
+    }
+}
+
+/// Read and parse a configuration file.
+pub fn read_config(path: &Path, shown: &str) -> Result<Config, Invalid> {
+    let text = std::fs::read_to_string(path).map_err(|e| Invalid {
+        path: shown.to_string(),
+        errors: vec![ConfigError {
+            span: 0..0,
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {}", crate::project::io_reason(&e)),
+        }],
+    })?;
+    Config::parse(&text, &crate::suppress::key_known).map_err(|errors| Invalid {
+        path: shown.to_string(),
+        errors,
+    })
+}
+
+fn rule_keys_match(keys: &[String], id: &str) -> bool {
+    keys.iter().any(|k| crate::suppress::key_matches(k, id))
+}
+
+impl Settings {
+    /// Resolve a (parsed) configuration and the command line.
+    pub fn resolve(
+        config_path: Option<PathBuf>,
+        config: Option<Config>,
+        cli: &Overrides,
+    ) -> Result<Settings, String> {
+        let line =
+            |c: &Config, span: &std::ops::Range<usize>| Origin::Config(c.line_col(span.start).0);
+        // Environments.
+        let envs = match &config {
+            None => EnvSet::builtin(),
+            Some(c) => {
+                let mut defs: Vec<EnvDef> = if c.environments.defaults {
+                    EnvSet::builtin().defs().to_vec()
+                } else {
+                    Vec::new()
+                };
+                for d in &c.environments.declared {
+                    let strings = |v: &[crate::config::Spanned<String>]| -> Vec<String> {
+                        v.iter().map(|s| s.value.clone()).collect()
+                    };
+                    let mut def = EnvDef {
+                        name: d.name.value.clone(),
+                        tier: d.effective_tier(),
+                        aliases: strings(&d.aliases),
+                        globs: strings(&d.globs),
+                        var_files: strings(&d.var_files),
+                        workspaces: strings(&d.workspaces),
+                        overlays: strings(&d.overlays),
+                        values: strings(&d.values),
+                        namespaces: strings(&d.namespaces),
+                    };
+                    if let Some(existing) = defs.iter_mut().find(|e| e.name == def.name) {
+                        // A declared default keeps its built-in aliases.
+                        let mut aliases = std::mem::take(&mut existing.aliases);
+                        aliases.extend(def.aliases);
+                        aliases.sort();
+                        aliases.dedup();
+                        def.aliases = aliases;
+                        *existing = def;
+                    } else {
+                        defs.push(def);
+                    }
+                }
+                let order: Option<Vec<String>> = c.environments.order.as_ref().map(|o| {
+                    o.value
+                        .iter()
+                        .map(|s| c.resolve_environment(&s.value).unwrap_or(s.value.clone()))
+                        .collect()
+                });
+                let dirs = c
+                    .environments
+                    .non_environment_dirs
+                    .as_ref()
+                    .map(|v| v.iter().map(|s| s.value.clone()).collect());
+                EnvSet::new(defs, order.as_deref(), dirs)?
+            }
+        };
+        // Rules: select (command line replaces the file's), extend, ignore.
+        let mut enabled = BTreeMap::new();
+        let mut severities = BTreeMap::new();
+        let (select, select_origin): (Vec<String>, Origin) = if !cli.select.is_empty() {
+            (cli.select.clone(), Origin::CommandLine)
+        } else if let Some(c) = config.as_ref().filter(|c| !c.select.is_empty()) {
+            (
+                c.select.iter().map(|s| s.value.clone()).collect(),
+                line(c, &c.select[0].span),
+            )
+        } else {
+            (Vec::new(), Origin::Default)
+        };
+        let file_keys = |f: fn(&Config) -> &Vec<crate::config::Spanned<String>>| {
+            config
+                .as_ref()
+                .map(|c| {
+                    f(c).iter()
+                        .map(|s| (s.value.clone(), line(c, &s.span)))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let mut extend = file_keys(|c| &c.extend_select);
+        extend.extend(
+            cli.extend_select
+                .iter()
+                .map(|k| (k.clone(), Origin::CommandLine)),
+        );
+        let mut ignore = file_keys(|c| &c.ignore);
+        ignore.extend(cli.ignore.iter().map(|k| (k.clone(), Origin::CommandLine)));
+        for k in cli
+            .select
+            .iter()
+            .chain(&cli.ignore)
+            .chain(&cli.extend_select)
+        {
+            if !crate::suppress::key_known(k) {
+                return Err(format!(
+                    "no rule, rule name or family `{k}`; `guard rules` lists them"
+                ));
+            }
+        }
+        for r in crate::rules::all() {
+            let mut on = (
+                select.is_empty() || rule_keys_match(&select, r.id),
+                select_origin.clone(),
+            );
+            if let Some((_, o)) = extend
+                .iter()
+                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
+            {
+                on = (true, o.clone());
+            }
+            if let Some((_, o)) = ignore
+                .iter()
+                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
+            {
+                on = (false, o.clone());
+            }
+            if let Some(c) = &config {
+                for s in &c.rules {
+                    if !crate::suppress::key_matches(&s.rule.value, r.id) {
+                        continue;
+                    }
+                    if !s.enabled {
+                        on = (false, line(c, &s.rule.span));
+                    }
+                    if let Some(sev) = &s.severity {
+                        severities.insert(r.id, (sev.value, line(c, &sev.span)));
+                    }
+                }
+            }
+            enabled.insert(r.id, on);
+        }
+        let mut excludes: Vec<(String, Origin)> = config
+            .as_ref()
+            .map(|c| {
+                c.exclude
+                    .iter()
+                    .map(|s| (s.value.clone(), line(c, &s.span)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        excludes.extend(
+            cli.excludes
+                .iter()
+                .map(|e| (e.clone(), Origin::CommandLine)),
+        );
+        let fail_on = config
+            .as_ref()
+            .and_then(|c| c.fail_on.as_ref().map(|f| (f.value, line(c, &f.span))));
+        let mut regions = AllowedRegions::default();
+        if let Some(c) = &config {
+            if let Some(list) = &c.regions.allowed
+                && let (Some(first), Some(last)) = (list.first(), list.last())
+            {
+                regions.global = Some((
+                    list.iter().map(|s| s.value.clone()).collect(),
+                    first.span.start..last.span.end,
+                ));
+            }
+            for (env, list) in &c.regions.per_env {
+                let name = c
+                    .resolve_environment(&env.value)
+                    .unwrap_or(env.value.clone());
+                let span = match (list.first(), list.last()) {
+                    (Some(a), Some(b)) => a.span.start..b.span.end,
+                    _ => env.span.clone(),
+                };
+                regions
+                    .per_env
+                    .push((name, list.iter().map(|s| s.value.clone()).collect(), span));
+            }
+        }
+        Ok(Settings {
+            config_path,
+            config,
+            envs,
+            enabled,
+            severities,
+            excludes,
+            fail_on,
+            regions,
+        })
+    }
+
+    /// No configuration, no command-line overrides.
+    pub fn defaults() -> Settings {
+        Settings::resolve(None, None, &Overrides::default()).unwrap_or_else(|_| Settings {
+            config_path: None,
+            config: None,
+            envs: EnvSet::builtin(),
+            enabled: BTreeMap::new(),
+            severities: BTreeMap::new(),
+            excludes: Vec::new(),
+            fail_on: None,
+            regions: AllowedRegions::default(),
+        })
+    }
+
+    pub fn is_enabled(&self, id: &str) -> bool {
+        self.enabled.get(id).is_none_or(|(on, _)| *on)
+    }
+
+    pub fn severity(&self, id: &str) -> Option<Severity> {
+        self.severities.get(id).map(|(s, _)| *s)
+    }
+}
