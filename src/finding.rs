@@ -235,14 +235,17 @@ fn span_key(text: &str) -> String {
     out
 }
 
-/// Locate, fingerprint and sort findings (file, line, column, rule, message).
+/// Locate, fingerprint and sort findings (file, line, column, rule,
+/// message). The same finding raised for several environments (a base
+/// manifest rendered by several overlays) is reported once, naming them all.
 pub fn locate_all(
     findings: Vec<Finding>,
     sources: &SourceMap,
     name_of: impl Fn(&str) -> &'static str,
 ) -> Vec<Located> {
     use sha2::{Digest, Sha256};
-    let mut keyed: Vec<(Located, [u8; 32])> = findings
+    // (located, span window text, identity path)
+    let mut keyed: Vec<(Located, String, &str)> = findings
         .into_iter()
         .map(|f| {
             let location = sources.locate(f.span);
@@ -257,21 +260,8 @@ pub fn locate_all(
                 .collect();
             let file = sources.get(f.span.file);
             let id_path = file.map_or("", |s| s.id_path());
-            let window = file.map_or("", |s| s.slice_window(f.span, FINGERPRINT_WINDOW * 4));
-            let mut h = Sha256::new();
-            let envs: Vec<&str> = f.envs.iter().map(|e| e.as_str()).collect();
-            let envs = envs.join(",");
-            for part in [
-                f.rule,
-                id_path,
-                &span_key(window),
-                &message_key(&f.message),
-                &envs,
-            ] {
-                h.update(part.as_bytes());
-                h.update([0u8]);
-            }
-            let base: [u8; 32] = h.finalize().into();
+            let window =
+                span_key(file.map_or("", |s| s.slice_window(f.span, FINGERPRINT_WINDOW * 4)));
             (
                 Located {
                     rule: f.rule,
@@ -288,35 +278,63 @@ pub fn locate_all(
                         location: sources.locate(s.span),
                     }),
                 },
-                base,
+                window,
+                id_path,
             )
         })
         .collect();
-    keyed.sort_by(|(a, _), (b, _)| {
+    keyed.sort_by(|(a, _, _), (b, _, _)| {
         (
             &a.location.path,
             a.location.start,
             a.rule,
             &a.message,
-            &a.envs,
             a.location.end,
+            &a.envs,
         )
             .cmp(&(
                 &b.location.path,
                 b.location.start,
                 b.rule,
                 &b.message,
-                &b.envs,
                 b.location.end,
+                &b.envs,
             ))
     });
-    keyed.dedup_by(|(a, _), (b, _)| {
-        a.rule == b.rule && a.location == b.location && a.message == b.message && a.envs == b.envs
-    });
+    // One finding per place: environments merged (any "all" makes it all).
+    let mut merged: Vec<(Located, String, &str)> = Vec::with_capacity(keyed.len());
+    for item in keyed {
+        if let Some((last, _, _)) = merged.last_mut()
+            && last.rule == item.0.rule
+            && last.location == item.0.location
+            && last.message == item.0.message
+        {
+            if last.envs.is_empty() || item.0.envs.is_empty() {
+                last.envs.clear();
+            } else {
+                last.envs.extend(item.0.envs.iter().copied());
+                last.envs.sort();
+                last.envs.dedup();
+            }
+            if last.suppressed.is_none() {
+                last.suppressed = item.0.suppressed;
+            }
+            continue;
+        }
+        merged.push(item);
+    }
     let mut seen: std::collections::HashMap<[u8; 32], u32> = std::collections::HashMap::new();
-    keyed
+    merged
         .into_iter()
-        .map(|(mut f, base)| {
+        .map(|(mut f, window, id_path)| {
+            let mut h = Sha256::new();
+            let envs: Vec<&str> = f.envs.iter().map(|e| e.as_str()).collect();
+            let envs = envs.join(",");
+            for part in [f.rule, id_path, &window, &message_key(&f.message), &envs] {
+                h.update(part.as_bytes());
+                h.update([0u8]);
+            }
+            let base: [u8; 32] = h.finalize().into();
             let n = seen.entry(base).or_insert(0);
             *n += 1;
             let mut h = Sha256::new();

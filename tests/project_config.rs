@@ -567,3 +567,41 @@ fn an_empty_directory_is_not_a_pass() {
     assert!(r.stderr.contains("no file was checked"), "{}", r.stderr);
     assert_eq!(guard_in(dir.path(), &["check", "--allow-empty"]).code, 0);
 }
+
+#[test]
+fn a_base_line_rendered_by_three_overlays_is_one_finding_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join(".git")).unwrap();
+    write(
+        d,
+        "k8s/base/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:latest\n",
+    );
+    write(
+        d,
+        "k8s/base/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n",
+    );
+    for env in ["dev", "staging", "prod"] {
+        write(
+            d,
+            &format!("k8s/overlays/{env}/kustomization.yaml"),
+            "resources:\n  - ../../base\n",
+        );
+    }
+    let v = json_in(d, &["check"]);
+    let bo: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "BO001")
+        .collect();
+    assert_eq!(bo.len(), 1, "{bo:#?}");
+    assert_eq!(
+        bo[0]["environments"],
+        serde_json::json!(["dev", "staging", "prod"])
+    );
+    // --env keeps it for any of them.
+    assert_eq!(keys(&json_in(d, &["check", "--env", "staging"])).len(), 1);
+}

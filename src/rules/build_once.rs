@@ -6,10 +6,6 @@ use crate::finding::{Finding, Severity};
 use crate::model::image::{EnvNaming, ImageRef, Mutability};
 use crate::model::{Container, Model, Platform};
 
-fn in_env(c: &Container) -> String {
-    c.env.map(|e| format!(" in {e}")).unwrap_or_default()
-}
-
 pub static MUTABLE_TAG: Rule = Rule {
     id: "BO001",
     name: "mutable-image-tag",
@@ -72,7 +68,9 @@ fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
             MUTABLE_TAG
                 .finding(
                     img.span,
-                    format!("image `{text}` of {} {what}{}", c.describe(), in_env(c)),
+                    // The environment is the finding's own field: one base
+                    // line rendered by several overlays is one finding.
+                    format!("image `{text}` of {} {what}", c.describe()),
                 )
                 .env(c.env)
                 .via(&img.via),
@@ -142,9 +140,8 @@ fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
                 .finding(
                     span,
                     format!(
-                        "image `{text}` of {} is built per environment: {why}{}",
-                        c.describe(),
-                        in_env(c)
+                        "image `{text}` of {} is built per environment: {why}",
+                        c.describe()
                     ),
                 )
                 .env(c.env)
