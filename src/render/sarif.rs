@@ -311,7 +311,7 @@ pub fn render(report: &Report) -> String {
             original_uri_base_ids: BaseIds {
                 srcroot: BaseId {
                     description: Text {
-                        text: "The directory guard checked".to_string(),
+                        text: "The git work tree holding the project guard checked (else the project root)".to_string(),
                     },
                 },
             },

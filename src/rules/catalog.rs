@@ -49,7 +49,47 @@ pub fn page(r: &Rule) -> String {
     );
     out.push_str(r.explanation.trim_end());
     out.push('\n');
+    out.push_str(&suppressing(r));
     out
+}
+
+/// How to silence the rule where its finding is accepted.
+fn suppressing(r: &Rule) -> String {
+    if r.family == super::Family::Input && r.id >= "GD004" && r.id <= "GD007" {
+        return "\n## Suppressing\n\nFindings about suppressions cannot themselves be suppressed: fix the \
+                suppression instead. `select`/`ignore` in guard.toml (or `--ignore`) switch the rule off.\n"
+            .to_string();
+    }
+    format!(
+        r#"
+## Suppressing
+
+Where a finding of this rule is accepted, say so next to it, with the reason (and, for a
+temporary exception, an expiry). In YAML, Terraform and Dockerfiles, a comment on the line,
+or on the line above a block (which covers the whole block):
+
+```yaml
+image: registry.example.com/app  # guard:ignore[{id}] <why this is acceptable> until=2027-01-31
+```
+
+In `guard.toml` (the only way for JSON files), by path, and optionally by environment:
+
+```toml
+[[ignore]]
+path = "path/to/file-or-glob"
+rules = ["{id}"]          # or "{name}", or the family "{family}"
+reason = "<why this is acceptable>"
+until = 2027-01-31
+```
+
+To switch the rule off: `ignore = ["{id}"]` in guard.toml, or `--ignore {id}`; to change its
+severity: `[rules.{id}] severity = "warning"`. Suppressed findings stay in JSON and SARIF
+(as suppressions) and are counted; `--no-suppressions` shows them as if unsuppressed.
+"#,
+        id = r.id,
+        name = r.name,
+        family = r.family.as_str()
+    )
 }
 
 /// `rules/README.md`: the index.
