@@ -446,6 +446,17 @@ impl EnvSet {
         self.namespaces.get(ns).copied().or_else(|| self.words(ns))
     }
 
+    /// The configured Terraform workspaces and their environments, sorted.
+    pub fn workspaces(&self) -> Vec<(String, Env)> {
+        let mut v: Vec<(String, Env)> = self
+            .workspaces
+            .iter()
+            .map(|(w, e)| (w.clone(), *e))
+            .collect();
+        v.sort();
+        v
+    }
+
     /// A Terraform workspace's environment.
     pub fn workspace(&self, ws: &str) -> Option<Env> {
         self.workspaces.get(ws).copied().or_else(|| self.words(ws))

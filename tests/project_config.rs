@@ -605,3 +605,95 @@ fn a_base_line_rendered_by_three_overlays_is_one_finding_naming_them() {
     // --env keeps it for any of them.
     assert_eq!(keys(&json_in(d, &["check", "--env", "staging"])).len(), 1);
 }
+
+#[test]
+fn configured_workspaces_evaluate_a_root_once_per_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "guard.toml",
+        "[environments.dev]\nworkspaces = [\"dev\"]\n\n[environments.prod]\nworkspaces = [\"prod\"]\n",
+    );
+    write(
+        d,
+        "infra/main.tf",
+        "resource \"aws_db_instance\" \"db\" {\n  engine              = \"postgres\"\n  publicly_accessible = terraform.workspace == \"prod\"\n}\n",
+    );
+    let v = json_in(d, &["check"]);
+    let db: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "DB001")
+        .collect();
+    assert_eq!(db.len(), 1, "{v:#}");
+    assert_eq!(db[0]["environments"], serde_json::json!(["prod"]));
+    let envs = guard_in(d, &["envs"]);
+    assert!(envs.stdout.contains("workspaces `prod`"), "{}", envs.stdout);
+}
+
+#[test]
+fn classification_does_not_depend_on_how_the_path_was_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    fs::create_dir_all(root.join(".git")).unwrap();
+    write(
+        &root,
+        "organizations/scp/deny-regions.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+  "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["ap-northeast-1"]}}}]}"#,
+    );
+    write(
+        &root,
+        "ecs/task-definition.json",
+        r#"{"family": "app", "containerDefinitions": [{"name": "app", "image": "registry.example.com/app:1.2.3",
+  "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-region": "us-west-2"}}}]}"#,
+    );
+    let norm = |v: &Value| {
+        let mut k: Vec<(String, String, u64, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["location"]["path"]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches("repo/")
+                        .to_string(),
+                    f["location"]["start"]["line"].as_u64().unwrap(),
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    };
+    let here = norm(&json_in(&root, &["check"]));
+    assert!(here.iter().any(|(r, _, _, _)| r == "SCP002"), "{here:?}");
+    assert!(here.iter().any(|(r, _, _, _)| r == "REG001"), "{here:?}");
+    let from_parent = norm(&json_in(dir.path(), &["check", "repo"]));
+    let abs = root.to_string_lossy().into_owned();
+    let absolute = norm(&json_in(dir.path(), &["check", &abs]));
+    let from_sub = norm(&json_in(&root.join("ecs"), &["check", ".."]));
+    assert_eq!(here, from_parent);
+    assert_eq!(here, absolute);
+    // From a subdirectory paths are shown relative to it; the rest, and the
+    // fingerprints, are the same.
+    let strip = |v: &[(String, String, u64, String)]| -> Vec<(String, u64, String)> {
+        v.iter()
+            .map(|(r, _, l, f)| (r.clone(), *l, f.clone()))
+            .collect()
+    };
+    assert_eq!(strip(&here), strip(&from_sub), "fingerprints too");
+    assert!(
+        from_sub
+            .iter()
+            .any(|(_, p, _, _)| p == "../organizations/scp/deny-regions.json")
+    );
+    // One file keeps the finding the SCP gives it.
+    let one = norm(&json_in(&root, &["check", "ecs/task-definition.json"]));
+    assert!(one.iter().any(|(r, _, _, _)| r == "REG001"), "{one:?}");
+}

@@ -187,6 +187,8 @@ pub struct Run<'a> {
     pure: HashMap<usize, (Node, Cost)>,
     /// [`Run::var_type`] results by expression address.
     types: HashMap<usize, (Rc<Ty>, Cost)>,
+    /// `terraform.workspace` in this evaluation.
+    pub workspace: String,
 }
 
 /// What an evaluation cost, to replay it exactly.
@@ -200,7 +202,7 @@ struct Cost {
 }
 
 impl<'a> Run<'a> {
-    pub fn new(w: &'a World<'a>, root: &'a ModuleCfg<'a>) -> Run<'a> {
+    pub fn new(w: &'a World<'a>, root: &'a ModuleCfg<'a>, workspace: &str) -> Run<'a> {
         let mut r = Run {
             w,
             root_dir: root.dir.clone(),
@@ -222,6 +224,7 @@ impl<'a> Run<'a> {
             peak: 0,
             pure: HashMap::new(),
             types: HashMap::new(),
+            workspace: workspace.to_string(),
         };
         r.insts.push(Inst {
             cfg: root,

@@ -202,7 +202,7 @@ impl Run<'_> {
             },
             ("path", Some(i), Some("module")) => (v::string(span, self.path_module(i)), 1),
             ("path", Some(_), Some("root")) => (v::string(span, "."), 1),
-            ("terraform", _, Some("workspace")) => (v::string(span, "default"), 1),
+            ("terraform", _, Some("workspace")) => (v::string(span, &self.workspace), 1),
             // Resources, data sources, `self`, `path.cwd`, unbound
             // `count`/`each`: known only after apply or outside the config.
             (_, Some(_), _) => (v::unknown(span), all),

@@ -387,7 +387,7 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
         };
         return (root, summary);
     };
-    let mut run = Run::new(world, cfg);
+    let mut run = Run::new(world, cfg, plan.workspace.as_deref().unwrap_or("default"));
     let mut assigned: HashMap<String, Node> = HashMap::new();
     for path in &plan.var_files {
         let label = format!("set in {path}");

@@ -41,6 +41,8 @@ pub struct Plan {
     /// Auto-loaded var files then the explicit one, lowest precedence first.
     pub var_files: Vec<String>,
     pub var_file: Option<String>,
+    /// `terraform.workspace` (None: `default`).
+    pub workspace: Option<String>,
 }
 
 /// The directory part of a `/`-separated path (`""` for the scan root).
@@ -233,6 +235,7 @@ impl<'a> World<'a> {
                     assignment,
                     var_files,
                     var_file: extra.map(str::to_string),
+                    workspace: None,
                 }
             };
             let start = self.env_starts.get(dir.as_str()).copied().unwrap_or(0);
@@ -246,6 +249,17 @@ impl<'a> World<'a> {
                     .find(|(_, e)| e.env == a.env)
                     .map(|(p, _)| *p);
                 plans.push(with(extra, a));
+            } else if env_files.is_empty() && !self.envs.workspaces().is_empty() {
+                // Configured workspaces: one evaluation per workspace, with
+                // `terraform.workspace` set to its name.
+                for (ws, e) in self.envs.workspaces() {
+                    let mut p = with(
+                        None,
+                        Assignment::new(e, Evidence::Config(format!("workspaces `{ws}`"))),
+                    );
+                    p.workspace = Some(ws);
+                    plans.push(p);
+                }
             } else if env_files.is_empty() {
                 plans.push(with(None, Assignment::all()));
             } else {
@@ -258,7 +272,9 @@ impl<'a> World<'a> {
                 }
             }
         }
-        plans.sort_by(|a, b| (&a.dir, &a.var_file).cmp(&(&b.dir, &b.var_file)));
+        plans.sort_by(|a, b| {
+            (&a.dir, &a.var_file, &a.workspace).cmp(&(&b.dir, &b.var_file, &b.workspace))
+        });
         plans
     }
 }
