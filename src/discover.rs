@@ -25,6 +25,8 @@ pub enum Syntax {
     Dockerfile,
     /// guard's own configuration (read, never checked).
     Toml,
+    /// No syntax: a path that could not be read (a directory, a link).
+    Other,
 }
 
 impl Syntax {
@@ -68,11 +70,85 @@ pub struct Candidate {
     /// Where, in `path`, environment evidence starts: at the checked root's
     /// own name (or its directory, for a file), never above it.
     pub env_start: usize,
+    /// Why it cannot be read, found while walking; reported at line 1.
+    pub issue: Option<Issue>,
+}
+
+/// Why a path guard should check cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Issue {
+    /// Over the size limit (`[limits] max-file-size`).
+    TooLarge { size: u64, limit: u64 },
+    /// Permission denied, an I/O error, a dangling symlink or a loop.
+    Unreadable(String),
+    /// A symlink whose target is outside the project.
+    SymlinkOutside,
+    /// A FIFO, socket or device.
+    SpecialFile,
+}
+
+impl Issue {
+    pub fn describe(&self) -> String {
+        match self {
+            Issue::TooLarge { size, limit } => format!(
+                "the file is {size} bytes, over the limit of {limit}; nothing in it was checked \
+                 (`[limits] max-file-size` in guard.toml raises the limit)"
+            ),
+            Issue::Unreadable(reason) => {
+                format!("cannot be read: {reason}; nothing in it was checked")
+            }
+            Issue::SymlinkOutside => {
+                "a symlink to a place outside the project; guard never follows it".to_string()
+            }
+            Issue::SpecialFile => {
+                "not a regular file (a FIFO, socket or device); guard never reads one".to_string()
+            }
+        }
+    }
+}
+
+/// The path an error of the walk is about.
+fn error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+/// A placeholder candidate for a path that cannot be read, so that its
+/// diagnostic is located like every other finding.
+fn issue_candidate(
+    plan: &Plan,
+    root: &crate::project::Root,
+    disk: &std::path::Path,
+    rel: &str,
+    issue: Issue,
+) -> Candidate {
+    let name = disk
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Candidate {
+        disk_path: disk.to_path_buf(),
+        shown: plan.shown(root, disk, rel),
+        uri: crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.to_string()),
+        path: Plan::identity(root, rel),
+        syntax: Syntax::from_name(&name).unwrap_or(Syntax::Other),
+        size: 0,
+        env_start: root.env_start,
+        issue: Some(issue),
+    }
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct WalkStats {
     pub too_large: usize,
+    /// Symlinks that lead outside the project (never followed).
+    pub outside_links: usize,
     /// Files left out by `--exclude` or `exclude` in guard.toml.
     pub excluded: usize,
     pub not_config: usize,
@@ -169,6 +245,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     let mut downloaded: Vec<(PathBuf, usize)> = Vec::new();
     let mut stats = WalkStats::default();
     let errors = Vec::new();
+    let mut issues: Vec<Candidate> = Vec::new();
     for (ri, root) in plan.roots.iter().enumerate() {
         if root.separate {
             projects.push(root.prefix.clone());
@@ -184,14 +261,30 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 .git_ignore(true)
                 .git_exclude(true)
                 .require_git(false)
-                .follow_links(true)
+                .follow_links(false)
                 .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
                 .build();
             for entry in walker {
                 let entry = match entry {
                     Ok(e) => e,
-                    Err(_) => {
+                    Err(e) => {
+                        // An unreadable directory (or file) is a located
+                        // diagnostic, never a silent hole in the check.
                         stats.walk_errors += 1;
+                        if let Some(p) = error_path(&e)
+                            && let Some(rel) = crate::project::rel_path(&p, &root.dir)
+                        {
+                            let reason = e
+                                .io_error()
+                                .map_or_else(|| e.to_string(), crate::project::io_reason);
+                            issues.push(issue_candidate(
+                                plan,
+                                root,
+                                &p,
+                                &rel,
+                                Issue::Unreadable(reason),
+                            ));
+                        }
                         continue;
                     }
                 };
@@ -200,7 +293,10 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                     continue;
                 };
                 let path = Plan::identity(root, &rel);
-                if entry.file_type().is_some_and(|t| t.is_dir()) {
+                let Some(ft) = entry.file_type() else {
+                    continue;
+                };
+                if ft.is_dir() {
                     if !rel.is_empty() && crate::project::is_nested_root(disk) {
                         projects.push(path.clone());
                     }
@@ -209,25 +305,62 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                     }
                     continue;
                 }
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    continue;
-                }
                 if excludes.is_match(&rel) || excludes.is_match(&path) {
                     stats.excluded += 1;
                     continue;
                 }
                 let name = entry.file_name().to_string_lossy();
-                let Some(syntax) = Syntax::from_name(&name) else {
+                let syntax = Syntax::from_name(&name);
+                // Symlinks are never followed out of the project; inside
+                // it, a link to a file is read as that file.
+                let mut read_from = disk.to_path_buf();
+                if ft.is_symlink() {
+                    match std::fs::canonicalize(disk) {
+                        Ok(target) if !plan.inside(&target) => {
+                            stats.outside_links += 1;
+                            issues.push(issue_candidate(
+                                plan,
+                                root,
+                                disk,
+                                &rel,
+                                Issue::SymlinkOutside,
+                            ));
+                            continue;
+                        }
+                        Ok(target) if target.is_file() && syntax.is_some() => read_from = target,
+                        // A link to a directory inside the project: its
+                        // files are walked where they really are.
+                        Ok(_) => continue,
+                        Err(e) => {
+                            if syntax.is_some() {
+                                issues.push(issue_candidate(
+                                    plan,
+                                    root,
+                                    disk,
+                                    &rel,
+                                    Issue::Unreadable(format!(
+                                        "a symlink that leads nowhere readable ({})",
+                                        crate::project::io_reason(&e)
+                                    )),
+                                ));
+                            }
+                            continue;
+                        }
+                    }
+                } else if !ft.is_file() {
+                    // FIFOs, sockets, devices: never read.
+                    if syntax.is_some() {
+                        issues.push(issue_candidate(plan, root, disk, &rel, Issue::SpecialFile));
+                    }
+                    continue;
+                }
+                let Some(syntax) = syntax else {
                     stats.not_config += 1;
                     continue;
                 };
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                if size > MAX_FILE_BYTES {
-                    stats.too_large += 1;
-                    continue;
-                }
-                candidates.push(Candidate {
-                    disk_path: disk.to_path_buf(),
+                let size = std::fs::metadata(&read_from).map(|m| m.len()).unwrap_or(0);
+                let mut c = Candidate {
+                    disk_path: read_from,
                     shown: plan.shown(root, disk, &rel),
                     uri: crate::project::rel_path(disk, &root.uri_base)
                         .unwrap_or_else(|| rel.clone()),
@@ -235,7 +368,16 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                     syntax,
                     size,
                     env_start: root.env_start,
-                });
+                    issue: None,
+                };
+                if size > plan.max_file_bytes {
+                    stats.too_large += 1;
+                    c.issue = Some(Issue::TooLarge {
+                        size,
+                        limit: plan.max_file_bytes,
+                    });
+                }
+                candidates.push(c);
             }
         }
     }
@@ -256,7 +398,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 continue;
             }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if size > MAX_FILE_BYTES {
+            if size > plan.max_file_bytes {
                 stats.too_large += 1;
                 continue;
             }
@@ -274,10 +416,12 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                     syntax,
                     size,
                     env_start: root.env_start,
+                    issue: None,
                 });
             }
         }
     }
+    candidates.extend(issues);
     candidates.sort_by(|a, b| a.path.cmp(&b.path));
     // The same file reached through overlapping roots is read once.
     let mut seen = std::collections::HashSet::new();
@@ -316,8 +460,10 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
 /// What reading a candidate gave.
 pub enum Read {
     Text(String),
-    /// A NUL byte in the first 8 KiB, or over the size limit: skipped.
-    Binary,
+    /// A NUL byte (not UTF-16): binary content under a configuration name.
+    Binary {
+        at: usize,
+    },
     /// Not UTF-8: the text as far as it can be shown (invalid bytes
     /// replaced) and the byte offset, in that text, of the first invalid
     /// sequence, for a located parse error.
@@ -325,14 +471,33 @@ pub enum Read {
         text: String,
         at: usize,
     },
+    /// The file grew over the size limit after it was walked.
+    TooLarge {
+        size: u64,
+    },
 }
 
-/// Read a candidate once. A leading byte-order mark is dropped, so offsets
-/// and columns match what editors show.
-pub fn read_text(c: &Candidate) -> std::io::Result<Read> {
-    let bytes = std::fs::read(&c.disk_path)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES || bytes.iter().take(8192).any(|&b| b == 0) {
-        return Ok(Read::Binary);
+/// Read a candidate once, with at most `limit` bytes. A leading UTF-8
+/// byte-order mark is dropped, so offsets and columns match what editors
+/// show; UTF-16 with a byte-order mark is decoded.
+pub fn read_text(c: &Candidate, limit: u64) -> std::io::Result<Read> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(&c.disk_path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Read::TooLarge {
+            size: bytes.len() as u64,
+        });
+    }
+    if let Some(t) = decode_utf16(&bytes) {
+        return Ok(t);
+    }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Ok(Read::Binary { at });
     }
     let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
         Some(rest) => rest.to_vec(),
@@ -346,6 +511,36 @@ pub fn read_text(c: &Candidate) -> std::io::Result<Read> {
             Ok(Read::NotUtf8 { text, at })
         }
     }
+}
+
+/// UTF-16 text with a byte-order mark (what some Windows editors save),
+/// decoded; an invalid sequence is reported like invalid UTF-8.
+fn decode_utf16(bytes: &[u8]) -> Option<Read> {
+    let le = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = bytes[2..].chunks(2).map(|c| match (c, le) {
+        ([a, b], true) => u16::from_le_bytes([*a, *b]),
+        ([a, b], false) => u16::from_be_bytes([*a, *b]),
+        _ => 0xFFFD,
+    });
+    let mut text = String::with_capacity(bytes.len() / 2);
+    let mut bad = None;
+    for ch in char::decode_utf16(units) {
+        match ch {
+            Ok(c) => text.push(c),
+            Err(_) => {
+                bad.get_or_insert(text.len());
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
+    }
+    Some(match bad {
+        None => Read::Text(text),
+        Some(at) => Read::NotUtf8 { text, at },
+    })
 }
 
 #[cfg(test)]

@@ -193,6 +193,61 @@ pub struct LocatedRelated {
     pub flow: bool,
 }
 
+/// How many findings of one rule one file reports by default; the rest are
+/// one summary finding (`[limits] max-findings-per-file`).
+pub const MAX_FINDINGS_PER_FILE: usize = 100;
+
+/// Keep at most `cap` counting findings per file and rule (the first, by
+/// position) and replace the rest by one summary finding at the first one
+/// left out, so that no input can make the report grow without bound.
+pub fn cap_per_file(mut findings: Vec<Finding>, cap: usize) -> Vec<Finding> {
+    use std::collections::HashMap;
+    let mut counts: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::new();
+    for f in findings.iter().filter(|f| f.suppression.is_none()) {
+        *counts.entry((f.span.file, f.rule)).or_default() += 1;
+    }
+    if counts.values().all(|&n| n <= cap) {
+        return findings;
+    }
+    findings.sort_by(|a, b| {
+        (a.span.file, a.rule, a.span.start, a.span.end).cmp(&(
+            b.span.file,
+            b.rule,
+            b.span.start,
+            b.span.end,
+        ))
+    });
+    let mut seen: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::new();
+    let mut out = Vec::with_capacity(findings.len().min(counts.len() * (cap + 1)));
+    for f in findings {
+        if f.suppression.is_some() {
+            out.push(f);
+            continue;
+        }
+        let key = (f.span.file, f.rule);
+        let n = seen.entry(key).or_default();
+        *n += 1;
+        if *n <= cap {
+            out.push(f);
+        } else if *n == cap + 1 {
+            let total = counts.get(&key).copied().unwrap_or(*n);
+            let mut s = Finding::new(
+                f.rule,
+                f.severity,
+                f.span,
+                format!(
+                    "{} more {} findings in this file are not shown: only the first {cap} of a rule are (`[limits] max-findings-per-file` in guard.toml changes that)",
+                    total - cap,
+                    f.rule
+                ),
+            );
+            s.envs = f.envs;
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// How much of a span's text a fingerprint hashes: enough to tell two
 /// findings on one line apart, bounded so that a long line costs nothing.
 const FINGERPRINT_WINDOW: usize = 256;

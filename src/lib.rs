@@ -142,7 +142,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     } else {
         opts.paths.clone()
     };
-    let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    let mut plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
     // The configuration: --config / GUARD_CONFIG, else the root's own.
     let config_path =
         match &opts.config {
@@ -175,6 +175,13 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     };
     let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
         .map_err(Error::Usage)?;
+    if let Some(m) = settings
+        .config
+        .as_ref()
+        .and_then(|c| c.limits.max_file_size.as_ref())
+    {
+        plan.max_file_bytes = m.value;
+    }
     let exclude_globs: Vec<String> = settings.excludes.iter().map(|(g, _)| g.clone()).collect();
     let excludes = discover::build_excludes(&exclude_globs).map_err(Error::Usage)?;
     let mut walked = discover::walk(&plan, &excludes);
@@ -204,10 +211,18 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             syntax: discover::Syntax::Toml,
             size: settings.config.as_ref().map_or(0, |c| c.text.len() as u64),
             env_start: shown.len(),
+            issue: None,
         });
     }
     let discover_micros = t0.elapsed().as_micros();
-    let mut model = model::build(&walked.candidates, walked.projects, &settings.envs);
+    let boundary: Vec<PathBuf> = plan.roots.iter().map(|r| r.dir.clone()).collect();
+    let mut model = model::build_with_limit(
+        &walked.candidates,
+        walked.projects,
+        &settings.envs,
+        plan.max_file_bytes,
+        Some(&boundary),
+    );
     if let Some(id) = config_file {
         model.allowed_regions =
             model::AllowedRegions::from_settings(&settings.regions, id, &settings.envs);
@@ -296,6 +311,14 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
                 || f.envs.is_empty()
                 || f.envs.iter().any(|e| env_filter.contains(e)))
     });
+    let cap = settings
+        .config
+        .as_ref()
+        .and_then(|c| c.limits.max_findings_per_file.as_ref())
+        .map_or(finding::MAX_FINDINGS_PER_FILE, |m| {
+            usize::try_from(m.value).unwrap_or(usize::MAX)
+        });
+    let raw = finding::cap_per_file(raw, cap);
     let mut findings = finding::locate_all(raw, &model.sources, |id| {
         rules::find(id).map_or("unknown", |r| r.name)
     });

@@ -58,6 +58,8 @@ pub struct Plan {
     /// Input paths that are files (for "not a format guard checks").
     pub file_args: Vec<(PathBuf, String)>,
     pub cwd: Option<PathBuf>,
+    /// Files larger than this are not read (`[limits] max-file-size`).
+    pub max_file_bytes: u64,
 }
 
 /// The nearest project root at or above `start` (a directory).
@@ -218,6 +220,7 @@ pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
         scope: (!everything).then_some(scope),
         file_args,
         cwd,
+        max_file_bytes: crate::discover::MAX_FILE_BYTES,
     })
 }
 
@@ -246,6 +249,12 @@ impl Plan {
         } else {
             join(&root.prefix, rel)
         }
+    }
+
+    /// Is a canonical path inside the project (one of its roots)? Nothing
+    /// outside is ever read: not through a symlink, not by a function.
+    pub fn inside(&self, canonical: &Path) -> bool {
+        self.roots.iter().any(|r| canonical.starts_with(&r.dir))
     }
 
     /// Is an identity path inside what the user asked about?
@@ -277,6 +286,26 @@ fn relative_up(from: &Path, to: &Path) -> Option<String> {
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     Some(parts.join("/"))
+}
+
+/// Read a file only if it really is inside one of `boundary` (the
+/// canonical project roots; empty: nothing is readable), is a regular file
+/// (not a FIFO, device or `/proc` entry) and holds at most `max` bytes.
+/// Symlinks are resolved first, so a link out of the project is refused.
+pub fn read_inside(path: &Path, boundary: &[PathBuf], max: u64) -> Option<String> {
+    use std::io::Read as _;
+    let real = std::fs::canonicalize(path).ok()?;
+    if !boundary.iter().any(|b| real.starts_with(b)) {
+        return None;
+    }
+    let file = std::fs::File::open(&real).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > max {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(max).read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 /// An I/O error as a user reads it.

@@ -113,6 +113,17 @@ impl SourceFile {
         self.line_starts.len()
     }
 
+    /// The 1-based line of a byte offset: a binary search, whatever the
+    /// line's length (columns cost a scan of the line; lines do not).
+    pub fn line_of(&self, offset: u32) -> u32 {
+        let offset = offset.min(self.text.len() as u32);
+        let idx = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        idx as u32 + 1
+    }
+
     /// The 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);

@@ -104,11 +104,28 @@ struct ReadFile {
     diags: Vec<ParseDiag>,
 }
 
-fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
+fn read_and_parse(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
+    use crate::discover::{Issue, Read};
     let mut diags = Vec::new();
-    let (text, unreadable) = match crate::discover::read_text(c) {
-        Ok(crate::discover::Read::Text(t)) => (t, false),
-        Ok(crate::discover::Read::NotUtf8 { text, at }) => {
+    let at0 = crate::source::Span::new(id, 0, 0);
+    let issue = |diags: &mut Vec<ParseDiag>, i: &Issue| {
+        let kind = match i {
+            Issue::TooLarge { .. } => DiagKind::TooLarge,
+            _ => DiagKind::Unreadable,
+        };
+        diags.push(ParseDiag::new(kind, at0, i.describe()));
+    };
+    let read = match &c.issue {
+        Some(i) => {
+            issue(&mut diags, i);
+            None
+        }
+        None => Some(crate::discover::read_text(c, limit)),
+    };
+    let (text, unreadable) = match read {
+        None => (String::new(), true),
+        Some(Ok(Read::Text(t))) => (t, false),
+        Some(Ok(Read::NotUtf8 { text, at })) => {
             diags.push(ParseDiag::new(
                 DiagKind::ParseError,
                 crate::source::Span::new(id, at, at + 1),
@@ -116,7 +133,27 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
             ));
             (text, true)
         }
-        Ok(crate::discover::Read::Binary) | Err(_) => (String::new(), true),
+        Some(Ok(Read::Binary { at })) => {
+            diags.push(ParseDiag::new(
+                DiagKind::ParseError,
+                at0,
+                format!(
+                    "the file's name says it is configuration, but its content is binary (a NUL byte at offset {at}); nothing in it was checked"
+                ),
+            ));
+            (String::new(), true)
+        }
+        Some(Ok(Read::TooLarge { size })) => {
+            issue(&mut diags, &Issue::TooLarge { size, limit });
+            (String::new(), true)
+        }
+        Some(Err(e)) => {
+            issue(
+                &mut diags,
+                &Issue::Unreadable(crate::project::io_reason(&e)),
+            );
+            (String::new(), true)
+        }
     };
     let mut source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
     source.env_start = c.env_start;
@@ -150,11 +187,29 @@ fn read_and_parse(id: FileId, c: &Candidate) -> ReadFile {
 
 /// Read, parse and model the candidates.
 pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> Model {
+    build_with_limit(
+        candidates,
+        projects,
+        envs,
+        crate::discover::MAX_FILE_BYTES,
+        None,
+    )
+}
+
+/// [`build`], reading at most `limit` bytes of a file, and nothing outside
+/// `boundary` (the canonical project roots).
+pub fn build_with_limit(
+    candidates: &[Candidate],
+    projects: Vec<String>,
+    envs: &EnvSet,
+    limit: u64,
+    boundary: Option<&[std::path::PathBuf]>,
+) -> Model {
     let t0 = Instant::now();
     let read: Vec<ReadFile> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| read_and_parse(FileId(i as u32), c))
+        .map(|(i, c)| read_and_parse(FileId(i as u32), c, limit))
         .collect();
     let parse_micros = t0.elapsed().as_micros();
 
@@ -226,7 +281,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> 
         kinds.sort_unstable();
         kinds.dedup();
         let kind = match syntax {
-            _ if !readable => "skipped: binary or not UTF-8".to_string(),
+            _ if !readable => "not read (see its diagnostic)".to_string(),
             Syntax::Terraform | Syntax::TerraformJson => "terraform".to_string(),
             Syntax::TfVars => "terraform variables".to_string(),
             Syntax::Dockerfile => "dockerfile".to_string(),
@@ -258,7 +313,7 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> 
                 )
         })
         .collect();
-    let terraform = terraform::evaluate(&tf_files, envs);
+    let terraform = terraform::evaluate_within(&tf_files, envs, boundary);
     diags.extend(terraform.diags.iter().cloned());
 
     let sources = SourceMap::new(sources);
@@ -465,10 +520,14 @@ impl Model {
         // Documents are in file order.
         let lo = self.docs.partition_point(|d| d.file < span.file);
         let hi = self.docs.partition_point(|d| d.file <= span.file);
-        let in_doc = self.docs[lo..hi.max(lo)]
-            .iter()
-            .filter(|d| d.kind != DocKind::Dockerfile)
-            .find(|d| d.root.span.start <= span.start && span.start <= d.root.span.end);
+        // ... and, within a file, in text order: the last one starting at
+        // or before the span is the only candidate.
+        let docs = &self.docs[lo..hi.max(lo)];
+        let at = docs.partition_point(|d| d.root.span.start <= span.start);
+        let in_doc = at
+            .checked_sub(1)
+            .and_then(|i| docs.get(i))
+            .filter(|d| d.kind != DocKind::Dockerfile && span.start <= d.root.span.end);
         if let Some(d) = in_doc {
             let mut v: Vec<Env> = if d.overlays.is_empty() {
                 d.assignment.env.into_iter().collect()

@@ -85,8 +85,10 @@ pub fn parse_with_diags(file: &SourceFile) -> JsonOutput {
         file,
         base,
         diags: Vec::new(),
+        duplicates: 0,
     };
     let root = conv.node(value, 0);
+    super::summarize_duplicates(&mut conv.diags, conv.duplicates);
     JsonOutput {
         root: Some(root),
         diags: conv.diags,
@@ -142,6 +144,8 @@ struct Converter<'f> {
     file: &'f SourceFile,
     base: usize,
     diags: Vec<ParseDiag>,
+    /// Repeated keys seen (see [`super::push_duplicate`]).
+    duplicates: usize,
 }
 
 impl Converter<'_> {
@@ -189,18 +193,22 @@ impl Converter<'_> {
                         }
                         *earlier = index;
                         let first = *first;
-                        let line = self.file.line_col(first.start).line;
-                        let shown = name.escape_debug();
-                        let mut diag = ParseDiag::new(
-                            DiagKind::DuplicateKey,
-                            key.span,
-                            format!(
-                                "mapping key `{shown}` repeats (first at line {line}); the later value wins"
-                            ),
-                        );
-                        diag.related
-                            .push((first, format!("`{shown}` first set here")));
-                        self.diags.push(diag);
+                        let file = self.file;
+                        let key_span = key.span;
+                        super::push_duplicate(&mut self.diags, &mut self.duplicates, || {
+                            let line = file.line_of(first.start);
+                            let shown = name.escape_debug();
+                            let mut diag = ParseDiag::new(
+                                DiagKind::DuplicateKey,
+                                key_span,
+                                format!(
+                                    "mapping key `{shown}` repeats (first at line {line}); the later value wins"
+                                ),
+                            );
+                            diag.related
+                                .push((first, format!("`{shown}` first set here")));
+                            diag
+                        });
                     } else {
                         seen.insert(name, (index, key.span));
                     }

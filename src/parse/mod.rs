@@ -17,8 +17,14 @@ pub enum DiagKind {
     DuplicateKey,
     /// The file is a template (Helm `{{ }}`), not plain YAML; not checked.
     Template,
-    /// A limit was hit (nesting depth, alias expansion, file size).
+    /// A limit was hit (nesting depth, alias expansion, evaluation).
     Limit,
+    /// A file over the size limit: nothing in it was checked (an error, so
+    /// that padding a file cannot open the gate).
+    TooLarge,
+    /// A path that cannot be read (permission, I/O error, a symlink out of
+    /// the project, a special file).
+    Unreadable,
 }
 
 /// A diagnostic from a parser or evaluator, located at the exact span.
@@ -40,6 +46,48 @@ impl ParseDiag {
             related: Vec::new(),
         }
     }
+}
+
+/// How many repeated-key diagnostics one file reports one by one; the rest
+/// are counted in one summary, so a file of a million repeated keys costs
+/// no more to report than one of a hundred.
+pub const MAX_DUPLICATE_DIAGS: usize = 100;
+
+/// Record a repeated key: kept while under [`MAX_DUPLICATE_DIAGS`], counted
+/// after. `make` builds the diagnostic only when it is kept.
+pub fn push_duplicate(
+    diags: &mut Vec<ParseDiag>,
+    seen: &mut usize,
+    make: impl FnOnce() -> ParseDiag,
+) {
+    if *seen < MAX_DUPLICATE_DIAGS {
+        diags.push(make());
+    }
+    *seen += 1;
+}
+
+/// The summary of the repeated keys not reported one by one, at the last
+/// one that was.
+pub fn summarize_duplicates(diags: &mut Vec<ParseDiag>, seen: usize) {
+    if seen <= MAX_DUPLICATE_DIAGS {
+        return;
+    }
+    let Some(last) = diags
+        .iter()
+        .rev()
+        .find(|d| d.kind == DiagKind::DuplicateKey)
+        .map(|d| d.span)
+    else {
+        return;
+    };
+    diags.push(ParseDiag::new(
+        DiagKind::DuplicateKey,
+        last,
+        format!(
+            "{} more repeated mapping keys in this file are not reported one by one",
+            seen - MAX_DUPLICATE_DIAGS
+        ),
+    ));
 }
 
 /// Nesting deeper than this is reported as [`DiagKind::Limit`] and not read.

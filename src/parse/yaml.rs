@@ -125,6 +125,7 @@ fn parse_unguarded(file: &SourceFile) -> YamlOutput {
             )],
         };
     }
+    let mut duplicates = b.duplicates;
     let mut diags = b.diags;
     let mut docs = b.docs;
     let mut err_at = error.as_ref().map(|d| d.span.start as usize);
@@ -147,10 +148,24 @@ fn parse_unguarded(file: &SourceFile) -> YamlOutput {
             d.index += base;
             d
         }));
-        diags.extend(b.diags);
+        // Each round reports its own first repeats; the file's total is
+        // capped below.
+        let mut kept = diags
+            .iter()
+            .filter(|d| d.kind == DiagKind::DuplicateKey)
+            .count();
+        diags.extend(b.diags.into_iter().filter(|d| {
+            if d.kind != DiagKind::DuplicateKey {
+                return true;
+            }
+            kept += 1;
+            kept <= super::MAX_DUPLICATE_DIAGS
+        }));
+        duplicates += b.duplicates;
         err_at = error.as_ref().map(|d| d.span.start as usize);
         diags.extend(error);
     }
+    super::summarize_duplicates(&mut diags, duplicates);
     YamlOutput { docs, diags }
 }
 
@@ -449,6 +464,8 @@ struct Builder<'f> {
     template_hit: Option<usize>,
     /// Quoted scalars may hold [`JOINED_BREAK`]s to unfold.
     unfold: bool,
+    /// Repeated keys seen (see [`super::push_duplicate`]).
+    duplicates: usize,
 }
 
 impl<'f> Builder<'f> {
@@ -468,6 +485,7 @@ impl<'f> Builder<'f> {
             depth_limit_reported: false,
             template_hit: None,
             unfold: false,
+            duplicates: 0,
         }
     }
 
@@ -749,8 +767,11 @@ impl<'f> Builder<'f> {
             Coll::Map(m) => match m.pending_key.take() {
                 None => m.pending_key = Some(built.node),
                 Some(key) => {
-                    if let Some(diag) = insert_entry(m, key, built.node, self.file) {
-                        self.diags.push(diag);
+                    let file = self.file;
+                    if let Some(repeat) = insert_entry(m, key, built.node, file) {
+                        super::push_duplicate(&mut self.diags, &mut self.duplicates, || {
+                            repeat.diag(file)
+                        });
                     }
                 }
             },
@@ -889,9 +910,38 @@ fn header_indicator(line: &str) -> Option<usize> {
     })
 }
 
-/// Add `key: value` to a mapping being built. Returns a diagnostic for a
-/// repeated key; the later entry replaces the earlier one.
-fn insert_entry(m: &mut MapBuild, key: Node, value: Node, file: &SourceFile) -> Option<ParseDiag> {
+/// A repeated key: where it is, and where it was first set.
+struct Repeat {
+    key: Node,
+    first: Span,
+}
+
+impl Repeat {
+    fn diag(&self, file: &SourceFile) -> ParseDiag {
+        let line = file.line_of(self.first.start);
+        let shown = self
+            .key
+            .scalar_text()
+            .map_or_else(String::new, |t| t.into_owned());
+        let mut diag = ParseDiag::new(
+            DiagKind::DuplicateKey,
+            self.key.span,
+            format!(
+                "mapping key `{}` repeats (first at line {line}); the later value wins",
+                shown.escape_debug()
+            ),
+        );
+        diag.related.push((
+            self.first,
+            format!("`{}` first set here", shown.escape_debug()),
+        ));
+        diag
+    }
+}
+
+/// Add `key: value` to a mapping being built. Returns the repeat when the
+/// key was set before; the later entry replaces the earlier one.
+fn insert_entry(m: &mut MapBuild, key: Node, value: Node, file: &SourceFile) -> Option<Repeat> {
     if is_merge_key(&key, file) && is_merge_value(&value) {
         m.merges.push((m.entries.len(), value));
         return None;
@@ -902,21 +952,10 @@ fn insert_entry(m: &mut MapBuild, key: Node, value: Node, file: &SourceFile) -> 
             let (index, first) = m.slots[slot];
             m.dead.push(index);
             m.slots[slot].0 = new_index;
-            let line = file.line_col(first.start).line;
-            let shown = key
-                .scalar_text()
-                .map_or_else(String::new, |t| t.into_owned());
-            let mut diag = ParseDiag::new(
-                DiagKind::DuplicateKey,
-                key.span,
-                format!(
-                    "mapping key `{}` repeats (first at line {line}); the later value wins",
-                    shown.escape_debug()
-                ),
-            );
-            diag.related
-                .push((first, format!("`{}` first set here", shown.escape_debug())));
-            Some(diag)
+            Some(Repeat {
+                key: key.clone(),
+                first,
+            })
         }
         None => {
             if is_scalar(&key) {

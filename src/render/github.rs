@@ -74,7 +74,8 @@ fn annotation(out: &mut String, f: &Located, src: Option<&SourceFile>) {
         ",title={}::",
         escape_property(&format!("{} {}", f.rule, f.name))
     );
-    let mut message = f.message.clone();
+    // Line breaks are encoded below (%0A); ESC and the rest are escaped.
+    let mut message = super::sanitize_keeping(&f.message, &['\t', '\n', '\r']).into_owned();
     if let Some(envs) = f.env_label() {
         let _ = write!(message, " [environment: {envs}]");
     }

@@ -81,7 +81,7 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
         "{}{} {}",
         paint(sev, &format!("{}[{}]", f.severity.as_str(), f.rule)),
         paint(st.bold, &format!(" {}:", f.name)),
-        paint(st.bold, &f.message),
+        paint(st.bold, &super::sanitize(&f.message)),
     );
     let width = gutter_width(f);
     let pad = " ".repeat(width);
@@ -89,7 +89,7 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
         out,
         "{pad}{} {}:{}:{}",
         paint(st.dim, "-->"),
-        f.location.path,
+        super::sanitize(&f.location.path),
         f.location.start.line,
         f.location.start.column
     );
@@ -101,12 +101,20 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
             out,
             "{pad}{} {}:{}:{}",
             paint(st.dim, ":::"),
-            r.location.path,
+            super::sanitize(&r.location.path),
             r.location.start.line,
             r.location.start.column
         );
         if let Some(src) = source_of(report, &r.location.path) {
-            snippet(out, src, &r.location, width, st.dim, st, Some(&r.label));
+            snippet(
+                out,
+                src,
+                &r.location,
+                width,
+                st.dim,
+                st,
+                Some(&super::sanitize(&r.label)),
+            );
         }
     }
     if let Some(envs) = f.env_label() {
@@ -168,12 +176,30 @@ fn snippet(
         .take(SHOWN)
         .map(|c| if c == '\t' { ' ' } else { c })
         .collect();
-    let lead = if skip > 0 {
-        shown.insert(0, '…');
-        start_col - skip
+    if src.text.is_empty() {
+        return; // a file that was not read: nothing to show
+    }
+    // Control characters would move the caret; they are shown escaped,
+    // and the caret placed by the escaped text.
+    let escaped = super::sanitize(&shown).into_owned();
+    let lead_extra = if escaped.len() != shown.len() {
+        let before: String = text
+            .chars()
+            .skip(skip)
+            .take(start_col.saturating_sub(1 + skip))
+            .collect();
+        super::sanitize(&before).chars().count() - before.chars().count()
     } else {
-        start_col - 1
+        0
     };
+    shown = escaped;
+    let lead = lead_extra
+        + if skip > 0 {
+            shown.insert(0, '…');
+            start_col - skip
+        } else {
+            start_col - 1
+        };
     if text.chars().count() > skip + SHOWN {
         shown.push('…');
     }

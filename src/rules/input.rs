@@ -128,7 +128,57 @@ locals {
 "#,
     security_severity: "3.0",
     tags: &["input"],
-    check: Some(|m, out| report(&LIMIT, DiagKind::Limit, m, out)),
+    check: Some(|m, out| {
+        report(&LIMIT, DiagKind::Limit, m, out);
+        // A file over the size limit was not checked at all: an error, so
+        // that padding a file with comments cannot open the gate.
+        let start = out.len();
+        report(&LIMIT, DiagKind::TooLarge, m, out);
+        for f in &mut out[start..] {
+            f.severity = Severity::Error;
+        }
+    }),
+};
+
+pub static UNREADABLE: Rule = Rule {
+    id: "GD005",
+    name: "unreadable-path",
+    family: Family::Input,
+    severity: Severity::Error,
+    summary: "A path guard should check cannot be read: permissions, I/O, a symlink out of the project, a special file",
+    help: "make the file readable, or remove the link; exclude it if it is not configuration",
+    explanation: r#"guard checks every file of the project whose name says it is configuration. When one
+cannot be read, its guardrails are silent, so guard says so, at the path, as an error: a CI
+gate that skipped a file it could not read must not pass green.
+
+Reported here:
+
+- a file or directory the user running guard may not read (permissions), or an I/O error;
+- a **symlink whose target is outside the project**. guard never follows one: a pull request
+  could otherwise point `values.yaml` at `/proc/self/environ` or at a file of the CI machine
+  and have its content printed into the logs (Terraform's `file()` and `templatefile()`,
+  Kustomize paths and module sources are held to the same boundary);
+- a symlink that leads nowhere (dangling, or a loop);
+- a FIFO, socket or device with a configuration name, which guard never opens.
+
+Every other file is still checked.
+
+**How to fix.** Make the file readable by the CI user, replace the link with the file
+itself (or a link inside the repository), or, if the path is not configuration, exclude
+it (`exclude` in guard.toml).
+
+```text
+# bad: a link out of the repository
+k8s/values.yaml -> /etc/app/values.yaml
+```
+```text
+# good: the file itself, committed
+k8s/values.yaml
+```
+"#,
+    security_severity: "5.0",
+    tags: &["input"],
+    check: Some(|m, out| report(&UNREADABLE, DiagKind::Unreadable, m, out)),
 };
 
 pub static SUPPRESSION_WITHOUT_REASON: Rule = Rule {
@@ -237,6 +287,7 @@ pub static RULES: &[&Rule] = &[
     &DUPLICATE_KEY,
     &LIMIT,
     &SUPPRESSION_WITHOUT_REASON,
+    &UNREADABLE,
     &SUPPRESSION_EXPIRED,
     &SUPPRESSION_UNUSED,
 ];

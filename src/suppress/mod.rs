@@ -83,7 +83,7 @@ fn style(syntax: Syntax) -> scan::Style {
         Syntax::Terraform | Syntax::TfVars => scan::Style::Hcl,
         Syntax::Yaml => scan::Style::Yaml,
         Syntax::Dockerfile => scan::Style::Dockerfile,
-        Syntax::TerraformJson | Syntax::Json | Syntax::Toml => scan::Style::Json,
+        Syntax::TerraformJson | Syntax::Json | Syntax::Toml | Syntax::Other => scan::Style::Json,
     }
 }
 
@@ -126,7 +126,7 @@ pub fn apply(
         }
         let file = f.span.file.0 as usize;
         let Some(src) = files.get(file) else { continue };
-        let line = src.line_col(f.span.start).line;
+        let line = src.line_of(f.span.start);
         if let Some(ds) = directives.get(file) {
             let hit = ds.iter().position(|d| {
                 d.covers(line)

@@ -57,13 +57,11 @@ impl Run<'_> {
         Err(Fail::Unknown)
     }
 
+    /// Only files inside the project are read, never through a symlink
+    /// that leaves it, never a special file.
     fn read_disk(&self, rel: &str) -> Option<String> {
         let p = self.disk(rel)?;
-        let meta = std::fs::metadata(&p).ok()?;
-        if !meta.is_file() || meta.len() > MAX_READ {
-            return None;
-        }
-        std::fs::read_to_string(&p).ok()
+        crate::project::read_inside(&p, &self.w.boundary, MAX_READ)
     }
 
     pub fn fn_file(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {
@@ -75,10 +73,13 @@ impl Run<'_> {
         if self.w.disk_root.is_none() {
             return Err(Fail::Unknown);
         }
-        let found = self
-            .candidates(cx, path)
-            .iter()
-            .any(|rel| self.disk(rel).is_some_and(|p| p.is_file()));
+        let found = self.candidates(cx, path).iter().any(|rel| {
+            self.disk(rel).is_some_and(|p| {
+                std::fs::canonicalize(&p).is_ok_and(|real| {
+                    self.w.boundary.iter().any(|b| real.starts_with(b)) && real.is_file()
+                })
+            })
+        });
         // Absent here may still exist where Terraform runs (generated files):
         // only a positive answer is certain.
         if found {

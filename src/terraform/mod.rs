@@ -230,8 +230,19 @@ const STACK: usize = 64 << 20;
 /// `.tfvars`, `.tfvars.json` files of a scan; paths relative and
 /// `/`-separated). Deterministic: roots sorted by directory then var file.
 pub fn evaluate(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
+    evaluate_within(files, envs, None)
+}
+
+/// [`evaluate`], reading files (`file()`, `templatefile()`, `modules.json`)
+/// only inside `boundary` (canonical directories; None: the directory the
+/// files' paths are relative to).
+pub fn evaluate_within(
+    files: &[&SourceFile],
+    envs: &EnvSet,
+    boundary: Option<&[std::path::PathBuf]>,
+) -> TfModel {
     let start = Instant::now();
-    let run = || evaluate_inner(files, envs);
+    let run = || evaluate_inner(files, envs, boundary);
     let mut model = match pool() {
         Some(pool) => pool.install(run),
         None => run(),
@@ -253,7 +264,11 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
-fn evaluate_inner(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
+fn evaluate_inner(
+    files: &[&SourceFile],
+    envs: &EnvSet,
+    boundary: Option<&[std::path::PathBuf]>,
+) -> TfModel {
     let mut model = TfModel::default();
     let mut sorted: Vec<&SourceFile> = files.to_vec();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
@@ -274,12 +289,20 @@ fn evaluate_inner(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
             root
         }))
     });
+    let boundary = match boundary {
+        Some(b) => b.to_vec(),
+        None => disk_root
+            .iter()
+            .filter_map(|d| std::fs::canonicalize(d).ok())
+            .collect(),
+    };
     let mut world = World {
         cfgs: Default::default(),
         tfvars: Default::default(),
         disk_root,
         downloaded: HashMap::new(),
         env_starts: Default::default(),
+        boundary,
         envs,
     };
     for (f, p) in sorted.iter().zip(&parsed) {

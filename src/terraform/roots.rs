@@ -31,6 +31,8 @@ pub struct World<'a> {
     pub env_starts: BTreeMap<String, usize>,
     /// The project's environments.
     pub envs: &'a EnvSet,
+    /// The canonical project roots: nothing outside them is read.
+    pub boundary: Vec<PathBuf>,
 }
 
 /// One evaluation to run.
@@ -139,13 +141,7 @@ impl<'a> World<'a> {
         };
         for r in roots {
             let p = disk.join(r).join(".terraform/modules/modules.json");
-            let Ok(meta) = std::fs::metadata(&p) else {
-                continue;
-            };
-            if meta.len() > 4 << 20 {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(&p) else {
+            let Some(text) = crate::project::read_inside(&p, &self.boundary, 4 << 20) else {
                 continue;
             };
             let Ok(j) = serde_json::from_str::<serde_json::Value>(&text) else {
