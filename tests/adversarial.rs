@@ -444,3 +444,22 @@ fn big_inputs_stay_bounded_and_deterministic() {
         .unwrap();
     assert_eq!(one.stdout, two.stdout);
 }
+
+#[test]
+fn a_terraform_stage_out_of_time_says_so_at_each_root() {
+    let dir = project(&[(
+        "envs/prod/main.tf",
+        b"resource \"aws_db_instance\" \"db\" {\n  publicly_accessible = true\n}\n".to_vec(),
+    )]);
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--format", "json"])
+        .current_dir(dir.path())
+        .env("GUARD_TERRAFORM_BUDGET_MS", "0")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_sibling(&v);
+    assert!(has(&v, "GD003", "envs/prod/main.tf", 1), "{:?}", found(&v));
+    assert!(!has(&v, "DB001", "envs/prod/main.tf", 2));
+    assert!(has(&json(dir.path()), "DB001", "envs/prod/main.tf", 2));
+}

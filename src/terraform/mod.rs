@@ -84,7 +84,7 @@ use crate::env::{Assignment, EnvSet};
 use crate::node::{Hop, Node, Value};
 use crate::parse::hcl::{Parsed, parse_file};
 use crate::parse::{DiagKind, ParseDiag};
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 use config::{FileCtx, ModuleCfg};
 use eval::{Cx, Run};
@@ -264,11 +264,23 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
+/// The whole Terraform stage's time budget: 10 s, plus 2 s per MB
+/// (`GUARD_TERRAFORM_BUDGET_MS` sets it, to test what happens when it runs
+/// out).
+pub fn stage_budget(bytes: usize) -> std::time::Duration {
+    let ms = std::env::var("GUARD_TERRAFORM_BUDGET_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(10_000 + (bytes as u64 / 1_000_000) * 2_000);
+    std::time::Duration::from_millis(ms)
+}
+
 fn evaluate_inner(
     files: &[&SourceFile],
     envs: &EnvSet,
     boundary: Option<&[std::path::PathBuf]>,
 ) -> TfModel {
+    let start_of_stage = Instant::now();
     let mut model = TfModel::default();
     let mut sorted: Vec<&SourceFile> = files.to_vec();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
@@ -348,8 +360,53 @@ fn evaluate_inner(
     model.stats.roots = roots.len();
     model.stats.evaluations = plans.len();
 
-    let results: Vec<(RootEval, RunSummary)> =
-        plans.par_iter().map(|p| run_plan(&world, p)).collect();
+    // One budget for the whole stage, besides each root's own: a tree of
+    // many expensive roots stops, with a located diagnostic on every root
+    // not evaluated, instead of running on.
+    let bytes: usize = sorted.iter().map(|f| f.text.len()).sum();
+    let deadline = start_of_stage + stage_budget(bytes);
+    let first_file: HashMap<&str, FileId> = sorted
+        .iter()
+        .rev()
+        .map(|f| (dir_of(&f.path), f.id))
+        .collect();
+    let results: Vec<(RootEval, RunSummary)> = plans
+        .par_iter()
+        .map(|p| {
+            if Instant::now() < deadline {
+                return run_plan(&world, p);
+            }
+            let at = first_file.get(p.dir.as_str()).copied().unwrap_or_default();
+            let root = RootEval {
+                dir: p.dir.clone(),
+                assignment: p.assignment.clone(),
+                var_file: p.var_file.clone(),
+                resources: Vec::new(),
+                providers: Vec::new(),
+                variables: Vec::new(),
+                locals: Vec::new(),
+                outputs: Vec::new(),
+            };
+            let summary = RunSummary {
+                notes: Vec::new(),
+                diags: vec![ParseDiag::new(
+                    DiagKind::Limit,
+                    Span::new(at, 0, 0),
+                    format!(
+                        "Terraform evaluation stopped before this root{}: the stage's time budget of {} s for {bytes} bytes of Terraform ran out; nothing in it was checked",
+                        p.var_file
+                            .as_deref()
+                            .map(|v| format!(" (with {v})"))
+                            .unwrap_or_default(),
+                        stage_budget(bytes).as_secs_f64()
+                    ),
+                )],
+                module_calls: 0,
+                modules_not_evaluated: 0,
+            };
+            (root, summary)
+        })
+        .collect();
     drop(world);
     // Freeing the syntax trees takes long (they are many small
     // allocations) and nothing waits for it: do it on a thread of its own.
