@@ -59,6 +59,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Set when a suppression silences the finding.
     pub suppression: Option<RawSuppression>,
+    /// The secret value the finding is about: never printed, masked in
+    /// every snippet that shows its line.
+    pub secret: Option<Span>,
 }
 
 /// A suppression that matched, before it is located.
@@ -80,6 +83,7 @@ impl Finding {
             envs: Vec::new(),
             related: Vec::new(),
             suppression: None,
+            secret: None,
         }
     }
 
@@ -95,6 +99,12 @@ impl Finding {
         self.envs = envs.into_iter().collect();
         self.envs.sort();
         self.envs.dedup();
+        self
+    }
+
+    /// The secret value the finding is about (masked wherever shown).
+    pub fn secret(mut self, span: Span) -> Finding {
+        self.secret = Some(span);
         self
     }
 

@@ -80,6 +80,9 @@ pub struct Report {
     pub baselined: usize,
     /// Baseline entries that no longer match a finding (fixed since).
     pub baseline_fixed: usize,
+    /// Secret values found (sorted spans): never printed, masked in every
+    /// snippet that shows their line.
+    pub redactions: Vec<source::Span>,
 }
 
 impl Report {
@@ -290,6 +293,9 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             f.severity = s;
         }
     }
+    let mut redactions: Vec<source::Span> = raw.iter().filter_map(|f| f.secret).collect();
+    redactions.sort();
+    redactions.dedup();
     let external = suppress::externals(&settings, config_file);
     let meta = suppress::apply(&model, &mut raw, &external, opts.no_suppressions, &|id| {
         settings.is_enabled(id)
@@ -348,5 +354,6 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         settings,
         baselined,
         baseline_fixed,
+        redactions,
     })
 }

@@ -463,3 +463,56 @@ fn a_terraform_stage_out_of_time_says_so_at_each_root() {
     assert!(!has(&v, "DB001", "envs/prod/main.tf", 2));
     assert!(has(&json(dir.path()), "DB001", "envs/prod/main.tf", 2));
 }
+
+#[test]
+fn no_output_format_prints_a_secret_value() {
+    let secrets = [
+        "hunter2-Correct-Horse-Battery",
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "UberSecretPassword",
+        "sk_live_51HxYzABCDEFGHIJKLMNOPQRS",
+    ];
+    let dir = project(&[
+        (
+            "k8s/configmap.yaml",
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  DB_PASSWORD: {}\n  STRIPE: {}\n", secrets[0], secrets[5]).into_bytes(),
+        ),
+        (
+            "k8s/deploy.yaml",
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          image: app:1.0.0\n          env:\n            - name: DB_PASSWORD\n              value: \"{}\"\n", secrets[0]).into_bytes(),
+        ),
+        (
+            "tf/main.tf",
+            format!("variable \"db_password\" {{\n  default = \"{}\"\n}}\nresource \"aws_db_instance\" \"db\" {{\n  password = \"{}\"\n}}\n", secrets[4], secrets[4]).into_bytes(),
+        ),
+        (
+            "docker/Dockerfile",
+            format!("FROM alpine:3.19\nENV GITHUB_TOKEN={}\n", secrets[3]).into_bytes(),
+        ),
+        (
+            ".github/workflows/ci.yml",
+            format!("on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    env:\n      AWS_ACCESS_KEY_ID: {}\n      AWS_SECRET_ACCESS_KEY: {}\n    steps:\n      - run: echo\n", secrets[1], secrets[2]).into_bytes(),
+        ),
+    ]);
+    let v = json(dir.path());
+    let rules: Vec<String> = found(&v).into_iter().map(|(r, _, _, _)| r).collect();
+    for r in ["SEC001", "SEC002", "SEC003", "SEC005", "SEC006"] {
+        assert!(rules.iter().any(|x| x == r), "{r} fires: {rules:?}");
+    }
+    for format in ["text", "json", "sarif", "github"] {
+        for extra in [&[][..], &["--no-suppressions"][..]] {
+            let mut args = vec!["check", "--format", format, "--color", "never"];
+            args.extend(extra);
+            let (_, out, err) = run(dir.path(), &args);
+            for s in secrets {
+                // The first four characters may show; the rest never.
+                assert!(
+                    !out.contains(&s[4..]) && !err.contains(&s[4..]),
+                    "{format} prints {s}:\n{out}"
+                );
+            }
+        }
+    }
+}

@@ -163,6 +163,7 @@ fn synthetic_findings_give_valid_sarif() {
         settings: guard::settings::Settings::defaults(),
         baselined: 0,
         baseline_fixed: 0,
+        redactions: Vec::new(),
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

@@ -221,6 +221,7 @@ pub(crate) fn test_report(
         settings: crate::settings::Settings::defaults(),
         baselined: 0,
         baseline_fixed: 0,
+        redactions: Vec::new(),
     }
 }
 

@@ -94,7 +94,16 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
         f.location.start.column
     );
     if let Some(src) = source_of(report, &f.location.path) {
-        snippet(out, src, &f.location, width, sev, st, None);
+        snippet(
+            out,
+            src,
+            &f.location,
+            width,
+            sev,
+            st,
+            None,
+            &report.redactions,
+        );
     }
     for r in &f.related {
         let _ = writeln!(
@@ -114,6 +123,7 @@ fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
                 st.dim,
                 st,
                 Some(&super::sanitize(&r.label)),
+                &report.redactions,
             );
         }
     }
@@ -149,7 +159,60 @@ fn gutter_width(f: &Located) -> usize {
     max_line.to_string().len() + 1
 }
 
+/// A line's text with every secret value on it masked: the first four
+/// characters of the value are kept (after an opening quote; none when the
+/// value began on an earlier line), the rest are `*`, so columns stay where
+/// they were and the value is never shown.
+fn mask_secrets<'a>(
+    src: &'a SourceFile,
+    line: u32,
+    redactions: &[crate::source::Span],
+) -> std::borrow::Cow<'a, str> {
+    let text = src.line_text(line);
+    let start = src.offset_of(line.saturating_sub(1) as usize, 0);
+    let end = start + text.len();
+    let lo = redactions.partition_point(|s| s.file < src.id);
+    // (first byte on the line, end on the line, bytes of it kept visible)
+    let hits: Vec<(usize, usize, usize)> = redactions[lo..]
+        .iter()
+        .take_while(|s| s.file == src.id)
+        .filter(|s| (s.start as usize) < end && (s.end as usize) > start)
+        .map(|s| {
+            let (a, b) = (
+                (s.start as usize).max(start) - start,
+                (s.end as usize).min(end) - start,
+            );
+            let value = &text[a..b];
+            let visible = if (s.start as usize) < start {
+                0
+            } else {
+                let quote = usize::from(value.starts_with(['"', '\'']));
+                quote
+                    + value[quote..]
+                        .char_indices()
+                        .nth(4)
+                        .map_or(value.len() - quote, |(i, _)| i)
+            };
+            (a, b, visible)
+        })
+        .collect();
+    if hits.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let masked = hits.iter().any(|&(a, b, visible)| {
+            let closing_quote =
+                i + c.len_utf8() == b && matches!(c, '"' | '\'') && b > a + 1 && visible > 0;
+            (a + visible..b).contains(&i) && !closing_quote
+        });
+        out.push(if masked { '*' } else { c });
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Print the first line of a location with a caret underline.
+#[allow(clippy::too_many_arguments)]
 fn snippet(
     out: &mut String,
     src: &SourceFile,
@@ -158,9 +221,11 @@ fn snippet(
     mark: Style,
     st: &Styles,
     label: Option<&str>,
+    redactions: &[crate::source::Span],
 ) {
     let line = loc.start.line;
-    let text = src.line_text(line);
+    let masked = mask_secrets(src, line, redactions);
+    let text: &str = &masked;
     let start_col = loc.start.column.max(1) as usize;
     let end_col = end_column(loc, text);
     // Long lines are shown as a window of SHOWN characters around the span.

@@ -78,6 +78,7 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
                             e.key.span,
                             format!("ConfigMap `{cm}` binaryData `{key}` holds a secret: its key names a secret"),
                         )
+                        .secret(e.value.span)
                         .env(doc.assignment.env),
                 );
             }
@@ -105,6 +106,12 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
                             span,
                             format!("ConfigMap `{cm}` entry `{key}` holds a secret: {why}"),
                         )
+                        // The value, or the part of it that is the secret.
+                        .secret(if span == e.key.span {
+                            e.value.span
+                        } else {
+                            span
+                        })
                         .env(doc.assignment.env),
                 );
             }
@@ -223,6 +230,7 @@ fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
                             v.name
                         ),
                     )
+                    .secret(value.span)
                     .env(c.env)
                     .via(&value.via),
             );
@@ -283,6 +291,7 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
         out.push(
             TERRAFORM_SECRET
                 .finding(node.span, what)
+                .secret(node.span)
                 .env(env)
                 .via(&node.via),
         );
@@ -425,13 +434,17 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
             }) {
                 continue;
             }
-            out.push(NOT_SENSITIVE.finding(
+            let mut f = NOT_SENSITIVE.finding(
                 v.span,
                 format!(
                     "variable `{}` holds a secret but is not `sensitive = true`",
                     v.name
                 ),
-            ));
+            );
+            if let Some(d) = &v.default {
+                f = f.secret(d.span);
+            }
+            out.push(f);
         }
     }
 }
@@ -481,20 +494,30 @@ steps:
 };
 
 /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` in an `env:` mapping.
+/// A literal key in a workflow (not a `${{ secrets.X }}` reference) is a
+/// secret value to mask wherever its line is shown.
+fn literal_key(f: Finding, value: &Node) -> Finding {
+    match value.as_str() {
+        Some(v) if !v.contains("${{") => f.secret(value.span),
+        _ => f,
+    }
+}
+
 fn env_keys(env: Option<&Node>, scope: &str, e: Option<Env>, out: &mut Vec<Finding>) {
     for entry in env.map(Node::entries).unwrap_or(&[]) {
         if let Some(k) = entry
             .key_str()
             .filter(|k| matches!(*k, "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY"))
         {
-            out.push(
+            out.push(literal_key(
                 WORKFLOW_KEYS
                     .finding(
                         entry.key.span,
                         format!("{scope} sets `{k}`: long-lived AWS keys instead of an OIDC role"),
                     )
                     .env(e),
-            );
+                &entry.value,
+            ));
         }
     }
 }
@@ -523,7 +546,7 @@ fn check_workflow_keys(m: &Model, out: &mut Vec<Finding>) {
                 }) else {
                     continue;
                 };
-                out.push(
+                out.push(literal_key(
                     WORKFLOW_KEYS
                         .finding(
                             e.key.span,
@@ -533,7 +556,8 @@ fn check_workflow_keys(m: &Model, out: &mut Vec<Finding>) {
                             ),
                         )
                         .env(env),
-                );
+                    &e.value,
+                ));
             }
         }
     }
@@ -634,7 +658,21 @@ fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
                 } else {
                     continue;
                 };
-                out.push(finding.env(doc.assignment.env));
+                // The word is `NAME=value` (or the value alone): the secret
+                // is what follows the `=`.
+                let secret = m
+                    .sources
+                    .get(span.file)
+                    .map(|f| f.slice(span))
+                    .and_then(|t| t.find('='))
+                    .map_or(span, |i| {
+                        crate::source::Span::new(
+                            span.file,
+                            span.start as usize + i + 1,
+                            span.end as usize,
+                        )
+                    });
+                out.push(finding.secret(secret).env(doc.assignment.env));
             }
         }
     }
