@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check files and directories (default: the current directory).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: id, name, family, default severity, summary.
     Rules {
         /// Write the rule catalogue (one Markdown page per rule and an index) to DIR.
@@ -138,6 +138,21 @@ struct CheckArgs {
     /// Exit 0 even when no file was checked.
     #[arg(long)]
     allow_empty: bool,
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+    /// Print only the findings: no summary line.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Also write the report as SARIF to FILE (whatever --format is).
+    #[arg(long, value_name = "FILE")]
+    sarif_file: Option<PathBuf>,
+    /// Append a Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    summary_file: Option<PathBuf>,
+    /// `--format github`: at most N annotations, errors first, the rest in one notice (0: all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    max_annotations: usize,
 }
 
 fn main() -> ExitCode {
@@ -150,7 +165,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules { docs } => rules(docs),
         Command::Explain { rule } => explain(&rule),
         Command::Envs {
@@ -216,14 +231,39 @@ fn check(args: CheckArgs) -> ExitCode {
             to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let text = render::render(
-        args.format,
-        &report,
-        RenderOptions {
-            color,
-            stats: args.stats,
-        },
-    );
+    if let Some(path) = &args.sarif_file
+        && let Err(e) = std::fs::write(path, render::sarif::render(&report))
+    {
+        return fail(format!("cannot write SARIF to {}: {e}", path.display()));
+    }
+    if let Some(path) = &args.summary_file {
+        use std::io::Write as _;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(render::summary::render(&report).as_bytes()));
+        if let Err(e) = appended {
+            return fail(format!(
+                "cannot write the summary to {}: {e}",
+                path.display()
+            ));
+        }
+    }
+    let text = if args.statistics {
+        render::statistics(&report)
+    } else {
+        render::render(
+            args.format,
+            &report,
+            RenderOptions {
+                color,
+                stats: args.stats,
+                max_annotations: args.max_annotations,
+                quiet: args.quiet,
+            },
+        )
+    };
     let written = match &args.output {
         Some(path) => std::fs::write(path, text.as_bytes()),
         None => {

@@ -290,3 +290,82 @@ fn stats_are_printed_on_request() {
             .is_dir()
     );
 }
+
+#[test]
+fn concise_statistics_quiet_summary_and_capped_annotations() {
+    let concise = stdout(&guard(&[
+        "check",
+        "fixtures/article",
+        "--format",
+        "concise",
+    ]));
+    let lines: Vec<&str> = concise.lines().collect();
+    assert_eq!(lines.len(), 7, "{concise}");
+    assert!(lines.contains(
+        &"fixtures/article/docker-compose.prod.yml:5:5: BO003 compose service app builds its own image in prod instead of running an image promoted from the environment before it [prod]"
+    ));
+    let stats = stdout(&guard(&["check", "fixtures/article", "--statistics"]));
+    assert_eq!(
+        stats,
+        "4\tREG001\terror  \tregion-not-allowed\n1\tBO002\terror  \tenvironment-specific-image\n1\tBO003\twarning\tcompose-builds-in-upper-env\n1\tSEC005\twarning\tlong-lived-aws-keys-in-workflow\n7\ttotal\n"
+    );
+    let quiet = stdout(&guard(&[
+        "check",
+        "fixtures/article",
+        "-q",
+        "--color",
+        "never",
+    ]));
+    assert!(!quiet.contains("Found "), "{quiet}");
+    assert!(quiet.contains("error[BO002]"));
+    // Errors first, three annotations, then one notice for the rest.
+    let gh = stdout(&guard(&[
+        "check",
+        "fixtures/article",
+        "--format",
+        "github",
+        "--max-annotations",
+        "3",
+    ]));
+    let gh: Vec<&str> = gh.lines().collect();
+    assert_eq!(gh.len(), 4);
+    assert!(gh[..3].iter().all(|l| l.starts_with("::error ")));
+    assert!(
+        gh[3].starts_with("::notice title=guard::4 more findings"),
+        "{}",
+        gh[3]
+    );
+    // SARIF and a Markdown summary beside any format.
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("g.sarif");
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "previous step\n").unwrap();
+    let o = guard(&[
+        "check",
+        "fixtures/article",
+        "--format",
+        "concise",
+        "--sarif-file",
+        sarif.to_str().unwrap(),
+        "--summary-file",
+        summary.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), 7);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("previous step\n## guard: 5 errors, 2 warnings, 0 notes"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `REG001` | region-not-allowed | error | 4 | dev (4) |"),
+        "{md}"
+    );
+    // An output path that cannot be written is named in the error.
+    let o = guard(&["check", "fixtures/article", "-o", "/no/such/dir/x.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/dir/x.txt"));
+    assert_eq!(guard(&["envs", "no/such/dir"]).status.code(), Some(2));
+}

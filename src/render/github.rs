@@ -36,6 +36,13 @@ pub fn escape_property(s: &str) -> String {
 }
 
 pub fn render(report: &Report) -> String {
+    render_capped(report, 0)
+}
+
+/// At most `max` annotations (0: all): GitHub shows only about ten of each
+/// kind per step, so errors come first, then warnings, then notes, and one
+/// notice says how many were left out (the SARIF upload has them all).
+pub fn render_capped(report: &Report, max: usize) -> String {
     let sources: HashMap<&str, &SourceFile> = report
         .model
         .sources
@@ -44,9 +51,31 @@ pub fn render(report: &Report) -> String {
         .map(|s| (s.shown.as_str(), s))
         .collect();
     let mut out = String::new();
-    for f in report.active() {
+    let mut active: Vec<&Located> = report.active().collect();
+    if max > 0 && active.len() > max {
+        // Stable: within a severity, the report's order.
+        active.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+    let shown = if max == 0 {
+        active.len()
+    } else {
+        max.min(active.len())
+    };
+    for f in &active[..shown] {
         let src = sources.get(f.location.path.as_str()).copied();
         annotation(&mut out, f, src);
+    }
+    if shown < active.len() {
+        let rest = &active[shown..];
+        let count = |s: Severity| rest.iter().filter(|f| f.severity == s).count();
+        let _ = writeln!(
+            out,
+            "::notice title=guard::{} more findings are not annotated ({} errors, {} warnings, {} notes): see the job log, the step summary or code scanning",
+            rest.len(),
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Note)
+        );
     }
     out
 }

@@ -5,6 +5,7 @@ pub mod envs;
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod summary;
 pub mod text;
 
 use crate::Report;
@@ -15,6 +16,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// One line a finding: `path:line:col: ID message [env]`.
+    Concise,
 }
 
 /// Options that change what a renderer prints.
@@ -22,6 +25,11 @@ pub enum Format {
 pub struct RenderOptions {
     pub color: bool,
     pub stats: bool,
+    /// GitHub annotations: at most this many (errors first), then one notice
+    /// for the rest; 0: no limit.
+    pub max_annotations: usize,
+    /// Text: only the findings, no summary.
+    pub quiet: bool,
 }
 
 /// Text from the scanned files made safe for a terminal or a CI log: control
@@ -58,6 +66,57 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
         Format::Text => text::render(report, opts),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
-        Format::Github => github::render(report),
+        Format::Github => github::render_capped(report, opts.max_annotations),
+        Format::Concise => concise(report),
     }
+}
+
+/// `path:line:col: ID message [environments]`, one line a counting finding.
+pub fn concise(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for f in report.active() {
+        let _ = write!(
+            out,
+            "{}:{}:{}: {} {}",
+            sanitize(&f.location.path),
+            f.location.start.line,
+            f.location.start.column,
+            f.rule,
+            sanitize(&f.message)
+        );
+        if let Some(envs) = f.env_label() {
+            let _ = write!(out, " [{envs}]");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `--statistics`: how many counting findings each rule has, most first
+/// (then by id), as ruff prints them.
+pub fn statistics(report: &Report) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut counts: BTreeMap<&str, (usize, &str, crate::finding::Severity)> = BTreeMap::new();
+    for f in report.active() {
+        let e = counts.entry(f.rule).or_insert((0, f.name, f.severity));
+        e.0 += 1;
+        e.2 = e.2.max(f.severity);
+    }
+    let mut rows: Vec<(&str, (usize, &str, crate::finding::Severity))> =
+        counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let width = rows
+        .iter()
+        .map(|(_, (n, _, _))| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = String::new();
+    for (id, (n, name, sev)) in &rows {
+        let _ = writeln!(out, "{n:>width$}\t{id}\t{:<7}\t{name}", sev.as_str());
+    }
+    let total: usize = rows.iter().map(|(_, (n, _, _))| n).sum();
+    let _ = writeln!(out, "{total:>width$}\ttotal");
+    out
 }

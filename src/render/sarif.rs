@@ -86,8 +86,10 @@ struct Configuration {
 #[derive(Serialize)]
 struct RuleProperties {
     tags: Vec<&'static str>,
-    #[serde(rename = "security-severity")]
-    security_severity: &'static str,
+    /// Only for guardrails: diagnostics about the input are not security
+    /// alerts.
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<&'static str>,
     precision: &'static str,
     #[serde(rename = "problem.severity")]
     problem_severity: &'static str,
@@ -220,8 +222,14 @@ pub fn problem_severity(s: Severity) -> &'static str {
 
 fn descriptor(r: &Rule) -> Descriptor {
     // "security" makes GitHub treat the alert as a security alert and use
-    // security-severity; every guard rule carries a security severity.
-    let mut tags = vec!["security", r.family.as_str()];
+    // security-severity: every guardrail is one; a diagnostic about the
+    // input (a parse error, a suppression without a reason) is not.
+    let input = r.family == crate::rules::Family::Input;
+    let mut tags = if input {
+        vec![r.family.as_str()]
+    } else {
+        vec!["security", r.family.as_str()]
+    };
     for t in r.tags {
         if !tags.contains(t) {
             tags.push(t);
@@ -249,7 +257,7 @@ fn descriptor(r: &Rule) -> Descriptor {
         }),
         properties: Some(RuleProperties {
             tags,
-            security_severity: r.security_severity,
+            security_severity: (!input).then_some(r.security_severity),
             precision: "high",
             problem_severity: problem_severity(r.severity),
         }),
@@ -653,7 +661,12 @@ mod tests {
             assert!(!d["help"]["text"].as_str().unwrap().contains("```"));
             assert_eq!(d["defaultConfiguration"]["level"], level(r.severity));
             let p = &d["properties"];
-            assert_eq!(p["security-severity"], r.security_severity);
+            let input = r.family == crate::rules::Family::Input;
+            if input {
+                assert!(p.get("security-severity").is_none(), "{}", r.id);
+            } else {
+                assert_eq!(p["security-severity"], r.security_severity);
+            }
             assert_eq!(p["precision"], "high");
             assert_eq!(p["problem.severity"], problem_severity(r.severity));
             let tags: Vec<&str> = p["tags"]
@@ -662,7 +675,8 @@ mod tests {
                 .iter()
                 .map(|t| t.as_str().unwrap())
                 .collect();
-            assert!(tags.contains(&"security") && tags.contains(&r.family.as_str()));
+            assert_eq!(tags.contains(&"security"), !input, "{}", r.id);
+            assert!(tags.contains(&r.family.as_str()));
             for t in r.tags {
                 assert!(tags.contains(t));
             }

@@ -61,7 +61,9 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
     for f in report.active() {
         finding(&mut out, report, f, &st);
     }
-    summary(&mut out, report, &st, opts.stats);
+    if !opts.quiet {
+        summary(&mut out, report, &st, opts.stats);
+    }
     out
 }
 
