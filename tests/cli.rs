@@ -369,3 +369,67 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/dir/x.txt"));
     assert_eq!(guard(&["envs", "no/such/dir"]).status.code(), Some(2));
 }
+
+/// Display width of text as a terminal draws it (CJK ideographs and kana
+/// are two columns wide).
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFF00..=0xFF60 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn carets_stay_under_the_span_after_wide_characters_and_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("guard.toml"), "# a project\n").unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p  # 本番用のポッド\nspec:\n  containers:\n    - {name: 日本語のアプリ, image: nginx:latest}\n    - {name: t,\timage: busybox}\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--color", "never"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut checked = 0;
+    for (i, l) in lines.iter().enumerate() {
+        for (needle, span) in [
+            ("日本語のアプリ, image: ", "nginx:latest"),
+            ("image: busybox", "busybox"),
+        ] {
+            if !(l.contains(needle) || l.contains(span) && l.contains("{name: t"))
+                || !l.contains(" | ")
+            {
+                continue;
+            }
+            let Some(carets) = lines.get(i + 1) else {
+                continue;
+            };
+            let Some(at) = l.find(span) else { continue };
+            let expected = width(&l[..at].replace('\t', "    "));
+            let got = width(&carets[..carets.find('^').unwrap()]);
+            assert_eq!(got, expected, "caret under `{span}`:\n{l}\n{carets}");
+            assert_eq!(
+                carets
+                    .trim_end()
+                    .chars()
+                    .rev()
+                    .take_while(|&c| c == '^')
+                    .count(),
+                span.chars().count()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2, "{text}");
+}

@@ -1,6 +1,7 @@
 //! Human output: each finding with its source line and the offending span
 //! underlined, its provenance chain, a `help:` line, then a summary.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
@@ -10,43 +11,23 @@ use crate::Report;
 use crate::finding::{Located, Severity};
 use crate::source::{LineCol, Location, SourceFile};
 
+/// The styles of the summary (findings are drawn by annotate-snippets).
 struct Styles {
-    error: Style,
-    warning: Style,
-    note: Style,
     bold: Style,
-    dim: Style,
     help: Style,
 }
 
 impl Styles {
     fn new(color: bool) -> Styles {
         if !color {
-            let p = Style::new();
             return Styles {
-                error: p,
-                warning: p,
-                note: p,
-                bold: p,
-                dim: p,
-                help: p,
+                bold: Style::new(),
+                help: Style::new(),
             };
         }
         Styles {
-            error: AnsiColor::Red.on_default().bold(),
-            warning: AnsiColor::Yellow.on_default().bold(),
-            note: AnsiColor::Cyan.on_default().bold(),
             bold: Style::new().bold(),
-            dim: AnsiColor::Blue.on_default().bold(),
             help: AnsiColor::Green.on_default().bold(),
-        }
-    }
-
-    fn severity(&self, s: Severity) -> Style {
-        match s {
-            Severity::Error => self.error,
-            Severity::Warning => self.warning,
-            Severity::Note => self.note,
         }
     }
 }
@@ -57,9 +38,21 @@ fn paint(style: Style, text: &str) -> String {
 
 pub fn render(report: &Report, opts: RenderOptions) -> String {
     let st = Styles::new(opts.color);
+    let renderer = if opts.color {
+        annotate_snippets::Renderer::styled()
+    } else {
+        annotate_snippets::Renderer::plain()
+    };
+    let by_shown: HashMap<&str, &SourceFile> = report
+        .model
+        .sources
+        .files()
+        .iter()
+        .map(|s| (s.shown.as_str(), s))
+        .collect();
     let mut out = String::new();
     for f in report.active() {
-        finding(&mut out, report, f, &st);
+        finding(&mut out, report, f, &renderer, &by_shown);
     }
     if !opts.quiet {
         summary(&mut out, report, &st, opts.stats);
@@ -67,98 +60,150 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
     out
 }
 
-fn source_of<'a>(report: &'a Report, path: &str) -> Option<&'a SourceFile> {
-    report
-        .model
-        .sources
-        .files()
-        .iter()
-        .find(|s| s.shown == path)
+/// One line of a file as shown: secrets masked, control characters escaped,
+/// at most [`SHOWN`] characters around the span; and the span's byte range
+/// within that text.
+struct Shown {
+    text: String,
+    span: std::ops::Range<usize>,
 }
 
-fn finding(out: &mut String, report: &Report, f: &Located, st: &Styles) {
-    let sev = st.severity(f.severity);
-    let _ = writeln!(
-        out,
-        "{}{} {}",
-        paint(sev, &format!("{}[{}]", f.severity.as_str(), f.rule)),
-        paint(st.bold, &format!(" {}:", f.name)),
-        paint(st.bold, &super::sanitize(&f.message)),
-    );
-    let width = gutter_width(f);
-    let pad = " ".repeat(width);
-    let _ = writeln!(
-        out,
-        "{pad}{} {}:{}:{}",
-        paint(st.dim, "-->"),
-        super::sanitize(&f.location.path),
-        f.location.start.line,
-        f.location.start.column
-    );
-    if let Some(src) = source_of(report, &f.location.path) {
-        snippet(
-            out,
-            src,
-            &f.location,
-            width,
-            sev,
-            st,
-            None,
-            &report.redactions,
-        );
+/// Long lines are shown as a window of this many characters around the span.
+const SHOWN: usize = 200;
+
+fn shown_line(src: &SourceFile, loc: &Location, redactions: &[crate::source::Span]) -> Shown {
+    let line = loc.start.line;
+    let masked = mask_secrets(src, line, redactions);
+    let text: &str = &masked;
+    let start_col = loc.start.column.max(1) as usize;
+    let end_col = end_column(loc, text).max(start_col + 1);
+    let skip = start_col.saturating_sub(1).saturating_sub(SHOWN / 5);
+    let total = text.chars().count();
+    let mut out = String::new();
+    if skip > 0 {
+        out.push('…');
     }
-    for r in &f.related {
-        let _ = writeln!(
-            out,
-            "{pad}{} {}:{}:{}",
-            paint(st.dim, ":::"),
-            super::sanitize(&r.location.path),
-            r.location.start.line,
-            r.location.start.column
-        );
-        if let Some(src) = source_of(report, &r.location.path) {
-            snippet(
-                out,
-                src,
-                &r.location,
-                width,
-                st.dim,
-                st,
-                Some(&super::sanitize(&r.label)),
-                &report.redactions,
-            );
+    let (mut a, mut b) = (None, None);
+    for (i, c) in text.chars().skip(skip).take(SHOWN).enumerate() {
+        let col = skip + i + 1;
+        if col == start_col {
+            a = Some(out.len());
         }
+        if col == end_col {
+            b = Some(out.len());
+        }
+        let mut buf = [0u8; 4];
+        out.push_str(&super::sanitize(c.encode_utf8(&mut buf)));
     }
-    if let Some(envs) = f.env_label() {
+    let end = out.len();
+    if total > skip + SHOWN {
+        out.push('…');
+    }
+    let a = a.unwrap_or(end);
+    let b = b.unwrap_or(end).max(a);
+    Shown {
+        text: out,
+        span: a..b,
+    }
+}
+
+/// A place of a finding as shown: its path, line, text and label.
+struct Place {
+    path: String,
+    /// 0: the file was not read; only the path is shown.
+    line: u32,
+    shown: Shown,
+    label: Option<String>,
+    primary: bool,
+}
+
+fn finding(
+    out: &mut String,
+    report: &Report,
+    f: &Located,
+    renderer: &annotate_snippets::Renderer,
+    by_shown: &HashMap<&str, &SourceFile>,
+) {
+    use annotate_snippets::{AnnotationKind, Group, Level, Snippet};
+    let level = match f.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Note => Level::NOTE,
+    };
+    let title = format!("{}: {}", f.name, super::sanitize(&f.message));
+    let mut places: Vec<Place> = Vec::new();
+    let mut push = |loc: &Location, label: Option<String>, primary: bool| {
+        let path = super::sanitize(&loc.path).into_owned();
+        match by_shown
+            .get(loc.path.as_str())
+            .filter(|s| !s.text.is_empty())
+        {
+            Some(src) => places.push(Place {
+                path,
+                line: loc.start.line,
+                shown: shown_line(src, loc, &report.redactions),
+                label,
+                primary,
+            }),
+            None => places.push(Place {
+                path: format!("{path}:{}:{}", loc.start.line, loc.start.column),
+                line: 0,
+                shown: Shown {
+                    text: String::new(),
+                    span: 0..0,
+                },
+                label,
+                primary,
+            }),
+        }
+    };
+    push(&f.location, None, true);
+    for r in &f.related {
+        push(
+            &r.location,
+            Some(super::sanitize(&r.label).into_owned()),
+            false,
+        );
+    }
+    let mut group = Group::with_title(level.primary_title(title.as_str()).id(f.rule));
+    for p in &places {
+        let snippet = if p.line == 0 {
+            Snippet::source("").path(p.path.as_str())
+        } else {
+            let kind = if p.primary {
+                AnnotationKind::Primary
+            } else {
+                AnnotationKind::Context
+            };
+            let mut ann = kind.span(p.shown.span.clone());
+            if let Some(l) = &p.label {
+                ann = ann.label(l.as_str());
+            }
+            Snippet::source(p.shown.text.as_str())
+                .line_start(p.line as usize)
+                .path(p.path.as_str())
+                .annotation(ann)
+        };
+        group = group.element(snippet);
+    }
+    let env = f.env_label().map(|envs| {
         let word = if f.envs.len() > 1 {
             "environments"
         } else {
             "environment"
         };
-        let _ = writeln!(out, "{pad} {} {word}: {envs}", paint(st.dim, "="));
+        format!("{word}: {envs}")
+    });
+    let help = crate::rules::find(f.rule).map(|r| format!("{} (guard explain {})", r.help, r.id));
+    let mut groups: Vec<Group<'_>> = vec![group];
+    if let Some(e) = &env {
+        groups.push(Group::with_title(Level::NOTE.secondary_title(e.as_str())));
     }
-    if let Some(rule) = crate::rules::find(f.rule) {
-        let _ = writeln!(
-            out,
-            "{pad} {} {}: {} (guard explain {})",
-            paint(st.dim, "="),
-            paint(st.help, "help"),
-            rule.help,
-            rule.id
-        );
+    if let Some(h) = &help {
+        groups.push(Group::with_title(Level::HELP.secondary_title(h.as_str())));
     }
-    out.push('\n');
-}
-
-fn gutter_width(f: &Located) -> usize {
-    let max_line = f
-        .related
-        .iter()
-        .map(|r| r.location.start.line)
-        .chain([f.location.start.line])
-        .max()
-        .unwrap_or(1);
-    max_line.to_string().len() + 1
+    out.push_str(&renderer.render(&groups));
+    out.push_str("\n\n");
 }
 
 /// A line's text with every secret value on it masked: the first four
@@ -211,82 +256,6 @@ fn mask_secrets<'a>(
         out.push(if masked { '*' } else { c });
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// Print the first line of a location with a caret underline.
-#[allow(clippy::too_many_arguments)]
-fn snippet(
-    out: &mut String,
-    src: &SourceFile,
-    loc: &Location,
-    width: usize,
-    mark: Style,
-    st: &Styles,
-    label: Option<&str>,
-    redactions: &[crate::source::Span],
-) {
-    let line = loc.start.line;
-    let masked = mask_secrets(src, line, redactions);
-    let text: &str = &masked;
-    let start_col = loc.start.column.max(1) as usize;
-    let end_col = end_column(loc, text);
-    // Long lines are shown as a window of SHOWN characters around the span.
-    const SHOWN: usize = 200;
-    let skip = if start_col > SHOWN - 40 {
-        start_col - 40
-    } else {
-        0
-    };
-    let mut shown: String = text
-        .chars()
-        .skip(skip)
-        .take(SHOWN)
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .collect();
-    if src.text.is_empty() {
-        return; // a file that was not read: nothing to show
-    }
-    // Control characters would move the caret; they are shown escaped,
-    // and the caret placed by the escaped text.
-    let escaped = super::sanitize(&shown).into_owned();
-    let lead_extra = if escaped.len() != shown.len() {
-        let before: String = text
-            .chars()
-            .skip(skip)
-            .take(start_col.saturating_sub(1 + skip))
-            .collect();
-        super::sanitize(&before).chars().count() - before.chars().count()
-    } else {
-        0
-    };
-    shown = escaped;
-    let lead = lead_extra
-        + if skip > 0 {
-            shown.insert(0, '…');
-            start_col - skip
-        } else {
-            start_col - 1
-        };
-    if text.chars().count() > skip + SHOWN {
-        shown.push('…');
-    }
-    let len = end_col.saturating_sub(start_col).clamp(1, SHOWN);
-    let pad = " ".repeat(width);
-    let bar = paint(st.dim, "|");
-    let _ = writeln!(out, "{pad}{bar}");
-    let _ = writeln!(
-        out,
-        "{}{bar} {shown}",
-        paint(st.dim, &format!("{line:<width$}"))
-    );
-    let carets = "^".repeat(len);
-    let label = label.map(|l| format!(" {l}")).unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "{pad}{bar} {}{}",
-        " ".repeat(lead),
-        paint(mark, &format!("{carets}{label}"))
-    );
 }
 
 /// Column where the underline ends: the span's end on the same line, or the
