@@ -4,6 +4,8 @@
 //! nothing of the machine is printed, and output does not depend on the
 //! thread count.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -321,8 +323,9 @@ fn unreadable_paths_are_errors_not_silence() {
     let mut cmd = if is_root {
         let ok = Command::new("setpriv").arg("--version").output().is_ok();
         if !ok {
-            eprintln!(
-                "SKIPPED unreadable_paths_are_errors_not_silence: running as root without setpriv"
+            common::skip(
+                "unreadable_paths_are_errors_not_silence",
+                "running as root without setpriv",
             );
             fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
             return;
@@ -347,9 +350,12 @@ fn unreadable_paths_are_errors_not_silence() {
     fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     if is_root && out.is_empty() {
-        eprintln!(
-            "SKIPPED unreadable_paths_are_errors_not_silence: the unprivileged user cannot reach the binary or the tree: {}",
-            String::from_utf8_lossy(&o.stderr)
+        common::skip(
+            "unreadable_paths_are_errors_not_silence",
+            &format!(
+                "the unprivileged user cannot reach the binary or the tree: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ),
         );
         return;
     }

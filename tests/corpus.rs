@@ -3,6 +3,8 @@
 //! none that are invalid; Helm templates are recognised and skipped).
 //! Skips, saying so, where the corpus is absent.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -10,7 +12,7 @@ use std::process::Command;
 fn corpus_runs_clean_of_crashes_and_false_parse_errors() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     if !corpus.is_dir() {
-        eprintln!("skipped: {} not found", corpus.display());
+        common::skip("corpus", &format!("{} not found", corpus.display()));
         return;
     }
     let run = |threads: &str| {

@@ -3,7 +3,8 @@
 //! (`action.yml`) under bash with the environment the runner gives them.
 //!
 //! A test whose tools (`pre-commit`, `git`, `bash`, `jq`) are missing is skipped, saying so on
-//! standard error, unless `GUARD_REQUIRE_INTEGRATIONS=1` (set by `.ci/run`): then it fails.
+//! standard error, unless `GUARD_REQUIRE_INTEGRATIONS=1` or `GUARD_REQUIRE_ALL=1` (set by
+//! `.ci/run`): then it fails.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,8 +15,11 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GUARD: &str = env!("CARGO_BIN_EXE_guard");
 const HOOK_MANIFEST: &str = ".pre-commit-hooks.yaml";
 
+/// `GUARD_REQUIRE_INTEGRATIONS=1`, or `GUARD_REQUIRE_ALL=1` (every skippable test required).
 fn required() -> bool {
-    std::env::var("GUARD_REQUIRE_INTEGRATIONS").is_ok_and(|v| v == "1")
+    ["GUARD_REQUIRE_INTEGRATIONS", "GUARD_REQUIRE_ALL"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| v == "1"))
 }
 
 /// Whether every tool runs. When one does not: a failure if the integrations are required,
@@ -231,4 +235,652 @@ fn pre_commit_blocks_a_public_database_and_passes_the_fix() {
         "the hook must have run and passed:\n{out}"
     );
     assert_ne!(git(&repo, &["rev-parse", "HEAD"]), before);
+
+    // A commit whose only matching file guard does not read (git-ignored, added by force) is
+    // not refused: the hook passes --allow-empty.
+    let before = git(&repo, &["rev-parse", "HEAD"]);
+    fs::write(repo.join(".gitignore"), "generated/\n").unwrap();
+    fs::create_dir(repo.join("generated")).unwrap();
+    fs::write(repo.join("generated/plan.json"), "{}\n").unwrap();
+    git(&repo, &["add", ".gitignore"]);
+    git(&repo, &["add", "--force", "generated/plan.json"]);
+    let o = hook_command("git")
+        .args(["commit", "-m", "a generated plan"])
+        .output()
+        .expect("git runs");
+    let out = text(&o);
+    assert!(o.status.success(), "nothing to check is no failure:\n{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("guard") && l.ends_with("Passed")),
+        "the hook must have run on generated/plan.json:\n{out}"
+    );
+    assert_ne!(git(&repo, &["rev-parse", "HEAD"]), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The GitHub Action
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// A step of action.yml's `runs.steps`, read by a small scan of the file (no YAML crate):
+/// its `env:` entries and its `run: |` script, dedented.
+struct Step {
+    env: Vec<(String, String)>,
+    script: String,
+    shell: Option<String>,
+}
+
+fn action_yml() -> String {
+    fs::read_to_string(Path::new(ROOT).join("action.yml")).expect("action.yml")
+}
+
+/// The lines of each step (`- ` items of the block sequence under `steps:`).
+fn step_blocks(yml: &str) -> Vec<Vec<&str>> {
+    let lines: Vec<&str> = yml.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim() == "steps:")
+        .expect("action.yml has steps:");
+    let steps_indent = indent(lines[start]);
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    let mut item_indent = None;
+    for line in &lines[start + 1..] {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            if let Some(b) = blocks.last_mut() {
+                b.push(line);
+            }
+            continue;
+        }
+        if indent(line) <= steps_indent {
+            break;
+        }
+        let item = line.trim_start().starts_with("- ");
+        if item && item_indent.is_none_or(|i| i == indent(line)) {
+            item_indent = Some(indent(line));
+            blocks.push(vec![line]);
+        } else if let Some(b) = blocks.last_mut() {
+            b.push(line);
+        }
+    }
+    blocks
+}
+
+/// The key of a step line (`- id: x` or `  id: x`) at the step's key indentation, and its value.
+fn key_value(line: &str, key_indent: usize) -> Option<(&str, &str)> {
+    let body = if line.trim_start().starts_with("- ") {
+        (indent(line) + 2 == key_indent).then(|| &line.trim_start()[2..])?
+    } else {
+        (indent(line) == key_indent).then(|| line.trim_start())?
+    };
+    let (k, v) = body.split_once(':')?;
+    Some((k.trim(), v.trim()))
+}
+
+fn parse_step(block: &[&str]) -> (Option<String>, Step) {
+    let key_indent = indent(block[0]) + 2;
+    let mut id = None;
+    let mut step = Step {
+        env: Vec::new(),
+        script: String::new(),
+        shell: None,
+    };
+    let mut i = 0;
+    while i < block.len() {
+        let Some((key, value)) = key_value(block[i], key_indent) else {
+            i += 1;
+            continue;
+        };
+        i += 1;
+        // The lines nested under this key.
+        let mut nested = Vec::new();
+        while i < block.len() && (block[i].trim().is_empty() || indent(block[i]) > key_indent) {
+            nested.push(block[i]);
+            i += 1;
+        }
+        match key {
+            "id" => id = Some(value.to_string()),
+            "shell" => step.shell = Some(value.to_string()),
+            "env" => {
+                for line in nested.iter().filter(|l| !l.trim().is_empty()) {
+                    let (k, v) = line.trim().split_once(':').expect("env entry");
+                    step.env.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            "run" if value != "|" => {
+                // A one-line plain scalar (nothing in this file needs quoting).
+                assert!(nested.iter().all(|l| l.trim().is_empty()), "{value}");
+                step.script = format!("{value}\n");
+            }
+            "run" => {
+                while nested.last().is_some_and(|l| l.trim().is_empty()) {
+                    nested.pop();
+                }
+                let dedent = nested
+                    .iter()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| indent(l))
+                    .min()
+                    .unwrap_or(0);
+                for line in nested {
+                    step.script.push_str(line.get(dedent..).unwrap_or(""));
+                    step.script.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    (id, step)
+}
+
+fn steps() -> Vec<(Option<String>, Step)> {
+    let yml = action_yml();
+    step_blocks(&yml).iter().map(|b| parse_step(b)).collect()
+}
+
+fn step(id: &str) -> Step {
+    steps()
+        .into_iter()
+        .find(|(i, _)| i.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("action.yml has no step with id: {id}"))
+        .1
+}
+
+/// The action's inputs and their defaults.
+fn inputs() -> BTreeMap<String, String> {
+    let yml = action_yml();
+    let mut inputs = BTreeMap::new();
+    let mut current: Option<String> = None;
+    let mut in_inputs = false;
+    for line in yml.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        match indent(line) {
+            0 => in_inputs = line.trim() == "inputs:",
+            2 if in_inputs => {
+                let name = line.trim().trim_end_matches(':').to_string();
+                inputs.insert(name.clone(), String::new());
+                current = Some(name);
+            }
+            4 if in_inputs => {
+                if let (Some(name), Some(default)) =
+                    (&current, line.trim().strip_prefix("default:"))
+                {
+                    let d = default.trim().trim_matches('"').to_string();
+                    inputs.insert(name.clone(), d);
+                }
+            }
+            _ => {}
+        }
+    }
+    inputs
+}
+
+struct ActionRun {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+    outputs: BTreeMap<String, String>,
+    summary: String,
+    runner_temp: tempfile::TempDir,
+}
+
+/// Runs a step's script as the runner does (`bash --noprofile --norc -eo pipefail`, in the
+/// workspace, each `env:` entry evaluated): inputs by their action.yml names, unset ones at their
+/// defaults; `${{ steps.… }}` expressions from `expressions`, else empty. The debug guard comes
+/// first on PATH.
+fn run_step(id: &str, given: &[(&str, &str)], expressions: &[(&str, &str)]) -> ActionRun {
+    let step = step(id);
+    assert_eq!(step.shell.as_deref(), Some("bash"), "step {id}: shell");
+    let defaults = inputs();
+    for (name, _) in given {
+        assert!(
+            defaults.contains_key(*name),
+            "action.yml has no input {name}"
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let script = tmp.path().join("step.sh");
+    fs::write(&script, &step.script).unwrap();
+    let output_file = tmp.path().join("github_output");
+    let summary_file = tmp.path().join("step_summary.md");
+    fs::write(&output_file, "").unwrap();
+    fs::write(&summary_file, "").unwrap();
+    let runner_temp = tempfile::tempdir().unwrap();
+
+    let guard_dir = Path::new(GUARD).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(guard_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut c = Command::new("bash");
+    c.args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&script)
+        .current_dir(ROOT)
+        .stdin(Stdio::null())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", tmp.path())
+        .env("GITHUB_OUTPUT", &output_file)
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .env("GITHUB_ACTION_PATH", ROOT)
+        .env("RUNNER_TEMP", runner_temp.path());
+    for (key, value) in &step.env {
+        let expr = value
+            .strip_prefix("${{")
+            .and_then(|v| v.strip_suffix("}}"))
+            .unwrap_or_else(|| panic!("step {id}: env {key} is not one expression: {value}"))
+            .trim();
+        let evaluated = if let Some(input) = expr.strip_prefix("inputs.") {
+            given
+                .iter()
+                .find(|(n, _)| *n == input)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| defaults.get(input).cloned())
+                .unwrap_or_else(|| panic!("step {id}: env {key} reads undeclared input {input}"))
+        } else {
+            expressions
+                .iter()
+                .find(|(e, _)| *e == expr)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default()
+        };
+        c.env(key, evaluated);
+    }
+    let o = c.output().expect("bash runs");
+    let outputs = fs::read_to_string(&output_file)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l
+                .split_once('=')
+                .expect("GITHUB_OUTPUT lines are key=value");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    ActionRun {
+        status: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        outputs,
+        summary: fs::read_to_string(&summary_file).unwrap(),
+        runner_temp,
+    }
+}
+
+impl ActionRun {
+    fn output(&self, key: &str) -> &str {
+        self.outputs
+            .get(key)
+            .unwrap_or_else(|| panic!("no output {key}: {self}"))
+    }
+}
+
+impl std::fmt::Display for ActionRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "status {:?}\noutputs {:?}\n--- stdout\n{}--- stderr\n{}--- summary\n{}",
+            self.status, self.outputs, self.stdout, self.stderr, self.summary
+        )
+    }
+}
+
+const ACTION_TOOLS: &[&str] = &["bash", "jq", "git"];
+
+#[test]
+fn action_step_writes_summary_outputs_and_status() {
+    const TEST: &str = "action_step_writes_summary_outputs_and_status";
+    if !tools_present(TEST, ACTION_TOOLS) {
+        return;
+    }
+    // The article layout: prod's tfvars make the database public.
+    let out = tempfile::tempdir().unwrap();
+    let sarif = out.path().join("guard.sarif");
+    let sarif_s = sarif.to_str().unwrap();
+    let run = run_step(
+        "guard",
+        &[
+            ("path", "fixtures/terraform/article-layout"),
+            ("sarif-file", sarif_s),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(1), "{run}");
+    assert_eq!(run.output("exit-code"), "1", "{run}");
+    assert_eq!(run.output("sarif-file"), sarif_s, "{run}");
+    let findings: usize = run.output("findings").parse().expect("a count");
+    assert!(findings > 0, "{run}");
+    // The summary: a Markdown table with a row for DB001.
+    assert!(
+        run.summary.lines().any(|l| l.starts_with("|---")),
+        "a Markdown table: {run}"
+    );
+    assert!(
+        run.summary
+            .lines()
+            .any(|l| l.starts_with('|') && l.contains("DB001")),
+        "a row for DB001: {run}"
+    );
+    // Annotations by default, and the run's verdict.
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("::error file=") && l.contains("DB001")),
+        "{run}"
+    );
+    // The SARIF file, and the count is that of its unsuppressed results.
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(&sarif).expect("the SARIF file")).expect("JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let results: Vec<&serde_json::Value> = v["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .flat_map(|r| r["results"].as_array().into_iter().flatten())
+        .collect();
+    assert!(results.iter().any(|r| r["ruleId"] == "DB001"), "{v:#}");
+    let counting = results
+        .iter()
+        .filter(|r| r["suppressions"].as_array().is_none_or(|s| s.is_empty()))
+        .count();
+    assert_eq!(findings, counting, "{run}");
+
+    // A clean tree, with the binary named as the action names it, no SARIF asked for and one
+    // log line per finding.
+    let run = run_step(
+        "guard",
+        &[
+            ("path", "fixtures/rules/BO001/pass"),
+            ("sarif-file", ""),
+            ("annotations", "false"),
+        ],
+        &[("steps.build.outputs.bin", GUARD)],
+    );
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("exit-code"), "0", "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert_eq!(run.output("sarif-file"), "", "{run}");
+    assert!(!run.summary.trim().is_empty(), "a summary: {run}");
+    let left: Vec<_> = fs::read_dir(run.runner_temp.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the SARIF written for the count is removed: {left:?}"
+    );
+}
+
+#[test]
+fn action_step_honours_fail_on_and_fails_on_bad_input() {
+    const TEST: &str = "action_step_honours_fail_on_and_fails_on_bad_input";
+    if !tools_present(TEST, ACTION_TOOLS) {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let sarif = out.path().join("report.sarif");
+    let sarif_s = sarif.to_str().unwrap();
+    // fail-on never: findings reported, one concise line each, the step passes.
+    let run = run_step(
+        "guard",
+        &[
+            ("path", "fixtures/terraform/article-layout"),
+            ("sarif-file", sarif_s),
+            ("fail-on", "never"),
+            ("annotations", "false"),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{run}");
+    assert!(
+        run.output("findings").parse::<usize>().unwrap() > 0,
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("fixtures/terraform/article-layout/") && l.contains(": DB001 ")),
+        "concise lines `path:line:col: ID message`: {run}"
+    );
+    assert!(!run.stdout.contains("::error"), "{run}");
+
+    // Several paths, one per line: findings of each.
+    let run = run_step(
+        "guard",
+        &[
+            (
+                "path",
+                "fixtures/terraform/article-layout\n\nfixtures/rules/BO001/fail\n",
+            ),
+            ("sarif-file", sarif_s),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("DB001") && run.stdout.contains("BO001"),
+        "{run}"
+    );
+
+    // At most max-annotations annotations, whatever the number of findings.
+    let run = run_step(
+        "guard",
+        &[
+            ("path", "fixtures/rules/BO001/fail"),
+            ("sarif-file", sarif_s),
+            ("max-annotations", "2"),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(1), "{run}");
+    assert!(
+        run.output("findings").parse::<usize>().unwrap() > 2,
+        "{run}"
+    );
+    let annotations = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::") && l.contains(" file="))
+        .count();
+    assert_eq!(annotations, 2, "{run}");
+
+    // Usage errors fail the step with status 2, outputs still written.
+    for (name, value) in [("fail-on", "sometimes"), ("annotations", "maybe")] {
+        let run = run_step(
+            "guard",
+            &[
+                ("path", "fixtures/rules/BO001/pass"),
+                ("sarif-file", sarif_s),
+                (name, value),
+            ],
+            &[],
+        );
+        assert_eq!(run.status, Some(2), "{name}={value}: {run}");
+        assert_eq!(run.output("exit-code"), "2", "{name}={value}: {run}");
+        assert!(run.stdout.contains("::error title=guard::"), "{run}");
+    }
+    // A path that looks like an option is a path (as `--help` it would pass).
+    let run = run_step("guard", &[("path", "--help"), ("sarif-file", sarif_s)], &[]);
+    assert_eq!(run.status, Some(2), "{run}");
+}
+#[test]
+fn action_step_passes_config_and_baseline_and_counts_only_counting_findings() {
+    const TEST: &str = "action_step_passes_config_and_baseline_and_counts_only_counting_findings";
+    if !tools_present(TEST, ACTION_TOOLS) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let sarif = scratch.path().join("guard.sarif");
+    let sarif_s = sarif.to_str().unwrap();
+    let layout = "fixtures/terraform/article-layout";
+
+    // The configuration input: DB001 made a warning, so fail-on error passes; it still counts.
+    let config = scratch.path().join("strict.toml");
+    fs::write(&config, "[rules.DB001]\nseverity = \"warning\"\n").unwrap();
+    let run = run_step(
+        "guard",
+        &[
+            ("path", layout),
+            ("sarif-file", sarif_s),
+            ("config", config.to_str().unwrap()),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("findings"), "1", "{run}");
+
+    // The baseline input: today's findings recorded, none left.
+    let baseline = scratch.path().join("baseline.json");
+    let o = Command::new(GUARD)
+        .current_dir(ROOT)
+        .args(["check", layout, "--write-baseline"])
+        .arg(&baseline)
+        .output()
+        .expect("guard runs");
+    assert!(baseline.is_file(), "{}", text(&o));
+    let run = run_step(
+        "guard",
+        &[
+            ("path", layout),
+            ("sarif-file", sarif_s),
+            ("baseline", baseline.to_str().unwrap()),
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+
+    // A suppressed finding is in the SARIF file (dismissed) but does not count.
+    let tree = scratch.path().join("layout");
+    copy_dir(&Path::new(ROOT).join(layout), &tree);
+    let tfvars = tree.join("environments/prod/terraform.tfvars");
+    let public = fs::read_to_string(&tfvars).unwrap();
+    let suppressed = public.replace(
+        "db_public = true",
+        "db_public = true # guard:ignore[DB001] the reporting team's access, approved",
+    );
+    assert_ne!(suppressed, public);
+    fs::write(&tfvars, suppressed).unwrap();
+    let run = run_step(
+        "guard",
+        &[("path", tree.to_str().unwrap()), ("sarif-file", sarif_s)],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(&sarif).unwrap()).unwrap();
+    assert!(
+        v["runs"][0]["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["ruleId"] == "DB001"
+                && r["suppressions"].as_array().is_some_and(|s| !s.is_empty())),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn action_build_step_keys_the_cache_on_version_and_sources() {
+    const TEST: &str = "action_build_step_keys_the_cache_on_version_and_sources";
+    if !tools_present(TEST, ACTION_TOOLS) {
+        return;
+    }
+    let run = run_step("build", &[], &[]);
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("version"), env!("CARGO_PKG_VERSION"), "{run}");
+    let sources = run.output("sources");
+    assert!(
+        sources.len() == 40 && sources.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{run}"
+    );
+    assert!(run.output("bin").ends_with("/.cargo/bin/guard"), "{run}");
+    // The cache key is made of them, and the cached path is the binary the run step uses.
+    let yml = action_yml();
+    let key = "key: guard-${{ runner.os }}-${{ runner.arch }}-${{ steps.build.outputs.version }}-${{ steps.build.outputs.sources }}";
+    assert_eq!(yml.matches(key).count(), 2, "restore and save use one key");
+    assert_eq!(yml.matches("path: ~/.cargo/bin/guard").count(), 2);
+    assert!(
+        step("guard")
+            .env
+            .contains(&("GUARD_BIN".into(), "${{ steps.build.outputs.bin }}".into()))
+    );
+}
+
+/// `uses:` pinned to a full commit SHA with a version comment, for action.yml and the example.
+fn assert_pinned(file: &str) {
+    let text = fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+    let mut n = 0;
+    for line in text.lines() {
+        let Some((_, rest)) = line.split_once("uses: ") else {
+            continue;
+        };
+        n += 1;
+        let (reference, comment) = rest.split_once(" # ").unwrap_or((rest, ""));
+        let sha = reference.rsplit_once('@').map_or("", |(_, s)| s);
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{file}: `{line}` is not pinned to a commit"
+        );
+        assert!(
+            comment.starts_with('v'),
+            "{file}: `{line}` has no version comment"
+        );
+    }
+    assert!(n > 0, "{file} uses no action");
+}
+
+#[test]
+fn action_reads_inputs_only_through_env_and_pins_what_it_uses() {
+    let declared = inputs();
+    for name in [
+        "path",
+        "config",
+        "fail-on",
+        "baseline",
+        "sarif-file",
+        "annotations",
+        "max-annotations",
+    ] {
+        assert!(declared.contains_key(name), "input {name}");
+    }
+    let mut used = std::collections::BTreeSet::new();
+    let all = steps();
+    assert!(all.iter().filter(|(_, s)| !s.script.is_empty()).count() >= 3);
+    for (id, step) in &all {
+        assert!(
+            !step.script.contains("${{"),
+            "step {id:?} interpolates an expression into its script"
+        );
+        for (key, value) in &step.env {
+            if let Some(input) = value
+                .strip_prefix("${{ inputs.")
+                .and_then(|v| v.strip_suffix(" }}"))
+            {
+                assert!(
+                    declared.contains_key(input),
+                    "{key}: undeclared input {input}"
+                );
+                used.insert(input.to_string());
+            }
+        }
+        // Every INPUT_ variable the script reads is set by the step.
+        let mut rest = step.script.as_str();
+        while let Some(at) = rest.find("INPUT_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                step.env.iter().any(|(k, _)| *k == name),
+                "step {id:?} reads {name}, which its env: does not set"
+            );
+            rest = &rest[at + name.len()..];
+        }
+    }
+    let unused: Vec<_> = declared.keys().filter(|k| !used.contains(*k)).collect();
+    assert!(unused.is_empty(), "inputs that reach no step: {unused:?}");
+    assert_pinned("action.yml");
+    assert_pinned("examples/workflows/guard.yml");
 }

@@ -3,6 +3,8 @@
 //! the images `kubectl kustomize` renders. Skips, saying so, where kubectl
 //! is absent.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -60,7 +62,7 @@ fn rendered(dir: &Path) -> BTreeSet<(String, String, String)> {
 #[test]
 fn overlay_images_match_kubectl_kustomize() {
     if !kubectl_available() {
-        eprintln!("skipped: kubectl is not installed");
+        common::skip("kustomize_diff", "kubectl is not installed");
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -2,6 +2,8 @@
 //! official SARIF 2.1.0 schema (offline) plus what GitHub code scanning
 //! needs, the JSON schema of `docs/output.md`, and GitHub workflow commands.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -57,9 +59,9 @@ fn sarif_validator() -> Option<jsonschema::Validator> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "skipping SARIF schema validation: cannot read {}: {e}",
-                path.display()
+            common::skip(
+                "SARIF schema validation",
+                &format!("cannot read {}: {e}", path.display()),
             );
             return None;
         }

@@ -3,6 +3,8 @@
 //! (skipped, with a message, when terraform is not installed or cannot
 //! initialise offline).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use guard::env::{Env, EnvSet, Evidence};
@@ -500,7 +502,7 @@ fn terraform_console(
         .status()
         .is_err()
     {
-        eprintln!("skipping differential test: `{tf}` not found");
+        common::skip("terraform differential test", &format!("`{tf}` not found"));
         return None;
     }
     let tmp = tempfile::tempdir().ok()?;
@@ -513,9 +515,12 @@ fn terraform_console(
         .output()
         .ok()?;
     if !init.status.success() {
-        eprintln!(
-            "skipping differential test: terraform init failed: {}",
-            String::from_utf8_lossy(&init.stderr)
+        common::skip(
+            "terraform differential test",
+            &format!(
+                "terraform init failed: {}",
+                String::from_utf8_lossy(&init.stderr)
+            ),
         );
         return None;
     }
@@ -540,9 +545,12 @@ fn terraform_console(
     }
     let out = child.wait_with_output().ok()?;
     if !out.status.success() {
-        eprintln!(
-            "skipping differential test: terraform console failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        common::skip(
+            "terraform differential test",
+            &format!(
+                "terraform console failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
         );
         return None;
     }
