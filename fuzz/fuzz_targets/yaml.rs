@@ -1,0 +1,17 @@
+//! YAML parser: arbitrary bytes (lossily decoded) into `parse::yaml::parse`.
+//! The parser promises never to panic; its diagnostics must locate.
+#![no_main]
+
+use guard::source::{FileId, SourceFile};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let file = SourceFile::new(FileId(0), "f.yaml".into(), "f.yaml".into(), text);
+    let out = guard::parse::yaml::parse(&file);
+    for d in &out.diags {
+        std::hint::black_box(file.line_col(d.span.start));
+        std::hint::black_box(file.slice(d.span));
+    }
+    std::hint::black_box(out.docs.len());
+});

@@ -1,0 +1,7 @@
+terraform {
+  required_version = ">= 1.5"
+}
+
+variable "db_password" {
+  type = string
+}

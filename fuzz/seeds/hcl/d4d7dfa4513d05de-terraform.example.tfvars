@@ -1,0 +1,1 @@
+region = "example-1"

@@ -1,0 +1,8 @@
+provider "aws" {
+  region = "ap-northeast-1"
+}
+
+module "db" {
+  source = "../../modules/db"
+  name   = "app-prod"
+}

@@ -1,0 +1,30 @@
+terraform {
+  backend "s3" {
+    bucket = "acme-tfstate"
+    key    = "staging/terraform.tfstate"
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  type = string
+}
+
+variable "db_public" {
+  type    = bool
+  default = false
+}
+
+module "db" {
+  source              = "../../modules/rds"
+  name                = "app-staging"
+  publicly_accessible = var.db_public
+  tags                = { Environment = "staging" }
+}
+
+output "db_public" {
+  value = module.db.public
+}

@@ -1,0 +1,7 @@
+variable "instance_type" {
+  type = string
+}
+
+variable "vpc_id" {
+  type = string
+}
