@@ -41,6 +41,9 @@ enum Command {
     Explain {
         /// Rule id (BO001) or name (mutable-image-tag).
         rule: String,
+        /// `markdown`: the page as it is in rules/ (default: drawn for a terminal).
+        #[arg(long, value_enum, default_value = "terminal")]
+        format: ExplainFormat,
     },
     /// Show which environment each file and document was assigned to, and why.
     Envs {
@@ -68,6 +71,12 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Terminal,
+    Markdown,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,7 +176,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(*args),
         Command::Rules { docs } => rules(docs),
-        Command::Explain { rule } => explain(&rule),
+        Command::Explain { rule, format } => explain(&rule, format),
         Command::Envs {
             paths,
             exclude,
@@ -196,7 +205,10 @@ fn check(args: CheckArgs) -> ExitCode {
         no_suppressions: args.no_suppressions,
         baseline: args.baseline,
     };
-    let report = match guard::check(&opts) {
+    let progress = Progress::start();
+    let result = guard::check(&opts);
+    progress.finish();
+    let report = match result {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -317,10 +329,17 @@ fn rules(docs: Option<PathBuf>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn explain(key: &str) -> ExitCode {
+fn explain(key: &str, format: ExplainFormat) -> ExitCode {
     match guard::rules::find(key) {
         Some(rule) => {
-            print!("{}", guard::rules::catalog::page(rule));
+            match format {
+                ExplainFormat::Markdown => print!("{}", guard::rules::catalog::page(rule)),
+                ExplainFormat::Terminal => {
+                    let color = std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                    print!("{}", guard::rules::catalog::terminal(rule, color));
+                }
+            }
             ExitCode::SUCCESS
         }
         None => fail(format!(
@@ -396,5 +415,47 @@ fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("cannot write {}: {e}", target.display())),
+    }
+}
+
+/// A spinner on standard error for runs longer than a second, only when a
+/// person watches: stderr is a terminal and no CI variable is set.
+struct Progress {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start() -> Progress {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let watching = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let thread = watching.then(|| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                while started.elapsed() < std::time::Duration::from_secs(1) {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_message("reading the project, evaluating Terraform, checking…");
+                while !done.load(Ordering::Relaxed) {
+                    bar.tick();
+                    std::thread::sleep(std::time::Duration::from_millis(80));
+                }
+                bar.finish_and_clear();
+            })
+        });
+        Progress { done, thread }
+    }
+
+    fn finish(mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -44,7 +45,9 @@ fn tools_present(test: &str, tools: &[&str]) -> bool {
         "{test}: {} not found on PATH, and GUARD_REQUIRE_INTEGRATIONS=1 requires it",
         missing.join(", ")
     );
-    eprintln!(
+    // Straight to standard error, which the test harness does not capture (eprintln! it does).
+    let _ = writeln!(
+        std::io::stderr(),
         "SKIPPED {test}: {} not found on PATH (GUARD_REQUIRE_INTEGRATIONS=1 makes this a failure)",
         missing.join(", ")
     );
@@ -126,7 +129,8 @@ fn hook_source(scratch: &Path) -> (PathBuf, String) {
     if tracked && unchanged {
         return (root.to_path_buf(), head);
     }
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "NOTE: {HOOK_MANIFEST} differs from HEAD: the hook is built from a clone of HEAD \
          ({head}) with the work tree's {HOOK_MANIFEST} committed on top"
     );

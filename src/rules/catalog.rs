@@ -47,10 +47,107 @@ pub fn page(r: &Rule) -> String {
             .join(", "),
         r.help
     );
-    out.push_str(r.explanation.trim_end());
+    out.push_str(&label_examples(r.explanation.trim_end()));
     out.push('\n');
     out.push_str(&suppressing(r));
     out
+}
+
+/// A page for a terminal: headings and `**bold**` drawn as bold, code
+/// blocks indented (dimmed with colour), the Markdown markers gone.
+pub fn terminal(r: &Rule, color: bool) -> String {
+    use anstyle::{AnsiColor, Style};
+    let (bold, dim, bad, good) = if color {
+        (
+            Style::new().bold(),
+            AnsiColor::Cyan.on_default(),
+            AnsiColor::Red.on_default().bold(),
+            AnsiColor::Green.on_default().bold(),
+        )
+    } else {
+        (Style::new(), Style::new(), Style::new(), Style::new())
+    };
+    let paint = |s: Style, t: &str| format!("{s}{t}{s:#}");
+    let mut out = String::new();
+    let mut in_code = false;
+    for line in page(r).lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            let _ = writeln!(out, "    {}", paint(dim, line));
+            continue;
+        }
+        if let Some(h) = line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")) {
+            let _ = writeln!(out, "{}", paint(bold, h));
+            continue;
+        }
+        match line {
+            "Bad:" => {
+                let _ = writeln!(out, "{}", paint(bad, "Bad:"));
+                continue;
+            }
+            "Good:" => {
+                let _ = writeln!(out, "{}", paint(good, "Good:"));
+                continue;
+            }
+            _ => {}
+        }
+        // **bold** spans.
+        let mut rest = line;
+        let mut shown = String::new();
+        while let Some(a) = rest.find("**") {
+            let Some(b) = rest[a + 2..].find("**") else {
+                break;
+            };
+            shown.push_str(&rest[..a]);
+            shown.push_str(&paint(bold, &rest[a + 2..a + 2 + b]));
+            rest = &rest[a + 2 + b + 2..];
+        }
+        shown.push_str(rest);
+        let _ = writeln!(out, "{shown}");
+    }
+    out
+}
+
+/// Every explanation ends with a bad and a good example (two code blocks);
+/// where their first lines do not already say so, a label is put above each.
+fn label_examples(explanation: &str) -> String {
+    let lines: Vec<&str> = explanation.lines().collect();
+    // Opening fences: a fence line at an even position among fence lines.
+    let fences: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("```"))
+        .map(|(i, _)| i)
+        .collect();
+    let openings: Vec<usize> = fences.iter().step_by(2).copied().collect();
+    let n = openings.len();
+    let mut labels: Vec<(usize, &str)> = Vec::new();
+    if n >= 2 {
+        for (at, label) in [(openings[n - 2], "bad"), (openings[n - 1], "good")] {
+            let first = lines
+                .get(at + 1)
+                .map_or(String::new(), |l| l.to_ascii_lowercase());
+            let before = at
+                .checked_sub(1)
+                .and_then(|i| lines.get(i))
+                .map_or(String::new(), |l| l.to_ascii_lowercase());
+            if !first.contains(label) && !before.contains(label) {
+                labels.push((at, label));
+            }
+        }
+    }
+    let mut out = String::with_capacity(explanation.len() + 32);
+    for (i, l) in lines.iter().enumerate() {
+        if let Some((_, label)) = labels.iter().find(|(at, _)| *at == i) {
+            let _ = writeln!(out, "{}:", if *label == "bad" { "Bad" } else { "Good" });
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
 }
 
 /// How to silence the rule where its finding is accepted.
@@ -133,6 +230,20 @@ pub fn write(dir: &Path) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_page_labels_its_bad_and_good_examples() {
+        for r in all() {
+            let p = page(r).to_ascii_lowercase();
+            assert!(p.contains("bad"), "{}: no bad example labelled", r.id);
+            assert!(p.contains("good"), "{}: no good example labelled", r.id);
+        }
+        let labelled = label_examples("x\n```hcl\na = 1\n```\n```hcl\na = 2\n```");
+        assert_eq!(
+            labelled,
+            "x\nBad:\n```hcl\na = 1\n```\nGood:\n```hcl\na = 2\n```"
+        );
+    }
 
     /// The committed `rules/` folder must match what the code generates.
     #[test]
