@@ -109,22 +109,33 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
+/// git on this repository, with the user's configuration (`safe.directory` may be needed).
+fn git_root(args: &[&str]) -> Output {
+    Command::new("git")
+        .current_dir(ROOT)
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .output()
+        .expect("git runs")
+}
+
 /// The repository and commit pre-commit builds the hook from: this repository at HEAD. While
 /// `.pre-commit-hooks.yaml` is not committed as the work tree has it (it is being written), a
 /// clone of HEAD with the work tree's manifest committed on top: pre-commit only sees commits.
 fn hook_source(scratch: &Path) -> (PathBuf, String) {
     let root = Path::new(ROOT);
-    let head = git(root, &["rev-parse", "HEAD"]);
-    let tracked = git_command(root)
-        .args(["ls-files", "--error-unmatch", HOOK_MANIFEST])
-        .output()
-        .expect("git runs")
+    let o = git_root(&["rev-parse", "HEAD"]);
+    assert!(o.status.success(), "git rev-parse HEAD: {}", text(&o));
+    let head = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let tracked = git_root(&["ls-files", "--error-unmatch", HOOK_MANIFEST])
         .status
         .success();
-    let unchanged = git_command(root)
-        .args(["diff", "--quiet", "HEAD", "--", HOOK_MANIFEST])
-        .status()
-        .expect("git runs")
+    let unchanged = git_root(&["diff", "--quiet", "HEAD", "--", HOOK_MANIFEST])
+        .status
         .success();
     if tracked && unchanged {
         return (root.to_path_buf(), head);
@@ -135,7 +146,8 @@ fn hook_source(scratch: &Path) -> (PathBuf, String) {
          ({head}) with the work tree's {HOOK_MANIFEST} committed on top"
     );
     let shadow = scratch.join("hook-source");
-    git(scratch, &["clone", "--quiet", ROOT, "hook-source"]);
+    let o = git_root(&["clone", "--quiet", ROOT, &shadow.to_string_lossy()]);
+    assert!(o.status.success(), "git clone: {}", text(&o));
     git(&shadow, &["checkout", "--quiet", "--detach", &head]);
     fs::copy(root.join(HOOK_MANIFEST), shadow.join(HOOK_MANIFEST)).unwrap();
     git(&shadow, &["add", HOOK_MANIFEST]);
