@@ -898,5 +898,5 @@ fn action_reads_inputs_only_through_env_and_pins_what_it_uses() {
     let unused: Vec<_> = declared.keys().filter(|k| !used.contains(*k)).collect();
     assert!(unused.is_empty(), "inputs that reach no step: {unused:?}");
     assert_pinned("action.yml");
-    assert_pinned("examples/workflows/guard.yml");
+    assert_pinned("docs/workflows/guard.yml");
 }
