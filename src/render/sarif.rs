@@ -61,6 +61,9 @@ struct Descriptor {
     full_description: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<Help>,
+    /// The rule's catalogue page, when the package names its repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     default_configuration: Option<Configuration>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,6 +223,13 @@ pub fn problem_severity(s: Severity) -> &'static str {
     }
 }
 
+/// `<repository>/blob/main/rules/<ID>.md`, from Cargo.toml's `repository`
+/// (none is invented when it is not set).
+fn help_uri(id: &str) -> Option<String> {
+    let repo = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    (!repo.is_empty()).then(|| format!("{repo}/blob/main/rules/{id}.md"))
+}
+
 fn descriptor(r: &Rule) -> Descriptor {
     // "security" makes GitHub treat the alert as a security alert and use
     // security-severity: every guardrail is one; a diagnostic about the
@@ -252,6 +262,7 @@ fn descriptor(r: &Rule) -> Descriptor {
             text: markdown_to_text(r.explanation),
             markdown: r.explanation,
         }),
+        help_uri: help_uri(r.id),
         default_configuration: Some(Configuration {
             level: level(r.severity),
         }),
@@ -274,6 +285,7 @@ fn bare_descriptor(id: &str) -> Descriptor {
         short_description: None,
         full_description: None,
         help: None,
+        help_uri: None,
         default_configuration: None,
         properties: None,
     }
