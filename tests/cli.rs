@@ -300,14 +300,14 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
         "concise",
     ]));
     let lines: Vec<&str> = concise.lines().collect();
-    assert_eq!(lines.len(), 9, "{concise}");
+    assert_eq!(lines.len(), 10, "{concise}");
     assert!(lines.contains(
         &"fixtures/article/docker-compose.prod.yml:5:5: BO003 compose service app builds its own image in prod instead of running an image promoted from the environment before it [prod]"
     ));
     let stats = stdout(&guard(&["check", "fixtures/article", "--statistics"]));
     assert_eq!(
         stats,
-        "4\tREG001\terror  \tregion-not-allowed\n2\tPIPE003\terror  \tdeploy-condition-never-true\n1\tBO002\terror  \tenvironment-specific-image\n1\tBO003\twarning\tcompose-builds-in-upper-env\n1\tSEC005\twarning\tlong-lived-aws-keys-in-workflow\n9\ttotal\n"
+        "4\tREG001\terror  \tregion-not-allowed\n2\tPIPE003\terror  \tdeploy-condition-never-true\n1\tBO002\terror  \tenvironment-specific-image\n1\tBO003\twarning\tcompose-builds-in-upper-env\n1\tSEC005\twarning\tlong-lived-aws-keys-in-workflow\n1\tTRF002\terror  \tingress-backend-missing\n10\ttotal\n"
     );
     let quiet = stdout(&guard(&[
         "check",
@@ -331,7 +331,7 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
     assert_eq!(gh.len(), 4);
     assert!(gh[..3].iter().all(|l| l.starts_with("::error ")));
     assert!(
-        gh[3].starts_with("::notice title=guard::6 more findings"),
+        gh[3].starts_with("::notice title=guard::7 more findings"),
         "{}",
         gh[3]
     );
@@ -353,10 +353,10 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
     assert_eq!(o.status.code(), Some(1));
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
-    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), 9);
+    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), 10);
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        md.starts_with("previous step\n## guard: 7 errors, 2 warnings, 0 notes"),
+        md.starts_with("previous step\n## guard: 8 errors, 2 warnings, 0 notes"),
         "{md}"
     );
     assert!(

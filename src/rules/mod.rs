@@ -10,6 +10,7 @@ pub mod public_db;
 pub mod regions;
 pub mod scp;
 pub mod secrets;
+pub mod traffic;
 
 use crate::finding::{Finding, Severity};
 use crate::model::Model;
@@ -24,6 +25,8 @@ pub enum Family {
     Parity,
     Scp,
     Pipeline,
+    /// Traffic reaches a workload in every environment (Services, Ingresses, autoscalers).
+    Traffic,
     Workload,
     /// Diagnostics about the input itself (parse errors, duplicate keys).
     Input,
@@ -39,6 +42,7 @@ impl Family {
             Family::Parity => "parity",
             Family::Scp => "scp",
             Family::Pipeline => "pipeline",
+            Family::Traffic => "traffic",
             Family::Workload => "workload",
             Family::Input => "input",
         }
@@ -85,6 +89,7 @@ pub fn all() -> Vec<&'static Rule> {
         regions::RULES,
         scp::RULES,
         secrets::RULES,
+        traffic::RULES,
     ]
     .iter()
     .flat_map(|r| r.iter().copied())
