@@ -245,9 +245,24 @@ fn check_services(m: &Model, out: &mut Vec<Finding>) {
             }
             near.sort_by_key(|w| std::cmp::Reverse(matching(w)));
             let shown: Vec<String> = wanted.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            // Point at the label the nearest workload lacks (`version: green`).
+            let nearest_labels = near.first().and_then(|w| pod_labels(w));
+            let at = selector
+                .entries()
+                .iter()
+                .find(|e| {
+                    let (Some(k), Some(v)) = (e.key_str(), e.value.scalar_text()) else {
+                        return false;
+                    };
+                    !nearest_labels
+                        .and_then(|l| l.get(k))
+                        .and_then(Node::scalar_text)
+                        .is_some_and(|l| l == v)
+                })
+                .map_or(selector.span, |e| e.key.span.to(e.value.span));
             let mut f = SERVICE_SELECTS_NOTHING
                 .finding(
-                    selector.span,
+                    at,
                     format!(
                         "Service `{}` selects `{}`, but no workload{} has pods with those labels: it has no endpoints",
                         s.name,
