@@ -70,3 +70,56 @@ fn every_rule_fails_and_passes_its_fixtures() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// No output format of any fixture shows a secret value a rule found: every
+/// span a rule marked as a secret is looked for, beyond its first four
+/// characters, in the text, JSON, SARIF, GitHub, concise and summary output.
+#[test]
+fn no_fixture_prints_a_secret_in_any_format() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dirs: Vec<PathBuf> = vec![root.join("article")];
+    for rule in guard::rules::all() {
+        dirs.push(fixture(rule.id, "fail"));
+    }
+    let mut checked = 0;
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let report = check(dir);
+        let secrets: Vec<String> = report
+            .redactions
+            .iter()
+            .filter_map(|s| {
+                let text = report.model.sources.get(s.file)?.slice(*s);
+                let value = text.trim_matches(['"', '\'']);
+                // What must never show: the value past its first four characters.
+                let hidden: String = value.chars().skip(4).collect();
+                (hidden.chars().count() >= 4).then_some(hidden)
+            })
+            .collect();
+        if secrets.is_empty() {
+            continue;
+        }
+        let mut outputs = vec![
+            guard::render::summary::render(&report),
+            guard::render::concise(&report),
+        ];
+        for format in [Format::Text, Format::Json, Format::Github] {
+            outputs.push(render(format, &report, RenderOptions::default()));
+        }
+        // SARIF's results (its rule metadata holds the catalogue's examples).
+        let sarif: serde_json::Value =
+            serde_json::from_str(&render(Format::Sarif, &report, RenderOptions::default()))
+                .unwrap();
+        outputs.push(sarif["runs"][0]["results"].to_string());
+        for s in &secrets {
+            for (i, out) in outputs.iter().enumerate() {
+                assert!(
+                    !out.contains(s.as_str()),
+                    "{}: output {i} shows the secret `{s}`:\n{out}",
+                    dir.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} secrets were looked for");
+}

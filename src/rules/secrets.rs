@@ -601,7 +601,8 @@ RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm
 
 /// Declarations of an `ENV` or `ARG`: `KEY=value` words (an `ARG` word may
 /// have no value), or the legacy `ENV KEY value with spaces` form.
-fn dockerfile_pairs(cmd: &str, values: &[Node]) -> Vec<(String, Option<String>, Span)> {
+/// `(name, value, span of the pair, span of the value)` of each pair.
+fn dockerfile_pairs(cmd: &str, values: &[Node]) -> Vec<DockerPair> {
     let Some(first) = values.first().and_then(Node::as_str) else {
         return Vec::new();
     };
@@ -611,19 +612,34 @@ fn dockerfile_pairs(cmd: &str, values: &[Node]) -> Vec<(String, Option<String>, 
         let span = values
             .last()
             .map_or(values[0].span, |l| values[0].span.to(l.span));
-        return vec![(first.to_string(), value, span)];
+        let value_span = match (values.get(1), values.last()) {
+            (Some(a), Some(b)) => Some(a.span.to(b.span)),
+            _ => None,
+        };
+        return vec![(first.to_string(), value, span, value_span)];
     }
     values
         .iter()
         .filter_map(|v| {
             let t = v.as_str()?;
             Some(match t.split_once('=') {
-                Some((k, val)) => (k.to_string(), Some(val.to_string()), v.span),
-                None => (t.to_string(), None, v.span),
+                Some((k, val)) => {
+                    // The value's bytes: after the `=` of the word as written.
+                    let at = v.span.start as usize + k.len() + 1;
+                    let vs = Span::new(
+                        v.span.file,
+                        at.min(v.span.end as usize),
+                        v.span.end as usize,
+                    );
+                    (k.to_string(), Some(val.to_string()), v.span, Some(vs))
+                }
+                None => (t.to_string(), None, v.span, None),
             })
         })
         .collect()
 }
+
+type DockerPair = (String, Option<String>, Span, Option<Span>);
 
 fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
     for doc in m.docs.iter().filter(|d| d.kind == DocKind::Dockerfile) {
@@ -633,7 +649,7 @@ fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
                 continue;
             }
             let values = ins.get("Value").map(Node::as_seq).unwrap_or(&[]);
-            for (name, value, span) in dockerfile_pairs(cmd, values) {
+            for (name, value, span, value_span) in dockerfile_pairs(cmd, values) {
                 let upper = cmd.to_ascii_uppercase();
                 let literal = value.as_deref().filter(|v| !is_inert_value(v));
                 let finding = if let Some(shape) = value.as_deref().and_then(secret_shape) {
@@ -658,21 +674,12 @@ fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
                 } else {
                     continue;
                 };
-                // The word is `NAME=value` (or the value alone): the secret
-                // is what follows the `=`.
-                let secret = m
-                    .sources
-                    .get(span.file)
-                    .map(|f| f.slice(span))
-                    .and_then(|t| t.find('='))
-                    .map_or(span, |i| {
-                        crate::source::Span::new(
-                            span.file,
-                            span.start as usize + i + 1,
-                            span.end as usize,
-                        )
-                    });
-                out.push(finding.secret(secret).env(doc.assignment.env));
+                // The value is the secret; an ARG without one has none.
+                let finding = match value_span {
+                    Some(vs) => finding.secret(vs),
+                    None => finding,
+                };
+                out.push(finding.env(doc.assignment.env));
             }
         }
     }
