@@ -254,10 +254,10 @@ fn check_services(m: &Model, out: &mut Vec<Finding>) {
                     let (Some(k), Some(v)) = (e.key_str(), e.value.scalar_text()) else {
                         return false;
                     };
-                    !nearest_labels
+                    nearest_labels
                         .and_then(|l| l.get(k))
                         .and_then(Node::scalar_text)
-                        .is_some_and(|l| l == v)
+                        .is_none_or(|l| l != v)
                 })
                 .map_or(selector.span, |e| e.key.span.to(e.value.span));
             let mut f = SERVICE_SELECTS_NOTHING
