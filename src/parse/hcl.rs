@@ -22,7 +22,13 @@ pub struct Parsed {
     /// Added to every hcl-edit span to get an offset into the file text
     /// (3 when the file starts with a UTF-8 byte-order mark, else 0).
     pub base: usize,
+    /// Warnings about a file that parsed (an object literal repeating a key).
+    pub diags: Vec<ParseDiag>,
 }
+
+/// How many repeated object keys one file may have before guard stops
+/// working around them.
+const MAX_REPEATED_KEYS: usize = 256;
 
 /// Parse one HCL file. On failure, one diagnostic located where the parser
 /// stopped.
@@ -46,38 +52,154 @@ pub fn parse_file(file: &SourceFile) -> Result<Parsed, ParseDiag> {
             format!("nesting deeper than {MAX_DEPTH} levels, file not read"),
         ));
     }
-    match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Ok(Parsed { body, base }),
-        Err(e) => {
+    // Terraform accepts an object literal that repeats a key (the last one
+    // wins); hcl-edit refuses it. The earlier key is renamed, in a copy with
+    // the same byte offsets, to a name no configuration uses, and the repeat
+    // is reported as a duplicate key.
+    let mut masked: Option<String> = None;
+    let mut diags = Vec::new();
+    loop {
+        let current = masked.as_deref().unwrap_or(text);
+        let e = match hcl_edit::parser::parse_body(current) {
+            Ok(body) => return Ok(Parsed { body, base, diags }),
+            Err(e) => e,
+        };
+        if e.message().contains("redefined object key") && diags.len() < MAX_REPEATED_KEYS {
             let loc = e.location();
-            // Lines and columns are 1-based; the column counts chars.
-            let line0 = loc.line().saturating_sub(1);
-            let col0 = loc.column().saturating_sub(1);
-            // hcl-edit counts lines in the text after the BOM; the BOM is on
-            // line 0 only, where it shifts the column by one char.
-            let col0 = if line0 == 0 && base > 0 {
-                col0 + 1
-            } else {
-                col0
-            };
-            let start = file.offset_of(line0, col0);
-            let end = next_char_end(&file.text, start);
-            // hcl-edit bounds its own recursion (64 nested expressions,
-            // templates or blocks; 128 chained operators): that is a limit
-            // of guard, not a syntax error in the file.
-            let message = e.message();
-            let kind = if message.contains("nesting depth") || message.contains("chained binary") {
-                DiagKind::Limit
-            } else {
-                DiagKind::ParseError
-            };
-            Err(ParseDiag::new(
-                kind,
-                Span::new(file.id, start, end),
-                format!("HCL parse error: {message}"),
-            ))
+            let at = offset_in(current, loc.line(), loc.column());
+            if let Some((first, key_len)) = earlier_key(current, at) {
+                let key = current.get(at..at + key_len).unwrap_or("").to_string();
+                let mut copy = current.to_string();
+                copy.replace_range(first..first + key_len, &placeholder(&key, diags.len()));
+                let line = file.line_of((base + first) as u32);
+                let mut d = ParseDiag::new(
+                    DiagKind::DuplicateKey,
+                    Span::new(file.id, base + at, base + at + key_len),
+                    format!(
+                        "object key `{}` repeats (first at line {line}); the later value wins, as Terraform reads it",
+                        key.trim_matches('"')
+                    ),
+                );
+                d.related.push((
+                    Span::new(file.id, base + first, base + first + key_len),
+                    format!("`{}` first set here", key.trim_matches('"')),
+                ));
+                diags.push(d);
+                masked = Some(copy);
+                continue;
+            }
+        }
+        return Err(located(file, base, &e));
+    }
+}
+
+/// A parse error of hcl-edit as a located diagnostic.
+fn located(file: &SourceFile, base: usize, e: &hcl_edit::parser::Error) -> ParseDiag {
+    let loc = e.location();
+    // Lines and columns are 1-based; the column counts chars.
+    let line0 = loc.line().saturating_sub(1);
+    let col0 = loc.column().saturating_sub(1);
+    // hcl-edit counts lines in the text after the BOM; the BOM is on
+    // line 0 only, where it shifts the column by one char.
+    let col0 = if line0 == 0 && base > 0 {
+        col0 + 1
+    } else {
+        col0
+    };
+    let start = file.offset_of(line0, col0);
+    let end = next_char_end(&file.text, start);
+    // hcl-edit bounds its own recursion (64 nested expressions,
+    // templates or blocks; 128 chained operators): that is a limit
+    // of guard, not a syntax error in the file.
+    let message = e.message();
+    let kind = if message.contains("nesting depth") || message.contains("chained binary") {
+        DiagKind::Limit
+    } else {
+        DiagKind::ParseError
+    };
+    ParseDiag::new(
+        kind,
+        Span::new(file.id, start, end),
+        format!("HCL parse error: {message}"),
+    )
+}
+
+/// The byte offset of a 1-based line and column (in chars) of `text`,
+/// counting `\n` only, as hcl-edit does.
+fn offset_in(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
         }
     }
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| start + i)
+}
+
+/// For the repeated key at `at`: where the same key was set before in the
+/// same object (the nearest earlier occurrence at the same brace depth), and
+/// the key's length in bytes.
+fn earlier_key(text: &str, at: usize) -> Option<(usize, usize)> {
+    let rest = text.get(at..)?;
+    let key_len = if let Some(quoted) = rest.strip_prefix('"') {
+        quoted.find('"')? + 2
+    } else {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len())
+    };
+    if key_len == 0 {
+        return None;
+    }
+    let key = &rest[..key_len];
+    let bytes = text.as_bytes();
+    let mut depth = 0i32;
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b'}' | b']' | b')' => depth += 1,
+            b'{' | b'[' | b'(' => {
+                if depth == 0 {
+                    return None; // the object's start: not found
+                }
+                depth -= 1;
+            }
+            _ if depth == 0 && text.is_char_boundary(i) && text[i..].starts_with(key) => {
+                let before = i.checked_sub(1).map(|j| bytes[j]);
+                let boundary = before.is_none_or(|b| {
+                    !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'"')
+                }) || key.starts_with('"');
+                let after = text[i + key_len..].trim_start();
+                if boundary && (after.starts_with('=') || after.starts_with(':')) {
+                    return Some((i, key_len));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A key no configuration uses, of the same byte length as `key`: `_` and
+/// digits (inside the quotes of a quoted key).
+fn placeholder(key: &str, n: usize) -> String {
+    if let Some(inner) = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        let len = inner.len();
+        return format!("\"{}\"", unique(len, n));
+    }
+    unique(key.len(), n)
+}
+
+fn unique(len: usize, n: usize) -> String {
+    let digits = format!("{n}");
+    if len <= digits.len() {
+        return "_".repeat(len);
+    }
+    format!("_{digits:0>width$}", width = len - 1)
 }
 
 fn next_char_end(text: &str, start: usize) -> usize {
@@ -147,6 +269,34 @@ mod tests {
         let attr = p.body.attributes().next().unwrap();
         let r = hcl_edit::Span::span(&attr.value).unwrap();
         assert_eq!(&f.text[r.start + p.base..r.end + p.base], "\"v\"");
+    }
+
+    #[test]
+    fn repeated_object_keys_parse_with_the_last_value_winning() {
+        let text = "locals {\n  s = { min = 1, max = 3, min = 2, \"q\" = 1, \"q\" = 5 }\n}\n";
+        let f = file(text);
+        let p = parse_file(&f).expect("Terraform accepts repeated keys");
+        assert_eq!(p.diags.len(), 2);
+        assert!(p.diags.iter().all(|d| d.kind == DiagKind::DuplicateKey));
+        let d = &p.diags[0];
+        assert_eq!(&f.text[d.span.start as usize..d.span.end as usize], "min");
+        assert_eq!(f.line_col(d.span.start).column, 27);
+        // The earlier key is renamed in the parsed copy: the later value is
+        // the one an evaluation finds under `min`.
+        let locals = p.body.blocks().next().unwrap();
+        let attr = locals.body.attributes().next().unwrap();
+        let obj = attr.value.as_object().unwrap();
+        let keys: Vec<String> = obj
+            .iter()
+            .map(|(k, _)| match k {
+                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                hcl_edit::expr::ObjectKey::Expression(e) => e.to_string(),
+            })
+            .collect();
+        assert_eq!(keys.iter().filter(|k| *k == "min").count(), 1, "{keys:?}");
+        assert!(keys.iter().any(|k| k.starts_with('_')), "{keys:?}");
+        // A real syntax error is still one.
+        assert!(parse_file(&file("x = { a = }\n")).is_err());
     }
 
     #[test]

@@ -326,6 +326,7 @@ fn evaluate_inner(
         match p {
             Some(Err(d)) => model.diags.push(d.clone()),
             Some(Ok(p)) => {
+                model.diags.extend(p.diags.iter().cloned());
                 let fc = FileCtx::new(f, p.base);
                 if path.ends_with(".tf") {
                     let dir = dir_of(path).to_string();
