@@ -22,6 +22,9 @@ pub enum Mutability {
     NoTag,
     /// Tagged `latest`.
     Latest,
+    /// The tag is a placeholder whose default is `latest`
+    /// (`${IMAGE_TAG:-latest}`): unset, it pulls `latest`.
+    DefaultsToLatest,
 }
 
 /// Does the text hold a template placeholder (`${X}`, `$X`, `${{ x }}`, `{{ x }}`, `$(x)`)?
@@ -128,6 +131,7 @@ impl<'a> ImageRef<'a> {
         })
     }
 
+    /// The mutability of the reference, judging a placeholder's default.
     pub fn mutability(&self) -> Mutability {
         if self.digest.is_some_and(|d| !d.is_empty()) {
             return Mutability::Pinned;
@@ -139,6 +143,7 @@ impl<'a> ImageRef<'a> {
                 Mutability::Placeholder
             }
             None => Mutability::NoTag,
+            Some(t) if default_is_latest(t) => Mutability::DefaultsToLatest,
             Some(t) if has_placeholder(t) => Mutability::Placeholder,
             Some(t) if t.eq_ignore_ascii_case("latest") || t.is_empty() => Mutability::Latest,
             Some(_) => Mutability::Pinned,
@@ -169,6 +174,22 @@ impl<'a> ImageRef<'a> {
         }
         None
     }
+}
+
+/// A tag that is one shell-style placeholder whose default is `latest`:
+/// `${IMAGE_TAG:-latest}`, `${TAG-latest}`.
+fn default_is_latest(tag: &str) -> bool {
+    let Some(inner) = tag.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    if inner.contains(['$', '{', '}']) {
+        return false;
+    }
+    let default = inner
+        .split_once(":-")
+        .or_else(|| inner.split_once('-'))
+        .map(|(_, d)| d);
+    default.is_some_and(|d| d.eq_ignore_ascii_case("latest"))
 }
 
 /// The last `:` that is not inside a `${...}` placeholder (`${TAG:-1.0}`).
@@ -235,6 +256,19 @@ mod tests {
         );
         assert_eq!(m("${IMAGE}"), Mutability::Placeholder);
         assert_eq!(m("${REGISTRY}/app"), Mutability::NoTag);
+    }
+
+    #[test]
+    fn a_placeholder_defaulting_to_latest_is_mutable() {
+        let m = |s| ImageRef::parse(s).unwrap().mutability();
+        assert_eq!(m("app:${IMAGE_TAG:-latest}"), Mutability::DefaultsToLatest);
+        assert_eq!(
+            m("registry.example.com/app:${TAG-latest}"),
+            Mutability::DefaultsToLatest
+        );
+        assert_eq!(m("app:${IMAGE_TAG:-1.4.2}"), Mutability::Placeholder);
+        assert_eq!(m("app:${IMAGE_TAG}"), Mutability::Placeholder);
+        assert_eq!(m("app:${A:-${B:-latest}}"), Mutability::Placeholder);
     }
 
     #[test]

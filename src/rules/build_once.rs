@@ -62,6 +62,9 @@ fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
         let what = match r.mutability() {
             Mutability::NoTag => "has no tag, so it pulls `latest`",
             Mutability::Latest => "uses the mutable tag `latest`",
+            Mutability::DefaultsToLatest => {
+                "takes its tag from a variable whose default is `latest`: wherever the variable is unset, it pulls `latest`"
+            }
             _ => continue,
         };
         out.push(
