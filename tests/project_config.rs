@@ -44,6 +44,16 @@ fn json_in(dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&r.stdout).unwrap()
 }
 
+/// The findings of one rule.
+fn of<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
 /// (rule, path, line) of every counting finding.
 fn keys(v: &Value) -> Vec<(String, String, u64)> {
     v["findings"]
@@ -202,12 +212,7 @@ var-files = ["infra/shared/us.tfvars"]
         );
     }
     let v = json_in(d, &["check"]);
-    let db: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "DB001")
-        .collect();
+    let db: Vec<&Value> = of(&v, "DB001");
     let mut found: Vec<Vec<String>> = db
         .iter()
         .map(|f| {
@@ -306,12 +311,7 @@ fn an_in_source_suppression_silences_exactly_its_finding() {
     fs::create_dir_all(d.join(".git")).unwrap();
     write(d, "k8s/deployment.yaml", TWO_IMAGES);
     let v = json_in(d, &["check"]);
-    let bo: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "BO001")
-        .collect();
+    let bo: Vec<&Value> = of(&v, "BO001");
     assert_eq!(bo.len(), 2);
     let suppressed: Vec<_> = bo.iter().filter(|f| !f["suppression"].is_null()).collect();
     assert_eq!(suppressed.len(), 1);
@@ -591,12 +591,7 @@ fn a_base_line_rendered_by_three_overlays_is_one_finding_naming_them() {
         );
     }
     let v = json_in(d, &["check"]);
-    let bo: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "BO001")
-        .collect();
+    let bo: Vec<&Value> = of(&v, "BO001");
     assert_eq!(bo.len(), 1, "{bo:#?}");
     assert_eq!(
         bo[0]["environments"],
@@ -621,12 +616,7 @@ fn configured_workspaces_evaluate_a_root_once_per_workspace() {
         "resource \"aws_db_instance\" \"db\" {\n  engine              = \"postgres\"\n  publicly_accessible = terraform.workspace == \"prod\"\n}\n",
     );
     let v = json_in(d, &["check"]);
-    let db: Vec<&Value> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == "DB001")
-        .collect();
+    let db: Vec<&Value> = of(&v, "DB001");
     assert_eq!(db.len(), 1, "{v:#}");
     assert_eq!(db[0]["environments"], serde_json::json!(["prod"]));
     let envs = guard_in(d, &["envs"]);
