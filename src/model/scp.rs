@@ -40,7 +40,9 @@ pub fn collect(
         }
         let path = paths(d);
         out.push(Policy {
-            is_scp: path_says_scp(&path),
+            // Told apart by content, not only by path: a resource control
+            // policy under `organizations/` is no SCP.
+            is_scp: path_says_scp(&path) && !is_rcp(&d.root, &path),
             name: path,
             root: d.root.clone(),
             env: d.assignment.env,
@@ -71,6 +73,47 @@ pub fn collect(
         }
     }
     out
+}
+
+/// Condition keys resource control policies use to fence resources to the
+/// organization (an RCP's statements carry a `Principal` and these).
+const RCP_CONDITION_KEYS: &[&str] = &[
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalisawsservice",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourceaccount",
+    "aws:resourceorgid",
+    "aws:securetransport",
+];
+
+/// Is this policy a resource control policy: a path that says so
+/// (`ResourceControlPolicies/`, `rcp`), or statements that all name a
+/// `Principal` and fence with organization condition keys?
+pub fn is_rcp(root: &Node, path: &str) -> bool {
+    let p = path.to_ascii_lowercase().replace(['-', '_'], "");
+    if p.contains("resourcecontrol")
+        || p.split(['/', '.'])
+            .any(|s| s == "rcp" || s == "rcps" || s.ends_with("rcp"))
+    {
+        return true;
+    }
+    let sts = statements(root);
+    !sts.is_empty()
+        && sts.iter().all(|st| st.get("Principal").is_some())
+        && sts.iter().any(|st| {
+            st.get("Condition").is_some_and(|c| {
+                c.entries().iter().any(|op| {
+                    op.value.entries().iter().any(|k| {
+                        k.key_str().is_some_and(|k| {
+                            RCP_CONDITION_KEYS.contains(&k.to_ascii_lowercase().as_str())
+                        })
+                    })
+                })
+            })
+        })
 }
 
 /// `Statement` as a list (a single statement object is allowed).
@@ -197,4 +240,42 @@ pub fn looks_like_region(s: &str) -> bool {
         && parts
             .last()
             .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod rcp_tests {
+    use super::*;
+
+    fn json(text: &str) -> Node {
+        let f = crate::source::SourceFile::new(
+            crate::source::FileId(0),
+            "p.json".into(),
+            "p.json".into(),
+            text.into(),
+        );
+        crate::parse::json::parse(&f).unwrap()
+    }
+
+    #[test]
+    fn resource_control_policies_are_told_apart_by_content_and_path() {
+        let rcp = json(
+            r#"{"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+              "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}}]}"#,
+        );
+        let scp = json(
+            r#"{"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+              "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-1"}}}]}"#,
+        );
+        let misplaced = json(
+            r#"{"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "rds:*", "Resource": "*"}]}"#,
+        );
+        assert!(is_rcp(&rcp, "organizations/policies/fence.json"));
+        assert!(!is_rcp(&scp, "organizations/policies/fence.json"));
+        assert!(
+            !is_rcp(&misplaced, "scp/deny.json"),
+            "an SCP with a Principal is an invalid SCP"
+        );
+        assert!(is_rcp(&misplaced, "ResourceControlPolicies/deny.json"));
+        assert!(is_rcp(&scp, "org/rcp/fence.json"));
+    }
 }
