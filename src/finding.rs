@@ -59,9 +59,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Set when a suppression silences the finding.
     pub suppression: Option<RawSuppression>,
-    /// The secret value the finding is about: never printed, masked in
-    /// every snippet that shows its line.
-    pub secret: Option<Span>,
+    /// The secret values the finding is about: never printed, masked in
+    /// every snippet that shows their lines.
+    pub secrets: Vec<Span>,
 }
 
 /// A suppression that matched, before it is located.
@@ -83,7 +83,7 @@ impl Finding {
             envs: Vec::new(),
             related: Vec::new(),
             suppression: None,
-            secret: None,
+            secrets: Vec::new(),
         }
     }
 
@@ -104,7 +104,7 @@ impl Finding {
 
     /// The secret value the finding is about (masked wherever shown).
     pub fn secret(mut self, span: Span) -> Finding {
-        self.secret = Some(span);
+        self.secrets.push(span);
         self
     }
 

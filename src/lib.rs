@@ -293,7 +293,8 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             f.severity = s;
         }
     }
-    let mut redactions: Vec<source::Span> = raw.iter().filter_map(|f| f.secret).collect();
+    let mut redactions: Vec<source::Span> =
+        raw.iter().flat_map(|f| f.secrets.iter().copied()).collect();
     redactions.sort();
     redactions.dedup();
     let external = suppress::externals(&settings, config_file);

@@ -685,7 +685,116 @@ fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+pub static LITERAL_K8S_SECRET: Rule = Rule {
+    id: "SEC007",
+    name: "literal-kubernetes-secret",
+    family: Family::Secrets,
+    severity: Severity::Warning,
+    summary: "A Kubernetes Secret with literal `data` or `stringData` is committed to the repository",
+    help: "keep the value in a secret store (Secrets Manager with the CSI driver, External Secrets) or encrypt the file (SOPS, Sealed Secrets)",
+    explanation: r#"**Why.** A Kubernetes Secret is not secret in a repository: `data` is base64, which anyone
+decodes, and `stringData` is plain text. The article keeps secrets in AWS Secrets Manager and
+brings them into the cluster at run time (section 6: Secrets Manager and the Secrets Store CSI
+driver, ASCP), so the repository never holds a value. A committed Secret manifest puts the
+value in every clone and in the history for good, for every environment that applies it.
+
+guard reports a `Secret` whose `data` or `stringData` holds values, at that key, and masks the
+values wherever they are shown. Not reported: a file encrypted with SOPS (a top-level `sops:`
+section, `ENC[...]` values), `SealedSecret` resources (encrypted for one cluster), and Secrets
+whose values are all placeholders (`${DB_PASSWORD}`, `<password>`) or empty.
+
+**How to fix.** Reference the secret store instead (an `ExternalSecret`, or a
+`SecretProviderClass` for the CSI driver), or encrypt the manifest with SOPS.
+
+```yaml
+# bad
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: hunter2-prod
+```
+```yaml
+# good: External Secrets fetches it from Secrets Manager
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: db
+spec:
+  secretStoreRef: { name: aws-secrets-manager, kind: ClusterSecretStore }
+  target: { name: db }
+  data:
+    - secretKey: password
+      remoteRef: { key: prod/db, property: password }
+```
+"#,
+    security_severity: "7.0",
+    tags: &["secrets", "kubernetes"],
+    check: Some(check_k8s_secrets),
+};
+
+fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
+    for doc in &m.docs {
+        let DocKind::Kubernetes { kind, name } = &doc.kind else {
+            continue;
+        };
+        if kind != "Secret" || doc.root.get("sops").is_some() {
+            continue;
+        }
+        for key in ["data", "stringData"] {
+            let Some(entry) = doc.root.entry(key) else {
+                continue;
+            };
+            let literal: Vec<&crate::node::Entry> = entry
+                .value
+                .entries()
+                .iter()
+                .filter(|e| {
+                    e.value
+                        .scalar_text()
+                        .is_some_and(|v| !is_inert_value(&v) && !v.trim_start().starts_with("ENC["))
+                })
+                .collect();
+            if literal.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = literal
+                .iter()
+                .filter_map(|e| e.key_str().map(|k| format!("`{k}`")))
+                .collect();
+            let mut f = LITERAL_K8S_SECRET
+                .finding(
+                    entry.key.span,
+                    format!(
+                        "Secret `{}` commits {} literal {} ({}): {}",
+                        name.as_deref().unwrap_or("?"),
+                        literal.len(),
+                        if literal.len() == 1 {
+                            "value"
+                        } else {
+                            "values"
+                        },
+                        names.join(", "),
+                        if key == "data" {
+                            "base64 is an encoding, not encryption"
+                        } else {
+                            "stringData is plain text"
+                        }
+                    ),
+                )
+                .env(doc.assignment.env);
+            // Every value is masked wherever its line is shown.
+            for e in &literal {
+                f = f.secret(e.value.span);
+            }
+            out.push(f);
+        }
+    }
+}
+
 pub static RULES: &[&Rule] = &[
+    &LITERAL_K8S_SECRET,
     &CONFIGMAP_SECRET,
     &PLAIN_ENV_SECRET,
     &TERRAFORM_SECRET,
