@@ -226,6 +226,19 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         plan.max_file_bytes,
         Some(&boundary),
     );
+    if let Some(c) = &settings.config {
+        model.parity_allow = c.parity.allow.iter().map(|a| a.value.clone()).collect();
+        let env = |name: &str| {
+            let name = c.resolve_environment(name).unwrap_or(name.to_string());
+            settings.envs.named(&name)
+        };
+        model.parity_pairs = c
+            .parity
+            .pairs
+            .iter()
+            .filter_map(|(a, b)| Some((env(&a.value)?, env(&b.value)?)))
+            .collect();
+    }
     if let Some(id) = config_file {
         model.allowed_regions =
             model::AllowedRegions::from_settings(&settings.regions, id, &settings.envs);

@@ -687,3 +687,26 @@ fn classification_does_not_depend_on_how_the_path_was_typed() {
     let one = norm(&json_in(&root, &["check", "ecs/task-definition.json"]));
     assert!(one.iter().any(|(r, _, _, _)| r == "REG001"), "{one:?}");
 }
+
+#[test]
+fn parity_allow_and_pairs_from_guard_toml() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/PAR001/fail");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    copy_dir(&fixture, &root);
+    let count = |toml: &str| {
+        fs::write(root.join("guard.toml"), toml).unwrap();
+        of(&json_in(&root, &["check", "--select", "parity"]), "PAR001").len()
+    };
+    assert_eq!(count("# defaults\n"), 2);
+    assert_eq!(
+        count("[parity]\nallow = [\"aws_db_instance.*.engine_version\"]\n"),
+        1,
+        "an allowed difference is not reported"
+    );
+    assert_eq!(
+        count("[parity]\npairs = [[\"dev\", \"prod\"]]\n"),
+        0,
+        "only the configured pair is compared"
+    );
+}

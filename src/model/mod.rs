@@ -83,6 +83,12 @@ pub struct Model {
     pub envs: EnvSet,
     /// Regions guard.toml allows (they override what SCPs imply).
     pub allowed_regions: AllowedRegions,
+    /// `[parity] allow`: differences that are intended
+    /// (`aws_db_instance.*.engine_version`).
+    pub parity_allow: Vec<String>,
+    /// `[parity] pairs` (lower, upper); empty: every staging-tier
+    /// environment against every prod-tier one.
+    pub parity_pairs: Vec<(Env, Env)>,
     /// Per file (by id): the environments its content is deployed to (the
     /// Terraform evaluations that read it, the overlays that render it, its
     /// own evidence); empty when it applies to all of them.
@@ -342,6 +348,8 @@ pub fn build_with_limit(
         projects,
         envs: envs.clone(),
         allowed_regions: AllowedRegions::default(),
+        parity_allow: Vec::new(),
+        parity_pairs: Vec::new(),
         file_envs,
     }
 }

@@ -5,6 +5,7 @@
 pub mod build_once;
 pub mod catalog;
 pub mod input;
+pub mod parity;
 pub mod pipeline;
 pub mod public_db;
 pub mod regions;
@@ -84,6 +85,7 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = [
         input::RULES,
         build_once::RULES,
+        parity::RULES,
         pipeline::RULES,
         public_db::RULES,
         regions::RULES,
