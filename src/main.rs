@@ -55,6 +55,24 @@ enum Command {
         #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Compare what two environments deploy (default: every staging-tier
+    /// environment with every prod-tier one): Terraform resources and versions.
+    Parity {
+        /// A path in the project (default: the current directory).
+        path: Option<PathBuf>,
+        /// The lower environment (staging).
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// The upper environment (prod).
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// text, markdown (a pull-request comment) or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ParityFormat,
+        /// The configuration file (default: the project root's guard.toml).
+        #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Print the effective configuration, and where each value came from.
     Config {
         /// A path in the project (default: the current directory).
@@ -71,6 +89,13 @@ enum Command {
         #[arg(long)]
         stdout: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ParityFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,6 +208,13 @@ fn main() -> ExitCode {
             config,
         } => envs(paths, exclude, config),
         Command::Config { path, config } => show_config(path, config),
+        Command::Parity {
+            path,
+            from,
+            to,
+            format,
+            config,
+        } => parity(path, from, to, format, config),
         Command::Init { path, stdout } => init(path, stdout),
     }
 }
@@ -458,4 +490,48 @@ impl Progress {
             let _ = t.join();
         }
     }
+}
+
+fn parity(
+    path: Option<PathBuf>,
+    from: Option<String>,
+    to: Option<String>,
+    format: ParityFormat,
+    config: Option<PathBuf>,
+) -> ExitCode {
+    let opts = guard::Options {
+        paths: path.into_iter().collect(),
+        config,
+        ..guard::Options::default()
+    };
+    let loaded = match guard::load(&opts) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let m = &loaded.model;
+    let tables = match (from, to) {
+        (Some(f), Some(t)) => {
+            let env = |n: &str| m.envs.named(n).or_else(|| m.envs.word(n));
+            let (Some(lower), Some(upper)) = (env(&f), env(&t)) else {
+                let names: Vec<&str> = m.envs.all().iter().map(|e| e.as_str()).collect();
+                return fail(format!(
+                    "no environment `{f}` or `{t}`; the environments are {}",
+                    names.join(", ")
+                ));
+            };
+            guard::rules::parity::compare(m, lower, upper)
+        }
+        _ => guard::rules::parity::compare_all(m),
+    };
+    match format {
+        ParityFormat::Text => print!("{}", guard::rules::parity::render(&tables, false)),
+        ParityFormat::Markdown => print!("{}", guard::rules::parity::render(&tables, true)),
+        ParityFormat::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&tables).unwrap_or_default()
+            )
+        }
+    }
+    ExitCode::SUCCESS
 }

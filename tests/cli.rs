@@ -433,3 +433,36 @@ fn carets_stay_under_the_span_after_wide_characters_and_tabs() {
     }
     assert_eq!(checked, 2, "{text}");
 }
+
+#[test]
+fn parity_side_by_side_in_text_markdown_and_json() {
+    let text = stdout(&guard(&["parity", "fixtures/rules/PAR001/fail"]));
+    insta::assert_snapshot!("parity-text", text);
+    let md = stdout(&guard(&[
+        "parity",
+        "fixtures/rules/PAR001/fail",
+        "--format",
+        "markdown",
+    ]));
+    insta::assert_snapshot!("parity-markdown", md);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&guard(&[
+        "parity",
+        "fixtures/rules/PAR001/pass",
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let rows: Vec<&serde_json::Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["rows"].as_array().unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["status"] != "differs"), "{json:#}");
+    assert!(rows.iter().any(|r| r["status"] == "may-differ"));
+}
