@@ -12,6 +12,7 @@ pub mod regions;
 pub mod scp;
 pub mod secrets;
 pub mod traffic;
+pub mod workload;
 
 use crate::finding::{Finding, Severity};
 use crate::model::Model;
@@ -92,6 +93,7 @@ pub fn all() -> Vec<&'static Rule> {
         scp::RULES,
         secrets::RULES,
         traffic::RULES,
+        workload::RULES,
     ]
     .iter()
     .flat_map(|r| r.iter().copied())
