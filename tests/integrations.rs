@@ -610,7 +610,7 @@ fn action_step_writes_summary_outputs_and_status() {
     let run = run_step(
         "guard",
         &[
-            ("path", "fixtures/rules/BO001/pass"),
+            ("path", "fixtures/rules/DB001/pass"),
             ("sarif-file", ""),
             ("annotations", "false"),
         ],
@@ -706,7 +706,7 @@ fn action_step_honours_fail_on_and_fails_on_bad_input() {
         let run = run_step(
             "guard",
             &[
-                ("path", "fixtures/rules/BO001/pass"),
+                ("path", "fixtures/rules/DB001/pass"),
                 ("sarif-file", sarif_s),
                 (name, value),
             ],
