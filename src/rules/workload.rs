@@ -21,9 +21,44 @@ fn severity_for(envs: &[Env]) -> Severity {
 /// The long-running workloads (a Job or a Pod of a test is not judged).
 const LONG_RUNNING: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Rollout"];
 
-/// (doc, kind, name, containers) of every long-running Kubernetes workload.
+/// Files a kustomization applies as patches (`patchesStrategicMerge`,
+/// `patches: - path:`): partial manifests, not workloads of their own.
+fn patch_files(m: &Model) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for k in m.docs.iter().filter(|d| d.kind == DocKind::Kustomization) {
+        let dir = crate::source::parent_dir(m.sources.path(k.file));
+        let mut add = |rel: &str| {
+            if let Some(p) = crate::source::join_path(dir, rel) {
+                out.insert(p);
+            }
+        };
+        for n in k
+            .root
+            .get("patchesStrategicMerge")
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            if let Some(s) = n.as_str() {
+                add(s);
+            }
+        }
+        for n in k.root.get("patches").map(Node::as_seq).unwrap_or(&[]) {
+            if let Some(s) = n.as_str().or_else(|| n.str_at(&["path"])) {
+                add(s);
+            }
+        }
+    }
+    out
+}
+
+/// (doc, kind, name, containers) of every long-running Kubernetes workload
+/// (a kustomization's patch files are partial manifests: not judged).
 fn workloads(m: &Model) -> impl Iterator<Item = (&Doc, &str, &str, &[Node])> {
-    m.docs.iter().filter_map(|d| {
+    let patches = patch_files(m);
+    m.docs.iter().filter_map(move |d| {
+        if patches.contains(m.sources.path(d.file)) {
+            return None;
+        }
         let DocKind::Kubernetes { kind, name } = &d.kind else {
             return None;
         };
