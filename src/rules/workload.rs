@@ -116,36 +116,42 @@ containers:
     check: Some(check_probes),
 };
 
-fn check_probes(m: &Model, out: &mut Vec<Finding>) {
+/// One finding per container of every long-running workload for which
+/// `judge` says what is missing (where to report it, and what), at the
+/// severity the workload's environments call for.
+fn per_container(
+    m: &Model,
+    rule: &'static Rule,
+    out: &mut Vec<Finding>,
+    judge: impl Fn(&Node) -> Option<(crate::source::Span, String)>,
+) {
     for (doc, kind, name, containers) in workloads(m) {
         let envs = m.envs_at(doc.root.span);
         for c in containers {
-            let missing: Vec<&str> = ["readinessProbe", "livenessProbe"]
-                .into_iter()
-                .filter(|p| c.get(p).is_none())
-                .collect();
-            if missing.is_empty() {
-                continue;
-            }
+            let Some((at, what)) = judge(c) else { continue };
             let cname = c.str_at(&["name"]).unwrap_or("?");
-            let at = c.entry("name").map_or(c.span, |e| e.key.span);
-            let mut f = MISSING_PROBES
-                .finding(
-                    at,
-                    format!(
-                        "container `{cname}` of {kind}/{name} has no {}",
-                        missing
-                            .iter()
-                            .map(|p| format!("`{p}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and no ")
-                    ),
-                )
+            let mut f = rule
+                .finding(at, format!("container `{cname}` of {kind}/{name} {what}"))
                 .envs(envs.iter().copied());
             f.severity = severity_for(&envs);
             out.push(f);
         }
     }
+}
+
+fn check_probes(m: &Model, out: &mut Vec<Finding>) {
+    per_container(m, &MISSING_PROBES, out, |c| {
+        let missing: Vec<String> = ["readinessProbe", "livenessProbe"]
+            .into_iter()
+            .filter(|p| c.get(p).is_none())
+            .map(|p| format!("`{p}`"))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let at = c.entry("name").map_or(c.span, |e| e.key.span);
+        Some((at, format!("has no {}", missing.join(" and no "))))
+    });
 }
 
 pub static MISSING_RESOURCES: Rule = Rule {
@@ -190,43 +196,28 @@ containers:
 };
 
 fn check_resources(m: &Model, out: &mut Vec<Finding>) {
-    for (doc, kind, name, containers) in workloads(m) {
-        let envs = m.envs_at(doc.root.span);
-        for c in containers {
-            let missing: Vec<&str> = [
-                ("requests", "cpu"),
-                ("requests", "memory"),
-                ("limits", "memory"),
-            ]
-            .into_iter()
-            .filter(|(a, b)| c.path(&["resources", a, b]).is_none())
-            .map(|(a, b)| match (a, b) {
-                ("requests", "cpu") => "requests.cpu",
-                ("requests", _) => "requests.memory",
-                _ => "limits.memory",
-            })
-            .collect();
-            if missing.is_empty() {
-                continue;
-            }
-            let cname = c.str_at(&["name"]).unwrap_or("?");
-            let at = c
-                .entry("resources")
-                .or_else(|| c.entry("name"))
-                .map_or(c.span, |e| e.key.span);
-            let mut f = MISSING_RESOURCES
-                .finding(
-                    at,
-                    format!(
-                        "container `{cname}` of {kind}/{name} sets no resources.{}",
-                        missing.join(", no resources.")
-                    ),
-                )
-                .envs(envs.iter().copied());
-            f.severity = severity_for(&envs);
-            out.push(f);
+    per_container(m, &MISSING_RESOURCES, out, |c| {
+        let missing: Vec<String> = [
+            ["requests", "cpu"],
+            ["requests", "memory"],
+            ["limits", "memory"],
+        ]
+        .into_iter()
+        .filter(|[a, b]| c.path(&["resources", a, b]).is_none())
+        .map(|[a, b]| format!("{a}.{b}"))
+        .collect();
+        if missing.is_empty() {
+            return None;
         }
-    }
+        let at = c
+            .entry("resources")
+            .or_else(|| c.entry("name"))
+            .map_or(c.span, |e| e.key.span);
+        Some((
+            at,
+            format!("sets no resources.{}", missing.join(", no resources.")),
+        ))
+    });
 }
 
 pub static PROD_INGRESS_WITHOUT_TLS: Rule = Rule {
