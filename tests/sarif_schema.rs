@@ -230,7 +230,7 @@ fn check_sarif(report: &guard::Report) -> Value {
         .expect("driver.rules");
     let catalogue = guard::rules::all();
     assert!(rules.len() >= catalogue.len(), "every rule is described");
-    for r in &catalogue {
+    for r in catalogue {
         assert!(
             rules.iter().any(|d| d["id"] == r.id),
             "{} missing from driver.rules",

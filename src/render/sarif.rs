@@ -659,7 +659,7 @@ mod tests {
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
         let catalogue = rules::all();
         assert_eq!(rules.len(), catalogue.len() + 1, "catalogue plus XX001");
-        for (d, r) in rules.iter().zip(&catalogue) {
+        for (d, r) in rules.iter().zip(catalogue) {
             assert_eq!(d["id"], r.id);
             assert_eq!(d["name"], r.name);
             assert_eq!(d["shortDescription"]["text"], r.summary);

@@ -81,31 +81,36 @@ impl Rule {
     }
 }
 
-/// Every built-in rule, in id order.
-pub fn all() -> Vec<&'static Rule> {
-    let mut v: Vec<&'static Rule> = [
-        input::RULES,
-        build_once::RULES,
-        parity::RULES,
-        pipeline::RULES,
-        public_db::RULES,
-        regions::RULES,
-        scp::RULES,
-        secrets::RULES,
-        traffic::RULES,
-        workload::RULES,
-    ]
-    .iter()
-    .flat_map(|r| r.iter().copied())
-    .collect();
-    v.sort_by_key(|r| r.id);
-    v
+/// Every built-in rule, in id order (built once: `find` and the
+/// suppression matcher call this per finding).
+pub fn all() -> &'static [&'static Rule] {
+    static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<&'static Rule> = [
+            input::RULES,
+            build_once::RULES,
+            parity::RULES,
+            pipeline::RULES,
+            public_db::RULES,
+            regions::RULES,
+            scp::RULES,
+            secrets::RULES,
+            traffic::RULES,
+            workload::RULES,
+        ]
+        .iter()
+        .flat_map(|r| r.iter().copied())
+        .collect();
+        v.sort_by_key(|r| r.id);
+        v
+    })
 }
 
 /// A rule by id (`BO001`) or name (`mutable-image-tag`), case-insensitive.
 pub fn find(key: &str) -> Option<&'static Rule> {
     all()
-        .into_iter()
+        .iter()
+        .copied()
         .find(|r| r.id.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
 }
 
@@ -134,7 +139,7 @@ mod tests {
         let rules = all();
         let mut ids = std::collections::HashSet::new();
         let mut names = std::collections::HashSet::new();
-        for r in &rules {
+        for r in rules {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             assert!(
