@@ -17,6 +17,7 @@ pub mod model;
 pub mod node;
 pub mod parse;
 pub mod project;
+pub mod rego;
 pub mod render;
 pub mod rules;
 pub mod settings;
@@ -50,6 +51,18 @@ pub struct Options {
     pub no_suppressions: bool,
     /// Leave out findings recorded in this baseline.
     pub baseline: Option<PathBuf>,
+    /// Policy directories (`--policy`): replace guard.toml's `policies`
+    /// and the project's `policy/` / `policies/`.
+    pub policy: Vec<PathBuf>,
+    /// Data for the policies (`--data`).
+    pub data: Vec<PathBuf>,
+    /// Conftest packages to evaluate (`--namespace`; default `main`).
+    pub namespaces: Vec<String>,
+    pub all_namespaces: bool,
+    /// Conftest's `--combine`.
+    pub combine: bool,
+    /// Run no policies (`--no-policies`).
+    pub no_policies: bool,
 }
 
 /// Wall-clock time of each stage, in microseconds.
@@ -60,6 +73,8 @@ pub struct Timings {
     pub model_micros: u128,
     pub terraform_micros: u128,
     pub rules_micros: u128,
+    /// The Rego policies (within `rules_micros`).
+    pub policy_micros: u128,
     pub total_micros: u128,
 }
 
@@ -134,6 +149,8 @@ pub struct Loaded {
     pub settings: settings::Settings,
     /// The configuration file's id in the model's sources.
     pub config_file: Option<source::FileId>,
+    /// The project's Rego policies, when it has any.
+    pub policies: Option<rego::Policies>,
 }
 
 /// Find the project, discover, parse and model it, without running rules
@@ -176,6 +193,23 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         extend_select: opts.extend_select.clone(),
         excludes: opts.excludes.clone(),
     };
+    let policy_dirs = policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())?;
+    let policies = if policy_dirs.is_empty() {
+        None
+    } else {
+        rego::Policies::load(&rego::Options {
+            dirs: policy_dirs.clone(),
+            data: opts.data.clone(),
+            namespaces: opts.namespaces.clone(),
+            all_namespaces: opts.all_namespaces,
+            combine: opts.combine,
+            testing: false,
+        })
+        .map_err(|e| Error::Usage(e.0))?
+    };
+    if let Some(p) = &policies {
+        rules::register(&p.guard_rules());
+    }
     let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
         .map_err(Error::Usage)?;
     if let Some(m) = settings
@@ -190,6 +224,17 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     let mut walked = discover::walk(&plan, &excludes);
     if let Some(e) = walked.errors.first() {
         return Err(Error::Io(e.clone()));
+    }
+    // The policies, their tests and fixtures are not the project's configuration.
+    let policy_real: Vec<PathBuf> = policy_dirs
+        .iter()
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
+    if !policy_real.is_empty() {
+        walked.candidates.retain(|c| {
+            let real = std::fs::canonicalize(&c.disk_path).unwrap_or_else(|_| c.disk_path.clone());
+            !policy_real.iter().any(|d| real.starts_with(d))
+        });
     }
     let warnings = excludes
         .unused()
@@ -225,6 +270,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         &settings.envs,
         plan.max_file_bytes,
         Some(&boundary),
+        policies.is_some(),
     );
     if let Some(c) = &settings.config {
         model.parity_allow = c.parity.allow.iter().map(|a| a.value.clone()).collect();
@@ -261,7 +307,64 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         warnings,
         settings,
         config_file,
+        policies,
     })
+}
+
+/// The policy directories: `--policy`; else guard.toml's `policies`
+/// (relative to it, inside the project); else the project root's
+/// `policy/` and `policies/`.
+fn policy_dirs(
+    opts: &Options,
+    plan: &project::Plan,
+    config: Option<&config::Config>,
+    config_path: Option<&std::path::Path>,
+) -> Result<Vec<PathBuf>, Error> {
+    if opts.no_policies {
+        return Ok(Vec::new());
+    }
+    if !opts.policy.is_empty() {
+        return Ok(opts.policy.clone());
+    }
+    let boundary: Vec<PathBuf> = plan.roots.iter().map(|r| r.dir.clone()).collect();
+    if let (Some(c), Some(cp)) = (config, config_path)
+        && !c.policies.is_empty()
+    {
+        let base = cp.parent().unwrap_or(std::path::Path::new("."));
+        let mut out = Vec::new();
+        for p in &c.policies {
+            let dir = base.join(&p.value);
+            let real = std::fs::canonicalize(&dir).map_err(|e| {
+                Error::Usage(format!(
+                    "guard.toml: policies `{}`: {}",
+                    p.value,
+                    project::io_reason(&e)
+                ))
+            })?;
+            if !boundary.iter().any(|b| real.starts_with(b)) {
+                return Err(Error::Usage(format!(
+                    "guard.toml: policies `{}` is outside the project; only `--policy` may name a directory outside it",
+                    p.value
+                )));
+            }
+            out.push(real);
+        }
+        return Ok(out);
+    }
+    let mut out = Vec::new();
+    for r in &plan.roots {
+        for name in ["policy", "policies"] {
+            let d = r.dir.join(name);
+            if let Ok(real) = std::fs::canonicalize(&d)
+                && real.is_dir()
+                && real.starts_with(&r.dir)
+                && !out.contains(&real)
+            {
+                out.push(real);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The whole check: load, run the selected rules, apply suppressions,
@@ -277,6 +380,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         warnings,
         settings,
         config_file,
+        policies,
     } = load(opts)?;
     for e in &opts.envs {
         if model.envs.named(e).is_none() && model.envs.word(e).is_none() {
@@ -298,6 +402,13 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     };
     let t1 = Instant::now();
     let mut raw: Vec<finding::Finding> = rules::run(&model, &|id| settings.is_enabled(id));
+    if let Some(p) = &policies {
+        let ev = p
+            .evaluate(&model, &|id| settings.is_enabled(id))
+            .map_err(|e| Error::Usage(e.0))?;
+        timings.policy_micros = ev.micros;
+        raw.extend(ev.findings);
+    }
     for f in &mut raw {
         if f.envs.is_empty() {
             f.envs = model.envs_at(f.span);

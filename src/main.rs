@@ -31,11 +31,16 @@ struct Cli {
 enum Command {
     /// Check files and directories (default: the current directory).
     Check(Box<CheckArgs>),
-    /// List every rule: id, name, family, default severity, summary.
+    /// List every rule: id, name, family, default severity, summary (with
+    /// the rules of ./policy and ./policies, or of --policy).
     Rules {
-        /// Write the rule catalogue (one Markdown page per rule and an index) to DIR.
+        /// Write the rule catalogue (one Markdown page per rule and an index) to DIR
+        /// (built-in rules only, unless --policy is given).
         #[arg(long, value_name = "DIR")]
         docs: Option<PathBuf>,
+        /// Rego policies to list the rules of (repeatable).
+        #[arg(long, short = 'p', value_name = "DIR")]
+        policy: Vec<PathBuf>,
     },
     /// Show the long explanation of one rule, by id or name.
     Explain {
@@ -44,6 +49,9 @@ enum Command {
         /// `markdown`: the page as it is in rules/ (default: drawn for a terminal).
         #[arg(long, value_enum, default_value = "terminal")]
         format: ExplainFormat,
+        /// Rego policies whose rules may be explained (default: ./policy and ./policies).
+        #[arg(long, short = 'p', value_name = "DIR")]
+        policy: Vec<PathBuf>,
     },
     /// Show which environment each file and document was assigned to, and why.
     Envs {
@@ -81,6 +89,23 @@ enum Command {
         #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Run the Rego policies' tests (`test_*` rules), as `opa test` does.
+    Test {
+        /// Policy directories or files (default: ./policy and ./policies).
+        paths: Vec<PathBuf>,
+        /// Data for the policies: every JSON/YAML file below DIR (repeatable).
+        #[arg(long, value_name = "DIR")]
+        data: Vec<PathBuf>,
+        /// Run only the tests whose name (`data.main.test_x`) matches REGEX.
+        #[arg(long, value_name = "REGEX")]
+        run: Option<String>,
+        /// text or json.
+        #[arg(long, value_enum, default_value = "text")]
+        format: TestFormat,
+        /// Print every test, not only the failures.
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Write a commented guard.toml for the project, from what guard detects.
     Init {
         /// The project directory (default: the current directory).
@@ -95,6 +120,12 @@ enum Command {
 enum ParityFormat {
     Text,
     Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Text,
     Json,
 }
 
@@ -187,6 +218,25 @@ struct CheckArgs {
     /// `--format github`: at most N annotations, errors first, the rest in one notice (0: all).
     #[arg(long, value_name = "N", default_value_t = 50)]
     max_annotations: usize,
+    /// Rego policies: a directory or file (repeatable); replaces guard.toml's
+    /// `policies` and the project's `policy/` / `policies/`.
+    #[arg(long, short = 'p', value_name = "DIR")]
+    policy: Vec<PathBuf>,
+    /// Data for the policies: every JSON/YAML file below DIR (repeatable).
+    #[arg(long, value_name = "DIR")]
+    data: Vec<PathBuf>,
+    /// Conftest packages to evaluate per document (repeatable; default `main`).
+    #[arg(long, value_name = "PACKAGE")]
+    namespace: Vec<String>,
+    /// Evaluate every package per document.
+    #[arg(long)]
+    all_namespaces: bool,
+    /// Conftest's --combine: one input, `[{path, contents}]` of every document.
+    #[arg(long)]
+    combine: bool,
+    /// Run no Rego policies.
+    #[arg(long, conflicts_with = "policy")]
+    no_policies: bool,
 }
 
 fn main() -> ExitCode {
@@ -200,8 +250,19 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(*args),
-        Command::Rules { docs } => rules(docs),
-        Command::Explain { rule, format } => explain(&rule, format),
+        Command::Rules { docs, policy } => rules(docs, policy),
+        Command::Explain {
+            rule,
+            format,
+            policy,
+        } => explain(&rule, format, policy),
+        Command::Test {
+            paths,
+            data,
+            run,
+            format,
+            verbose,
+        } => test(paths, data, run, format, verbose),
         Command::Envs {
             paths,
             exclude,
@@ -236,6 +297,12 @@ fn check(args: CheckArgs) -> ExitCode {
         envs: args.env,
         no_suppressions: args.no_suppressions,
         baseline: args.baseline,
+        policy: args.policy,
+        data: args.data,
+        namespaces: args.namespace,
+        all_namespaces: args.all_namespaces,
+        combine: args.combine,
+        no_policies: args.no_policies,
     };
     let progress = Progress::start();
     let result = guard::check(&opts);
@@ -347,7 +414,116 @@ fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn rules(docs: Option<PathBuf>) -> ExitCode {
+/// The policy directories `guard rules`, `explain` and `test` use: the
+/// ones given, else ./policy and ./policies.
+fn default_policy_dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
+    if !given.is_empty() {
+        return given;
+    }
+    ["policy", "policies"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// Load the policies' rules into the registry.
+fn register_policies(dirs: Vec<PathBuf>) -> Result<(), String> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let loaded = guard::rego::Policies::load(&guard::rego::Options {
+        dirs,
+        all_namespaces: true,
+        ..guard::rego::Options::default()
+    })
+    .map_err(|e| e.0)?;
+    if let Some(p) = loaded {
+        guard::rules::register(&p.guard_rules());
+    }
+    Ok(())
+}
+
+fn test(
+    paths: Vec<PathBuf>,
+    data: Vec<PathBuf>,
+    run: Option<String>,
+    format: TestFormat,
+    verbose: bool,
+) -> ExitCode {
+    let dirs = default_policy_dirs(paths);
+    if dirs.is_empty() {
+        return fail("no policy directory: give one, or run where ./policy or ./policies is");
+    }
+    let filter = match run.as_deref().map(regex::Regex::new).transpose() {
+        Ok(f) => f,
+        Err(e) => return fail(format!("--run: {e}")),
+    };
+    let outcomes = match guard::rego::test::run(&dirs, &data, filter.as_ref()) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    if outcomes.is_empty() {
+        return fail("no test (a rule named test_*) in the policies");
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    match format {
+        TestFormat::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+            );
+        }
+        TestFormat::Text => {
+            let mut by_file: std::collections::BTreeMap<&str, Vec<&guard::rego::test::Outcome>> =
+                std::collections::BTreeMap::new();
+            for o in &outcomes {
+                by_file.entry(o.file.as_str()).or_default().push(o);
+            }
+            for (file, list) in by_file {
+                let shown: Vec<_> = list.iter().filter(|o| verbose || !o.passed).collect();
+                if shown.is_empty() {
+                    continue;
+                }
+                println!("{file}:");
+                for o in shown {
+                    let verdict = if o.passed { "PASS" } else { "FAIL" };
+                    println!(
+                        "  {}: {verdict} ({:.1}ms)",
+                        o.name,
+                        o.micros as f64 / 1000.0
+                    );
+                    if let Some(d) = &o.detail {
+                        println!("    at {}:{}: {d}", o.file, o.line);
+                    }
+                }
+            }
+            println!("{}", "-".repeat(40));
+            let passed = outcomes.len() - failed;
+            if passed > 0 {
+                println!("PASS: {passed}/{}", outcomes.len());
+            }
+            if failed > 0 {
+                println!("FAIL: {failed}/{}", outcomes.len());
+            }
+        }
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn rules(docs: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
+    let dirs = if docs.is_some() {
+        policy
+    } else {
+        default_policy_dirs(policy)
+    };
+    if let Err(e) = register_policies(dirs) {
+        return fail(e);
+    }
     if let Some(dir) = docs {
         return match guard::rules::catalog::write(&dir) {
             Ok(n) => {
@@ -361,7 +537,12 @@ fn rules(docs: Option<PathBuf>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn explain(key: &str, format: ExplainFormat) -> ExitCode {
+fn explain(key: &str, format: ExplainFormat, policy: Vec<PathBuf>) -> ExitCode {
+    if guard::rules::find(key).is_none()
+        && let Err(e) = register_policies(default_policy_dirs(policy))
+    {
+        return fail(e);
+    }
     match guard::rules::find(key) {
         Some(rule) => {
             match format {

@@ -38,6 +38,14 @@ pub struct Doc {
     pub overlays: Vec<kustomize::Overlay>,
 }
 
+/// A document of no kind guard knows.
+#[derive(Debug)]
+pub struct OtherDoc {
+    pub file: FileId,
+    pub index: usize,
+    pub root: Node,
+}
+
 /// Per-file facts for `guard envs` and `--stats`.
 #[derive(Debug, Clone)]
 pub struct FileInfo {
@@ -67,6 +75,9 @@ pub struct Model {
     pub sources: SourceMap,
     pub files: Vec<FileInfo>,
     pub docs: Vec<Doc>,
+    /// YAML/JSON documents guard does not recognise, kept only when asked
+    /// (the Rego bridge gives every document to the policies).
+    pub other_docs: Vec<OtherDoc>,
     pub containers: Vec<Container>,
     /// Jobs of GitHub Actions workflows, each with its environment.
     pub jobs: Vec<workflow::Job>,
@@ -199,17 +210,21 @@ pub fn build(candidates: &[Candidate], projects: Vec<String>, envs: &EnvSet) -> 
         envs,
         crate::discover::MAX_FILE_BYTES,
         None,
+        false,
     )
 }
 
 /// [`build`], reading at most `limit` bytes of a file, and nothing outside
-/// `boundary` (the canonical project roots).
+/// `boundary` (the canonical project roots). `keep_other_docs`: keep the
+/// documents guard does not recognise too (the Rego policies read every
+/// document, as Conftest does).
 pub fn build_with_limit(
     candidates: &[Candidate],
     projects: Vec<String>,
     envs: &EnvSet,
     limit: u64,
     boundary: Option<&[std::path::PathBuf]>,
+    keep_other_docs: bool,
 ) -> Model {
     let t0 = Instant::now();
     let read: Vec<ReadFile> = candidates
@@ -228,6 +243,7 @@ pub fn build_with_limit(
     };
     let mut files = Vec::with_capacity(read.len());
     let mut docs = Vec::new();
+    let mut other_docs = Vec::new();
     let mut diags = Vec::new();
     let mut sources = Vec::with_capacity(read.len());
     for rf in read {
@@ -260,7 +276,16 @@ pub fn build_with_limit(
                         overlays: Vec::new(),
                     });
                 }
-                None => stats.unrecognized_documents += 1,
+                None => {
+                    stats.unrecognized_documents += 1;
+                    if keep_other_docs {
+                        other_docs.push(OtherDoc {
+                            file: source.id,
+                            index,
+                            root,
+                        });
+                    }
+                }
             }
         };
         match parsed {
@@ -338,6 +363,7 @@ pub fn build_with_limit(
         sources,
         files,
         docs,
+        other_docs,
         containers,
         jobs,
         policies,

@@ -32,6 +32,8 @@ pub enum Family {
     Workload,
     /// Diagnostics about the input itself (parse errors, duplicate keys).
     Input,
+    /// The project's own Rego policies (see `rego`).
+    Policy,
 }
 
 impl Family {
@@ -47,6 +49,7 @@ impl Family {
             Family::Traffic => "traffic",
             Family::Workload => "workload",
             Family::Input => "input",
+            Family::Policy => "policy",
         }
     }
 }
@@ -81,9 +84,38 @@ impl Rule {
     }
 }
 
-/// Every built-in rule, in id order (built once: `find` and the
-/// suppression matcher call this per finding).
+/// The rules the loaded policies add (see [`register`]).
+static REGISTERED: std::sync::RwLock<Option<&'static [&'static Rule]>> =
+    std::sync::RwLock::new(None);
+
+/// Every rule, built-in and registered policy rules, in id order (cheap:
+/// `find` and the suppression matcher call this per finding).
 pub fn all() -> &'static [&'static Rule] {
+    match REGISTERED.read() {
+        Ok(g) => g.unwrap_or_else(builtin),
+        Err(_) => builtin(),
+    }
+}
+
+/// Add the rules of the project's policies to the registry (a rule with
+/// the id of one registered before replaces it). Done once per check,
+/// before the settings are resolved.
+pub fn register(extra: &[&'static Rule]) {
+    if extra.is_empty() {
+        return;
+    }
+    let Ok(mut g) = REGISTERED.write() else {
+        return;
+    };
+    let mut v: Vec<&'static Rule> = g.unwrap_or_else(builtin).to_vec();
+    v.retain(|r| !extra.iter().any(|x| x.id == r.id));
+    v.extend(extra.iter().copied());
+    v.sort_by_key(|r| r.id);
+    *g = Some(Box::leak(v.into_boxed_slice()));
+}
+
+/// The built-in rules, in id order (built once).
+pub fn builtin() -> &'static [&'static Rule] {
     static ALL: std::sync::OnceLock<Vec<&'static Rule>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {
         let mut v: Vec<&'static Rule> = [

@@ -65,7 +65,7 @@
 //! blocks and `override.tf` merging are ignored.
 
 mod blocks;
-mod config;
+pub(crate) mod config;
 mod eval;
 mod expr;
 mod files;

@@ -1,0 +1,375 @@
+//! Conftest's per-file `input`, built from guard's located trees.
+//!
+//! Every input is a [`Node`] tree in the shape Conftest gives a policy, so
+//! that a result's `path` into the input maps straight back to a file,
+//! line and column:
+//! - YAML: one input per document; JSON: the file's value. As in Conftest,
+//!   a document whose value is an array is checked element by element.
+//! - HCL (`.tf`, `.tfvars`): the shape of Conftest's hcl2 parser
+//!   (hcl2json): blocks nest by type and labels and end in an array of
+//!   bodies; literals are values; any other expression is the string
+//!   `"${<its source text>}"`; templates keep their source text.
+//! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
+//!   `Flags`, `Value`, `Stage`, `Original`).
+
+use std::borrow::Cow;
+
+use hcl_edit::expr::{Expression, ObjectKey};
+use hcl_edit::structure::{Body, Structure};
+
+use crate::discover::Syntax;
+use crate::model::{DocKind, Model};
+use crate::node::{Entry, Node, Value};
+use crate::source::{FileId, SourceFile, Span};
+use crate::terraform::config::FileCtx;
+
+/// One input a policy is evaluated on.
+pub struct Input<'a> {
+    pub file: FileId,
+    /// Position among the file's inputs.
+    pub index: usize,
+    pub root: Cow<'a, Node>,
+    pub dockerfile: bool,
+}
+
+impl Input<'_> {
+    /// Where a result without a location points: the document's `kind`,
+    /// else its first key, else its first bytes.
+    pub fn anchor(&self) -> Span {
+        anchor(&self.root)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = self.root.to_json();
+        if self.dockerfile
+            && let Some(items) = v.as_array_mut()
+        {
+            for item in items {
+                let json = item
+                    .get("Original")
+                    .and_then(|o| o.as_str())
+                    .and_then(|o| o.split_once(char::is_whitespace).map(|(_, rest)| rest))
+                    .is_some_and(|rest| rest.trim_start().starts_with('['));
+                if let Some(m) = item.as_object_mut() {
+                    m.entry("SubCmd").or_insert_with(|| "".into());
+                    m.entry("JSON").or_insert(json.into());
+                }
+            }
+        }
+        v
+    }
+}
+
+pub fn anchor(root: &Node) -> Span {
+    if let Some(k) = root.get("kind") {
+        return k.span;
+    }
+    if let Some(e) = root.entries().first() {
+        return e.key.span;
+    }
+    if let Some(first) = root.as_seq().first() {
+        return anchor(first);
+    }
+    Span::new(
+        root.span.file,
+        root.span.start as usize,
+        root.span.start as usize,
+    )
+}
+
+/// Every input of the model, in file order: YAML/JSON documents (known or
+/// not), Dockerfiles, and HCL files (parsed again here, from the text
+/// already in memory, into the hcl2 shape).
+pub fn inputs(model: &Model) -> Vec<Input<'_>> {
+    let mut out: Vec<Input<'_>> = Vec::new();
+    for d in &model.docs {
+        out.push(Input {
+            file: d.file,
+            index: d.index,
+            root: Cow::Borrowed(&d.root),
+            dockerfile: matches!(d.kind, DocKind::Dockerfile),
+        });
+    }
+    for d in &model.other_docs {
+        out.push(Input {
+            file: d.file,
+            index: d.index,
+            root: Cow::Borrowed(&d.root),
+            dockerfile: false,
+        });
+    }
+    for f in &model.files {
+        if f.readable
+            && matches!(f.syntax, Syntax::Terraform | Syntax::TfVars)
+            && let Some(src) = model.sources.get(f.file)
+            && let Ok(root) = hcl2(src)
+        {
+            out.push(Input {
+                file: f.file,
+                index: 0,
+                root: Cow::Owned(root),
+                dockerfile: false,
+            });
+        }
+    }
+    out.sort_by_key(|i| (i.file, i.index));
+    // Conftest checks the elements of an array-valued document one by one
+    // (a Dockerfile is one array of instructions: it stays whole).
+    let mut split = Vec::with_capacity(out.len());
+    for i in out {
+        match (&i.root, i.dockerfile) {
+            (Cow::Borrowed(n), false) if matches!(n.value, Value::Seq(_)) => {
+                for (k, item) in n.as_seq().iter().enumerate() {
+                    split.push(Input {
+                        file: i.file,
+                        index: i.index * 1_000_000 + k,
+                        root: Cow::Borrowed(item),
+                        dockerfile: false,
+                    });
+                }
+            }
+            _ => split.push(i),
+        }
+    }
+    split
+}
+
+/// The node a result's path (`["spec", "template", 0, "image"]`) reaches,
+/// or the deepest one on the way; `None` when the first step misses.
+pub fn locate(root: &Node, path: &[serde_json::Value]) -> Option<Span> {
+    let mut cur = root;
+    let mut found = None;
+    for step in path {
+        let next = match (&cur.value, step) {
+            (Value::Map(entries), serde_json::Value::String(k)) => entries
+                .iter()
+                .rev()
+                .find(|e| e.key_str() == Some(k.as_str()))
+                .map(|e| &e.value),
+            (Value::Map(entries), serde_json::Value::Number(n)) => {
+                let k = n.to_string();
+                entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.key.scalar_text().as_deref() == Some(k.as_str()))
+                    .map(|e| &e.value)
+            }
+            (Value::Seq(items), serde_json::Value::Number(n)) => n
+                .as_u64()
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| items.get(i)),
+            (Value::Seq(items), serde_json::Value::String(s)) => {
+                s.parse::<usize>().ok().and_then(|i| items.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                cur = n;
+                found = Some(n.span);
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+/// An HCL file in Conftest's hcl2 shape.
+pub fn hcl2(file: &SourceFile) -> Result<Node, crate::parse::ParseDiag> {
+    let parsed = crate::parse::hcl::parse_file(file)?;
+    let fc = FileCtx::new(file, parsed.base);
+    Ok(body(
+        fc,
+        &parsed.body,
+        Span::new(file.id, 0, file.text.len()),
+        0,
+    ))
+}
+
+const MAX_DEPTH: usize = 256;
+
+fn body(fc: FileCtx<'_>, b: &Body, span: Span, depth: usize) -> Node {
+    let mut entries: Vec<Entry> = Vec::new();
+    if depth > MAX_DEPTH {
+        return Node::new(span, Value::Map(entries));
+    }
+    for s in b.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let key = Node::string(fc.of(&a.key), a.key.as_str());
+                let value = expr(fc, &a.value, depth + 1);
+                // A repeated attribute: the last wins, as in Terraform.
+                entries.retain(|e| e.key_str() != Some(a.key.as_str()));
+                entries.push(Entry { key, value });
+            }
+            Structure::Block(blk) => {
+                let bspan = fc.of(blk);
+                let inner = body(fc, &blk.body, bspan, depth + 1);
+                let mut keys: Vec<(String, Span)> =
+                    vec![(blk.ident.as_str().to_string(), fc.of(&blk.ident))];
+                for l in &blk.labels {
+                    keys.push((l.as_str().to_string(), fc.span(hcl_edit::Span::span(l))));
+                }
+                insert_block(&mut entries, &keys, inner);
+            }
+        }
+    }
+    Node::new(span, Value::Map(entries))
+}
+
+fn insert_block(entries: &mut Vec<Entry>, keys: &[(String, Span)], inner: Node) {
+    let Some(((name, at), rest)) = keys.split_first() else {
+        return;
+    };
+    let idx = match entries
+        .iter()
+        .position(|e| e.key_str() == Some(name.as_str()))
+    {
+        Some(i) => i,
+        None => {
+            let value = if rest.is_empty() {
+                Node::new(inner.span, Value::Seq(Vec::new()))
+            } else {
+                Node::new(*at, Value::Map(Vec::new()))
+            };
+            entries.push(Entry {
+                key: Node::string(*at, name.clone()),
+                value,
+            });
+            entries.len() - 1
+        }
+    };
+    let Some(slot) = entries.get_mut(idx) else {
+        return;
+    };
+    match (&mut slot.value.value, rest.is_empty()) {
+        (Value::Seq(items), true) => items.push(inner),
+        (Value::Map(m), false) => insert_block(m, rest, inner),
+        // An attribute and a block of the same name: the block wins.
+        (v, _) => {
+            *v = if rest.is_empty() {
+                Value::Seq(vec![inner])
+            } else {
+                let mut m = Vec::new();
+                insert_block(&mut m, rest, inner);
+                Value::Map(m)
+            };
+        }
+    }
+}
+
+fn expr(fc: FileCtx<'_>, e: &Expression, depth: usize) -> Node {
+    let span = fc.of(e);
+    let source = || fc.text(hcl_edit::Span::span(e)).unwrap_or("").to_string();
+    if depth > MAX_DEPTH {
+        return Node::string(span, format!("${{{}}}", source()));
+    }
+    match e {
+        Expression::Null(_) => Node::new(span, Value::Null),
+        Expression::Bool(b) => Node::new(span, Value::Bool(*b.value())),
+        Expression::Number(n) => Node::new(
+            span,
+            Value::Number(
+                fc.text(hcl_edit::Span::span(e))
+                    .map_or_else(|| n.value().to_string(), str::to_string),
+            ),
+        ),
+        Expression::String(s) => Node::string(span, s.value().as_str()),
+        Expression::Array(a) => Node::new(
+            span,
+            Value::Seq(a.iter().map(|i| expr(fc, i, depth + 1)).collect()),
+        ),
+        Expression::Object(o) => {
+            let mut entries = Vec::new();
+            for (k, v) in o.iter() {
+                let key = match k {
+                    ObjectKey::Ident(id) => Node::string(fc.of(id), id.as_str()),
+                    ObjectKey::Expression(Expression::Variable(id)) => {
+                        Node::string(fc.of(id), id.as_str())
+                    }
+                    ObjectKey::Expression(Expression::String(s)) => {
+                        Node::string(fc.of(k), s.value().as_str())
+                    }
+                    ObjectKey::Expression(ke) => {
+                        let text = fc.text(hcl_edit::Span::span(ke)).unwrap_or("");
+                        Node::string(fc.of(ke), format!("${{{text}}}"))
+                    }
+                };
+                let name = key.as_str().map(str::to_string);
+                entries.retain(|en: &Entry| en.key_str() != name.as_deref());
+                entries.push(Entry {
+                    key,
+                    value: expr(fc, v.expr(), depth + 1),
+                });
+            }
+            Node::new(span, Value::Map(entries))
+        }
+        Expression::StringTemplate(_) => {
+            let s = source();
+            let inner = s
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(&s);
+            Node::string(span, inner)
+        }
+        Expression::HeredocTemplate(h) => {
+            let s = source();
+            // The body: after the first line, before the closing marker.
+            let body = s.split_once('\n').map_or("", |(_, b)| b);
+            let body = body.rsplit_once('\n').map_or("", |(b, _)| b);
+            let mut text: String = match h.indent() {
+                Some(n) if n > 0 => body
+                    .split('\n')
+                    .map(|l| l.get(n.min(l.len() - l.trim_start().len())..).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => body.to_string(),
+            };
+            text.push('\n');
+            Node::string(span, text)
+        }
+        Expression::Parenthesis(p) => expr(fc, p.inner(), depth + 1),
+        _ => Node::string(span, format!("${{{}}}", source())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new(
+            FileId(0),
+            "main.tf".into(),
+            std::path::PathBuf::new(),
+            text.into(),
+        )
+    }
+
+    #[test]
+    fn hcl2_has_conftests_shape() {
+        let f = file(
+            "resource \"aws_alb_listener\" \"web\" {\n  port     = \"80\"\n  protocol = \"HTTP\"\n  count    = var.n\n  name     = \"x-${var.env}\"\n  tags = { env = \"prod\", \"team\" = 2 }\n  setting {\n    a = 1\n  }\n  setting {\n    a = 2\n  }\n}\nprovider \"aws\" { region = \"eu-west-1\" }\nprovider \"aws\" {\n  alias = \"two\"\n}\nterraform {\n  required_version = \">= 1.5\"\n}\n",
+        );
+        let n = hcl2(&f).expect("parses");
+        let want = serde_json::json!({
+            "resource": {"aws_alb_listener": {"web": [{
+                "port": "80", "protocol": "HTTP", "count": "${var.n}",
+                "name": "x-${var.env}", "tags": {"env": "prod", "team": 2},
+                "setting": [{"a": 1}, {"a": 2}]
+            }]}},
+            "provider": {"aws": [{"region": "eu-west-1"}, {"alias": "two"}]},
+            "terraform": [{"required_version": ">= 1.5"}]
+        });
+        assert_eq!(n.to_json(), want);
+        let at = locate(
+            &n,
+            &serde_json::from_str::<Vec<serde_json::Value>>(
+                r#"["resource","aws_alb_listener","web",0,"protocol"]"#,
+            )
+            .expect("json"),
+        )
+        .expect("located");
+        assert_eq!(f.slice(at), "\"HTTP\"");
+    }
+}

@@ -1,0 +1,863 @@
+//! The Rego bridge: the project's own policies, evaluated in-process with
+//! `regorus` (no OPA binary, no network, no file system).
+//!
+//! Two kinds of package:
+//! - **Conftest packages** (`main` by default, `--namespace`,
+//!   `--all-namespaces`): evaluated once per document with Conftest's
+//!   `input` (see [`input`]); `deny`/`violation` (errors) and `warn`
+//!   (warnings) rules, with or without `_suffix`es; `exception` rules as
+//!   Conftest has them. Unmodified Conftest policies run as they are.
+//! - **guard packages** (`package guard.<anything>`): evaluated once per
+//!   check on guard's own, environment-aware input `guard/v1` (see
+//!   [`guard_input`] and `docs/policy-input.md`).
+//!
+//! Each (package, rule) becomes a rule of the `policy` family, with the
+//! policy's OPA `# METADATA` (`title`, `description`, `custom.id`,
+//! `custom.severity`, `related_resources`) as its documentation; selection,
+//! severities, suppressions and baselines treat it like a built-in rule.
+
+pub mod guard_input;
+pub mod input;
+pub mod scan;
+pub mod test;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::finding::{Finding, Severity};
+use crate::model::Model;
+use crate::rules::{Family, Rule};
+use crate::source::Span;
+use scan::Kind;
+
+/// Where the policies come from and how they are run.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Policy directories or files (`--policy`, `policies = [...]`, or the
+    /// project's `policy/` / `policies/`).
+    pub dirs: Vec<PathBuf>,
+    /// Data directories or files (`--data`): every JSON/YAML file in them.
+    pub data: Vec<PathBuf>,
+    /// Conftest packages to evaluate (`--namespace`); default `main`.
+    pub namespaces: Vec<String>,
+    pub all_namespaces: bool,
+    /// Conftest's `--combine`: one input, `[{path, contents}]`.
+    pub combine: bool,
+    /// Load `_test.rego` files and give `parse_config_file` read access
+    /// (below the policy directories only): `guard test`.
+    pub testing: bool,
+}
+
+/// A policy file as loaded.
+#[derive(Clone, Debug)]
+pub struct PolicyFile {
+    /// As shown in messages (relative to the current directory when below it).
+    pub shown: String,
+    pub scan: scan::Scanned,
+}
+
+/// One evaluated rule of a policy.
+#[derive(Clone)]
+pub struct PolicyRule {
+    pub package: String,
+    /// `deny`, `warn_labels`...
+    pub name: String,
+    pub kind: Kind,
+    pub rule: &'static Rule,
+}
+
+#[derive(Clone, Debug)]
+struct Package {
+    name: String,
+    rules: Vec<usize>,
+    exception: bool,
+}
+
+/// A policy that cannot be loaded or evaluated (exit 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyError(pub String);
+
+impl std::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The loaded policies, ready to evaluate.
+#[derive(Clone)]
+pub struct Policies {
+    engine: regorus::Engine,
+    pub files: Vec<PolicyFile>,
+    pub rules: Vec<PolicyRule>,
+    doc_packages: Vec<Package>,
+    guard_packages: Vec<Package>,
+    combine: bool,
+}
+
+/// What one evaluation gave.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// Results an `exception` rule turned off.
+    pub exceptions: usize,
+    /// Inputs evaluated (documents, or 1 with `--combine`).
+    pub inputs: usize,
+    pub micros: u128,
+}
+
+/// Per-evaluation time limit (`GUARD_POLICY_TIMEOUT_MS`, default 5 s).
+fn time_limit() -> Duration {
+    let ms = std::env::var("GUARD_POLICY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(5_000);
+    Duration::from_millis(ms.max(1))
+}
+
+/// Policy files below a directory (or the file itself), sorted; hidden
+/// directories are skipped, and symlinks are not followed.
+fn files_below(p: &Path, want: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if p.is_file() {
+        out.push(p.to_path_buf());
+        return out;
+    }
+    let mut stack = vec![(p.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            if ft.is_dir() && !hidden && depth < 32 {
+                stack.push((path, depth + 1));
+            } else if ft.is_file() && want(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn shown(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    cwd.as_deref()
+        .and_then(|c| p.strip_prefix(c).ok())
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Read a policy or data file: UTF-8 text, at most 4 MiB.
+fn read_text(p: &Path) -> Result<String, PolicyError> {
+    const MAX: u64 = 4 << 20;
+    let meta = std::fs::metadata(p)
+        .map_err(|e| PolicyError(format!("{}: {}", shown(p), crate::project::io_reason(&e))))?;
+    if meta.len() > MAX {
+        return Err(PolicyError(format!(
+            "{}: larger than {MAX} bytes, not loaded",
+            shown(p)
+        )));
+    }
+    let bytes = std::fs::read(p)
+        .map_err(|e| PolicyError(format!("{}: {}", shown(p), crate::project::io_reason(&e))))?;
+    String::from_utf8(bytes).map_err(|_| PolicyError(format!("{}: not UTF-8", shown(p))))
+}
+
+/// A regorus error as `file:line:col: message` (it writes
+/// `--> file:line:col`, a snippet, then `error: message`).
+fn describe(e: &anyhow::Error) -> String {
+    let raw = format!("{e:#}");
+    let clean = |l: &str| crate::render::sanitize(l).into_owned();
+    let located = raw.lines().find_map(|l| {
+        let l = l.trim_start().strip_prefix("-->")?.trim();
+        Some(clean(l))
+    });
+    let message = raw
+        .lines()
+        .find_map(|l| {
+            l.trim_start()
+                .strip_prefix("error:")
+                .map(|m| clean(m.trim()))
+        })
+        .or_else(|| {
+            raw.lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(clean)
+        })
+        .unwrap_or_default();
+    match located {
+        Some(at) => format!("{at}: {message}"),
+        None => message,
+    }
+}
+
+/// Builtins a policy may not call: guard's policies reach no network,
+/// read no environment and give the same result on every run.
+const FORBIDDEN: [&str; 6] = [
+    "http.send",
+    "opa.runtime",
+    "net.lookup_ip_addr",
+    "rand.intn",
+    "time.now_ns",
+    "uuid.rfc4122",
+];
+
+fn forbidden_call(name: &str, text: &str) -> Result<(), PolicyError> {
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        for f in FORBIDDEN {
+            if let Some(col) = code.find(&format!("{f}(")) {
+                return Err(PolicyError(format!(
+                    "{name}:{}:{}: `{f}` is not available: guard's policies have no network, no environment and must be deterministic",
+                    i + 1,
+                    code[..col].chars().count() + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Policies {
+    /// Load every policy and data file. `Ok(None)` when there is none.
+    pub fn load(opts: &Options) -> Result<Option<Policies>, PolicyError> {
+        let rego_files: Vec<PathBuf> = opts
+            .dirs
+            .iter()
+            .flat_map(|d| {
+                files_below(d, &|p: &Path| {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default();
+                    name.ends_with(".rego") && (opts.testing || !name.ends_with("_test.rego"))
+                })
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for d in &opts.dirs {
+            if !d.exists() {
+                return Err(PolicyError(format!(
+                    "{}: no such policy directory",
+                    shown(d)
+                )));
+            }
+        }
+        if rego_files.is_empty() {
+            return Ok(None);
+        }
+        let mut engine = regorus::Engine::new();
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: time_limit(),
+            check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
+        });
+        test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
+        let mut files = Vec::new();
+        for p in &rego_files {
+            let text = read_text(p)?;
+            let name = shown(p);
+            forbidden_call(&name, &text)?;
+            add_policy(&mut engine, &name, &text)?;
+            files.push(PolicyFile {
+                shown: name,
+                scan: scan::scan(&text),
+            });
+        }
+        // Data: data.json / data.yaml next to the policies, every JSON/YAML
+        // file of a --data directory.
+        let is_data_name = |p: &Path| {
+            matches!(
+                p.file_name().and_then(|n| n.to_str()),
+                Some("data.json" | "data.yaml" | "data.yml")
+            )
+        };
+        let is_data_ext = |p: &Path| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "yaml" | "yml")
+            )
+        };
+        let mut data_files: Vec<PathBuf> = opts
+            .dirs
+            .iter()
+            .flat_map(|d| files_below(d, &is_data_name))
+            .collect();
+        data_files.extend(opts.data.iter().flat_map(|d| files_below(d, &is_data_ext)));
+        for p in data_files {
+            let value = read_data(&p)?;
+            engine
+                .add_data(regorus::Value::from(value))
+                .map_err(|e| PolicyError(format!("{}: {e}", shown(&p))))?;
+        }
+        let mut policies = Policies {
+            engine,
+            files,
+            rules: Vec::new(),
+            doc_packages: Vec::new(),
+            guard_packages: Vec::new(),
+            combine: opts.combine,
+        };
+        policies.organise(opts)?;
+        Ok(Some(policies))
+    }
+
+    /// Group the rules by package and make each a guard rule.
+    fn organise(&mut self, opts: &Options) -> Result<(), PolicyError> {
+        let namespaces: Vec<String> = if opts.namespaces.is_empty() {
+            vec!["main".to_string()]
+        } else {
+            opts.namespaces.clone()
+        };
+        // package -> rule name -> (file index, head index) of every definition
+        let mut by_pkg: BTreeMap<String, BTreeMap<String, Vec<(usize, usize)>>> = BTreeMap::new();
+        let mut exceptions: BTreeSet<String> = BTreeSet::new();
+        for (fi, f) in self.files.iter().enumerate() {
+            let pkg = &f.scan.package;
+            let is_guard = pkg == "guard" || pkg.starts_with("guard.");
+            if !is_guard && !opts.all_namespaces && !namespaces.contains(pkg) {
+                continue;
+            }
+            for (hi, h) in f.scan.heads.iter().enumerate() {
+                if h.name == "exception" {
+                    exceptions.insert(pkg.clone());
+                }
+                if scan::kind_of(&h.name).is_some() {
+                    by_pkg
+                        .entry(pkg.clone())
+                        .or_default()
+                        .entry(h.name.clone())
+                        .or_default()
+                        .push((fi, hi));
+                }
+            }
+        }
+        let mut made: BTreeMap<String, &'static Rule> = BTreeMap::new();
+        let mut names: BTreeSet<String> = crate::rules::builtin()
+            .iter()
+            .map(|r| r.name.to_string())
+            .collect();
+        for (pkg, rules) in by_pkg {
+            let mut package = Package {
+                name: pkg.clone(),
+                rules: Vec::new(),
+                exception: exceptions.contains(&pkg),
+            };
+            for (name, defs) in rules {
+                let kind = scan::kind_of(&name).unwrap_or(Kind::Failure);
+                let rule = self.make_rule(&pkg, &name, kind, &defs, &mut made, &mut names)?;
+                package.rules.push(self.rules.len());
+                self.rules.push(PolicyRule {
+                    package: pkg.clone(),
+                    name,
+                    kind,
+                    rule,
+                });
+            }
+            if pkg == "guard" || pkg.starts_with("guard.") {
+                self.guard_packages.push(package);
+            } else {
+                self.doc_packages.push(package);
+            }
+        }
+        Ok(())
+    }
+
+    fn make_rule(
+        &self,
+        pkg: &str,
+        name: &str,
+        kind: Kind,
+        defs: &[(usize, usize)],
+        made: &mut BTreeMap<String, &'static Rule>,
+        names: &mut BTreeSet<String>,
+    ) -> Result<&'static Rule, PolicyError> {
+        let (fi, hi) = defs.first().copied().unwrap_or((0, 0));
+        let file = &self.files[fi];
+        let line = file.scan.heads.get(hi).map_or(0, |h| h.line);
+        let meta = defs
+            .iter()
+            .find_map(|(f, h)| self.files[*f].scan.heads.get(*h)?.meta.clone())
+            .unwrap_or(serde_json::Value::Null);
+        let pkg_meta = file.scan.package_meta.clone().unwrap_or_default();
+        let s =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let custom = meta.get("custom").cloned().unwrap_or_default();
+        let id = match s(&custom, "id") {
+            Some(id) => {
+                if id.is_empty()
+                    || id
+                        .chars()
+                        .any(|c| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '#'))
+                {
+                    return Err(PolicyError(format!(
+                        "{}:{line}: custom.id `{id}` must be one word without `,[]#`",
+                        file.shown
+                    )));
+                }
+                if crate::rules::builtin()
+                    .iter()
+                    .any(|r| r.id.eq_ignore_ascii_case(&id))
+                {
+                    return Err(PolicyError(format!(
+                        "{}:{line}: custom.id `{id}` is a built-in rule's id",
+                        file.shown
+                    )));
+                }
+                id
+            }
+            None => format!("{pkg}.{name}"),
+        };
+        if let Some(r) = made.get(&id) {
+            return Ok(r);
+        }
+        let severity = match s(&custom, "severity")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
+            Some(sev) => match sev.as_str() {
+                "error" | "high" | "critical" => Severity::Error,
+                "warning" | "medium" => Severity::Warning,
+                "note" | "low" | "info" => Severity::Note,
+                other => {
+                    return Err(PolicyError(format!(
+                        "{}:{line}: custom.severity `{other}`: use error, warning or note",
+                        file.shown
+                    )));
+                }
+            },
+            None => match kind {
+                Kind::Failure => Severity::Error,
+                Kind::Warning => Severity::Warning,
+            },
+        };
+        let kebab = |t: &str| -> String {
+            let mut out = String::new();
+            for c in t.chars() {
+                if c.is_ascii_alphanumeric() {
+                    out.push(c.to_ascii_lowercase());
+                } else if !out.ends_with('-') && !out.is_empty() {
+                    out.push('-');
+                }
+            }
+            out.trim_end_matches('-').to_string()
+        };
+        let base = kebab(&s(&custom, "name").unwrap_or_else(|| format!("{pkg}-{name}")));
+        let mut rule_name = base.clone();
+        let mut n = 2;
+        while !names.insert(rule_name.clone()) {
+            rule_name = format!("{base}-{n}");
+            n += 1;
+        }
+        let title = s(&meta, "title");
+        let description = s(&meta, "description");
+        let summary = title
+            .clone()
+            .or_else(|| {
+                description
+                    .as_ref()
+                    .and_then(|d| d.lines().next().map(str::to_string))
+            })
+            .unwrap_or_else(|| format!("`{name}` of policy package `{pkg}`"));
+        let summary = crate::render::sanitize(&summary).replace('\n', " ");
+        let mut explanation = String::new();
+        explanation.push_str(&format!("# {summary}\n\n"));
+        if let Some(d) = &description {
+            explanation.push_str(d.trim());
+            explanation.push_str("\n\n");
+        }
+        if let Some(pd) = s(&pkg_meta, "description") {
+            explanation.push_str(pd.trim());
+            explanation.push_str("\n\n");
+        }
+        let related: Vec<String> = meta
+            .get("related_resources")
+            .and_then(|r| r.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| {
+                        r.as_str().map(str::to_string).or_else(|| {
+                            let url = s(r, "ref")?;
+                            Some(match s(r, "description") {
+                                Some(d) => format!("[{d}]({url})"),
+                                None => url,
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !related.is_empty() {
+            explanation.push_str("Related resources:\n\n");
+            for r in &related {
+                explanation.push_str(&format!("- {r}\n"));
+            }
+            explanation.push('\n');
+        }
+        explanation.push_str(&format!(
+            "An organisation policy: rule `{name}` of package `{pkg}`, defined at `{}:{line}`{}.\n",
+            file.shown,
+            if defs.len() > 1 {
+                format!(" and {} more place(s)", defs.len() - 1)
+            } else {
+                String::new()
+            }
+        ));
+        let help = s(&custom, "help")
+            .map(|h| crate::render::sanitize(&h).replace('\n', " "))
+            .unwrap_or_else(|| format!("see the policy at {}:{line}", file.shown));
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let rule: &'static Rule = Box::leak(Box::new(Rule {
+            id: leak(id.clone()),
+            name: leak(rule_name),
+            family: Family::Policy,
+            severity,
+            summary: leak(summary),
+            help: leak(help),
+            explanation: leak(explanation),
+            security_severity: match severity {
+                Severity::Error => "7.0",
+                Severity::Warning => "4.0",
+                Severity::Note => "1.0",
+            },
+            tags: &["policy"],
+            check: None,
+        }));
+        made.insert(id, rule);
+        Ok(rule)
+    }
+
+    /// The rules these policies add, for the registry.
+    pub fn guard_rules(&self) -> Vec<&'static Rule> {
+        let mut v: Vec<&'static Rule> = self.rules.iter().map(|r| r.rule).collect();
+        v.sort_by_key(|r| r.id);
+        v.dedup_by_key(|r| r.id);
+        v
+    }
+
+    /// Whether a guard package needs the guard/v1 input.
+    pub fn needs_guard_input(&self) -> bool {
+        !self.guard_packages.is_empty()
+    }
+
+    /// Evaluate every package on the model.
+    pub fn evaluate(
+        &self,
+        model: &Model,
+        enabled: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Evaluation, PolicyError> {
+        use rayon::prelude::*;
+        let t0 = std::time::Instant::now();
+        let mut ev = Evaluation::default();
+        let wanted = |p: &Package| p.rules.iter().any(|&i| enabled(self.rules[i].rule.id));
+        let doc_pkgs: Vec<&Package> = self.doc_packages.iter().filter(|p| wanted(p)).collect();
+        if !doc_pkgs.is_empty() {
+            let inputs = input::inputs(model);
+            if self.combine {
+                let combined = serde_json::Value::Array(
+                    inputs
+                        .iter()
+                        .map(|i| {
+                            serde_json::json!({
+                                "path": model.sources.path(i.file),
+                                "contents": i.to_json(),
+                            })
+                        })
+                        .collect(),
+                );
+                let mut engine = self.engine.clone();
+                let locate = |path: &[serde_json::Value]| -> Option<Span> {
+                    let (first, rest) = path.split_first()?;
+                    let i = inputs.get(usize::try_from(first.as_u64()?).ok()?)?;
+                    match rest.split_first() {
+                        Some((c, rest)) if c == "contents" => {
+                            input::locate(&i.root, rest).or_else(|| Some(i.anchor()))
+                        }
+                        _ => Some(i.anchor()),
+                    }
+                };
+                let anchor = inputs.first().map(|i| i.anchor());
+                let out = self.eval_packages(
+                    &mut engine,
+                    &doc_pkgs,
+                    regorus::Value::from(combined),
+                    &|p| locate(p),
+                    anchor,
+                    "the combined input",
+                    &model.sources,
+                    &enabled,
+                )?;
+                ev.findings.extend(out.0);
+                ev.exceptions += out.1;
+                ev.inputs += 1;
+            } else {
+                let results: Vec<Result<(Vec<Finding>, usize), PolicyError>> = inputs
+                    .par_iter()
+                    .map_init(
+                        || self.engine.clone(),
+                        |engine, i| {
+                            self.eval_packages(
+                                engine,
+                                &doc_pkgs,
+                                regorus::Value::from(i.to_json()),
+                                &|p| input::locate(&i.root, p),
+                                Some(i.anchor()),
+                                model.sources.path(i.file),
+                                &model.sources,
+                                &enabled,
+                            )
+                        },
+                    )
+                    .collect();
+                for r in results {
+                    let (f, x) = r?;
+                    ev.findings.extend(f);
+                    ev.exceptions += x;
+                }
+                ev.inputs += inputs.len();
+            }
+        }
+        let guard_pkgs: Vec<&Package> = self.guard_packages.iter().filter(|p| wanted(p)).collect();
+        if !guard_pkgs.is_empty() {
+            let g = guard_input::build(model);
+            let mut engine = self.engine.clone();
+            let out = self.eval_packages(
+                &mut engine,
+                &guard_pkgs,
+                regorus::Value::from(g.value.clone()),
+                &|p| g.locate(p),
+                None,
+                "the guard/v1 input",
+                &model.sources,
+                &enabled,
+            )?;
+            ev.findings.extend(out.0);
+            ev.exceptions += out.1;
+            ev.inputs += 1;
+        }
+        ev.micros = t0.elapsed().as_micros();
+        Ok(ev)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_packages(
+        &self,
+        engine: &mut regorus::Engine,
+        packages: &[&Package],
+        input: regorus::Value,
+        locate: &dyn Fn(&[serde_json::Value]) -> Option<Span>,
+        anchor: Option<Span>,
+        what: &str,
+        sources: &crate::source::SourceMap,
+        enabled: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<(Vec<Finding>, usize), PolicyError> {
+        engine.set_input(input);
+        let mut out = Vec::new();
+        let mut excepted = 0;
+        for p in packages {
+            let exceptions: BTreeSet<String> = if p.exception {
+                let v = eval(engine, &format!("data.{}.exception", p.name), what)?;
+                json_of(&v)
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|x| match x {
+                        serde_json::Value::Array(a) => a.clone(),
+                        other => vec![other.clone()],
+                    })
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            } else {
+                BTreeSet::new()
+            };
+            for &ri in &p.rules {
+                let r = &self.rules[ri];
+                if !enabled(r.rule.id) {
+                    continue;
+                }
+                let v = eval(engine, &format!("data.{}.{}", p.name, r.name), what)?;
+                let results = results_of(&json_of(&v));
+                if results.is_empty() {
+                    continue;
+                }
+                if exceptions.contains(scan::exception_name(&r.name)) {
+                    excepted += results.len();
+                    continue;
+                }
+                for res in results {
+                    let span = res
+                        .path
+                        .as_deref()
+                        .and_then(locate)
+                        .or_else(|| {
+                            res.location
+                                .as_ref()
+                                .and_then(|l| guard_input::span_of_location(l, sources))
+                        })
+                        .or(anchor);
+                    let Some(span) = span else {
+                        return Err(PolicyError(format!(
+                            "policy rule data.{}.{} returned a result without a `location` on {what}; guard packages must say where (see docs/policy-input.md): {}",
+                            p.name, r.name, res.message
+                        )));
+                    };
+                    out.push(r.rule.finding(span, res.message));
+                }
+            }
+        }
+        Ok((out, excepted))
+    }
+}
+
+fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), PolicyError> {
+    // Rego v1 (OPA 1.0 and current Conftest) first; then the v0 syntax
+    // older policies are written in (`deny[msg] { ... }`), unless the file
+    // uses v1 keywords (the v0 parser would only add noise to the error).
+    let mut trial = engine.clone();
+    trial.set_rego_v0(false);
+    let v1 = match trial.add_policy(name.to_string(), text.to_string()) {
+        Ok(_) => {
+            *engine = trial;
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    let v1_words = text.lines().any(|l| {
+        let code = l.split('#').next().unwrap_or("");
+        code.contains(" if ") || code.contains(" if{") || code.contains(" contains ")
+    });
+    if v1_words && !text.contains("future.keywords") {
+        return Err(PolicyError(describe(&v1)));
+    }
+    let mut trial = engine.clone();
+    trial.set_rego_v0(true);
+    match trial.add_policy(name.to_string(), text.to_string()) {
+        Ok(_) => {
+            *engine = trial;
+            engine.set_rego_v0(false);
+            Ok(())
+        }
+        Err(v0) => Err(PolicyError(describe(if v1_words { &v1 } else { &v0 }))),
+    }
+}
+
+fn eval(
+    engine: &mut regorus::Engine,
+    rule: &str,
+    what: &str,
+) -> Result<regorus::Value, PolicyError> {
+    engine.eval_rule(rule.to_string()).map_err(|e| {
+        let d = describe(&e);
+        let lower = d.to_ascii_lowercase();
+        if lower.contains("time limit") || lower.contains("timed out") || lower.contains("execution time") {
+            PolicyError(format!(
+                "policy rule {rule} was stopped after {} ms on {what} (GUARD_POLICY_TIMEOUT_MS raises the limit): {d}",
+                time_limit().as_millis()
+            ))
+        } else {
+            PolicyError(format!("policy rule {rule} failed on {what}: {d}"))
+        }
+    })
+}
+
+fn json_of(v: &regorus::Value) -> serde_json::Value {
+    if matches!(v, regorus::Value::Undefined) {
+        return serde_json::Value::Null;
+    }
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+struct Result_ {
+    message: String,
+    path: Option<Vec<serde_json::Value>>,
+    /// `{file, line, column}`, as guard puts on every entity of its input.
+    location: Option<serde_json::Value>,
+}
+
+/// Conftest's result shapes: a set (or array) of strings or of objects
+/// with `msg`; `true` for a boolean rule.
+fn results_of(v: &serde_json::Value) -> Vec<Result_> {
+    const MAX_MESSAGE: usize = 2_000;
+    let one = |x: &serde_json::Value| -> Option<Result_> {
+        let (message, path, location) = match x {
+            serde_json::Value::String(s) => (s.clone(), None, None),
+            serde_json::Value::Object(o) => {
+                let msg = o
+                    .get("msg")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string());
+                let path = o.get("path").and_then(|p| p.as_array()).cloned();
+                let location = o.get("location").cloned();
+                (msg, path, location)
+            }
+            serde_json::Value::Bool(false) | serde_json::Value::Null => return None,
+            other => (other.to_string(), None, None),
+        };
+        let mut message = crate::render::sanitize(&message).into_owned();
+        if message.len() > MAX_MESSAGE {
+            let mut cut = MAX_MESSAGE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        Some(Result_ {
+            message,
+            path,
+            location,
+        })
+    };
+    match v {
+        serde_json::Value::Array(items) => items.iter().filter_map(one).collect(),
+        serde_json::Value::Bool(true) => vec![Result_ {
+            message: "the policy denies this input".to_string(),
+            path: None,
+            location: None,
+        }],
+        serde_json::Value::Null | serde_json::Value::Bool(false) => Vec::new(),
+        other => one(other).into_iter().collect(),
+    }
+}
+
+fn read_data(p: &Path) -> Result<serde_json::Value, PolicyError> {
+    let text = read_text(p)?;
+    let name = shown(p);
+    if p.extension().and_then(|e| e.to_str()) == Some("json") {
+        serde_json::from_str(&text)
+            .map_err(|e| PolicyError(format!("{name}:{}:{}: {e}", e.line(), e.column())))
+    } else {
+        let file = crate::source::SourceFile::new(
+            crate::source::FileId(0),
+            name.clone(),
+            p.to_path_buf(),
+            text,
+        );
+        let out = crate::parse::yaml::parse(&file);
+        if let Some(d) = out
+            .diags
+            .iter()
+            .find(|d| d.kind == crate::parse::DiagKind::ParseError)
+        {
+            let lc = file.line_col(d.span.start);
+            return Err(PolicyError(format!(
+                "{name}:{}:{}: {}",
+                lc.line, lc.column, d.message
+            )));
+        }
+        Ok(out
+            .docs
+            .into_iter()
+            .next()
+            .map(|d| d.root.to_json())
+            .unwrap_or(serde_json::Value::Null))
+    }
+}
