@@ -159,8 +159,9 @@ pub struct Config {
     pub exclude: Vec<Spanned<String>>,
     pub fail_on: Option<Spanned<FailOn>>,
     pub parity: Parity,
-    /// Directories.
-    pub policies: Vec<Spanned<String>>,
+    /// Rego policy directories; `None`: the project's `policy/` and
+    /// `policies/`; `Some([])`: no policies.
+    pub policies: Option<Vec<Spanned<String>>>,
     /// `[[ignore]]` and `[[suppress]]` tables, in file order.
     pub ignores: Vec<IgnoreEntry>,
     pub limits: Limits,
@@ -958,7 +959,7 @@ impl<'a> Parser<'a> {
                 "ignore" => self.ignore_key(&e, config),
                 "suppress" => self.suppress_key(&e, config),
                 "exclude" => config.exclude = self.globs(&e),
-                "policies" => config.policies = self.strings(&e).unwrap_or_default(),
+                "policies" => config.policies = Some(self.strings(&e).unwrap_or_default()),
                 "fail-on" => config.fail_on = self.fail_on(&e),
                 "environments" => self.environments(&e, &mut config.environments),
                 "regions" => self.regions_table(&e, &mut config.regions),
@@ -1710,7 +1711,7 @@ until = 2028-02-29
                 pairs: vec![(s(t, "staging", 2), s(t, "prod", 1))],
                 allow: vec![s(t, "aws_db_instance.*.instance_class", 0)],
             },
-            policies: vec![s(t, "policies", 0)],
+            policies: Some(vec![s(t, "policies", 0)]),
             ignores: vec![
                 IgnoreEntry {
                     span: first_suppress.start..at(t, "\"2027-01-31\"", 0).end,

@@ -163,30 +163,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         opts.paths.clone()
     };
     let mut plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
-    // The configuration: --config / GUARD_CONFIG, else the root's own.
-    let config_path =
-        match &opts.config {
-            Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
-                Error::Usage(format!("{}: {}", p.display(), project::io_reason(&e)))
-            })?),
-            None => plan.roots.iter().find_map(|r| match &r.kind {
-                project::RootKind::Config(p) if !opts.no_project => Some(p.clone()),
-                _ => None,
-            }),
-        };
-    let config_shown = config_path.as_ref().map(|p| {
-        plan.cwd
-            .as_ref()
-            .and_then(|c| project::rel_path(p, c))
-            .unwrap_or_else(|| {
-                p.file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            })
-    });
-    let config = match (&config_path, &config_shown) {
-        (Some(p), Some(shown)) => Some(settings::read_config(p, shown).map_err(Error::Config)?),
-        _ => None,
-    };
+    let (config_path, config_shown, config) = find_config(opts, &plan)?;
     let overrides = settings::Overrides {
         select: opts.select.clone(),
         ignore: opts.ignore.clone(),
@@ -311,6 +288,49 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     })
 }
 
+type FoundConfig = (Option<PathBuf>, Option<String>, Option<config::Config>);
+
+/// The configuration: --config / GUARD_CONFIG, else the root's own.
+fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Error> {
+    let config_path =
+        match &opts.config {
+            Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
+                Error::Usage(format!("{}: {}", p.display(), project::io_reason(&e)))
+            })?),
+            None => plan.roots.iter().find_map(|r| match &r.kind {
+                project::RootKind::Config(p) if !opts.no_project => Some(p.clone()),
+                _ => None,
+            }),
+        };
+    let config_shown = config_path.as_ref().map(|p| {
+        plan.cwd
+            .as_ref()
+            .and_then(|c| project::rel_path(p, c))
+            .unwrap_or_else(|| {
+                p.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
+    });
+    let config = match (&config_path, &config_shown) {
+        (Some(p), Some(shown)) => Some(settings::read_config(p, shown).map_err(Error::Config)?),
+        _ => None,
+    };
+    Ok((config_path, config_shown, config))
+}
+
+/// The project's policy directories, without reading the project (for
+/// `guard rules` and `guard explain`).
+pub fn project_policy_dirs(opts: &Options) -> Result<Vec<PathBuf>, Error> {
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    let (config_path, _, config) = find_config(opts, &plan)?;
+    policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())
+}
+
 /// The policy directories: `--policy`; else guard.toml's `policies`
 /// (relative to it, inside the project); else the project root's
 /// `policy/` and `policies/`.
@@ -328,11 +348,11 @@ fn policy_dirs(
     }
     let boundary: Vec<PathBuf> = plan.roots.iter().map(|r| r.dir.clone()).collect();
     if let (Some(c), Some(cp)) = (config, config_path)
-        && !c.policies.is_empty()
+        && let Some(policies) = &c.policies
     {
         let base = cp.parent().unwrap_or(std::path::Path::new("."));
         let mut out = Vec::new();
-        for p in &c.policies {
+        for p in policies {
             let dir = base.join(&p.value);
             let real = std::fs::canonicalize(&dir).map_err(|e| {
                 Error::Usage(format!(

@@ -415,16 +415,13 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 /// The policy directories `guard rules`, `explain` and `test` use: the
-/// ones given, else ./policy and ./policies.
+/// ones given, else the project's (guard.toml's `policies`, else its
+/// `policy/` and `policies/`).
 fn default_policy_dirs(given: Vec<PathBuf>) -> Vec<PathBuf> {
     if !given.is_empty() {
         return given;
     }
-    ["policy", "policies"]
-        .iter()
-        .map(PathBuf::from)
-        .filter(|p| p.is_dir())
-        .collect()
+    guard::project_policy_dirs(&guard::Options::default()).unwrap_or_default()
 }
 
 /// Load the policies' rules into the registry.

@@ -134,6 +134,67 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     split
 }
 
+/// Where a result without a path points, when its message quotes the
+/// document: the first scalar value (in document order, at least three
+/// characters, not a top-level `kind`/`apiVersion`) that the message
+/// contains as a whole word, else the first such key (an HCL block label).
+/// Bounded: at most [`MENTION_NODES`] nodes.
+pub fn mention(root: &Node, message: &str) -> Option<Span> {
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@');
+    let quoted = |s: &str| -> bool {
+        if s.chars().count() < 3 || s.len() > 256 {
+            return false;
+        }
+        message.match_indices(s).any(|(at, m)| {
+            let before = message[..at].chars().next_back();
+            let after = message[at + m.len()..].chars().next();
+            // A trailing `.`/`:` ends a sentence, it does not extend the word.
+            let ends = |c: Option<char>| c.is_none_or(|c| !word(c) || matches!(c, '.' | ':'));
+            ends(before) && ends(after)
+        })
+    };
+    let mut budget = MENTION_NODES;
+    let mut first_key: Option<Span> = None;
+    let mut stack: Vec<(&Node, usize, bool)> = vec![(root, 0, false)];
+    while let Some((n, depth, is_key)) = stack.pop() {
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        match &n.value {
+            Value::Map(entries) => {
+                for e in entries.iter().rev() {
+                    let top_meta = depth == 0 && matches!(e.key_str(), Some("kind" | "apiVersion"));
+                    if !top_meta {
+                        stack.push((&e.value, depth + 1, false));
+                        // Keys are pushed after their values: popped first.
+                        stack.push((&e.key, depth + 1, true));
+                    }
+                }
+            }
+            Value::Seq(items) => {
+                for i in items.iter().rev() {
+                    stack.push((i, depth + 1, false));
+                }
+            }
+            _ => {
+                if let Some(t) = n.scalar_text()
+                    && !matches!(n.value, Value::Number(_) | Value::Bool(_))
+                    && quoted(&t)
+                {
+                    if !is_key {
+                        return Some(n.span);
+                    }
+                    first_key.get_or_insert(n.span);
+                }
+            }
+        }
+    }
+    first_key
+}
+
+const MENTION_NODES: usize = 20_000;
+
 /// The node a result's path (`["spec", "template", 0, "image"]`) reaches,
 /// or the deepest one on the way; `None` when the first step misses.
 pub fn locate(root: &Node, path: &[serde_json::Value]) -> Option<Span> {

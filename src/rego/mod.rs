@@ -297,6 +297,11 @@ impl Policies {
                 .add_data(regorus::Value::from(value))
                 .map_err(|e| PolicyError(format!("{}: {e}", shown(&p))))?;
         }
+        // Analyse once here (unsafe variables, recursion, unknown imports are
+        // reported now, not per document); every clone starts prepared.
+        engine
+            .eval_query("true".to_string(), false)
+            .map_err(|e| PolicyError(describe(&e)))?;
         let mut policies = Policies {
             engine,
             files,
@@ -584,11 +589,13 @@ impl Policies {
                     }
                 };
                 let anchor = inputs.first().map(|i| i.anchor());
+                let mention = |m: &str| inputs.iter().find_map(|i| input::mention(&i.root, m));
                 let out = self.eval_packages(
                     &mut engine,
                     &doc_pkgs,
                     regorus::Value::from(combined),
                     &|p| locate(p),
+                    &mention,
                     anchor,
                     "the combined input",
                     &model.sources,
@@ -608,6 +615,7 @@ impl Policies {
                                 &doc_pkgs,
                                 regorus::Value::from(i.to_json()),
                                 &|p| input::locate(&i.root, p),
+                                &|m| input::mention(&i.root, m),
                                 Some(i.anchor()),
                                 model.sources.path(i.file),
                                 &model.sources,
@@ -633,6 +641,7 @@ impl Policies {
                 &guard_pkgs,
                 regorus::Value::from(g.value.clone()),
                 &|p| g.locate(p),
+                &|_| None,
                 None,
                 "the guard/v1 input",
                 &model.sources,
@@ -653,6 +662,7 @@ impl Policies {
         packages: &[&Package],
         input: regorus::Value,
         locate: &dyn Fn(&[serde_json::Value]) -> Option<Span>,
+        mention: &dyn Fn(&str) -> Option<Span>,
         anchor: Option<Span>,
         what: &str,
         sources: &crate::source::SourceMap,
@@ -701,6 +711,7 @@ impl Policies {
                                 .as_ref()
                                 .and_then(|l| guard_input::span_of_location(l, sources))
                         })
+                        .or_else(|| mention(&res.message))
                         .or(anchor);
                     let Some(span) = span else {
                         return Err(PolicyError(format!(
