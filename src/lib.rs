@@ -65,6 +65,18 @@ pub struct Options {
     pub no_policies: bool,
 }
 
+/// The Rego policies' part of a check.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct PolicyStats {
+    /// Rules the policies define (each `deny`/`warn`/`violation` of a package).
+    pub rules: usize,
+    /// Inputs evaluated: documents, or 1 with `--combine` (plus 1 for the
+    /// guard/v1 packages).
+    pub inputs: usize,
+    /// Results an `exception` rule turned off.
+    pub exceptions: usize,
+}
+
 /// Wall-clock time of each stage, in microseconds.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Timings {
@@ -95,6 +107,8 @@ pub struct Report {
     pub baselined: usize,
     /// Baseline entries that no longer match a finding (fixed since).
     pub baseline_fixed: usize,
+    /// What the Rego policies did, when the project has any.
+    pub policies: Option<PolicyStats>,
     /// Secret values found (sorted spans): never printed, masked in every
     /// snippet that shows their line.
     pub redactions: Vec<source::Span>,
@@ -187,6 +201,13 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     if let Some(p) = &policies {
         rules::register(&p.guard_rules());
     }
+    // With --no-policies, guard.toml may name rules of policies not loaded.
+    let config = match (&config_path, &config_shown) {
+        (Some(p), Some(shown)) if !opts.no_policies => {
+            Some(settings::read_config(p, shown).map_err(Error::Config)?)
+        }
+        _ => config,
+    };
     let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
         .map_err(Error::Usage)?;
     if let Some(m) = settings
@@ -312,7 +333,10 @@ fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Erro
             })
     });
     let config = match (&config_path, &config_shown) {
-        (Some(p), Some(shown)) => Some(settings::read_config(p, shown).map_err(Error::Config)?),
+        // Rule keys are judged once the policies (which add rules) are loaded.
+        (Some(p), Some(shown)) => {
+            Some(settings::read_config_with(p, shown, &|_: &str| true).map_err(Error::Config)?)
+        }
         _ => None,
     };
     Ok((config_path, config_shown, config))
@@ -422,11 +446,17 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     };
     let t1 = Instant::now();
     let mut raw: Vec<finding::Finding> = rules::run(&model, &|id| settings.is_enabled(id));
+    let mut policy_stats = None;
     if let Some(p) = &policies {
         let ev = p
             .evaluate(&model, &|id| settings.is_enabled(id))
             .map_err(|e| Error::Usage(e.0))?;
         timings.policy_micros = ev.micros;
+        policy_stats = Some(PolicyStats {
+            rules: p.rules.len(),
+            inputs: ev.inputs,
+            exceptions: ev.exceptions,
+        });
         raw.extend(ev.findings);
     }
     for f in &mut raw {
@@ -500,5 +530,6 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         baselined,
         baseline_fixed,
         redactions,
+        policies: policy_stats,
     })
 }

@@ -83,6 +83,16 @@ impl std::fmt::Display for Invalid {
 
 /// Read and parse a configuration file.
 pub fn read_config(path: &Path, shown: &str) -> Result<Config, Invalid> {
+    read_config_with(path, shown, &crate::suppress::key_known)
+}
+
+/// [`read_config`], with rule keys judged by `key_known` (`|_| true` before
+/// the policies that define some rules are loaded).
+pub fn read_config_with(
+    path: &Path,
+    shown: &str,
+    key_known: &dyn Fn(&str) -> bool,
+) -> Result<Config, Invalid> {
     let text = std::fs::read_to_string(path).map_err(|e| Invalid {
         path: shown.to_string(),
         errors: vec![ConfigError {
@@ -92,7 +102,7 @@ pub fn read_config(path: &Path, shown: &str) -> Result<Config, Invalid> {
             message: format!("cannot read: {}", crate::project::io_reason(&e)),
         }],
     })?;
-    Config::parse(&text, &crate::suppress::key_known).map_err(|errors| Invalid {
+    Config::parse(&text, key_known).map_err(|errors| Invalid {
         path: shown.to_string(),
         errors,
     })

@@ -166,6 +166,7 @@ fn synthetic_findings_give_valid_sarif() {
         baselined: 0,
         baseline_fixed: 0,
         redactions: Vec::new(),
+        policies: None,
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

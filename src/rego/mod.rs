@@ -121,7 +121,9 @@ fn time_limit() -> Duration {
 fn files_below(p: &Path, want: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if p.is_file() {
-        out.push(p.to_path_buf());
+        if want(p) {
+            out.push(p.to_path_buf());
+        }
         return out;
     }
     let mut stack = vec![(p.to_path_buf(), 0usize)];

@@ -51,6 +51,8 @@ struct Summary {
     files: usize,
     documents: usize,
     templates_skipped: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policies: Option<crate::PolicyStats>,
 }
 
 #[derive(Serialize)]
@@ -165,6 +167,7 @@ pub fn render(report: &Report) -> String {
             files: report.files_in_scope,
             documents: report.model.docs.len(),
             templates_skipped: report.model.stats.templates,
+            policies: report.policies.clone(),
         },
         terraform: Terraform {
             roots: report.model.terraform.stats.roots,
@@ -222,6 +225,7 @@ pub(crate) fn test_report(
         baselined: 0,
         baseline_fixed: 0,
         redactions: Vec::new(),
+        policies: None,
     }
 }
 

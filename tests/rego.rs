@@ -1,0 +1,500 @@
+//! The Rego bridge end to end: Conftest-style policies run unchanged and
+//! are located, guard/v1 policies see environments, `guard test` runs the
+//! policies' tests, and broken or hostile policies are refused.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn guard_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_guard"));
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("GUARD_CONFIG")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("guard runs")
+}
+
+fn guard(args: &[&str]) -> Output {
+    guard_env(args, &[])
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `rule path:line:col message` of every finding of the policy family.
+fn verdicts(args: &[&str]) -> Vec<String> {
+    let mut a = vec!["check", "--select", "policy", "--format", "json"];
+    a.extend_from_slice(args);
+    let o = guard(&a);
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(1),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {}",
+                f["rule"].as_str().unwrap_or(""),
+                f["location"]["path"].as_str().unwrap_or(""),
+                f["location"]["start"]["line"],
+                f["location"]["start"]["column"],
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn conftest_style_policies_give_conftests_verdicts_located() {
+    // Kubernetes: v0 `deny[msg]`, `future.keywords` `warn`, v1 `violation`
+    // objects; a multi-document file is checked document by document.
+    assert_eq!(
+        verdicts(&["fixtures/rego/kubernetes"]),
+        [
+            "main.warn fixtures/rego/kubernetes/deployment.yaml:4:9 Service hello-kubernetes is exposed by a load balancer",
+            "main.deny fixtures/rego/kubernetes/deployment.yaml:14:7 Containers must not run as root",
+            "main.violation fixtures/rego/kubernetes/deployment.yaml:16:9 Deployment hello-kubernetes asks for more than 2 replicas",
+        ]
+    );
+    // Terraform through Conftest's hcl2 shape (blocks end in arrays).
+    assert_eq!(
+        verdicts(&["fixtures/rego/terraform"]),
+        [
+            "main.deny fixtures/rego/terraform/main.tf:2:17 security group rule `my-rule` opens ingress to the world",
+            "main.deny fixtures/rego/terraform/main.tf:6:10 aws_alb_listener.my-alb-listener is missing tags environment,owner",
+            "main.deny fixtures/rego/terraform/main.tf:8:14 ALB listener `my-alb-listener` uses HTTP rather than HTTPS",
+            "main.deny fixtures/rego/terraform/main.tf:11:33 Azure disk `source` is not encrypted",
+        ]
+    );
+    // Dockerfile instructions; package `commands` only with a namespace.
+    assert_eq!(
+        verdicts(&["fixtures/rego/docker"]),
+        [
+            "main.deny fixtures/rego/docker/Dockerfile:1:6 base image openjdk:8-jdk-alpine is not allowed"
+        ]
+    );
+    let commands = [
+        "commands.deny fixtures/rego/docker/Dockerfile:5:5 RUN uses apk: apk add --no-cache curl",
+        "commands.deny fixtures/rego/docker/Dockerfile:5:5 RUN uses curl: apk add --no-cache curl",
+    ];
+    assert_eq!(
+        verdicts(&["fixtures/rego/docker", "--namespace", "commands"]),
+        commands
+    );
+    let all = verdicts(&["fixtures/rego/docker", "--all-namespaces"]);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(commands.iter().all(|c| all.contains(&c.to_string())));
+    // exception rules turn a rule off for the inputs they match.
+    assert_eq!(
+        verdicts(&["fixtures/rego/exceptions"]),
+        [
+            "main.deny_run_as_root fixtures/rego/exceptions/deployments.yaml:4:9 Containers must not run as root in Deployment cannot-run-as-root"
+        ]
+    );
+    let o = guard(&["check", "fixtures/rego/exceptions", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["summary"]["policies"]["exceptions"], 1);
+    assert_eq!(v["summary"]["policies"]["inputs"], 2);
+    // --combine: one input of every document, located through its path.
+    assert_eq!(
+        verdicts(&["fixtures/rego/combine", "--combine"]),
+        [
+            "main.deny fixtures/rego/combine/team.yaml:6:29 teams name users that do not exist: carol@example.com",
+            "main.deny fixtures/rego/combine/users.yaml:3:9 the name alice is used by more than one document (users.yaml)",
+            "main.deny fixtures/rego/combine/users.yaml:13:9 the name alice is used by more than one document (users.yaml)",
+        ]
+    );
+    // Without --combine the combined policy sees single documents: nothing.
+    assert!(verdicts(&["fixtures/rego/combine"]).is_empty());
+}
+
+#[test]
+fn an_unmodified_conftest_policy_is_located_in_sarif() {
+    let o = guard(&[
+        "check",
+        "fixtures/rego/kubernetes/deployment.yaml",
+        "--policy",
+        "fixtures/rego/kubernetes/policy/deny.rego",
+        "--select",
+        "policy",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("sarif");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1);
+    let r = &results[0];
+    assert_eq!(r["ruleId"], "main.deny");
+    assert_eq!(r["level"], "error");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "fixtures/rego/kubernetes/deployment.yaml"
+    );
+    // The Deployment is the second document: line 14, never line 1.
+    assert_eq!(loc["region"]["startLine"], 14);
+    let rules = v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    let rule = rules
+        .iter()
+        .find(|x| x["id"] == "main.deny")
+        .expect("the policy rule is described");
+    assert!(
+        rule["fullDescription"]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("deny.rego:5"),
+        "{rule}"
+    );
+}
+
+#[test]
+fn the_environment_aware_example_policy_reports_prod_only() {
+    let v = verdicts(&["fixtures/rego/guard-input", "--policy", "policies/guard"]);
+    assert_eq!(
+        v,
+        [
+            "ORG100 fixtures/rego/guard-input/k8s/prod/deployment.yaml:12:18 container `api` runs shop/api-hotfix in prod, but staging tested shop/api"
+        ]
+    );
+    let o = guard(&[
+        "check",
+        "fixtures/rego/guard-input",
+        "--policy",
+        "policies/guard",
+        "--select",
+        "ORG100",
+        "--format",
+        "json",
+    ]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        j["findings"][0]["environments"],
+        serde_json::json!(["prod"])
+    );
+}
+
+#[test]
+fn the_policy_library_checks_with_its_data_and_metadata() {
+    // ORG002 reads the allowed registries from data (--data).
+    let v = verdicts(&[
+        "policies/fixtures",
+        "--no-project",
+        "--policy",
+        "policies/kubernetes",
+        "--data",
+        "policies/data.yaml",
+    ]);
+    assert!(
+        v.contains(&"ORG002 policies/fixtures/deployment-unlabelled.yaml:12:18 container 0 of Deployment/web runs nginx:1.25, which is not from an allowed registry".to_string()),
+        "{v:?}"
+    );
+    assert!(
+        v.contains(&"ORG001 policies/fixtures/deployment-unlabelled.yaml:3:1 Deployment/web has no team label(s)".to_string())
+            || v.iter().any(|x| x.starts_with("ORG001 policies/fixtures/deployment-unlabelled.yaml:")),
+        "{v:?}"
+    );
+    assert!(
+        !v.iter().any(|x| x.contains("deployment-labelled.yaml")),
+        "{v:?}"
+    );
+    // METADATA makes the rule's documentation and severity.
+    let o = guard(&["rules", "--policy", "policies"]);
+    let table = stdout(&o);
+    assert!(
+        table.lines().any(|l| l.starts_with("ORG001")
+            && l.contains("policy")
+            && l.contains("warning")
+            && l.contains("Workloads carry the app and team labels")),
+        "{table}"
+    );
+    let o = guard(&[
+        "explain", "ORG001", "--policy", "policies", "--format", "markdown",
+    ]);
+    let page = stdout(&o);
+    assert!(
+        page.contains("Cost reports are grouped by `team`"),
+        "{page}"
+    );
+    assert!(page.contains("common-labels"), "{page}");
+    assert!(
+        page.contains("policies/kubernetes/labels.rego:25"),
+        "{page}"
+    );
+}
+
+#[test]
+fn selection_suppressions_and_severity_apply_to_policy_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("guard.toml"),
+        "[rules.\"main.warn\"]\nseverity = \"error\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"ConfigMap\"\n  msg := sprintf(\"ConfigMap %s is not allowed\", [input.metadata.name])\n}\n\nwarn contains \"a warning\" if input.kind == \"ConfigMap\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n---\napiVersion: v1\nkind: ConfigMap\n# guard:ignore[main.deny] reviewed: this one is generated\nmetadata:\n  name: two\n",
+    )
+    .expect("write");
+    let p = root.to_str().expect("utf-8");
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec!["check", p, "--format", "json"];
+        a.extend_from_slice(extra);
+        let o = guard(&a);
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&o), stderr(&o)))
+    };
+    let v = run(&[]);
+    let f = v["findings"].as_array().expect("findings");
+    let deny: Vec<_> = f.iter().filter(|x| x["rule"] == "main.deny").collect();
+    assert_eq!(deny.len(), 2);
+    assert!(deny[0]["suppression"].is_null());
+    assert_eq!(deny[1]["suppression"]["kind"], "in-source", "{}", deny[1]);
+    // guard.toml's [rules] severity applies.
+    assert!(
+        f.iter()
+            .filter(|x| x["rule"] == "main.warn")
+            .all(|x| x["severity"] == "error")
+    );
+    // --ignore by family and --select by id.
+    let v = run(&["--ignore", "policy"]);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|x| x["rule"].as_str().unwrap_or("").starts_with("main."))
+    );
+    let v = run(&["--select", "main.warn"]);
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|x| x["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["main.warn", "main.warn"]);
+    // --no-policies runs none.
+    let v = run(&["--no-policies"]);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|x| x["rule"].as_str().unwrap_or("").starts_with("main."))
+    );
+}
+
+#[test]
+fn guard_test_runs_the_library_and_fails_on_a_broken_policy() {
+    let o = guard(&["test", "policies"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("PASS: 11/11"), "{}", stdout(&o));
+
+    // A policy whose behaviour changed: its tests fail, located.
+    let dir = tempfile::tempdir().expect("tmp");
+    copy_dir(Path::new("policies"), dir.path());
+    let labels = dir.path().join("kubernetes/labels.rego");
+    let text = std::fs::read_to_string(&labels).expect("read");
+    std::fs::write(
+        &labels,
+        text.replace("{\"app\", \"team\"}", "{\"app\", \"owner\"}"),
+    )
+    .expect("write");
+    let p = dir.path().to_str().expect("utf-8");
+    let o = guard(&["test", p]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("data.main.test_deployment_without_team_label_is_denied: FAIL"),
+        "{out}"
+    );
+    assert!(out.contains("labels_test.rego:5:"), "{out}");
+    assert!(out.contains("FAIL: 2/11"), "{out}");
+
+    // A policy that does not parse: exit 2, file:line:col.
+    std::fs::write(
+        &labels,
+        "package main\n\ndeny contains msg if {\n  input.kind ==\n}\n",
+    )
+    .expect("write");
+    let o = guard(&["test", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("kubernetes/labels.rego:5:1: expecting expression"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(from)).expect("read") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&from.join(e.file_name()), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn broken_hostile_and_runaway_policies_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("guard.toml"), "").expect("write");
+    std::fs::write(
+        root.join("a.yaml"),
+        "kind: Deployment\nmetadata:\n  name: a\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    let p = root.to_str().expect("utf-8");
+    let policy = root.join("policy/p.rego");
+    let run = |rego: &str, env: &[(&str, &str)]| -> Output {
+        std::fs::write(&policy, rego).expect("write");
+        guard_env(&["check", p], env)
+    };
+    // Syntax error: located in the policy file.
+    let o = run("package main\n\ndeny[msg] {\n  input.kind == \n}\n", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("policy/p.rego:3:11: expecting }"),
+        "{}",
+        stderr(&o)
+    );
+    // No network, no environment.
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  r := http.send({\"method\": \"get\", \"url\": \"http://169.254.169.254/\"})\n  msg := r.body\n}\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("policy/p.rego:5:8: `http.send` is not available"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := opa.runtime().env.HOME\n}\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    // A runaway policy is stopped, naming the rule.
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  x := [i | some a in numbers.range(1, 4000); some b in numbers.range(1, 4000); i := a * b]\n  count(x) > 0\n  msg := \"never\"\n}\n",
+        &[("GUARD_POLICY_TIMEOUT_MS", "200")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("policy rule data.main.deny was stopped after 200 ms on a.yaml"),
+        "{}",
+        stderr(&o)
+    );
+    // guard.toml (part of the scanned repository) cannot point outside it.
+    std::fs::write(root.join("guard.toml"), "policies = [\"..\"]\n").expect("write");
+    let o = guard(&["check", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is outside the project"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn policy_output_is_the_same_whatever_the_thread_count() {
+    let args = [
+        "check",
+        "fixtures/rego",
+        "--all-namespaces",
+        "--policy",
+        "fixtures/rego/kubernetes/policy",
+        "--policy",
+        "fixtures/rego/terraform/policy",
+        "--policy",
+        "fixtures/rego/docker/policy",
+        "--format",
+        "json",
+    ];
+    let one = guard_env(&args, &[("RAYON_NUM_THREADS", "1")]);
+    let two = guard_env(&args, &[("RAYON_NUM_THREADS", "2")]);
+    assert!(!one.stdout.is_empty());
+    assert_eq!(stdout(&one), stdout(&two));
+}
+
+/// The guard/v1 input's shape is recorded per schema version: a change of
+/// shape needs a new version (and a new record), never a silent change.
+#[test]
+fn the_guard_input_schema_changes_only_with_its_version() {
+    let opts = guard::Options {
+        paths: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rego/guard-input")],
+        no_policies: true,
+        ..guard::Options::default()
+    };
+    let loaded = guard::load(&opts).expect("loads");
+    let input = guard::rego::guard_input::build(&loaded.model);
+    assert_eq!(input.value["schema"], guard::rego::guard_input::SCHEMA);
+    let shape: Vec<String> = guard::rego::guard_input::shape(&input.value)
+        .into_iter()
+        .collect();
+    let record = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "tests/policy_input/{}.shape",
+        guard::rego::guard_input::SCHEMA.replace('/', "-")
+    ));
+    if std::env::var_os("GUARD_RECORD_SHAPE").is_some() {
+        std::fs::create_dir_all(record.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&record, shape.join("\n") + "\n").expect("write");
+    }
+    let recorded = std::fs::read_to_string(&record).unwrap_or_else(|_| {
+        panic!(
+            "{} is not recorded: a new schema version records its shape (GUARD_RECORD_SHAPE=1)",
+            record.display()
+        )
+    });
+    let recorded: Vec<&str> = recorded.lines().collect();
+    assert_eq!(
+        shape, recorded,
+        "the guard/v1 input changed shape: bump guard_input::SCHEMA, document it in docs/policy-input.md and record the new shape"
+    );
+    // Every entity kind is in the fixture, so every part of the shape is checked.
+    for part in [
+        "documents[]",
+        "terraform[].resources[]",
+        "images[]",
+        "parity[]",
+    ] {
+        assert!(
+            shape
+                .iter()
+                .any(|s| s.starts_with(&format!("input.{part}.location"))),
+            "{part} has no location in the fixture"
+        );
+    }
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy-input.md"))
+            .expect("docs/policy-input.md");
+    assert!(docs.contains(&format!("`{}`", guard::rego::guard_input::SCHEMA)));
+}
