@@ -507,7 +507,8 @@ environment, and reports when none of them denies both actions. Wildcards count
 `aws:PrincipalArn`) — a region deny stops the action outside its regions only. When no SCP
 is written for a dev OU, guard says nothing.
 
-**How to fix.** Add the statement to the dev OU's SCP.
+**How to fix.** A dev OU whose only SCP guards CloudTrail lets developers open a database to
+the internet; add the article's statement to it.
 
 ```json
 { "Sid": "DenyCloudTrailDisable", "Effect": "Deny",
