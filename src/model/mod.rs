@@ -355,6 +355,7 @@ pub fn build_with_limit(
         &docs,
         &|d: &Doc| sources.path(d.file).to_string(),
         &terraform,
+        envs,
     );
     let regions = regions::collect(&docs, &containers, &terraform, envs);
     let file_envs = file_environments(&files, &docs, &terraform, &sources);
