@@ -408,12 +408,6 @@ pub fn is_inert_value(v: &str) -> bool {
     t.is_empty() || is_never_secret(t) || is_scalar_setting(t) || is_placeholder_text(t, "")
 }
 
-/// For a value whose name says it is a secret: inert as [`is_inert_value`]
-/// says. Kept for the rules that only need a yes or no.
-pub fn is_inert_for_secret_name(v: &str) -> bool {
-    is_inert_value(v)
-}
-
 /// Placeholders, references, paths, URLs without credentials (numbers and
 /// the like are [`is_scalar_setting`]).
 fn is_never_secret(t: &str) -> bool {
