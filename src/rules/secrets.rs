@@ -5,8 +5,8 @@ use super::{Family, Rule};
 use crate::env::Env;
 use crate::finding::{Finding, Severity};
 use crate::model::secretlike::{
-    NameKind, Verdict, Why, classify, is_high_entropy, is_inert_value, is_secret_name,
-    is_template_path, secret_name_kind,
+    NameKind, Verdict, Why, classify, is_high_entropy, is_inert_value, is_password_like,
+    is_secret_name, is_template_path, secret_name_kind,
 };
 use crate::model::{DocKind, Model, Platform};
 use crate::node::Node;
@@ -143,7 +143,13 @@ fn embedded_secret(m: &Model, node: &Node, text: &str) -> Option<(Span, String)>
             continue;
         };
         let (k, v) = (k.trim(), v.trim());
-        if let Verdict::Secret(_) = classify(Some(k), v) {
+        // A bare word is a setting of the embedded file (nsswitch.conf's
+        // `passwd: compat`), not its password.
+        let secret = match classify(Some(k), v) {
+            Verdict::Secret(why) => why.strong() || is_password_like(v),
+            _ => false,
+        };
+        if secret {
             return Some((
                 line_span(m, node, line.trim()),
                 format!("its embedded setting `{k}` has a literal value"),

@@ -551,6 +551,27 @@ fn is_placeholder_text(t: &str, name: &str) -> bool {
     {
         return true;
     }
+    // `tfc-agent-k8s-secrets`, `db-credentials`: the name of a secret.
+    let segments: Vec<&str> = t.split(['-', '_', '.']).collect();
+    if segments.len() >= 2
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        && segments.iter().any(|s| {
+            matches!(
+                *s,
+                "secret"
+                    | "secrets"
+                    | "token"
+                    | "tokens"
+                    | "credentials"
+                    | "creds"
+                    | "key"
+                    | "keys"
+            )
+        })
+    {
+        return true;
+    }
     // `INSERT_ETCD_DISCOVERY_TOKEN`, `GOOGLE_API_KEY_VAL`: a constant's name.
     let ident = t
         .chars()
