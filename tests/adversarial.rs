@@ -477,7 +477,8 @@ fn no_output_format_prints_a_secret_value() {
         "AKIAIOSFODNN7EXAMPLE",
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-        "UberSecretPassword",
+        // Not a dummy (`UberSecretPassword` is SEC008's, not SEC003's).
+        "Uber-Secr3t-Passw0rd!",
         "sk_live_51HxYzABCDEFGHIJKLMNOPQRS",
     ];
     let dir = project(&[
@@ -504,7 +505,7 @@ fn no_output_format_prints_a_secret_value() {
     ]);
     let v = json(dir.path());
     let rules: Vec<String> = found(&v).into_iter().map(|(r, _, _, _)| r).collect();
-    for r in ["SEC001", "SEC002", "SEC003", "SEC005", "SEC006"] {
+    for r in ["SEC001", "SEC002", "SEC003", "SEC005", "SEC006", "SEC009"] {
         assert!(rules.iter().any(|x| x == r), "{r} fires: {rules:?}");
     }
     for format in ["text", "json", "sarif", "github"] {

@@ -5,8 +5,8 @@ use super::{Family, Rule};
 use crate::env::Env;
 use crate::finding::{Finding, Severity};
 use crate::model::secretlike::{
-    is_high_entropy, is_inert_for_secret_name, is_inert_value, is_password_like, is_secret_name,
-    secret_shape,
+    NameKind, Verdict, Why, classify, is_high_entropy, is_inert_value, is_password_like,
+    is_secret_name, is_template_path, secret_name_kind,
 };
 use crate::model::{DocKind, Model, Platform};
 use crate::node::Node;
@@ -25,12 +25,17 @@ Secret, and better to AWS Secrets Manager mounted through the Secrets Store CSI 
 with IRSA. A ConfigMap is stored unencrypted, readable by anyone with `get configmaps` in the
 namespace, printed by `kubectl describe`, and committed in plain text to this repository.
 
-guard reports a ConfigMap entry when its **key** names a secret (`PASSWORD`, `SECRET`,
-`TOKEN`, `API_KEY`, `PRIVATE_KEY`, `CREDENTIALS`, ...; not `PASSWORD_FILE` or `SECRET_NAME`,
-which say where a secret is), or when its **value** has the shape of one: a known token
-(`AKIA...`, `ghp_...`, `sk_live_...`), a PEM private key, a URL with a password
-(`postgres://user:pass@host`), or a long high-entropy string. Embedded files
-(`application.properties: |`) are read line by line. Values are never shown in the output.
+guard's secret classifier decides on the **value first**: a known token shape (`AKIA...`,
+`ghp_...`, `sk_live_...`, `xoxb-...`, `AIza...`, a JWT, a Laravel `base64:` key), a PEM private
+key or a URL or connection string with a password is a secret whatever the key; a value that
+cannot be one (a number, a duration such as `30s`, a size such as `512Mi`, a path such as
+`%kernel.project_dir%/config/jwt/private.pem`, a URL without credentials, an ARN, a placeholder
+such as `${VAR}`, `{{ .Values.x }}` or `'<PRIVKEY>'`) is not, whatever the key. In between, the
+**key** decides: an entry whose key names a secret (`PASSWORD`, `SECRET`, `TOKEN`, `API_KEY`,
+`PRIVATE_KEY`, `CREDENTIALS`, `PRESHARED_KEY`, ...; not `PASSWORD_FILE`, `SECRET_NAME` or
+`SECRET_PORT`) and holds a literal; and a long high-entropy value under any key. Dummies such as
+`changeme` are SEC008's. Embedded files (`application.properties: |`) are read line by line.
+Values are never shown in the output.
 
 **How to fix.** Move the value to a Secret backed by a secret manager and reference it with
 `secretKeyRef` or a CSI volume; keep only non-sensitive settings in the ConfigMap.
@@ -92,12 +97,20 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
             };
             let value = e.value.scalar_text();
             let value = value.as_deref().unwrap_or("");
-            let reason = if is_secret_name(&key) && !is_inert_for_secret_name(value) {
-                Some((e.key.span, "its key names a secret".to_string()))
-            } else if let Some(why) = value_reason(value) {
-                Some((e.value.span, format!("its value looks like {why}")))
-            } else {
-                embedded_secret(m, &e.value, value)
+            let reason = match classify(Some(&key), value) {
+                Verdict::Secret(Why::Shape(shape)) => {
+                    Some((e.value.span, format!("its value looks like {shape}")))
+                }
+                Verdict::Secret(_) => Some((e.key.span, "its key names a secret".to_string())),
+                // A dummy (`changeme`) is SEC008's.
+                Verdict::Weak => None,
+                Verdict::Not if value.contains('\n') => embedded_secret(m, &e.value, value),
+                Verdict::Not => (!is_secret_name(&key) && is_high_entropy(value)).then(|| {
+                    (
+                        e.value.span,
+                        "its value looks like a random token".to_string(),
+                    )
+                }),
             };
             if let Some((span, why)) = reason {
                 out.push(
@@ -119,13 +132,6 @@ fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-fn value_reason(value: &str) -> Option<String> {
-    if let Some(shape) = secret_shape(value) {
-        return Some(shape.to_string());
-    }
-    (!value.contains('\n') && is_high_entropy(value)).then(|| "a random token".to_string())
-}
-
 /// A secret inside an embedded file (`key=value` or `key: value` lines).
 fn embedded_secret(m: &Model, node: &Node, text: &str) -> Option<(Span, String)> {
     if !text.contains('\n') {
@@ -136,8 +142,14 @@ fn embedded_secret(m: &Model, node: &Node, text: &str) -> Option<(Span, String)>
         let Some((k, v)) = l.split_once('=').or_else(|| l.split_once(": ")) else {
             continue;
         };
-        let (k, v) = (k.trim(), v.trim().trim_matches(['"', '\'']));
-        if is_secret_name(k) && is_password_like(v) {
+        let (k, v) = (k.trim(), v.trim());
+        // A bare word is a setting of the embedded file (nsswitch.conf's
+        // `passwd: compat`), not its password.
+        let secret = match classify(Some(k), v) {
+            Verdict::Secret(why) => why.strong() || is_password_like(v),
+            _ => false,
+        };
+        if secret {
             return Some((
                 line_span(m, node, line.trim()),
                 format!("its embedded setting `{k}` has a literal value"),
@@ -179,9 +191,12 @@ definition shows the right shape: plain settings in `environment`, sensitive one
 guard reports an environment variable of a Kubernetes container (`env`), a compose service
 (`environment`) or an ECS container definition (`environment`) whose name says it is a secret
 and whose value is a literal, or whose value has the shape of a secret (a known token, a
-PEM key, a URL with a password) whatever its name. Placeholders (`${DB_PASSWORD}`,
-`$(DB_PASSWORD)`) and references to a secret store are not literals and are fine. Values are
-never shown in the output.
+JWT, a PEM key, a Laravel `base64:` key, a URL with a password) whatever its name. Under a
+password name any literal is the password; under a key or token name the literal must look like
+a key (long and mixed or random enough). Never reported: placeholders (`${DB_PASSWORD}`,
+`$(DB_PASSWORD)`, `<password>`, `INSERT_TOKEN_HERE`), references to a secret store, numbers
+(`SECRET_PORT=3000`), durations, sizes and paths. Dummies that would really run (`changeme`)
+are reported by SEC008 instead. Values are never shown in the output.
 
 **How to fix.** Kubernetes: `valueFrom.secretKeyRef` (or a CSI secret volume). ECS: move the
 variable to `secrets` with `valueFrom` = the Secrets Manager or SSM ARN. Compose: pass it
@@ -208,13 +223,10 @@ fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
             let Some(text) = value.scalar_text() else {
                 continue;
             };
-            let why = if is_secret_name(&v.name) && !is_inert_for_secret_name(&text) {
-                "its name says it is a secret and its value is a literal".to_string()
-            } else if let Some(shape) = secret_shape(&text) {
-                format!("its value looks like {shape}")
-            } else {
+            let Verdict::Secret(why) = classify(Some(&v.name), &text) else {
                 continue;
             };
+            let why = why.describe();
             let owner = c.describe();
             let fix = match c.platform {
                 Platform::Kubernetes => "use valueFrom.secretKeyRef",
@@ -366,13 +378,11 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
 
 /// Why a named literal is a secret, or `None`.
 fn literal_secret(name: &str, text: &str) -> Option<String> {
-    if is_inert_value(text) {
-        return None;
+    match classify(Some(name), text) {
+        Verdict::Secret(Why::Shape(s)) => Some(format!("looks like {s}")),
+        Verdict::Secret(_) => Some("is a literal secret".to_string()),
+        Verdict::Weak | Verdict::Not => None,
     }
-    if is_secret_name(name) {
-        return Some("is a literal secret".to_string());
-    }
-    secret_shape(text).map(|s| format!("looks like {s}"))
 }
 
 fn contains_unknown(n: &Node) -> bool {
@@ -397,8 +407,16 @@ leaks the password into every pipeline log that runs `terraform plan` — the lo
 promotion pipeline (section 5) produces for every environment.
 
 guard reports a variable whose name says it holds a secret (`password`, `secret`, `token`,
-`api_key`, `private_key`, `credentials`, ...; not `password_length` or `secret_arn`) and that
-is not `sensitive = true`.
+`api_key`, `private_key`, plural and compound names such as `secrets`, `credentials`,
+`db_creds`; not `password_length`, `secret_arn` or public values such as
+`domain_validation_token`) and that is not `sensitive = true`.
+
+It judges the variable by what it is given and how it is used: a variable that holds a
+*reference* to a secret is not a secret. Not reported: a variable whose default or value is an
+ARN (`arn:aws:secretsmanager:...`, `arn:aws:ssm:...`), whose declaration says it is one (a
+`credentialsParameter` field, "the ARN of ..."), whose module passes it to `valueFrom`,
+`secret_arn`, any `*_arn`, `secret_id` or a parameter name, or whose default cannot be a
+secret (a path, a URL, a number, a boolean).
 
 **How to fix.**
 
@@ -434,6 +452,11 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
             }) {
                 continue;
             }
+            // A reference to a secret (an ARN, a secret's id) is not the
+            // secret.
+            if is_reference_variable(m, v) {
+                continue;
+            }
             let mut f = NOT_SENSITIVE.finding(
                 v.span,
                 format!(
@@ -447,6 +470,106 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
             out.push(f);
         }
     }
+}
+
+/// A variable that holds a reference to a secret rather than the secret:
+/// its value or default is an ARN (or another secret-store reference), its
+/// block says it is an ARN (`credentialsParameter`, "the ARN of..."), or
+/// its module passes it to `valueFrom`, `*_arn`, `secret_id` or a
+/// parameter name.
+fn is_reference_variable(m: &Model, v: &crate::terraform::Variable) -> bool {
+    let is_ref = |n: &Node| {
+        n.as_str().is_some_and(|t| {
+            let t = t.trim_start();
+            t.starts_with("arn:") || (t.starts_with("projects/") && t.contains("/secrets/"))
+        })
+    };
+    if v.default.as_ref().is_some_and(is_ref) || is_ref(&v.value) {
+        return true;
+    }
+    // A default that cannot be a secret (a path, a URL, a number).
+    if v.default
+        .as_ref()
+        .and_then(Node::as_str)
+        .is_some_and(|d| !d.trim().is_empty() && is_inert_value(d))
+    {
+        return true;
+    }
+    let Some(file) = m.sources.get(v.span.file) else {
+        return false;
+    };
+    if variable_block(&file.text, v.span.start as usize).is_some_and(block_says_reference) {
+        return true;
+    }
+    // Where the module uses it.
+    let dir = crate::source::parent_dir(&file.path);
+    let needle = format!("var.{}", v.name);
+    m.sources
+        .files()
+        .iter()
+        .filter(|f| f.path.ends_with(".tf") && crate::source::parent_dir(&f.path) == dir)
+        .any(|f| {
+            f.text.match_indices(&needle).any(|(i, _)| {
+                let after = f.text[i + needle.len()..].chars().next();
+                if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    return false;
+                }
+                let line_start = f.text[..i].rfind('\n').map_or(0, |j| j + 1);
+                attribute_takes_reference(&f.text[line_start..i])
+            })
+        })
+}
+
+/// The `variable "x" { ... }` block whose name label starts at `at`.
+fn variable_block(text: &str, at: usize) -> Option<&str> {
+    let rest = text.get(at..)?;
+    let open = rest.find('{')?;
+    let mut depth = 0usize;
+    for (i, c) in rest[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return rest.get(open..open + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn block_says_reference(block: &str) -> bool {
+    let lower = block.to_ascii_lowercase();
+    lower.contains("credentialsparameter")
+        || lower.contains("valuefrom")
+        || lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "arn" || w == "arns")
+}
+
+/// `secret_arn = `, `"valueFrom" = `, `secret_id: ` before a `var.x`.
+fn attribute_takes_reference(before: &str) -> bool {
+    let t = before.trim_end();
+    let Some(t) = t.strip_suffix('=').or_else(|| t.strip_suffix(':')) else {
+        return false;
+    };
+    let key = t
+        .trim_end()
+        .trim_matches('"')
+        .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    key.ends_with("arn")
+        || key.ends_with("arns")
+        || key == "valuefrom"
+        || key.ends_with("secret_id")
+        || key.ends_with("secret_name")
+        || key.ends_with("parameter")
+        || key.ends_with("parameter_name")
+        || key == "credentialsparameter"
 }
 
 pub static WORKFLOW_KEYS: Rule = Rule {
@@ -652,12 +775,15 @@ fn check_dockerfiles(m: &Model, out: &mut Vec<Finding>) {
             for (name, value, span, value_span) in dockerfile_pairs(cmd, values) {
                 let upper = cmd.to_ascii_uppercase();
                 let literal = value.as_deref().filter(|v| !is_inert_value(v));
-                let finding = if let Some(shape) = value.as_deref().and_then(secret_shape) {
+                let verdict = value
+                    .as_deref()
+                    .map_or(Verdict::Not, |v| classify(Some(&name), v));
+                let finding = if let Verdict::Secret(Why::Shape(shape)) = verdict {
                     DOCKERFILE_SECRET.finding(
                         span,
                         format!("{upper} `{name}` holds what looks like {shape}"),
                     )
-                } else if is_secret_name(&name) && cmd == "env" && literal.is_some() {
+                } else if cmd == "env" && matches!(verdict, Verdict::Secret(_)) {
                     DOCKERFILE_SECRET.finding(
                         span,
                         format!("ENV `{name}` bakes a literal secret into the image, readable with `docker inspect`"),
@@ -793,6 +919,326 @@ fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+pub static WEAK_PLACEHOLDER: Rule = Rule {
+    id: "SEC008",
+    name: "weak-placeholder-secret",
+    family: Family::Secrets,
+    severity: Severity::Warning,
+    summary: "A secret is set to a dummy value (`changeme`, `your_api_key_here`, `password`) that would really be used",
+    help: "supply the real secret from a secret store at deploy time; never ship a default password",
+    explanation: r#"**Why.** A placeholder is not harmless once it is deployed: `POSTGRES_PASSWORD: changeme` in
+a compose file, a Deployment or an ECS task definition *is* the database password wherever that
+file is applied, and it is the first one an attacker tries. The article's rule is that secrets
+are not written in configuration at all: they live in AWS Secrets Manager or SSM Parameter
+Store and are injected at run time (section 6), so there is no value in the file to forget to
+change, and each environment gets its own.
+
+guard's secret classifier decides on the value first. A value that cannot be a secret (a
+number, a path, a URL without credentials, a reference such as `${DB_PASSWORD}`,
+`{{ .Values.x }}`, `<password>`, an ARN, `valueFrom`) is never reported. A dummy that would be
+used as-is — `changeme`, `CHANGE_ME`, `changeit`, `your_api_key_here`, `replace-me`,
+`password`, `secret`, `admin`, `123456`, `fake_password`, `mysecretpassword` — under a name
+that says it is a secret (or any value that asks to be replaced, whatever its name) is reported
+here, as a warning, instead of as a literal secret (SEC001, SEC002, SEC003, SEC006): it is not a
+leaked credential, but a default credential waiting to be deployed.
+
+guard reads container environments (Kubernetes, compose, ECS), ConfigMaps, Dockerfile
+`ENV`/`ARG` defaults and Terraform variable values and locals. Files that are templates by
+name (`compose.example.yml`, `values.sample.yaml`, `*.template.yaml`, `*.dist`) are not
+deployed and are not reported. Values are never shown in the output.
+
+**How to fix.** Remove the value and reference the secret store: `valueFrom.secretKeyRef`,
+ECS `secrets` with `valueFrom`, compose `${DB_PASSWORD}` from an untracked `.env` or
+compose `secrets:`, a Terraform variable without default marked `sensitive = true`.
+
+```yaml
+# bad
+services:
+  app:
+    environment:
+      ENCRYPTION_SALT: ChangeMe
+      DB_PASSWORD: changeme
+```
+```yaml
+# good
+services:
+  app:
+    environment:
+      ENCRYPTION_SALT: ${ENCRYPTION_SALT:?set it}
+    secrets: [db_password]
+```
+"#,
+    security_severity: "5.0",
+    tags: &[
+        "secrets",
+        "kubernetes",
+        "compose",
+        "ecs",
+        "dockerfile",
+        "terraform",
+    ],
+    check: Some(check_weak_placeholders),
+};
+
+fn check_weak_placeholders(m: &Model, out: &mut Vec<Finding>) {
+    let deployed = |file| !is_template_path(m.sources.path(file));
+    let weak = |name: &str, text: &str| classify(Some(name), text) == Verdict::Weak;
+    const WHY: &str = "a dummy value that would really be used as the secret";
+    for c in m.containers.iter().filter(|c| deployed(c.file)) {
+        for v in &c.env_vars {
+            let Some(value) = &v.value else { continue };
+            if value.scalar_text().is_some_and(|t| weak(&v.name, &t)) {
+                out.push(
+                    WEAK_PLACEHOLDER
+                        .finding(
+                            value.span,
+                            format!(
+                                "environment variable `{}` of {} is set to {WHY}",
+                                v.name,
+                                c.describe()
+                            ),
+                        )
+                        .secret(value.span)
+                        .env(c.env)
+                        .via(&value.via),
+                );
+            }
+        }
+    }
+    for doc in m.docs.iter().filter(|d| deployed(d.file)) {
+        match &doc.kind {
+            DocKind::Kubernetes { kind, name } if kind == "ConfigMap" => {
+                for e in doc.root.get("data").map(Node::entries).unwrap_or(&[]) {
+                    let (Some(key), Some(text)) = (e.key.scalar_text(), e.value.scalar_text())
+                    else {
+                        continue;
+                    };
+                    if weak(&key, &text) {
+                        out.push(
+                            WEAK_PLACEHOLDER
+                                .finding(
+                                    e.value.span,
+                                    format!(
+                                        "ConfigMap `{}` entry `{key}` is set to {WHY}",
+                                        name.as_deref().unwrap_or("?")
+                                    ),
+                                )
+                                .secret(e.value.span)
+                                .env(doc.assignment.env),
+                        );
+                    }
+                }
+            }
+            DocKind::Dockerfile => {
+                for ins in doc.root.as_seq() {
+                    let cmd = ins.str_at(&["Cmd"]).unwrap_or("");
+                    if cmd != "env" && cmd != "arg" {
+                        continue;
+                    }
+                    let values = ins.get("Value").map(Node::as_seq).unwrap_or(&[]);
+                    for (name, value, _, value_span) in dockerfile_pairs(cmd, values) {
+                        let (Some(value), Some(vs)) = (value, value_span) else {
+                            continue;
+                        };
+                        if weak(&name, &value) {
+                            out.push(
+                                WEAK_PLACEHOLDER
+                                    .finding(
+                                        vs,
+                                        format!(
+                                            "{} `{name}` is set to {WHY}, baked into the image",
+                                            cmd.to_ascii_uppercase()
+                                        ),
+                                    )
+                                    .secret(vs)
+                                    .env(doc.assignment.env),
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for root in &m.terraform.roots {
+        let env = root.assignment.env;
+        for v in &root.variables {
+            let Some(text) = v.value.as_str() else {
+                continue;
+            };
+            if !deployed(v.value.span.file) || !weak(&v.name, text) {
+                continue;
+            }
+            let from_default = v.default.as_ref().is_some_and(|d| d.span == v.value.span);
+            let env = if from_default { None } else { env };
+            if !seen.insert((v.value.span, env)) {
+                continue;
+            }
+            let prefix = if v.module_path.is_empty() {
+                String::new()
+            } else {
+                format!("{}.", v.module_path)
+            };
+            out.push(
+                WEAK_PLACEHOLDER
+                    .finding(
+                        v.value.span,
+                        format!(
+                            "{} of variable `{prefix}var.{}` is {WHY}",
+                            if from_default { "default" } else { "value" },
+                            v.name
+                        ),
+                    )
+                    .secret(v.value.span)
+                    .env(env)
+                    .via(&v.value.via),
+            );
+        }
+        for l in &root.locals {
+            let Some(text) = l.value.as_str() else {
+                continue;
+            };
+            let defined_here = l.value.span.file == l.span.file
+                && l.value.span.start >= l.span.start
+                && l.value.span.end <= l.span.end;
+            if !defined_here || !weak(&l.name, text) || !seen.insert((l.value.span, None)) {
+                continue;
+            }
+            out.push(
+                WEAK_PLACEHOLDER
+                    .finding(l.value.span, format!("local `{}` is {WHY}", l.name))
+                    .secret(l.value.span),
+            );
+        }
+    }
+}
+
+pub static WORKFLOW_LITERAL: Rule = Rule {
+    id: "SEC009",
+    name: "literal-secret-in-workflow",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A GitHub Actions workflow writes a secret literally in `env:` or a step's `with:` instead of `${{ secrets.X }}`",
+    help: "store the value as a GitHub Actions secret (or better, fetch it from AWS Secrets Manager with OIDC) and reference it as `${{ secrets.NAME }}`",
+    explanation: r#"**Why.** A workflow file is code: it is committed, copied into forks, and readable by anyone
+who can read the repository. A token written in its `env:` or in a step's `with:` is leaked
+the moment it is pushed, and GitHub cannot mask it in the logs because it does not know it is
+a secret. The article's pipeline (section 5) only ever refers to credentials as
+`${{ secrets.X }}` (and for AWS, prefers an OIDC role to any stored key, see SEC005); its
+application secrets live in AWS Secrets Manager (section 6), never in a file.
+
+guard reads the workflow-level, job-level and step-level `env:` mappings and every step's
+`with:` inputs, and reports a value that the secret classifier calls a secret: a known token
+shape whatever the name (`ghp_...`, `AKIA...`, `xoxb-...`, a JWT, a PEM private key, a URL with a
+password), a random key under a secret's name (`API_TOKEN`, `npm-token`), and, in `with:`,
+any literal under a secret's name (`password: hunter2` for a login action). Expressions
+(`${{ secrets.X }}`, `${{ github.token }}`), placeholders, numbers and paths are never reported.
+A plain word under a password name in `env:` (`POSTGRES_PASSWORD: postgres` for a throwaway
+CI database) is not reported either.
+
+This is a rule of its own rather than part of SEC005: SEC005 is a warning about *how* AWS is
+reached (long-lived keys instead of OIDC), even when the keys are properly stored as
+secrets; this rule is an error about *any* credential committed in the workflow, AWS or not.
+A literal AWS key in `env:` raises both: two problems, two fixes.
+
+**How to fix.**
+
+```yaml
+# bad
+env:
+  NPM_TOKEN: npm_FAKEfake0123456789FAKEfake0123456789
+steps:
+  - uses: docker/login-action@v3
+    with:
+      username: deploy
+      password: hunter2
+```
+```yaml
+# good
+env:
+  NPM_TOKEN: ${{ secrets.NPM_TOKEN }}
+steps:
+  - uses: docker/login-action@v3
+    with:
+      username: deploy
+      password: ${{ secrets.REGISTRY_PASSWORD }}
+```
+"#,
+    security_severity: "8.0",
+    tags: &["secrets", "pipeline", "github-actions"],
+    check: Some(check_workflow_literals),
+};
+
+/// Literal secrets in one `env:` or `with:` mapping.
+fn workflow_literals(
+    map: Option<&Node>,
+    scope: &str,
+    inputs: bool,
+    e: Option<Env>,
+    out: &mut Vec<Finding>,
+) {
+    for entry in map.map(Node::entries).unwrap_or(&[]) {
+        let (Some(name), Some(text)) = (entry.key_str(), entry.value.scalar_text()) else {
+            continue;
+        };
+        let Verdict::Secret(why) = classify(Some(name), &text) else {
+            continue;
+        };
+        // In `env:`, a word under a password name is most often a throwaway
+        // CI database's; an action's input named `password` is a real login.
+        let named_key = secret_name_kind(name) == Some(NameKind::Key);
+        if !(why.strong() || inputs || named_key) {
+            continue;
+        }
+        let what = if inputs { "input" } else { "variable" };
+        out.push(
+            WORKFLOW_LITERAL
+                .finding(
+                    entry.value.span,
+                    format!(
+                        "{scope} sets {what} `{name}` to a literal secret: {}; reference it as `${{{{ secrets.NAME }}}}`",
+                        why.describe()
+                    ),
+                )
+                .secret(entry.value.span)
+                .env(e),
+        );
+    }
+}
+
+fn check_workflow_literals(m: &Model, out: &mut Vec<Finding>) {
+    for doc in m.docs.iter().filter(|d| d.kind == DocKind::Workflow) {
+        workflow_literals(
+            doc.root.get("env"),
+            "the workflow",
+            false,
+            doc.assignment.env,
+            out,
+        );
+        for job in doc.root.get("jobs").map(Node::entries).unwrap_or(&[]) {
+            let id = job.key_str().unwrap_or("?");
+            let env = m
+                .jobs
+                .iter()
+                .find(|j| j.file == doc.file && j.id == id)
+                .and_then(|j| j.assignment.env);
+            workflow_literals(
+                job.value.get("env"),
+                &format!("job `{id}`"),
+                false,
+                env,
+                out,
+            );
+            for step in job.value.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                let scope = format!("a step of job `{id}`");
+                workflow_literals(step.get("env"), &scope, false, env, out);
+                workflow_literals(step.get("with"), &scope, true, env, out);
+            }
+        }
+    }
+}
+
 pub static RULES: &[&Rule] = &[
     &LITERAL_K8S_SECRET,
     &CONFIGMAP_SECRET,
@@ -801,4 +1247,6 @@ pub static RULES: &[&Rule] = &[
     &NOT_SENSITIVE,
     &WORKFLOW_KEYS,
     &DOCKERFILE_SECRET,
+    &WEAK_PLACEHOLDER,
+    &WORKFLOW_LITERAL,
 ];
