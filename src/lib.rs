@@ -463,10 +463,20 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         if f.envs.is_empty() {
             f.envs = model.envs_at(f.span);
         }
+    }
+    // Severity by tier (hardening rules), then guard.toml's override.
+    raw.retain_mut(|f| {
+        if let Some(t) = rules::find(f.rule).and_then(|r| r.tiers) {
+            match t.for_envs(&f.envs) {
+                Some(s) => f.severity = s,
+                None => return false,
+            }
+        }
         if let Some(s) = settings.severity(f.rule) {
             f.severity = s;
         }
-    }
+        true
+    });
     let mut redactions: Vec<source::Span> =
         raw.iter().flat_map(|f| f.secrets.iter().copied()).collect();
     redactions.sort();

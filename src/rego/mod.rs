@@ -536,6 +536,7 @@ impl Policies {
             },
             tags: &["policy"],
             check: None,
+            tiers: None,
         }));
         made.insert(id, rule);
         Ok(rule)

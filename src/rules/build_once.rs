@@ -50,6 +50,7 @@ containers:
     security_severity: "6.5",
     tags: &["build-once", "supply-chain", "kubernetes", "compose", "ecs"],
     check: Some(check_mutable),
+    tiers: None,
 };
 
 fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
@@ -114,6 +115,7 @@ and deploy that same tag everywhere; pass the environment as configuration.
     security_severity: "6.0",
     tags: &["build-once", "supply-chain", "kubernetes", "compose", "ecs"],
     check: Some(check_env_named),
+    tiers: None,
 };
 
 fn check_env_named(m: &Model, out: &mut Vec<Finding>) {
@@ -187,6 +189,7 @@ services:
     security_severity: "5.0",
     tags: &["build-once", "compose"],
     check: Some(check_compose_build),
+    tiers: None,
 };
 
 fn check_compose_build(m: &Model, out: &mut Vec<Finding>) {
@@ -247,6 +250,7 @@ images:
     security_severity: "6.0",
     tags: &["build-once", "parity", "kubernetes", "compose", "ecs"],
     check: Some(check_drift),
+    tiers: None,
 };
 
 /// `registry/repository` of an image, without tag or digest.

@@ -51,6 +51,7 @@ containers:
     security_severity: "5.0",
     tags: &["input"],
     check: Some(|m, out| report(&PARSE_ERROR, DiagKind::ParseError, m, out)),
+    tiers: None,
 };
 
 pub static DUPLICATE_KEY: Rule = Rule {
@@ -90,6 +91,7 @@ metadata:
     security_severity: "3.0",
     tags: &["input"],
     check: Some(|m, out| report(&DUPLICATE_KEY, DiagKind::DuplicateKey, m, out)),
+    tiers: None,
 };
 
 pub static LIMIT: Rule = Rule {
@@ -138,6 +140,7 @@ locals {
             f.severity = Severity::Error;
         }
     }),
+    tiers: None,
 };
 
 pub static UNREADABLE: Rule = Rule {
@@ -179,6 +182,7 @@ k8s/values.yaml
     security_severity: "5.0",
     tags: &["input"],
     check: Some(|m, out| report(&UNREADABLE, DiagKind::Unreadable, m, out)),
+    tiers: None,
 };
 
 pub static SUPPRESSION_WITHOUT_REASON: Rule = Rule {
@@ -212,6 +216,7 @@ image: adservice  # guard:ignore[BO001] skaffold replaces the tag with the build
     security_severity: "2.0",
     tags: &["input", "suppression"],
     check: None,
+    tiers: None,
 };
 
 pub static SUPPRESSION_EXPIRED: Rule = Rule {
@@ -246,6 +251,7 @@ publicly_accessible = false
     security_severity: "3.0",
     tags: &["input", "suppression"],
     check: None,
+    tiers: None,
 };
 
 pub static SUPPRESSION_UNUSED: Rule = Rule {
@@ -280,6 +286,7 @@ image: registry.example.com/app:1.4.2
     security_severity: "2.0",
     tags: &["input", "suppression"],
     check: None,
+    tiers: None,
 };
 
 pub static RULES: &[&Rule] = &[

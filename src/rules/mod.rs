@@ -2,11 +2,13 @@
 //! family lives in its own file and lists its rules in a `RULES` slice.
 //! Adding a rule touches that file and its fixtures only.
 
+pub mod aws_hardening;
 pub mod build_once;
 pub mod catalog;
 pub mod input;
 pub mod parity;
 pub mod pipeline;
+pub mod pod_security;
 pub mod public_db;
 pub mod regions;
 pub mod scp;
@@ -34,6 +36,9 @@ pub enum Family {
     Input,
     /// The project's own Rego policies (see `rego`).
     Policy,
+    /// The security baseline users of Checkov and Trivy expect (Pod Security
+    /// Standards, AWS foundational checks), severity by environment tier.
+    Hardening,
 }
 
 impl Family {
@@ -50,6 +55,7 @@ impl Family {
             Family::Workload => "workload",
             Family::Input => "input",
             Family::Policy => "policy",
+            Family::Hardening => "hardening",
         }
     }
 }
@@ -75,6 +81,45 @@ pub struct Rule {
     /// The check. `None` for diagnostics raised outside the rule pass
     /// (parse errors are reported by the parsers).
     pub check: Option<fn(&Model, &mut Vec<Finding>)>,
+    /// Severity by the tier of the environments a finding holds in (the
+    /// hardening baseline: strict in prod, quiet in dev). `None`: the rule's
+    /// `severity` everywhere.
+    pub tiers: Option<TierSeverity>,
+}
+
+/// A rule's severity per environment tier. A finding takes the severity of
+/// the strictest tier it holds in (all environments: prod's); in dev only,
+/// `dev: None` drops it. guard.toml's `[rules.ID] severity` overrides all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TierSeverity {
+    pub dev: Option<Severity>,
+    pub staging: Severity,
+    pub prod: Severity,
+}
+
+impl TierSeverity {
+    /// Error in prod, warning in staging, note in dev.
+    pub const STRICT_IN_PROD: TierSeverity = TierSeverity {
+        dev: Some(Severity::Note),
+        staging: Severity::Warning,
+        prod: Severity::Error,
+    };
+
+    /// The severity of a finding that holds in `envs` (empty: everywhere);
+    /// `None` to drop it.
+    pub fn for_envs(&self, envs: &[crate::env::Env]) -> Option<Severity> {
+        use crate::env::Tier;
+        if envs.is_empty() {
+            return Some(self.prod);
+        }
+        envs.iter()
+            .filter_map(|e| match e.tier() {
+                Tier::Prod => Some(self.prod),
+                Tier::Staging => Some(self.staging),
+                Tier::Dev => self.dev,
+            })
+            .max()
+    }
 }
 
 impl Rule {
@@ -120,9 +165,11 @@ pub fn builtin() -> &'static [&'static Rule] {
     ALL.get_or_init(|| {
         let mut v: Vec<&'static Rule> = [
             input::RULES,
+            aws_hardening::RULES,
             build_once::RULES,
             parity::RULES,
             pipeline::RULES,
+            pod_security::RULES,
             public_db::RULES,
             regions::RULES,
             scp::RULES,

@@ -78,6 +78,7 @@ redis_version = "7.2"
     security_severity: "5.0",
     tags: &["parity", "terraform", "environments"],
     check: Some(check_versions),
+    tiers: None,
 };
 
 /// What makes two roots the same configuration in two environments: the

@@ -74,6 +74,7 @@ deploy-prod:
     security_severity: "6.0",
     tags: &["pipeline", "github-actions", "promotion"],
     check: Some(check_skips_staging),
+    tiers: None,
 };
 
 fn check_skips_staging(m: &Model, out: &mut Vec<Finding>) {
@@ -170,6 +171,7 @@ deploy-prod:
     security_severity: "5.0",
     tags: &["pipeline", "github-actions", "approval"],
     check: Some(check_environment_gate),
+    tiers: None,
 };
 
 fn check_environment_gate(m: &Model, out: &mut Vec<Finding>) {
@@ -238,6 +240,7 @@ jobs:
     security_severity: "5.0",
     tags: &["pipeline", "github-actions"],
     check: Some(check_unreachable),
+    tiers: None,
 };
 
 /// What the workflow's triggers can run on.
@@ -431,6 +434,7 @@ deploy-prod:
     security_severity: "6.0",
     tags: &["pipeline", "github-actions", "build-once"],
     check: Some(check_rebuilds),
+    tiers: None,
 };
 
 fn check_rebuilds(m: &Model, out: &mut Vec<Finding>) {

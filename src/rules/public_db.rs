@@ -41,6 +41,7 @@ db_public = false
     security_severity: "9.0",
     tags: &["public-db", "terraform", "cloudformation", "aws", "rds"],
     check: Some(check),
+    tiers: None,
 };
 
 /// Where one public setting holds: a root evaluation that reaches it.

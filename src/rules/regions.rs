@@ -48,6 +48,7 @@ provider "aws" {
     security_severity: "5.5",
     tags: &["regions", "aws", "scp", "terraform"],
     check: Some(check),
+    tiers: None,
 };
 
 fn check(m: &Model, out: &mut Vec<Finding>) {

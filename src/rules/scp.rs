@@ -55,6 +55,7 @@ its type outright (`SERVICE_CONTROL_POLICY`, the default, or `RESOURCE_CONTROL_P
     security_severity: "6.0",
     tags: &["scp", "aws", "organizations"],
     check: Some(check_invalid),
+    tiers: None,
 };
 
 fn check_invalid(m: &Model, out: &mut Vec<Finding>) {
@@ -147,6 +148,7 @@ wildcards.
     security_severity: "5.0",
     tags: &["scp", "aws", "organizations"],
     check: Some(check_size),
+    tiers: None,
 };
 
 fn check_size(m: &Model, out: &mut Vec<Finding>) {
@@ -206,6 +208,7 @@ regions, the principals it exempts). To quarantine an account, move it to a dedi
     security_severity: "7.0",
     tags: &["scp", "aws", "organizations"],
     check: Some(check_deny_all),
+    tiers: None,
 };
 
 fn check_deny_all(m: &Model, out: &mut Vec<Finding>) {
@@ -286,6 +289,7 @@ any of the global services out.
     security_severity: "5.0",
     tags: &["scp", "aws", "regions", "organizations"],
     check: Some(check_global),
+    tiers: None,
 };
 
 fn exempted(not_actions: &[&crate::node::Node], service: &str) -> bool {
@@ -523,6 +527,7 @@ the internet; add the article's statement to it.
     security_severity: "7.5",
     tags: &["scp", "aws", "organizations", "rds", "dev"],
     check: Some(check_dev_public_rds),
+    tiers: None,
 };
 
 fn check_dev_public_rds(m: &Model, out: &mut Vec<Finding>) {
@@ -586,6 +591,7 @@ for a dev OU, guard says nothing.
     security_severity: "7.0",
     tags: &["scp", "aws", "organizations", "cloudtrail", "dev"],
     check: Some(check_dev_cloudtrail),
+    tiers: None,
 };
 
 fn check_dev_cloudtrail(m: &Model, out: &mut Vec<Finding>) {
@@ -648,6 +654,7 @@ nothing.
     security_severity: "7.5",
     tags: &["scp", "aws", "organizations", "rds", "s3", "prod"],
     check: Some(check_prod_delete),
+    tiers: None,
 };
 
 fn check_prod_delete(m: &Model, out: &mut Vec<Finding>) {

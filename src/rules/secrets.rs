@@ -63,6 +63,7 @@ env:
     security_severity: "8.0",
     tags: &["secrets", "kubernetes"],
     check: Some(check_configmaps),
+    tiers: None,
 };
 
 fn check_configmaps(m: &Model, out: &mut Vec<Finding>) {
@@ -214,6 +215,7 @@ compose `secrets:`.
     security_severity: "8.0",
     tags: &["secrets", "kubernetes", "compose", "ecs"],
     check: Some(check_env_vars),
+    tiers: None,
 };
 
 fn check_env_vars(m: &Model, out: &mut Vec<Finding>) {
@@ -290,6 +292,7 @@ variable "db_password" {
     security_severity: "8.5",
     tags: &["secrets", "terraform"],
     check: Some(check_terraform),
+    tiers: None,
 };
 
 fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
@@ -435,6 +438,7 @@ variable "db_password" {
     security_severity: "4.0",
     tags: &["secrets", "terraform"],
     check: Some(check_sensitive),
+    tiers: None,
 };
 
 fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
@@ -614,6 +618,7 @@ steps:
     security_severity: "6.5",
     tags: &["secrets", "pipeline", "github-actions", "aws"],
     check: Some(check_workflow_keys),
+    tiers: None,
 };
 
 /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` in an `env:` mapping.
@@ -720,6 +725,7 @@ RUN --mount=type=secret,id=npm_token NPM_TOKEN=$(cat /run/secrets/npm_token) npm
     security_severity: "7.5",
     tags: &["secrets", "dockerfile", "build-once"],
     check: Some(check_dockerfiles),
+    tiers: None,
 };
 
 /// Declarations of an `ENV` or `ARG`: `KEY=value` words (an `ARG` word may
@@ -858,6 +864,7 @@ spec:
     security_severity: "7.0",
     tags: &["secrets", "kubernetes"],
     check: Some(check_k8s_secrets),
+    tiers: None,
 };
 
 fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
@@ -978,6 +985,7 @@ services:
         "terraform",
     ],
     check: Some(check_weak_placeholders),
+    tiers: None,
 };
 
 fn check_weak_placeholders(m: &Model, out: &mut Vec<Finding>) {
@@ -1168,6 +1176,7 @@ steps:
     security_severity: "8.0",
     tags: &["secrets", "pipeline", "github-actions"],
     check: Some(check_workflow_literals),
+    tiers: None,
 };
 
 /// Literal secrets in one `env:` or `with:` mapping.

@@ -188,6 +188,7 @@ spec:
     security_severity: "5.0",
     tags: &["kubernetes", "traffic", "blue-green"],
     check: Some(check_services),
+    tiers: None,
 };
 
 fn check_services(m: &Model, out: &mut Vec<Finding>) {
@@ -319,6 +320,7 @@ backend:
     security_severity: "5.0",
     tags: &["kubernetes", "traffic", "blue-green"],
     check: Some(check_ingresses),
+    tiers: None,
 };
 
 /// Every backend of an Ingress: (service name node, port node).
@@ -479,6 +481,7 @@ scaleTargetRef:
     security_severity: "4.0",
     tags: &["kubernetes", "traffic", "autoscaling"],
     check: Some(check_autoscalers),
+    tiers: None,
 };
 
 fn check_autoscalers(m: &Model, out: &mut Vec<Finding>) {

@@ -114,6 +114,7 @@ containers:
     security_severity: "3.0",
     tags: &["workload", "kubernetes", "reliability"],
     check: Some(check_probes),
+    tiers: None,
 };
 
 /// One finding per container of every long-running workload for which
@@ -193,6 +194,7 @@ containers:
     security_severity: "3.0",
     tags: &["workload", "kubernetes", "reliability"],
     check: Some(check_resources),
+    tiers: None,
 };
 
 fn check_resources(m: &Model, out: &mut Vec<Finding>) {
@@ -254,6 +256,7 @@ spec:
     security_severity: "5.5",
     tags: &["workload", "kubernetes", "tls"],
     check: Some(check_ingress_tls),
+    tiers: None,
 };
 
 fn check_ingress_tls(m: &Model, out: &mut Vec<Finding>) {
@@ -336,6 +339,7 @@ CMD ["node", "/app/server.js"]
     security_severity: "5.0",
     tags: &["workload", "dockerfile", "security"],
     check: Some(check_dockerfile_user),
+    tiers: None,
 };
 
 /// A stage of a Dockerfile: its name (`AS x`), what it starts from, and the
