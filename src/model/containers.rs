@@ -246,7 +246,7 @@ fn ecs_containers(
             log_region: c
                 .path(&["logConfiguration", "options", "awslogs-region"])
                 .cloned(),
-            logging: Some(c.get("logConfiguration").is_some_and(|l| l.is_map())),
+            logging: logging_of(c, "logConfiguration"),
             ..Container::new(
                 Platform::Ecs,
                 file,
@@ -257,6 +257,15 @@ fn ecs_containers(
             )
         });
     }
+}
+
+/// Whether an ECS container definition sets its log configuration (`key`);
+/// None when the definition is not known (an unevaluated Terraform value).
+/// A configuration not known statically (a parameter, an unknown value)
+/// counts as set.
+fn logging_of(c: &Node, key: &str) -> Option<bool> {
+    c.is_map()
+        .then(|| c.get(key).is_some_and(|l| !matches!(l.value, Value::Null)))
 }
 
 /// CloudFormation `AWS::ECS::TaskDefinition` container definitions
@@ -286,7 +295,7 @@ fn cfn_containers(doc: &Doc, out: &mut Vec<Container>) {
                 log_region: c
                     .path(&["LogConfiguration", "Options", "awslogs-region"])
                     .cloned(),
-                logging: Some(c.get("LogConfiguration").is_some_and(|l| l.is_map())),
+                logging: logging_of(c, "LogConfiguration"),
                 ..Container::new(
                     Platform::Ecs,
                     doc.file,

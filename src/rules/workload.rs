@@ -959,3 +959,27 @@ pub static RULES: &[&Rule] = &[
     &PROD_COMPOSE_DEV_SETUP,
     &PROD_COMPOSE_NO_RESTART,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Span};
+
+    #[test]
+    fn source_binds_are_relative_directories_of_code() {
+        let s = |t: &str| Node::string(Span::new(FileId(0), 0, 0), t);
+        assert_eq!(source_bind(&s(".:/app")), Some((".", "/app")));
+        assert_eq!(
+            source_bind(&s("./src:/app/src:ro")),
+            Some(("./src", "/app/src"))
+        );
+        assert_eq!(source_bind(&s("app-data:/var/lib/app")), None);
+        assert_eq!(source_bind(&s("/app/node_modules")), None);
+        assert_eq!(source_bind(&s("./nginx.conf:/etc/nginx/nginx.conf")), None);
+        assert_eq!(source_bind(&s("./data:/var/lib/postgresql/data")), None);
+        assert_eq!(
+            source_bind(&s("/var/run/docker.sock:/var/run/docker.sock")),
+            None
+        );
+    }
+}
