@@ -512,25 +512,32 @@ fn check_replicas(m: &Model, out: &mut Vec<Finding>) {
         }
         let base = doc.root.path(&["spec", "replicas"]);
         // (environment, count, what set it) of each rendering.
-        let renderings: Vec<(Option<Env>, Option<&Node>, Option<&str>)> = if doc.overlays.is_empty()
-        {
-            vec![(doc.assignment.env, base, None)]
-        } else {
-            doc.overlays
-                .iter()
-                .map(|o| {
-                    let env = if doc.assignment.env.is_none() || o.env.is_some() {
-                        o.env.or(doc.assignment.env)
-                    } else {
-                        doc.assignment.env
-                    };
-                    match o.replicas_for(kind, name) {
-                        Some(r) => (env, Some(&r.count), Some(r.what.as_str())),
-                        None => (env, base, None),
-                    }
-                })
-                .collect()
-        };
+        let renderings: Vec<(Option<Env>, Option<&Node>, Option<String>)> =
+            if doc.overlays.is_empty() {
+                vec![(doc.assignment.env, base, None)]
+            } else {
+                doc.overlays
+                    .iter()
+                    .map(|o| {
+                        let env = if doc.assignment.env.is_none() || o.env.is_some() {
+                            o.env.or(doc.assignment.env)
+                        } else {
+                            doc.assignment.env
+                        };
+                        match o.replicas_for(kind, name) {
+                            Some(r) => (env, Some(&r.count), Some(r.what.clone())),
+                            None => (
+                                env,
+                                base,
+                                Some(format!(
+                                    "the base, which {} leaves as it is",
+                                    o.kustomization
+                                )),
+                            ),
+                        }
+                    })
+                    .collect()
+            };
         for (env, count, what) in renderings {
             let Some(env) = env.filter(|e| e.is_prod()) else {
                 continue;
@@ -556,8 +563,9 @@ fn check_replicas(m: &Model, out: &mut Vec<Finding>) {
                 |c| c.span,
             );
             found.add(at, Some(env), || {
-                let how = match (count, what) {
-                    (None, _) => "no replicas set, so Kubernetes runs 1".to_string(),
+                let how = match (count, &what) {
+                    (None, Some(w)) => format!("no replicas set by {w}, so Kubernetes runs 1"),
+                    (None, None) => "no replicas set, so Kubernetes runs 1".to_string(),
                     (Some(_), Some(w)) => format!("replicas: {n} set by {w}"),
                     (Some(_), None) => format!("replicas: {n}"),
                 };
@@ -891,7 +899,7 @@ fn check_compose_dev_setup(m: &Model, out: &mut Vec<Finding>) {
 
 pub static PROD_COMPOSE_NO_RESTART: Rule = Rule {
     id: "WL009",
-    name: "prod-compose-without-restart-policy",
+    name: "prod-compose-no-restart-policy",
     family: Family::Workload,
     severity: Severity::Warning,
     summary: "A prod compose service has no restart policy",
