@@ -228,7 +228,11 @@ fn output_file_and_excludes() {
         "--exclude",
         "*.json",
         "--exclude",
-        "deployment.yaml",
+        "*.yaml",
+        "--exclude",
+        "*.yml",
+        "--exclude",
+        "*.tf",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let o = guard(&["check", "fixtures/rules/BO002/fail", "--exclude", "*.json"]);

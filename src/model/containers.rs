@@ -5,10 +5,11 @@
 //! environment variables read this, not the raw trees.
 
 use crate::env::Env;
+use crate::model::workflow::Job;
 use crate::model::{Doc, DocKind, kustomize};
 use crate::node::{Node, Value};
 use crate::source::{FileId, Span};
-use crate::terraform::TfModel;
+use crate::terraform::{Resource, TfModel};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -50,12 +51,23 @@ pub struct Container {
     pub overlay: Option<String>,
     /// ECS `logConfiguration.options.awslogs-region`.
     pub log_region: Option<Node>,
+    /// Where the container is declared (its name, else its definition).
+    pub decl: Span,
+    /// ECS: whether the container definition sets `logConfiguration`
+    /// (None on platforms without the notion).
+    pub logging: Option<bool>,
+    /// How findings name the container when the platform's default does
+    /// not fit (a GitHub Actions service container, a Helm release).
+    pub label: Option<String>,
 }
 
 impl Container {
     /// How findings name the container: "container `web` of Deployment/web",
     /// "compose service web", "container `app` of ECS task definition app".
     pub fn describe(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
         match self.platform {
             Platform::Kubernetes => format!("container `{}` of {}", self.name, self.owner),
             Platform::Compose => format!("compose {}", self.owner),
@@ -86,7 +98,12 @@ pub fn pod_spec<'a>(kind: &str, root: &'a Node) -> Option<&'a Node> {
     }
 }
 
-pub fn collect(docs: &[Doc], tf: &TfModel, sources: &crate::source::SourceMap) -> Vec<Container> {
+pub fn collect(
+    docs: &[Doc],
+    tf: &TfModel,
+    sources: &crate::source::SourceMap,
+    jobs: &[Job],
+) -> Vec<Container> {
     let mut out = Vec::new();
     for doc in docs {
         match &doc.kind {
@@ -98,17 +115,16 @@ pub fn collect(docs: &[Doc], tf: &TfModel, sources: &crate::source::SourceMap) -
                 for list in ["initContainers", "containers", "ephemeralContainers"] {
                     for c in spec.get(list).map(Node::as_seq).unwrap_or(&[]) {
                         let base = Container {
-                            platform: Platform::Kubernetes,
-                            file: doc.file,
-                            owner: owner.clone(),
-                            name: c.str_at(&["name"]).unwrap_or("?").to_string(),
                             image: c.get("image").cloned(),
-                            image_repo_span: None,
-                            build: None,
                             env_vars: k8s_env(c.get("env")),
-                            env: doc.assignment.env,
-                            overlay: None,
-                            log_region: None,
+                            ..Container::new(
+                                Platform::Kubernetes,
+                                doc.file,
+                                owner.clone(),
+                                c.str_at(&["name"]).unwrap_or("?"),
+                                decl_of(c, "name"),
+                                doc.assignment.env,
+                            )
                         };
                         out.extend(kustomize::apply_overlays(doc, base));
                     }
@@ -119,19 +135,19 @@ pub fn collect(docs: &[Doc], tf: &TfModel, sources: &crate::source::SourceMap) -
                     continue;
                 };
                 for svc in services.entries() {
-                    let name = svc.key_str().unwrap_or("?").to_string();
+                    let name = svc.key_str().unwrap_or("?");
                     out.push(Container {
-                        platform: Platform::Compose,
-                        file: doc.file,
-                        owner: format!("service {name}"),
-                        name,
                         image: svc.value.get("image").cloned(),
-                        image_repo_span: None,
                         build: svc.value.entry("build").map(|e| e.key.span),
                         env_vars: compose_env(svc.value.get("environment")),
-                        env: doc.assignment.env,
-                        overlay: None,
-                        log_region: None,
+                        ..Container::new(
+                            Platform::Compose,
+                            doc.file,
+                            format!("service {name}"),
+                            name,
+                            svc.key.span,
+                            doc.assignment.env,
+                        )
                     });
                 }
             }
@@ -141,26 +157,79 @@ pub fn collect(docs: &[Doc], tf: &TfModel, sources: &crate::source::SourceMap) -
                     ecs_containers(defs, doc.file, family, doc.assignment.env, &mut out);
                 }
             }
+            DocKind::CloudFormation => cfn_containers(doc, &mut out),
+            DocKind::Workflow => workflow_containers(doc, jobs, &mut out),
             _ => {}
         }
     }
     for root in &tf.roots {
+        let env = root.assignment.env;
         for r in &root.resources {
-            if r.rtype != "aws_ecs_task_definition" {
-                continue;
+            match r.rtype.as_str() {
+                "aws_ecs_task_definition" => {
+                    let Some(defs) = r.attrs.get("container_definitions") else {
+                        continue;
+                    };
+                    let Some(defs) = super::json_tree(defs, sources) else {
+                        continue;
+                    };
+                    let family = r.attrs.str_at(&["family"]).unwrap_or(&r.name);
+                    ecs_containers(&defs, r.span.file, family, env, &mut out);
+                }
+                "helm_release" => helm_containers(r, env, &mut out),
+                t => {
+                    if let Some(spec) = tf_pod_spec(t, &r.attrs) {
+                        tf_k8s_containers(r, spec, env, &mut out);
+                    }
+                }
             }
-            let Some(defs) = r.attrs.get("container_definitions") else {
-                continue;
-            };
-            let Some(defs) = super::json_tree(defs, sources) else {
-                continue;
-            };
-            let family = r.attrs.str_at(&["family"]).unwrap_or(&r.name);
-            let file = r.span.file;
-            ecs_containers(&defs, file, family, root.assignment.env, &mut out);
         }
     }
     out
+}
+
+impl Container {
+    /// A container with nothing but its identity and environment.
+    fn new(
+        platform: Platform,
+        file: FileId,
+        owner: String,
+        name: &str,
+        decl: Span,
+        env: Option<Env>,
+    ) -> Container {
+        Container {
+            platform,
+            file,
+            owner,
+            name: name.to_string(),
+            image: None,
+            image_repo_span: None,
+            build: None,
+            env_vars: Vec::new(),
+            env,
+            overlay: None,
+            log_region: None,
+            decl,
+            logging: None,
+            label: None,
+        }
+    }
+}
+
+/// Where a container is declared: the value of its `key` (its name), else
+/// the whole definition.
+fn decl_of(c: &Node, key: &str) -> Span {
+    c.get(key).map_or(c.span, |n| n.span)
+}
+
+/// The nested blocks `n` holds: one block is a map, repeated ones a list.
+pub fn blocks(n: Option<&Node>) -> &[Node] {
+    match n {
+        Some(n) if n.is_map() => std::slice::from_ref(n),
+        Some(n) => n.as_seq(),
+        None => &[],
+    }
 }
 
 fn ecs_containers(
@@ -172,19 +241,215 @@ fn ecs_containers(
 ) {
     for c in defs.as_seq() {
         out.push(Container {
-            platform: Platform::Ecs,
-            file,
-            owner: format!("task definition {family}"),
-            name: c.str_at(&["name"]).unwrap_or("?").to_string(),
             image: c.get("image").cloned(),
-            image_repo_span: None,
-            build: None,
             env_vars: name_value_list(c.get("environment")),
-            env,
-            overlay: None,
             log_region: c
                 .path(&["logConfiguration", "options", "awslogs-region"])
                 .cloned(),
+            logging: logging_of(c, "logConfiguration"),
+            ..Container::new(
+                Platform::Ecs,
+                file,
+                format!("task definition {family}"),
+                c.str_at(&["name"]).unwrap_or("?"),
+                decl_of(c, "name"),
+                env,
+            )
+        });
+    }
+}
+
+/// Whether an ECS container definition sets its log configuration (`key`);
+/// None when the definition is not known (an unevaluated Terraform value).
+/// A configuration not known statically (a parameter, an unknown value)
+/// counts as set.
+fn logging_of(c: &Node, key: &str) -> Option<bool> {
+    c.is_map()
+        .then(|| c.get(key).is_some_and(|l| !matches!(l.value, Value::Null)))
+}
+
+/// CloudFormation `AWS::ECS::TaskDefinition` container definitions
+/// (`Name`, `Image`, `LogConfiguration`).
+fn cfn_containers(doc: &Doc, out: &mut Vec<Container>) {
+    let Some(resources) = doc.root.get("Resources") else {
+        return;
+    };
+    for e in resources.entries() {
+        if e.value.str_at(&["Type"]) != Some("AWS::ECS::TaskDefinition") {
+            continue;
+        }
+        let Some(props) = e.value.get("Properties") else {
+            continue;
+        };
+        let family = props
+            .str_at(&["Family"])
+            .or_else(|| e.key_str())
+            .unwrap_or("?");
+        for c in props
+            .get("ContainerDefinitions")
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+        {
+            out.push(Container {
+                image: c.get("Image").cloned(),
+                log_region: c
+                    .path(&["LogConfiguration", "Options", "awslogs-region"])
+                    .cloned(),
+                logging: logging_of(c, "LogConfiguration"),
+                ..Container::new(
+                    Platform::Ecs,
+                    doc.file,
+                    format!("task definition {family}"),
+                    c.str_at(&["Name"]).unwrap_or("?"),
+                    decl_of(c, "Name"),
+                    doc.assignment.env,
+                )
+            });
+        }
+    }
+}
+
+/// GitHub Actions jobs' `container:` and `services:` images, in the job's
+/// environment.
+fn workflow_containers(doc: &Doc, jobs: &[Job], out: &mut Vec<Container>) {
+    let Some(all) = doc.root.get("jobs") else {
+        return;
+    };
+    for e in all.entries() {
+        let Some(id) = e.key_str() else { continue };
+        let env = jobs
+            .iter()
+            .find(|j| j.file == doc.file && j.id_span == e.key.span)
+            .map_or(doc.assignment.env, |j| j.assignment.env);
+        let mut push = |name: &str, label: String, spec: &Node, decl: Span| {
+            // `container: node:18` or `container: { image: node:18 }`.
+            let image = if spec.is_map() {
+                spec.get("image")
+            } else {
+                Some(spec)
+            };
+            let Some(image) = image.filter(|i| i.as_str().is_some()) else {
+                return;
+            };
+            out.push(Container {
+                image: Some(image.clone()),
+                label: Some(label),
+                ..Container::new(
+                    Platform::Compose,
+                    doc.file,
+                    format!("job {id}"),
+                    name,
+                    decl,
+                    env,
+                )
+            });
+        };
+        if let Some(c) = e.value.entry("container") {
+            push(
+                "container",
+                format!("the container of job `{id}`"),
+                &c.value,
+                c.key.span,
+            );
+        }
+        for s in e.value.get("services").map(Node::entries).unwrap_or(&[]) {
+            let name = s.key_str().unwrap_or("?");
+            push(
+                name,
+                format!("service container `{name}` of job `{id}`"),
+                &s.value,
+                s.key.span,
+            );
+        }
+    }
+}
+
+/// The pod spec of a Terraform Kubernetes provider workload.
+fn tf_pod_spec<'a>(rtype: &str, attrs: &'a Node) -> Option<&'a Node> {
+    let kind = rtype
+        .strip_prefix("kubernetes_")?
+        .strip_suffix("_v1")
+        .unwrap_or(rtype.strip_prefix("kubernetes_")?);
+    let first = |n: Option<&'a Node>| blocks(n).first();
+    let spec = first(attrs.get("spec"))?;
+    match kind {
+        "pod" => Some(spec),
+        "deployment"
+        | "stateful_set"
+        | "daemonset"
+        | "daemon_set"
+        | "replication_controller"
+        | "job" => first(first(spec.get("template"))?.get("spec")),
+        "cron_job" => {
+            let job = first(first(spec.get("job_template"))?.get("spec"))?;
+            first(first(job.get("template"))?.get("spec"))
+        }
+        _ => None,
+    }
+}
+
+fn tf_k8s_containers(r: &Resource, spec: &Node, env: Option<Env>, out: &mut Vec<Container>) {
+    let owner = r.address();
+    for list in ["init_container", "container"] {
+        for c in blocks(spec.get(list)) {
+            let name = c.get("name").and_then(|n| n.scalar_text());
+            out.push(Container {
+                image: c.get("image").filter(|i| i.as_str().is_some()).cloned(),
+                ..Container::new(
+                    Platform::Kubernetes,
+                    r.span.file,
+                    owner.clone(),
+                    name.as_deref().unwrap_or("?"),
+                    decl_of(c, "name"),
+                    env,
+                )
+            });
+        }
+    }
+}
+
+/// A `helm_release`'s image values set with `set { name = "image.tag" }`
+/// (any prefix: `controller.image.tag`), with the repository set next to
+/// it. A repository without a tag is not an image guard can judge: the
+/// chart decides the tag.
+fn helm_containers(r: &Resource, env: Option<Env>, out: &mut Vec<Container>) {
+    let sets: Vec<(String, &Node)> = blocks(r.attrs.get("set"))
+        .iter()
+        .filter_map(|s| {
+            let name = s.get("name")?.scalar_text()?.into_owned();
+            Some((name, s.get("value")?))
+        })
+        .collect();
+    for (name, tag) in &sets {
+        let Some(prefix) = name.strip_suffix("image.tag") else {
+            continue;
+        };
+        let Some(tag_text) = tag.scalar_text() else {
+            continue;
+        };
+        let repo = sets
+            .iter()
+            .find(|(n, _)| n.strip_prefix(prefix) == Some("image.repository"))
+            .and_then(|(_, v)| Some((v.as_str()?, v.span)));
+        let image = format!(
+            "{}:{tag_text}",
+            repo.map_or_else(|| r.name.clone(), |(s, _)| s.to_string())
+        );
+        let what = prefix.trim_end_matches('.');
+        let what = if what.is_empty() { "image" } else { what };
+        let label = format!("the `{name}` value of {}", r.address());
+        out.push(Container {
+            image: Some(Node::string(tag.span, image).with_via(tag.via.clone())),
+            image_repo_span: repo.map(|(_, s)| s),
+            label: Some(label),
+            ..Container::new(
+                Platform::Kubernetes,
+                r.span.file,
+                r.address(),
+                what,
+                tag.span,
+                env,
+            )
         });
     }
 }

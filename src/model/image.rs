@@ -25,6 +25,154 @@ pub enum Mutability {
     /// The tag is a placeholder whose default is `latest`
     /// (`${IMAGE_TAG:-latest}`): unset, it pulls `latest`.
     DefaultsToLatest,
+    /// A release channel (`nightly`, `stable`, `edge`, `dev` on a
+    /// third-party image): a name that moves to each new build.
+    Channel,
+}
+
+/// Tags that name a release channel, not a release: they move.
+const CHANNELS: [&str; 16] = [
+    "dev",
+    "develop",
+    "development",
+    "edge",
+    "nightly",
+    "main",
+    "master",
+    "stable",
+    "canary",
+    "beta",
+    "alpha",
+    "next",
+    "unstable",
+    "mainline",
+    "rolling",
+    "lts",
+];
+
+/// Docker Hub namespaces of publishers whose images a project runs but
+/// does not build (besides the official, single-name images).
+const PUBLISHERS: [&str; 10] = [
+    "library",
+    "bitnami",
+    "bitnamicharts",
+    "grafana",
+    "prom",
+    "hashicorp",
+    "localstack",
+    "minio",
+    "confluentinc",
+    "docker",
+];
+
+/// Official Docker Hub images a project commonly runs (`node:dev` is
+/// Node's channel; an unknown single name such as `app` may be the
+/// project's own image).
+const OFFICIAL: [&str; 64] = [
+    "adminer",
+    "alpine",
+    "amazoncorretto",
+    "amazonlinux",
+    "bash",
+    "busybox",
+    "caddy",
+    "cassandra",
+    "centos",
+    "clojure",
+    "consul",
+    "couchdb",
+    "debian",
+    "docker",
+    "eclipse-temurin",
+    "elasticsearch",
+    "erlang",
+    "fedora",
+    "gcc",
+    "ghost",
+    "golang",
+    "gradle",
+    "haproxy",
+    "hello-world",
+    "httpd",
+    "influxdb",
+    "jenkins",
+    "jetty",
+    "julia",
+    "kibana",
+    "kong",
+    "mariadb",
+    "maven",
+    "memcached",
+    "mongo",
+    "mongo-express",
+    "mysql",
+    "neo4j",
+    "nextcloud",
+    "nginx",
+    "node",
+    "openjdk",
+    "percona",
+    "perl",
+    "php",
+    "postgres",
+    "python",
+    "rabbitmq",
+    "redis",
+    "registry",
+    "rockylinux",
+    "ruby",
+    "rust",
+    "solr",
+    "sonarqube",
+    "swift",
+    "telegraf",
+    "tomcat",
+    "traefik",
+    "ubuntu",
+    "vault",
+    "wordpress",
+    "zookeeper",
+    "nats",
+];
+
+/// `s` with each `${VAR:-default}` / `${VAR-default}` placeholder replaced
+/// by its default; None when `s` has no placeholder with a default.
+pub fn with_defaults(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let inner = &after[..j];
+        let default = if inner.contains(['$', '{']) {
+            None
+        } else {
+            inner
+                .split_once(":-")
+                .or_else(|| inner.split_once('-'))
+                .map(|(_, d)| d)
+        };
+        match default {
+            Some(d) => {
+                out.push_str(d);
+                changed = true;
+            }
+            None => {
+                out.push_str("${");
+                out.push_str(inner);
+                out.push('}');
+            }
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// Does the text hold a template placeholder (`${X}`, `$X`, `${{ x }}`, `{{ x }}`, `$(x)`)?
@@ -146,13 +294,35 @@ impl<'a> ImageRef<'a> {
             Some(t) if default_is_latest(t) => Mutability::DefaultsToLatest,
             Some(t) if has_placeholder(t) => Mutability::Placeholder,
             Some(t) if t.eq_ignore_ascii_case("latest") || t.is_empty() => Mutability::Latest,
+            Some(t) if CHANNELS.iter().any(|c| t.eq_ignore_ascii_case(c)) => Mutability::Channel,
             Some(_) => Mutability::Pinned,
+        }
+    }
+
+    /// An image a publisher builds and the project only runs: an official
+    /// Docker Hub image (`node`, `redis`) or one of a known publisher
+    /// (`bitnami/redis`). Its `dev` tag is the publisher's channel, not the
+    /// project's dev environment.
+    pub fn is_third_party(&self) -> bool {
+        if self
+            .registry
+            .is_some_and(|r| !matches!(r, "docker.io" | "index.docker.io" | "registry-1.docker.io"))
+        {
+            return false;
+        }
+        match self.repository.split_once('/') {
+            None => OFFICIAL.contains(&self.repository),
+            Some((ns, _)) => PUBLISHERS.contains(&ns),
         }
     }
 
     /// The environment the tag or the repository's last path component
     /// names (`app:prod`, `app-dev:1.2`), or an env placeholder in either.
+    /// A third-party image's tag is the publisher's, not an environment.
     pub fn names_environment(&self, envs: &EnvSet) -> Option<EnvNaming<'a>> {
+        if self.is_third_party() {
+            return None;
+        }
         let repo_last = self
             .repository
             .rsplit('/')
@@ -301,6 +471,49 @@ mod tests {
         assert_eq!(n("app:${IMAGE_TAG}"), None);
         assert_eq!(n("gcr.io/devtools/app:1.0"), None);
         assert_eq!(n("postgres:14-alpine"), None);
+    }
+
+    #[test]
+    fn channel_tags_are_mutable_and_third_party_ones_name_no_environment() {
+        let envs = EnvSet::builtin();
+        let r = |s| ImageRef::parse(s).unwrap();
+        assert_eq!(
+            r("rayproject/ray:nightly").mutability(),
+            Mutability::Channel
+        );
+        assert_eq!(r("nginx:stable").mutability(), Mutability::Channel);
+        assert_eq!(r("node:dev").mutability(), Mutability::Channel);
+        assert_eq!(r("node:18-alpine").mutability(), Mutability::Pinned);
+        assert_eq!(r("node:dev").names_environment(&envs), None);
+        assert_eq!(r("bitnami/redis:dev").names_environment(&envs), None);
+        assert_eq!(
+            r("docker.io/library/redis:dev").names_environment(&envs),
+            None
+        );
+        assert!(
+            r("registry.example.com/app:dev")
+                .names_environment(&envs)
+                .is_some()
+        );
+        assert!(r("team/app:dev").names_environment(&envs).is_some());
+    }
+
+    #[test]
+    fn defaults_are_substituted() {
+        assert_eq!(
+            with_defaults("app:${TAG:-latest}").as_deref(),
+            Some("app:latest")
+        );
+        assert_eq!(
+            with_defaults("${IMAGE:-r.io/x/epp:main}").as_deref(),
+            Some("r.io/x/epp:main")
+        );
+        assert_eq!(
+            with_defaults("${REG}/app:${TAG-1.2}").as_deref(),
+            Some("${REG}/app:1.2")
+        );
+        assert_eq!(with_defaults("app:${TAG}"), None);
+        assert_eq!(with_defaults("app:1.0"), None);
     }
 
     #[test]

@@ -31,6 +31,89 @@ pub struct Overlay {
     /// `images:` overrides on the way from the overlay down to the
     /// document, innermost first (the order kustomize applies them).
     pub images: Vec<ImageOverride>,
+    /// Replica counts set on the way (`replicas:` entries and patches that
+    /// set `spec.replicas`), innermost first: the last that matches wins.
+    pub replicas: Vec<ReplicasOverride>,
+}
+
+/// A replica count a kustomization sets for a workload.
+#[derive(Clone, Debug)]
+pub struct ReplicasOverride {
+    /// The kind a patch targets (None: a `replicas:` entry, any kind).
+    pub kind: Option<String>,
+    pub name: String,
+    pub count: Node,
+    /// "`replicas:` of overlays/prod/kustomization.yaml", "patch replicas.yaml".
+    pub what: String,
+}
+
+/// The replica counts a kustomization sets: its `replicas:` entries, and
+/// the `spec.replicas` of its patch files (`patchesStrategicMerge`,
+/// `patches: - path:`).
+fn replicas_of(
+    k: &Doc,
+    kdir: &str,
+    kpath: &str,
+    docs: &[Doc],
+    by_file: &BTreeMap<String, Vec<usize>>,
+) -> Vec<ReplicasOverride> {
+    let mut out = Vec::new();
+    for r in k.root.get("replicas").map(Node::as_seq).unwrap_or(&[]) {
+        if let (Some(name), Some(count)) = (r.str_at(&["name"]), r.get("count")) {
+            out.push(ReplicasOverride {
+                kind: None,
+                name: name.to_string(),
+                count: count.clone(),
+                what: format!("`replicas:` of {kpath}"),
+            });
+        }
+    }
+    let strategic = k
+        .root
+        .get("patchesStrategicMerge")
+        .map(Node::as_seq)
+        .unwrap_or(&[]);
+    let patches = k.root.get("patches").map(Node::as_seq).unwrap_or(&[]);
+    let files = strategic.iter().filter_map(Node::as_str).chain(
+        patches
+            .iter()
+            .filter_map(|p| p.str_at(&["path"]).or_else(|| p.as_str())),
+    );
+    for f in files {
+        let Some(path) = join_path(kdir, f) else {
+            continue;
+        };
+        for &d in by_file.get(&path).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(patch) = docs.get(d) else { continue };
+            let DocKind::Kubernetes {
+                kind,
+                name: Some(name),
+            } = &patch.kind
+            else {
+                continue;
+            };
+            if let Some(count) = patch.root.path(&["spec", "replicas"]) {
+                out.push(ReplicasOverride {
+                    kind: Some(kind.clone()),
+                    name: name.clone(),
+                    count: count.clone(),
+                    what: format!("patch {path}"),
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Overlay {
+    /// The replica count this overlay gives the workload `kind`/`name`,
+    /// if it sets one.
+    pub fn replicas_for(&self, kind: &str, name: &str) -> Option<&ReplicasOverride> {
+        self.replicas
+            .iter()
+            .rev()
+            .find(|r| r.name == name && r.kind.as_deref().is_none_or(|k| k == kind))
+    }
 }
 
 fn images_of(k: &Node) -> Vec<ImageOverride> {
@@ -91,9 +174,12 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
         }
         let env = docs[top].assignment.env;
         let kpath = path_of(&docs[top]).to_string();
-        // A kustomization's own `images:` plus those of its `components:`.
+        // A kustomization's own `images:` and replica counts, plus those
+        // of its `components:`.
         let images_with_components = |k: usize, kdir: &str| {
+            let kp = path_of(&docs[k]).to_string();
             let mut imgs = images_of(&docs[k].root);
+            let mut reps = replicas_of(&docs[k], kdir, &kp, docs, &by_file);
             for c in docs[k]
                 .root
                 .get("components")
@@ -102,16 +188,25 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                 .iter()
                 .filter_map(Node::as_str)
             {
-                if let Some(&ck) = join_path(kdir, c).and_then(|p| kdirs.get(&p)) {
+                if let Some(cdir) = join_path(kdir, c)
+                    && let Some(&ck) = kdirs.get(&cdir)
+                {
                     imgs.extend(images_of(&docs[ck].root));
+                    let cp = path_of(&docs[ck]).to_string();
+                    reps.extend(replicas_of(&docs[ck], &cdir, &cp, docs, &by_file));
                 }
             }
-            imgs
+            (imgs, reps)
         };
-        let mut stack: Vec<(String, usize, Vec<ImageOverride>, usize)> =
-            vec![(dir.clone(), top, images_with_components(top, dir), 0)];
+        type Frame = (
+            String,
+            usize,
+            (Vec<ImageOverride>, Vec<ReplicasOverride>),
+            usize,
+        );
+        let mut stack: Vec<Frame> = vec![(dir.clone(), top, images_with_components(top, dir), 0)];
         let mut seen = HashSet::new();
-        while let Some((kdir, k, images, depth)) = stack.pop() {
+        while let Some((kdir, k, (images, replicas), depth)) = stack.pop() {
             if depth > MAX_DEPTH || !seen.insert(k) {
                 continue;
             }
@@ -121,15 +216,17 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                 };
                 if let Some(&sub) = kdirs.get(&p) {
                     // Inner overrides apply first.
-                    let mut imgs = images_with_components(sub, &p);
+                    let (mut imgs, mut reps) = images_with_components(sub, &p);
                     imgs.extend(images.iter().cloned());
-                    stack.push((p, sub, imgs, depth + 1));
+                    reps.extend(replicas.iter().cloned());
+                    stack.push((p, sub, (imgs, reps), depth + 1));
                 } else if let Some(ds) = by_file.get(&p) {
                     for &d in ds {
                         reached[d].push(Overlay {
                             kustomization: kpath.clone(),
                             env,
                             images: images.clone(),
+                            replicas: replicas.clone(),
                         });
                     }
                 }

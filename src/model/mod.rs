@@ -4,6 +4,7 @@
 
 pub mod classify;
 pub mod containers;
+pub mod dockerfile;
 pub mod image;
 pub mod kustomize;
 pub mod regions;
@@ -348,8 +349,8 @@ pub fn build_with_limit(
     diags.extend(terraform.diags.iter().cloned());
 
     let sources = SourceMap::new(sources);
-    let containers = containers::collect(&docs, &terraform, &sources);
     let jobs = workflow::jobs(&docs, envs);
+    let containers = containers::collect(&docs, &terraform, &sources, &jobs);
     let policies = scp::collect(
         &sources,
         &docs,

@@ -3,7 +3,7 @@
 
 use super::{Family, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::image::{EnvNaming, ImageRef, Mutability};
+use crate::model::image::{EnvNaming, ImageRef, Mutability, with_defaults};
 use crate::model::{Container, Model, Platform};
 
 pub static MUTABLE_TAG: Rule = Rule {
@@ -21,14 +21,25 @@ restarts in prod tomorrow may pull an image nobody tested, and two replicas can 
 code. Rollback is impossible because there is no name for "the previous one".
 
 guard checks every place a container image is deployed: Kubernetes workloads (Pod,
-Deployment, StatefulSet, DaemonSet, Job, CronJob, init containers included), compose
-services, and ECS container definitions (JSON task definitions and Terraform
-`aws_ecs_task_definition`). After Kustomize overlays are applied: a base image without a tag
-that every overlay pins with `images: newTag:` is fine; an overlay that sets `newTag: latest`
-is reported at that line.
+Deployment, StatefulSet, DaemonSet, Job, CronJob, init containers included), the Terraform
+Kubernetes provider's workloads (`kubernetes_deployment`, `kubernetes_pod`, ... `container`
+blocks, evaluated per environment), `helm_release` values set with `set { name =
+"image.tag" }`, compose services, ECS container definitions (JSON task definitions, Terraform
+`aws_ecs_task_definition`, CloudFormation `AWS::ECS::TaskDefinition`), and GitHub Actions
+jobs' `container:` and `services:`. After Kustomize overlays are applied: a base image without
+a tag that every overlay pins with `images: newTag:` is fine; an overlay that sets `newTag:
+latest` is reported at that line.
 
 Placeholders that carry a promoted tag (`app:${IMAGE_TAG}`,
-`app:${{ needs.build.outputs.image-tag }}`) are the right pattern and are not reported.
+`app:${{ needs.build.outputs.image-tag }}`) are the right pattern and are not reported; a
+placeholder's default is what runs wherever the variable is unset, so `${IMAGE_TAG:-latest}`
+and `${PROXY_IMAGE:-nginx}` are. A release channel tag (`nightly`, `stable`, `edge`, `main`,
+or `dev` on a publisher's image such as `node:dev`) moves like `latest` and is reported too
+(an own image tagged `app:dev` is BO002's: built for an environment).
+
+The final image of each Dockerfile is built from a base: when the final stage (or the stage
+it builds on) starts from an image without a tag, or `latest`, a rebuild of the same commit
+may start from different bytes. That is a warning, at the `FROM` line.
 
 **How to fix.** Reference an immutable tag produced by the build (a commit SHA or release
 version), or better a digest, and promote that same reference through each environment.
@@ -48,10 +59,34 @@ containers:
 ```
 "#,
     security_severity: "6.5",
-    tags: &["build-once", "supply-chain", "kubernetes", "compose", "ecs"],
+    tags: &[
+        "build-once",
+        "supply-chain",
+        "kubernetes",
+        "compose",
+        "ecs",
+        "dockerfile",
+    ],
     check: Some(check_mutable),
     tiers: None,
 };
+
+/// Why a reference is mutable, or None when it is not (or when BO002
+/// owns it: an own image's channel tag that names an environment).
+fn mutable_because(m: &Model, r: &ImageRef<'_>) -> Option<String> {
+    Some(match r.mutability() {
+        Mutability::NoTag => "has no tag, so it pulls `latest`".to_string(),
+        Mutability::Latest => "uses the mutable tag `latest`".to_string(),
+        Mutability::DefaultsToLatest => {
+            "takes its tag from a variable whose default is `latest`: wherever the variable is unset, it pulls `latest`".to_string()
+        }
+        Mutability::Channel if r.names_environment(&m.envs).is_none() => format!(
+            "uses the channel tag `{}`, which moves to each new build of the image",
+            r.tag.unwrap_or_default()
+        ),
+        _ => return None,
+    })
+}
 
 fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
     for c in &m.containers {
@@ -60,13 +95,21 @@ fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
         let Some(r) = ImageRef::parse(text) else {
             continue;
         };
-        let what = match r.mutability() {
-            Mutability::NoTag => "has no tag, so it pulls `latest`",
-            Mutability::Latest => "uses the mutable tag `latest`",
-            Mutability::DefaultsToLatest => {
-                "takes its tag from a variable whose default is `latest`: wherever the variable is unset, it pulls `latest`"
+        let what = match mutable_because(m, &r) {
+            Some(w) => w,
+            // `${IMAGE:-nginx}`: the default is what runs wherever the
+            // variable is unset.
+            None if r.mutability() == Mutability::Placeholder => {
+                let Some(default) = with_defaults(text) else {
+                    continue;
+                };
+                let Some(why) = ImageRef::parse(&default).and_then(|d| mutable_because(m, &d))
+                else {
+                    continue;
+                };
+                format!("falls back to `{default}` wherever its variables are unset, which {why}")
             }
-            _ => continue,
+            None => continue,
         };
         out.push(
             MUTABLE_TAG
@@ -79,6 +122,43 @@ fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
                 .env(c.env)
                 .via(&img.via),
         );
+    }
+    check_dockerfile_bases(m, out);
+}
+
+/// The base image of a Dockerfile's final image (the final stage, or the
+/// stage it builds on): a warning, since it is built from rather than
+/// deployed, but a rebuild of the same commit may start from other bytes.
+fn check_dockerfile_bases(m: &Model, out: &mut Vec<Finding>) {
+    use crate::model::dockerfile::{final_root, stages};
+    for doc in m
+        .docs
+        .iter()
+        .filter(|d| d.kind == crate::model::DocKind::Dockerfile)
+    {
+        let all = stages(doc.root.as_seq());
+        let Some(stage) = final_root(&all).and_then(|i| all.get(i)) else {
+            continue;
+        };
+        let Some(img) = stage.image else { continue };
+        let Some(text) = img.as_str() else { continue };
+        if text.eq_ignore_ascii_case("scratch") {
+            continue;
+        }
+        let Some(r) = ImageRef::parse(text) else {
+            continue;
+        };
+        let Some(what) = mutable_because(m, &r) else {
+            continue;
+        };
+        let mut f = MUTABLE_TAG
+            .finding(
+                img.span,
+                format!("the final image of this Dockerfile starts from `{text}`, which {what}: a rebuild of the same commit may start from different bytes"),
+            )
+            .envs(m.envs_at(img.span));
+        f.severity = Severity::Warning;
+        out.push(f);
     }
 }
 
@@ -99,6 +179,9 @@ guard reports a tag or a repository name whose words name an environment (`prod`
 `production`, `prd`, `staging`, `stage`, `stg`, `dev`, `development`: `app:prod`,
 `app:prod-1.4`, `registry/app-dev:1.2`) and placeholders that stand for the environment
 (`${ENVIRONMENT}`, `${ENV}`, `${STAGE}`, `var.environment` once Terraform is evaluated).
+A publisher's image (an official Docker Hub image such as `node`, or `bitnami/redis`) is not
+built by the project: its `dev` tag is the publisher's release channel, which BO001 reports as
+mutable, not an environment.
 
 **How to fix.** Build one image, tag it with the build's identity (commit SHA, version),
 and deploy that same tag everywhere; pass the environment as configuration.
