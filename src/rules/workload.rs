@@ -477,6 +477,7 @@ replicas:
     security_severity: "4.0",
     tags: &["workload", "kubernetes", "reliability", "availability"],
     check: Some(check_replicas),
+    tiers: None,
 };
 
 fn check_replicas(m: &Model, out: &mut Vec<Finding>) {
@@ -616,6 +617,7 @@ environment, `jsonencode` or a JSON string), and CloudFormation `AWS::ECS::TaskD
     security_severity: "3.5",
     tags: &["workload", "ecs", "logging", "cloudformation", "terraform"],
     check: Some(check_ecs_logging),
+    tiers: None,
 };
 
 fn check_ecs_logging(m: &Model, out: &mut Vec<Finding>) {
@@ -673,6 +675,7 @@ min_capacity = 2
         "cloudformation",
     ],
     check: Some(check_min_capacity),
+    tiers: None,
 };
 
 fn check_min_capacity(m: &Model, out: &mut Vec<Finding>) {
@@ -812,6 +815,7 @@ services:
     security_severity: "4.5",
     tags: &["workload", "compose", "build-once"],
     check: Some(check_compose_dev_setup),
+    tiers: None,
 };
 
 /// Targets that hold data, logs or configuration, not code.
@@ -934,6 +938,7 @@ services:
     security_severity: "3.0",
     tags: &["workload", "compose", "reliability"],
     check: Some(check_compose_restart),
+    tiers: None,
 };
 
 fn check_compose_restart(m: &Model, out: &mut Vec<Finding>) {
