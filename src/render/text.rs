@@ -381,6 +381,19 @@ pub fn render_stats(report: &Report) -> String {
         ms(t.rules_micros),
         ms(t.total_micros)
     );
+    if let Some(p) = &report.policies {
+        let evals = (p.rules * p.inputs).max(1);
+        let _ = writeln!(
+            out,
+            "  policies        {} rules over {} inputs in {:.1} ms ({:.1} µs per input, {:.2} µs per rule and input); {} result(s) excepted",
+            p.rules,
+            p.inputs,
+            ms(t.policy_micros),
+            t.policy_micros as f64 / p.inputs.max(1) as f64,
+            t.policy_micros as f64 / evals as f64,
+            p.exceptions
+        );
+    }
     let _ = writeln!(out, "  threads         {}", rayon::current_num_threads());
     buf
 }
