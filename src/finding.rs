@@ -62,6 +62,9 @@ pub struct Finding {
     /// The secret values the finding is about: never printed, masked in
     /// every snippet that shows their lines.
     pub secrets: Vec<Span>,
+    /// Set when the rule could not decide (a value not known statically):
+    /// why. Counted per rule; reported as a note only with `--strict`.
+    pub undecided: Option<&'static str>,
 }
 
 /// A suppression that matched, before it is located.
@@ -84,6 +87,7 @@ impl Finding {
             related: Vec::new(),
             suppression: None,
             secrets: Vec::new(),
+            undecided: None,
         }
     }
 

@@ -63,6 +63,16 @@ pub struct Options {
     pub combine: bool,
     /// Run no policies (`--no-policies`).
     pub no_policies: bool,
+    /// Report where a rule could not decide, as notes (`--strict`).
+    pub strict: bool,
+}
+
+/// How many checks of a rule could not be decided, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Undecided {
+    pub rule: &'static str,
+    pub reason: &'static str,
+    pub count: usize,
 }
 
 /// The Rego policies' part of a check.
@@ -109,6 +119,9 @@ pub struct Report {
     pub baseline_fixed: usize,
     /// What the Rego policies did, when the project has any.
     pub policies: Option<PolicyStats>,
+    /// Checks a rule could not decide (values not known statically), per
+    /// rule and reason, in scope; with `--strict` they are also findings.
+    pub undecided: Vec<Undecided>,
     /// Secret values found (sorted spans): never printed, masked in every
     /// snippet that shows their line.
     pub redactions: Vec<source::Span>,
@@ -466,6 +479,9 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     }
     // Severity by tier (hardening rules), then guard.toml's override.
     raw.retain_mut(|f| {
+        if f.undecided.is_some() {
+            return true;
+        }
         if let Some(t) = rules::find(f.rule).and_then(|r| r.tiers) {
             match t.for_envs(&f.envs) {
                 Some(s) => f.severity = s,
@@ -502,6 +518,23 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
                 || f.envs.is_empty()
                 || f.envs.iter().any(|e| env_filter.contains(e)))
     });
+    let mut undecided_counts: std::collections::BTreeMap<(&'static str, &'static str), usize> =
+        std::collections::BTreeMap::new();
+    raw.retain(|f| match f.undecided {
+        Some(why) => {
+            *undecided_counts.entry((f.rule, why)).or_default() += 1;
+            opts.strict
+        }
+        None => true,
+    });
+    let undecided: Vec<Undecided> = undecided_counts
+        .into_iter()
+        .map(|((rule, reason), count)| Undecided {
+            rule,
+            reason,
+            count,
+        })
+        .collect();
     let cap = settings
         .config
         .as_ref()
@@ -541,5 +574,6 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         baseline_fixed,
         redactions,
         policies: policy_stats,
+        undecided,
     })
 }

@@ -237,6 +237,10 @@ struct CheckArgs {
     /// Run no Rego policies.
     #[arg(long, conflicts_with = "policy")]
     no_policies: bool,
+    /// Report, as notes, every check a rule could not decide because a value
+    /// is not known statically (a data source, a module guard cannot read).
+    #[arg(long)]
+    strict: bool,
 }
 
 fn main() -> ExitCode {
@@ -303,6 +307,7 @@ fn check(args: CheckArgs) -> ExitCode {
         all_namespaces: args.all_namespaces,
         combine: args.combine,
         no_policies: args.no_policies,
+        strict: args.strict,
     };
     let progress = Progress::start();
     let result = guard::check(&opts);

@@ -494,3 +494,38 @@ fn parity_side_by_side_in_text_markdown_and_json() {
     assert!(rows.iter().all(|r| r["status"] != "differs"), "{json:#}");
     assert!(rows.iter().any(|r| r["status"] == "may-differ"));
 }
+
+/// A check a rule cannot decide (a value only known after apply) is
+/// counted per rule, said in the summary, and a note with --strict.
+#[test]
+fn undecided_checks_are_counted_and_reported_with_strict() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("guard.toml"), "").expect("write");
+    std::fs::create_dir_all(root.join("environments/prod")).expect("mkdir");
+    std::fs::write(
+        root.join("environments/prod/main.tf"),
+        "data \"aws_ssm_parameter\" \"public\" {\n  name = \"/db/public\"\n}\n\nresource \"aws_db_instance\" \"main\" {\n  engine              = \"postgres\"\n  publicly_accessible = data.aws_ssm_parameter.public.value\n}\n",
+    )
+    .expect("write");
+    let p = root.to_str().expect("utf-8");
+    let o = guard(&["check", p, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("1 check could not be decided"),
+        "{}",
+        stdout(&o)
+    );
+    let o = guard(&["check", p, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["summary"]["undecided"][0]["rule"], "DB001");
+    assert_eq!(v["summary"]["undecided"][0]["count"], 1);
+    assert!(v["findings"].as_array().expect("findings").is_empty());
+    let o = guard(&["check", p, "--strict", "--format", "concise"]);
+    assert!(
+        stdout(&o).trim_end().ends_with(
+        "environments/prod/main.tf:7:25: DB001 could not decide whether aws_db_instance.main is publicly accessible: the value is not known statically (a data source, another resource's attribute, or a module guard could not read) [prod]"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -167,6 +167,7 @@ fn synthetic_findings_give_valid_sarif() {
         baseline_fixed: 0,
         redactions: Vec::new(),
         policies: None,
+        undecided: Vec::new(),
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

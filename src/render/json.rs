@@ -53,6 +53,8 @@ struct Summary {
     templates_skipped: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     policies: Option<crate::PolicyStats>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    undecided: Vec<crate::Undecided>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +170,7 @@ pub fn render(report: &Report) -> String {
             documents: report.model.docs.len(),
             templates_skipped: report.model.stats.templates,
             policies: report.policies.clone(),
+            undecided: report.undecided.clone(),
         },
         terraform: Terraform {
             roots: report.model.terraform.stats.roots,
@@ -226,6 +229,7 @@ pub(crate) fn test_report(
         baseline_fixed: 0,
         redactions: Vec::new(),
         policies: None,
+        undecided: Vec::new(),
     }
 }
 

@@ -327,6 +327,14 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
         }
         let _ = writeln!(out, "{}", parts.join("; "));
     }
+    let undecided: usize = report.undecided.iter().map(|u| u.count).sum();
+    if undecided > 0 {
+        let _ = writeln!(
+            out,
+            "{} could not be decided: a value is not known statically (--strict reports them, --stats says why)",
+            plural(undecided, "check")
+        );
+    }
     if report.model.stats.templates > 0 {
         let _ = writeln!(
             out,
@@ -381,6 +389,13 @@ pub fn render_stats(report: &Report) -> String {
         ms(t.rules_micros),
         ms(t.total_micros)
     );
+    for u in &report.undecided {
+        let _ = writeln!(
+            out,
+            "  undecided       {} x{}: {} (--strict reports them)",
+            u.rule, u.count, u.reason
+        );
+    }
     if let Some(p) = &report.policies {
         let evals = (p.rules * p.inputs).max(1);
         let _ = writeln!(

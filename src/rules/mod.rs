@@ -127,7 +127,29 @@ impl Rule {
     pub fn finding(&self, span: crate::source::Span, message: String) -> Finding {
         Finding::new(self.id, self.severity, span, message)
     }
+
+    /// The rule could not decide here: `subject` is what it could not
+    /// judge, `why` the reason (one of a few fixed phrases, so that they
+    /// count). A note with `--strict`, else only counted.
+    pub fn undecided(
+        &self,
+        span: crate::source::Span,
+        subject: String,
+        why: &'static str,
+    ) -> Finding {
+        let mut f = Finding::new(
+            self.id,
+            Severity::Note,
+            span,
+            format!("could not decide whether {subject}: {why}"),
+        );
+        f.undecided = Some(why);
+        f
+    }
 }
+
+/// Why a rule could not decide: a value Terraform only knows after apply.
+pub const UNKNOWN_VALUE: &str = "the value is not known statically (a data source, another resource's attribute, or a module guard could not read)";
 
 /// The rules the loaded policies add (see [`register`]).
 static REGISTERED: std::sync::RwLock<Option<&'static [&'static Rule]>> =

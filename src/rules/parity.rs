@@ -332,6 +332,23 @@ pub fn compare_all(m: &Model) -> Vec<Table> {
 
 fn check_versions(m: &Model, out: &mut Vec<Finding>) {
     for t in compare_all(m) {
+        for row in t
+            .rows
+            .iter()
+            .filter(|r| r.status == Status::Unknown && r.group == "versions")
+        {
+            if let Some(n) = row.lower_node.as_ref().or(row.upper_node.as_ref()) {
+                out.push(
+                    VERSION_DRIFT
+                        .undecided(
+                            n.span,
+                            format!("{} is the same in {} and {}", row.subject, t.lower, t.upper),
+                            super::UNKNOWN_VALUE,
+                        )
+                        .env(Some(t.lower)),
+                );
+            }
+        }
         for row in t.rows.iter().filter(|r| r.status == Status::Differs) {
             let (Some(ln), Some(un)) = (&row.lower_node, &row.upper_node) else {
                 continue;

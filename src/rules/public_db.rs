@@ -58,6 +58,10 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
     // one finding per deciding line, naming every environment it holds in.
     let mut by_span: std::collections::BTreeMap<crate::source::Span, Vec<Hit<'_>>> =
         std::collections::BTreeMap::new();
+    let mut unknown: std::collections::BTreeMap<
+        crate::source::Span,
+        (Vec<crate::env::Env>, String),
+    > = std::collections::BTreeMap::new();
     for root in &m.terraform.roots {
         for r in &root.resources {
             if !matches!(
@@ -69,6 +73,13 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             let Some(v) = r.attrs.get("publicly_accessible") else {
                 continue;
             };
+            if v.is_unknown() {
+                let (envs, _) = unknown
+                    .entry(v.span)
+                    .or_insert_with(|| (Vec::new(), r.address()));
+                envs.extend(root.assignment.env);
+                continue;
+            }
             if !v.is_truthy_literal() {
                 continue;
             }
@@ -119,6 +130,17 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
             f = f.related(decl, format!("{addr} declared here"));
         }
         out.push(f);
+    }
+    for (span, (envs, addr)) in unknown {
+        out.push(
+            PUBLIC_RDS
+                .undecided(
+                    span,
+                    format!("{addr} is publicly accessible"),
+                    super::UNKNOWN_VALUE,
+                )
+                .envs(envs),
+        );
     }
     for doc in &m.docs {
         if doc.kind != DocKind::CloudFormation {
