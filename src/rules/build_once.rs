@@ -89,8 +89,21 @@ fn mutable_because(m: &Model, r: &ImageRef<'_>) -> Option<String> {
 }
 
 fn check_mutable(m: &Model, out: &mut Vec<Finding>) {
+    let mut undecided = std::collections::BTreeSet::new();
     for c in &m.containers {
         let Some(img) = &c.image else { continue };
+        if img.is_unknown() && undecided.insert((img.span, c.env)) {
+            out.push(
+                MUTABLE_TAG
+                    .undecided(
+                        img.span,
+                        format!("the image of {} is immutable", c.describe()),
+                        super::UNKNOWN_VALUE,
+                    )
+                    .env(c.env),
+            );
+            continue;
+        }
         let Some(text) = img.as_str() else { continue };
         let Some(r) = ImageRef::parse(text) else {
             continue;

@@ -322,12 +322,168 @@ fn dir_label(d: &str) -> &str {
     if d.is_empty() { "." } else { d }
 }
 
-/// Every configured (or default) pair compared.
+/// Every configured (or default) pair compared: Terraform configurations,
+/// then what Kubernetes, compose and ECS run in each environment.
 pub fn compare_all(m: &Model) -> Vec<Table> {
     pairs(m)
         .into_iter()
-        .flat_map(|(l, u)| compare(m, l, u))
+        .flat_map(|(l, u)| {
+            let mut t = compare(m, l, u);
+            t.extend(compare_workloads(m, l, u));
+            t
+        })
         .collect()
+}
+
+/// Is a workload difference allowed by `[parity] allow` (a glob over the
+/// row's subject, or the group name: `"env"`)?
+fn allowed_subject(m: &Model, group: &str, subject: &str) -> bool {
+    m.parity_allow.iter().any(|pattern| {
+        pattern == group
+            || globset::Glob::new(pattern)
+                .map(|g| g.compile_matcher().is_match(subject))
+                .unwrap_or(false)
+    })
+}
+
+/// The containers each environment runs, per platform: the same workloads
+/// and containers, the same image repositories, the same environment
+/// variable names (replicas, resources and tags may differ).
+pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
+    use crate::model::{Container, Platform};
+    type Key = (String, String);
+    let of = |platform: Platform, e: Env| -> BTreeMap<Key, &Container> {
+        let mut by = BTreeMap::new();
+        for c in m
+            .containers
+            .iter()
+            .filter(|c| c.platform == platform && c.env == Some(e) && c.label.is_none())
+        {
+            by.entry((c.owner.clone(), c.name.clone())).or_insert(c);
+        }
+        by
+    };
+    let repo = |c: &Container| -> Option<(String, Node)> {
+        let img = c.image.as_ref()?;
+        if img.is_unknown() {
+            return None;
+        }
+        let r = crate::model::image::ImageRef::parse(img.as_str()?)?;
+        let name = match r.registry {
+            Some(reg) => format!("{reg}/{}", r.repository),
+            None => r.repository.to_string(),
+        };
+        Some((name, img.clone()))
+    };
+    let mut tables = Vec::new();
+    for (platform, label) in [
+        (Platform::Kubernetes, "kubernetes workloads"),
+        (Platform::Compose, "compose services"),
+        (Platform::Ecs, "ECS task definitions"),
+    ] {
+        let (lo, up) = (of(platform, lower), of(platform, upper));
+        if lo.is_empty() || up.is_empty() {
+            continue;
+        }
+        let mut rows = Vec::new();
+        let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
+        for key in keys {
+            let (lc, uc) = (lo.get(key).copied(), up.get(key).copied());
+            let subject = format!("{} / {}", key.0, key.1);
+            let decl = |c: Option<&Container>| c.map(|c| Node::string(c.decl, c.name.clone()));
+            rows.push(Row {
+                group: "workloads",
+                subject: subject.clone(),
+                lower: lc.map(|_| "present".to_string()),
+                upper: uc.map(|_| "present".to_string()),
+                status: match (lc, uc) {
+                    (Some(_), Some(_)) => Status::Same,
+                    (Some(_), None) => Status::OnlyInLower,
+                    _ => Status::OnlyInUpper,
+                },
+                lower_node: decl(lc),
+                upper_node: decl(uc),
+            });
+            let (Some(lc), Some(uc)) = (lc, uc) else {
+                continue;
+            };
+            let (lr, ur) = (repo(lc), repo(uc));
+            if lr.is_some() || ur.is_some() {
+                let status = match (&lr, &ur) {
+                    (Some((a, _)), Some((b, _))) if a == b => Status::Same,
+                    (Some(_), Some(_)) => {
+                        if allowed_subject(m, "images", &format!("{subject}.image")) {
+                            Status::Allowed
+                        } else {
+                            Status::Differs
+                        }
+                    }
+                    _ => Status::Unknown,
+                };
+                rows.push(Row {
+                    group: "images",
+                    subject: format!("{subject}.image"),
+                    lower: lr.as_ref().map(|(r, _)| r.clone()),
+                    upper: ur.as_ref().map(|(r, _)| r.clone()),
+                    status,
+                    lower_node: lr.map(|(_, n)| n),
+                    upper_node: ur.map(|(_, n)| n),
+                });
+            }
+            let names = |c: &Container| -> BTreeMap<String, crate::source::Span> {
+                c.env_vars
+                    .iter()
+                    .map(|v| (v.name.clone(), v.name_span))
+                    .collect()
+            };
+            let (ln, un) = (names(lc), names(uc));
+            let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
+            for name in all {
+                let (a, b) = (ln.get(name), un.get(name));
+                let sub = format!("{subject}.env.{name}");
+                let status = match (a, b) {
+                    (Some(_), Some(_)) => Status::Same,
+                    _ if allowed_subject(m, "env", &sub) => Status::Allowed,
+                    (Some(_), None) => Status::OnlyInLower,
+                    _ => Status::OnlyInUpper,
+                };
+                rows.push(Row {
+                    group: "env",
+                    subject: sub,
+                    lower: a.map(|_| "set".to_string()),
+                    upper: b.map(|_| "set".to_string()),
+                    status,
+                    lower_node: Some(a.map_or_else(
+                        || Node::string(lc.decl, lc.name.clone()),
+                        |s| Node::string(*s, name.clone()),
+                    )),
+                    upper_node: Some(b.map_or_else(
+                        || Node::string(uc.decl, uc.name.clone()),
+                        |s| Node::string(*s, name.clone()),
+                    )),
+                });
+            }
+        }
+        let overlays = |side: &BTreeMap<Key, &Container>| {
+            let mut o: Vec<&str> = side.values().filter_map(|c| c.overlay.as_deref()).collect();
+            o.sort_unstable();
+            o.dedup();
+            if o.is_empty() {
+                "by path".to_string()
+            } else {
+                o.join(", ")
+            }
+        };
+        tables.push(Table {
+            configuration: label.to_string(),
+            lower,
+            upper,
+            lower_root: overlays(&lo),
+            upper_root: overlays(&up),
+            rows,
+        });
+    }
+    tables
 }
 
 fn check_versions(m: &Model, out: &mut Vec<Finding>) {
@@ -349,7 +505,11 @@ fn check_versions(m: &Model, out: &mut Vec<Finding>) {
                 );
             }
         }
-        for row in t.rows.iter().filter(|r| r.status == Status::Differs) {
+        for row in t
+            .rows
+            .iter()
+            .filter(|r| r.status == Status::Differs && r.group == "versions")
+        {
             let (Some(ln), Some(un)) = (&row.lower_node, &row.upper_node) else {
                 continue;
             };
@@ -443,7 +603,7 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
                 "{}: {} ({}) vs {} ({}): {differences}",
                 t.configuration, t.lower, t.lower_root, t.upper, t.upper_root
             );
-            for group in ["resources", "versions"] {
+            for group in ["resources", "versions", "workloads", "images", "env"] {
                 let rows: Vec<&Row> = t.rows.iter().filter(|r| r.group == group).collect();
                 if rows.is_empty() {
                     continue;
@@ -451,7 +611,7 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
                 let _ = writeln!(o, "  {group}:");
                 for r in rows {
                     let v = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                    if group == "resources" {
+                    if matches!(group, "resources" | "workloads") {
                         let _ = writeln!(o, "    {:<18} {}", word(r.status, t), r.subject);
                     } else {
                         let _ = writeln!(
@@ -473,4 +633,92 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
     o
 }
 
-pub static RULES: &[&Rule] = &[&VERSION_DRIFT];
+pub static WORKLOAD_DRIFT: Rule = Rule {
+    id: "PAR002",
+    name: "staging-prod-workload-drift",
+    family: Family::Parity,
+    severity: Severity::Warning,
+    summary: "Prod runs a container, or sets an environment variable, that staging does not have",
+    help: "deploy to staging what prod runs: the same containers and the same environment variable names (values may differ)",
+    explanation: r#"**Why.** "Staging is a mirror of prod, the last line of defence" (the article, section 1.2).
+A container that runs in prod but not in staging was never tested anywhere before it took
+traffic; an environment variable that prod's container sets and staging's does not (or the
+other way round) means the code path it switches was not exercised in staging. guard renders
+each environment's workloads (Kustomize overlays, per-environment compose files, ECS task
+definitions by path) and compares the staging tier with the prod tier, container by container:
+the same workloads and containers, the same image repository (a different repository is
+BO004), the same environment variable names. Replicas, resources, hosts and the values of
+variables may differ. `guard parity` shows every row; `[parity] allow` in guard.toml names
+intended differences (`"env"` for all variables, or a glob over the row's subject such as
+`"Deployment/web / web.env.DEBUG*"`).
+
+The finding is at staging's container (or its variable), with prod's as a related location;
+for a container only prod runs, at prod's declaration.
+
+**How to fix.** Add the container or the variable to staging's overlay (with a staging value),
+or remove it from prod, or allow the difference in guard.toml when it is intended.
+
+```yaml
+# k8s/overlays/prod/patch.yaml — bad: only prod turns the new cache on
+env:
+  - name: CACHE_ENABLED
+    value: "true"
+```
+```yaml
+# k8s/base/deployment.yaml — good: both environments set it, with their own values
+env:
+  - name: CACHE_ENABLED
+    value: "true"
+```
+"#,
+    security_severity: "4.0",
+    tags: &["parity", "kubernetes", "compose", "ecs"],
+    check: Some(check_workloads),
+    tiers: None,
+};
+
+fn check_workloads(m: &Model, out: &mut Vec<Finding>) {
+    for (lower, upper) in pairs(m) {
+        for t in compare_workloads(m, lower, upper) {
+            for r in &t.rows {
+                let (Some(ln), Some(un)) = (&r.lower_node, &r.upper_node) else {
+                    // Only one side: a workload only prod runs.
+                    if r.status == Status::OnlyInUpper
+                        && let Some(un) = &r.upper_node
+                    {
+                        out.push(
+                            WORKLOAD_DRIFT
+                                .finding(
+                                    un.span,
+                                    format!("{} runs in {upper} but not in {lower}: {lower} never tests it", r.subject),
+                                )
+                                .env(Some(upper)),
+                        );
+                    }
+                    continue;
+                };
+                if r.group != "env" {
+                    continue;
+                }
+                let (what, var) = r.subject.rsplit_once(".env.").unwrap_or((&r.subject, ""));
+                let msg = match r.status {
+                    Status::OnlyInUpper => format!(
+                        "{what} sets `{var}` in {upper} but not in {lower}: {lower} does not test what it switches"
+                    ),
+                    Status::OnlyInLower => format!(
+                        "{what} sets `{var}` in {lower} but not in {upper}: {lower} tests a configuration {upper} does not run"
+                    ),
+                    _ => continue,
+                };
+                out.push(
+                    WORKLOAD_DRIFT
+                        .finding(ln.span, msg)
+                        .env(Some(lower))
+                        .related(un.span, format!("{upper}'s container")),
+                );
+            }
+        }
+    }
+}
+
+pub static RULES: &[&Rule] = &[&VERSION_DRIFT, &WORKLOAD_DRIFT];
