@@ -208,6 +208,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             all_namespaces: opts.all_namespaces,
             combine: opts.combine,
             testing: false,
+            base: plan.roots.first().map(|r| r.dir.clone()),
         })
         .map_err(|e| Error::Usage(e.0))?
     };

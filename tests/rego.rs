@@ -310,7 +310,7 @@ fn selection_suppressions_and_severity_apply_to_policy_rules() {
 fn guard_test_runs_the_library_and_fails_on_a_broken_policy() {
     let o = guard(&["test", "policies"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("PASS: 11/11"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("PASS: 13/13"), "{}", stdout(&o));
 
     // A policy whose behaviour changed: its tests fail, located.
     let dir = tempfile::tempdir().expect("tmp");
@@ -331,7 +331,7 @@ fn guard_test_runs_the_library_and_fails_on_a_broken_policy() {
         "{out}"
     );
     assert!(out.contains("labels_test.rego:5:"), "{out}");
-    assert!(out.contains("FAIL: 2/11"), "{out}");
+    assert!(out.contains("FAIL: 3/13"), "{out}");
 
     // A policy that does not parse: exit 2, file:line:col.
     std::fs::write(
@@ -402,6 +402,23 @@ fn broken_hostile_and_runaway_policies_are_refused() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
+    // A rule that fails on one document: a located GD008 there, the rest
+    // still checked (exit 1, not 2).
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  some k, _ in input.metadata.name\n  msg := k\n}\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "error[GD008]: policy-error: policy rule data.main.deny failed on this document: "
+        ) && out.contains("policy/p.rego:5:30: `some .. in collection` expects array/set/object"),
+        "{out}"
+    );
+    // No absolute path of the machine, even for a project outside the
+    // current directory.
+    assert!(!out.contains(&*root.to_string_lossy()), "{out}");
     // A runaway policy is stopped, naming the rule.
     let o = run(
         "package main\nimport rego.v1\n\ndeny contains msg if {\n  x := [i | some a in numbers.range(1, 4000); some b in numbers.range(1, 4000); i := a * b]\n  count(x) > 0\n  msg := \"never\"\n}\n",

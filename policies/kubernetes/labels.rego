@@ -24,7 +24,7 @@ workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 #   severity: warning
 deny_missing_labels contains {"msg": msg, "path": ["metadata"]} if {
 	input.kind in workload_kinds
-	missing := required_labels - {l | some l, _ in object.get(input.metadata, "labels", {})}
+	missing := required_labels - {l | some l; input.metadata.labels[l]}
 	count(missing) > 0
 	msg := sprintf("%s/%s has no %s label(s)", [input.kind, input.metadata.name, concat(", ", sort(missing))])
 }

@@ -23,3 +23,8 @@ test_exception_names_the_rule if {
 		"metadata": {"name": "legacy", "annotations": {"policy.example.com/labels-exempt-by": "platform-team"}},
 	}
 }
+
+test_null_labels_are_missing_labels if {
+	results := deny_missing_labels with input as {"kind": "Deployment", "metadata": {"name": "w", "labels": null}}
+	{r.msg | some r in results} == {"Deployment/w has no app, team label(s)"}
+}

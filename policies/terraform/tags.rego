@@ -25,6 +25,8 @@ deny_untagged contains {"msg": msg, "path": ["resource", type, name, i]} if {
 	some i, block in input.resource[type][name]
 	startswith(type, "aws_")
 	not type in untaggable
+	# `tags = local.tags` is the string "${local.tags}" here: not decidable from one file.
+	not is_string(block.tags)
 	tags := {k | some k, _ in object.get(block, "tags", {})}
 	missing := mandatory_tags - tags
 	count(missing) > 0

@@ -13,3 +13,10 @@ test_tags_written_inline if {
 }`
 	count(deny_untagged) == 0 with input as parse_config("hcl2", tf)
 }
+
+test_tags_from_an_expression_are_not_judged if {
+	tf := `resource "aws_sqs_queue" "q" {
+  tags = local.tags
+}`
+	count(deny_untagged) == 0 with input as parse_config("hcl2", tf)
+}

@@ -48,6 +48,9 @@ pub struct Options {
     /// Load `_test.rego` files and give `parse_config_file` read access
     /// (below the policy directories only): `guard test`.
     pub testing: bool,
+    /// The project root: policy files outside the current directory are
+    /// shown relative to it.
+    pub base: Option<PathBuf>,
 }
 
 /// A policy file as loaded.
@@ -146,13 +149,26 @@ fn files_below(p: &Path, want: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     out
 }
 
+thread_local! {
+    /// The project root of the load in progress (see [`Options::base`]).
+    static BASE: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A policy path as messages show it: relative to the current directory,
+/// else to the project root's parent (as guard shows the project's files),
+/// else as given. Never an absolute path the user did not type.
 fn shown(p: &Path) -> String {
     let cwd = std::env::current_dir().ok();
-    cwd.as_deref()
+    let base = BASE.with(|b| b.borrow().clone());
+    let rel = cwd
+        .as_deref()
         .and_then(|c| p.strip_prefix(c).ok())
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
+        .or_else(|| {
+            let parent = base.as_deref()?.parent()?;
+            p.strip_prefix(parent).ok()
+        })
+        .unwrap_or(p);
+    rel.to_string_lossy().replace('\\', "/")
 }
 
 /// Read a policy or data file: UTF-8 text, at most 4 MiB.
@@ -230,6 +246,13 @@ fn forbidden_call(name: &str, text: &str) -> Result<(), PolicyError> {
 impl Policies {
     /// Load every policy and data file. `Ok(None)` when there is none.
     pub fn load(opts: &Options) -> Result<Option<Policies>, PolicyError> {
+        BASE.with(|b| *b.borrow_mut() = opts.base.clone());
+        let out = Self::load_inner(opts);
+        BASE.with(|b| *b.borrow_mut() = None);
+        out
+    }
+
+    fn load_inner(opts: &Options) -> Result<Option<Policies>, PolicyError> {
         let rego_files: Vec<PathBuf> = opts
             .dirs
             .iter()
@@ -695,7 +718,31 @@ impl Policies {
                 if !enabled(r.rule.id) {
                     continue;
                 }
-                let v = eval(engine, &format!("data.{}.{}", p.name, r.name), what)?;
+                let v = match eval(engine, &format!("data.{}.{}", p.name, r.name), what) {
+                    Ok(v) => v,
+                    // A runaway policy stops the check; any other failure is
+                    // this document's: reported there, the rest goes on.
+                    Err(e) if e.0.contains(" was stopped after ") => return Err(e),
+                    Err(e) => {
+                        if let Some(at) = anchor.or_else(|| mention(""))
+                            && enabled(crate::rules::input::POLICY_ERROR.id)
+                        {
+                            let why =
+                                e.0.split_once(&format!(" on {what}: "))
+                                    .map_or(e.0.as_str(), |(_, w)| w);
+                            out.push(crate::rules::input::POLICY_ERROR.finding(
+                                at,
+                                format!(
+                                    "policy rule data.{}.{} failed on this document: {why}",
+                                    p.name, r.name
+                                ),
+                            ));
+                        } else {
+                            return Err(e);
+                        }
+                        continue;
+                    }
+                };
                 let results = results_of(&json_of(&v));
                 if results.is_empty() {
                     continue;

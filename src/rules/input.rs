@@ -289,8 +289,44 @@ image: registry.example.com/app:1.4.2
     tiers: None,
 };
 
+pub static POLICY_ERROR: Rule = Rule {
+    id: "GD008",
+    name: "policy-error",
+    family: Family::Input,
+    severity: Severity::Error,
+    summary: "One of the project's Rego policies failed on a document, so it could not judge it",
+    help: "make the policy handle this input (check types with is_object/is_string before iterating), or fix the document",
+    explanation: r#"The project's own Rego policies (see `docs/policies.md`) are evaluated on every document.
+When a rule fails on one (a type error: iterating over a string where the policy expected an
+object, calling a builtin with the wrong argument), the policy could not judge that document:
+guard reports it at the document, as an error, and goes on with every other document and rule.
+A CI gate must not pass a document a policy could not read. (A policy that does not parse, or
+runs past its time limit, stops the whole check instead: that is a broken policy, not a
+surprising document.)
+
+**How to fix.** Make the policy robust to what real files contain: Terraform attributes are
+often expressions (`tags = local.tags` is the string `"${local.tags}"` in Conftest's HCL
+input), YAML values may be `null`. Guard iterations with `is_object`, `is_array`, `is_string`.
+
+```rego
+# bad: fails on `tags = local.tags`
+tags := {k | some k, _ in object.get(block, "tags", {})}
+```
+```rego
+# good: an expression is not decidable here; skip it
+not is_string(block.tags)
+tags := {k | some k, _ in object.get(block, "tags", {})}
+```
+"#,
+    security_severity: "5.0",
+    tags: &["input", "policy"],
+    check: None,
+    tiers: None,
+};
+
 pub static RULES: &[&Rule] = &[
     &PARSE_ERROR,
+    &POLICY_ERROR,
     &DUPLICATE_KEY,
     &LIMIT,
     &SUPPRESSION_WITHOUT_REASON,
