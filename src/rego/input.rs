@@ -60,6 +60,54 @@ impl Input<'_> {
     }
 }
 
+impl Input<'_> {
+    /// The input as a Rego value, built straight from the tree (no JSON in
+    /// between).
+    pub fn to_value(&self) -> regorus::Value {
+        if self.dockerfile {
+            return regorus::Value::from(self.to_json());
+        }
+        value_of(&self.root, 0)
+    }
+}
+
+/// A node as a Rego value (what [`Node::to_json`] then serde would give).
+pub fn value_of(n: &Node, depth: usize) -> regorus::Value {
+    use regorus::Value as V;
+    if depth > MAX_DEPTH {
+        return V::Null;
+    }
+    match &n.value {
+        Value::Null | Value::Unknown => V::Null,
+        Value::Bool(b) => V::from(*b),
+        Value::Number(t) => t
+            .parse::<i64>()
+            .map(V::from)
+            .ok()
+            .or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()).map(V::from))
+            .unwrap_or_else(|| V::from(t.as_str())),
+        Value::String(s) => V::from(s.as_str()),
+        Value::Seq(items) => V::from(
+            items
+                .iter()
+                .map(|i| value_of(i, depth + 1))
+                .collect::<Vec<_>>(),
+        ),
+        Value::Map(entries) => {
+            let mut m = std::collections::BTreeMap::new();
+            for e in entries {
+                let k = e
+                    .key
+                    .scalar_text()
+                    .map(|c| V::from(c.as_ref()))
+                    .unwrap_or_else(|| V::from(""));
+                m.insert(k, value_of(&e.value, depth + 1));
+            }
+            V::from(m)
+        }
+    }
+}
+
 pub fn anchor(root: &Node) -> Span {
     if let Some(k) = root.get("kind") {
         return k.span;

@@ -631,26 +631,31 @@ impl Policies {
                 ev.exceptions += out.1;
                 ev.inputs += 1;
             } else {
-                let results: Vec<Result<(Vec<Finding>, usize), PolicyError>> = inputs
-                    .par_iter()
-                    .map_init(
-                        || self.engine.clone(),
-                        |engine, i| {
-                            self.eval_packages(
-                                engine,
-                                &doc_pkgs,
-                                regorus::Value::from(i.to_json()),
-                                &|p| input::locate(&i.root, p),
-                                &|m| input::mention(&i.root, m),
-                                Some(i.anchor()),
-                                model.sources.path(i.file),
-                                &model.sources,
-                                &enabled,
-                            )
-                        },
-                    )
+                // One engine clone per chunk of inputs (a clone of the
+                // prepared engine is not free); chunks in parallel.
+                let results: Vec<Vec<Result<(Vec<Finding>, usize), PolicyError>>> = inputs
+                    .par_chunks(64)
+                    .map(|chunk| {
+                        let mut engine = self.engine.clone();
+                        chunk
+                            .iter()
+                            .map(|i| {
+                                self.eval_packages(
+                                    &mut engine,
+                                    &doc_pkgs,
+                                    i.to_value(),
+                                    &|p| input::locate(&i.root, p),
+                                    &|m| input::mention(&i.root, m),
+                                    Some(i.anchor()),
+                                    model.sources.path(i.file),
+                                    &model.sources,
+                                    &enabled,
+                                )
+                            })
+                            .collect()
+                    })
                     .collect();
-                for r in results {
+                for r in results.into_iter().flatten() {
                     let (f, x) = r?;
                     ev.findings.extend(f);
                     ev.exceptions += x;
@@ -698,21 +703,9 @@ impl Policies {
         let mut out = Vec::new();
         let mut excepted = 0;
         for p in packages {
-            let exceptions: BTreeSet<String> = if p.exception {
-                let v = eval(engine, &format!("data.{}.exception", p.name), what)?;
-                json_of(&v)
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|x| match x {
-                        serde_json::Value::Array(a) => a.clone(),
-                        other => vec![other.clone()],
-                    })
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            } else {
-                BTreeSet::new()
-            };
+            // The exception rule is evaluated only when a rule has results
+            // (most documents have none).
+            let mut exceptions: Option<BTreeSet<String>> = None;
             for &ri in &p.rules {
                 let r = &self.rules[ri];
                 if !enabled(r.rule.id) {
@@ -747,7 +740,25 @@ impl Policies {
                 if results.is_empty() {
                     continue;
                 }
-                if exceptions.contains(scan::exception_name(&r.name)) {
+                if p.exception && exceptions.is_none() {
+                    let v = eval(engine, &format!("data.{}.exception", p.name), what)?;
+                    exceptions = Some(
+                        json_of(&v)
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|x| match x {
+                                serde_json::Value::Array(a) => a.clone(),
+                                other => vec![other.clone()],
+                            })
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect(),
+                    );
+                }
+                if exceptions
+                    .as_ref()
+                    .is_some_and(|x| x.contains(scan::exception_name(&r.name)))
+                {
                     excepted += results.len();
                     continue;
                 }
