@@ -99,6 +99,9 @@ pub struct Policies {
     combine: bool,
 }
 
+/// The findings of one input and how many results exceptions turned off.
+type InputResult = Result<(Vec<Finding>, usize), PolicyError>;
+
 /// What one evaluation gave.
 #[derive(Debug, Default)]
 pub struct Evaluation {
@@ -633,7 +636,7 @@ impl Policies {
             } else {
                 // One engine clone per chunk of inputs (a clone of the
                 // prepared engine is not free); chunks in parallel.
-                let results: Vec<Vec<Result<(Vec<Finding>, usize), PolicyError>>> = inputs
+                let results: Vec<Vec<InputResult>> = inputs
                     .par_chunks(64)
                     .map(|chunk| {
                         let mut engine = self.engine.clone();
