@@ -1,7 +1,10 @@
 //! Differential test against the real engine: for every top-level Kustomize
-//! overlay in `fixtures/`, the images guard says each container runs must be
-//! the images `kubectl kustomize` renders. Skips, saying so, where kubectl
-//! is absent.
+//! overlay in `fixtures/` and `../shared/corpus` that kubectl renders
+//! offline, the containers guard says it deploys (workload name after
+//! patches and prefixes, container, image after `images:`, environment
+//! variable names after strategic-merge and JSON 6902 patches) must be
+//! what `kubectl kustomize` renders. Skips, saying so, where kubectl or the
+//! corpus is absent.
 
 mod common;
 
@@ -19,8 +22,9 @@ fn kubectl_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// (kind/name, container, image) of every container `kubectl kustomize` renders.
-fn rendered(dir: &Path) -> BTreeSet<(String, String, String)> {
+/// (kind/name, container, image, env names) of every container `kubectl
+/// kustomize` renders.
+fn rendered(dir: &Path) -> BTreeSet<(String, String, String, String)> {
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
@@ -48,15 +52,101 @@ fn rendered(dir: &Path) -> BTreeSet<(String, String, String)> {
         };
         for list in ["initContainers", "containers"] {
             for c in spec.get(list).map(|n| n.as_seq()).unwrap_or(&[]) {
+                let mut env: Vec<&str> = c
+                    .get("env")
+                    .map(|n| n.as_seq())
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|e| e.str_at(&["name"]))
+                    .collect();
+                env.sort_unstable();
+                env.dedup();
                 set.insert((
                     format!("{kind}/{name}"),
                     c.str_at(&["name"]).unwrap_or("?").to_string(),
                     c.str_at(&["image"]).unwrap_or("").to_string(),
+                    env.join(","),
                 ));
             }
         }
     }
     set
+}
+
+/// (kind/name, container, image, env names) of what guard renders for one
+/// overlay.
+fn ours(model: &guard::model::Model, overlay: &str) -> BTreeSet<(String, String, String, String)> {
+    model
+        .containers
+        .iter()
+        .filter(|c| c.overlay.as_deref() == Some(overlay))
+        .map(|c| {
+            (
+                c.owner.clone(),
+                c.name.clone(),
+                c.image
+                    .as_ref()
+                    .and_then(|i| i.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                {
+                    let mut env: Vec<&str> = c.env_vars.iter().map(|v| v.name.as_str()).collect();
+                    env.sort_unstable();
+                    env.dedup();
+                    env.join(",")
+                },
+            )
+        })
+        .collect()
+}
+
+/// Every overlay of the tree under `dir` that kubectl can render on its
+/// own (no remote bases): guard's images must be kubectl's. Returns how
+/// many overlays were compared and how many kubectl could not render.
+fn compare_tree(dir: &Path, shown: &str) -> (usize, usize) {
+    let model = guard::load(&guard::Options {
+        paths: vec![dir.to_path_buf()],
+        no_policies: true,
+        ..Default::default()
+    })
+    .expect("tree loads")
+    .model;
+    let overlays: BTreeSet<String> = model
+        .containers
+        .iter()
+        .filter_map(|c| c.overlay.clone())
+        .collect();
+    let (mut compared, mut unrenderable) = (0, 0);
+    for overlay in overlays {
+        // Overlay ids are relative to the project root guard found.
+        let Some(kfile) = model
+            .sources
+            .files()
+            .iter()
+            .find(|f| f.path == overlay)
+            .map(|f| f.disk_path.clone())
+        else {
+            continue;
+        };
+        let kdir = kfile.parent().expect("a directory").to_path_buf();
+        let out = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&kdir)
+            .output()
+            .expect("kubectl runs");
+        if !out.status.success() {
+            unrenderable += 1;
+            continue;
+        }
+        let theirs = rendered(&kdir);
+        assert_eq!(
+            ours(&model, &overlay),
+            theirs,
+            "containers (image, env names) of {shown}: {overlay} differ from kubectl kustomize"
+        );
+        compared += 1;
+    }
+    (compared, unrenderable)
 }
 
 #[test]
@@ -66,44 +156,35 @@ fn overlay_images_match_kubectl_kustomize() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let model = guard::load(&guard::Options {
-        paths: vec![root.join("fixtures/rules")],
-        excludes: vec![],
-        ..Default::default()
-    })
-    .expect("fixtures load")
-    .model;
-    let overlays: BTreeSet<&str> = model
-        .containers
-        .iter()
-        .filter_map(|c| c.overlay.as_deref())
-        .collect();
-    assert!(
-        overlays.len() >= 5,
-        "too few overlays to compare: {overlays:?}"
-    );
-    for overlay in overlays {
-        let kdir = root.join(overlay).parent().unwrap().to_path_buf();
-        let theirs = rendered(&kdir);
-        let ours: BTreeSet<(String, String, String)> = model
-            .containers
-            .iter()
-            .filter(|c| c.overlay.as_deref() == Some(overlay))
-            .map(|c| {
-                (
-                    c.owner.clone(),
-                    c.name.clone(),
-                    c.image
-                        .as_ref()
-                        .and_then(|i| i.as_str())
-                        .unwrap_or("")
-                        .to_string(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            ours, theirs,
-            "images of {overlay} differ from kubectl kustomize"
+    let (compared, _) = compare_tree(&root.join("fixtures/rules"), "fixtures/rules");
+    assert!(compared >= 5, "too few overlays to compare: {compared}");
+}
+
+/// The same over every overlay of ../shared/corpus that kubectl renders
+/// offline.
+#[test]
+fn corpus_overlay_images_match_kubectl_kustomize() {
+    if !kubectl_available() {
+        common::skip(
+            "corpus_overlay_images_match_kubectl_kustomize",
+            "kubectl is not installed",
         );
+        return;
     }
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !corpus.is_dir() {
+        common::skip(
+            "corpus_overlay_images_match_kubectl_kustomize",
+            "../shared/corpus is absent",
+        );
+        return;
+    }
+    let (compared, unrenderable) = compare_tree(&corpus, "corpus");
+    eprintln!(
+        "kustomize_diff: {compared} corpus overlays compared, {unrenderable} that kubectl cannot render offline"
+    );
+    assert!(
+        compared >= 3,
+        "too few corpus overlays to compare: {compared}"
+    );
 }

@@ -108,25 +108,44 @@ pub fn collect(
     for doc in docs {
         match &doc.kind {
             DocKind::Kubernetes { kind, name } => {
-                let Some(spec) = pod_spec(kind, &doc.root) else {
-                    continue;
-                };
-                let owner = format!("{kind}/{}", name.as_deref().unwrap_or("?"));
-                for list in ["initContainers", "containers", "ephemeralContainers"] {
-                    for c in spec.get(list).map(Node::as_seq).unwrap_or(&[]) {
-                        let base = Container {
-                            image: c.get("image").cloned(),
-                            env_vars: k8s_env(c.get("env")),
-                            ..Container::new(
-                                Platform::Kubernetes,
-                                doc.file,
-                                owner.clone(),
-                                c.str_at(&["name"]).unwrap_or("?"),
-                                decl_of(c, "name"),
-                                doc.assignment.env,
-                            )
-                        };
-                        out.extend(kustomize::apply_overlays(doc, base));
+                // Each overlay renders the document with its own patches.
+                let renders: Vec<(Option<&kustomize::Overlay>, std::borrow::Cow<'_, Node>)> =
+                    if doc.overlays.is_empty() {
+                        vec![(None, std::borrow::Cow::Borrowed(&doc.root))]
+                    } else {
+                        doc.overlays
+                            .iter()
+                            .filter_map(|o| Some((Some(o), kustomize::render(doc, o)?)))
+                            .collect()
+                    };
+                for (overlay, root) in &renders {
+                    let Some(spec) = pod_spec(kind, root) else {
+                        continue;
+                    };
+                    let name = root
+                        .str_at(&["metadata", "name"])
+                        .or(name.as_deref())
+                        .unwrap_or("?");
+                    let owner = format!("{kind}/{name}");
+                    for list in ["initContainers", "containers", "ephemeralContainers"] {
+                        for c in spec.get(list).map(Node::as_seq).unwrap_or(&[]) {
+                            let base = Container {
+                                image: c.get("image").cloned(),
+                                env_vars: k8s_env(c.get("env")),
+                                ..Container::new(
+                                    Platform::Kubernetes,
+                                    doc.file,
+                                    owner.clone(),
+                                    c.str_at(&["name"]).unwrap_or("?"),
+                                    decl_of(c, "name"),
+                                    doc.assignment.env,
+                                )
+                            };
+                            out.push(match overlay {
+                                Some(o) => kustomize::apply_overlay(doc, o, base),
+                                None => base,
+                            });
+                        }
                     }
                 }
             }

@@ -279,7 +279,9 @@ pub fn build_with_limit(
                 }
                 None => {
                     stats.unrecognized_documents += 1;
-                    if keep_other_docs {
+                    // JSON 6902 patches (lists of operations) are kept for
+                    // the overlays that apply them.
+                    if keep_other_docs || kustomize::patch::is_json6902(&root) {
                         other_docs.push(OtherDoc {
                             file: source.id,
                             index,
@@ -332,7 +334,7 @@ pub fn build_with_limit(
         sources.push(source);
     }
 
-    kustomize::propagate(&mut docs, &sources);
+    kustomize::propagate(&mut docs, &other_docs, &sources);
 
     let tf_files: Vec<&SourceFile> = sources
         .iter()

@@ -2,10 +2,13 @@
 //! overlay's environment applies to the bases it renders, and its `images:`
 //! overrides change the image the container really runs.
 
+pub mod patch;
+
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::env::{Assignment, Env, Evidence};
-use crate::model::{Container, Doc, DocKind};
+use crate::model::{Container, Doc, DocKind, OtherDoc};
 use crate::node::{Hop, Node};
 use crate::source::{SourceFile, Span, join_path, parent_dir};
 use std::sync::Arc;
@@ -34,6 +37,85 @@ pub struct Overlay {
     /// Replica counts set on the way (`replicas:` entries and patches that
     /// set `spec.replicas`), innermost first: the last that matches wins.
     pub replicas: Vec<ReplicasOverride>,
+    /// Patches and renames on the way, innermost first (the order kustomize
+    /// applies them): see [`render`].
+    pub patches: Vec<patch::Patch>,
+}
+
+/// The document as this overlay renders it: its patches (strategic merge,
+/// JSON 6902) and name prefixes applied; borrowed when none applies, `None`
+/// when a patch deletes it.
+pub fn render<'a>(doc: &'a Doc, o: &Overlay) -> Option<Cow<'a, Node>> {
+    match patch::apply(&doc.root, &o.patches) {
+        patch::Rendered::Patched(n) => Some(Cow::Owned(n)),
+        patch::Rendered::Unchanged => Some(Cow::Borrowed(&doc.root)),
+        patch::Rendered::Deleted => None,
+    }
+}
+
+/// The patches of one kustomization (and its name prefix/suffix, last:
+/// kustomize renames after patching at the same level).
+fn patches_of(
+    k: &Doc,
+    kdir: &str,
+    docs: &[Doc],
+    others: &[OtherDoc],
+    by_file: &BTreeMap<String, Vec<usize>>,
+    others_by_file: &BTreeMap<String, Vec<usize>>,
+) -> Vec<patch::Patch> {
+    let mut out = Vec::new();
+    let from_file = |f: &str, target: Option<patch::Target>, out: &mut Vec<patch::Patch>| {
+        let Some(path) = join_path(kdir, f) else {
+            return;
+        };
+        let roots = by_file
+            .get(&path)
+            .into_iter()
+            .flatten()
+            .filter_map(|&d| docs.get(d).map(|d| (d.index, &d.root)))
+            .chain(
+                others_by_file
+                    .get(&path)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&d| others.get(d).map(|d| (d.index, &d.root))),
+            );
+        let mut roots: Vec<(usize, &Node)> = roots.collect();
+        roots.sort_by_key(|(i, _)| *i);
+        for (_, r) in roots {
+            out.extend(patch::from_doc(r, target.clone()));
+        }
+    };
+    for e in k
+        .root
+        .get("patchesStrategicMerge")
+        .map(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        match e.as_str() {
+            Some(s) if s.contains('\n') => out.extend(patch::inline(e, None)),
+            Some(f) => from_file(f, None, &mut out),
+            None => {}
+        }
+    }
+    for key in ["patches", "patchesJson6902"] {
+        for e in k.root.get(key).map(Node::as_seq).unwrap_or(&[]) {
+            let target = e.get("target").map(patch::Target::of);
+            if let Some(f) = e.str_at(&["path"]) {
+                from_file(f, target, &mut out);
+            } else if let Some(p) = e.get("patch") {
+                out.extend(patch::inline(p, target));
+            } else if let Some(f) = e.as_str() {
+                from_file(f, None, &mut out);
+            }
+        }
+    }
+    let s = |key: &str| k.root.str_at(&[key]).unwrap_or("").to_string();
+    let (prefix, suffix) = (s("namePrefix"), s("nameSuffix"));
+    if !prefix.is_empty() || !suffix.is_empty() {
+        out.push(patch::Patch::Rename { prefix, suffix });
+    }
+    out
 }
 
 /// A replica count a kustomization sets for a workload.
@@ -136,7 +218,7 @@ fn images_of(k: &Node) -> Vec<ImageOverride> {
 /// document the overlays that render it, and give documents without
 /// environment evidence of their own the environment of those overlays
 /// (when they agree).
-pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
+pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) {
     let path_of = |d: &Doc| {
         sources
             .get(d.file.0 as usize)
@@ -154,6 +236,12 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
     }
     if kdirs.is_empty() {
         return;
+    }
+    let mut others_by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, d) in others.iter().enumerate() {
+        if let Some(s) = sources.get(d.file.0 as usize) {
+            others_by_file.entry(s.path.clone()).or_default().push(i);
+        }
     }
     // Which kustomizations are included by another one (not top level).
     let mut included: HashSet<usize> = HashSet::new();
@@ -180,6 +268,7 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
             let kp = path_of(&docs[k]).to_string();
             let mut imgs = images_of(&docs[k].root);
             let mut reps = replicas_of(&docs[k], kdir, &kp, docs, &by_file);
+            let mut pats: Vec<patch::Patch> = Vec::new();
             for c in docs[k]
                 .root
                 .get("components")
@@ -194,19 +283,36 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                     imgs.extend(images_of(&docs[ck].root));
                     let cp = path_of(&docs[ck]).to_string();
                     reps.extend(replicas_of(&docs[ck], &cdir, &cp, docs, &by_file));
+                    pats.extend(patches_of(
+                        &docs[ck],
+                        &cdir,
+                        docs,
+                        others,
+                        &by_file,
+                        &others_by_file,
+                    ));
                 }
             }
-            (imgs, reps)
+            // A kustomization's own patches and renames come after its
+            // components'.
+            let own = patches_of(&docs[k], kdir, docs, others, &by_file, &others_by_file);
+            let (renames, patches): (Vec<_>, Vec<_>) = own
+                .into_iter()
+                .partition(|p| matches!(p, patch::Patch::Rename { .. }));
+            let mut all = patches;
+            all.append(&mut pats);
+            all.extend(renames);
+            (imgs, reps, all)
         };
         type Frame = (
             String,
             usize,
-            (Vec<ImageOverride>, Vec<ReplicasOverride>),
+            (Vec<ImageOverride>, Vec<ReplicasOverride>, Vec<patch::Patch>),
             usize,
         );
         let mut stack: Vec<Frame> = vec![(dir.clone(), top, images_with_components(top, dir), 0)];
         let mut seen = HashSet::new();
-        while let Some((kdir, k, (images, replicas), depth)) = stack.pop() {
+        while let Some((kdir, k, (images, replicas, patches), depth)) = stack.pop() {
             if depth > MAX_DEPTH || !seen.insert(k) {
                 continue;
             }
@@ -216,10 +322,11 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                 };
                 if let Some(&sub) = kdirs.get(&p) {
                     // Inner overrides apply first.
-                    let (mut imgs, mut reps) = images_with_components(sub, &p);
+                    let (mut imgs, mut reps, mut pats) = images_with_components(sub, &p);
                     imgs.extend(images.iter().cloned());
                     reps.extend(replicas.iter().cloned());
-                    stack.push((p, sub, (imgs, reps), depth + 1));
+                    pats.extend(patches.iter().cloned());
+                    stack.push((p, sub, (imgs, reps, pats), depth + 1));
                 } else if let Some(ds) = by_file.get(&p) {
                     for &d in ds {
                         reached[d].push(Overlay {
@@ -227,6 +334,7 @@ pub fn propagate(docs: &mut [Doc], sources: &[SourceFile]) {
                             env,
                             images: images.clone(),
                             replicas: replicas.clone(),
+                            patches: patches.clone(),
                         });
                     }
                 }
@@ -270,21 +378,26 @@ pub fn apply_overlays(doc: &Doc, base: Container) -> Vec<Container> {
     if doc.overlays.is_empty() {
         return vec![base];
     }
-    let mut out: Vec<Container> = Vec::new();
-    for o in &doc.overlays {
-        let mut c = base.clone();
-        c.overlay = Some(o.kustomization.clone());
-        if doc.assignment.env.is_none() || o.env.is_some() {
-            c.env = o.env.or(doc.assignment.env);
-        }
-        if let Some(img) = &base.image {
-            let (image, repo_span) = override_image(img, &o.images);
-            c.image = Some(image);
-            c.image_repo_span = repo_span;
-        }
-        out.push(c);
+    doc.overlays
+        .iter()
+        .map(|o| apply_overlay(doc, o, base.clone()))
+        .collect()
+}
+
+/// A container (of the document as `o` renders it) as `o` deploys it: its
+/// environment and its image after `images:` overrides.
+pub fn apply_overlay(doc: &Doc, o: &Overlay, base: Container) -> Container {
+    let mut c = base;
+    c.overlay = Some(o.kustomization.clone());
+    if doc.assignment.env.is_none() || o.env.is_some() {
+        c.env = o.env.or(doc.assignment.env);
     }
-    out
+    if let Some(img) = c.image.take() {
+        let (image, repo_span) = override_image(&img, &o.images);
+        c.image = Some(image);
+        c.image_repo_span = repo_span;
+    }
+    c
 }
 
 /// Apply `images:` overrides to an image node. The result is located at the
