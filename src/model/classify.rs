@@ -22,6 +22,10 @@ pub enum DocKind {
     CloudFormation,
     /// A Dockerfile: a sequence of instructions (see `parse::dockerfile`).
     Dockerfile,
+    /// A Helm values file (`values.yaml`, `values-prod.yaml`,
+    /// `values/prod.yaml`...): its images feed the inventory, deep-merged
+    /// per environment; the chart's templates stay unrendered.
+    HelmValues,
 }
 
 impl DocKind {
@@ -36,6 +40,7 @@ impl DocKind {
             DocKind::Workflow => "github workflow",
             DocKind::CloudFormation => "cloudformation",
             DocKind::Dockerfile => "dockerfile",
+            DocKind::HelmValues => "helm values",
         }
     }
 }
@@ -87,6 +92,27 @@ fn is_policy(root: &Node) -> bool {
         }
 }
 
+/// `values.yaml`, `values-prod.yaml`, `values.prod.yaml`, `prod-values.yaml`,
+/// `prod.values.yaml`, or any YAML file in a `values/` directory.
+pub fn is_helm_values_path(path: &str) -> bool {
+    let lower = file_name(path).to_ascii_lowercase();
+    let Some(stem) = lower
+        .strip_suffix(".yaml")
+        .or_else(|| lower.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    stem == "values"
+        || stem.starts_with("values-")
+        || stem.starts_with("values.")
+        || stem.ends_with("-values")
+        || stem.ends_with(".values")
+        || path
+            .rsplit('/')
+            .nth(1)
+            .is_some_and(|d| d.eq_ignore_ascii_case("values"))
+}
+
 pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
     let name = file_name(path);
     if is_workflow_path(path) && root.is_map() {
@@ -121,6 +147,9 @@ pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
     }
     if is_policy(root) {
         return Some(DocKind::IamPolicy);
+    }
+    if is_helm_values_path(path) && root.is_map() {
+        return Some(DocKind::HelmValues);
     }
     if root.get("AWSTemplateFormatVersion").is_some()
         || root.get("Resources").is_some_and(|r| {

@@ -204,7 +204,154 @@ pub fn collect(
             }
         }
     }
+    helm_values_containers(docs, sources, &mut out);
     out
+}
+
+/// Helm values files, per chart (the directory of `values.yaml`, or the
+/// parent of a `values/` directory): each environment's file deep-merged
+/// over the chart's `values.yaml` (maps merge, everything else is
+/// replaced, as Helm does), and every `image` in the result becomes a
+/// container of that environment, located at the line that decided it.
+fn helm_values_containers(
+    docs: &[Doc],
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Container>,
+) {
+    use std::collections::BTreeMap;
+    let mut charts: BTreeMap<String, (Option<&Doc>, Vec<&Doc>)> = BTreeMap::new();
+    for d in docs.iter().filter(|d| d.kind == DocKind::HelmValues) {
+        let path = sources.path(d.file);
+        let mut dir = crate::source::parent_dir(path);
+        if dir
+            .rsplit('/')
+            .next()
+            .is_some_and(|l| l.eq_ignore_ascii_case("values"))
+        {
+            dir = crate::source::parent_dir(dir);
+        }
+        let stem = path.rsplit('/').next().unwrap_or(path);
+        let entry = charts.entry(dir.to_string()).or_default();
+        if matches!(stem, "values.yaml" | "values.yml") && d.assignment.env.is_none() {
+            entry.0 = Some(d);
+        } else {
+            entry.1.push(d);
+        }
+    }
+    for (dir, (base, envs)) in charts {
+        let chart = if dir.is_empty() { ".".to_string() } else { dir };
+        let owner = format!("Helm chart {chart}");
+        let mut emit = |root: &Node, file: FileId, env: Option<Env>| {
+            let mut found = Vec::new();
+            helm_images(root, String::new(), 0, &mut found);
+            for (path, image, decl, repo_span) in found {
+                out.push(Container {
+                    image: Some(image),
+                    image_repo_span: repo_span,
+                    ..Container::new(Platform::Kubernetes, file, owner.clone(), &path, decl, env)
+                });
+            }
+        };
+        let with_env: Vec<&&Doc> = envs.iter().filter(|d| d.assignment.env.is_some()).collect();
+        if with_env.is_empty() {
+            if let Some(b) = base {
+                emit(&b.root, b.file, None);
+            }
+            continue;
+        }
+        for d in with_env {
+            match base {
+                Some(b) => {
+                    let mut merged = b.root.clone();
+                    deep_merge(&mut merged, &d.root, 0);
+                    emit(&merged, d.file, d.assignment.env);
+                }
+                None => emit(&d.root, d.file, d.assignment.env),
+            }
+        }
+    }
+}
+
+fn deep_merge(base: &mut Node, over: &Node, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match (&mut base.value, &over.value) {
+        (crate::node::Value::Map(entries), crate::node::Value::Map(over_entries)) => {
+            for oe in over_entries {
+                let Some(k) = oe.key_str() else { continue };
+                match entries.iter_mut().find(|e| e.key_str() == Some(k)) {
+                    Some(e) => deep_merge(&mut e.value, &oe.value, depth + 1),
+                    None => entries.push(oe.clone()),
+                }
+            }
+        }
+        _ => *base = over.clone(),
+    }
+}
+
+/// (values path, image, where the image key is, where the repository was
+/// decided).
+type HelmImage = (String, Node, Span, Option<Span>);
+
+/// Every `image` of a values tree: a string (`image: repo:tag`) or a map
+/// with `repository` and `tag` (and `registry`, `digest`). A map without a
+/// tag takes the chart's appVersion: not known here, so not an image.
+fn helm_images(n: &Node, at: String, depth: usize, out: &mut Vec<HelmImage>) {
+    if depth > 16 {
+        return;
+    }
+    for e in n.entries() {
+        let Some(k) = e.key_str() else { continue };
+        let path = if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        };
+        if k == "image" {
+            if let Some(s) = e.value.as_str() {
+                if super::image::ImageRef::parse(s).is_some() {
+                    out.push((path, e.value.clone(), e.key.span, None));
+                }
+                continue;
+            }
+            if let Some(repo) = e.value.get("repository").filter(|r| r.as_str().is_some()) {
+                let repo_text = repo.as_str().unwrap_or_default();
+                let registry = e.value.str_at(&["registry"]).filter(|r| !r.is_empty());
+                let name = match registry {
+                    Some(r) => format!("{r}/{repo_text}"),
+                    None => repo_text.to_string(),
+                };
+                let tag = e
+                    .value
+                    .get("tag")
+                    .filter(|t| t.scalar_text().is_some_and(|s| !s.is_empty()));
+                let digest = e
+                    .value
+                    .get("digest")
+                    .and_then(|d| d.as_str().map(|s| (d, s)))
+                    .filter(|(_, s)| !s.is_empty());
+                let (text, at_node) = match (tag, digest) {
+                    (_, Some((d, ds))) => (format!("{name}@{ds}"), d),
+                    (Some(t), None) => {
+                        (format!("{name}:{}", t.scalar_text().unwrap_or_default()), t)
+                    }
+                    (None, None) => continue,
+                };
+                let hop = crate::node::Hop {
+                    span: repo.span,
+                    label: format!("repository `{repo_text}`"),
+                };
+                let node =
+                    Node::string(at_node.span, text).with_via(Some(std::sync::Arc::new(vec![hop])));
+                out.push((path, node, e.key.span, Some(repo.span)));
+                continue;
+            }
+        }
+        if e.value.is_map() {
+            helm_images(&e.value, path, depth + 1, out);
+        }
+    }
 }
 
 impl Container {
