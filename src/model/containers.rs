@@ -59,6 +59,12 @@ pub struct Container {
     /// How findings name the container when the platform's default does
     /// not fit (a GitHub Actions service container, a Helm release).
     pub label: Option<String>,
+    /// Kubernetes: container ports, probes (`readinessProbe` → its HTTP
+    /// path or `present`) and volume mount paths, each with where it is
+    /// written (what parity compares).
+    pub ports: Vec<(String, Span)>,
+    pub probes: Vec<(String, String, Span)>,
+    pub mounts: Vec<(String, Span)>,
 }
 
 impl Container {
@@ -129,9 +135,13 @@ pub fn collect(
                     let owner = format!("{kind}/{name}");
                     for list in ["initContainers", "containers", "ephemeralContainers"] {
                         for c in spec.get(list).map(Node::as_seq).unwrap_or(&[]) {
+                            let (ports, probes, mounts) = k8s_shape(c);
                             let base = Container {
                                 image: c.get("image").cloned(),
                                 env_vars: k8s_env(c.get("env")),
+                                ports,
+                                probes,
+                                mounts,
                                 ..Container::new(
                                     Platform::Kubernetes,
                                     doc.file,
@@ -379,8 +389,52 @@ impl Container {
             decl,
             logging: None,
             label: None,
+            ports: Vec::new(),
+            probes: Vec::new(),
+            mounts: Vec::new(),
         }
     }
+}
+
+/// The ports, probes and volume mounts of a Kubernetes container node.
+type K8sShape = (
+    Vec<(String, Span)>,
+    Vec<(String, String, Span)>,
+    Vec<(String, Span)>,
+);
+
+fn k8s_shape(c: &Node) -> K8sShape {
+    let list = |key: &str, field: &str| -> Vec<(String, Span)> {
+        c.get(key)
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|p| {
+                let n = p.get(field)?;
+                Some((n.scalar_text()?.into_owned(), n.span))
+            })
+            .collect()
+    };
+    let probes = ["readinessProbe", "livenessProbe", "startupProbe"]
+        .iter()
+        .filter_map(|k| {
+            let e = c.entry(k)?;
+            let what = e
+                .value
+                .str_at(&["httpGet", "path"])
+                .map(|p| format!("GET {p}"))
+                .or_else(|| e.value.get("tcpSocket").map(|_| "tcp".to_string()))
+                .or_else(|| e.value.get("exec").map(|_| "exec".to_string()))
+                .or_else(|| e.value.get("grpc").map(|_| "grpc".to_string()))
+                .unwrap_or_else(|| "present".to_string());
+            Some(((*k).to_string(), what, e.key.span))
+        })
+        .collect();
+    (
+        list("ports", "containerPort"),
+        probes,
+        list("volumeMounts", "mountPath"),
+    )
 }
 
 /// Where a container is declared: the value of its `key` (its name), else

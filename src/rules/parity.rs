@@ -464,6 +464,74 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 });
             }
         }
+        // Ports, probes and volume mounts (Kubernetes): the same on both
+        // sides, probes with the same kind and path.
+        for (key, lc, uc) in lo
+            .iter()
+            .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
+        {
+            let subject = format!("{} / {}", key.0, key.1);
+            let sets: [(
+                &'static str,
+                Vec<(String, String, crate::source::Span)>,
+                Vec<(String, String, crate::source::Span)>,
+            ); 3] = [
+                (
+                    "ports",
+                    lc.ports
+                        .iter()
+                        .map(|(p, s)| (p.clone(), "open".into(), *s))
+                        .collect(),
+                    uc.ports
+                        .iter()
+                        .map(|(p, s)| (p.clone(), "open".into(), *s))
+                        .collect(),
+                ),
+                ("probes", lc.probes.clone(), uc.probes.clone()),
+                (
+                    "volumes",
+                    lc.mounts
+                        .iter()
+                        .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                        .collect(),
+                    uc.mounts
+                        .iter()
+                        .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                        .collect(),
+                ),
+            ];
+            for (group, l, u) in sets {
+                let names: std::collections::BTreeSet<&String> =
+                    l.iter().chain(u.iter()).map(|(n, _, _)| n).collect();
+                for name in names {
+                    let a = l.iter().find(|(n, _, _)| n == name);
+                    let b = u.iter().find(|(n, _, _)| n == name);
+                    let sub = format!("{subject}.{group}.{name}");
+                    let status = match (a, b) {
+                        (Some(x), Some(y)) if x.1 == y.1 => Status::Same,
+                        _ if allowed_subject(m, group, &sub) => Status::Allowed,
+                        (Some(_), Some(_)) => Status::Differs,
+                        (Some(_), None) => Status::OnlyInLower,
+                        _ => Status::OnlyInUpper,
+                    };
+                    rows.push(Row {
+                        group,
+                        subject: sub,
+                        lower: a.map(|x| x.1.clone()),
+                        upper: b.map(|x| x.1.clone()),
+                        status,
+                        lower_node: Some(a.map_or_else(
+                            || Node::string(lc.decl, lc.name.clone()),
+                            |x| Node::string(x.2, name.clone()),
+                        )),
+                        upper_node: Some(b.map_or_else(
+                            || Node::string(uc.decl, uc.name.clone()),
+                            |x| Node::string(x.2, name.clone()),
+                        )),
+                    });
+                }
+            }
+        }
         let overlays = |side: &BTreeMap<Key, &Container>| {
             let mut o: Vec<&str> = side.values().filter_map(|c| c.overlay.as_deref()).collect();
             o.sort_unstable();
@@ -603,7 +671,16 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
                 "{}: {} ({}) vs {} ({}): {differences}",
                 t.configuration, t.lower, t.lower_root, t.upper, t.upper_root
             );
-            for group in ["resources", "versions", "workloads", "images", "env"] {
+            for group in [
+                "resources",
+                "versions",
+                "workloads",
+                "images",
+                "env",
+                "ports",
+                "probes",
+                "volumes",
+            ] {
                 let rows: Vec<&Row> = t.rows.iter().filter(|r| r.group == group).collect();
                 if rows.is_empty() {
                     continue;
@@ -638,7 +715,7 @@ pub static WORKLOAD_DRIFT: Rule = Rule {
     name: "staging-prod-workload-drift",
     family: Family::Parity,
     severity: Severity::Warning,
-    summary: "Prod runs a container, or sets an environment variable, that staging does not have",
+    summary: "Prod runs a container, or gives one an environment variable, port, probe or volume, that staging does not have (or the other way round)",
     help: "deploy to staging what prod runs: the same containers and the same environment variable names (values may differ)",
     explanation: r#"**Why.** "Staging is a mirror of prod, the last line of defence" (the article, section 1.2).
 A container that runs in prod but not in staging was never tested anywhere before it took
@@ -647,7 +724,8 @@ other way round) means the code path it switches was not exercised in staging. g
 each environment's workloads (Kustomize overlays, per-environment compose files, ECS task
 definitions by path) and compares the staging tier with the prod tier, container by container:
 the same workloads and containers, the same image repository (a different repository is
-BO004), the same environment variable names. Replicas, resources, hosts and the values of
+BO004), the same environment variable names, and for Kubernetes the same container ports,
+probes (kind and HTTP path) and volume mounts. Replicas, resources, hosts and the values of
 variables may differ. `guard parity` shows every row; `[parity] allow` in guard.toml names
 intended differences (`"env"` for all variables, or a glob over the row's subject such as
 `"Deployment/web / web.env.DEBUG*"`).
@@ -697,16 +775,26 @@ fn check_workloads(m: &Model, out: &mut Vec<Finding>) {
                     }
                     continue;
                 };
-                if r.group != "env" {
-                    continue;
-                }
-                let (what, var) = r.subject.rsplit_once(".env.").unwrap_or((&r.subject, ""));
+                let noun = match r.group {
+                    "env" => "environment variable",
+                    "ports" => "port",
+                    "probes" => "probe",
+                    "volumes" => "volume mount",
+                    _ => continue,
+                };
+                let sep = format!(".{}.", r.group);
+                let (what, item) = r.subject.rsplit_once(&sep).unwrap_or((&r.subject, ""));
                 let msg = match r.status {
                     Status::OnlyInUpper => format!(
-                        "{what} sets `{var}` in {upper} but not in {lower}: {lower} does not test what it switches"
+                        "{what} has the {noun} `{item}` in {upper} but not in {lower}: {lower} does not test it"
                     ),
                     Status::OnlyInLower => format!(
-                        "{what} sets `{var}` in {lower} but not in {upper}: {lower} tests a configuration {upper} does not run"
+                        "{what} has the {noun} `{item}` in {lower} but not in {upper}: {lower} tests a configuration {upper} does not run"
+                    ),
+                    Status::Differs => format!(
+                        "{what}'s {noun} `{item}` is `{}` in {lower} but `{}` in {upper}",
+                        r.lower.as_deref().unwrap_or("?"),
+                        r.upper.as_deref().unwrap_or("?")
                     ),
                     _ => continue,
                 };
