@@ -335,6 +335,14 @@ pub fn compare_all(m: &Model) -> Vec<Table> {
         .collect()
 }
 
+/// One compared aspect of a container on both sides: (group, lower
+/// items, upper items), each item (name, value, where).
+type ShapeSet = (
+    &'static str,
+    Vec<(String, String, crate::source::Span)>,
+    Vec<(String, String, crate::source::Span)>,
+);
+
 /// Is a workload difference allowed by `[parity] allow` (a glob over the
 /// row's subject, or the group name: `"env"`)?
 fn allowed_subject(m: &Model, group: &str, subject: &str) -> bool {
@@ -471,11 +479,7 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
             .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
         {
             let subject = format!("{} / {}", key.0, key.1);
-            let sets: [(
-                &'static str,
-                Vec<(String, String, crate::source::Span)>,
-                Vec<(String, String, crate::source::Span)>,
-            ); 3] = [
+            let sets: [ShapeSet; 3] = [
                 (
                     "ports",
                     lc.ports
