@@ -466,8 +466,8 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     }
     // Severity by tier (hardening rules), then guard.toml's override.
     raw.retain_mut(|f| {
-        if let Some(t) = rules::find(f.rule).and_then(|r| r.tiers) {
-            match t.for_envs(&f.envs) {
+        if let Some(r) = rules::find(f.rule).filter(|r| r.tiers.is_some()) {
+            match rules::pod_security::tier_severity(r, &f.envs, settings.pod_security()) {
                 Some(s) => f.severity = s,
                 None => return false,
             }
