@@ -47,6 +47,12 @@
 //! pairs = [["staging", "prod"]]        # environments whose settings should match
 //! allow = ["aws_db_instance.*.instance_class"]  # differences that are intended
 //!
+//! [hardening]                        # present: the hardening family runs (it is opt-in;
+//!                                      # `extend-select = ["hardening"]` runs it too)
+//!                                      # which Pod Security Standards profile each tier must meet:
+//! pod-security = { prod = "restricted", staging = "baseline", dev = "off" }
+//!                                      # "restricted" | "baseline" | "off" per tier (dev, staging, prod)
+//!
 //! [limits]
 //! max-file-size = 5_000_000            # bytes (a positive integer)
 //! max-findings-per-file = 200          # (a positive integer)
@@ -159,6 +165,8 @@ pub struct Config {
     pub exclude: Vec<Spanned<String>>,
     pub fail_on: Option<Spanned<FailOn>>,
     pub parity: Parity,
+    /// `[hardening]`.
+    pub hardening: Hardening,
     /// Rego policy directories; `None`: the project's `policy/` and
     /// `policies/`; `Some([])`: no policies.
     pub policies: Option<Vec<Spanned<String>>>,
@@ -298,6 +306,74 @@ pub struct RuleSetting {
 pub struct Parity {
     pub pairs: Vec<(Spanned<String>, Spanned<String>)>,
     pub allow: Vec<Spanned<String>>,
+}
+
+/// `[hardening]`: how strict the hardening family is per environment tier.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hardening {
+    /// The `[hardening]` table is present: the family runs without being
+    /// selected (it is opt-in otherwise).
+    pub enabled: bool,
+    /// `pod-security = { prod = "restricted", ... }`; `None`: the rules'
+    /// own tier severities decide.
+    pub pod_security: Option<Spanned<PodSecurityProfiles>>,
+}
+
+/// A Pod Security Standards profile (`off` is the standard's `privileged`:
+/// nothing is enforced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PssProfile {
+    Off,
+    Baseline,
+    Restricted,
+}
+
+impl PssProfile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PssProfile::Off => "off",
+            PssProfile::Baseline => "baseline",
+            PssProfile::Restricted => "restricted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PssProfile> {
+        match s {
+            "off" | "privileged" => Some(PssProfile::Off),
+            "baseline" => Some(PssProfile::Baseline),
+            "restricted" => Some(PssProfile::Restricted),
+            _ => None,
+        }
+    }
+}
+
+/// The profile each environment tier must meet. A tier left out keeps the
+/// default: restricted in prod, baseline in staging and dev.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodSecurityProfiles {
+    pub dev: PssProfile,
+    pub staging: PssProfile,
+    pub prod: PssProfile,
+}
+
+impl Default for PodSecurityProfiles {
+    fn default() -> PodSecurityProfiles {
+        PodSecurityProfiles {
+            dev: PssProfile::Baseline,
+            staging: PssProfile::Baseline,
+            prod: PssProfile::Restricted,
+        }
+    }
+}
+
+impl PodSecurityProfiles {
+    pub fn for_tier(&self, tier: Tier) -> PssProfile {
+        match tier {
+            Tier::Dev => self.dev,
+            Tier::Staging => self.staging,
+            Tier::Prod => self.prod,
+        }
+    }
 }
 
 /// One `[[ignore]]` (or `[[suppress]]`) table: a suppression.
@@ -577,6 +653,7 @@ const TOP_KEYS: &[&str] = &[
     "regions",
     "rules",
     "parity",
+    "hardening",
     "limits",
     "suppress",
 ];
@@ -594,6 +671,8 @@ const ENV_DECL_KEYS: &[&str] = &[
 const REGIONS_KEYS: &[&str] = &["allowed", "env"];
 const RULE_KEYS: &[&str] = &["severity"];
 const PARITY_KEYS: &[&str] = &["pairs", "allow"];
+const HARDENING_KEYS: &[&str] = &["pod-security"];
+const TIER_KEYS: &[&str] = &["dev", "staging", "prod"];
 const LIMITS_KEYS: &[&str] = &["max-file-size", "max-findings-per-file"];
 const IGNORE_KEYS: &[&str] = &["path", "rule", "rules", "environment", "reason", "until"];
 
@@ -965,6 +1044,7 @@ impl<'a> Parser<'a> {
                 "regions" => self.regions_table(&e, &mut config.regions),
                 "rules" => self.rules_table(&e, &mut config.rules),
                 "parity" => self.parity(&e, &mut config.parity),
+                "hardening" => self.hardening(&e, &mut config.hardening),
                 "limits" => self.limits(&e, &mut config.limits),
                 _ => self.unknown_key(&e, root, TOP_KEYS, ""),
             }
@@ -1435,6 +1515,52 @@ impl<'a> Parser<'a> {
         }
     }
 
+    fn hardening(&mut self, e: &Entry, hardening: &mut Hardening) {
+        let Some(t) = self.table(e, "[hardening]".to_owned()) else {
+            return;
+        };
+        hardening.enabled = true;
+        for e in t.entries() {
+            match e.key {
+                "pod-security" => {
+                    let Some(pt) = self.table(&e, "[hardening.pod-security]".to_owned()) else {
+                        continue;
+                    };
+                    let mut profiles = PodSecurityProfiles::default();
+                    for e in pt.entries() {
+                        let slot = match e.key {
+                            "dev" => &mut profiles.dev,
+                            "staging" => &mut profiles.staging,
+                            "prod" => &mut profiles.prod,
+                            _ => {
+                                self.unknown_key(
+                                    &e,
+                                    &pt,
+                                    TIER_KEYS,
+                                    " (the keys are environment tiers: dev, staging, prod)",
+                                );
+                                continue;
+                            }
+                        };
+                        match e.item.as_str().and_then(PssProfile::parse) {
+                            Some(p) => *slot = p,
+                            None => {
+                                let message = format!(
+                                    "`{}` must be one of {}",
+                                    e.key,
+                                    quoted_list(&["restricted", "baseline", "off"])
+                                );
+                                self.error(e.span(), message);
+                            }
+                        }
+                    }
+                    hardening.pod_security = Some(Spanned::new(profiles, pt.full_span()));
+                }
+                _ => self.unknown_key(&e, &t, HARDENING_KEYS, ""),
+            }
+        }
+    }
+
     fn limits(&mut self, e: &Entry, limits: &mut Limits) {
         let Some(t) = self.table(e, "[limits]".to_owned()) else {
             return;
@@ -1707,6 +1833,7 @@ until = 2028-02-29
             ],
             exclude: vec![s(t, "vendor/**", 0)],
             fail_on: Some(Spanned::new(FailOn::Never, at(t, "\"never\"", 0))),
+            hardening: Hardening::default(),
             parity: Parity {
                 pairs: vec![(s(t, "staging", 2), s(t, "prod", 1))],
                 allow: vec![s(t, "aws_db_instance.*.instance_class", 0)],
@@ -2452,5 +2579,42 @@ tier = "prod"
                 }
             }
         }
+    }
+
+    #[test]
+    fn hardening_pod_security_profiles_per_tier() {
+        let c = ok("[hardening]\npod-security = { prod = \"restricted\", dev = \"off\" }\n");
+        let p = c.hardening.pod_security.map(|p| p.value);
+        assert_eq!(
+            p,
+            Some(PodSecurityProfiles {
+                dev: PssProfile::Off,
+                staging: PssProfile::Baseline,
+                prod: PssProfile::Restricted,
+            })
+        );
+        let c = ok("[hardening.pod-security]\nstaging = \"restricted\"\n");
+        let p = c.hardening.pod_security.map(|p| p.value.staging);
+        assert_eq!(p, Some(PssProfile::Restricted));
+        assert_eq!(ok("").hardening.pod_security, None);
+        assert!(!ok("").hardening.enabled);
+        assert!(ok("[hardening]\n").hardening.enabled);
+    }
+
+    #[test]
+    fn hardening_errors_are_located() {
+        let t = "[hardening]\npod-security = { prod = \"strict\", qa = \"baseline\" }\npod-securty = 1\n";
+        assert_eq!(
+            errors(t),
+            [
+                "2:25: `prod` must be one of \"restricted\", \"baseline\", \"off\"",
+                "2:35: unknown key `qa` in [hardening.pod-security] (the keys are environment tiers: dev, staging, prod)",
+                "3:1: unknown key `pod-securty` in [hardening] (did you mean `pod-security`?)",
+            ]
+        );
+        assert_eq!(
+            errors("hardening = { pod-security = \"restricted\" }\n"),
+            ["1:30: `pod-security` must be a table, found a string"]
+        );
     }
 }

@@ -483,8 +483,8 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         if f.undecided.is_some() {
             return true;
         }
-        if let Some(t) = rules::find(f.rule).and_then(|r| r.tiers) {
-            match t.for_envs(&f.envs) {
+        if let Some(r) = rules::find(f.rule).filter(|r| r.tiers.is_some()) {
+            match rules::pod_security::tier_severity(r, &f.envs, settings.pod_security()) {
                 Some(s) => f.severity = s,
                 None => return false,
             }

@@ -215,8 +215,15 @@ impl Settings {
             }
         }
         for r in crate::rules::all() {
+            // The hardening family is opt-in: selected, or `[hardening]`.
+            let by_default = r.family != crate::rules::Family::Hardening
+                || config.as_ref().is_some_and(|c| c.hardening.enabled);
             let mut on = (
-                select.is_empty() || rule_keys_match(&select, r.id),
+                if select.is_empty() {
+                    by_default
+                } else {
+                    rule_keys_match(&select, r.id)
+                },
                 select_origin.clone(),
             );
             if let Some((_, o)) = extend
@@ -314,6 +321,16 @@ impl Settings {
 
     pub fn is_enabled(&self, id: &str) -> bool {
         self.enabled.get(id).is_none_or(|(on, _)| *on)
+    }
+
+    /// `[hardening] pod-security`: the profile each tier must meet, when set.
+    pub fn pod_security(&self) -> Option<&crate::config::PodSecurityProfiles> {
+        self.config
+            .as_ref()?
+            .hardening
+            .pod_security
+            .as_ref()
+            .map(|p| &p.value)
     }
 
     pub fn severity(&self, id: &str) -> Option<Severity> {

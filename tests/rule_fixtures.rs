@@ -21,15 +21,25 @@ fn check(dir: &Path) -> guard::Report {
 }
 
 /// The check a rule's fixtures are snapshotted with: the workload baseline
-/// (which most manifests trip) only for the workload rules themselves, so
-/// that each snapshot shows what its rule is about.
+/// and the hardening family (which most manifests trip) only for their own
+/// rules, so that each snapshot shows what its rule is about.
 fn check_for(dir: &Path, rule: Option<&guard::rules::Rule>) -> guard::Report {
-    let quiet = rule.is_some_and(|r| r.family != guard::rules::Family::Workload);
+    let mut ignore: Vec<String> = Vec::new();
+    for (family, name) in [
+        (guard::rules::Family::Workload, "workload"),
+        (guard::rules::Family::Hardening, "hardening"),
+    ] {
+        if rule.is_some_and(|r| r.family != family) {
+            ignore.push(name.into());
+        }
+    }
     guard::check(&guard::Options {
         paths: vec![dir.to_path_buf()],
         excludes: vec![],
-        ignore: if quiet {
-            vec!["workload".into()]
+        ignore,
+        // The hardening family is opt-in.
+        extend_select: if rule.is_some_and(|r| r.family == guard::rules::Family::Hardening) {
+            vec!["hardening".into()]
         } else {
             vec![]
         },
