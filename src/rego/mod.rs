@@ -76,6 +76,9 @@ struct Package {
     name: String,
     rules: Vec<usize>,
     exception: bool,
+    /// A generated rule giving every rule's value in one evaluation (the
+    /// constant rules a package shares are computed once per input).
+    batch: Option<String>,
 }
 
 /// A policy that cannot be loaded or evaluated (exit 2).
@@ -219,6 +222,12 @@ fn describe(e: &anyhow::Error) -> String {
     }
 }
 
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// Builtins a policy may not call: guard's policies reach no network,
 /// read no environment and give the same result on every run.
 const FORBIDDEN: [&str; 6] = [
@@ -339,6 +348,7 @@ impl Policies {
             combine: opts.combine,
         };
         policies.organise(opts)?;
+        policies.add_batches();
         Ok(Some(policies))
     }
 
@@ -382,6 +392,7 @@ impl Policies {
                 name: pkg.clone(),
                 rules: Vec::new(),
                 exception: exceptions.contains(&pkg),
+                batch: None,
             };
             for (name, defs) in rules {
                 let kind = scan::kind_of(&name).unwrap_or(Kind::Failure);
@@ -568,6 +579,38 @@ impl Policies {
         Ok(rule)
     }
 
+    /// One generated module per per-document package with several rules:
+    /// `results` is the list of every rule's value (`null` when undefined).
+    /// Where it cannot be added, rules are evaluated one by one.
+    fn add_batches(&mut self) {
+        for (n, p) in self.doc_packages.iter_mut().enumerate() {
+            if p.rules.len() < 2 || !p.name.split('.').all(is_ident) {
+                continue;
+            }
+            let mut text = format!("package guard_internal_batch_{n}\n\nimport rego.v1\n\n");
+            let mut list = Vec::new();
+            for (i, &ri) in p.rules.iter().enumerate() {
+                let r = &self.rules[ri];
+                text.push_str(&format!(
+                    "default r{i} := null\n\nr{i} := x if {{\n\tx := data.{}.{}\n}}\n\n",
+                    p.name, r.name
+                ));
+                list.push(format!("r{i}"));
+            }
+            text.push_str(&format!("results := [{}]\n", list.join(", ")));
+            let mut trial = self.engine.clone();
+            trial.set_rego_v0(false);
+            let added = trial
+                .add_policy(format!("guard-internal-batch-{n}.rego"), text)
+                .is_ok()
+                && trial.eval_query("true".to_string(), false).is_ok();
+            if added {
+                self.engine = trial;
+                p.batch = Some(format!("data.guard_internal_batch_{n}.results"));
+            }
+        }
+    }
+
     /// The rules these policies add, for the registry.
     pub fn guard_rules(&self) -> Vec<&'static Rule> {
         let mut v: Vec<&'static Rule> = self.rules.iter().map(|r| r.rule).collect();
@@ -709,12 +752,25 @@ impl Policies {
             // The exception rule is evaluated only when a rule has results
             // (most documents have none).
             let mut exceptions: Option<BTreeSet<String>> = None;
-            for &ri in &p.rules {
+            // Every rule's value in one evaluation; one by one when that
+            // fails (to say which rule failed).
+            let batch: Option<Vec<regorus::Value>> =
+                p.batch
+                    .as_ref()
+                    .and_then(|b| match engine.eval_rule(b.clone()) {
+                        Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
+                        _ => None,
+                    });
+            for (k, &ri) in p.rules.iter().enumerate() {
                 let r = &self.rules[ri];
                 if !enabled(r.rule.id) {
                     continue;
                 }
-                let v = match eval(engine, &format!("data.{}.{}", p.name, r.name), what) {
+                let batched = batch.as_ref().and_then(|b| b.get(k)).cloned();
+                let v = match batched.map_or_else(
+                    || eval(engine, &format!("data.{}.{}", p.name, r.name), what),
+                    Ok,
+                ) {
                     Ok(v) => v,
                     // A runaway policy stops the check; any other failure is
                     // this document's: reported there, the rest goes on.

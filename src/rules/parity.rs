@@ -360,14 +360,39 @@ fn allowed_subject(m: &Model, group: &str, subject: &str) -> bool {
 pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
     use crate::model::{Container, Platform};
     type Key = (String, String);
-    let of = |platform: Platform, e: Env| -> BTreeMap<Key, &Container> {
-        let mut by = BTreeMap::new();
+    // Containers are compared within one configuration: the directory of
+    // their file with environment names taken out (`k8s/staging` and
+    // `k8s/prod` are one; a Kustomize base rendered by both overlays is its
+    // own directory), never across unrelated parts of a monorepo.
+    let config_of = |c: &Container| -> String {
+        let dir = crate::source::parent_dir(m.sources.path(c.file));
+        dir.split('/')
+            .map(|seg| {
+                seg.split_inclusive(['-', '_', '.'])
+                    .map(|part| {
+                        let word = part.trim_end_matches(['-', '_', '.']);
+                        if m.envs.word(word).is_some() {
+                            part.replacen(word, "{env}", 1)
+                        } else {
+                            part.to_string()
+                        }
+                    })
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let of = |platform: Platform, e: Env| -> BTreeMap<String, BTreeMap<Key, &Container>> {
+        let mut by: BTreeMap<String, BTreeMap<Key, &Container>> = BTreeMap::new();
         for c in m
             .containers
             .iter()
             .filter(|c| c.platform == platform && c.env == Some(e) && c.label.is_none())
         {
-            by.entry((c.owner.clone(), c.name.clone())).or_insert(c);
+            by.entry(config_of(c))
+                .or_default()
+                .entry((c.owner.clone(), c.name.clone()))
+                .or_insert(c);
         }
         by
     };
@@ -389,171 +414,177 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         (Platform::Compose, "compose services"),
         (Platform::Ecs, "ECS task definitions"),
     ] {
-        let (lo, up) = (of(platform, lower), of(platform, upper));
-        if lo.is_empty() || up.is_empty() {
-            continue;
-        }
-        let mut rows = Vec::new();
-        let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
-        for key in keys {
-            let (lc, uc) = (lo.get(key).copied(), up.get(key).copied());
-            let subject = format!("{} / {}", key.0, key.1);
-            let decl = |c: Option<&Container>| c.map(|c| Node::string(c.decl, c.name.clone()));
-            rows.push(Row {
-                group: "workloads",
-                subject: subject.clone(),
-                lower: lc.map(|_| "present".to_string()),
-                upper: uc.map(|_| "present".to_string()),
-                status: match (lc, uc) {
-                    (Some(_), Some(_)) => Status::Same,
-                    (Some(_), None) => Status::OnlyInLower,
-                    _ => Status::OnlyInUpper,
-                },
-                lower_node: decl(lc),
-                upper_node: decl(uc),
-            });
-            let (Some(lc), Some(uc)) = (lc, uc) else {
+        let (lo_all, up_all) = (of(platform, lower), of(platform, upper));
+        for (config, lo) in &lo_all {
+            let Some(up) = up_all.get(config) else {
                 continue;
             };
-            let (lr, ur) = (repo(lc), repo(uc));
-            if lr.is_some() || ur.is_some() {
-                let status = match (&lr, &ur) {
-                    (Some((a, _)), Some((b, _))) if a == b => Status::Same,
-                    (Some(_), Some(_)) => {
-                        if allowed_subject(m, "images", &format!("{subject}.image")) {
-                            Status::Allowed
-                        } else {
-                            Status::Differs
+            let mut rows = Vec::new();
+            let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
+            for key in keys {
+                let (lc, uc) = (lo.get(key).copied(), up.get(key).copied());
+                let subject = format!("{} / {}", key.0, key.1);
+                let decl = |c: Option<&Container>| c.map(|c| Node::string(c.decl, c.name.clone()));
+                rows.push(Row {
+                    group: "workloads",
+                    subject: subject.clone(),
+                    lower: lc.map(|_| "present".to_string()),
+                    upper: uc.map(|_| "present".to_string()),
+                    status: match (lc, uc) {
+                        (Some(_), Some(_)) => Status::Same,
+                        (Some(_), None) => Status::OnlyInLower,
+                        _ => Status::OnlyInUpper,
+                    },
+                    lower_node: decl(lc),
+                    upper_node: decl(uc),
+                });
+                let (Some(lc), Some(uc)) = (lc, uc) else {
+                    continue;
+                };
+                let (lr, ur) = (repo(lc), repo(uc));
+                if lr.is_some() || ur.is_some() {
+                    let status = match (&lr, &ur) {
+                        (Some((a, _)), Some((b, _))) if a == b => Status::Same,
+                        (Some(_), Some(_)) => {
+                            if allowed_subject(m, "images", &format!("{subject}.image")) {
+                                Status::Allowed
+                            } else {
+                                Status::Differs
+                            }
                         }
-                    }
-                    _ => Status::Unknown,
+                        _ => Status::Unknown,
+                    };
+                    rows.push(Row {
+                        group: "images",
+                        subject: format!("{subject}.image"),
+                        lower: lr.as_ref().map(|(r, _)| r.clone()),
+                        upper: ur.as_ref().map(|(r, _)| r.clone()),
+                        status,
+                        lower_node: lr.map(|(_, n)| n),
+                        upper_node: ur.map(|(_, n)| n),
+                    });
+                }
+                let names = |c: &Container| -> BTreeMap<String, crate::source::Span> {
+                    c.env_vars
+                        .iter()
+                        .map(|v| (v.name.clone(), v.name_span))
+                        .collect()
                 };
-                rows.push(Row {
-                    group: "images",
-                    subject: format!("{subject}.image"),
-                    lower: lr.as_ref().map(|(r, _)| r.clone()),
-                    upper: ur.as_ref().map(|(r, _)| r.clone()),
-                    status,
-                    lower_node: lr.map(|(_, n)| n),
-                    upper_node: ur.map(|(_, n)| n),
-                });
-            }
-            let names = |c: &Container| -> BTreeMap<String, crate::source::Span> {
-                c.env_vars
-                    .iter()
-                    .map(|v| (v.name.clone(), v.name_span))
-                    .collect()
-            };
-            let (ln, un) = (names(lc), names(uc));
-            let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
-            for name in all {
-                let (a, b) = (ln.get(name), un.get(name));
-                let sub = format!("{subject}.env.{name}");
-                let status = match (a, b) {
-                    (Some(_), Some(_)) => Status::Same,
-                    _ if allowed_subject(m, "env", &sub) => Status::Allowed,
-                    (Some(_), None) => Status::OnlyInLower,
-                    _ => Status::OnlyInUpper,
-                };
-                rows.push(Row {
-                    group: "env",
-                    subject: sub,
-                    lower: a.map(|_| "set".to_string()),
-                    upper: b.map(|_| "set".to_string()),
-                    status,
-                    lower_node: Some(a.map_or_else(
-                        || Node::string(lc.decl, lc.name.clone()),
-                        |s| Node::string(*s, name.clone()),
-                    )),
-                    upper_node: Some(b.map_or_else(
-                        || Node::string(uc.decl, uc.name.clone()),
-                        |s| Node::string(*s, name.clone()),
-                    )),
-                });
-            }
-        }
-        // Ports, probes and volume mounts (Kubernetes): the same on both
-        // sides, probes with the same kind and path.
-        for (key, lc, uc) in lo
-            .iter()
-            .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
-        {
-            let subject = format!("{} / {}", key.0, key.1);
-            let sets: [ShapeSet; 3] = [
-                (
-                    "ports",
-                    lc.ports
-                        .iter()
-                        .map(|(p, s)| (p.clone(), "open".into(), *s))
-                        .collect(),
-                    uc.ports
-                        .iter()
-                        .map(|(p, s)| (p.clone(), "open".into(), *s))
-                        .collect(),
-                ),
-                ("probes", lc.probes.clone(), uc.probes.clone()),
-                (
-                    "volumes",
-                    lc.mounts
-                        .iter()
-                        .map(|(p, s)| (p.clone(), "mounted".into(), *s))
-                        .collect(),
-                    uc.mounts
-                        .iter()
-                        .map(|(p, s)| (p.clone(), "mounted".into(), *s))
-                        .collect(),
-                ),
-            ];
-            for (group, l, u) in sets {
-                let names: std::collections::BTreeSet<&String> =
-                    l.iter().chain(u.iter()).map(|(n, _, _)| n).collect();
-                for name in names {
-                    let a = l.iter().find(|(n, _, _)| n == name);
-                    let b = u.iter().find(|(n, _, _)| n == name);
-                    let sub = format!("{subject}.{group}.{name}");
+                let (ln, un) = (names(lc), names(uc));
+                let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
+                for name in all {
+                    let (a, b) = (ln.get(name), un.get(name));
+                    let sub = format!("{subject}.env.{name}");
                     let status = match (a, b) {
-                        (Some(x), Some(y)) if x.1 == y.1 => Status::Same,
-                        _ if allowed_subject(m, group, &sub) => Status::Allowed,
-                        (Some(_), Some(_)) => Status::Differs,
+                        (Some(_), Some(_)) => Status::Same,
+                        _ if allowed_subject(m, "env", &sub) => Status::Allowed,
                         (Some(_), None) => Status::OnlyInLower,
                         _ => Status::OnlyInUpper,
                     };
                     rows.push(Row {
-                        group,
+                        group: "env",
                         subject: sub,
-                        lower: a.map(|x| x.1.clone()),
-                        upper: b.map(|x| x.1.clone()),
+                        lower: a.map(|_| "set".to_string()),
+                        upper: b.map(|_| "set".to_string()),
                         status,
                         lower_node: Some(a.map_or_else(
                             || Node::string(lc.decl, lc.name.clone()),
-                            |x| Node::string(x.2, name.clone()),
+                            |s| Node::string(*s, name.clone()),
                         )),
                         upper_node: Some(b.map_or_else(
                             || Node::string(uc.decl, uc.name.clone()),
-                            |x| Node::string(x.2, name.clone()),
+                            |s| Node::string(*s, name.clone()),
                         )),
                     });
                 }
             }
-        }
-        let overlays = |side: &BTreeMap<Key, &Container>| {
-            let mut o: Vec<&str> = side.values().filter_map(|c| c.overlay.as_deref()).collect();
-            o.sort_unstable();
-            o.dedup();
-            if o.is_empty() {
-                "by path".to_string()
-            } else {
-                o.join(", ")
+            // Ports, probes and volume mounts (Kubernetes): the same on both
+            // sides, probes with the same kind and path.
+            for (key, lc, uc) in lo
+                .iter()
+                .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
+            {
+                let subject = format!("{} / {}", key.0, key.1);
+                let sets: [ShapeSet; 3] = [
+                    (
+                        "ports",
+                        lc.ports
+                            .iter()
+                            .map(|(p, s)| (p.clone(), "open".into(), *s))
+                            .collect(),
+                        uc.ports
+                            .iter()
+                            .map(|(p, s)| (p.clone(), "open".into(), *s))
+                            .collect(),
+                    ),
+                    ("probes", lc.probes.clone(), uc.probes.clone()),
+                    (
+                        "volumes",
+                        lc.mounts
+                            .iter()
+                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                            .collect(),
+                        uc.mounts
+                            .iter()
+                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                            .collect(),
+                    ),
+                ];
+                for (group, l, u) in sets {
+                    let names: std::collections::BTreeSet<&String> =
+                        l.iter().chain(u.iter()).map(|(n, _, _)| n).collect();
+                    for name in names {
+                        let a = l.iter().find(|(n, _, _)| n == name);
+                        let b = u.iter().find(|(n, _, _)| n == name);
+                        let sub = format!("{subject}.{group}.{name}");
+                        let status = match (a, b) {
+                            (Some(x), Some(y)) if x.1 == y.1 => Status::Same,
+                            _ if allowed_subject(m, group, &sub) => Status::Allowed,
+                            (Some(_), Some(_)) => Status::Differs,
+                            (Some(_), None) => Status::OnlyInLower,
+                            _ => Status::OnlyInUpper,
+                        };
+                        rows.push(Row {
+                            group,
+                            subject: sub,
+                            lower: a.map(|x| x.1.clone()),
+                            upper: b.map(|x| x.1.clone()),
+                            status,
+                            lower_node: Some(a.map_or_else(
+                                || Node::string(lc.decl, lc.name.clone()),
+                                |x| Node::string(x.2, name.clone()),
+                            )),
+                            upper_node: Some(b.map_or_else(
+                                || Node::string(uc.decl, uc.name.clone()),
+                                |x| Node::string(x.2, name.clone()),
+                            )),
+                        });
+                    }
+                }
             }
-        };
-        tables.push(Table {
-            configuration: label.to_string(),
-            lower,
-            upper,
-            lower_root: overlays(&lo),
-            upper_root: overlays(&up),
-            rows,
-        });
+            let overlays = |side: &BTreeMap<Key, &Container>| {
+                let mut o: Vec<&str> = side.values().filter_map(|c| c.overlay.as_deref()).collect();
+                o.sort_unstable();
+                o.dedup();
+                if o.is_empty() {
+                    "by path".to_string()
+                } else {
+                    o.join(", ")
+                }
+            };
+            tables.push(Table {
+                configuration: if config.is_empty() {
+                    label.to_string()
+                } else {
+                    format!("{label} in {config}")
+                },
+                lower,
+                upper,
+                lower_root: overlays(lo),
+                upper_root: overlays(up),
+                rows,
+            });
+        }
     }
     tables
 }
