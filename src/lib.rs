@@ -85,6 +85,10 @@ pub struct PolicyStats {
     pub inputs: usize,
     /// Results an `exception` rule turned off.
     pub exceptions: usize,
+    /// Time spent building the inputs (HCL parsed again for Conftest's
+    /// shape), within the policies' time.
+    #[serde(skip)]
+    pub input_micros: u128,
 }
 
 /// Wall-clock time of each stage, in microseconds.
@@ -470,6 +474,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             rules: p.rules.len(),
             inputs: ev.inputs,
             exceptions: ev.exceptions,
+            input_micros: ev.input_micros,
         });
         raw.extend(ev.findings);
     }

@@ -347,7 +347,7 @@ pub fn build_with_limit(
                 )
         })
         .collect();
-    let terraform = terraform::evaluate_within(&tf_files, envs, boundary);
+    let terraform = terraform::evaluate_with_syntax(&tf_files, envs, boundary, keep_other_docs);
     diags.extend(terraform.diags.iter().cloned());
 
     let sources = SourceMap::new(sources);

@@ -3,6 +3,7 @@
 
 pub mod dockerfile;
 pub mod hcl;
+pub mod hcl_shape;
 pub mod json;
 pub mod yaml;
 

@@ -114,6 +114,8 @@ pub struct Evaluation {
     /// Inputs evaluated (documents, or 1 with `--combine`).
     pub inputs: usize,
     pub micros: u128,
+    /// Of which building the inputs (HCL parsed again, values converted).
+    pub input_micros: u128,
 }
 
 /// Per-evaluation time limit (`GUARD_POLICY_TIMEOUT_MS`, default 5 s).
@@ -636,7 +638,9 @@ impl Policies {
         let wanted = |p: &Package| p.rules.iter().any(|&i| enabled(self.rules[i].rule.id));
         let doc_pkgs: Vec<&Package> = self.doc_packages.iter().filter(|p| wanted(p)).collect();
         if !doc_pkgs.is_empty() {
+            let t_inputs = std::time::Instant::now();
             let inputs = input::inputs(model);
+            ev.input_micros = t_inputs.elapsed().as_micros();
             if self.combine {
                 let combined = serde_json::Value::Array(
                     inputs

@@ -96,6 +96,9 @@ pub struct TfModel {
     pub diags: Vec<ParseDiag>,
     pub notes: Vec<String>,
     pub stats: TfStats,
+    /// Each HCL file in Conftest's hcl2 shape, built from the parse the
+    /// evaluation made, when asked (the Rego policies need it).
+    pub syntax: Vec<(crate::source::FileId, Node)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -241,8 +244,19 @@ pub fn evaluate_within(
     envs: &EnvSet,
     boundary: Option<&[std::path::PathBuf]>,
 ) -> TfModel {
+    evaluate_with_syntax(files, envs, boundary, false)
+}
+
+/// [`evaluate_within`], also keeping every HCL file in Conftest's shape
+/// ([`TfModel::syntax`]) when `syntax` is set.
+pub fn evaluate_with_syntax(
+    files: &[&SourceFile],
+    envs: &EnvSet,
+    boundary: Option<&[std::path::PathBuf]>,
+    syntax: bool,
+) -> TfModel {
     let start = Instant::now();
-    let run = || evaluate_inner(files, envs, boundary);
+    let run = || evaluate_inner(files, envs, boundary, syntax);
     let mut model = match pool() {
         Some(pool) => pool.install(run),
         None => run(),
@@ -279,6 +293,7 @@ fn evaluate_inner(
     files: &[&SourceFile],
     envs: &EnvSet,
     boundary: Option<&[std::path::PathBuf]>,
+    syntax: bool,
 ) -> TfModel {
     let start_of_stage = Instant::now();
     let mut model = TfModel::default();
@@ -291,6 +306,17 @@ fn evaluate_inner(
         .par_iter()
         .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
         .collect();
+    if syntax {
+        model.syntax = sorted
+            .par_iter()
+            .zip(parsed.par_iter())
+            .filter_map(|(f, p)| match p {
+                Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
+                _ => None,
+            })
+            .collect();
+        model.syntax.sort_by_key(|(id, _)| *id);
+    }
 
     let disk_root = sorted.iter().find_map(|f| {
         let disk = f.disk_path.to_string_lossy();
