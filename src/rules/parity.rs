@@ -53,7 +53,8 @@ evaluated with another var file, or `environments/staging` against `environments
 compares, resource by resource (same address, `count`/`for_each` keys aside), the attributes that
 are versions: `engine`, `engine_version`, `kubernetes_version`, `cluster_version`, `runtime`,
 `family`, `platform_version`, `ami_type`, `release_version`, and `version` of EKS, OpenSearch,
-MSK and MQ. Sizes (instance classes, node counts) may differ. A value that cannot be known
+MSK and MQ; and the module calls' `source` and `version` and the `required_providers` version
+constraints (a module or provider at another version in staging tests other code). Sizes (instance classes, node counts) may differ. A value that cannot be known
 statically is never compared. `[parity] allow` in guard.toml names differences that are
 intended (`"aws_db_instance.*.engine_version"`), and `[parity] pairs` which environments to
 compare (default: every staging-tier environment with every prod-tier one).
@@ -288,6 +289,7 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 });
             }
         }
+        rows.extend(module_and_provider_rows(m, low, up));
         tables.push(Table {
             configuration: if config.is_empty() {
                 ".".into()
@@ -316,6 +318,125 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         });
     }
     tables
+}
+
+/// Module calls (present, `source`, `version`) and required provider
+/// versions of two evaluations, as parity rows: a module or provider at
+/// another version in staging is what PAR001 reports.
+fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row> {
+    // address -> (source, version) nodes
+    type Calls<'a> = BTreeMap<String, (Option<&'a Node>, Option<&'a Node>)>;
+    fn calls(r: &RootEval) -> Calls<'_> {
+        let mut out = BTreeMap::new();
+        for b in r.providers.iter().filter(|b| b.kind == "module") {
+            let Some(name) = b.labels.first() else {
+                continue;
+            };
+            let mut path = String::new();
+            for part in b.module_path.split('.').filter(|p| !p.is_empty()) {
+                let part = part.split('[').next().unwrap_or(part);
+                path.push_str(part);
+                path.push('.');
+            }
+            out.entry(format!("{path}module.{name}"))
+                .or_insert((b.attrs.get("source"), b.attrs.get("version")));
+        }
+        out
+    }
+    fn providers(r: &RootEval) -> BTreeMap<String, &Node> {
+        let mut out = BTreeMap::new();
+        for b in r
+            .providers
+            .iter()
+            .filter(|b| b.kind == "terraform" && b.module_path.is_empty())
+        {
+            let req = b.attrs.get("required_providers");
+            let maps: Vec<&Node> = match req {
+                Some(n) if n.is_map() => vec![n],
+                Some(n) => n.as_seq().iter().collect(),
+                None => Vec::new(),
+            };
+            for map in maps {
+                for e in map.entries() {
+                    let (Some(name), Some(v)) = (e.key_str(), e.value.get("version")) else {
+                        continue;
+                    };
+                    out.entry(name.to_string()).or_insert(v);
+                }
+            }
+        }
+        out
+    }
+    let mut rows = Vec::new();
+    let (lc, uc) = (calls(low), calls(up));
+    let keys: std::collections::BTreeSet<&String> = lc.keys().chain(uc.keys()).collect();
+    for key in keys {
+        let (l, u) = (lc.get(key), uc.get(key));
+        rows.push(Row {
+            group: "resources",
+            subject: key.clone(),
+            lower: l.map(|_| "present".to_string()),
+            upper: u.map(|_| "present".to_string()),
+            status: match (l, u) {
+                (Some(_), Some(_)) => Status::Same,
+                (Some(_), None) => Status::OnlyInLower,
+                _ => Status::OnlyInUpper,
+            },
+            lower_node: None,
+            upper_node: None,
+        });
+        let (Some(l), Some(u)) = (l, u) else { continue };
+        for (attr, ln, un) in [("source", l.0, u.0), ("version", l.1, u.1)] {
+            if ln.is_none() && un.is_none() {
+                continue;
+            }
+            rows.push(version_row(m, key, "module", attr, ln, un));
+        }
+    }
+    let (lp, upv) = (providers(low), providers(up));
+    let names: std::collections::BTreeSet<&String> = lp.keys().chain(upv.keys()).collect();
+    for name in names {
+        let (ln, un) = (lp.get(name).copied(), upv.get(name).copied());
+        rows.push(version_row(
+            m,
+            &format!("provider.{name}"),
+            "provider",
+            "version",
+            ln,
+            un,
+        ));
+    }
+    rows
+}
+
+fn version_row(
+    m: &Model,
+    key: &str,
+    kind: &str,
+    attr: &str,
+    ln: Option<&Node>,
+    un: Option<&Node>,
+) -> Row {
+    let (lv, uv) = (ln.and_then(scalar), un.and_then(scalar));
+    let name = key.rsplit('.').next().unwrap_or(key);
+    let status = if ln.is_some_and(Node::is_unknown) || un.is_some_and(Node::is_unknown) {
+        Status::Unknown
+    } else if lv == uv {
+        Status::Same
+    } else if allowed(m, kind, name, attr) {
+        Status::Allowed
+    } else {
+        Status::Differs
+    };
+    Row {
+        group: "versions",
+        subject: format!("{key}.{attr}"),
+        lower: lv,
+        upper: uv,
+        status,
+        lower_node: ln.cloned(),
+        upper_node: un.cloned(),
+    }
 }
 
 fn dir_label(d: &str) -> &str {

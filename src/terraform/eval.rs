@@ -863,6 +863,31 @@ impl<'a> Run<'a> {
             });
         }
         for call in &cfg.calls {
+            // The call itself (kind `module`): its source and version, for
+            // parity (the same modules, at the same versions).
+            let literal = |key: &str| {
+                call.body.get_attribute(key).and_then(|a| {
+                    a.value
+                        .as_str()
+                        .map(|s| Node::string(call.fc.of(&a.value), s))
+                })
+            };
+            let mut entries = Vec::new();
+            for key in ["source", "version"] {
+                if let Some(v) = literal(key) {
+                    entries.push(crate::node::Entry {
+                        key: Node::string(v.span, key),
+                        value: v,
+                    });
+                }
+            }
+            blocks.push(Block {
+                kind: "module".to_string(),
+                labels: vec![call.name.clone()],
+                module_path: path.clone(),
+                span: call.span,
+                attrs: Node::new(call.span, crate::node::Value::Map(entries)),
+            });
             self.ensure_call(i, call);
             let children = self.insts[i]
                 .calls
