@@ -28,11 +28,17 @@ fn check_for(dir: &Path, rule: Option<&guard::rules::Rule>) -> guard::Report {
     guard::check(&guard::Options {
         paths: vec![dir.to_path_buf()],
         excludes: vec![],
-        ignore: if quiet {
-            vec!["workload".into()]
-        } else {
-            vec![]
-        },
+        ignore: [
+            (quiet, "workload"),
+            (
+                rule.is_some_and(|r| r.family != guard::rules::Family::Hardening),
+                "hardening",
+            ),
+        ]
+        .iter()
+        .filter(|(q, _)| *q)
+        .map(|(_, f)| f.to_string())
+        .collect(),
         ..Default::default()
     })
     .expect("check runs")
