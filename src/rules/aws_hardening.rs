@@ -409,3 +409,148 @@ pub static RULES: &[&Rule] = &[
     &services::SECRET_ROTATION,
     &drift::DRIFT,
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::finding::Severity;
+
+    /// Check a project made of `files` (path, text); the hardening findings
+    /// as (rule, severity, path:line, environments).
+    fn run(files: &[(&str, &str)]) -> Vec<(String, Severity, String, Vec<String>)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(p, text).expect("write");
+        }
+        let report = crate::check(&crate::Options {
+            paths: vec![dir.path().to_path_buf()],
+            select: vec!["hardening".into()],
+            ..Default::default()
+        })
+        .expect("check runs");
+        report
+            .findings
+            .iter()
+            .map(|f| {
+                let path = f.location.path.rsplit_once(
+                    dir.path()
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or("?"),
+                );
+                (
+                    f.rule.to_string(),
+                    f.severity,
+                    format!(
+                        "{}:{}",
+                        path.map(|(_, p)| p.trim_start_matches('/')).unwrap_or(""),
+                        f.location.start.line
+                    ),
+                    f.envs.iter().map(|e| e.to_string()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    const MODULE: &str = "variable \"encrypted\" {\n  type = bool\n}\n\nresource \"aws_db_instance\" \"this\" {\n  engine                              = \"postgres\"\n  instance_class                      = \"db.t3.micro\"\n  storage_encrypted                   = var.encrypted\n  deletion_protection                 = true\n  backup_retention_period             = 14\n  multi_az                            = true\n  iam_database_authentication_enabled = true\n}\n";
+
+    fn env_root(value: &str) -> String {
+        format!("module \"db\" {{\n  source    = \"../../modules/db\"\n  encrypted = {value}\n}}\n")
+    }
+
+    #[test]
+    fn a_module_line_reached_by_every_environment_is_one_finding_at_prod_severity() {
+        let literal = MODULE.replace("var.encrypted", "false");
+        let root = env_root("true");
+        let found = run(&[
+            ("modules/db/main.tf", &literal),
+            ("environments/dev/main.tf", &root),
+            ("environments/staging/main.tf", &root),
+            ("environments/prod/main.tf", &root),
+        ]);
+        assert_eq!(
+            found,
+            vec![(
+                "HD050".to_string(),
+                Severity::Error,
+                "modules/db/main.tf:8".to_string(),
+                vec!["dev".to_string(), "staging".to_string(), "prod".to_string()]
+            )]
+        );
+    }
+
+    #[test]
+    fn each_environment_deciding_line_takes_its_tier_severity() {
+        let found = run(&[
+            ("modules/db/main.tf", MODULE),
+            ("environments/dev/main.tf", &env_root("false")),
+            ("environments/staging/main.tf", &env_root("false")),
+            ("environments/prod/main.tf", &env_root("true")),
+        ]);
+        let sev: Vec<(Severity, &str)> = found
+            .iter()
+            .map(|(_, s, at, _)| (*s, at.as_str()))
+            .collect();
+        assert_eq!(
+            sev,
+            vec![
+                (Severity::Note, "environments/dev/main.tf:3"),
+                (Severity::Warning, "environments/staging/main.tf:3"),
+                // Staging lacks what prod has: the drift rule, at staging's line.
+                (Severity::Warning, "environments/staging/main.tf:3"),
+            ]
+        );
+        assert_eq!(found[2].0, "HD079");
+    }
+
+    #[test]
+    fn unknown_values_are_never_reported_and_dev_only_findings_can_be_dropped() {
+        let unknown = MODULE.replace("var.encrypted", "data.aws_ssm_parameter.x.value");
+        let short = MODULE
+            .replace("var.encrypted", "true")
+            .replace("= 14", "= 1");
+        let found = run(&[
+            ("modules/db/main.tf", &unknown),
+            ("environments/prod/main.tf", &env_root("true")),
+            ("modules/short/main.tf", &short),
+            (
+                "environments/dev/main.tf",
+                "module \"db\" {\n  source    = \"../../modules/short\"\n  encrypted = true\n}\n",
+            ),
+        ]);
+        // HD050 is unknown in prod; HD052 (short retention) holds in dev only,
+        // where it is not reported.
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn security_group_ports() {
+        use super::network::tests_support::opens_text;
+        assert_eq!(
+            opens_text("tcp", 22, 22, "admin").as_deref(),
+            Some("SSH (22)")
+        );
+        assert_eq!(
+            opens_text("tcp", 0, 4000, "admin").as_deref(),
+            Some("SSH (22), RDP (3389)")
+        );
+        assert_eq!(opens_text("tcp", 0, 65535, "admin"), None);
+        assert_eq!(
+            opens_text("tcp", 0, 65535, "all").as_deref(),
+            Some("every port")
+        );
+        assert_eq!(
+            opens_text("-1", 0, 0, "all").as_deref(),
+            Some("every port and protocol")
+        );
+        assert_eq!(opens_text("icmp", -1, -1, "all"), None);
+        assert_eq!(
+            opens_text("6", 5432, 5432, "db").as_deref(),
+            Some("PostgreSQL (5432)")
+        );
+        assert_eq!(opens_text("tcp", 443, 443, "db"), None);
+    }
+}

@@ -26,7 +26,9 @@ a warning in staging, a note in dev. Checked: `aws_instance`, `aws_launch_templa
 endpoint, `http_endpoint = "disabled"`, passes), and CloudFormation
 `AWS::EC2::LaunchTemplate` `LaunchTemplateData.MetadataOptions.HttpTokens`. An account-wide
 `aws_ec2_instance_metadata_defaults` with `http_tokens = "required"` in the same root covers
-every instance.
+every instance. An AMI registered with `ImdsSupport = v2.0` (Amazon Linux 2023) also requires
+IMDSv2, which the configuration does not show: say it in `metadata_options` anyway, so that a
+change of AMI does not silently bring IMDSv1 back.
 
 Equivalent checks: Checkov `CKV_AWS_79`; Trivy `AVD-AWS-0028` (instances), `AVD-AWS-0130`
 (launch configurations and templates); KICS has no confirmed equivalent.
@@ -436,6 +438,13 @@ Equivalent checks: Checkov `CKV_AWS_58`; Trivy `AVD-AWS-0039`; KICS
 **How to fix.**
 
 ```hcl
+# bad: no encryption_config
+resource "aws_eks_cluster" "main" {
+  name     = "main"
+  role_arn = aws_iam_role.eks.arn
+}
+```
+```hcl
 # good
 resource "aws_eks_cluster" "main" {
   # ...
@@ -523,11 +532,12 @@ Equivalent checks: Checkov `CKV_AWS_37` (all log types); Trivy `AVD-AWS-0038`; K
 **How to fix.**
 
 ```hcl
+# bad
+enabled_cluster_log_types = ["api"]
+```
+```hcl
 # good
-resource "aws_eks_cluster" "main" {
-  # ...
-  enabled_cluster_log_types = ["api", "audit", "authenticator"]
-}
+enabled_cluster_log_types = ["api", "audit", "authenticator"]
 ```
 "#,
     security_severity: "4.0",
@@ -621,7 +631,10 @@ fn ecs_container(c: &Node, control: EcsControl, pascal: bool, issues: &mut Vec<I
                 issues.push(Issue::at(p, format!("runs container `{name}` privileged")));
             }
         }
-        EcsControl::ReadOnly => match c.get(key("readonlyRootFilesystem", "ReadonlyRootFilesystem")) {
+        EcsControl::ReadOnly => match c
+            .get(key("readonlyRootFilesystem", "ReadonlyRootFilesystem"))
+            .filter(|n| n.value != crate::node::Value::Null)
+        {
             None => issues.push(Issue::here(
                 at,
                 format!("lets container `{name}` write to its root filesystem (`readonlyRootFilesystem` is not set)"),
@@ -632,7 +645,10 @@ fn ecs_container(c: &Node, control: EcsControl, pascal: bool, issues: &mut Vec<I
             )),
             Some(_) => {}
         },
-        EcsControl::User => match c.get(key("user", "User")) {
+        EcsControl::User => match c
+            .get(key("user", "User"))
+            .filter(|n| n.value != crate::node::Value::Null)
+        {
             None => issues.push(Issue::here(
                 at,
                 format!("does not set a non-root `user` for container `{name}` (it runs as the image's user, root unless the image says otherwise)"),
@@ -790,6 +806,11 @@ confirmed equivalent.
 **How to fix.**
 
 ```json
+// bad
+{ "name": "web", "image": "acme/web:2.1.0" }
+```
+```json
+// good
 { "name": "web", "image": "acme/web:2.1.0", "readonlyRootFilesystem": true,
   "mountPoints": [{ "sourceVolume": "tmp", "containerPath": "/tmp" }] }
 ```
@@ -831,6 +852,11 @@ equivalents are Checkov `CKV_K8S_23` and Trivy `KSV012`.
 **How to fix.**
 
 ```json
+// bad
+{ "name": "web", "image": "acme/web:2.1.0", "user": "0" }
+```
+```json
+// good
 { "name": "web", "image": "acme/web:2.1.0", "user": "10001:10001" }
 ```
 "#,

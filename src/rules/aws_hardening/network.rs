@@ -380,6 +380,12 @@ Equivalent checks: Checkov `CKV2_AWS_11`; Trivy `AVD-AWS-0178`; KICS
 **How to fix.**
 
 ```hcl
+# bad: a VPC nobody logs
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+```
+```hcl
 # good
 resource "aws_flow_log" "main" {
   vpc_id               = aws_vpc.main.id
@@ -429,4 +435,32 @@ fn check_flow_logs(m: &Model, out: &mut Vec<Finding>) {
             ));
         }
     });
+}
+
+#[cfg(test)]
+pub(super) mod tests_support {
+    use super::*;
+    use crate::source::Span;
+
+    /// [`opens`] on literal values; `control`: "admin", "db" or "all".
+    pub fn opens_text(protocol: &str, from: i64, to: i64, control: &str) -> Option<String> {
+        let n = |v: Value| Node::new(Span::default(), v);
+        let (p, f, t) = (
+            n(Value::String(protocol.into())),
+            n(Value::Number(from.to_string())),
+            n(Value::Number(to.to_string())),
+        );
+        let i = Ingress {
+            protocol: Some(&p),
+            from: Some(&f),
+            to: Some(&t),
+            open: Vec::new(),
+        };
+        let control = match control {
+            "admin" => Control::Admin,
+            "db" => Control::Databases,
+            _ => Control::AllPorts,
+        };
+        opens(&i, control)
+    }
 }

@@ -45,6 +45,12 @@ Equivalent checks: Checkov `CKV_AWS_7`; Trivy `AVD-AWS-0065`; KICS
 **How to fix.**
 
 ```hcl
+# bad
+resource "aws_kms_key" "db" {
+  description = "prod database"
+}
+```
+```hcl
 # good
 resource "aws_kms_key" "db" {
   description         = "prod database"
@@ -129,6 +135,10 @@ Equivalent checks: Checkov `CKV_AWS_67`; Trivy `AVD-AWS-0014`; KICS
 
 **How to fix.**
 
+```hcl
+# bad
+is_multi_region_trail = false
+```
 ```hcl
 # good
 resource "aws_cloudtrail" "org" {
@@ -289,6 +299,12 @@ equivalent.
 
 **How to fix.**
 
+```hcl
+# bad
+image_scanning_configuration {
+  scan_on_push = false
+}
+```
 ```hcl
 # good
 resource "aws_ecr_repository" "api" {
@@ -480,6 +496,12 @@ days); Trivy and KICS have no equivalent Terraform check.
 
 **How to fix.**
 
+```hcl
+# bad: a secret and nothing that rotates it
+resource "aws_secretsmanager_secret" "db" {
+  name = "prod/db-password"
+}
+```
 ```hcl
 # good
 resource "aws_secretsmanager_secret_rotation" "db" {
