@@ -146,7 +146,8 @@ creation, so the module has to get it right everywhere, staging included (it mir
 Checked: `aws_ebs_volume.encrypted`; `root_block_device` and `ebs_block_device` `encrypted` of
 `aws_instance` and `aws_launch_configuration` (an instance with no `root_block_device` block gets
 an unencrypted root volume unless the AMI's snapshot is encrypted); `block_device_mappings.ebs.
-encrypted` of `aws_launch_template`; CloudFormation `AWS::EC2::Volume` `Encrypted`. A root with
+encrypted` of `aws_launch_template`; CloudFormation `AWS::EC2::Volume` `Encrypted` and the
+`BlockDeviceMappings[].Ebs.Encrypted` of `AWS::EC2::Instance` and `AWS::EC2::LaunchTemplate`. A root with
 `aws_ebs_encryption_by_default` enabled (account-wide encryption by default) is not reported.
 
 Severity follows the environment tier: error in prod, warning in staging, note in dev.
@@ -269,6 +270,39 @@ fn check_ebs(m: &Model, out: &mut Vec<Finding>) {
                             issues,
                         );
                     }
+                }
+            }
+        },
+    );
+    cfn_rule(
+        m,
+        out,
+        &EBS,
+        &["AWS::EC2::Instance", "AWS::EC2::LaunchTemplate"],
+        |res, issues| {
+            let mappings = if res.rtype == "AWS::EC2::Instance" {
+                res.prop(&["BlockDeviceMappings"])
+            } else {
+                res.prop(&["LaunchTemplateData", "BlockDeviceMappings"])
+            };
+            for b in mappings.map(Node::as_seq).unwrap_or(&[]) {
+                let Some(entry) = b.entry("Ebs").filter(|e| e.value.is_map()) else {
+                    continue;
+                };
+                let ebs = &entry.value;
+                if ebs.get("SnapshotId").is_some() {
+                    continue;
+                }
+                match ebs.get("Encrypted") {
+                    None => issues.push(Issue::here(
+                        entry.key.span,
+                        "has an unencrypted EBS volume (`Ebs.Encrypted` is not set; it defaults to false)",
+                    )),
+                    Some(n) if bool_of(n) == Some(false) => issues.push(Issue::at(
+                        n,
+                        "has an unencrypted EBS volume (`Ebs.Encrypted` is false)",
+                    )),
+                    Some(_) => {}
                 }
             }
         },
