@@ -605,14 +605,17 @@ fn action_step_writes_summary_outputs_and_status() {
         .count();
     assert_eq!(findings, counting, "{run}");
 
-    // A clean tree, with the binary named as the action names it, no SARIF asked for and one
-    // log line per finding.
+    // A clean tree (for DB001; the hardening baseline is left out), with the binary named as
+    // the action names it, no SARIF asked for and one log line per finding.
+    let quiet = out.path().join("quiet.toml");
+    fs::write(&quiet, "ignore = [\"hardening\"]\n").unwrap();
     let run = run_step(
         "guard",
         &[
             ("path", "fixtures/rules/DB001/pass"),
             ("sarif-file", ""),
             ("annotations", "false"),
+            ("config", quiet.to_str().unwrap()),
         ],
         &[("steps.build.outputs.bin", GUARD)],
     );
@@ -733,7 +736,12 @@ fn action_step_passes_config_and_baseline_and_counts_only_counting_findings() {
 
     // The configuration input: DB001 made a warning, so fail-on error passes; it still counts.
     let config = scratch.path().join("strict.toml");
-    fs::write(&config, "[rules.DB001]\nseverity = \"warning\"\n").unwrap();
+    // Only DB001 here: the hardening baseline (HD rules) is left out.
+    fs::write(
+        &config,
+        "ignore = [\"hardening\"]\n[rules.DB001]\nseverity = \"warning\"\n",
+    )
+    .unwrap();
     let run = run_step(
         "guard",
         &[
@@ -770,6 +778,10 @@ fn action_step_passes_config_and_baseline_and_counts_only_counting_findings() {
     // A suppressed finding is in the SARIF file (dismissed) but does not count.
     let tree = scratch.path().join("layout");
     copy_dir(&Path::new(ROOT).join(layout), &tree);
+    // About DB001 only: the hardening baseline (HD rules) is left out.
+    let toml = tree.join("guard.toml");
+    let kept = fs::read_to_string(&toml).unwrap_or_default();
+    fs::write(&toml, format!("{kept}ignore = [\"hardening\"]\n")).unwrap();
     let tfvars = tree.join("environments/prod/terraform.tfvars");
     let public = fs::read_to_string(&tfvars).unwrap();
     let suppressed = public.replace(

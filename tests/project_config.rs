@@ -22,11 +22,11 @@ struct Run {
 }
 
 fn guard_in(dir: &Path, args: &[&str]) -> Run {
-    // These trees are about configuration and scope, not the workload
-    // baseline (which most of their manifests would trip).
+    // These trees are about configuration and scope, not the workload or
+    // hardening baselines (which most of their files would trip).
     let mut args = args.to_vec();
     if args.first() == Some(&"check") {
-        args.extend(["--ignore", "workload"]);
+        args.extend(["--ignore", "workload", "--ignore", "hardening"]);
     }
     let o = Command::new(env!("CARGO_BIN_EXE_guard"))
         .args(&args)
@@ -704,11 +704,17 @@ fn parity_allow_and_pairs_from_guard_toml() {
         fs::write(root.join("guard.toml"), toml).unwrap();
         of(&json_in(&root, &["check", "--select", "parity"]), "PAR001").len()
     };
-    assert_eq!(count("# defaults\n"), 2);
+    // Two engine versions, a module version and a provider version.
+    assert_eq!(count("# defaults\n"), 4);
     assert_eq!(
         count("[parity]\nallow = [\"aws_db_instance.*.engine_version\"]\n"),
-        1,
+        3,
         "an allowed difference is not reported"
+    );
+    assert_eq!(
+        count("[parity]\nallow = [\"module.*.version\", \"provider.*.version\"]\n"),
+        2,
+        "module and provider versions can be allowed too"
     );
     assert_eq!(
         count("[parity]\npairs = [[\"dev\", \"prod\"]]\n"),

@@ -85,7 +85,7 @@ redis_version = "7.2"
 /// What makes two roots the same configuration in two environments: the
 /// directory with its environment-naming segment taken out (`environments/
 /// {env}`), or the same directory (evaluated with another var file).
-fn configuration_of(m: &Model, root: &RootEval) -> String {
+pub(crate) fn configuration_of(m: &Model, root: &RootEval) -> String {
     root.dir
         .split('/')
         .map(|seg| {
@@ -100,7 +100,7 @@ fn configuration_of(m: &Model, root: &RootEval) -> String {
 }
 
 /// A resource's address without `count`/`for_each` keys, module keys too.
-fn address_key(r: &Resource) -> String {
+pub(crate) fn address_key(r: &Resource) -> String {
     let mut path = String::new();
     for part in r.module_path.split('.') {
         let part = part.split('[').next().unwrap_or(part);
@@ -129,7 +129,7 @@ fn allowed(m: &Model, rtype: &str, name: &str, attr: &str) -> bool {
 
 /// The environment pairs to compare: configured, else every staging-tier
 /// environment with every prod-tier one.
-fn pairs(m: &Model) -> Vec<(Env, Env)> {
+pub(crate) fn pairs(m: &Model) -> Vec<(Env, Env)> {
     if !m.parity_pairs.is_empty() {
         return m.parity_pairs.clone();
     }
