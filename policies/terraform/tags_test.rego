@@ -20,3 +20,10 @@ test_tags_from_an_expression_are_not_judged if {
 }`
 	count(deny_untagged) == 0 with input as parse_config("hcl2", tf)
 }
+
+test_resources_without_tags_are_not_judged if {
+	tf := `resource "aws_route" "r" {
+  route_table_id = "rtb-1"
+}`
+	count(deny_untagged) == 0 with input as parse_config("hcl2", tf)
+}

@@ -10,16 +10,17 @@ use super::{Rule, all};
 pub fn table() -> String {
     let rules = all();
     let w = rules.iter().map(|r| r.name.len()).max().unwrap_or(4);
+    let iw = rules.iter().map(|r| r.id.len()).max().unwrap_or(2);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<6}  {:<w$}  {:<10}  {:<8}  SUMMARY",
+        "{:<iw$}  {:<w$}  {:<10}  {:<8}  SUMMARY",
         "ID", "NAME", "FAMILY", "SEVERITY"
     );
     for r in rules {
         let _ = writeln!(
             out,
-            "{:<6}  {:<w$}  {:<10}  {:<8}  {}",
+            "{:<iw$}  {:<w$}  {:<10}  {:<8}  {}",
             r.id,
             r.name,
             r.family.as_str(),
