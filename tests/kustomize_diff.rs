@@ -82,7 +82,7 @@ fn ours(model: &guard::model::Model, overlay: &str) -> BTreeSet<(String, String,
         .filter(|c| c.overlay.as_deref() == Some(overlay))
         .map(|c| {
             (
-                c.owner.clone(),
+                c.rendered_owner.clone().unwrap_or_else(|| c.owner.clone()),
                 c.name.clone(),
                 c.image
                     .as_ref()

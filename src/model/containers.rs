@@ -65,6 +65,9 @@ pub struct Container {
     pub ports: Vec<(String, Span)>,
     pub probes: Vec<(String, String, Span)>,
     pub mounts: Vec<(String, Span)>,
+    /// The workload's name as an overlay renders it (`namePrefix`, a JSON
+    /// 6902 rename), when it differs from `owner`'s.
+    pub rendered_owner: Option<String>,
 }
 
 impl Container {
@@ -128,15 +131,20 @@ pub fn collect(
                     let Some(spec) = pod_spec(kind, root) else {
                         continue;
                     };
-                    let name = root
+                    // Findings name the workload as written (one base line
+                    // rendered by overlays with name prefixes is one finding);
+                    // the rendered name is kept beside it.
+                    let written = name.as_deref().unwrap_or("?");
+                    let owner = format!("{kind}/{written}");
+                    let rendered = root
                         .str_at(&["metadata", "name"])
-                        .or(name.as_deref())
-                        .unwrap_or("?");
-                    let owner = format!("{kind}/{name}");
+                        .filter(|n| *n != written)
+                        .map(|n| format!("{kind}/{n}"));
                     for list in ["initContainers", "containers", "ephemeralContainers"] {
                         for c in spec.get(list).map(Node::as_seq).unwrap_or(&[]) {
                             let (ports, probes, mounts) = k8s_shape(c);
                             let base = Container {
+                                rendered_owner: rendered.clone(),
                                 image: c.get("image").cloned(),
                                 env_vars: k8s_env(c.get("env")),
                                 ports,
@@ -392,6 +400,7 @@ impl Container {
             ports: Vec::new(),
             probes: Vec::new(),
             mounts: Vec::new(),
+            rendered_owner: None,
         }
     }
 }
