@@ -439,6 +439,7 @@ fn is_reference(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     lower.starts_with("arn:")
         || (lower.starts_with("projects/") && lower.contains("/secrets/"))
+        || is_cloud_resource_name(&lower)
         || lower.starts_with("vault:")
         || lower.starts_with("ref+")
         || lower.starts_with("sm://")
@@ -446,6 +447,23 @@ fn is_reference(t: &str) -> bool {
         || lower.starts_with("ssm:")
         || lower.starts_with("secretkeyref")
         || lower.starts_with("valuefrom")
+}
+
+/// A Google Cloud resource name (`projects/p/instances/i/databases/d`):
+/// `collection/id` pairs that name a resource, and carry no credential.
+fn is_cloud_resource_name(lower: &str) -> bool {
+    let parts: Vec<&str> = lower.split('/').collect();
+    (lower.starts_with("projects/")
+        || lower.starts_with("organizations/")
+        || lower.starts_with("folders/"))
+        && parts.len() >= 4
+        && parts.len() % 2 == 0
+        && parts
+            .iter()
+            .step_by(2)
+            .all(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase()))
+        && !lower.contains('@')
+        && !lower.contains(':')
 }
 
 /// Booleans, nulls, numbers, durations (`30s`, `1h30m`), sizes (`512Mi`).
