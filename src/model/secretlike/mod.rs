@@ -457,7 +457,7 @@ fn is_cloud_resource_name(lower: &str) -> bool {
         || lower.starts_with("organizations/")
         || lower.starts_with("folders/"))
         && parts.len() >= 4
-        && parts.len() % 2 == 0
+        && parts.len().is_multiple_of(2)
         && parts
             .iter()
             .step_by(2)
