@@ -970,29 +970,31 @@ fn read_data(p: &Path) -> Result<serde_json::Value, PolicyError> {
         serde_json::from_str(&text)
             .map_err(|e| PolicyError(format!("{name}:{}:{}: {e}", e.line(), e.column())))
     } else {
-        let file = crate::source::SourceFile::new(
-            crate::source::FileId(0),
-            name.clone(),
-            p.to_path_buf(),
-            text,
-        );
-        let out = crate::parse::yaml::parse(&file);
-        if let Some(d) = out
-            .diags
-            .iter()
-            .find(|d| d.kind == crate::parse::DiagKind::ParseError)
-        {
-            let lc = file.line_col(d.span.start);
-            return Err(PolicyError(format!(
-                "{name}:{}:{}: {}",
-                lc.line, lc.column, d.message
-            )));
+        let (docs, error) = yaml_documents(&name, text);
+        if let Some(e) = error {
+            return Err(PolicyError(e));
         }
-        Ok(out
-            .docs
-            .into_iter()
-            .next()
-            .map(|d| d.root.to_json())
-            .unwrap_or(serde_json::Value::Null))
+        Ok(docs.into_iter().next().unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// The documents of a YAML text as JSON, and its first parse error as
+/// `name:line:col: message` (policy data, `parse_config`, METADATA).
+pub(crate) fn yaml_documents(name: &str, text: String) -> (Vec<serde_json::Value>, Option<String>) {
+    let file = crate::source::SourceFile::new(
+        crate::source::FileId(0),
+        name.to_string(),
+        PathBuf::new(),
+        text,
+    );
+    let out = crate::parse::yaml::parse(&file);
+    let error = out
+        .diags
+        .iter()
+        .find(|d| d.kind == crate::parse::DiagKind::ParseError)
+        .map(|d| {
+            let lc = file.line_col(d.span.start);
+            format!("{name}:{}:{}: {}", lc.line, lc.column, d.message)
+        });
+    (out.docs.iter().map(|d| d.root.to_json()).collect(), error)
 }

@@ -6,8 +6,6 @@
 //! `opa fmt` writes every policy), and an annotation is the comment block
 //! that starts with `# METADATA` and ends at the next non-comment line.
 
-use crate::node::Node;
-
 /// One rule head in a policy file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Head {
@@ -108,16 +106,8 @@ fn ident(s: &str) -> &str {
 
 /// The annotation's YAML as JSON; `None` when it does not parse.
 fn parse_meta(yaml: &str) -> Option<serde_json::Value> {
-    let file = crate::source::SourceFile::new(
-        crate::source::FileId(0),
-        "METADATA".to_string(),
-        std::path::PathBuf::new(),
-        yaml.to_string(),
-    );
-    let out = crate::parse::yaml::parse(&file);
-    let doc = out.docs.into_iter().next()?;
-    let v = Node::to_json(&doc.root);
-    v.is_object().then_some(v)
+    let (docs, _) = super::yaml_documents("METADATA", yaml.to_string());
+    docs.into_iter().next().filter(serde_json::Value::is_object)
 }
 
 /// Conftest's rule kinds: `deny`/`violation` (failures) and `warn`, each

@@ -9,7 +9,6 @@ use std::time::Instant;
 use regorus::Value;
 
 use super::{Options, Policies, PolicyError};
-use crate::node::Node;
 use crate::source::{FileId, SourceFile};
 
 /// Conftest's value of a configuration text for a parser name.
@@ -23,17 +22,10 @@ pub fn parse_config(parser: &str, name: &str, text: &str) -> Result<serde_json::
     let parser = parser.to_ascii_lowercase();
     match parser.as_str() {
         "yaml" | "yml" => {
-            let out = crate::parse::yaml::parse(&file);
-            if let Some(d) = out
-                .diags
-                .iter()
-                .find(|d| d.kind == crate::parse::DiagKind::ParseError)
-            {
-                let lc = file.line_col(d.span.start);
-                return Err(format!("{name}:{}:{}: {}", lc.line, lc.column, d.message));
+            let (docs, error) = super::yaml_documents(name, text.to_string());
+            if let Some(e) = error {
+                return Err(e);
             }
-            let docs: Vec<serde_json::Value> =
-                out.docs.iter().map(|d| Node::to_json(&d.root)).collect();
             Ok(match docs.len() {
                 0 => serde_json::Value::Null,
                 1 => docs.into_iter().next().unwrap_or_default(),

@@ -101,14 +101,7 @@ pub(crate) fn configuration_of(m: &Model, root: &RootEval) -> String {
 
 /// A resource's address without `count`/`for_each` keys, module keys too.
 pub(crate) fn address_key(r: &Resource) -> String {
-    let mut path = String::new();
-    for part in r.module_path.split('.') {
-        let part = part.split('[').next().unwrap_or(part);
-        if !path.is_empty() {
-            path.push('.');
-        }
-        path.push_str(part);
-    }
+    let path = module_key(&r.module_path);
     if path.is_empty() {
         format!("{}.{}", r.rtype, r.name)
     } else {
@@ -116,15 +109,23 @@ pub(crate) fn address_key(r: &Resource) -> String {
     }
 }
 
+/// A module path without its instance keys (`module.app["eu"].module.db`
+/// → `module.app.module.db`): what parity pairs across environments.
+fn module_key(module_path: &str) -> String {
+    let mut path = String::new();
+    for part in module_path.split('.') {
+        let part = part.split('[').next().unwrap_or(part);
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(part);
+    }
+    path
+}
+
 /// Is the difference of `attr` on `rtype` allowed by `[parity] allow`?
 fn allowed(m: &Model, rtype: &str, name: &str, attr: &str) -> bool {
-    let subject = format!("{rtype}.{name}.{attr}");
-    m.parity_allow.iter().any(|pattern| {
-        globset::Glob::new(pattern)
-            .map(|g| g.compile_matcher().is_match(&subject))
-            .unwrap_or(false)
-            || pattern == attr
-    })
+    allowed_subject(m, attr, &format!("{rtype}.{name}.{attr}"))
 }
 
 /// The environment pairs to compare: configured, else every staging-tier
@@ -332,13 +333,13 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
             let Some(name) = b.labels.first() else {
                 continue;
             };
-            let mut path = String::new();
-            for part in b.module_path.split('.').filter(|p| !p.is_empty()) {
-                let part = part.split('[').next().unwrap_or(part);
-                path.push_str(part);
-                path.push('.');
-            }
-            out.entry(format!("{path}module.{name}"))
+            let path = module_key(&b.module_path);
+            let key = if path.is_empty() {
+                format!("module.{name}")
+            } else {
+                format!("{path}.module.{name}")
+            };
+            out.entry(key)
                 .or_insert((b.attrs.get("source"), b.attrs.get("version")));
         }
         out
