@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// mimalloc: allocation is a quarter of guard's CPU time on real trees
 /// (many small nodes built and freed in parallel); measured faster than the
 /// system allocator on the corpus.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use guard::finding::Severity;

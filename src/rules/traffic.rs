@@ -30,6 +30,69 @@ struct Obj<'m> {
     namespace: Option<&'m str>,
     /// The environments it is deployed to; empty: all.
     envs: Vec<Env>,
+    /// The project (nested git repository) its file belongs to.
+    project: &'m str,
+}
+
+/// Objects by project and kind and name, so each check looks up its peers
+/// instead of scanning every object (a monorepo has thousands of each).
+/// Lists keep document order, so output does not depend on the index.
+struct Index<'o> {
+    by_name: std::collections::HashMap<(&'o str, &'o str, &'o str), Vec<usize>>,
+    by_kind: std::collections::HashMap<(&'o str, &'o str), Vec<usize>>,
+    /// Workloads by a pod label they carry: (project, key, value).
+    by_label: std::collections::HashMap<(&'o str, &'o str, String), Vec<usize>>,
+}
+
+impl<'o> Index<'o> {
+    fn new(objs: &'o [Obj<'o>]) -> Self {
+        let mut ix = Index {
+            by_name: Default::default(),
+            by_kind: Default::default(),
+            by_label: Default::default(),
+        };
+        for (i, o) in objs.iter().enumerate() {
+            ix.by_name
+                .entry((o.project, o.kind, o.name))
+                .or_default()
+                .push(i);
+            ix.by_kind.entry((o.project, o.kind)).or_default().push(i);
+            if !WORKLOADS.contains(&o.kind) {
+                continue;
+            }
+            let mut labels: Vec<(&str, String)> = pod_labels(o)
+                .map(Node::entries)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|e| Some((e.key_str()?, e.value.scalar_text()?.into_owned())))
+                .collect();
+            if matches!(o.kind, "Job" | "CronJob") {
+                // Kubernetes labels a Job's pods with its name.
+                for k in ["job-name", "batch.kubernetes.io/job-name"] {
+                    labels.push((k, o.name.to_string()));
+                }
+            }
+            for (k, v) in labels {
+                let list = ix.by_label.entry((o.project, k, v)).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        ix
+    }
+
+    fn named(&self, project: &'o str, kind: &'o str, name: &'o str) -> &[usize] {
+        self.by_name
+            .get(&(project, kind, name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn of_kind(&self, project: &'o str, kind: &'o str) -> &[usize] {
+        self.by_kind
+            .get(&(project, kind))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// API groups of Kubernetes itself: any other `apiVersion` is a custom
@@ -102,6 +165,7 @@ fn objects(m: &Model) -> Vec<Obj<'_>> {
                 name: name.as_deref()?,
                 namespace: d.root.str_at(&["metadata", "namespace"]),
                 envs: m.envs_at(d.root.span),
+                project: m.project_of(d.file),
             })
         })
         .collect()
@@ -109,8 +173,8 @@ fn objects(m: &Model) -> Vec<Obj<'_>> {
 
 /// Can two objects be deployed together: the same project, a shared
 /// environment (or one of them in all), the same namespace when both say.
-fn together(m: &Model, a: &Obj<'_>, b: &Obj<'_>, env: Option<Env>) -> bool {
-    m.project_of(a.doc.file) == m.project_of(b.doc.file)
+fn together(a: &Obj<'_>, b: &Obj<'_>, env: Option<Env>) -> bool {
+    a.project == b.project
         && match env {
             None => true,
             Some(e) => b.envs.is_empty() || b.envs.contains(&e),
@@ -193,6 +257,7 @@ spec:
 
 fn check_services(m: &Model, out: &mut Vec<Finding>) {
     let objs = objects(m);
+    let index = Index::new(&objs);
     let operators = uncertain_dirs(m);
     for s in objs.iter().filter(|o| o.kind == "Service") {
         if in_operator_dir(m, &operators, s) {
@@ -212,10 +277,21 @@ fn check_services(m: &Model, out: &mut Vec<Finding>) {
         if wanted.is_empty() || wanted.len() != selector.entries().len() {
             continue; // empty or not plain strings: nothing certain to check
         }
+        // Only workloads with at least one of the labels can match or be a
+        // near miss: the label index gives them, in document order.
+        let mut carriers: Vec<usize> = wanted
+            .iter()
+            .filter_map(|(k, v)| index.by_label.get(&(s.project, *k, v.clone())))
+            .flatten()
+            .copied()
+            .collect();
+        carriers.sort_unstable();
+        carriers.dedup();
         for env in judged_in(s) {
-            let candidates: Vec<&Obj<'_>> = objs
+            let candidates: Vec<&Obj<'_>> = carriers
                 .iter()
-                .filter(|w| WORKLOADS.contains(&w.kind) && together(m, s, w, env))
+                .map(|&i| &objs[i])
+                .filter(|w| together(s, w, env))
                 .collect();
             // How many of the selector's labels a workload's pods carry
             // (a Job's pods also carry `job-name`, set by Kubernetes).
@@ -362,6 +438,7 @@ fn backends(ing: &Node) -> Vec<(&Node, Option<&Node>)> {
 
 fn check_ingresses(m: &Model, out: &mut Vec<Finding>) {
     let objs = objects(m);
+    let index = Index::new(&objs);
     let operators = uncertain_dirs(m);
     for ing in objs.iter().filter(|o| o.kind == "Ingress") {
         if in_operator_dir(m, &operators, ing) {
@@ -372,14 +449,15 @@ fn check_ingresses(m: &Model, out: &mut Vec<Finding>) {
                 continue;
             };
             for env in judged_in(ing) {
-                let services: Vec<&Obj<'_>> = objs
-                    .iter()
-                    .filter(|s| s.kind == "Service" && together(m, ing, s, env))
-                    .collect();
+                let deployed = |s: &&Obj<'_>| together(ing, s, env);
                 // Same-named Services, the one nearest the Ingress first.
                 let ing_dir = crate::source::parent_dir(m.sources.path(ing.doc.file));
-                let mut named: Vec<&&Obj<'_>> =
-                    services.iter().filter(|s| s.name == name).collect();
+                let mut named: Vec<&Obj<'_>> = index
+                    .named(ing.project, "Service", name)
+                    .iter()
+                    .map(|&i| &objs[i])
+                    .filter(deployed)
+                    .collect();
                 named.sort_by_key(|s| {
                     crate::source::parent_dir(m.sources.path(s.doc.file)) != ing_dir
                 });
@@ -394,7 +472,8 @@ fn check_ingresses(m: &Model, out: &mut Vec<Finding>) {
                             ),
                         )
                         .env(env);
-                    for s in services.iter().take(3) {
+                    let services = index.of_kind(ing.project, "Service").iter();
+                    for s in services.map(|&i| &objs[i]).filter(deployed).take(3) {
                         if let Some(n) = s.doc.root.path(&["metadata", "name"]) {
                             f = f.related(n.span, format!("Service `{}` is", s.name));
                         }
@@ -486,6 +565,7 @@ scaleTargetRef:
 
 fn check_autoscalers(m: &Model, out: &mut Vec<Finding>) {
     let objs = objects(m);
+    let index = Index::new(&objs);
     let operators = uncertain_dirs(m);
     for hpa in objs.iter().filter(|o| o.kind == "HorizontalPodAutoscaler") {
         if in_operator_dir(m, &operators, hpa) {
@@ -501,9 +581,10 @@ fn check_autoscalers(m: &Model, out: &mut Vec<Finding>) {
             continue;
         };
         for env in judged_in(hpa) {
-            let found = objs
+            let found = index
+                .named(hpa.project, kind, name)
                 .iter()
-                .any(|w| w.kind == kind && w.name == name && together(m, hpa, w, env));
+                .any(|&i| together(hpa, &objs[i], env));
             if !found {
                 out.push(
                     AUTOSCALER_TARGET_MISSING

@@ -61,7 +61,7 @@ impl Run<'_> {
     /// that leaves it, never a special file.
     fn read_disk(&self, rel: &str) -> Option<String> {
         let p = self.disk(rel)?;
-        crate::project::read_inside(&p, &self.w.boundary, MAX_READ)
+        crate::project::read_inside(&p, self.w.boundary, MAX_READ)
     }
 
     pub fn fn_file(&mut self, cx: &Cx<'_>, path: &str, span: Span) -> Result<Node, Fail> {

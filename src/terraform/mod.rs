@@ -65,6 +65,7 @@
 //! blocks and `override.tf` merging are ignored.
 
 mod blocks;
+mod components;
 pub(crate) mod config;
 mod eval;
 mod expr;
@@ -301,23 +302,6 @@ fn evaluate_inner(
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     sorted.dedup_by(|a, b| a.path == b.path);
 
-    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
-    let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = sorted
-        .par_iter()
-        .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
-        .collect();
-    if syntax {
-        model.syntax = sorted
-            .par_iter()
-            .zip(parsed.par_iter())
-            .filter_map(|(f, p)| match p {
-                Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
-                _ => None,
-            })
-            .collect();
-        model.syntax.sort_by_key(|(id, _)| *id);
-    }
-
     let disk_root = sorted.iter().find_map(|f| {
         let disk = f.disk_path.to_string_lossy();
         let root = disk.strip_suffix(f.path.as_str())?;
@@ -334,25 +318,154 @@ fn evaluate_inner(
             .filter_map(|d| std::fs::canonicalize(d).ok())
             .collect(),
     };
+    let mut env_starts = std::collections::BTreeMap::new();
+    for f in &sorted {
+        env_starts
+            .entry(dir_of(&f.path).to_string())
+            .or_insert(f.env_start);
+    }
+    // One budget for the whole stage, besides each root's own: a tree of
+    // many expensive roots stops, with a located diagnostic on every root
+    // not evaluated, instead of running on.
+    let bytes: usize = sorted.iter().map(|f| f.text.len()).sum();
+    let first_file: HashMap<&str, FileId> = sorted
+        .iter()
+        .rev()
+        .map(|f| (dir_of(&f.path), f.id))
+        .collect();
+    let stage = Stage {
+        disk_root: disk_root.as_ref(),
+        boundary: &boundary,
+        env_starts: &env_starts,
+        envs,
+        deadline: start_of_stage + stage_budget(bytes),
+        bytes,
+        first_file: &first_file,
+        syntax,
+    };
+    // Configurations that share nothing are parsed, evaluated and freed one
+    // group at a time, so that the syntax trees of a monorepo (about twenty
+    // times the size of its text) are never all in memory at once.
+    let groups = components::groups(&sorted);
+    let outs: Vec<GroupOut> = groups
+        .par_iter()
+        .map(|g| run_group(&stage, &sorted, g))
+        .collect();
+
+    // Merged in the order of one evaluation of the whole tree: files by
+    // path, evaluations by root directory then var file.
+    let mut per_file: Vec<(usize, FileOut)> = Vec::new();
+    let mut results: Vec<(Plan, usize, RootEval, RunSummary)> = Vec::new();
+    for out in outs {
+        model.stats.roots += out.roots;
+        model.stats.evaluations += out.results.len();
+        per_file.extend(out.files);
+        for (i, (plan, root, run)) in out.results.into_iter().enumerate() {
+            results.push((plan, i, root, run));
+        }
+        model.syntax.extend(out.syntax);
+    }
+    model.syntax.sort_by_key(|(id, _)| *id);
+    per_file.sort_by_key(|(i, _)| *i);
+    for (_, f) in per_file {
+        model.diags.extend(f.diags);
+        model.notes.extend(f.note);
+    }
+    results.sort_by(|a, b| a.0.dir.cmp(&b.0.dir).then(a.1.cmp(&b.1)));
+
+    let mut notes: HashSet<String> = model.notes.iter().cloned().collect();
+    let mut diags: HashSet<(Span, String)> = model
+        .diags
+        .iter()
+        .map(|d| (d.span, d.message.clone()))
+        .collect();
+    for (_, _, root, run) in results {
+        model.stats.module_calls += run.module_calls;
+        model.stats.modules_not_evaluated += run.modules_not_evaluated;
+        for n in run.notes {
+            if notes.insert(n.clone()) {
+                model.notes.push(n);
+            }
+        }
+        for d in run.diags {
+            if diags.insert((d.span, d.message.clone())) {
+                model.diags.push(d);
+            }
+        }
+        model.roots.push(root);
+    }
+    model
+}
+
+/// What every group of the stage shares.
+struct Stage<'a> {
+    disk_root: Option<&'a std::path::PathBuf>,
+    boundary: &'a [std::path::PathBuf],
+    env_starts: &'a std::collections::BTreeMap<String, usize>,
+    envs: &'a EnvSet,
+    deadline: Instant,
+    bytes: usize,
+    first_file: &'a HashMap<&'a str, FileId>,
+    syntax: bool,
+}
+
+/// What reading one file told: parse diagnostics, a note.
+#[derive(Default)]
+struct FileOut {
+    diags: Vec<ParseDiag>,
+    note: Option<String>,
+}
+
+/// The evaluations of one group of configurations.
+struct GroupOut {
+    roots: usize,
+    /// By index into the sorted files.
+    files: Vec<(usize, FileOut)>,
+    results: Vec<(Plan, RootEval, RunSummary)>,
+    syntax: Vec<(FileId, Node)>,
+}
+
+/// Parse the files of one group (indices into `sorted`), evaluate its
+/// roots, and drop the syntax trees.
+fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
+    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
+    let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
+        .par_iter()
+        .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
+        .collect();
+    let mut out = GroupOut {
+        roots: 0,
+        files: Vec::new(),
+        results: Vec::new(),
+        syntax: Vec::new(),
+    };
+    if stage.syntax {
+        out.syntax = files
+            .par_iter()
+            .zip(parsed.par_iter())
+            .filter_map(|(f, p)| match p {
+                Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
+                _ => None,
+            })
+            .collect();
+    }
     let mut world = World {
         cfgs: Default::default(),
         tfvars: Default::default(),
-        disk_root,
+        disk_root: stage.disk_root,
         downloaded: HashMap::new(),
-        env_starts: Default::default(),
-        boundary,
-        envs,
+        env_starts: stage.env_starts,
+        boundary: stage.boundary,
+        envs: stage.envs,
     };
-    for (f, p) in sorted.iter().zip(&parsed) {
+    for ((&index, f), p) in group.iter().zip(&files).zip(&parsed) {
         let path = f.path.as_str();
-        world
-            .env_starts
-            .entry(dir_of(path).to_string())
-            .or_insert(f.env_start);
+        let mut fo = FileOut::default();
         match p {
-            Some(Err(d)) => model.diags.push(d.clone()),
+            Some(Err(d)) => fo.diags.push(d.clone()),
             Some(Ok(p)) => {
-                model.diags.extend(p.diags.iter().cloned());
+                fo.diags.extend(p.diags.iter().cloned());
                 let fc = FileCtx::new(f, p.base);
                 if path.ends_with(".tf") {
                     let dir = dir_of(path).to_string();
@@ -371,99 +484,80 @@ fn evaluate_inner(
                 Ok(vars) => {
                     world.tfvars.insert(path.to_string(), Tfvars::Json(vars));
                 }
-                Err(d) => model.diags.push(d),
+                Err(d) => fo.diags.push(d),
             },
             None if path.ends_with(".tf.json") => {
-                model.notes.push(format!(
+                fo.note = Some(format!(
                     "{path}: .tf.json configuration files are not evaluated"
                 ));
             }
             None => {}
         }
+        if !fo.diags.is_empty() || fo.note.is_some() {
+            out.files.push((index, fo));
+        }
     }
     let roots = world.roots();
     world.load_downloaded(&roots);
     let plans = world.plans(&roots);
-    model.stats.roots = roots.len();
-    model.stats.evaluations = plans.len();
-
-    // One budget for the whole stage, besides each root's own: a tree of
-    // many expensive roots stops, with a located diagnostic on every root
-    // not evaluated, instead of running on.
-    let bytes: usize = sorted.iter().map(|f| f.text.len()).sum();
-    let deadline = start_of_stage + stage_budget(bytes);
-    let first_file: HashMap<&str, FileId> = sorted
-        .iter()
-        .rev()
-        .map(|f| (dir_of(&f.path), f.id))
-        .collect();
+    out.roots = roots.len();
     let results: Vec<(RootEval, RunSummary)> = plans
         .par_iter()
         .map(|p| {
-            if Instant::now() < deadline {
+            if Instant::now() < stage.deadline {
                 return run_plan(&world, p);
             }
-            let at = first_file.get(p.dir.as_str()).copied().unwrap_or_default();
-            let root = RootEval {
-                dir: p.dir.clone(),
-                assignment: p.assignment.clone(),
-                var_file: p.var_file.clone(),
-                resources: Vec::new(),
-                providers: Vec::new(),
-                variables: Vec::new(),
-                locals: Vec::new(),
-                outputs: Vec::new(),
-            };
-            let summary = RunSummary {
-                notes: Vec::new(),
-                diags: vec![ParseDiag::new(
-                    DiagKind::Limit,
-                    Span::new(at, 0, 0),
-                    format!(
-                        "Terraform evaluation stopped before this root{}: the stage's time budget of {} s for {bytes} bytes of Terraform ran out; nothing in it was checked",
-                        p.var_file
-                            .as_deref()
-                            .map(|v| format!(" (with {v})"))
-                            .unwrap_or_default(),
-                        stage_budget(bytes).as_secs_f64()
-                    ),
-                )],
-                module_calls: 0,
-                modules_not_evaluated: 0,
-            };
-            (root, summary)
+            out_of_time(stage, p)
         })
         .collect();
-    drop(world);
-    // Freeing the syntax trees takes long (they are many small
-    // allocations) and nothing waits for it: do it on a thread of its own.
-    // (If no thread can be started, the closure and the trees are dropped
-    // right here.)
-    let _ = std::thread::Builder::new()
-        .name("guard-tf-drop".into())
-        .spawn(move || drop(parsed));
-    let mut notes: HashSet<String> = model.notes.iter().cloned().collect();
-    let mut diags: HashSet<(Span, String)> = model
-        .diags
-        .iter()
-        .map(|d| (d.span, d.message.clone()))
+    out.results = plans
+        .into_iter()
+        .zip(results)
+        .map(|(p, (r, s))| (p, r, s))
         .collect();
-    for (root, run) in results {
-        model.stats.module_calls += run.module_calls;
-        model.stats.modules_not_evaluated += run.modules_not_evaluated;
-        for n in run.notes {
-            if notes.insert(n.clone()) {
-                model.notes.push(n);
-            }
-        }
-        for d in run.diags {
-            if diags.insert((d.span, d.message.clone())) {
-                model.diags.push(d);
-            }
-        }
-        model.roots.push(root);
-    }
-    model
+    drop(world);
+    // Many small allocations: freed in parallel.
+    parsed.into_par_iter().for_each(drop);
+    out
+}
+
+/// The evaluation of a root the stage's time budget did not reach: a
+/// located diagnostic and nothing else.
+fn out_of_time(stage: &Stage<'_>, p: &Plan) -> (RootEval, RunSummary) {
+    let at = stage
+        .first_file
+        .get(p.dir.as_str())
+        .copied()
+        .unwrap_or_default();
+    let root = RootEval {
+        dir: p.dir.clone(),
+        assignment: p.assignment.clone(),
+        var_file: p.var_file.clone(),
+        resources: Vec::new(),
+        providers: Vec::new(),
+        variables: Vec::new(),
+        locals: Vec::new(),
+        outputs: Vec::new(),
+    };
+    let summary = RunSummary {
+        notes: Vec::new(),
+        diags: vec![ParseDiag::new(
+            DiagKind::Limit,
+            Span::new(at, 0, 0),
+            format!(
+                "Terraform evaluation stopped before this root{}: the stage's time budget of {} s for {} bytes of Terraform ran out; nothing in it was checked",
+                p.var_file
+                    .as_deref()
+                    .map(|v| format!(" (with {v})"))
+                    .unwrap_or_default(),
+                stage_budget(stage.bytes).as_secs_f64(),
+                stage.bytes
+            ),
+        )],
+        module_calls: 0,
+        modules_not_evaluated: 0,
+    };
+    (root, summary)
 }
 
 /// What one evaluation reports besides its values.

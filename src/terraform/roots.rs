@@ -23,16 +23,16 @@ pub struct World<'a> {
     pub cfgs: BTreeMap<String, ModuleCfg<'a>>,
     pub tfvars: BTreeMap<String, Tfvars<'a>>,
     /// The scan root on disk, for `file()` and `.terraform/modules`.
-    pub disk_root: Option<PathBuf>,
+    pub disk_root: Option<&'a PathBuf>,
     /// Per root directory: module key → directory of the downloaded copy.
     pub downloaded: HashMap<String, HashMap<String, String>>,
     /// Per directory: where environment evidence starts in its path
     /// (`SourceFile::env_start`: never above the checked root).
-    pub env_starts: BTreeMap<String, usize>,
+    pub env_starts: &'a BTreeMap<String, usize>,
     /// The project's environments.
     pub envs: &'a EnvSet,
     /// The canonical project roots: nothing outside them is read.
-    pub boundary: Vec<PathBuf>,
+    pub boundary: &'a [PathBuf],
 }
 
 /// One evaluation to run.
@@ -136,12 +136,12 @@ impl<'a> World<'a> {
     /// The downloaded copies are scanned with the rest (discovery adds the
     /// `.tf` files of `.terraform/modules/` where `modules.json` exists).
     pub fn load_downloaded(&mut self, roots: &[String]) {
-        let Some(disk) = self.disk_root.clone() else {
+        let Some(disk) = self.disk_root else {
             return;
         };
         for r in roots {
             let p = disk.join(r).join(".terraform/modules/modules.json");
-            let Some(text) = crate::project::read_inside(&p, &self.boundary, 4 << 20) else {
+            let Some(text) = crate::project::read_inside(&p, self.boundary, 4 << 20) else {
                 continue;
             };
             let Ok(j) = serde_json::from_str::<serde_json::Value>(&text) else {

@@ -1,0 +1,220 @@
+//! Which Terraform files can affect each other's evaluation, found before
+//! anything is parsed, so that the stage parses, evaluates and frees one
+//! group at a time.
+//!
+//! Two directories are in one group when one calls the other as a local
+//! module (`source = "../x"`: Terraform requires a literal string, so the
+//! text says it), when a var file belongs to a directory (the nearest one
+//! above it with `.tf` files, as [`super::roots`] assigns them), and when a
+//! directory lies in another's `.terraform/` (downloaded module copies).
+//! The scan of the text is deliberately generous: a `source = "../x"` in a
+//! comment joins two groups, which costs memory, never a result.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::roots::{dir_of, join_dir};
+use crate::source::SourceFile;
+
+/// Groups of indices into `sorted` (each ascending; groups in the order of
+/// their first file), one per set of configurations that share nothing.
+pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
+    let tf_dirs: BTreeSet<&str> = sorted
+        .iter()
+        .filter(|f| f.path.ends_with(".tf"))
+        .map(|f| dir_of(&f.path))
+        .collect();
+    let mut sets = Sets::default();
+    // The directory each file is evaluated as part of.
+    let homes: Vec<String> = sorted
+        .iter()
+        .map(|f| {
+            let path = f.path.as_str();
+            let dir = dir_of(path);
+            if path.ends_with(".tfvars") || path.ends_with(".tfvars.json") {
+                owner(&tf_dirs, dir).unwrap_or(dir).to_string()
+            } else {
+                dir.to_string()
+            }
+        })
+        .collect();
+    for home in &homes {
+        sets.add(home);
+        if let Some(outer) = downloaded_into(home) {
+            sets.union(home, outer);
+        }
+    }
+    for f in sorted.iter().filter(|f| f.path.ends_with(".tf")) {
+        let dir = dir_of(&f.path);
+        for src in local_sources(&f.text) {
+            let target = join_dir(dir, src);
+            if tf_dirs.contains(target.as_str()) {
+                sets.union(dir, &target);
+            }
+        }
+    }
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, home) in homes.iter().enumerate() {
+        let root = sets.find_name(home);
+        let g = *index.entry(root).or_insert_with(|| {
+            out.push(Vec::new());
+            out.len() - 1
+        });
+        out[g].push(i);
+    }
+    out
+}
+
+/// The nearest directory at or above `dir` with `.tf` files.
+fn owner<'a>(tf_dirs: &BTreeSet<&'a str>, mut dir: &'a str) -> Option<&'a str> {
+    loop {
+        if tf_dirs.contains(dir) {
+            return Some(dir);
+        }
+        if dir.is_empty() {
+            return None;
+        }
+        dir = dir_of(dir);
+    }
+}
+
+/// The directory whose `.terraform/` holds `dir`, if any.
+fn downloaded_into(dir: &str) -> Option<&str> {
+    if dir.starts_with(".terraform/") || dir == ".terraform" {
+        return Some("");
+    }
+    dir.find("/.terraform/")
+        .or_else(|| dir.ends_with("/.terraform").then(|| dir.len() - 11))
+        .map(|i| &dir[..i])
+}
+
+/// Every string written as `source = "./…"` or `source = "../…"` in a
+/// `.tf` file (module calls with a local path), comments included.
+pub fn local_sources(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("source") {
+        if at > 0 && is_ident(bytes[at - 1]) {
+            continue;
+        }
+        let mut i = at + "source".len();
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'"') {
+            continue;
+        }
+        let start = i + 1;
+        let Some(len) = text[start..].find(['"', '\n']) else {
+            continue;
+        };
+        let value = &text[start..start + len];
+        if value == "." || value == ".." || value.starts_with("./") || value.starts_with("../") {
+            out.push(value);
+        }
+    }
+    out
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Union-find over directory names.
+#[derive(Default)]
+struct Sets {
+    ids: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl Sets {
+    fn add(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.ids.get(name) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.ids.insert(name.to_string(), i);
+        i
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn find_name(&mut self, name: &str) -> usize {
+        let i = self.add(name);
+        self.find(i)
+    }
+
+    fn union(&mut self, a: &str, b: &str) {
+        let (a, b) = (self.find_name(a), self.find_name(b));
+        if a != b {
+            let (lo, hi) = (a.min(b), a.max(b));
+            self.parent[hi] = lo;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn files(list: &[(&str, &str)]) -> Vec<SourceFile> {
+        list.iter()
+            .enumerate()
+            .map(|(i, (p, t))| {
+                SourceFile::new(
+                    FileId(i as u32),
+                    p.to_string(),
+                    format!("/x/{p}").into(),
+                    t.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn local_sources_are_read_from_the_text() {
+        let t = "module \"a\" {\n  source = \"../modules/a\"\n}\nmodule \"b\" { source=\"./b\" }\n\
+                 module \"r\" { source = \"terraform-aws-modules/vpc/aws\" }\n\
+                 resource \"x\" \"y\" { source_hash = \"../no\" }\n# source = \"../../c\"\n";
+        assert_eq!(local_sources(t), vec!["../modules/a", "./b", "../../c"]);
+    }
+
+    #[test]
+    fn groups_follow_module_calls_var_files_and_downloads() {
+        let fs = files(&[
+            (
+                "a/envs/prod/main.tf",
+                "module \"m\" { source = \"../../modules/m\" }",
+            ),
+            ("a/envs/prod/vars/prod.tfvars", "x = 1"),
+            ("a/modules/m/main.tf", "variable \"x\" {}"),
+            (
+                "b/main.tf",
+                "module \"v\" { source = \"terraform-aws-modules/vpc/aws\" }",
+            ),
+            ("b/.terraform/modules/v/main.tf", "variable \"y\" {}"),
+            ("c/main.tf", "locals { z = 1 }"),
+            ("stray.tfvars", "z = 2"),
+        ]);
+        let sorted: Vec<&SourceFile> = fs.iter().collect();
+        assert_eq!(
+            groups(&sorted),
+            vec![vec![0, 1, 2], vec![3, 4], vec![5], vec![6]]
+        );
+    }
+}
