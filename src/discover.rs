@@ -483,10 +483,12 @@ pub enum Read {
 pub fn read_text(c: &Candidate, limit: u64) -> std::io::Result<Read> {
     use std::io::Read as _;
     let file = std::fs::File::open(&c.disk_path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mut bytes = Vec::new();
+    // Sized from the metadata, so the text is not held with room to spare.
+    let mut bytes = Vec::with_capacity(meta.len().min(limit).saturating_add(1) as usize);
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Ok(Read::TooLarge {

@@ -655,8 +655,16 @@ impl<'f> Builder<'f> {
                 let to = self.collection_end(start, end, frame.end);
                 let span = self.span(frame.start, to);
                 let value = match frame.coll {
-                    Coll::Seq(items) => Value::Seq(items),
-                    Coll::Map(m) => Value::Map(finish_map(m)),
+                    // Held until the end of the run: no room to spare.
+                    Coll::Seq(mut items) => {
+                        items.shrink_to_fit();
+                        Value::Seq(items)
+                    }
+                    Coll::Map(m) => {
+                        let mut entries = finish_map(m);
+                        entries.shrink_to_fit();
+                        Value::Map(entries)
+                    }
                 };
                 let built = Built {
                     node: Node::new(span, value),
@@ -1111,24 +1119,36 @@ fn finish_map(m: MapBuild) -> Vec<Entry> {
     out
 }
 
+/// A scalar's text as held in the model, without room to spare (the
+/// scanner's buffers grow as they read).
+fn exact(v: Cow<'_, str>) -> String {
+    match v {
+        Cow::Borrowed(b) => b.to_owned(),
+        Cow::Owned(mut s) => {
+            s.shrink_to_fit();
+            s
+        }
+    }
+}
+
 fn scalar_value(v: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     match tag {
         Some(t) if t.is_yaml_core_schema() => match t.suffix.as_str() {
             "null" => Value::Null,
             "bool" | "int" | "float" => match resolve_plain(&v) {
                 r @ (Value::Bool(_) | Value::Number(_)) => r,
-                _ => Value::String(v.into_owned()),
+                _ => Value::String(exact(v)),
             },
-            _ => Value::String(v.into_owned()),
+            _ => Value::String(exact(v)),
         },
         // Application tags (CloudFormation `!Ref`, `!Sub`, ...) and `!`:
         // the text as written.
-        Some(_) => Value::String(v.into_owned()),
+        Some(_) => Value::String(exact(v)),
         None if style == ScalarStyle::Plain => match resolve_plain(&v) {
-            Value::String(_) => Value::String(v.into_owned()),
+            Value::String(_) => Value::String(exact(v)),
             r => r,
         },
-        None => Value::String(v.into_owned()),
+        None => Value::String(exact(v)),
     }
 }
 

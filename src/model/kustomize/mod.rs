@@ -39,7 +39,8 @@ pub struct Overlay {
     pub replicas: Vec<ReplicasOverride>,
     /// Patches and renames on the way, innermost first (the order kustomize
     /// applies them): see [`render`].
-    pub patches: Vec<patch::Patch>,
+    /// Shared by every document the overlay reaches.
+    pub patches: std::sync::Arc<Vec<patch::Patch>>,
 }
 
 /// The document as this overlay renders it: its patches (strategic merge,
@@ -328,6 +329,7 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
                     pats.extend(patches.iter().cloned());
                     stack.push((p, sub, (imgs, reps, pats), depth + 1));
                 } else if let Some(ds) = by_file.get(&p) {
+                    let patches = std::sync::Arc::new(patches.clone());
                     for &d in ds {
                         reached[d].push(Overlay {
                             kustomization: kpath.clone(),
