@@ -14,6 +14,33 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(all(not(feature = "system-alloc"), target_os = "linux"))]
+mod allocator {
+    use std::ffi::{c_int, c_long};
+
+    unsafe extern "C" {
+        fn mi_option_set(option: c_int, value: c_long);
+    }
+
+    /// `mi_option_arena_eager_commit` (mimalloc v3's option 4): 0 commits
+    /// arena memory as it is used and gives freed pages back, where the
+    /// default keeps them: the corpus peaks at 81 instead of 124 MB, at the
+    /// same speed (measured with MIMALLOC_ARENA_EAGER_COMMIT=0).
+    const ARENA_EAGER_COMMIT: c_int = 4;
+
+    /// Runs before `main` and before the first allocation, when mimalloc
+    /// reserves its first arena (so it allocates nothing itself, and the
+    /// environment variable no longer applies).
+    extern "C" fn configure() {
+        // SAFETY: sets an integer option; no memory is touched.
+        unsafe { mi_option_set(ARENA_EAGER_COMMIT, 0) };
+    }
+
+    #[used]
+    #[unsafe(link_section = ".init_array.00099")]
+    static CONFIGURE: extern "C" fn() = configure;
+}
 use guard::finding::Severity;
 use guard::render::{self, Format, RenderOptions};
 
@@ -310,11 +337,14 @@ fn check(args: CheckArgs) -> ExitCode {
         no_policies: args.no_policies,
         strict: args.strict,
     };
+    guard::terraform::build_global_pool();
     let progress = Progress::start();
     let result = guard::check(&opts);
     progress.finish();
+    // Never dropped: the process ends right after, and freeing a large
+    // model (millions of small allocations) took 7% of a monorepo's run.
     let report = match result {
-        Ok(r) => r,
+        Ok(r) => std::mem::ManuallyDrop::new(r),
         Err(e) => return fail(e),
     };
     for path in &report.walk.unchecked_args {

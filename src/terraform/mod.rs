@@ -266,8 +266,30 @@ pub fn evaluate_with_syntax(
     model
 }
 
-/// The threads Terraform is evaluated on (built once, with [`STACK`]).
+/// Set once the global rayon pool runs with [`STACK`]-sized stacks.
+static GLOBAL_POOL_HAS_STACK: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Build rayon's global pool with threads deep enough for Terraform, so
+/// that the whole check runs on one set of threads (`guard` does this
+/// first thing). False when the global pool already exists.
+pub fn build_global_pool() -> bool {
+    let built = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK)
+        .build_global()
+        .is_ok();
+    if built {
+        GLOBAL_POOL_HAS_STACK.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    built
+}
+
+/// The threads Terraform is evaluated on (built once, with [`STACK`]),
+/// unless the global pool has such threads.
 fn pool() -> Option<&'static rayon::ThreadPool> {
+    if GLOBAL_POOL_HAS_STACK.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
