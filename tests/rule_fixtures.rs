@@ -146,3 +146,49 @@ fn no_fixture_prints_a_secret_in_any_format() {
     }
     assert!(checked >= 10, "only {checked} secrets were looked for");
 }
+
+/// The hardening rules judge each environment's rendering of a Kustomize
+/// base: prod's patch sets `readOnlyRootFilesystem: true`, so the missing
+/// setting is a staging finding only (a note there), and the `privileged:
+/// true` that patch adds is a prod finding located in the patch file.
+#[test]
+fn hardening_judges_each_overlay_rendering() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hardening/overlay-renders");
+    let report = check(&dir);
+    let hd: Vec<(String, String, u32, Vec<String>)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("HD"))
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                format!("{:?}", f.severity),
+                f.location.start.line,
+                f.envs.iter().map(|e| e.to_string()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hd,
+        vec![
+            (
+                "HD030".to_string(),
+                "Note".to_string(),
+                22,
+                vec!["staging".to_string()]
+            ),
+            (
+                "HD002".to_string(),
+                "Error".to_string(),
+                12,
+                vec!["prod".to_string()]
+            ),
+        ],
+        "{hd:?}"
+    );
+    let privileged = report.findings.iter().find(|f| f.rule == "HD002");
+    assert_eq!(
+        privileged.map(|f| f.location.path.as_str()),
+        Some("fixtures/hardening/overlay-renders/overlays/prod/hardening.yaml")
+    );
+}

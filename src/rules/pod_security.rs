@@ -77,9 +77,34 @@ fn level(rule: &Rule) -> Option<PssProfile> {
     }
 }
 
-fn push(out: &mut Vec<Finding>, rule: &'static Rule, span: crate::source::Span, msg: String) {
-    out.push(rule.finding(span, msg));
+/// A finding about one rendering of a pod: the same line and message from
+/// several renderings (a base line that prod's patch leaves alone) is one
+/// finding naming all their environments.
+fn push(
+    out: &mut Vec<Finding>,
+    p: &walk::Pod<'_>,
+    rule: &'static Rule,
+    span: crate::source::Span,
+    msg: String,
+) {
+    if !p.envs.is_empty()
+        && let Some(f) = out
+            .iter_mut()
+            .rev()
+            .take(MERGE_WINDOW)
+            .find(|f| f.span == span && f.message == msg && !f.envs.is_empty())
+    {
+        f.envs.extend(p.envs);
+        f.envs.sort();
+        f.envs.dedup();
+        return;
+    }
+    out.push(rule.finding(span, msg).envs(p.envs.iter().copied()));
 }
+
+/// How far back [`push`] looks for the same finding from another rendering
+/// (renderings of one document are adjacent, and each yields a few).
+const MERGE_WINDOW: usize = 64;
 
 // ---------------------------------------------------------------- baseline
 
@@ -132,14 +157,14 @@ spec:
 };
 
 fn check_host_namespaces(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for key in ["hostNetwork", "hostPID", "hostIPC"] {
             if let Some(e) = p.spec.entry(key).filter(|e| is_true(&e.value)) {
                 let msg = format!(
                     "{} sets `{key}: true`: it shares the node's namespace",
                     p.owner
                 );
-                push(out, &HOST_NAMESPACES, kv(e), msg);
+                push(out, &p, &HOST_NAMESPACES, kv(e), msg);
             }
         }
     }
@@ -184,11 +209,11 @@ securityContext:
 };
 
 fn check_privileged(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             if let Some(e) = sc(c, "privileged").filter(|e| is_true(&e.value)) {
                 let msg = format!("{} runs privileged", p.describe(c));
-                push(out, &PRIVILEGED, kv(e), msg);
+                push(out, &p, &PRIVILEGED, kv(e), msg);
             }
         }
     }
@@ -260,7 +285,7 @@ securityContext:
 };
 
 fn check_added_caps(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             let Some(add) = c.path(&["securityContext", "capabilities", "add"]) else {
                 continue;
@@ -269,7 +294,7 @@ fn check_added_caps(m: &Model, out: &mut Vec<Finding>) {
                 let name = cap_name(&text(cap));
                 if !name.is_empty() && !BASELINE_CAPS.contains(&name.as_str()) {
                     let msg = format!("{} adds the capability `{name}`", p.describe(c));
-                    push(out, &ADDED_CAPABILITIES, cap.span, msg);
+                    push(out, &p, &ADDED_CAPABILITIES, cap.span, msg);
                 }
             }
         }
@@ -316,7 +341,7 @@ volumes:
 };
 
 fn check_host_path(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for v in p.spec.get("volumes").map(Node::as_seq).unwrap_or(&[]) {
             let Some(e) = v.entry("hostPath") else {
                 continue;
@@ -327,7 +352,7 @@ fn check_host_path(m: &Model, out: &mut Vec<Finding>) {
                 v.str_at(&["name"]).unwrap_or("?"),
                 p.owner
             );
-            push(out, &HOST_PATH, e.key.span, msg);
+            push(out, &p, &HOST_PATH, e.key.span, msg);
         }
     }
 }
@@ -368,7 +393,7 @@ ports:
 };
 
 fn check_host_ports(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             for port in c.get("ports").map(Node::as_seq).unwrap_or(&[]) {
                 if let Some(e) = port.entry("hostPort") {
@@ -377,7 +402,7 @@ fn check_host_ports(m: &Model, out: &mut Vec<Finding>) {
                         continue;
                     }
                     let msg = format!("{} binds the node's port {t}", p.describe(c));
-                    push(out, &HOST_PORTS, kv(e), msg);
+                    push(out, &p, &HOST_PORTS, kv(e), msg);
                 }
             }
         }
@@ -424,7 +449,7 @@ spec:
 
 fn check_apparmor(m: &Model, out: &mut Vec<Finding>) {
     const PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
-    for p in pods(m) {
+    for p in pods(m).iter() {
         let annotations = p.meta.and_then(|m| m.get("annotations"));
         for e in annotations.map(Node::entries).unwrap_or(&[]) {
             let Some(cname) = e.key_str().and_then(|k| k.strip_prefix(PREFIX)) else {
@@ -438,7 +463,7 @@ fn check_apparmor(m: &Model, out: &mut Vec<Finding>) {
                 "container `{cname}` of {} runs with the AppArmor profile `{v}`",
                 p.owner
             );
-            push(out, &APPARMOR, kv(e), msg);
+            push(out, &p, &APPARMOR, kv(e), msg);
         }
         let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
         places.extend(p.containers().map(|c| (p.describe(c), c)));
@@ -450,7 +475,7 @@ fn check_apparmor(m: &Model, out: &mut Vec<Finding>) {
                 let v = text(&e.value);
                 if v != "RuntimeDefault" && v != "Localhost" && !v.is_empty() {
                     let msg = format!("{who} sets the AppArmor profile type `{v}`");
-                    push(out, &APPARMOR, kv(e), msg);
+                    push(out, &p, &APPARMOR, kv(e), msg);
                 }
             }
         }
@@ -502,7 +527,7 @@ securityContext:
 };
 
 fn check_selinux(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
         places.extend(p.containers().map(|c| (p.describe(c), c)));
         for (who, n) in places {
@@ -521,7 +546,7 @@ fn check_selinux(m: &Model, out: &mut Vec<Finding>) {
                         "{who} sets the SELinux {} `{v}`",
                         e.key_str().unwrap_or("?")
                     );
-                    push(out, &SELINUX, kv(e), msg);
+                    push(out, &p, &SELINUX, kv(e), msg);
                 }
             }
         }
@@ -562,13 +587,13 @@ securityContext:
 };
 
 fn check_proc_mount(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             if let Some(e) = sc(c, "procMount") {
                 let v = text(&e.value);
                 if !v.is_empty() && v != "Default" {
                     let msg = format!("{} mounts /proc as `{v}`", p.describe(c));
-                    push(out, &PROC_MOUNT, kv(e), msg);
+                    push(out, &p, &PROC_MOUNT, kv(e), msg);
                 }
             }
         }
@@ -631,7 +656,7 @@ securityContext:
 };
 
 fn check_sysctls(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         let Some(list) = p.pod_sc("sysctls") else {
             continue;
         };
@@ -640,7 +665,7 @@ fn check_sysctls(m: &Model, out: &mut Vec<Finding>) {
             let name = text(n);
             if !name.is_empty() && !SAFE_SYSCTLS.contains(&name.as_str()) {
                 let msg = format!("{} sets the unsafe sysctl `{name}`", p.owner);
-                push(out, &SYSCTLS, n.span, msg);
+                push(out, &p, &SYSCTLS, n.span, msg);
             }
         }
     }
@@ -688,13 +713,13 @@ fn seccomp_type(n: &Node) -> Option<&crate::node::Entry> {
 }
 
 fn check_seccomp_unconfined(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
         places.extend(p.containers().map(|c| (p.describe(c), c)));
         for (who, n) in places {
             if let Some(e) = seccomp_type(n).filter(|e| text(&e.value) == "Unconfined") {
                 let msg = format!("{who} runs without seccomp (`Unconfined`)");
-                push(out, &SECCOMP_UNCONFINED, kv(e), msg);
+                push(out, &p, &SECCOMP_UNCONFINED, kv(e), msg);
             }
         }
     }
@@ -753,7 +778,7 @@ volumes:
 };
 
 fn check_volume_types(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for v in p.spec.get("volumes").map(Node::as_seq).unwrap_or(&[]) {
             for e in v.entries() {
                 let Some(k) = e.key_str() else { continue };
@@ -765,7 +790,7 @@ fn check_volume_types(m: &Model, out: &mut Vec<Finding>) {
                     v.str_at(&["name"]).unwrap_or("?"),
                     p.owner
                 );
-                push(out, &VOLUME_TYPES, e.key.span, msg);
+                push(out, &p, &VOLUME_TYPES, e.key.span, msg);
             }
         }
     }
@@ -818,14 +843,14 @@ fn check_privilege_escalation(m: &Model, out: &mut Vec<Finding>) {
                 Some(e) if is_false(&e.value) => {}
                 Some(e) => {
                     let msg = format!("{} allows privilege escalation", p.describe(c));
-                    push(out, &PRIVILEGE_ESCALATION, kv(e), msg);
+                    push(out, &p, &PRIVILEGE_ESCALATION, kv(e), msg);
                 }
                 None => {
                     let msg = format!(
                         "{} does not set `allowPrivilegeEscalation: false`",
                         p.describe(c)
                     );
-                    push(out, &PRIVILEGE_ESCALATION, container_anchor(c), msg);
+                    push(out, &p, &PRIVILEGE_ESCALATION, container_anchor(c), msg);
                 }
             }
         }
@@ -875,7 +900,7 @@ spec:
 };
 
 fn check_run_as_non_root(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             match p.effective(c, "runAsNonRoot") {
                 Some((e, _)) if is_true(&e.value) => {}
@@ -886,14 +911,14 @@ fn check_run_as_non_root(m: &Model, out: &mut Vec<Finding>) {
                         p.describe(c),
                         text(&e.value)
                     );
-                    push(out, &RUN_AS_NON_ROOT, kv(e), msg);
+                    push(out, &p, &RUN_AS_NON_ROOT, kv(e), msg);
                 }
                 None => {
                     let msg = format!(
                         "{} may run as root: neither it nor its pod sets `runAsNonRoot: true`",
                         p.describe(c)
                     );
-                    push(out, &RUN_AS_NON_ROOT, container_anchor(c), msg);
+                    push(out, &p, &RUN_AS_NON_ROOT, container_anchor(c), msg);
                 }
             }
         }
@@ -935,15 +960,15 @@ securityContext:
 };
 
 fn check_run_as_root_uid(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         if let Some(e) = p.pod_sc("runAsUser").filter(|e| text(&e.value) == "0") {
             let msg = format!("{} runs its containers as root (`runAsUser: 0`)", p.owner);
-            push(out, &RUN_AS_ROOT_UID, kv(e), msg);
+            push(out, &p, &RUN_AS_ROOT_UID, kv(e), msg);
         }
         for c in p.containers() {
             if let Some(e) = sc(c, "runAsUser").filter(|e| text(&e.value) == "0") {
                 let msg = format!("{} runs as root (`runAsUser: 0`)", p.describe(c));
-                push(out, &RUN_AS_ROOT_UID, kv(e), msg);
+                push(out, &p, &RUN_AS_ROOT_UID, kv(e), msg);
             }
         }
     }
@@ -1001,14 +1026,14 @@ fn check_seccomp_required(m: &Model, out: &mut Vec<Finding>) {
                         continue;
                     }
                     let msg = format!("{} sets the seccomp profile type `{v}`", p.describe(c));
-                    push(out, &SECCOMP_REQUIRED, kv(e), msg);
+                    push(out, &p, &SECCOMP_REQUIRED, kv(e), msg);
                 }
                 None => {
                     let msg = format!(
                         "{} has no seccomp profile: neither it nor its pod sets `seccompProfile.type: RuntimeDefault`",
                         p.describe(c)
                     );
-                    push(out, &SECCOMP_REQUIRED, container_anchor(c), msg);
+                    push(out, &p, &SECCOMP_REQUIRED, container_anchor(c), msg);
                 }
             }
         }
@@ -1065,7 +1090,7 @@ fn check_caps_drop_all(m: &Model, out: &mut Vec<Finding>) {
             if !drops_all {
                 let at = drop.map_or_else(|| container_anchor(c), |e| e.key.span);
                 let msg = format!("{} does not drop ALL capabilities", p.describe(c));
-                push(out, &CAPABILITIES_DROP_ALL, at, msg);
+                push(out, &p, &CAPABILITIES_DROP_ALL, at, msg);
             }
             for cap in caps
                 .and_then(|n| n.get("add"))
@@ -1075,7 +1100,7 @@ fn check_caps_drop_all(m: &Model, out: &mut Vec<Finding>) {
                 let name = cap_name(&text(cap));
                 if name != "NET_BIND_SERVICE" && BASELINE_CAPS.contains(&name.as_str()) {
                     let msg = format!("{} adds the capability `{name}` back", p.describe(c));
-                    push(out, &CAPABILITIES_DROP_ALL, cap.span, msg);
+                    push(out, &p, &CAPABILITIES_DROP_ALL, cap.span, msg);
                 }
             }
         }
@@ -1127,20 +1152,20 @@ containers:
 };
 
 fn check_read_only_root(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             match sc(c, "readOnlyRootFilesystem") {
                 Some(e) if is_true(&e.value) => {}
                 Some(e) => {
                     let msg = format!("{} has a writable root filesystem", p.describe(c));
-                    push(out, &READ_ONLY_ROOT_FS, kv(e), msg);
+                    push(out, &p, &READ_ONLY_ROOT_FS, kv(e), msg);
                 }
                 None => {
                     let msg = format!(
                         "{} has a writable root filesystem: `readOnlyRootFilesystem: true` is not set",
                         p.describe(c)
                     );
-                    push(out, &READ_ONLY_ROOT_FS, container_anchor(c), msg);
+                    push(out, &p, &READ_ONLY_ROOT_FS, container_anchor(c), msg);
                 }
             }
         }
@@ -1199,12 +1224,12 @@ fn check_sa_token(m: &Model, out: &mut Vec<Finding>) {
         })
         .filter_map(|d| d.root.str_at(&["metadata", "name"]))
         .collect();
-    for p in pods(m) {
+    for p in pods(m).iter() {
         match p.spec.entry("automountServiceAccountToken") {
             Some(e) if is_false(&e.value) => {}
             Some(e) => {
                 let msg = format!("{} mounts its service account token", p.owner);
-                push(out, &SA_TOKEN, kv(e), msg);
+                push(out, &p, &SA_TOKEN, kv(e), msg);
             }
             None => {
                 let account = p
@@ -1224,7 +1249,7 @@ fn check_sa_token(m: &Model, out: &mut Vec<Finding>) {
                     "{} mounts the token of service account `{account}`: `automountServiceAccountToken: false` is not set",
                     p.owner
                 );
-                push(out, &SA_TOKEN, at, msg);
+                push(out, &p, &SA_TOKEN, at, msg);
             }
         }
     }
@@ -1279,12 +1304,12 @@ fn check_default_namespace(m: &Model, out: &mut Vec<Finding>) {
             ns_dirs.push(crate::source::parent_dir(path));
         }
     }
-    for p in pods(m) {
+    for p in pods(m).iter() {
         let meta = p.doc.root.get("metadata");
         match meta.and_then(|md| md.entry("namespace")) {
             Some(e) if text(&e.value) == "default" => {
                 let msg = format!("{} is deployed to the `default` namespace", p.owner);
-                push(out, &DEFAULT_NAMESPACE, kv(e), msg);
+                push(out, &p, &DEFAULT_NAMESPACE, kv(e), msg);
             }
             Some(_) => {}
             None => {
@@ -1306,7 +1331,7 @@ fn check_default_namespace(m: &Model, out: &mut Vec<Finding>) {
                     p.owner
                 );
                 if p.doc.overlays.is_empty() {
-                    push(out, &DEFAULT_NAMESPACE, at, msg);
+                    push(out, &p, &DEFAULT_NAMESPACE, at, msg);
                     continue;
                 }
                 let bare: Vec<&crate::model::kustomize::Overlay> = p
@@ -1374,7 +1399,7 @@ image: registry.example.com/app:1.4.2@sha256:3c1f...e9
 
 fn check_pull_policy(m: &Model, out: &mut Vec<Finding>) {
     use crate::model::image::ImageRef;
-    for p in pods(m) {
+    for p in pods(m).iter() {
         for c in p.containers() {
             let Some(img) = c.get("image") else { continue };
             let Some(s) = img.as_str() else { continue };
@@ -1410,7 +1435,7 @@ fn check_pull_policy(m: &Model, out: &mut Vec<Finding>) {
                     ""
                 }
             );
-            push(out, &PULL_POLICY, at, msg);
+            push(out, &p, &PULL_POLICY, at, msg);
         }
     }
 }

@@ -2,17 +2,25 @@
 //! skipping kustomize patch files) and Dockerfile stages, for the hardening
 //! rules.
 
+use std::borrow::Cow;
+
+use crate::env::Env;
 use crate::model::{Doc, DocKind, Model};
 use crate::node::{Entry, Node};
 use crate::source::Span;
 
-/// One pod template: the document, `Kind/name`, its pod spec and the
-/// metadata of the pod (annotations live there).
+/// One pod template as one or more environments render it: the document,
+/// `Kind/name`, its pod spec and the metadata of the pod (annotations live
+/// there).
 pub struct Pod<'a> {
     pub doc: &'a Doc,
     pub owner: String,
     pub spec: &'a Node,
     pub meta: Option<&'a Node>,
+    /// The environments this rendering is deployed to; empty: the
+    /// document's own (it is not rendered by overlays, or every overlay
+    /// leaves it as written and names no environment).
+    pub envs: &'a [Env],
 }
 
 /// The workload kinds judged (Argo Rollouts and ReplicationControllers too).
@@ -28,9 +36,25 @@ const KINDS: [&str; 9] = [
     "Rollout",
 ];
 
-pub fn pods(m: &Model) -> Vec<Pod<'_>> {
+/// Every workload document as its environments render it: once as written
+/// for the overlays that leave it unchanged (or when no overlay renders
+/// it), and once per overlay whose patches change it, so that a prod patch
+/// that adds a `securityContext` clears prod and only prod.
+pub struct Pods<'m> {
+    items: Vec<Rendering<'m>>,
+}
+
+struct Rendering<'m> {
+    doc: &'m Doc,
+    kind: &'m str,
+    name: &'m str,
+    root: Cow<'m, Node>,
+    envs: Vec<Env>,
+}
+
+pub fn pods(m: &Model) -> Pods<'_> {
     let patches = crate::rules::workload::patch_files(m);
-    let mut out = Vec::new();
+    let mut items = Vec::new();
     for d in &m.docs {
         let DocKind::Kubernetes { kind, name } = &d.kind else {
             continue;
@@ -38,28 +62,67 @@ pub fn pods(m: &Model) -> Vec<Pod<'_>> {
         if !KINDS.contains(&kind.as_str()) || patches.contains(m.sources.path(d.file)) {
             continue;
         }
-        let Some(spec) = crate::model::containers::pod_spec(kind, &d.root) else {
-            continue;
+        let name = name.as_deref().unwrap_or("?");
+        let item = |root, envs| Rendering {
+            doc: d,
+            kind,
+            name,
+            root,
+            envs,
         };
-        // A Rollout may reference a Deployment's template (`workloadRef`).
-        if spec.get("containers").is_none() {
+        if d.overlays.is_empty() {
+            items.push(item(Cow::Borrowed(&d.root), Vec::new()));
             continue;
         }
-        let meta = match kind.as_str() {
-            "Pod" => d.root.get("metadata"),
-            "CronJob" => d
-                .root
-                .path(&["spec", "jobTemplate", "spec", "template", "metadata"]),
-            _ => d.root.path(&["spec", "template", "metadata"]),
-        };
-        out.push(Pod {
-            doc: d,
-            owner: format!("{kind}/{}", name.as_deref().unwrap_or("?")),
-            spec,
-            meta,
-        });
+        // Overlays that leave the document as written share one rendering.
+        let mut unchanged: Vec<Option<Env>> = Vec::new();
+        let mut patched: Vec<Rendering<'_>> = Vec::new();
+        for o in &d.overlays {
+            match crate::model::kustomize::render(d, o) {
+                None => {} // a patch deletes it there
+                Some(Cow::Borrowed(_)) => unchanged.push(o.env),
+                Some(Cow::Owned(n)) => {
+                    patched.push(item(Cow::Owned(n), o.env.into_iter().collect()));
+                }
+            }
+        }
+        if !unchanged.is_empty() {
+            let envs = if unchanged.iter().any(Option::is_none) {
+                Vec::new()
+            } else {
+                let mut e: Vec<Env> = unchanged.into_iter().flatten().collect();
+                e.sort();
+                e.dedup();
+                e
+            };
+            items.push(item(Cow::Borrowed(&d.root), envs));
+        }
+        items.extend(patched);
     }
-    out
+    Pods { items }
+}
+
+impl<'m> Pods<'m> {
+    pub fn iter(&self) -> impl Iterator<Item = Pod<'_>> {
+        self.items.iter().filter_map(|r| {
+            let root: &Node = &r.root;
+            let spec = crate::model::containers::pod_spec(r.kind, root)?;
+            // A Rollout may reference a Deployment's template (`workloadRef`).
+            spec.get("containers")?;
+            let meta = match r.kind {
+                "Pod" => root.get("metadata"),
+                "CronJob" => root.path(&["spec", "jobTemplate", "spec", "template", "metadata"]),
+                _ => root.path(&["spec", "template", "metadata"]),
+            };
+            Some(Pod {
+                doc: r.doc,
+                owner: format!("{}/{}", r.kind, r.name),
+                spec,
+                meta,
+                envs: &r.envs,
+            })
+        })
+    }
 }
 
 impl<'a> Pod<'a> {
