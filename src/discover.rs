@@ -263,121 +263,29 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 .require_git(false)
                 .follow_links(false)
                 .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
-                .build();
-            for entry in walker {
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        // An unreadable directory (or file) is a located
-                        // diagnostic, never a silent hole in the check.
-                        stats.walk_errors += 1;
-                        if let Some(p) = error_path(&e)
-                            && let Some(rel) = crate::project::rel_path(&p, &root.dir)
-                        {
-                            let reason = e
-                                .io_error()
-                                .map_or_else(|| e.to_string(), crate::project::io_reason);
-                            issues.push(issue_candidate(
-                                plan,
-                                root,
-                                &p,
-                                &rel,
-                                Issue::Unreadable(reason),
-                            ));
-                        }
-                        continue;
+                .build_parallel();
+            // Directories are read on every thread; what each entry gives is
+            // merged here, and sorted below, so the order of the walk does
+            // not show.
+            let (tx, rx) = std::sync::mpsc::channel::<Found>();
+            walker.run(|| {
+                let tx = tx.clone();
+                Box::new(move |entry| {
+                    let mut found = Found::default();
+                    visit(plan, root, ri, excludes, entry, &mut found);
+                    if !found.is_empty() {
+                        let _ = tx.send(found);
                     }
-                };
-                let disk = entry.path();
-                let Some(rel) = crate::project::rel_path(disk, &root.dir) else {
-                    continue;
-                };
-                let path = Plan::identity(root, &rel);
-                let Some(ft) = entry.file_type() else {
-                    continue;
-                };
-                if ft.is_dir() {
-                    if !rel.is_empty() && crate::project::is_nested_root(disk) {
-                        projects.push(path.clone());
-                    }
-                    if disk.join(".terraform/modules/modules.json").is_file() {
-                        downloaded.push((disk.join(".terraform/modules"), ri));
-                    }
-                    continue;
-                }
-                if excludes.is_match(&rel) || excludes.is_match(&path) {
-                    stats.excluded += 1;
-                    continue;
-                }
-                let name = entry.file_name().to_string_lossy();
-                let syntax = Syntax::from_name(&name);
-                // Symlinks are never followed out of the project; inside
-                // it, a link to a file is read as that file.
-                let mut read_from = disk.to_path_buf();
-                if ft.is_symlink() {
-                    match std::fs::canonicalize(disk) {
-                        Ok(target) if !plan.inside(&target) => {
-                            stats.outside_links += 1;
-                            issues.push(issue_candidate(
-                                plan,
-                                root,
-                                disk,
-                                &rel,
-                                Issue::SymlinkOutside,
-                            ));
-                            continue;
-                        }
-                        Ok(target) if target.is_file() && syntax.is_some() => read_from = target,
-                        // A link to a directory inside the project: its
-                        // files are walked where they really are.
-                        Ok(_) => continue,
-                        Err(e) => {
-                            if syntax.is_some() {
-                                issues.push(issue_candidate(
-                                    plan,
-                                    root,
-                                    disk,
-                                    &rel,
-                                    Issue::Unreadable(format!(
-                                        "a symlink that leads nowhere readable ({})",
-                                        crate::project::io_reason(&e)
-                                    )),
-                                ));
-                            }
-                            continue;
-                        }
-                    }
-                } else if !ft.is_file() {
-                    // FIFOs, sockets, devices: never read.
-                    if syntax.is_some() {
-                        issues.push(issue_candidate(plan, root, disk, &rel, Issue::SpecialFile));
-                    }
-                    continue;
-                }
-                let Some(syntax) = syntax else {
-                    stats.not_config += 1;
-                    continue;
-                };
-                let size = std::fs::metadata(&read_from).map(|m| m.len()).unwrap_or(0);
-                let mut c = Candidate {
-                    disk_path: read_from,
-                    shown: plan.shown(root, disk, &rel),
-                    uri: crate::project::rel_path(disk, &root.uri_base)
-                        .unwrap_or_else(|| rel.clone()),
-                    path,
-                    syntax,
-                    size,
-                    env_start: root.env_start,
-                    issue: None,
-                };
-                if size > plan.max_file_bytes {
-                    stats.too_large += 1;
-                    c.issue = Some(Issue::TooLarge {
-                        size,
-                        limit: plan.max_file_bytes,
-                    });
-                }
-                candidates.push(c);
+                    ignore::WalkState::Continue
+                })
+            });
+            drop(tx);
+            for f in rx {
+                candidates.extend(f.candidates);
+                issues.extend(f.issues);
+                projects.extend(f.projects);
+                downloaded.extend(f.downloaded);
+                stats.add(&f.stats);
             }
         }
     }
@@ -422,7 +330,8 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
         }
     }
     candidates.extend(issues);
-    candidates.sort_by(|a, b| a.path.cmp(&b.path));
+    candidates
+        .sort_by(|a, b| (&a.path, &a.disk_path, &a.shown).cmp(&(&b.path, &b.disk_path, &b.shown)));
     // The same file reached through overlapping roots is read once.
     let mut seen = std::collections::HashSet::new();
     candidates.retain(|c| seen.insert(c.disk_path.clone()));
@@ -455,6 +364,167 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
         stats,
         errors,
     }
+}
+
+/// What one walked entry gives.
+#[derive(Default)]
+struct Found {
+    candidates: Vec<Candidate>,
+    issues: Vec<Candidate>,
+    projects: Vec<String>,
+    downloaded: Vec<(PathBuf, usize)>,
+    stats: WalkStats,
+}
+
+impl Found {
+    fn is_empty(&self) -> bool {
+        self.candidates.is_empty()
+            && self.issues.is_empty()
+            && self.projects.is_empty()
+            && self.downloaded.is_empty()
+            && self.stats.too_large == 0
+            && self.stats.outside_links == 0
+            && self.stats.excluded == 0
+            && self.stats.not_config == 0
+            && self.stats.walk_errors == 0
+    }
+}
+
+impl WalkStats {
+    fn add(&mut self, o: &WalkStats) {
+        self.too_large += o.too_large;
+        self.outside_links += o.outside_links;
+        self.excluded += o.excluded;
+        self.not_config += o.not_config;
+        self.walk_errors += o.walk_errors;
+        self.unchecked_args.extend(o.unchecked_args.iter().cloned());
+    }
+}
+
+/// One entry of a root's walk: a candidate, an issue, a nested project, a
+/// `.terraform/modules` to read, or only a count.
+fn visit(
+    plan: &Plan,
+    root: &crate::project::Root,
+    ri: usize,
+    excludes: &Excludes,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    found: &mut Found,
+) {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(e) => {
+            // An unreadable directory (or file) is a located
+            // diagnostic, never a silent hole in the check.
+            found.stats.walk_errors += 1;
+            if let Some(p) = error_path(&e)
+                && let Some(rel) = crate::project::rel_path(&p, &root.dir)
+            {
+                let reason = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), crate::project::io_reason);
+                found.issues.push(issue_candidate(
+                    plan,
+                    root,
+                    &p,
+                    &rel,
+                    Issue::Unreadable(reason),
+                ));
+            }
+            return;
+        }
+    };
+    let disk = entry.path();
+    let Some(rel) = crate::project::rel_path(disk, &root.dir) else {
+        return;
+    };
+    let path = Plan::identity(root, &rel);
+    let Some(ft) = entry.file_type() else {
+        return;
+    };
+    if ft.is_dir() {
+        if !rel.is_empty() && crate::project::is_nested_root(disk) {
+            found.projects.push(path.clone());
+        }
+        if disk.join(".terraform/modules/modules.json").is_file() {
+            found.downloaded.push((disk.join(".terraform/modules"), ri));
+        }
+        return;
+    }
+    if excludes.is_match(&rel) || excludes.is_match(&path) {
+        found.stats.excluded += 1;
+        return;
+    }
+    let name = entry.file_name().to_string_lossy();
+    let syntax = Syntax::from_name(&name);
+    // Symlinks are never followed out of the project; inside
+    // it, a link to a file is read as that file.
+    let mut read_from = disk.to_path_buf();
+    if ft.is_symlink() {
+        match std::fs::canonicalize(disk) {
+            Ok(target) if !plan.inside(&target) => {
+                found.stats.outside_links += 1;
+                found.issues.push(issue_candidate(
+                    plan,
+                    root,
+                    disk,
+                    &rel,
+                    Issue::SymlinkOutside,
+                ));
+                return;
+            }
+            Ok(target) if target.is_file() && syntax.is_some() => read_from = target,
+            // A link to a directory inside the project: its
+            // files are walked where they really are.
+            Ok(_) => return,
+            Err(e) => {
+                if syntax.is_some() {
+                    found.issues.push(issue_candidate(
+                        plan,
+                        root,
+                        disk,
+                        &rel,
+                        Issue::Unreadable(format!(
+                            "a symlink that leads nowhere readable ({})",
+                            crate::project::io_reason(&e)
+                        )),
+                    ));
+                }
+                return;
+            }
+        }
+    } else if !ft.is_file() {
+        // FIFOs, sockets, devices: never read.
+        if syntax.is_some() {
+            found
+                .issues
+                .push(issue_candidate(plan, root, disk, &rel, Issue::SpecialFile));
+        }
+        return;
+    }
+    let Some(syntax) = syntax else {
+        found.stats.not_config += 1;
+        return;
+    };
+    let size = std::fs::metadata(&read_from).map(|m| m.len()).unwrap_or(0);
+    let mut c = Candidate {
+        disk_path: read_from,
+        shown: plan.shown(root, disk, &rel),
+        uri: crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
+        path,
+        syntax,
+        size,
+        env_start: root.env_start,
+        issue: None,
+    };
+    if size > plan.max_file_bytes {
+        found.stats.too_large += 1;
+        c.issue = Some(Issue::TooLarge {
+            size,
+            limit: plan.max_file_bytes,
+        });
+    }
+    found.candidates.push(c);
 }
 
 /// What reading a candidate gave.

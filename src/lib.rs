@@ -308,10 +308,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     let timings = Timings {
         discover_micros,
         parse_micros: model.stats.parse_micros,
-        model_micros: model
-            .stats
-            .model_micros
-            .saturating_sub(model.terraform.stats.eval_micros),
+        model_micros: model.stats.model_micros,
         terraform_micros: model.terraform.stats.eval_micros,
         ..Timings::default()
     };

@@ -115,14 +115,15 @@ enum Parsed {
     Unreadable,
 }
 
+/// A file as read: its text (empty when it could not be read), the
+/// diagnostics of reading it, and whether it can be parsed.
 struct ReadFile {
     source: SourceFile,
-    syntax: Syntax,
-    parsed: Parsed,
     diags: Vec<ParseDiag>,
+    unreadable: bool,
 }
 
-fn read_and_parse(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
+fn read_file(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
     use crate::discover::{Issue, Read};
     let mut diags = Vec::new();
     let at0 = crate::source::Span::new(id, 0, 0);
@@ -177,29 +178,39 @@ fn read_and_parse(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
     source.env_start = c.env_start;
     source.shown = c.shown.clone();
     source.uri = c.uri.clone();
-    let parsed = if unreadable {
-        Parsed::Unreadable
-    } else {
-        match c.syntax {
-            Syntax::Yaml => {
-                let out = parse::yaml::parse(&source);
-                diags = out.diags;
-                Parsed::Yaml(out.docs)
-            }
-            Syntax::Json => {
-                let out = parse::json::parse_with_diags(&source);
-                diags = out.diags;
-                out.root.map_or(Parsed::Other, Parsed::Json)
-            }
-            Syntax::Dockerfile => Parsed::Dockerfile(parse::dockerfile::parse(&source)),
-            _ => Parsed::Other,
-        }
-    };
     ReadFile {
         source,
-        syntax: c.syntax,
-        parsed,
         diags,
+        unreadable,
+    }
+}
+
+/// Parse a file read (YAML, JSON, Dockerfile; Terraform is the Terraform
+/// stage's): what it holds and its diagnostics (the reading's when it
+/// could not be read or is not parsed here).
+fn parse_source(
+    source: &SourceFile,
+    syntax: Syntax,
+    read_diags: Vec<ParseDiag>,
+    unreadable: bool,
+) -> (Parsed, Vec<ParseDiag>) {
+    if unreadable {
+        return (Parsed::Unreadable, read_diags);
+    }
+    match syntax {
+        Syntax::Yaml => {
+            let out = parse::yaml::parse(source);
+            (Parsed::Yaml(out.docs), out.diags)
+        }
+        Syntax::Json => {
+            let out = parse::json::parse_with_diags(source);
+            (out.root.map_or(Parsed::Other, Parsed::Json), out.diags)
+        }
+        Syntax::Dockerfile => (
+            Parsed::Dockerfile(parse::dockerfile::parse(source)),
+            read_diags,
+        ),
+        _ => (Parsed::Other, read_diags),
     }
 }
 
@@ -231,29 +242,122 @@ pub fn build_with_limit(
     let read: Vec<ReadFile> = candidates
         .par_iter()
         .enumerate()
-        .map(|(i, c)| read_and_parse(FileId(i as u32), c, limit))
+        .map(|(i, c)| read_file(FileId(i as u32), c, limit))
+        .collect();
+    let mut sources = Vec::with_capacity(read.len());
+    let mut rest = Vec::with_capacity(read.len());
+    for r in read {
+        sources.push(r.source);
+        rest.push((r.diags, r.unreadable));
+    }
+    let tf_files: Vec<&SourceFile> = sources
+        .iter()
+        .zip(&rest)
+        .filter(|(s, (_, unreadable))| {
+            !unreadable
+                && matches!(
+                    candidates[s.id.0 as usize].syntax,
+                    Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
+                )
+        })
+        .map(|(s, _)| s)
+        .collect();
+    // Terraform reads only its own files: it is evaluated while the rest is
+    // parsed and modelled, so that neither waits for the other's slowest
+    // file.
+    let (built, terraform) = rayon::join(
+        || build_docs(candidates, &sources, rest, envs, keep_other_docs, t0),
+        || terraform::evaluate_with_syntax(&tf_files, envs, boundary, keep_other_docs),
+    );
+    drop(tf_files);
+    let Built {
+        files,
+        docs,
+        other_docs,
+        mut diags,
+        mut stats,
+    } = built;
+    diags.extend(terraform.diags.iter().cloned());
+
+    let sources = SourceMap::new(sources);
+    let jobs = workflow::jobs(&docs, envs);
+    let containers = containers::collect(&docs, &terraform, &sources, &jobs);
+    let policies = scp::collect(
+        &sources,
+        &docs,
+        &|d: &Doc| sources.path(d.file).to_string(),
+        &terraform,
+        envs,
+    );
+    let regions = regions::collect(&docs, &containers, &terraform, envs);
+    let file_envs = file_environments(&files, &docs, &terraform, &sources);
+    // Parsing and Terraform ran side by side: modelling is what the build
+    // took besides the longer of the two.
+    stats.model_micros = t0
+        .elapsed()
+        .as_micros()
+        .saturating_sub(stats.parse_micros.max(terraform.stats.eval_micros));
+    Model {
+        sources,
+        files,
+        docs,
+        other_docs,
+        containers,
+        jobs,
+        policies,
+        regions,
+        terraform,
+        diags,
+        stats,
+        projects,
+        envs: envs.clone(),
+        allowed_regions: AllowedRegions::default(),
+        parity_allow: Vec::new(),
+        parity_pairs: Vec::new(),
+        file_envs,
+    }
+}
+
+/// What the documents gave, before Terraform and the inventories.
+struct Built {
+    files: Vec<FileInfo>,
+    docs: Vec<Doc>,
+    other_docs: Vec<OtherDoc>,
+    diags: Vec<ParseDiag>,
+    stats: ModelStats,
+}
+
+/// Parse every file that is not Terraform, classify its documents and
+/// apply the kustomizations.
+fn build_docs(
+    candidates: &[Candidate],
+    sources: &[SourceFile],
+    rest: Vec<(Vec<ParseDiag>, bool)>,
+    envs: &EnvSet,
+    keep_other_docs: bool,
+    t0: Instant,
+) -> Built {
+    let parsed: Vec<(Parsed, Vec<ParseDiag>)> = sources
+        .par_iter()
+        .zip(rest)
+        .map(|(s, (d, unreadable))| {
+            parse_source(s, candidates[s.id.0 as usize].syntax, d, unreadable)
+        })
         .collect();
     let parse_micros = t0.elapsed().as_micros();
 
-    let t1 = Instant::now();
     let mut stats = ModelStats {
-        files: read.len(),
+        files: sources.len(),
         bytes: candidates.iter().map(|c| c.size).sum(),
         parse_micros,
         ..ModelStats::default()
     };
-    let mut files = Vec::with_capacity(read.len());
+    let mut files = Vec::with_capacity(sources.len());
     let mut docs = Vec::new();
     let mut other_docs = Vec::new();
     let mut diags = Vec::new();
-    let mut sources = Vec::with_capacity(read.len());
-    for rf in read {
-        let ReadFile {
-            source,
-            syntax,
-            parsed,
-            diags: file_diags,
-        } = rf;
+    for (source, (parsed, file_diags)) in sources.iter().zip(parsed) {
+        let syntax = candidates[source.id.0 as usize].syntax;
         let path_assignment = envs.from_path(source.env_path()).unwrap_or_default();
         let readable = !matches!(parsed, Parsed::Unreadable);
         if file_diags.iter().any(|d| d.kind == DiagKind::Template) {
@@ -331,56 +435,15 @@ pub fn build_with_limit(
             bytes: source.text.len() as u64,
             readable,
         });
-        sources.push(source);
     }
 
-    kustomize::propagate(&mut docs, &other_docs, &sources);
-
-    let tf_files: Vec<&SourceFile> = sources
-        .iter()
-        .filter(|s| {
-            let f = &files[s.id.0 as usize];
-            f.readable
-                && matches!(
-                    f.syntax,
-                    Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
-                )
-        })
-        .collect();
-    let terraform = terraform::evaluate_with_syntax(&tf_files, envs, boundary, keep_other_docs);
-    diags.extend(terraform.diags.iter().cloned());
-
-    let sources = SourceMap::new(sources);
-    let jobs = workflow::jobs(&docs, envs);
-    let containers = containers::collect(&docs, &terraform, &sources, &jobs);
-    let policies = scp::collect(
-        &sources,
-        &docs,
-        &|d: &Doc| sources.path(d.file).to_string(),
-        &terraform,
-        envs,
-    );
-    let regions = regions::collect(&docs, &containers, &terraform, envs);
-    let file_envs = file_environments(&files, &docs, &terraform, &sources);
-    stats.model_micros = t1.elapsed().as_micros();
-    Model {
-        sources,
+    kustomize::propagate(&mut docs, &other_docs, sources);
+    Built {
         files,
         docs,
         other_docs,
-        containers,
-        jobs,
-        policies,
-        regions,
-        terraform,
         diags,
         stats,
-        projects,
-        envs: envs.clone(),
-        allowed_regions: AllowedRegions::default(),
-        parity_allow: Vec::new(),
-        parity_pairs: Vec::new(),
-        file_envs,
     }
 }
 

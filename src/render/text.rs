@@ -381,11 +381,11 @@ pub fn render_stats(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "  time            discovery {:.1} ms, parsing {:.1} ms, model {:.1} ms, terraform {:.1} ms, rules {:.1} ms, total {:.1} ms",
+        "  time            discovery {:.1} ms, parsing {:.1} ms and terraform {:.1} ms side by side, model {:.1} ms, rules {:.1} ms, total {:.1} ms",
         ms(t.discover_micros),
         ms(t.parse_micros),
-        ms(t.model_micros),
         ms(t.terraform_micros),
+        ms(t.model_micros),
         ms(t.rules_micros),
         ms(t.total_micros)
     );
