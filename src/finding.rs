@@ -385,6 +385,9 @@ pub fn locate_all(
                 last.envs.sort();
                 last.envs.dedup();
             }
+            // Each took its severity from its own environments (tiers):
+            // the place holds the strictest.
+            last.severity = last.severity.max(item.0.severity);
             if last.suppressed.is_none() {
                 last.suppressed = item.0.suppressed;
             }

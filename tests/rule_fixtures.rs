@@ -151,6 +151,8 @@ fn no_fixture_prints_a_secret_in_any_format() {
 /// base: prod's patch sets `readOnlyRootFilesystem: true`, so the missing
 /// setting is a staging finding only (a note there), and the `privileged:
 /// true` that patch adds is a prod finding located in the patch file.
+/// The base's `runAsNonRoot: false`, which both renderings keep, is one
+/// finding naming both environments, with prod's severity.
 #[test]
 fn hardening_judges_each_overlay_rendering() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hardening/overlay-renders");
@@ -171,6 +173,12 @@ fn hardening_judges_each_overlay_rendering() {
     assert_eq!(
         hd,
         vec![
+            (
+                "HD022".to_string(),
+                "Error".to_string(),
+                16,
+                vec!["staging".to_string(), "prod".to_string()]
+            ),
             (
                 "HD030".to_string(),
                 "Note".to_string(),

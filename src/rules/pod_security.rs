@@ -77,9 +77,9 @@ fn level(rule: &Rule) -> Option<PssProfile> {
     }
 }
 
-/// A finding about one rendering of a pod: the same line and message from
-/// several renderings (a base line that prod's patch leaves alone) is one
-/// finding naming all their environments.
+/// A finding about one rendering of a pod, in the environments of that
+/// rendering (the same place from several renderings becomes one finding
+/// when findings are located, in `finding::locate_all`).
 fn push(
     out: &mut Vec<Finding>,
     p: &walk::Pod<'_>,
@@ -87,24 +87,8 @@ fn push(
     span: crate::source::Span,
     msg: String,
 ) {
-    if !p.envs.is_empty()
-        && let Some(f) = out
-            .iter_mut()
-            .rev()
-            .take(MERGE_WINDOW)
-            .find(|f| f.span == span && f.message == msg && !f.envs.is_empty())
-    {
-        f.envs.extend(p.envs);
-        f.envs.sort();
-        f.envs.dedup();
-        return;
-    }
     out.push(rule.finding(span, msg).envs(p.envs.iter().copied()));
 }
-
-/// How far back [`push`] looks for the same finding from another rendering
-/// (renderings of one document are adjacent, and each yields a few).
-const MERGE_WINDOW: usize = 64;
 
 // ---------------------------------------------------------------- baseline
 
