@@ -273,9 +273,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 Box::new(move |entry| {
                     let mut found = Found::default();
                     visit(plan, root, ri, excludes, entry, &mut found);
-                    if !found.is_empty() {
-                        let _ = tx.send(found);
-                    }
+                    let _ = tx.send(found);
                     ignore::WalkState::Continue
                 })
             });
@@ -374,20 +372,6 @@ struct Found {
     projects: Vec<String>,
     downloaded: Vec<(PathBuf, usize)>,
     stats: WalkStats,
-}
-
-impl Found {
-    fn is_empty(&self) -> bool {
-        self.candidates.is_empty()
-            && self.issues.is_empty()
-            && self.projects.is_empty()
-            && self.downloaded.is_empty()
-            && self.stats.too_large == 0
-            && self.stats.outside_links == 0
-            && self.stats.excluded == 0
-            && self.stats.not_config == 0
-            && self.stats.walk_errors == 0
-    }
 }
 
 impl WalkStats {

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::roots::{dir_of, join_dir};
+use super::roots::{dir_of, join_dir, var_file_owner};
 use crate::source::SourceFile;
 
 /// Groups of indices into `sorted` (each ascending; groups in the order of
@@ -31,7 +31,9 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
             let path = f.path.as_str();
             let dir = dir_of(path);
             if path.ends_with(".tfvars") || path.ends_with(".tfvars.json") {
-                owner(&tf_dirs, dir).unwrap_or(dir).to_string()
+                var_file_owner(path, |d| tf_dirs.contains(d))
+                    .unwrap_or(dir)
+                    .to_string()
             } else {
                 dir.to_string()
             }
@@ -63,19 +65,6 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
         out[g].push(i);
     }
     out
-}
-
-/// The nearest directory at or above `dir` with `.tf` files.
-fn owner<'a>(tf_dirs: &BTreeSet<&'a str>, mut dir: &'a str) -> Option<&'a str> {
-    loop {
-        if tf_dirs.contains(dir) {
-            return Some(dir);
-        }
-        if dir.is_empty() {
-            return None;
-        }
-        dir = dir_of(dir);
-    }
 }
 
 /// The directory whose `.terraform/` holds `dir`, if any.

@@ -130,6 +130,22 @@ pub struct RootEval {
     pub outputs: Vec<(String, Node)>,
 }
 
+impl RootEval {
+    /// The evaluation of `plan` before (or without) anything evaluated.
+    fn empty(plan: &Plan) -> RootEval {
+        RootEval {
+            dir: plan.dir.clone(),
+            assignment: plan.assignment.clone(),
+            var_file: plan.var_file.clone(),
+            resources: Vec::new(),
+            providers: Vec::new(),
+            variables: Vec::new(),
+            locals: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Managed,
@@ -559,16 +575,7 @@ fn out_of_time(stage: &Stage<'_>, p: &Plan) -> (RootEval, RunSummary) {
         .get(p.dir.as_str())
         .copied()
         .unwrap_or_default();
-    let root = RootEval {
-        dir: p.dir.clone(),
-        assignment: p.assignment.clone(),
-        var_file: p.var_file.clone(),
-        resources: Vec::new(),
-        providers: Vec::new(),
-        variables: Vec::new(),
-        locals: Vec::new(),
-        outputs: Vec::new(),
-    };
+    let root = RootEval::empty(p);
     let summary = RunSummary {
         notes: Vec::new(),
         diags: vec![ParseDiag::new(
@@ -584,13 +591,13 @@ fn out_of_time(stage: &Stage<'_>, p: &Plan) -> (RootEval, RunSummary) {
                 stage.bytes
             ),
         )],
-        module_calls: 0,
-        modules_not_evaluated: 0,
+        ..RunSummary::default()
     };
     (root, summary)
 }
 
 /// What one evaluation reports besides its values.
+#[derive(Default)]
 struct RunSummary {
     notes: Vec<String>,
     diags: Vec<ParseDiag>,
@@ -599,24 +606,9 @@ struct RunSummary {
 }
 
 fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
-    let mut root = RootEval {
-        dir: plan.dir.clone(),
-        assignment: plan.assignment.clone(),
-        var_file: plan.var_file.clone(),
-        resources: Vec::new(),
-        providers: Vec::new(),
-        variables: Vec::new(),
-        locals: Vec::new(),
-        outputs: Vec::new(),
-    };
+    let mut root = RootEval::empty(plan);
     let Some(cfg) = world.cfgs.get(&plan.dir) else {
-        let summary = RunSummary {
-            notes: Vec::new(),
-            diags: Vec::new(),
-            module_calls: 0,
-            modules_not_evaluated: 0,
-        };
-        return (root, summary);
+        return (root, RunSummary::default());
     };
     let mut run = Run::new(world, cfg, plan.workspace.as_deref().unwrap_or("default"));
     let mut assigned: HashMap<String, Node> = HashMap::new();

@@ -93,6 +93,21 @@ pub fn relative_dir(from: &str, to: &str) -> String {
     }
 }
 
+/// The directory a var file belongs to: the nearest one at or above it
+/// that has Terraform files (`is_config`).
+pub fn var_file_owner(path: &str, is_config: impl Fn(&str) -> bool) -> Option<&str> {
+    let mut d = dir_of(path);
+    loop {
+        if is_config(d) {
+            return Some(d);
+        }
+        if d.is_empty() {
+            return None;
+        }
+        d = dir_of(d);
+    }
+}
+
 /// Whether Terraform loads a var file by itself (in the root directory).
 pub fn auto_loaded(name: &str) -> bool {
     name == "terraform.tfvars"
@@ -173,21 +188,13 @@ impl<'a> World<'a> {
         // Terraform files, if that directory is a root.
         let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for path in self.tfvars.keys() {
-            let mut d = dir_of(path);
-            loop {
-                if self.cfgs.contains_key(d) {
-                    if root_set.contains(d) {
-                        owned
-                            .entry(self.cfgs[d].dir.as_str())
-                            .or_default()
-                            .push(path);
-                    }
-                    break;
-                }
-                if d.is_empty() {
-                    break;
-                }
-                d = dir_of(d);
+            if let Some(d) = var_file_owner(path, |d| self.cfgs.contains_key(d))
+                && root_set.contains(d)
+            {
+                owned
+                    .entry(self.cfgs[d].dir.as_str())
+                    .or_default()
+                    .push(path);
             }
         }
         let mut plans = Vec::new();
