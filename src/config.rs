@@ -80,7 +80,7 @@
 //! in a file, so a file that uses `ignore = [...]` writes its suppressions as
 //! `[[suppress]]` tables, which mean the same as `[[ignore]]` tables.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -1350,7 +1350,7 @@ impl<'a> Parser<'a> {
         }
         declared.sort_by_key(|l| l.span.map_or(0, |s| s.start));
         labels.extend(declared);
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::default();
         for (i, label) in labels.iter().enumerate() {
             let Some(&first) = seen.get(&label.text) else {
                 seen.insert(label.text.clone(), i);

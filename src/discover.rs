@@ -331,7 +331,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     candidates
         .sort_by(|a, b| (&a.path, &a.disk_path, &a.shown).cmp(&(&b.path, &b.disk_path, &b.shown)));
     // The same file reached through overlapping roots is read once.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::HashSet::default();
     candidates.retain(|c| seen.insert(c.disk_path.clone()));
     projects.sort();
     projects.dedup();
@@ -552,7 +552,7 @@ pub fn read_text(c: &Candidate, limit: u64) -> std::io::Result<Read> {
     if let Some(t) = decode_utf16(&bytes) {
         return Ok(t);
     }
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if let Some(at) = memchr::memchr(0, &bytes) {
         return Ok(Read::Binary { at });
     }
     let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {

@@ -16,7 +16,7 @@
 //! and `fixtures/` are never evidence (configurable). No evidence means the
 //! file applies to all environments.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
@@ -288,13 +288,13 @@ impl EnvSet {
             Err(_) => EnvSet {
                 envs: Vec::new(),
                 defs: Vec::new(),
-                words: HashMap::new(),
+                words: HashMap::default(),
                 globs: EnvGlobs::default(),
                 var_files: EnvGlobs::default(),
                 overlays: Vec::new(),
                 values: EnvGlobs::default(),
-                namespaces: HashMap::new(),
-                workspaces: HashMap::new(),
+                namespaces: HashMap::default(),
+                workspaces: HashMap::default(),
                 non_env_dirs: Vec::new(),
             },
         }
@@ -320,7 +320,7 @@ impl EnvSet {
             .collect();
         ranked.sort_by_key(|(pos, i, d)| (*pos, d.tier.unwrap_or(Tier::Dev), *i));
         let mut envs = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut by_name = HashMap::default();
         for (rank, (_, _, d)) in ranked.iter().enumerate() {
             let e = Env {
                 rank: u16::try_from(rank).unwrap_or(u16::MAX),
@@ -331,10 +331,10 @@ impl EnvSet {
             by_name.insert(d.name.clone(), e);
         }
         envs.sort();
-        let mut words = HashMap::new();
+        let mut words = HashMap::default();
         let (mut globs, mut var_files, mut values) = (Vec::new(), Vec::new(), Vec::new());
         let (mut overlays, mut namespaces, mut workspaces) =
-            (Vec::new(), HashMap::new(), HashMap::new());
+            (Vec::new(), HashMap::default(), HashMap::default());
         for d in &defs {
             let Some(&e) = by_name.get(&d.name) else {
                 continue;

@@ -215,8 +215,8 @@ pub const MAX_FINDINGS_PER_FILE: usize = 100;
 /// position) and replace the rest by one summary finding at the first one
 /// left out, so that no input can make the report grow without bound.
 pub fn cap_per_file(mut findings: Vec<Finding>, cap: usize) -> Vec<Finding> {
-    use std::collections::HashMap;
-    let mut counts: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::new();
+    use crate::hash::HashMap;
+    let mut counts: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::default();
     for f in findings.iter().filter(|f| f.suppression.is_none()) {
         *counts.entry((f.span.file, f.rule)).or_default() += 1;
     }
@@ -231,7 +231,7 @@ pub fn cap_per_file(mut findings: Vec<Finding>, cap: usize) -> Vec<Finding> {
             b.span.end,
         ))
     });
-    let mut seen: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::new();
+    let mut seen: HashMap<(crate::source::FileId, &'static str), usize> = HashMap::default();
     let mut out = Vec::with_capacity(findings.len().min(counts.len() * (cap + 1)));
     for f in findings {
         if f.suppression.is_some() {
@@ -395,7 +395,7 @@ pub fn locate_all(
         }
         merged.push(item);
     }
-    let mut seen: std::collections::HashMap<[u8; 32], u32> = std::collections::HashMap::new();
+    let mut seen: crate::hash::HashMap<[u8; 32], u32> = crate::hash::HashMap::default();
     merged
         .into_iter()
         .map(|(mut f, window, id_path)| {

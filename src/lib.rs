@@ -12,6 +12,7 @@ pub mod config;
 pub mod discover;
 pub mod env;
 pub mod finding;
+pub mod hash;
 pub mod init;
 pub mod model;
 pub mod node;

@@ -212,17 +212,22 @@ fn next_char_end(text: &str, start: usize) -> usize {
 /// every bracket (also inside strings: an over-estimate that only matters
 /// for pathological files). Guards the recursive-descent parser's stack.
 fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
+    // A table instead of a match: one load and no branch per byte.
+    const STEP: [i8; 256] = {
+        let mut t = [0i8; 256];
+        t[b'{' as usize] = 1;
+        t[b'[' as usize] = 1;
+        t[b'(' as usize] = 1;
+        t[b'}' as usize] = -1;
+        t[b']' as usize] = -1;
+        t[b')' as usize] = -1;
+        t
+    };
+    let mut depth = 0isize;
     for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
+        depth = (depth + STEP[b as usize] as isize).max(0);
+        if depth > MAX_DEPTH as isize {
+            return Some(i);
         }
     }
     None

@@ -7,7 +7,7 @@
 //! ([`DiagKind::DuplicateKey`]) and the later value wins. Nesting is checked
 //! by a byte scan before parsing, so hostile input cannot exhaust the stack.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use jsonc_parser::ast::{ObjectPropName, Value as JValue};
 use jsonc_parser::{CollectOptions, ParseOptions, parse_to_ast};
@@ -176,7 +176,7 @@ impl Converter<'_> {
             JValue::Object(o) => {
                 let span = self.span(o.range);
                 let mut entries: Vec<Option<Entry>> = Vec::with_capacity(o.properties.len());
-                let mut seen: HashMap<String, (usize, Span)> = HashMap::new();
+                let mut seen: HashMap<String, (usize, Span)> = HashMap::default();
                 for prop in o.properties {
                     let key = match prop.name {
                         ObjectPropName::String(s) => {

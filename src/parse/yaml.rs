@@ -32,7 +32,7 @@
 //! ending the text without a line break gets none added.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
@@ -228,7 +228,7 @@ const JOINED_ESCAPED_BREAK: char = '\u{E001}';
 /// them a one-line scalar. [`unfold_joined`] restores their value.
 fn join_quoted_lines(text: &str, starts: &[usize]) -> String {
     let bytes = text.as_bytes();
-    let mut replace: HashMap<usize, char> = HashMap::new();
+    let mut replace: HashMap<usize, char> = HashMap::default();
     for &start in starts {
         let Some(&quote) = bytes.get(start) else {
             continue;
@@ -478,7 +478,7 @@ impl<'f> Builder<'f> {
             doc_index: 0,
             root: None,
             stack: Vec::new(),
-            anchors: HashMap::new(),
+            anchors: HashMap::default(),
             alias_nodes: 0,
             skip: None,
             alias_limit_reported: false,
@@ -1007,7 +1007,7 @@ impl MapBuild {
                 map.insert(id, slot);
             }
         } else if self.slots.len() > SMALL_MAP {
-            let mut map = HashMap::with_capacity(self.slots.len() * 2);
+            let mut map = HashMap::with_capacity_and_hasher(self.slots.len() * 2, Default::default());
             for (s, &(i, _)) in self.slots.iter().enumerate() {
                 if let Some(k) = self.live_key(i).and_then(key_id) {
                     map.insert(k, s);
@@ -1067,7 +1067,7 @@ fn is_merge_value(v: &Node) -> bool {
 /// or an earlier merge source has the key.
 fn finish_map(m: MapBuild) -> Vec<Entry> {
     let mut seen = if m.merges.is_empty() {
-        HashSet::new()
+        HashSet::default()
     } else {
         m.key_ids()
     };

@@ -7,7 +7,7 @@
 //! multi-line range or whose `endColumn` is before `col`, so columns are only
 //! written for single-line ranges.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::fmt::Write as _;
 
 use crate::Report;

@@ -1,7 +1,7 @@
 //! Human output: each finding with its source line and the offending span
 //! underlined, its provenance chain, a `help:` line, then a summary.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};

@@ -238,8 +238,8 @@ mod tests {
     #[test]
     fn ids_and_names_are_unique_and_well_formed() {
         let rules = all();
-        let mut ids = std::collections::HashSet::new();
-        let mut names = std::collections::HashSet::new();
+        let mut ids = crate::hash::HashSet::default();
+        let mut names = crate::hash::HashSet::default();
         for r in rules {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(names.insert(r.name), "duplicate name {}", r.name);

@@ -1197,7 +1197,7 @@ spec:
 };
 
 fn check_sa_token(m: &Model, out: &mut Vec<Finding>) {
-    let quiet_accounts: std::collections::HashSet<&str> = m
+    let quiet_accounts: crate::hash::HashSet<&str> = m
         .docs
         .iter()
         .filter(|d| matches!(&d.kind, DocKind::Kubernetes { kind, .. } if kind == "ServiceAccount"))
@@ -1279,7 +1279,7 @@ resources:
 
 fn check_default_namespace(m: &Model, out: &mut Vec<Finding>) {
     // Kustomizations that set a namespace, by path and by directory.
-    let mut ns_files = std::collections::HashSet::new();
+    let mut ns_files = crate::hash::HashSet::default();
     let mut ns_dirs: Vec<&str> = Vec::new();
     for k in m.docs.iter().filter(|d| d.kind == DocKind::Kustomization) {
         if k.root.str_at(&["namespace"]).is_some_and(|n| !n.is_empty()) {

@@ -298,7 +298,7 @@ variable "db_password" {
 fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
     // One finding per literal: a value passed down through nested modules
     // is reported once, under the outermost variable.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::HashSet::default();
     let mut report = |node: &Node, what: String, env| {
         if !seen.insert((node.span, env)) {
             return;
@@ -1068,7 +1068,7 @@ fn check_weak_placeholders(m: &Model, out: &mut Vec<Finding>) {
             _ => {}
         }
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::hash::HashSet::default();
     for root in &m.terraform.roots {
         let env = root.assignment.env;
         for v in &root.variables {

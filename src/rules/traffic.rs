@@ -38,10 +38,10 @@ struct Obj<'m> {
 /// instead of scanning every object (a monorepo has thousands of each).
 /// Lists keep document order, so output does not depend on the index.
 struct Index<'o> {
-    by_name: std::collections::HashMap<(&'o str, &'o str, &'o str), Vec<usize>>,
-    by_kind: std::collections::HashMap<(&'o str, &'o str), Vec<usize>>,
+    by_name: crate::hash::HashMap<(&'o str, &'o str, &'o str), Vec<usize>>,
+    by_kind: crate::hash::HashMap<(&'o str, &'o str), Vec<usize>>,
     /// Workloads by a pod label they carry: (project, key, value).
-    by_label: std::collections::HashMap<(&'o str, &'o str, String), Vec<usize>>,
+    by_label: crate::hash::HashMap<(&'o str, &'o str, String), Vec<usize>>,
 }
 
 impl<'o> Index<'o> {
@@ -121,7 +121,7 @@ fn is_core_api(api: &str) -> bool {
 
 /// Directories that hold custom resources: there an operator may make the
 /// pods or Services a selector or a backend names, so nothing is certain.
-fn operator_dirs(m: &Model) -> std::collections::HashSet<String> {
+fn operator_dirs(m: &Model) -> crate::hash::HashSet<String> {
     m.docs
         .iter()
         .filter(|d| matches!(d.kind, DocKind::Kubernetes { .. }))
@@ -137,7 +137,7 @@ fn operator_dirs(m: &Model) -> std::collections::HashSet<String> {
 /// Directories that hold custom resources or templates (not read): there an
 /// operator or a template may make the pods or Services a selector or a
 /// backend names, so nothing is certain.
-fn uncertain_dirs(m: &Model) -> std::collections::HashSet<String> {
+fn uncertain_dirs(m: &Model) -> crate::hash::HashSet<String> {
     let mut dirs = operator_dirs(m);
     dirs.extend(
         m.diags
@@ -148,7 +148,7 @@ fn uncertain_dirs(m: &Model) -> std::collections::HashSet<String> {
     dirs
 }
 
-fn in_operator_dir(m: &Model, dirs: &std::collections::HashSet<String>, o: &Obj<'_>) -> bool {
+fn in_operator_dir(m: &Model, dirs: &crate::hash::HashSet<String>, o: &Obj<'_>) -> bool {
     dirs.contains(crate::source::parent_dir(m.sources.path(o.doc.file)))
 }
 

@@ -24,8 +24,8 @@ const LONG_RUNNING: [&str; 4] = ["Deployment", "StatefulSet", "DaemonSet", "Roll
 
 /// Files a kustomization applies as patches (`patchesStrategicMerge`,
 /// `patches: - path:`): partial manifests, not workloads of their own.
-pub(crate) fn patch_files(m: &Model) -> std::collections::HashSet<String> {
-    let mut out = std::collections::HashSet::new();
+pub(crate) fn patch_files(m: &Model) -> crate::hash::HashSet<String> {
+    let mut out = crate::hash::HashSet::default();
     for k in m.docs.iter().filter(|d| d.kind == DocKind::Kustomization) {
         let dir = crate::source::parent_dir(m.sources.path(k.file));
         let mut add = |rel: &str| {

@@ -1,7 +1,7 @@
 //! Block bodies as maps: attributes, nested blocks (repeated ones as a
 //! list) and `dynamic` blocks, with "used by" provenance hops.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use hcl_edit::Span as _;
 use hcl_edit::structure::{Body, Structure};
@@ -118,7 +118,7 @@ impl<'a> Run<'a> {
 /// Repeated nested blocks of one type become one list entry.
 fn group_blocks(entries: Vec<(Entry, bool)>) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
-    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut counts: HashMap<String, usize> = HashMap::default();
     for (e, is_block) in &entries {
         if *is_block {
             *counts

@@ -10,7 +10,8 @@
 //! The scan of the text is deliberately generous: a `source = "../x"` in a
 //! comment joins two groups, which costs memory, never a result.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use crate::hash::HashMap;
 
 use super::roots::{dir_of, join_dir, var_file_owner};
 use crate::source::SourceFile;
@@ -54,7 +55,7 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
             }
         }
     }
-    let mut index: HashMap<usize, usize> = HashMap::new();
+    let mut index: HashMap<usize, usize> = HashMap::default();
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, home) in homes.iter().enumerate() {
         let root = sets.find_name(home);

@@ -3,7 +3,7 @@
 //! calls, providers and `terraform {}` blocks. Expressions are borrowed from
 //! the parsed bodies and evaluated later, lazily.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::ops::Range;
 
 use hcl_edit::Span as _;
@@ -113,8 +113,8 @@ impl<'a> ModuleCfg<'a> {
         ModuleCfg {
             dir,
             vars: Vec::new(),
-            var_index: HashMap::new(),
-            locals: HashMap::new(),
+            var_index: HashMap::default(),
+            locals: HashMap::default(),
             outputs: Vec::new(),
             resources: Vec::new(),
             calls: Vec::new(),

@@ -2,7 +2,7 @@
 //! module calls and outputs, resources with `count`/`for_each`.
 //! Expressions are in `expr.rs`, functions in `functions.rs`.
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::rc::Rc;
 
 use hcl_edit::expr::Expression;
@@ -209,7 +209,7 @@ impl<'a> Run<'a> {
             insts: Vec::new(),
             diags: Vec::new(),
             notes: Vec::new(),
-            noted: HashSet::new(),
+            noted: HashSet::default(),
             errors: 0,
             budget: EVAL_BUDGET,
             work: WORK_BUDGET,
@@ -219,21 +219,21 @@ impl<'a> Run<'a> {
             blocks_made: 0,
             instances_capped: false,
             limits_hit: 0,
-            reads: HashMap::new(),
-            templates: HashMap::new(),
+            reads: HashMap::default(),
+            templates: HashMap::default(),
             peak: 0,
-            pure: HashMap::new(),
-            types: HashMap::new(),
+            pure: HashMap::default(),
+            types: HashMap::default(),
             workspace: workspace.to_string(),
         };
         r.insts.push(Inst {
             cfg: root,
             path: String::new(),
             key: String::new(),
-            vars: HashMap::new(),
-            locals: HashMap::new(),
+            vars: HashMap::default(),
+            locals: HashMap::default(),
             local_stack: Vec::new(),
-            calls: HashMap::new(),
+            calls: HashMap::default(),
             outputs: None,
             chain: vec![root.dir.clone()],
         });
@@ -684,10 +684,10 @@ impl<'a> Run<'a> {
             cfg,
             path: path.clone(),
             key,
-            vars: HashMap::new(),
-            locals: HashMap::new(),
+            vars: HashMap::default(),
+            locals: HashMap::default(),
             local_stack: Vec::new(),
-            calls: HashMap::new(),
+            calls: HashMap::default(),
             outputs: None,
             chain,
         });
@@ -699,7 +699,7 @@ impl<'a> Run<'a> {
             "providers",
             "depends_on",
         ];
-        let mut args: HashMap<String, Node> = HashMap::new();
+        let mut args: HashMap<String, Node> = HashMap::default();
         for a in call.body.attributes() {
             let name = a.key.as_str();
             if META.contains(&name) || cfg.var(name).is_none() {

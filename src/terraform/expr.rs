@@ -6,7 +6,7 @@ use hcl_edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
 };
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use super::eval::{Cx, MAX_EXPR_DEPTH, Run, Slot};
 use super::value::{self as v, MAX_ITEMS};
@@ -368,7 +368,7 @@ impl Run<'_> {
         let mut items = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         // Key -> position in `entries`.
-        let mut slots: HashMap<String, usize> = HashMap::new();
+        let mut slots: HashMap<String, usize> = HashMap::default();
         for (k, val) in pairs {
             let c = match &f.intro.key_var {
                 Some(kv) => cx.with(kv.as_str(), k),

@@ -4,7 +4,7 @@
 //! the module docs of [`crate::terraform`]); `file`, `fileexists` and
 //! `templatefile` read from disk (see `files.rs`).
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use hcl_edit::expr::FuncCall;
 
@@ -148,7 +148,7 @@ impl Run<'_> {
             "merge" => {
                 let mut out: Vec<Entry> = Vec::new();
                 // Key -> position in `out`.
-                let mut slots: HashMap<Option<&str>, usize> = HashMap::new();
+                let mut slots: HashMap<Option<&str>, usize> = HashMap::default();
                 for m in a {
                     match &m.value {
                         Value::Null => {}

@@ -76,7 +76,7 @@ mod template;
 mod types;
 mod value;
 
-use std::collections::{HashMap, HashSet};
+use crate::hash::{HashMap, HashSet};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -393,8 +393,17 @@ fn evaluate_inner(
     } else {
         vec![(0..sorted.len()).collect()]
     };
+    // The largest groups start first and each group is a task of its own,
+    // so that the stage does not end with one thread on a large group while
+    // the other waits. The order of the groups does not change the result:
+    // it is merged below in whole-tree order.
+    let mut groups = groups;
+    groups.sort_by_cached_key(|g| {
+        std::cmp::Reverse(g.iter().map(|&i| sorted[i].text.len()).sum::<usize>())
+    });
     let outs: Vec<GroupOut> = groups
         .par_iter()
+        .with_max_len(1)
         .map(|g| run_group(&stage, &sorted, g))
         .collect();
 
@@ -475,6 +484,7 @@ struct GroupOut {
 /// roots, and drop the syntax trees.
 fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
     let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    let dbg_t0 = Instant::now();
     let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
     let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
         .par_iter()
@@ -500,7 +510,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         cfgs: Default::default(),
         tfvars: Default::default(),
         disk_root: stage.disk_root,
-        downloaded: HashMap::new(),
+        downloaded: HashMap::default(),
         env_starts: stage.env_starts,
         boundary: stage.boundary,
         envs: stage.envs,
@@ -543,6 +553,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             out.files.push((index, fo));
         }
     }
+    let dbg_t1 = Instant::now();
     let roots = world.roots();
     world.load_downloaded(&roots);
     let plans = world.plans(&roots);
@@ -556,6 +567,9 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             out_of_time(stage, p)
         })
         .collect();
+    if std::env::var_os("DBG_TF").is_some() {
+        eprintln!("DBG group files={} bytes={} roots={} plans={} parse={:?} eval={:?} first={}", files.len(), files.iter().map(|f| f.text.len()).sum::<usize>(), roots.len(), plans.len(), dbg_t1-dbg_t0, dbg_t1.elapsed(), files.first().map(|f| f.path.as_str()).unwrap_or(""));
+    }
     out.results = plans
         .into_iter()
         .zip(results)
@@ -611,7 +625,7 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
         return (root, RunSummary::default());
     };
     let mut run = Run::new(world, cfg, plan.workspace.as_deref().unwrap_or("default"));
-    let mut assigned: HashMap<String, Node> = HashMap::new();
+    let mut assigned: HashMap<String, Node> = HashMap::default();
     for path in &plan.var_files {
         let label = format!("set in {path}");
         let mut set = |name: String, n: Node| {

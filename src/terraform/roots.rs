@@ -2,7 +2,8 @@
 //! roots, which var files each root is evaluated with, and where module
 //! sources point.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use crate::hash::HashMap;
 use std::path::PathBuf;
 
 use hcl_edit::structure::Body;
@@ -162,7 +163,7 @@ impl<'a> World<'a> {
             let Ok(j) = serde_json::from_str::<serde_json::Value>(&text) else {
                 continue;
             };
-            let mut m = HashMap::new();
+            let mut m = HashMap::default();
             for e in j
                 .get("Modules")
                 .and_then(|x| x.as_array())

@@ -207,7 +207,7 @@ pub fn dedup_entries(entries: &[Entry]) -> Vec<(String, &Node)> {
 /// Primitives are compared through a hashed canonical form, so long lists
 /// cost O(n) rather than O(n²).
 pub fn unique<'n>(items: impl IntoIterator<Item = &'n Node>) -> Vec<&'n Node> {
-    use std::collections::HashSet;
+    use crate::hash::HashSet;
     #[derive(Hash, PartialEq, Eq)]
     enum Canon<'s> {
         Null,
@@ -229,7 +229,7 @@ pub fn unique<'n>(items: impl IntoIterator<Item = &'n Node>) -> Vec<&'n Node> {
             Value::Seq(_) | Value::Map(_) | Value::Unknown => return None,
         })
     }
-    let mut seen: HashSet<Canon<'n>> = HashSet::new();
+    let mut seen: HashSet<Canon<'n>> = HashSet::default();
     let mut others: Vec<&Node> = Vec::new();
     let mut out = Vec::new();
     for i in items {

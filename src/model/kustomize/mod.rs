@@ -5,7 +5,8 @@
 pub mod patch;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use crate::hash::HashSet;
 
 use crate::env::{Assignment, Env, Evidence};
 use crate::model::{Container, Doc, DocKind, OtherDoc};
@@ -245,7 +246,7 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
         }
     }
     // Which kustomizations are included by another one (not top level).
-    let mut included: HashSet<usize> = HashSet::new();
+    let mut included: HashSet<usize> = HashSet::default();
     for (dir, &k) in &kdirs {
         for r in resources(&docs[k].root) {
             if let Some(p) = join_path(dir, r)
@@ -312,7 +313,7 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
             usize,
         );
         let mut stack: Vec<Frame> = vec![(dir.clone(), top, images_with_components(top, dir), 0)];
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         while let Some((kdir, k, (images, replicas, patches), depth)) = stack.pop() {
             if depth > MAX_DEPTH || !seen.insert(k) {
                 continue;
