@@ -31,8 +31,8 @@
 //! continuation lines are not indented enough are read, and a block scalar
 //! ending the text without a line break gets none added.
 
-use std::borrow::Cow;
 use crate::hash::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
@@ -1007,7 +1007,8 @@ impl MapBuild {
                 map.insert(id, slot);
             }
         } else if self.slots.len() > SMALL_MAP {
-            let mut map = HashMap::with_capacity_and_hasher(self.slots.len() * 2, Default::default());
+            let mut map =
+                HashMap::with_capacity_and_hasher(self.slots.len() * 2, Default::default());
             for (s, &(i, _)) in self.slots.iter().enumerate() {
                 if let Some(k) = self.live_key(i).and_then(key_id) {
                     map.insert(k, s);

@@ -314,11 +314,6 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
     for root in &m.terraform.roots {
         let env = root.assignment.env;
         for v in &root.variables {
-            let prefix = if v.module_path.is_empty() {
-                String::new()
-            } else {
-                format!("{}.", v.module_path)
-            };
             // The final value: a literal from tfvars or the default. Reported
             // in the environment only when a var file decided it.
             let Some(text) = v.value.as_str() else {
@@ -326,6 +321,11 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
             };
             let from_default = v.default.as_ref().is_some_and(|d| d.span == v.value.span);
             if let Some(why) = literal_secret(&v.name, text) {
+                let prefix = if v.module_path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}.", v.module_path)
+                };
                 let origin = if from_default { "default" } else { "value" };
                 report(
                     &v.value,

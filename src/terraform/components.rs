@@ -10,8 +10,8 @@
 //! The scan of the text is deliberately generous: a `source = "../x"` in a
 //! comment joins two groups, which costs memory, never a result.
 
-use std::collections::BTreeSet;
 use crate::hash::HashMap;
+use std::collections::BTreeSet;
 
 use super::roots::{dir_of, join_dir, var_file_owner};
 use crate::source::SourceFile;

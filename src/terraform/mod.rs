@@ -484,7 +484,6 @@ struct GroupOut {
 /// roots, and drop the syntax trees.
 fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
     let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
-    let dbg_t0 = Instant::now();
     let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
     let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
         .par_iter()
@@ -553,7 +552,6 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             out.files.push((index, fo));
         }
     }
-    let dbg_t1 = Instant::now();
     let roots = world.roots();
     world.load_downloaded(&roots);
     let plans = world.plans(&roots);
@@ -567,9 +565,6 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             out_of_time(stage, p)
         })
         .collect();
-    if std::env::var_os("DBG_TF").is_some() {
-        eprintln!("DBG group files={} bytes={} roots={} plans={} parse={:?} eval={:?} first={}", files.len(), files.iter().map(|f| f.text.len()).sum::<usize>(), roots.len(), plans.len(), dbg_t1-dbg_t0, dbg_t1.elapsed(), files.first().map(|f| f.path.as_str()).unwrap_or(""));
-    }
     out.results = plans
         .into_iter()
         .zip(results)

@@ -2,8 +2,8 @@
 //! roots, which var files each root is evaluated with, and where module
 //! sources point.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::hash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use hcl_edit::structure::Body;

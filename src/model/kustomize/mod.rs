@@ -4,9 +4,9 @@
 
 pub mod patch;
 
+use crate::hash::HashSet;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use crate::hash::HashSet;
 
 use crate::env::{Assignment, Env, Evidence};
 use crate::model::{Container, Doc, DocKind, OtherDoc};

@@ -153,6 +153,9 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// The kind of secret a name announces, if any.
 pub fn secret_name_kind(name: &str) -> Option<NameKind> {
+    if !may_name_a_secret(name) {
+        return None;
+    }
     let words = words(name);
     let last = words.last().map(String::as_str)?;
     if NOT_LAST.contains(&last) {
@@ -194,6 +197,27 @@ pub fn secret_name_kind(name: &str) -> Option<NameKind> {
         }
     }
     kind
+}
+
+/// Whether `name` holds, in any case, one of the fragments every word
+/// [`secret_name_kind`] looks for contains (its password words, key words
+/// and the last words of its key pairs). Most names hold none, and are
+/// rejected here without being split into words.
+fn may_name_a_secret(name: &str) -> bool {
+    let b = name.as_bytes();
+    let at = |i: usize, f: &[u8]| {
+        b.get(i..i + f.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(f))
+    };
+    // Dispatch on the first letter: one comparison for most bytes.
+    (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
+        b'p' => at(i, b"pass") || at(i, b"pwd") || at(i, b"psk") || at(i, b"pepper"),
+        b's' => at(i, b"secret") || at(i, b"salt") || at(i, b"string"),
+        b't' => at(i, b"token"),
+        b'k' => at(i, b"key"),
+        b'c' => at(i, b"cred"),
+        _ => false,
+    })
 }
 
 const PASSWORD_WORDS: &[&str] = &[
@@ -656,6 +680,9 @@ fn is_dotted_path(t: &str) -> bool {
 /// A dummy value that would be used as-is if deployed: `changeme`,
 /// `your_api_key_here`, `password`, `secret123`, `fake_password`.
 pub fn is_weak(t: &str) -> bool {
+    if t.len() > 40 || t.contains(char::is_whitespace) {
+        return false;
+    }
     let norm: String = t
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -811,6 +838,11 @@ fn distinct(s: &str) -> usize {
 }
 
 fn token_shape(w: &str) -> Option<&'static str> {
+    // The shortest token below is a Slack prefix and ten characters; most
+    // words of a value are shorter and need no look at the prefixes.
+    if w.len() < 15 {
+        return None;
+    }
     let b = w.as_bytes();
     let upper_alnum = |s: &[u8]| {
         s.iter()
