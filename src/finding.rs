@@ -310,12 +310,16 @@ fn span_key(text: &str) -> String {
 pub fn locate_all(
     findings: Vec<Finding>,
     sources: &SourceMap,
-    name_of: impl Fn(&str) -> &'static str,
+    name_of: impl Fn(&str) -> &'static str + Sync,
 ) -> Vec<Located> {
     use sha2::{Digest, Sha256};
     // (located, span window text, identity path)
+    use rayon::prelude::*;
+    // Locating and hashing run on every thread (a run with many findings
+    // spent a tenth of its wall time here, on one); the merge and the
+    // numbering of repeated fingerprints stay in order.
     let mut keyed: Vec<(Located, String, &str)> = findings
-        .into_iter()
+        .into_par_iter()
         .map(|f| {
             let location = sources.locate(f.span);
             let related = f
@@ -352,7 +356,7 @@ pub fn locate_all(
             )
         })
         .collect();
-    keyed.sort_by(|(a, _, _), (b, _, _)| {
+    keyed.par_sort_by(|(a, _, _), (b, _, _)| {
         (
             &a.location.path,
             a.location.start,
@@ -395,20 +399,34 @@ pub fn locate_all(
         }
         merged.push(item);
     }
-    let mut seen: crate::hash::HashMap<[u8; 32], u32> = crate::hash::HashMap::default();
-    merged
-        .into_iter()
-        .map(|(mut f, window, id_path)| {
+    let bases: Vec<[u8; 32]> = merged
+        .par_iter()
+        .map(|(f, window, id_path)| {
             let mut h = Sha256::new();
             let envs: Vec<&str> = f.envs.iter().map(|e| e.as_str()).collect();
             let envs = envs.join(",");
-            for part in [f.rule, id_path, &window, &message_key(&f.message), &envs] {
+            for part in [f.rule, id_path, window, &message_key(&f.message), &envs] {
                 h.update(part.as_bytes());
                 h.update([0u8]);
             }
-            let base: [u8; 32] = h.finalize().into();
-            let n = seen.entry(base).or_insert(0);
+            h.finalize().into()
+        })
+        .collect();
+    // The n-th finding with the same base, in sorted order, is number n.
+    let mut seen: crate::hash::HashMap<[u8; 32], u32> = crate::hash::HashMap::default();
+    let numbers: Vec<u32> = bases
+        .iter()
+        .map(|base| {
+            let n = seen.entry(*base).or_insert(0);
             *n += 1;
+            *n
+        })
+        .collect();
+    merged
+        .into_par_iter()
+        .zip(bases)
+        .zip(numbers)
+        .map(|(((mut f, _, _), base), n)| {
             let mut h = Sha256::new();
             h.update(base);
             h.update(n.to_le_bytes());
