@@ -156,6 +156,11 @@ pub fn secret_name_kind(name: &str) -> Option<NameKind> {
     if !may_name_a_secret(name) {
         return None;
     }
+    kind_from_words(name)
+}
+
+/// [`secret_name_kind`] without the quick rejection.
+fn kind_from_words(name: &str) -> Option<NameKind> {
     let words = words(name);
     let last = words.last().map(String::as_str)?;
     if NOT_LAST.contains(&last) {

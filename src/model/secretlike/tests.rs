@@ -161,3 +161,56 @@ fn labelled_corpus() {
         wrong.join("\n")
     );
 }
+
+/// The quick rejection in `secret_name_kind` never turns away a name the
+/// word-by-word reading accepts: every word it looks for, alone and
+/// inside names of every common spelling, passes the fragment check.
+#[test]
+fn quick_rejection_keeps_every_name_the_words_accept() {
+    let mut words: Vec<String> = PASSWORD_WORDS
+        .iter()
+        .chain(KEY_WORDS)
+        .map(|w| w.to_string())
+        .collect();
+    words.extend(KEY_PAIRS.iter().map(|(a, b)| format!("{a}_{b}")));
+    words.extend(["pgpassword", "mysqlpasswd", "db_passwd"].map(String::from));
+    let mut checked = 0;
+    for w in &words {
+        let camel: String = w
+            .split('_')
+            .enumerate()
+            .map(|(i, p)| {
+                if i == 0 {
+                    p.to_string()
+                } else {
+                    p[..1].to_ascii_uppercase() + &p[1..]
+                }
+            })
+            .collect();
+        for name in [
+            w.clone(),
+            w.to_ascii_uppercase(),
+            format!("db_{w}"),
+            format!("DB-{}", w.to_ascii_uppercase()),
+            format!("app.{w}"),
+            format!("my{camel}"),
+            format!("service{}", camel[..1].to_ascii_uppercase() + &camel[1..]),
+        ] {
+            if kind_from_words(&name).is_some() {
+                checked += 1;
+                assert!(may_name_a_secret(&name), "{name} rejected too early");
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} names exercised the check");
+    // And it does reject names without any such word.
+    for n in [
+        "vpc_id",
+        "instance_type",
+        "tags",
+        "ENABLE_FEATURE_X",
+        "replicas",
+    ] {
+        assert!(!may_name_a_secret(n), "{n}");
+    }
+}

@@ -31,7 +31,9 @@ IMDSv2, which the configuration does not show: say it in `metadata_options` anyw
 change of AMI does not silently bring IMDSv1 back.
 
 Equivalent checks: Checkov `CKV_AWS_79`; Trivy `AVD-AWS-0028` (instances), `AVD-AWS-0130`
-(launch configurations and templates); KICS has no confirmed equivalent.
+(launch configurations and templates); KICS `c306ac53-ee5b-41d3-86a9-0fd2722b4e67` (Instance
+Uses Metadata Service IMDSv1; its tests cover instances and launch configurations, not launch
+templates).
 
 **How to fix.**
 

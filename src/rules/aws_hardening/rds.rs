@@ -417,8 +417,9 @@ and is not checked here (add replicas in other zones for compute failover); read
 skipped. `aws_db_instance` `multi_az` and CloudFormation `AWS::RDS::DBInstance` `MultiAZ` default
 to false.
 
-Equivalent checks: Checkov `CKV_AWS_157`; Trivy has no Terraform check for it; KICS has none for
-`aws_db_instance` either (AWS Security Hub control RDS.5 is the usual reference).
+Equivalent checks: Checkov `CKV_AWS_157`; Trivy has no Terraform check for it; KICS
+`53598739-ffe2-4b77-9fe5-de95f2252345` (RDS Multi-AZ Deployment Disabled, a recent query: older
+KICS releases lack it); AWS Security Hub control RDS.5.
 
 **How to fix.**
 

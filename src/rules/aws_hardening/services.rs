@@ -294,8 +294,8 @@ supersedes the per-repository setting) is not reported.
 
 Severity follows the environment tier: warning in prod and staging, note in dev.
 
-Equivalent checks: Checkov `CKV_AWS_163`; Trivy `AVD-AWS-0030`; KICS has no confirmed
-equivalent.
+Equivalent checks: Checkov `CKV_AWS_163`; Trivy `AVD-AWS-0030`; KICS
+`9630336b-3fed-4096-8173-b9afdfe346a7` (Unscanned ECR Image).
 
 **How to fix.**
 
