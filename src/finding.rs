@@ -37,7 +37,7 @@ impl From<&Hop> for Related {
     fn from(h: &Hop) -> Related {
         Related {
             span: h.span,
-            label: h.label.clone(),
+            label: h.label.to_string(),
             flow: true,
         }
     }

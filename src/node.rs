@@ -16,7 +16,9 @@ use crate::source::Span;
 pub struct Hop {
     pub span: Span,
     /// What happened there, e.g. "set in prod/terraform.tfvars", "passed as module argument `db_public`".
-    pub label: String,
+    /// Shared: a chain is copied whenever a value flows one step further,
+    /// and its labels with it.
+    pub label: Arc<str>,
 }
 
 /// The chain of places a computed value flowed through, decisive literal

@@ -358,7 +358,7 @@ fn helm_images(n: &Node, at: String, depth: usize, out: &mut Vec<HelmImage>) {
                 };
                 let hop = crate::node::Hop {
                     span: repo.span,
-                    label: format!("repository `{repo_text}`"),
+                    label: format!("repository `{repo_text}`").into(),
                 };
                 let node =
                     Node::string(at_node.span, text).with_via(Some(std::sync::Arc::new(vec![hop])));

@@ -38,7 +38,7 @@ impl<'a> Run<'a> {
                         n,
                         || Hop {
                             span: at,
-                            label: format!("used by {addr}.{k}"),
+                            label: format!("used by {addr}.{k}").into(),
                         },
                         &mut work,
                     );

@@ -425,7 +425,7 @@ impl<'a> Run<'a> {
                 let n = self.eval_pure(d.fc, e);
                 let hop = Hop {
                     span: n.span,
-                    label: format!("default of var.{name}"),
+                    label: format!("default of var.{name}").into(),
                 };
                 self.flow(n, &hop)
             }
@@ -495,7 +495,7 @@ impl<'a> Run<'a> {
         self.insts[i].local_stack.pop();
         let hop = Hop {
             span: l.span,
-            label: format!("local.{name}"),
+            label: format!("local.{name}").into(),
         };
         let n = self.flow(n, &hop);
         self.insts[i].locals.insert(name.to_string(), Slot::Done(n));
@@ -708,7 +708,7 @@ impl<'a> Run<'a> {
             let n = self.eval(cx, &a.value);
             let hop = Hop {
                 span: attr_span(call.fc, a),
-                label: format!("passed to {path} as `{name}`"),
+                label: format!("passed to {path} as `{name}`").into(),
             };
             let n = self.flow(n, &hop);
             args.insert(name.to_string(), n);
@@ -746,7 +746,7 @@ impl<'a> Run<'a> {
                 n,
                 &Hop {
                     span: o.span,
-                    label,
+                    label: label.into(),
                 },
             );
             entries.push(v::entry(o.span, o.name.clone(), n));

@@ -599,13 +599,7 @@ mod tests {
             "variable \"v\" {\n  default = true\n}\nlocals { y = var.v }",
             "local.y",
         );
-        let labels: Vec<&str> = n
-            .via
-            .as_ref()
-            .unwrap()
-            .iter()
-            .map(|h| h.label.as_str())
-            .collect();
+        let labels: Vec<&str> = n.via.as_ref().unwrap().iter().map(|h| &*h.label).collect();
         assert_eq!(
             labels,
             ["default of var.v", "local.y", "local.x", "output `x`"]

@@ -626,7 +626,7 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
         let mut set = |name: String, n: Node| {
             let hop = Hop {
                 span: n.span,
-                label: label.clone(),
+                label: label.as_str().into(),
             };
             assigned.insert(name, value::flow(n, &hop, &mut 0));
         };

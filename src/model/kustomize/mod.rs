@@ -452,7 +452,7 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) 
     if let Some((t, what)) = tag_at {
         hops.push(Hop {
             span: t.span,
-            label: format!("{what} set by the overlay's `images:`"),
+            label: format!("{what} set by the overlay's `images:`").into(),
         });
     }
     if let Some(n) = name_at {
@@ -463,7 +463,7 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) 
     }
     hops.push(Hop {
         span: img.span,
-        label: format!("base image `{text}`"),
+        label: format!("base image `{text}`").into(),
     });
     let node = Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)));
     // The repository is still the base's unless an overlay renamed it.
