@@ -496,7 +496,7 @@ mod tests {
         };
         let f = flow(m.clone(), &hop, &mut 0);
         assert_eq!(f.via.as_ref().unwrap().len(), 1);
-        assert_eq!(f.entries()[0].value.via.as_ref().unwrap()[0].label, "a");
+        assert_eq!(&*f.entries()[0].value.via.as_ref().unwrap()[0].label, "a");
         let used = flow_used(m, || hop.clone(), &mut 0);
         assert!(used.via.is_none());
     }
@@ -521,7 +521,7 @@ mod tests {
     fn provenance_chains_keep_the_first_and_latest_hops() {
         let hop = |i: usize| Hop {
             span: sp(i),
-            label: format!("h{i}"),
+            label: format!("h{i}").into(),
         };
         let mut n = string(sp(0), "x");
         for i in 0..100 {
@@ -529,9 +529,9 @@ mod tests {
         }
         let via = n.via.as_ref().unwrap();
         assert_eq!(via.len(), MAX_HOPS);
-        assert_eq!(via[0].label, "h0");
-        assert_eq!(via[1].label, format!("h{}", 100 - MAX_HOPS + 1));
-        assert_eq!(via[MAX_HOPS - 1].label, "h99");
+        assert_eq!(&*via[0].label, "h0");
+        assert_eq!(&*via[1].label, format!("h{}", 100 - MAX_HOPS + 1));
+        assert_eq!(&*via[MAX_HOPS - 1].label, "h99");
         // The same hop twice in a row is recorded once.
         let again = flow(n.clone(), &hop(99), &mut 0);
         assert_eq!(again.via, n.via);
