@@ -135,7 +135,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
     let lc = files[pa.span.file.0 as usize].line_col(pa.span.start);
     assert_eq!(lc.line, 6);
     let via = pa.via.as_ref().unwrap();
-    let labels: Vec<&str> = via.iter().map(|h| h.label.as_str()).collect();
+    let labels: Vec<&str> = via.iter().map(|h| &*h.label).collect();
     assert_eq!(
         labels,
         [
@@ -194,7 +194,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
         .clone();
     assert_eq!(path_of(&files, &pa), "environments/dev/main.tf");
     assert_eq!(
-        pa.via.as_ref().unwrap()[0].label,
+        &*pa.via.as_ref().unwrap()[0].label,
         "default of var.db_public"
     );
     // Variables of every module instance.
@@ -406,7 +406,7 @@ fn scp_content_is_structured() {
         .unwrap();
     assert_eq!(regions.as_seq().len(), 2);
     assert_eq!(
-        regions.via.as_ref().unwrap()[0].label,
+        &*regions.via.as_ref().unwrap()[0].label,
         "default of var.allowed_regions"
     );
     let leave = &res(r, "aws_organizations_policy", "deny_leave")[0];
