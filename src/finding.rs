@@ -312,12 +312,12 @@ pub fn locate_all(
     sources: &SourceMap,
     name_of: impl Fn(&str) -> &'static str + Sync,
 ) -> Vec<Located> {
-    use sha2::{Digest, Sha256};
-    // (located, span window text, identity path)
     use rayon::prelude::*;
+    use sha2::{Digest, Sha256};
     // Locating and hashing run on every thread (a run with many findings
     // spent a tenth of its wall time here, on one); the merge and the
     // numbering of repeated fingerprints stay in order.
+    // (located, span window text, identity path)
     let mut keyed: Vec<(Located, String, &str)> = findings
         .into_par_iter()
         .map(|f| {
