@@ -212,7 +212,7 @@ fn next_char_end(text: &str, start: usize) -> usize {
 /// every bracket (also inside strings: an over-estimate that only matters
 /// for pathological files). Guards the recursive-descent parser's stack.
 fn too_deep(text: &str) -> Option<usize> {
-    // A table instead of a match: one load and no branch per byte.
+    // A table instead of a match: one load and one comparison per byte.
     const STEP: [i8; 256] = {
         let mut t = [0i8; 256];
         t[b'{' as usize] = 1;
