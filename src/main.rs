@@ -271,6 +271,26 @@ struct CheckArgs {
     strict: bool,
 }
 
+/// Write the report to `output` (a file), else to standard output, through
+/// one buffer.
+fn write_report(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match output {
+        Some(path) => {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+            write(&mut w)?;
+            w.flush()
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            write(&mut w)?;
+            w.flush()
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -397,26 +417,26 @@ fn check(args: CheckArgs) -> ExitCode {
             ));
         }
     }
-    let text = if args.statistics {
-        render::statistics(&report)
+    // JSON is written as it is serialised: on a monorepo the whole text
+    // would be tens of MB held at the run's peak.
+    let written = if args.format == Format::Json && !args.statistics {
+        write_report(args.output.as_deref(), |w| render::json::write(&report, w))
     } else {
-        render::render(
-            args.format,
-            &report,
-            RenderOptions {
-                color,
-                stats: args.stats,
-                max_annotations: args.max_annotations,
-                quiet: args.quiet,
-            },
-        )
-    };
-    let written = match &args.output {
-        Some(path) => std::fs::write(path, text.as_bytes()),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush())
-        }
+        let text = if args.statistics {
+            render::statistics(&report)
+        } else {
+            render::render(
+                args.format,
+                &report,
+                RenderOptions {
+                    color,
+                    stats: args.stats,
+                    max_annotations: args.max_annotations,
+                    quiet: args.quiet,
+                },
+            )
+        };
+        write_report(args.output.as_deref(), |w| w.write_all(text.as_bytes()))
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe

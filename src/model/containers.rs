@@ -360,8 +360,7 @@ fn helm_images(n: &Node, at: String, depth: usize, out: &mut Vec<HelmImage>) {
                     span: repo.span,
                     label: format!("repository `{repo_text}`").into(),
                 };
-                let node =
-                    Node::string(at_node.span, text).with_via(Some(std::sync::Arc::new(vec![hop])));
+                let node = Node::string(at_node.span, text).with_via(crate::node::Chain::of([hop]));
                 out.push((path, node, e.key.span, Some(repo.span)));
                 continue;
             }

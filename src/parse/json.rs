@@ -214,7 +214,8 @@ impl Converter<'_> {
                     }
                     entries.push(Some(Entry { key, value }));
                 }
-                Node::new(span, Value::Map(entries.into_iter().flatten().collect()))
+                let entries = crate::node::exact(entries.into_iter().flatten().collect());
+                Node::new(span, Value::Map(entries))
             }
         }
     }

@@ -656,15 +656,8 @@ impl<'f> Builder<'f> {
                 let span = self.span(frame.start, to);
                 let value = match frame.coll {
                     // Held until the end of the run: no room to spare.
-                    Coll::Seq(mut items) => {
-                        items.shrink_to_fit();
-                        Value::Seq(items)
-                    }
-                    Coll::Map(m) => {
-                        let mut entries = finish_map(m);
-                        entries.shrink_to_fit();
-                        Value::Map(entries)
-                    }
+                    Coll::Seq(items) => Value::Seq(crate::node::exact(items)),
+                    Coll::Map(m) => Value::Map(crate::node::exact(finish_map(m))),
                 };
                 let built = Built {
                     node: Node::new(span, value),

@@ -153,6 +153,15 @@ impl<'a> From<&'a Located> for Finding<'a> {
 }
 
 pub fn render(report: &Report) -> String {
+    let mut buf = Vec::new();
+    // Writing to memory cannot fail, nor can serialising these plain
+    // structs.
+    let _ = write(report, &mut buf);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// [`render`], written to `w` as it is serialised.
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let out = Output {
         version: SCHEMA_VERSION,
         tool: Tool {
@@ -181,10 +190,9 @@ pub fn render(report: &Report) -> String {
         },
         findings: report.findings.iter().map(Finding::from).collect(),
     };
-    // Serialising these plain structs cannot fail.
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
-    s.push('\n');
-    s
+    // An I/O error keeps its kind (a closed pipe is not reported).
+    serde_json::to_writer_pretty(&mut *w, &out).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 /// A report over in-memory files, for the renderers' unit tests.

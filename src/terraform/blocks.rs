@@ -117,7 +117,10 @@ impl<'a> Run<'a> {
 
 /// Repeated nested blocks of one type become one list entry.
 fn group_blocks(entries: Vec<(Entry, bool)>) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::new();
+    if entries.iter().filter(|(_, is_block)| *is_block).count() < 2 {
+        return entries.into_iter().map(|(e, _)| e).collect();
+    }
+    let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
     let mut counts: HashMap<String, usize> = HashMap::default();
     for (e, is_block) in &entries {
         if *is_block {

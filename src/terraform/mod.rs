@@ -655,10 +655,11 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
         .iter()
         .map(|e| (e.key_str().unwrap_or_default().to_string(), e.value.clone()))
         .collect();
-    root.variables = run.variables();
-    root.locals = run.locals();
-    root.resources = resources;
-    root.providers = providers;
+    // Kept until the end of the run: no room to spare.
+    root.variables = crate::node::exact(run.variables());
+    root.locals = crate::node::exact(run.locals());
+    root.resources = crate::node::exact(resources);
+    root.providers = crate::node::exact(providers);
     root.outputs = outputs;
     let summary = RunSummary {
         notes: run.notes,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::node::{Entry, Hop, Node, Value, Via};
+use crate::node::{Chain, Entry, Hop, Node, Value, Via};
 use crate::source::Span;
 
 /// Longest string the evaluator builds; longer results are Unknown.
@@ -89,11 +89,11 @@ pub fn number(span: Span, f: f64) -> Node {
 }
 
 pub fn seq(span: Span, items: Vec<Node>) -> Node {
-    Node::new(span, Value::Seq(items))
+    Node::new(span, Value::Seq(crate::node::exact(items)))
 }
 
 pub fn map(span: Span, entries: Vec<Entry>) -> Node {
-    Node::new(span, Value::Map(entries))
+    Node::new(span, Value::Map(crate::node::exact(entries)))
 }
 
 /// A map entry whose key is located at `key_span`.
@@ -270,20 +270,20 @@ pub fn first_via<'n>(nodes: impl IntoIterator<Item = &'n Node>) -> Via {
 pub const MAX_HOPS: usize = 32;
 
 fn push_hop(via: &Via, hop: &Hop) -> Via {
-    let old: &[Hop] = via.as_ref().map_or(&[], |a| a.as_slice());
-    if old.last() == Some(hop) {
+    let Some(old) = via else {
+        return Chain::of([hop.clone()]);
+    };
+    if old.last() == hop {
         return via.clone();
     }
-    let mut v = Vec::with_capacity(old.len().min(MAX_HOPS) + 1);
-    match old.split_first() {
-        Some((first, rest)) if old.len() >= MAX_HOPS => {
-            v.push(first.clone());
-            v.extend(rest.iter().skip(old.len() - MAX_HOPS + 1).cloned());
-        }
-        _ => v.extend(old.iter().cloned()),
+    if old.len() < MAX_HOPS {
+        return Some(Chain::link(via, hop.clone()));
     }
-    v.push(hop.clone());
-    Some(Arc::new(v))
+    // The first hop and the latest ones, in a chain of their own.
+    let mut hops = old.iter();
+    let first = hops.next().cloned();
+    let latest = hops.skip(old.len() - MAX_HOPS + 1).cloned();
+    Chain::of(first.into_iter().chain(latest).chain([hop.clone()]))
 }
 
 /// [`push_hop`] for every node of one tree. Nodes of a tree often share

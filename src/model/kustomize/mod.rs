@@ -12,7 +12,6 @@ use crate::env::{Assignment, Env, Evidence};
 use crate::model::{Container, Doc, DocKind, OtherDoc};
 use crate::node::{Hop, Node};
 use crate::source::{SourceFile, Span, join_path, parent_dir};
-use std::sync::Arc;
 
 /// How many kustomizations deep an overlay may include bases.
 const MAX_DEPTH: usize = 16;
@@ -318,6 +317,8 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
             if depth > MAX_DEPTH || !seen.insert(k) {
                 continue;
             }
+            // One copy for every document this kustomization reaches.
+            let patches = std::sync::Arc::new(patches);
             for r in resources(&docs[k].root) {
                 let Some(p) = join_path(&kdir, r) else {
                     continue;
@@ -330,7 +331,6 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
                     pats.extend(patches.iter().cloned());
                     stack.push((p, sub, (imgs, reps, pats), depth + 1));
                 } else if let Some(ds) = by_file.get(&p) {
-                    let patches = std::sync::Arc::new(patches.clone());
                     for &d in ds {
                         reached[d].push(Overlay {
                             kustomization: kpath.clone(),
@@ -465,7 +465,7 @@ fn override_image(img: &Node, images: &[ImageOverride]) -> (Node, Option<Span>) 
         span: img.span,
         label: format!("base image `{text}`").into(),
     });
-    let node = Node::string(at.span, format!("{name}{tag}")).with_via(Some(Arc::new(hops)));
+    let node = Node::string(at.span, format!("{name}{tag}")).with_via(crate::node::Chain::of(hops));
     // The repository is still the base's unless an overlay renamed it.
     (node, Some(name_at.map_or(img.span, |n| n.span)))
 }
