@@ -21,6 +21,11 @@ pub struct Hop {
     pub label: Arc<str>,
 }
 
+/// The text of a string or number value. Most are short (keys, names,
+/// versions) and are kept inline, without an allocation of their own: a
+/// monorepo's trees hold millions of them.
+pub type Str = compact_str::CompactString;
+
 /// The chain of places a computed value flowed through, decisive literal
 /// first. Empty for values read directly from a file.
 pub type Via = Option<Arc<Chain>>;
@@ -113,8 +118,8 @@ pub enum Value {
     Null,
     Bool(bool),
     /// Numbers keep their source text; [`Node::as_f64`] parses on demand.
-    Number(String),
-    String(String),
+    Number(Str),
+    String(Str),
     Seq(Vec<Node>),
     Map(Vec<Entry>),
     /// A value that cannot be known statically (a Terraform data source or
@@ -156,7 +161,7 @@ impl Node {
         }
     }
 
-    pub fn string(span: Span, s: impl Into<String>) -> Node {
+    pub fn string(span: Span, s: impl Into<Str>) -> Node {
         Node::new(span, Value::String(s.into()))
     }
 
@@ -269,8 +274,8 @@ impl Node {
         let value = match v {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => Value::Number(n.to_string()),
-            J::String(s) => Value::String(s.clone()),
+            J::Number(n) => Value::Number(n.to_string().into()),
+            J::String(s) => Value::String(s.as_str().into()),
             J::Array(items) => Value::Seq(
                 items
                     .iter()
@@ -305,8 +310,8 @@ impl Node {
                         .and_then(serde_json::Number::from_f64)
                         .map(J::Number)
                 })
-                .unwrap_or_else(|| J::String(n.clone())),
-            Value::String(s) => J::String(s.clone()),
+                .unwrap_or_else(|| J::String(n.to_string())),
+            Value::String(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => {
                 let mut m = serde_json::Map::new();

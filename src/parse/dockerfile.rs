@@ -86,7 +86,7 @@ fn json_form(args: &str, base: usize) -> Option<Vec<Word>> {
     Some(out)
 }
 
-fn string(file: &SourceFile, start: usize, end: usize, s: impl Into<String>) -> Node {
+fn string(file: &SourceFile, start: usize, end: usize, s: impl Into<crate::node::Str>) -> Node {
     Node::string(Span::new(file.id, start, end), s)
 }
 
@@ -226,7 +226,7 @@ pub fn parse(file: &SourceFile) -> Node {
             entry(
                 kw_span,
                 "Stage",
-                Node::new(kw_span, Value::Number(stage.max(0).to_string())),
+                Node::new(kw_span, Value::Number(stage.max(0).to_string().into())),
             ),
             entry(
                 kw_span,

@@ -130,7 +130,8 @@ fn expr(fc: FileCtx<'_>, e: &Expression, depth: usize) -> Node {
             span,
             Value::Number(
                 fc.text(hcl_edit::Span::span(e))
-                    .map_or_else(|| n.value().to_string(), str::to_string),
+                    .map_or_else(|| n.value().to_string(), str::to_string)
+                    .into(),
             ),
         ),
         Expression::String(s) => Node::string(span, s.value().as_str()),

@@ -158,9 +158,7 @@ impl Converter<'_> {
     fn node(&mut self, v: JValue<'_>, depth: usize) -> Node {
         match v {
             JValue::StringLit(s) => Node::string(self.span(s.range), s.value.into_owned()),
-            JValue::NumberLit(n) => {
-                Node::new(self.span(n.range), Value::Number(n.value.to_string()))
-            }
+            JValue::NumberLit(n) => Node::new(self.span(n.range), Value::Number(n.value.into())),
             JValue::BooleanLit(b) => Node::new(self.span(b.range), Value::Bool(b.value)),
             JValue::NullKeyword(n) => Node::new(self.span(n.range), Value::Null),
             _ if depth >= MAX_DEPTH => Node::new(self.span(range_of(&v)), Value::Unknown),

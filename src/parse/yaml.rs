@@ -38,7 +38,7 @@ use std::panic::AssertUnwindSafe;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::{DiagKind, MAX_DEPTH, ParseDiag};
-use crate::node::{Entry, Node, Value};
+use crate::node::{Entry, Node, Str, Value};
 use crate::source::{SourceFile, Span};
 
 /// At most this many nodes are produced by alias expansion in one file (all
@@ -432,8 +432,8 @@ struct Skip {
 enum KeyId {
     Null,
     Bool(bool),
-    Number(String),
-    String(String),
+    Number(Str),
+    String(Str),
 }
 
 fn key_id(n: &Node) -> Option<KeyId> {
@@ -1113,14 +1113,15 @@ fn finish_map(m: MapBuild) -> Vec<Entry> {
     out
 }
 
-/// A scalar's text as held in the model, without room to spare (the
-/// scanner's buffers grow as they read).
-fn exact(v: Cow<'_, str>) -> String {
+/// A scalar's text as held in the model: inline when short, else without
+/// room to spare (the scanner's buffers grow as they read).
+fn exact(v: Cow<'_, str>) -> Str {
     match v {
-        Cow::Borrowed(b) => b.to_owned(),
+        Cow::Borrowed(b) => b.into(),
+        Cow::Owned(s) if s.len() <= std::mem::size_of::<Str>() => s.as_str().into(),
         Cow::Owned(mut s) => {
             s.shrink_to_fit();
-            s
+            s.into()
         }
     }
 }
@@ -1153,8 +1154,8 @@ fn resolve_plain(s: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
         "true" | "True" | "TRUE" => Value::Bool(true),
         "false" | "False" | "FALSE" => Value::Bool(false),
-        _ if is_core_int(s) || is_core_float(s) => Value::Number(s.to_string()),
-        _ => Value::String(String::new()),
+        _ if is_core_int(s) || is_core_float(s) => Value::Number(s.into()),
+        _ => Value::String(Str::default()),
     }
 }
 

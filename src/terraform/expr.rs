@@ -55,7 +55,7 @@ impl Run<'_> {
             Expression::Number(n) => {
                 let text = cx.fc.text(e.span()).map(str::to_string);
                 let text = text.unwrap_or_else(|| n.value().to_string());
-                self.charge(Node::new(span, Value::Number(text)), span)
+                self.charge(Node::new(span, Value::Number(text.into())), span)
             }
             Expression::String(s) => self.charge(v::string(span, s.value().clone()), span),
             Expression::Array(a) => {
@@ -73,7 +73,7 @@ impl Run<'_> {
                         ObjectKey::Expression(ke) => {
                             let kn = self.eval(cx, ke);
                             match v::prim_string(&kn) {
-                                Some(s) => v::with_value(&kn, Value::String(s)),
+                                Some(s) => v::with_value(&kn, Value::String(s.into())),
                                 None => {
                                     if !kn.is_unknown() {
                                         self.error();
@@ -418,7 +418,7 @@ impl Run<'_> {
                             };
                             slots.insert(ks.clone(), entries.len());
                             entries.push(Entry {
-                                key: v::with_value(&kn, Value::String(ks)),
+                                key: v::with_value(&kn, Value::String(ks.into())),
                                 value,
                             });
                         }

@@ -120,7 +120,7 @@ impl Run<'_> {
             crate::node::Value::String(_) | crate::node::Value::Unknown => n,
             _ => v::with_value(
                 &n,
-                crate::node::Value::String(v::as_string(&n).ok_or(Fail::Error)?),
+                crate::node::Value::String(v::as_string(&n).ok_or(Fail::Error)?.into()),
             ),
         })
     }

@@ -323,7 +323,7 @@ impl Run<'_> {
                     let x = a.first().ok_or(Fail::Error)?;
                     Ok(v::with_value(
                         x,
-                        Value::String(v::prim_string(x).ok_or(Fail::Error)?),
+                        Value::String(v::prim_string(x).ok_or(Fail::Error)?.into()),
                     ))
                 }
             },
@@ -332,7 +332,7 @@ impl Run<'_> {
                 match &x.value {
                     Value::Null => Ok(v::null(span)),
                     Value::Number(_) => Ok(x.clone()),
-                    _ => Ok(v::with_value(x, Value::Number(v::fmt_num(n(0)?)))),
+                    _ => Ok(v::with_value(x, Value::Number(v::fmt_num(n(0)?).into()))),
                 }
             }
             "tobool" => {
@@ -502,7 +502,7 @@ impl Run<'_> {
                         Fail::Error
                     })?;
                     out.push(Entry {
-                        key: v::with_value(k, Value::String(kstr)),
+                        key: v::with_value(k, Value::String(kstr.into())),
                         value: x.clone(),
                     });
                 }

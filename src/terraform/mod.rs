@@ -681,7 +681,7 @@ fn json_vars(f: &SourceFile) -> Result<Vec<(String, Node)>, ParseDiag> {
         }
         match j {
             J::StringLit(s) => value::string(sp(&s.range), s.value.to_string()),
-            J::NumberLit(n) => Node::new(sp(&n.range), Value::Number(n.value.to_string())),
+            J::NumberLit(n) => Node::new(sp(&n.range), Value::Number(n.value.into())),
             J::BooleanLit(b) => value::boolean(sp(&b.range), b.value),
             J::NullKeyword(n) => value::null(sp(&n.range)),
             J::Array(a) => value::seq(

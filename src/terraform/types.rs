@@ -113,13 +113,13 @@ pub fn convert(n: Node, ty: &Ty, depth: usize) -> Node {
     match ty {
         Ty::Any => n,
         Ty::String => match v::prim_string(&n) {
-            Some(s) => v::with_value(&n, Value::String(s)),
+            Some(s) => v::with_value(&n, Value::String(s.into())),
             None => n,
         },
         Ty::Number => match (&n.value, v::as_num(&n)) {
             (Value::String(s), Some(_)) => {
                 let t = s.trim().to_string();
-                v::with_value(&n, Value::Number(t))
+                v::with_value(&n, Value::Number(t.into()))
             }
             _ => n,
         },

@@ -76,7 +76,7 @@ pub fn null(span: Span) -> Node {
     Node::new(span, Value::Null)
 }
 
-pub fn string(span: Span, s: impl Into<String>) -> Node {
+pub fn string(span: Span, s: impl Into<crate::node::Str>) -> Node {
     Node::new(span, Value::String(s.into()))
 }
 
@@ -85,7 +85,7 @@ pub fn boolean(span: Span, b: bool) -> Node {
 }
 
 pub fn number(span: Span, f: f64) -> Node {
-    Node::new(span, Value::Number(fmt_num(f)))
+    Node::new(span, Value::Number(fmt_num(f).into()))
 }
 
 pub fn seq(span: Span, items: Vec<Node>) -> Node {
@@ -97,7 +97,7 @@ pub fn map(span: Span, entries: Vec<Entry>) -> Node {
 }
 
 /// A map entry whose key is located at `key_span`.
-pub fn entry(key_span: Span, key: impl Into<String>, value: Node) -> Entry {
+pub fn entry(key_span: Span, key: impl Into<crate::node::Str>, value: Node) -> Entry {
     Entry {
         key: string(key_span, key),
         value,
@@ -135,8 +135,8 @@ pub fn as_bool(n: &Node) -> Option<bool> {
 /// which this evaluator keeps structured (see the module docs).
 pub fn as_string(n: &Node) -> Option<String> {
     match &n.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
+        Value::Number(s) => Some(s.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Seq(_) | Value::Map(_) => json_text(n),
         Value::Null | Value::Unknown => None,
@@ -454,8 +454,8 @@ pub fn for_pairs(coll: &Node) -> Option<Vec<(Node, Node)>> {
 /// Terraform's `tostring` on a primitive.
 pub fn prim_string(n: &Node) -> Option<String> {
     match &n.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
+        Value::Number(s) => Some(s.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }

@@ -234,7 +234,7 @@ pub fn apply(root: &Node, patches: &[Patch]) -> Rendered {
                 let renamed = format!("{prefix}{name}{suffix}");
                 let mut next = cur.clone();
                 if let Some(n) = get_mut(&mut next, &["metadata".into(), "name".into()]) {
-                    n.value = Value::String(renamed);
+                    n.value = Value::String(renamed.into());
                 }
                 out = Some(next);
             }

@@ -447,8 +447,8 @@ pub(super) mod tests_support {
         let n = |v: Value| Node::new(Span::default(), v);
         let (p, f, t) = (
             n(Value::String(protocol.into())),
-            n(Value::Number(from.to_string())),
-            n(Value::Number(to.to_string())),
+            n(Value::Number(from.to_string().into())),
+            n(Value::Number(to.to_string().into())),
         );
         let i = Ingress {
             protocol: Some(&p),
