@@ -58,7 +58,10 @@ pub struct SourceFile {
     /// Path on disk.
     pub disk_path: PathBuf,
     pub text: String,
-    line_starts: Vec<u32>,
+    /// Where each line starts: built when a location in the file is first
+    /// asked for (most files of a large tree never are, and the index is
+    /// a sixth of the size of the text).
+    line_starts: std::sync::OnceLock<Vec<u32>>,
     /// Byte offset in `path` where environment evidence starts: directories
     /// above the checked root (`~/dev/` in `guard check dev/repo`) say
     /// nothing about the files' environment.
@@ -67,16 +70,6 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(id: FileId, path: String, disk_path: PathBuf, text: String) -> SourceFile {
-        // One notion of a line for every parser and renderer: `\n`, `\r\n`
-        // and a lone `\r` (old Mac) each end one.
-        let mut line_starts = vec![0u32];
-        let bytes = text.as_bytes();
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            let breaks = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
-            if breaks {
-                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            }
-        }
         SourceFile {
             id,
             shown: path.clone(),
@@ -84,7 +77,7 @@ impl SourceFile {
             path,
             disk_path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
             env_start: 0,
         }
     }
@@ -109,15 +102,31 @@ impl SourceFile {
         self.path.get(self.env_start..).unwrap_or(&self.path)
     }
 
+    /// The start of every line. One notion of a line for every parser and
+    /// renderer: `\n`, `\r\n` and a lone `\r` (old Mac) each end one.
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            let bytes = self.text.as_bytes();
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                let breaks = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
+                if breaks {
+                    starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                }
+            }
+            starts
+        })
+    }
+
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// The 1-based line of a byte offset: a binary search, whatever the
     /// line's length (columns cost a scan of the line; lines do not).
     pub fn line_of(&self, offset: u32) -> u32 {
         let offset = offset.min(self.text.len() as u32);
-        let idx = match self.line_starts.binary_search(&offset) {
+        let idx = match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
@@ -127,11 +136,11 @@ impl SourceFile {
     /// The 1-based line and column of a byte offset (clamped to the text).
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);
-        let line_idx = match self.line_starts.binary_search(&offset) {
+        let line_idx = match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts[line_idx] as usize;
+        let start = self.line_starts()[line_idx] as usize;
         let mut end = offset as usize;
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
@@ -145,7 +154,7 @@ impl SourceFile {
 
     /// Byte offset of a 0-based line and 0-based column counted in chars.
     pub fn offset_of(&self, line0: usize, col0_chars: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line0) else {
+        let Some(&start) = self.line_starts().get(line0) else {
             return self.text.len();
         };
         let start = start as usize;
@@ -159,11 +168,11 @@ impl SourceFile {
     /// Text of a 1-based line without its line terminator.
     pub fn line_text(&self, line: u32) -> &str {
         let idx = line.saturating_sub(1) as usize;
-        let Some(&start) = self.line_starts.get(idx) else {
+        let Some(&start) = self.line_starts().get(idx) else {
             return "";
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(idx + 1)
             .map_or(self.text.len(), |&e| e as usize);
         self.text

@@ -205,7 +205,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
         .unwrap();
     assert_eq!(v.module_path, "module.db");
     assert_eq!(v.value.value, Value::Bool(false));
-    assert!(v.default.is_some());
+    assert!(v.default().is_some());
 }
 
 #[test]
@@ -778,6 +778,6 @@ resource "aws_db_instance" "db" {
     assert_eq!(vars.len(), 4);
     for v in &vars[1..] {
         assert_eq!(v.value, vars[0].value);
-        assert_eq!(v.default, vars[0].default);
+        assert_eq!(v.default(), vars[0].default());
     }
 }

@@ -281,7 +281,7 @@ pub fn build_with_limit(
 
     let sources = SourceMap::new(sources);
     let jobs = workflow::jobs(&docs, envs);
-    let containers = containers::collect(&docs, &terraform, &sources, &jobs);
+    let containers = crate::node::exact(containers::collect(&docs, &terraform, &sources, &jobs));
     let policies = scp::collect(
         &sources,
         &docs,
@@ -440,7 +440,7 @@ fn build_docs(
     kustomize::propagate(&mut docs, &other_docs, sources);
     Built {
         files,
-        docs,
+        docs: crate::node::exact(docs),
         other_docs,
         diags,
         stats,

@@ -319,7 +319,7 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
             let Some(text) = v.value.as_str() else {
                 continue;
             };
-            let from_default = v.default.as_ref().is_some_and(|d| d.span == v.value.span);
+            let from_default = v.default().is_some_and(|d| d.span == v.value.span);
             if let Some(why) = literal_secret(&v.name, text) {
                 let prefix = if v.module_path.is_empty() {
                     String::new()
@@ -448,7 +448,7 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
                 continue;
             }
             // A boolean or number default says the variable is a setting.
-            if v.default.as_ref().is_some_and(|d| {
+            if v.default().is_some_and(|d| {
                 matches!(
                     d.value,
                     crate::node::Value::Bool(_) | crate::node::Value::Number(_)
@@ -468,7 +468,7 @@ fn check_sensitive(m: &Model, out: &mut Vec<Finding>) {
                     v.name
                 ),
             );
-            if let Some(d) = &v.default {
+            if let Some(d) = v.default() {
                 f = f.secret(d.span);
             }
             out.push(f);
@@ -488,12 +488,11 @@ fn is_reference_variable(m: &Model, v: &crate::terraform::Variable) -> bool {
             t.starts_with("arn:") || (t.starts_with("projects/") && t.contains("/secrets/"))
         })
     };
-    if v.default.as_ref().is_some_and(is_ref) || is_ref(&v.value) {
+    if v.default().is_some_and(is_ref) || is_ref(&v.value) {
         return true;
     }
     // A default that cannot be a secret (a path, a URL, a number).
-    if v.default
-        .as_ref()
+    if v.default()
         .and_then(Node::as_str)
         .is_some_and(|d| !d.trim().is_empty() && is_inert_value(d))
     {
@@ -1078,7 +1077,7 @@ fn check_weak_placeholders(m: &Model, out: &mut Vec<Finding>) {
             if !deployed(v.value.span.file) || !weak(&v.name, text) {
                 continue;
             }
-            let from_default = v.default.as_ref().is_some_and(|d| d.span == v.value.span);
+            let from_default = v.default().is_some_and(|d| d.span == v.value.span);
             let env = if from_default { None } else { env };
             if !seen.insert((v.value.span, env)) {
                 continue;

@@ -1032,14 +1032,14 @@ impl<'a> Run<'a> {
                     .get(&d.name)
                     .cloned()
                     .unwrap_or_else(|| v::unknown(d.name_span));
-                out.push(Variable {
-                    name: d.name.clone(),
-                    module_path: self.insts[i].path.clone(),
-                    span: d.name_span,
+                out.push(Variable::new(
+                    d.name.clone(),
+                    self.insts[i].path.clone(),
+                    d.name_span,
                     default,
-                    sensitive: d.sensitive,
+                    d.sensitive,
                     value,
-                });
+                ));
             }
         }
         out

@@ -195,10 +195,49 @@ pub struct Variable {
     pub module_path: String,
     /// The name label.
     pub span: Span,
-    pub default: Option<Node>,
+    /// The evaluated default when it is not `value` itself (see
+    /// [`Variable::default`]): most variables keep their default, and
+    /// holding it twice was a fifth of a monorepo's Terraform memory.
+    default: Option<Node>,
+    /// Whether `value` is the default (the same value at the same place).
+    default_is_value: bool,
     pub sensitive: bool,
     /// Final value after var files, module arguments and default.
     pub value: Node,
+}
+
+impl Variable {
+    pub fn new(
+        name: String,
+        module_path: String,
+        span: Span,
+        default: Option<Node>,
+        sensitive: bool,
+        value: Node,
+    ) -> Variable {
+        let default_is_value = default
+            .as_ref()
+            .is_some_and(|d| value::same_ignoring_via(d, &value));
+        Variable {
+            name,
+            module_path,
+            span,
+            default: if default_is_value { None } else { default },
+            default_is_value,
+            sensitive,
+            value,
+        }
+    }
+
+    /// The evaluated default, if the variable has one. When the value is
+    /// the default, it is the value (with the provenance of the value).
+    pub fn default(&self) -> Option<&Node> {
+        if self.default_is_value {
+            Some(&self.value)
+        } else {
+            self.default.as_ref()
+        }
+    }
 }
 
 impl Resource {

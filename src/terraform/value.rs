@@ -259,6 +259,24 @@ pub fn get<'n>(n: &'n Node, k: &str) -> Option<&'n Node> {
         .map(|e| &e.value)
 }
 
+/// Whether two trees hold the same values at the same places, whatever the
+/// way they came there.
+pub fn same_ignoring_via(a: &Node, b: &Node) -> bool {
+    a.span == b.span
+        && match (&a.value, &b.value) {
+            (Value::Seq(x), Value::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_ignoring_via(p, q))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter().zip(y).all(|(p, q)| {
+                        same_ignoring_via(&p.key, &q.key) && same_ignoring_via(&p.value, &q.value)
+                    })
+            }
+            (x, y) => x == y,
+        }
+}
+
 /// The first provenance chain among `nodes`.
 pub fn first_via<'n>(nodes: impl IntoIterator<Item = &'n Node>) -> Via {
     nodes.into_iter().find_map(|n| n.via.clone())
@@ -587,5 +605,22 @@ mod tests {
         );
         assert!(deep_eq(&a, &b));
         assert_eq!(json_text(&a).unwrap(), r#"{"a":1,"b":true}"#);
+    }
+
+    #[test]
+    fn same_ignoring_via_compares_values_and_places_not_provenance() {
+        let tree = |at: usize| map(sp(0), vec![entry(sp(1), "k", string(sp(at), "v"))]);
+        let hop = Hop {
+            span: sp(9),
+            label: "default of var.x".into(),
+        };
+        let mut work = 0;
+        let flowed = flow(tree(2), &hop, &mut work);
+        assert!(flowed.entries()[0].value.via.is_some());
+        assert!(same_ignoring_via(&tree(2), &flowed));
+        assert!(!same_ignoring_via(&tree(2), &tree(3)), "another place");
+        let other = map(sp(0), vec![entry(sp(1), "k", string(sp(2), "w"))]);
+        assert!(!same_ignoring_via(&tree(2), &other), "another value");
+        assert!(!same_ignoring_via(&tree(2), &seq(sp(0), vec![])));
     }
 }
