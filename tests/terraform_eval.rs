@@ -127,7 +127,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
         Some(Evidence::PathSegment("prod".into()))
     );
     let db = &res(prod, "aws_db_instance", "this")[0];
-    assert_eq!(db.module_path, "module.db");
+    assert_eq!(&*db.module_path, "module.db");
     let pa = db.attrs.get("publicly_accessible").unwrap();
     assert_eq!(pa.value, Value::Bool(true));
     assert_eq!(path_of(&files, pa), "environments/prod/terraform.tfvars");
@@ -203,7 +203,7 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
         .iter()
         .find(|v| v.name == "publicly_accessible")
         .unwrap();
-    assert_eq!(v.module_path, "module.db");
+    assert_eq!(&*v.module_path, "module.db");
     assert_eq!(v.value.value, Value::Bool(false));
     assert!(v.default().is_some());
 }
@@ -214,7 +214,7 @@ fn shared_module_differs_per_caller() {
     assert_eq!(m.stats.roots, 2);
     let web = root(&m, "apps/web");
     let b = &res(web, "aws_s3_bucket", "this")[0];
-    assert_eq!(b.module_path, "module.assets");
+    assert_eq!(&*b.module_path, "module.assets");
     assert_eq!(b.attrs.str_at(&["acl"]), Some("public-read"));
     // "false" converted to a bool by the variable's type.
     assert_eq!(
@@ -266,7 +266,7 @@ fn count_and_for_each_instances() {
     assert_eq!(ingress[1].get("from_port").unwrap().as_f64(), Some(443.0));
     assert!(sg.attrs.get("egress").unwrap().is_map());
     let q = res(r, "aws_sqs_queue", "q");
-    let paths: Vec<_> = q.iter().map(|x| x.module_path.as_str()).collect();
+    let paths: Vec<_> = q.iter().map(|x| &*x.module_path).collect();
     assert_eq!(
         paths,
         [r#"module.queue["events"]"#, r#"module.queue["orders"]"#]

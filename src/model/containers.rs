@@ -661,7 +661,7 @@ fn helm_containers(r: &Resource, env: Option<Env>, out: &mut Vec<Container>) {
             .and_then(|(_, v)| Some((v.as_str()?, v.span)));
         let image = format!(
             "{}:{tag_text}",
-            repo.map_or_else(|| r.name.clone(), |(s, _)| s.to_string())
+            repo.map_or_else(|| r.name.to_string(), |(s, _)| s.to_string())
         );
         let what = prefix.trim_end_matches('.');
         let what = if what.is_empty() { "image" } else { what };

@@ -63,6 +63,9 @@ pub struct VarDecl<'a> {
     pub ty: Option<&'a Expression>,
     pub sensitive: bool,
     pub nullable: bool,
+    /// The label of the hop "default of var.NAME", made once and shared by
+    /// every instance and evaluation that takes the default.
+    pub default_label: std::sync::Arc<str>,
 }
 
 pub struct Named<'a> {
@@ -153,6 +156,7 @@ impl<'a> ModuleCfg<'a> {
                         ty: b.get_attribute("type").map(|a| &a.value),
                         sensitive: lit_bool("sensitive").unwrap_or(false),
                         nullable: lit_bool("nullable").unwrap_or(true),
+                        default_label: format!("default of var.{name}").into(),
                     });
                 }
                 "locals" => {

@@ -141,8 +141,9 @@ pub struct CallState {
 
 pub struct Inst<'a> {
     pub cfg: &'a ModuleCfg<'a>,
-    /// `""` for the root, `module.db`, `module.a.module.b`, `module.x["k"]`.
-    pub path: String,
+    /// `""` for the root, `module.db`, `module.a.module.b`, `module.x["k"]`
+    /// (shared by everything the instance lists).
+    pub path: std::sync::Arc<str>,
     /// Key in `.terraform/modules/modules.json` (`db`, `db.sub`).
     pub key: String,
     pub vars: HashMap<String, Node>,
@@ -228,7 +229,7 @@ impl<'a> Run<'a> {
         };
         r.insts.push(Inst {
             cfg: root,
-            path: String::new(),
+            path: "".into(),
             key: String::new(),
             vars: HashMap::default(),
             locals: HashMap::default(),
@@ -425,7 +426,7 @@ impl<'a> Run<'a> {
                 let n = self.eval_pure(d.fc, e);
                 let hop = Hop {
                     span: n.span,
-                    label: format!("default of var.{name}").into(),
+                    label: d.default_label.clone(),
                 };
                 self.flow(n, &hop)
             }
@@ -682,7 +683,7 @@ impl<'a> Run<'a> {
         let c = self.insts.len();
         self.insts.push(Inst {
             cfg,
-            path: path.clone(),
+            path: path.as_str().into(),
             key,
             vars: HashMap::default(),
             locals: HashMap::default(),
@@ -924,7 +925,7 @@ impl<'a> Run<'a> {
         &mut self,
         i: usize,
         r: &'a BlockDecl<'a>,
-        path: &str,
+        path: &std::sync::Arc<str>,
         out: &mut Vec<Resource>,
     ) {
         let (rtype, name) = (
@@ -977,9 +978,9 @@ impl<'a> Run<'a> {
             let attrs = self.eval_body(&cx, body, &addr, r.fc.of(r.block), &META);
             out.push(Resource {
                 mode,
-                rtype: rtype.clone(),
-                name: name.clone(),
-                module_path: path.to_string(),
+                rtype: rtype.as_str().into(),
+                name: name.as_str().into(),
+                module_path: path.clone(),
                 key: key.map(|k| k.0),
                 span: r.span,
                 attrs,
@@ -1005,7 +1006,7 @@ impl<'a> Run<'a> {
                 }
                 let value = self.local(i, name, span);
                 out.push(Local {
-                    name: name.clone(),
+                    name: name.as_str().into(),
                     module_path: self.insts[i].path.clone(),
                     span,
                     value,

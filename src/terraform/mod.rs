@@ -155,11 +155,11 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Resource {
     pub mode: Mode,
-    pub rtype: String,
-    pub name: String,
+    pub rtype: crate::node::Str,
+    pub name: crate::node::Str,
     /// `""` for the root module, `module.db`, `module.a.module.b`,
     /// `module.x[0]` / `module.x["k"]` for `count`/`for_each` modules.
-    pub module_path: String,
+    pub module_path: std::sync::Arc<str>,
     /// Count index (`"0"`) or `for_each` key; None without either, or when
     /// they are unknown (then `count.index`/`each.*` are Unknown).
     pub key: Option<String>,
@@ -175,15 +175,15 @@ pub struct Resource {
 pub struct Block {
     pub kind: String,
     pub labels: Vec<String>,
-    pub module_path: String,
+    pub module_path: std::sync::Arc<str>,
     pub span: Span,
     pub attrs: Node,
 }
 
 #[derive(Debug, Clone)]
 pub struct Local {
-    pub name: String,
-    pub module_path: String,
+    pub name: crate::node::Str,
+    pub module_path: std::sync::Arc<str>,
     /// The `name = ...` definition.
     pub span: Span,
     pub value: Node,
@@ -191,8 +191,8 @@ pub struct Local {
 
 #[derive(Clone, Debug)]
 pub struct Variable {
-    pub name: String,
-    pub module_path: String,
+    pub name: crate::node::Str,
+    pub module_path: std::sync::Arc<str>,
     /// The name label.
     pub span: Span,
     /// The evaluated default when it is not `value` itself (see
@@ -209,7 +209,7 @@ pub struct Variable {
 impl Variable {
     pub fn new(
         name: String,
-        module_path: String,
+        module_path: std::sync::Arc<str>,
         span: Span,
         default: Option<Node>,
         sensitive: bool,
@@ -219,7 +219,7 @@ impl Variable {
             .as_ref()
             .is_some_and(|d| value::same_ignoring_via(d, &value));
         Variable {
-            name,
+            name: name.into(),
             module_path,
             span,
             default: if default_is_value { None } else { default },
