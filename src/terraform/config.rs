@@ -74,6 +74,9 @@ pub struct Named<'a> {
     /// The attribute `name = expr`, key to value.
     pub span: Span,
     pub expr: &'a Expression,
+    /// For a local, the label of the hop "local.NAME", made once and
+    /// shared by every instance that evaluates it.
+    pub hop_label: Option<std::sync::Arc<str>>,
 }
 
 /// A `resource`, `data`, `provider` or `terraform` block.
@@ -164,6 +167,7 @@ impl<'a> ModuleCfg<'a> {
                         let name = a.key.as_str().to_string();
                         let span = fc.span(join(a.key.span(), a.value.span()));
                         self.locals.entry(name.clone()).or_insert(Named {
+                            hop_label: Some(format!("local.{name}").into()),
                             name,
                             fc,
                             span,
@@ -182,6 +186,7 @@ impl<'a> ModuleCfg<'a> {
                         fc,
                         span,
                         expr: &a.value,
+                        hop_label: None,
                     });
                 }
                 "resource" | "data" if labels.len() == 2 => {

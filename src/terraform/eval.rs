@@ -496,7 +496,10 @@ impl<'a> Run<'a> {
         self.insts[i].local_stack.pop();
         let hop = Hop {
             span: l.span,
-            label: format!("local.{name}").into(),
+            label: l
+                .hop_label
+                .clone()
+                .unwrap_or_else(|| format!("local.{name}").into()),
         };
         let n = self.flow(n, &hop);
         self.insts[i].locals.insert(name.to_string(), Slot::Done(n));

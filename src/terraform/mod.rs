@@ -197,8 +197,9 @@ pub struct Variable {
     pub span: Span,
     /// The evaluated default when it is not `value` itself (see
     /// [`Variable::default`]): most variables keep their default, and
-    /// holding it twice was a fifth of a monorepo's Terraform memory.
-    default: Option<Node>,
+    /// holding it twice was a fifth of a monorepo's Terraform memory. Boxed:
+    /// few variables need one.
+    default: Option<Box<Node>>,
     /// Whether `value` is the default (the same value at the same place).
     default_is_value: bool,
     pub sensitive: bool,
@@ -222,7 +223,11 @@ impl Variable {
             name: name.into(),
             module_path,
             span,
-            default: if default_is_value { None } else { default },
+            default: if default_is_value {
+                None
+            } else {
+                default.map(Box::new)
+            },
             default_is_value,
             sensitive,
             value,
@@ -235,7 +240,7 @@ impl Variable {
         if self.default_is_value {
             Some(&self.value)
         } else {
-            self.default.as_ref()
+            self.default.as_deref()
         }
     }
 }
