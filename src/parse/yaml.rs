@@ -1115,7 +1115,7 @@ fn finish_map(m: MapBuild) -> Vec<Entry> {
 
 /// A scalar's text as held in the model: inline when short, else without
 /// room to spare (the scanner's buffers grow as they read).
-fn exact(v: Cow<'_, str>) -> Str {
+fn scalar_text(v: Cow<'_, str>) -> Str {
     match v {
         Cow::Borrowed(b) => b.into(),
         Cow::Owned(s) if s.len() <= std::mem::size_of::<Str>() => s.as_str().into(),
@@ -1132,18 +1132,18 @@ fn scalar_value(v: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value
             "null" => Value::Null,
             "bool" | "int" | "float" => match resolve_plain(&v) {
                 r @ (Value::Bool(_) | Value::Number(_)) => r,
-                _ => Value::String(exact(v)),
+                _ => Value::String(scalar_text(v)),
             },
-            _ => Value::String(exact(v)),
+            _ => Value::String(scalar_text(v)),
         },
         // Application tags (CloudFormation `!Ref`, `!Sub`, ...) and `!`:
         // the text as written.
-        Some(_) => Value::String(exact(v)),
+        Some(_) => Value::String(scalar_text(v)),
         None if style == ScalarStyle::Plain => match resolve_plain(&v) {
-            Value::String(_) => Value::String(exact(v)),
+            Value::String(_) => Value::String(scalar_text(v)),
             r => r,
         },
-        None => Value::String(exact(v)),
+        None => Value::String(scalar_text(v)),
     }
 }
 

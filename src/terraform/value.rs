@@ -177,6 +177,25 @@ pub fn deep_eq(a: &Node, b: &Node) -> bool {
     }
 }
 
+/// Whether two trees hold the same values at the same places, whatever the
+/// way they came there. Unlike [`deep_eq`] (Terraform's `==`), spans count
+/// and values compare as written.
+pub fn same_ignoring_via(a: &Node, b: &Node) -> bool {
+    a.span == b.span
+        && match (&a.value, &b.value) {
+            (Value::Seq(x), Value::Seq(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_ignoring_via(p, q))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter().zip(y).all(|(p, q)| {
+                        same_ignoring_via(&p.key, &q.key) && same_ignoring_via(&p.value, &q.value)
+                    })
+            }
+            (x, y) => x == y,
+        }
+}
+
 /// Entries with the last value of each key, keys sorted (Terraform's order).
 pub fn dedup_entries(entries: &[Entry]) -> Vec<(String, &Node)> {
     let mut keyed: Vec<(String, &Node)> = entries
@@ -257,24 +276,6 @@ pub fn get<'n>(n: &'n Node, k: &str) -> Option<&'n Node> {
         .rev()
         .find(|e| e.key.scalar_text().as_deref() == Some(k))
         .map(|e| &e.value)
-}
-
-/// Whether two trees hold the same values at the same places, whatever the
-/// way they came there.
-pub fn same_ignoring_via(a: &Node, b: &Node) -> bool {
-    a.span == b.span
-        && match (&a.value, &b.value) {
-            (Value::Seq(x), Value::Seq(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_ignoring_via(p, q))
-            }
-            (Value::Map(x), Value::Map(y)) => {
-                x.len() == y.len()
-                    && x.iter().zip(y).all(|(p, q)| {
-                        same_ignoring_via(&p.key, &q.key) && same_ignoring_via(&p.value, &q.value)
-                    })
-            }
-            (x, y) => x == y,
-        }
 }
 
 /// The first provenance chain among `nodes`.
