@@ -264,20 +264,19 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 .follow_links(false)
                 .filter_entry(|e| e.file_name() != ".git" && e.file_name() != ".terraform")
                 .build_parallel();
-            // Directories are read on every thread; what each entry gives is
-            // merged here, and sorted below, so the order of the walk does
+            // Directories are read on every thread; each thread gathers what
+            // its entries give and hands it over once, when it is done (a
+            // message per entry would hold the whole walk in the channel).
+            // Merged here, and sorted below, so the order of the walk does
             // not show.
             let (tx, rx) = std::sync::mpsc::channel::<Found>();
-            walker.run(|| {
-                let tx = tx.clone();
-                Box::new(move |entry| {
-                    let mut found = Found::default();
-                    visit(plan, root, ri, excludes, entry, &mut found);
-                    let _ = tx.send(found);
-                    ignore::WalkState::Continue
-                })
+            walker.visit(&mut Visitors {
+                plan,
+                root,
+                ri,
+                excludes,
+                tx,
             });
-            drop(tx);
             for f in rx {
                 candidates.extend(f.candidates);
                 issues.extend(f.issues);
@@ -364,7 +363,59 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     }
 }
 
-/// What one walked entry gives.
+/// Makes one [`Visitor`] per walking thread.
+struct Visitors<'s> {
+    plan: &'s Plan,
+    root: &'s crate::project::Root,
+    ri: usize,
+    excludes: &'s Excludes,
+    tx: std::sync::mpsc::Sender<Found>,
+}
+
+impl<'s> ignore::ParallelVisitorBuilder<'s> for Visitors<'s> {
+    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 's> {
+        Box::new(Visitor {
+            plan: self.plan,
+            root: self.root,
+            ri: self.ri,
+            excludes: self.excludes,
+            tx: self.tx.clone(),
+            found: Found::default(),
+        })
+    }
+}
+
+/// One walking thread's share of the walk, sent when the thread is done.
+struct Visitor<'s> {
+    plan: &'s Plan,
+    root: &'s crate::project::Root,
+    ri: usize,
+    excludes: &'s Excludes,
+    tx: std::sync::mpsc::Sender<Found>,
+    found: Found,
+}
+
+impl ignore::ParallelVisitor for Visitor<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
+        visit(
+            self.plan,
+            self.root,
+            self.ri,
+            self.excludes,
+            entry,
+            &mut self.found,
+        );
+        ignore::WalkState::Continue
+    }
+}
+
+impl Drop for Visitor<'_> {
+    fn drop(&mut self) {
+        let _ = self.tx.send(std::mem::take(&mut self.found));
+    }
+}
+
+/// What the entries of a walk give.
 #[derive(Default)]
 struct Found {
     candidates: Vec<Candidate>,

@@ -113,15 +113,22 @@ pub struct Node {
     pub via: Via,
 }
 
+/// The items of a list or mapping: one pointer in the node, the length
+/// beside the items. Trees hold millions of nodes, and a [`Value`] of three
+/// words (rather than four, with a `Vec`) takes a sixth off every node.
+pub type Items<T> = thin_vec::ThinVec<T>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     /// Numbers keep their source text; [`Node::as_f64`] parses on demand.
-    Number(Str),
+    /// Boxed, because only one variant can keep its text inline in a value
+    /// of three words, and strings are by far the more common.
+    Number(Box<str>),
     String(Str),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    Seq(Items<Node>),
+    Map(Items<Entry>),
     /// A value that cannot be known statically (a Terraform data source or
     /// resource attribute). No rule reports on it.
     Unknown,
@@ -148,6 +155,13 @@ pub fn exact<T>(v: Vec<T>) -> Vec<T> {
         return v;
     }
     let mut out = Vec::with_capacity(v.len());
+    out.extend(v);
+    out
+}
+
+/// The items of a list or mapping, in an allocation of exactly their length.
+pub fn items<T>(v: Vec<T>) -> Items<T> {
+    let mut out = Items::with_capacity(v.len());
     out.extend(v);
     out
 }
@@ -181,7 +195,7 @@ impl Node {
     pub fn scalar_text(&self) -> Option<std::borrow::Cow<'_, str>> {
         match &self.value {
             Value::String(s) => Some(s.as_str().into()),
-            Value::Number(n) => Some(n.as_str().into()),
+            Value::Number(n) => Some(n.as_ref().into()),
             Value::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
             _ => None,
         }
@@ -351,6 +365,26 @@ mod tests {
                     .collect(),
             ),
         )
+    }
+
+    /// Trees hold millions of nodes: a node is six words and a value
+    /// three (a list's or a mapping's items behind one pointer, a number's
+    /// text boxed), so that a mapping entry is 96 bytes, not 112.
+    #[test]
+    fn nodes_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Node>(), 48);
+        assert_eq!(std::mem::size_of::<Entry>(), 96);
+    }
+
+    #[test]
+    fn items_leave_no_room() {
+        let v: Vec<u32> = (0..5).collect();
+        let mut grown = Vec::new();
+        grown.extend(v.iter().copied());
+        grown.push(5);
+        let it = items(grown);
+        assert_eq!((it.len(), it.capacity()), (6, 6));
     }
 
     #[test]

@@ -217,11 +217,15 @@ pub fn parse(file: &SourceFile) -> Node {
             .collect();
         let map = vec![
             entry(kw_span, "Cmd", Node::string(kw_span, keyword)),
-            entry(kw_span, "Flags", Node::new(kw_span, Value::Seq(flags))),
+            entry(
+                kw_span,
+                "Flags",
+                Node::new(kw_span, Value::Seq(flags.into())),
+            ),
             entry(
                 kw_span,
                 "Value",
-                Node::new(kw_span, Value::Seq(value_nodes)),
+                Node::new(kw_span, Value::Seq(crate::node::items(value_nodes))),
             ),
             entry(
                 kw_span,
@@ -234,9 +238,12 @@ pub fn parse(file: &SourceFile) -> Node {
                 Node::string(whole, logical.trim().to_string()),
             ),
         ];
-        instructions.push(Node::new(whole, Value::Map(map)));
+        instructions.push(Node::new(whole, Value::Map(crate::node::items(map))));
     }
-    Node::new(Span::new(file.id, 0, text.len()), Value::Seq(instructions))
+    Node::new(
+        Span::new(file.id, 0, text.len()),
+        Value::Seq(crate::node::items(instructions)),
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Body, Structure};
 
 use super::hcl::Parsed;
-use crate::node::{Entry, Node, Value};
+use crate::node::{Entry, Items, Node, Value};
 use crate::source::{SourceFile, Span};
 
 /// A file and the offset its hcl-edit spans are relative to.
@@ -48,7 +48,7 @@ pub fn conftest(file: &SourceFile, parsed: &Parsed) -> Node {
 const MAX_DEPTH: usize = 256;
 
 fn body(fc: FileCtx<'_>, b: &Body, span: Span, depth: usize) -> Node {
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut entries: Items<Entry> = Items::new();
     if depth > MAX_DEPTH {
         return Node::new(span, Value::Map(entries));
     }
@@ -76,7 +76,7 @@ fn body(fc: FileCtx<'_>, b: &Body, span: Span, depth: usize) -> Node {
     Node::new(span, Value::Map(entries))
 }
 
-fn insert_block(entries: &mut Vec<Entry>, keys: &[(String, Span)], inner: Node) {
+fn insert_block(entries: &mut Items<Entry>, keys: &[(String, Span)], inner: Node) {
     let Some(((name, at), rest)) = keys.split_first() else {
         return;
     };
@@ -87,9 +87,9 @@ fn insert_block(entries: &mut Vec<Entry>, keys: &[(String, Span)], inner: Node) 
         Some(i) => i,
         None => {
             let value = if rest.is_empty() {
-                Node::new(inner.span, Value::Seq(Vec::new()))
+                Node::new(inner.span, Value::Seq(Items::new()))
             } else {
-                Node::new(*at, Value::Map(Vec::new()))
+                Node::new(*at, Value::Map(Items::new()))
             };
             entries.push(Entry {
                 key: Node::string(*at, name.clone()),
@@ -107,9 +107,9 @@ fn insert_block(entries: &mut Vec<Entry>, keys: &[(String, Span)], inner: Node) 
         // An attribute and a block of the same name: the block wins.
         (v, _) => {
             *v = if rest.is_empty() {
-                Value::Seq(vec![inner])
+                Value::Seq(thin_vec::thin_vec![inner])
             } else {
-                let mut m = Vec::new();
+                let mut m = Items::new();
                 insert_block(&mut m, rest, inner);
                 Value::Map(m)
             };
@@ -140,7 +140,7 @@ fn expr(fc: FileCtx<'_>, e: &Expression, depth: usize) -> Node {
             Value::Seq(a.iter().map(|i| expr(fc, i, depth + 1)).collect()),
         ),
         Expression::Object(o) => {
-            let mut entries = Vec::new();
+            let mut entries = Items::new();
             for (k, v) in o.iter() {
                 let key = match k {
                     ObjectKey::Ident(id) => Node::string(fc.of(id), id.as_str()),

@@ -212,7 +212,7 @@ impl Converter<'_> {
                     }
                     entries.push(Some(Entry { key, value }));
                 }
-                let entries = crate::node::exact(entries.into_iter().flatten().collect());
+                let entries: crate::node::Items<Entry> = entries.into_iter().flatten().collect();
                 Node::new(span, Value::Map(entries))
             }
         }

@@ -432,7 +432,7 @@ struct Skip {
 enum KeyId {
     Null,
     Bool(bool),
-    Number(Str),
+    Number(Box<str>),
     String(Str),
 }
 
@@ -656,8 +656,8 @@ impl<'f> Builder<'f> {
                 let span = self.span(frame.start, to);
                 let value = match frame.coll {
                     // Held until the end of the run: no room to spare.
-                    Coll::Seq(items) => Value::Seq(crate::node::exact(items)),
-                    Coll::Map(m) => Value::Map(crate::node::exact(finish_map(m))),
+                    Coll::Seq(items) => Value::Seq(crate::node::items(items)),
+                    Coll::Map(m) => Value::Map(crate::node::items(finish_map(m))),
                 };
                 let built = Built {
                     node: Node::new(span, value),
@@ -1036,7 +1036,8 @@ fn is_scalar(n: &Node) -> bool {
 /// Whether two scalar keys are the same key (same type and text).
 fn same_key(a: &Node, b: &Node) -> bool {
     match (&a.value, &b.value) {
-        (Value::String(x), Value::String(y)) | (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Null, Value::Null) => true,
         _ => false,

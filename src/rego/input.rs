@@ -81,7 +81,7 @@ pub fn value_of(n: &Node, depth: usize) -> regorus::Value {
             .map(V::from)
             .ok()
             .or_else(|| t.parse::<f64>().ok().filter(|f| f.is_finite()).map(V::from))
-            .unwrap_or_else(|| V::from(t.as_str())),
+            .unwrap_or_else(|| V::from(&**t)),
         Value::String(s) => V::from(s.as_str()),
         Value::Seq(items) => V::from(
             items

@@ -890,7 +890,10 @@ impl<'a> Run<'a> {
                 labels: vec![call.name.clone()],
                 module_path: path.clone(),
                 span: call.span,
-                attrs: Node::new(call.span, crate::node::Value::Map(entries)),
+                attrs: Node::new(
+                    call.span,
+                    crate::node::Value::Map(crate::node::items(entries)),
+                ),
             });
             self.ensure_call(i, call);
             let children = self.insts[i]

@@ -260,9 +260,9 @@ impl Run<'_> {
                             .count()
                     };
                     let items = match cur.value {
-                        Value::Null => Vec::new(),
+                        Value::Null => crate::node::Items::new(),
                         Value::Seq(items) => items,
-                        _ => vec![cur],
+                        _ => thin_vec::thin_vec![cur],
                     };
                     let mut out = Vec::new();
                     for it in items {

@@ -547,7 +547,7 @@ impl Run<'_> {
             "templatefile" => {
                 let vars = match a.get(1).map(|x| &x.value) {
                     None => Vec::new(),
-                    Some(Value::Map(es)) => es.clone(),
+                    Some(Value::Map(es)) => es.to_vec(),
                     Some(Value::Unknown) => return Err(Fail::Unknown),
                     Some(_) => return Err(Fail::Error),
                 };

@@ -136,7 +136,7 @@ pub fn convert(n: Node, ty: &Ty, depth: usize) -> Node {
                 if matches!(ty, Ty::Set(_)) {
                     out = v::unique(&out).into_iter().cloned().collect();
                 }
-                v::with_value(&n, Value::Seq(out))
+                v::with_value(&n, Value::Seq(crate::node::items(out)))
             }
             _ => n,
         },
@@ -192,7 +192,7 @@ pub fn convert(n: Node, ty: &Ty, depth: usize) -> Node {
                         _ => return n,
                     }
                 }
-                v::with_value(&n, Value::Map(out))
+                v::with_value(&n, Value::Map(crate::node::items(out)))
             }
             _ => n,
         },

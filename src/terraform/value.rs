@@ -38,7 +38,8 @@ pub fn weigh(n: &Node, limit: u64) -> Result<u64, Heavy> {
 
 fn text_units(v: &Value) -> u64 {
     match v {
-        Value::String(s) | Value::Number(s) => (s.len() / 64) as u64,
+        Value::String(s) => (s.len() / 64) as u64,
+        Value::Number(s) => (s.len() / 64) as u64,
         _ => 0,
     }
 }
@@ -89,11 +90,11 @@ pub fn number(span: Span, f: f64) -> Node {
 }
 
 pub fn seq(span: Span, items: Vec<Node>) -> Node {
-    Node::new(span, Value::Seq(crate::node::exact(items)))
+    Node::new(span, Value::Seq(crate::node::items(items)))
 }
 
 pub fn map(span: Span, entries: Vec<Entry>) -> Node {
-    Node::new(span, Value::Map(crate::node::exact(entries)))
+    Node::new(span, Value::Map(crate::node::items(entries)))
 }
 
 /// A map entry whose key is located at `key_span`.
