@@ -2,7 +2,8 @@
 //! name, what syntax each file is. What a YAML or JSON document *means*
 //! (Kubernetes, compose, ECS...) is decided from its content in `model`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::project::Plan;
 
@@ -57,14 +58,14 @@ impl Syntax {
 /// A file to read: where it is and how to show it.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    pub disk_path: PathBuf,
+    pub disk_path: Arc<Path>,
     /// Identity: relative to the project root (under the root's prefix),
     /// `/`-separated.
-    pub path: String,
+    pub path: Arc<str>,
     /// As shown: relative to the current directory.
-    pub shown: String,
+    pub shown: Arc<str>,
     /// Relative to the project root (SARIF).
-    pub uri: String,
+    pub uri: Arc<str>,
     pub syntax: Syntax,
     pub size: u64,
     /// Where, in `path`, environment evidence starts: at the checked root's
@@ -121,6 +122,18 @@ fn error_path(e: &ignore::Error) -> Option<PathBuf> {
 
 /// A placeholder candidate for a path that cannot be read, so that its
 /// diagnostic is located like every other finding.
+/// A file's identity, shown and SARIF paths as shared text: one
+/// allocation when they are the same (a monorepo has tens of thousands of
+/// files, and each file's paths were copied into its source as well).
+pub fn shared_paths(path: String, shown: String, uri: String) -> [Arc<str>; 3] {
+    let path: Arc<str> = path.into();
+    let like = |s: String| {
+        if *s == *path { path.clone() } else { s.into() }
+    };
+    let (shown, uri) = (like(shown), like(uri));
+    [path, shown, uri]
+}
+
 fn issue_candidate(
     plan: &Plan,
     root: &crate::project::Root,
@@ -132,11 +145,16 @@ fn issue_candidate(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let [path, shown, uri] = shared_paths(
+        Plan::identity(root, rel),
+        plan.shown(root, disk, rel),
+        crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.to_string()),
+    );
     Candidate {
-        disk_path: disk.to_path_buf(),
-        shown: plan.shown(root, disk, rel),
-        uri: crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.to_string()),
-        path: Plan::identity(root, rel),
+        disk_path: disk.into(),
+        shown,
+        uri,
+        path,
         syntax: Syntax::from_name(&name).unwrap_or(Syntax::Other),
         size: 0,
         env_start: root.env_start,
@@ -312,12 +330,16 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 continue;
             };
             if let Some(syntax) = syntax {
+                let [path, shown, uri] = shared_paths(
+                    Plan::identity(root, &rel),
+                    plan.shown(root, disk, &rel),
+                    crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
+                );
                 candidates.push(Candidate {
-                    disk_path: disk.to_path_buf(),
-                    shown: plan.shown(root, disk, &rel),
-                    path: Plan::identity(root, &rel),
-                    uri: crate::project::rel_path(disk, &root.uri_base)
-                        .unwrap_or_else(|| rel.clone()),
+                    disk_path: disk.into(),
+                    shown,
+                    path,
+                    uri,
                     syntax,
                     size,
                     env_start: root.env_start,
@@ -542,10 +564,15 @@ fn visit(
         return;
     };
     let size = std::fs::metadata(&read_from).map(|m| m.len()).unwrap_or(0);
+    let [path, shown, uri] = shared_paths(
+        path,
+        plan.shown(root, disk, &rel),
+        crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
+    );
     let mut c = Candidate {
-        disk_path: read_from,
-        shown: plan.shown(root, disk, &rel),
-        uri: crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
+        disk_path: read_from.into(),
+        shown,
+        uri,
         path,
         syntax,
         size,
@@ -655,6 +682,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn equal_paths_share_one_allocation() {
+        let [path, shown, uri] =
+            shared_paths("a/b.yaml".into(), "x/a/b.yaml".into(), "a/b.yaml".into());
+        assert!(Arc::ptr_eq(&path, &uri));
+        assert!(!Arc::ptr_eq(&path, &shown));
+        assert_eq!(
+            (&*path, &*shown, &*uri),
+            ("a/b.yaml", "x/a/b.yaml", "a/b.yaml")
+        );
+    }
+
+    #[test]
     fn syntax_by_name() {
         assert_eq!(Syntax::from_name("main.tf"), Some(Syntax::Terraform));
         assert_eq!(Syntax::from_name("prod.tfvars"), Some(Syntax::TfVars));
@@ -694,7 +733,7 @@ mod tests {
         let w = walk(&plan, &ex);
         // A plain directory is its own root, named in identity paths.
         let name = d.file_name().unwrap().to_string_lossy().into_owned();
-        let paths: Vec<_> = w.candidates.iter().map(|c| c.path.as_str()).collect();
+        let paths: Vec<_> = w.candidates.iter().map(|c| &*c.path).collect();
         assert_eq!(
             paths,
             [

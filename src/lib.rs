@@ -249,7 +249,8 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         .collect();
     if !policy_real.is_empty() {
         walked.candidates.retain(|c| {
-            let real = std::fs::canonicalize(&c.disk_path).unwrap_or_else(|_| c.disk_path.clone());
+            let real =
+                std::fs::canonicalize(&c.disk_path).unwrap_or_else(|_| c.disk_path.to_path_buf());
             !policy_real.iter().any(|d| real.starts_with(d))
         });
     }
@@ -268,14 +269,16 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             .first()
             .and_then(|r| project::rel_path(p, &r.uri_base))
             .unwrap_or_else(|| shown.clone());
+        let env_start = shown.len();
+        let [path, shown, uri] = discover::shared_paths(shown.clone(), shown.clone(), uri);
         walked.candidates.push(discover::Candidate {
-            disk_path: p.clone(),
-            path: shown.clone(),
-            shown: shown.clone(),
+            disk_path: p.as_path().into(),
+            path,
+            shown,
             uri,
             syntax: discover::Syntax::Toml,
             size: settings.config.as_ref().map_or(0, |c| c.text.len() as u64),
-            env_start: shown.len(),
+            env_start,
             issue: None,
         });
     }

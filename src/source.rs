@@ -4,7 +4,8 @@
 //! its byte range. Lines and columns are computed from the file's line index
 //! only when a finding is rendered, so they can never drift from the text.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in [`SourceMap`]. Cheap to copy, stable for one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -50,13 +51,17 @@ pub struct SourceFile {
     /// The file's identity: relative to the project root, `/`-separated
     /// (classification, fingerprints and messages use it, so they never
     /// depend on where guard runs).
-    pub path: String,
+    /// The paths are shared with the file's discovery [`Candidate`], and
+    /// with each other when they are the same text.
+    ///
+    /// [`Candidate`]: crate::discover::Candidate
+    pub path: Arc<str>,
     /// The path as shown in locations: relative to the current directory.
-    pub shown: String,
+    pub shown: Arc<str>,
     /// Relative to the file's project root (SARIF `%SRCROOT%`).
-    pub uri: String,
+    pub uri: Arc<str>,
     /// Path on disk.
-    pub disk_path: PathBuf,
+    pub disk_path: Arc<Path>,
     pub text: String,
     /// Where each line starts: built when a location in the file is first
     /// asked for (most files of a large tree never are, and the index is
@@ -70,6 +75,12 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(id: FileId, path: String, disk_path: PathBuf, text: String) -> SourceFile {
+        SourceFile::shared(id, path.into(), disk_path.into(), text)
+    }
+
+    /// [`SourceFile::new`] with paths that are already shared (a
+    /// candidate's); `shown` and `uri` start as `path`.
+    pub fn shared(id: FileId, path: Arc<str>, disk_path: Arc<Path>, text: String) -> SourceFile {
         SourceFile {
             id,
             shown: path.clone(),
@@ -208,15 +219,15 @@ impl SourceMap {
     }
 
     pub fn path(&self, id: FileId) -> &str {
-        self.get(id).map_or("<unknown>", |f| f.path.as_str())
+        self.get(id).map_or("<unknown>", |f| &*f.path)
     }
 
     /// Resolve a span into a located range.
     pub fn locate(&self, span: Span) -> Location {
         match self.get(span.file) {
             Some(f) => Location {
-                path: f.shown.clone(),
-                uri: f.uri.clone(),
+                path: f.shown.to_string(),
+                uri: f.uri.to_string(),
                 start: f.line_col(span.start),
                 end: f.line_col(span.end),
             },

@@ -123,7 +123,7 @@ fn compare_tree(dir: &Path, shown: &str) -> (usize, usize) {
             .sources
             .files()
             .iter()
-            .find(|f| f.path == overlay)
+            .find(|f| *f.path == *overlay)
             .map(|f| f.disk_path.clone())
         else {
             continue;

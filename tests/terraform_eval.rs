@@ -606,7 +606,7 @@ fn differential(var_file: Option<&str>) {
         )
     });
     // Every local of the root: read them back through an output-like view.
-    let main = files.iter().find(|f| f.path == "main.tf").unwrap();
+    let main = files.iter().find(|f| &*f.path == "main.tf").unwrap();
     let local_names: Vec<String> = locals_of(&main.text);
     let mut exprs: Vec<String> = local_names.iter().map(|n| format!("local.{n}")).collect();
     let out_names: Vec<String> = r.outputs.iter().map(|(n, _)| n.clone()).collect();

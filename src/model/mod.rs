@@ -174,7 +174,8 @@ fn read_file(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
             (String::new(), true)
         }
     };
-    let mut source = SourceFile::new(id, c.path.clone(), c.disk_path.clone(), text);
+    // The paths are the candidate's, shared.
+    let mut source = SourceFile::shared(id, c.path.clone(), c.disk_path.clone(), text);
     source.env_start = c.env_start;
     source.shown = c.shown.clone();
     source.uri = c.uri.clone();
@@ -526,7 +527,7 @@ fn located_json(n: &Node, value: &serde_json::Value, sources: &SourceMap) -> Opt
         })
         .collect();
     let masked = String::from_utf8(masked).ok()?;
-    let copy = SourceFile::new(file.id, file.path.clone(), file.disk_path.clone(), masked);
+    let copy = SourceFile::shared(file.id, file.path.clone(), file.disk_path.clone(), masked);
     let tree = parse::json::parse(&copy).ok()?;
     (tree.to_json() == *value).then_some(tree)
 }

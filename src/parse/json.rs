@@ -212,7 +212,9 @@ impl Converter<'_> {
                     }
                     entries.push(Some(Entry { key, value }));
                 }
-                let entries: crate::node::Items<Entry> = entries.into_iter().flatten().collect();
+                // Collected first: a flattening iterator gives no length to allocate
+                // to, and the items are kept to the end.
+                let entries = crate::node::items(entries.into_iter().flatten().collect());
                 Node::new(span, Value::Map(entries))
             }
         }

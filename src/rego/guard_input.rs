@@ -54,7 +54,7 @@ pub fn span_of_location(loc: &Value, sources: &SourceMap) -> Option<Span> {
     let f = sources
         .files()
         .iter()
-        .find(|f| f.path == file || f.shown == file)?;
+        .find(|f| *f.path == *file || *f.shown == *file)?;
     if line == 0 || line > f.line_count() {
         return None;
     }

@@ -30,7 +30,7 @@ pub fn render(model: &Model) -> String {
         let path = model
             .sources
             .get(f.file)
-            .map_or("", |s| s.shown.as_str())
+            .map_or("", |s| &*s.shown)
             .to_string();
         let docs: Vec<_> = model.docs.iter().filter(|d| d.file == f.file).collect();
         // One row for the file; one per document whose assignment differs.
@@ -88,7 +88,7 @@ pub fn render(model: &Model) -> String {
                 out,
                 "  {:<8} {} job `{}`: {}",
                 j.assignment.label(),
-                model.sources.get(j.file).map_or("", |s| s.shown.as_str()),
+                model.sources.get(j.file).map_or("", |s| &*s.shown),
                 j.id,
                 why(&j.assignment, &model.sources)
             );

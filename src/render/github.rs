@@ -48,7 +48,7 @@ pub fn render_capped(report: &Report, max: usize) -> String {
         .sources
         .files()
         .iter()
-        .map(|s| (s.shown.as_str(), s))
+        .map(|s| (&*s.shown, s))
         .collect();
     let mut out = String::new();
     let mut active: Vec<&Located> = report.active().collect();

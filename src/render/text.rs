@@ -48,7 +48,7 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
         .sources
         .files()
         .iter()
-        .map(|s| (s.shown.as_str(), s))
+        .map(|s| (&*s.shown, s))
         .collect();
     let mut out = String::new();
     for f in report.active() {

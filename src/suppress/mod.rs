@@ -149,7 +149,7 @@ pub fn apply(
                 && x.rules.iter().any(|k| key_matches(k, f.rule))
                 && x.path
                     .as_ref()
-                    .is_none_or(|g| g.is_match(&src.path) || g.is_match(&src.uri))
+                    .is_none_or(|g| g.is_match(&*src.path) || g.is_match(&*src.uri))
                 && x.environment
                     .as_deref()
                     .is_none_or(|e| f.envs.iter().any(|fe| fe.as_str() == e))

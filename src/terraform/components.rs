@@ -29,7 +29,7 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
     let homes: Vec<String> = sorted
         .iter()
         .map(|f| {
-            let path = f.path.as_str();
+            let path = &*f.path;
             let dir = dir_of(path);
             if path.ends_with(".tfvars") || path.ends_with(".tfvars.json") {
                 var_file_owner(path, |d| tf_dirs.contains(d))

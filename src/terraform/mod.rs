@@ -390,7 +390,7 @@ fn evaluate_inner(
 
     let disk_root = sorted.iter().find_map(|f| {
         let disk = f.disk_path.to_string_lossy();
-        let root = disk.strip_suffix(f.path.as_str())?;
+        let root = disk.strip_suffix(&*f.path)?;
         Some(std::path::PathBuf::from(if root.is_empty() {
             "."
         } else {
@@ -559,7 +559,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         envs: stage.envs,
     };
     for ((&index, f), p) in group.iter().zip(&files).zip(&parsed) {
-        let path = f.path.as_str();
+        let path = &*f.path;
         let mut fo = FileOut::default();
         match p {
             Some(Err(d)) => fo.diags.push(d.clone()),

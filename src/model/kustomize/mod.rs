@@ -220,11 +220,7 @@ fn images_of(k: &Node) -> Vec<ImageOverride> {
 /// environment evidence of their own the environment of those overlays
 /// (when they agree).
 pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) {
-    let path_of = |d: &Doc| {
-        sources
-            .get(d.file.0 as usize)
-            .map_or("", |s| s.path.as_str())
-    };
+    let path_of = |d: &Doc| sources.get(d.file.0 as usize).map_or("", |s| &*s.path);
     // Directory -> kustomization doc; file path -> docs.
     let mut kdirs: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -241,7 +237,10 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
     let mut others_by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, d) in others.iter().enumerate() {
         if let Some(s) = sources.get(d.file.0 as usize) {
-            others_by_file.entry(s.path.clone()).or_default().push(i);
+            others_by_file
+                .entry(s.path.to_string())
+                .or_default()
+                .push(i);
         }
     }
     // Which kustomizations are included by another one (not top level).
