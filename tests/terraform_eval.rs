@@ -206,6 +206,16 @@ fn article_layout_prod_is_public_because_of_its_tfvars() {
     assert_eq!(&*v.module_path, "module.db");
     assert_eq!(v.value.value, Value::Bool(false));
     assert!(v.default().is_some());
+    // The environments evaluate the same module: their hops share one
+    // label, not a copy each.
+    let used_by = |r: &RootEval| {
+        let db = &res(r, "aws_db_instance", "this")[0];
+        let via = db.attrs.get("publicly_accessible").unwrap().via.clone();
+        via.unwrap().last().label.clone()
+    };
+    let (in_dev, in_prod) = (used_by(dev), used_by(prod));
+    assert_eq!(&*in_dev, "used by aws_db_instance.this.publicly_accessible");
+    assert!(std::sync::Arc::ptr_eq(&in_dev, &in_prod));
 }
 
 #[test]

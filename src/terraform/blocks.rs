@@ -34,11 +34,12 @@ impl<'a> Run<'a> {
                     let n = self.eval(cx, &a.value);
                     let mut work = 0;
                     let at = attr_span(cx.fc, a);
+                    let w = self.w;
                     let n = v::flow_used(
                         n,
                         || Hop {
                             span: at,
-                            label: format!("used by {addr}.{k}").into(),
+                            label: w.label(format!("used by {addr}.{k}")),
                         },
                         &mut work,
                     );

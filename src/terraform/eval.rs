@@ -712,7 +712,7 @@ impl<'a> Run<'a> {
             let n = self.eval(cx, &a.value);
             let hop = Hop {
                 span: attr_span(call.fc, a),
-                label: format!("passed to {path} as `{name}`").into(),
+                label: self.w.label(format!("passed to {path} as `{name}`")),
             };
             let n = self.flow(n, &hop);
             args.insert(name.to_string(), n);
@@ -750,7 +750,7 @@ impl<'a> Run<'a> {
                 n,
                 &Hop {
                     span: o.span,
-                    label: label.into(),
+                    label: self.w.label(label),
                 },
             );
             entries.push(v::entry(o.span, o.name.clone(), n));

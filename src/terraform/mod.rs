@@ -557,6 +557,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         env_starts: stage.env_starts,
         boundary: stage.boundary,
         envs: stage.envs,
+        labels: Default::default(),
     };
     for ((&index, f), p) in group.iter().zip(&files).zip(&parsed) {
         let path = &*f.path;
@@ -666,11 +667,11 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
     let mut run = Run::new(world, cfg, plan.workspace.as_deref().unwrap_or("default"));
     let mut assigned: HashMap<String, Node> = HashMap::default();
     for path in &plan.var_files {
-        let label = format!("set in {path}");
+        let label = world.label(format!("set in {path}"));
         let mut set = |name: String, n: Node| {
             let hop = Hop {
                 span: n.span,
-                label: label.as_str().into(),
+                label: label.clone(),
             };
             assigned.insert(name, value::flow(n, &hop, &mut 0));
         };

@@ -34,6 +34,26 @@ pub struct World<'a> {
     pub envs: &'a EnvSet,
     /// The canonical project roots: nothing outside them is read.
     pub boundary: &'a [PathBuf],
+    /// Provenance labels made by this group's evaluations, kept once: the
+    /// same module evaluated for several environments passes its values
+    /// the same way ("passed to module.db as `name`").
+    pub labels: std::sync::Mutex<crate::hash::HashSet<std::sync::Arc<str>>>,
+}
+
+impl World<'_> {
+    /// `text` as a provenance label, shared with the group's other
+    /// evaluations when one of them made the same.
+    pub fn label(&self, text: String) -> std::sync::Arc<str> {
+        let Ok(mut labels) = self.labels.lock() else {
+            return text.into();
+        };
+        if let Some(l) = labels.get(text.as_str()) {
+            return l.clone();
+        }
+        let l: std::sync::Arc<str> = text.into();
+        labels.insert(l.clone());
+        l
+    }
 }
 
 /// One evaluation to run.
