@@ -523,3 +523,43 @@ fn no_output_format_prints_a_secret_value() {
         }
     }
 }
+
+#[test]
+fn huge_flow_collections_are_reported_and_the_rest_is_read() {
+    // A one-line flow mapping of one repeated key just under the file size
+    // limit (the YAML parser would hold all of its tokens at once), then a
+    // real violation in the same file's next document; and a large flow
+    // list as a value.
+    let keys = (4 * 1024 * 1024 - 4096) / "a: 1, ".len();
+    let mapping = format!("{{{}}}\n", vec!["a: 1"; keys].join(", "));
+    let pod = SIBLING.replace("sibling", "after");
+    let list = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  list: [{}]\n",
+        vec!["x"; 200_000].join(", ")
+    );
+    let dir = project(&[
+        ("k8s/flow.yaml", format!("{mapping}---\n{pod}").into_bytes()),
+        ("k8s/list.yaml", list.into_bytes()),
+    ]);
+    let v = json(dir.path());
+    assert_sibling(&v);
+    let f = found(&v);
+    assert!(has(&v, "GD003", "k8s/flow.yaml", 1), "{f:?}");
+    assert!(has(&v, "GD003", "k8s/list.yaml", 6), "{f:?}");
+    // The next document of the same file is still checked.
+    assert!(
+        f.iter()
+            .any(|(r, p, l, _)| r == "BO001" && p == "k8s/flow.yaml" && *l == 12),
+        "{f:?}"
+    );
+    let gd003 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "GD003" && x["location"]["path"] == "k8s/list.yaml")
+        .unwrap();
+    assert_eq!(gd003["severity"], "error", "padding cannot open the gate");
+    assert_eq!(gd003["location"]["start"]["column"], 9);
+    let (code, _, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+}

@@ -106,6 +106,12 @@ alias expansion may produce ("billion laughs"), and Terraform evaluation depth a
 (a `local` that refers to itself through others). When a bound is hit, the part beyond it is
 not read and this warning says where; everything else is still checked.
 
+Two bounds are errors, because what they leave out is not read at all and padding must not
+open a CI gate: a file over the size limit (`[limits] max-file-size` in `guard.toml`), and a
+YAML flow collection (`[...]`, `{...}`) in block context longer than 256 KiB, which guard's
+YAML parser holds whole while it reads it (about 150 times its size in memory). Such a
+collection reads as null; the rest of its file is still checked.
+
 Real configuration never needs hundreds of nesting levels or millions of alias-expanded
 nodes; hitting the bound means the file is hostile, generated wrongly, or contains a
 reference cycle.
