@@ -288,7 +288,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
             // Merged here, and sorted below, so the order of the walk does
             // not show.
             let (tx, rx) = std::sync::mpsc::channel::<Found>();
-            walker.visit(&mut Visitors {
+            walker.visit(&mut WalkCx {
                 plan,
                 root,
                 ri,
@@ -385,8 +385,10 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     }
 }
 
-/// Makes one [`Visitor`] per walking thread.
-struct Visitors<'s> {
+/// What every walking thread of one root needs; makes one [`Visitor`] per
+/// thread.
+#[derive(Clone)]
+struct WalkCx<'s> {
     plan: &'s Plan,
     root: &'s crate::project::Root,
     ri: usize,
@@ -394,14 +396,10 @@ struct Visitors<'s> {
     tx: std::sync::mpsc::Sender<Found>,
 }
 
-impl<'s> ignore::ParallelVisitorBuilder<'s> for Visitors<'s> {
+impl<'s> ignore::ParallelVisitorBuilder<'s> for WalkCx<'s> {
     fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 's> {
         Box::new(Visitor {
-            plan: self.plan,
-            root: self.root,
-            ri: self.ri,
-            excludes: self.excludes,
-            tx: self.tx.clone(),
+            cx: self.clone(),
             found: Found::default(),
         })
     }
@@ -409,31 +407,21 @@ impl<'s> ignore::ParallelVisitorBuilder<'s> for Visitors<'s> {
 
 /// One walking thread's share of the walk, sent when the thread is done.
 struct Visitor<'s> {
-    plan: &'s Plan,
-    root: &'s crate::project::Root,
-    ri: usize,
-    excludes: &'s Excludes,
-    tx: std::sync::mpsc::Sender<Found>,
+    cx: WalkCx<'s>,
     found: Found,
 }
 
 impl ignore::ParallelVisitor for Visitor<'_> {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
-        visit(
-            self.plan,
-            self.root,
-            self.ri,
-            self.excludes,
-            entry,
-            &mut self.found,
-        );
+        let cx = &self.cx;
+        visit(cx.plan, cx.root, cx.ri, cx.excludes, entry, &mut self.found);
         ignore::WalkState::Continue
     }
 }
 
 impl Drop for Visitor<'_> {
     fn drop(&mut self) {
-        let _ = self.tx.send(std::mem::take(&mut self.found));
+        let _ = self.cx.tx.send(std::mem::take(&mut self.found));
     }
 }
 
