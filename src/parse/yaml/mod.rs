@@ -23,7 +23,9 @@
 //! [`MAX_DEPTH`] (the part past it reads as [`Value::Unknown`]); each gives
 //! at most one [`DiagKind::Limit`] diagnostic per file. saphyr itself stops
 //! at 255 nested flow collections (`[[[...`); that is a `Limit` too, and the
-//! rest of the file is not read.
+//! rest of the file is not read. A flow collection in block context longer
+//! than 256 KiB (`flow::MAX_FLOW_BYTES`) reads as null, with a
+//! [`DiagKind::TooLarge`] error: saphyr would hold all of its tokens at once.
 //!
 //! Go/Helm templates (`{{ ... }}` that break YAML or parse as a mapping key)
 //! give one [`DiagKind::Template`] diagnostic and no documents. Compatibility
@@ -38,10 +40,10 @@ use std::panic::AssertUnwindSafe;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::{DiagKind, MAX_DEPTH, ParseDiag};
-
-mod flow;
 use crate::node::{Entry, Node, Str, Value};
 use crate::source::{SourceFile, Span};
+
+mod flow;
 
 /// At most this many nodes are produced by alias expansion in one file (all
 /// its documents together); aliases past it read as [`Value::Unknown`]
