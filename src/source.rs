@@ -51,8 +51,9 @@ pub struct SourceFile {
     /// The file's identity: relative to the project root, `/`-separated
     /// (classification, fingerprints and messages use it, so they never
     /// depend on where guard runs).
-    /// The paths are shared with the file's discovery [`Candidate`], and
-    /// with each other when they are the same text.
+    ///
+    /// This path and the two below are shared with the file's discovery
+    /// [`Candidate`], and with each other when they are the same text.
     ///
     /// [`Candidate`]: crate::discover::Candidate
     pub path: Arc<str>,
