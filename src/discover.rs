@@ -120,8 +120,6 @@ fn error_path(e: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-/// A placeholder candidate for a path that cannot be read, so that its
-/// diagnostic is located like every other finding.
 /// A file's identity, shown and SARIF paths as shared text: one
 /// allocation when they are the same (a monorepo has tens of thousands of
 /// files, and each file's paths were copied into its source as well).
@@ -134,6 +132,24 @@ pub fn shared_paths(path: String, shown: String, uri: String) -> [Arc<str>; 3] {
     [path, shown, uri]
 }
 
+/// The shared paths of a file found under `root`: `path` is its identity
+/// ([`Plan::identity`]), `rel` its path relative to the root.
+fn candidate_paths(
+    plan: &Plan,
+    root: &crate::project::Root,
+    disk: &Path,
+    rel: &str,
+    path: String,
+) -> [Arc<str>; 3] {
+    shared_paths(
+        path,
+        plan.shown(root, disk, rel),
+        crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.to_string()),
+    )
+}
+
+/// A placeholder candidate for a path that cannot be read, so that its
+/// diagnostic is located like every other finding.
 fn issue_candidate(
     plan: &Plan,
     root: &crate::project::Root,
@@ -145,11 +161,7 @@ fn issue_candidate(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let [path, shown, uri] = shared_paths(
-        Plan::identity(root, rel),
-        plan.shown(root, disk, rel),
-        crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.to_string()),
-    );
+    let [path, shown, uri] = candidate_paths(plan, root, disk, rel, Plan::identity(root, rel));
     Candidate {
         disk_path: disk.into(),
         shown,
@@ -330,11 +342,8 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 continue;
             };
             if let Some(syntax) = syntax {
-                let [path, shown, uri] = shared_paths(
-                    Plan::identity(root, &rel),
-                    plan.shown(root, disk, &rel),
-                    crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
-                );
+                let [path, shown, uri] =
+                    candidate_paths(plan, root, disk, &rel, Plan::identity(root, &rel));
                 candidates.push(Candidate {
                     disk_path: disk.into(),
                     shown,
@@ -552,11 +561,7 @@ fn visit(
         return;
     };
     let size = std::fs::metadata(&read_from).map(|m| m.len()).unwrap_or(0);
-    let [path, shown, uri] = shared_paths(
-        path,
-        plan.shown(root, disk, &rel),
-        crate::project::rel_path(disk, &root.uri_base).unwrap_or_else(|| rel.clone()),
-    );
+    let [path, shown, uri] = candidate_paths(plan, root, disk, &rel, path);
     let mut c = Candidate {
         disk_path: read_from.into(),
         shown,

@@ -220,7 +220,7 @@ pub fn parse(file: &SourceFile) -> Node {
             entry(
                 kw_span,
                 "Flags",
-                Node::new(kw_span, Value::Seq(flags.into())),
+                Node::new(kw_span, Value::Seq(crate::node::items(flags))),
             ),
             entry(
                 kw_span,
