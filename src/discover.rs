@@ -21,6 +21,9 @@ pub enum Syntax {
     TfVars,
     /// `.tf.json`, `.tfvars.json`
     TerraformJson,
+    /// Terragrunt's `.hcl` files (`terragrunt.hcl`, `root.hcl`, `env.hcl`;
+    /// not `.terraform.lock.hcl` or Packer's `.pkr.hcl`).
+    Terragrunt,
     Yaml,
     Json,
     Dockerfile,
@@ -39,6 +42,8 @@ impl Syntax {
             Some(Syntax::Terraform)
         } else if lower.ends_with(".tfvars") {
             Some(Syntax::TfVars)
+        } else if crate::terragrunt::is_terragrunt_file(&lower) {
+            Some(Syntax::Terragrunt)
         } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
             Some(Syntax::Yaml)
         } else if lower.ends_with(".json") {

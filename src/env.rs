@@ -136,6 +136,9 @@ pub enum Evidence {
     },
     /// A Terraform root evaluated with an environment's var file.
     VarFile(String),
+    /// A Terraform root evaluated in a workspace its configuration selects
+    /// by (`lookup(local.x, terraform.workspace)`).
+    Workspace(String),
 }
 
 impl Evidence {
@@ -156,6 +159,7 @@ impl Evidence {
                 format!("job `{job}` has environment `{value}`")
             }
             Evidence::VarFile(s) => format!("var file `{s}`"),
+            Evidence::Workspace(s) => format!("workspace `{s}`"),
         }
     }
 }

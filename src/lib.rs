@@ -25,6 +25,7 @@ pub mod settings;
 pub mod source;
 pub mod suppress;
 pub mod terraform;
+pub mod terragrunt;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -258,7 +258,7 @@ pub fn build_with_limit(
             !unreadable
                 && matches!(
                     candidates[s.id.0 as usize].syntax,
-                    Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson
+                    Syntax::Terraform | Syntax::TfVars | Syntax::TerraformJson | Syntax::Terragrunt
                 )
         })
         .map(|(s, _)| s)
@@ -423,6 +423,7 @@ fn build_docs(
             _ if !readable => "not read (see its diagnostic)".to_string(),
             Syntax::Terraform | Syntax::TerraformJson => "terraform".to_string(),
             Syntax::TfVars => "terraform variables".to_string(),
+            Syntax::Terragrunt => "terragrunt".to_string(),
             Syntax::Dockerfile => "dockerfile".to_string(),
             Syntax::Toml => "guard configuration".to_string(),
             _ if kinds.is_empty() => "skipped: not a format guard checks".to_string(),

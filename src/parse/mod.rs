@@ -26,6 +26,10 @@ pub enum DiagKind {
     /// A path that cannot be read (permission, I/O error, a symlink out of
     /// the project, a special file).
     Unreadable,
+    /// Part of a deployment that could not be evaluated statically (a
+    /// Terragrunt include of a missing file, a template that does not
+    /// render): the rules that read it could not judge it.
+    NotEvaluated,
 }
 
 /// A diagnostic from a parser or evaluator, located at the exact span.

@@ -102,11 +102,17 @@ pub fn render(model: &Model) -> String {
         );
         for r in &tf.roots {
             let dir = if r.dir.is_empty() { "." } else { &r.dir };
-            let vf = r
+            let mut vf = r
                 .var_file
                 .as_deref()
                 .map(|v| format!(" with {v}"))
                 .unwrap_or_default();
+            if let Some(ws) = &r.workspace {
+                vf.push_str(&format!(" in workspace `{ws}`"));
+            }
+            if let Some(m) = &r.source {
+                vf.push_str(&format!(" (Terragrunt unit of module {m})"));
+            }
             let _ = writeln!(
                 out,
                 "  {:<8} {dir}{vf}: {}",

@@ -330,6 +330,54 @@ tags := {k | some k, _ in object.get(block, "tags", {})}
     tiers: None,
 };
 
+pub static NOT_EVALUATED: Rule = Rule {
+    id: "GD009",
+    name: "not-evaluated",
+    family: Family::Input,
+    severity: Severity::Warning,
+    summary: "Part of a deployment could not be evaluated statically, so the rules that read it could not judge it",
+    help: "make the path or value resolvable inside the project (a file that exists, no cycle), or exclude the unit",
+    explanation: r#"guard evaluates deployments the way their tools would before a plan: a Terragrunt unit
+with its includes, `read_terragrunt_config` files, `dependency` mocks and `generate` blocks. When
+part of that cannot be evaluated from the repository alone, the rules that would read it are
+silent there, so guard says so, at the place, with what could not be judged: an `include` or
+`read_terragrunt_config` of a file that is missing or outside the project, an include cycle, a
+unit whose `terraform { source }` cannot be computed, a `generate` block whose contents do not
+render or do not parse. Everything else in the project is still checked, and nothing outside the
+project is ever read.
+
+A module the unit takes from a remote address (a git URL, a registry) is not in the repository
+at all: that is reported as a note in the run's Terraform summary, as for remote Terraform
+modules, and the unit's inputs are still checked (secrets written there are found).
+
+**How to fix.** Point the path at a file in the project, break the cycle, or give the value a
+literal the repository holds.
+
+```hcl
+# bad: env.hcl does not exist above this unit
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+locals {
+  env = read_terragrunt_config("../env.hcl").locals.environment
+}
+```
+```hcl
+# good
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+locals {
+  env = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals.environment
+}
+```
+"#,
+    security_severity: "3.0",
+    tags: &["input", "terragrunt"],
+    check: Some(|m, out| report(&NOT_EVALUATED, DiagKind::NotEvaluated, m, out)),
+    tiers: None,
+};
+
 pub static RULES: &[&Rule] = &[
     &PARSE_ERROR,
     &POLICY_ERROR,
@@ -338,5 +386,6 @@ pub static RULES: &[&Rule] = &[
     &SUPPRESSION_WITHOUT_REASON,
     &UNREADABLE,
     &SUPPRESSION_EXPIRED,
+    &NOT_EVALUATED,
     &SUPPRESSION_UNUSED,
 ];

@@ -300,7 +300,7 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
     // is reported once, under the outermost variable.
     let mut seen = crate::hash::HashSet::default();
     let mut report = |node: &Node, what: String, env| {
-        if !seen.insert((node.span, env)) {
+        if set_at_deploy_time(node) || !seen.insert((node.span, env)) {
             return;
         }
         out.push(
@@ -348,6 +348,21 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
                 report(&l.value, format!("local `{}` {why}", l.name), None);
             }
         }
+        // A Terragrunt unit's inputs: those its module declares were
+        // reported above through the variable (with the whole chain); the
+        // rest (a remote module, an input no variable takes) here.
+        for i in &root.inputs {
+            let Some(text) = i.value.as_str() else {
+                continue;
+            };
+            if let Some(why) = literal_secret(&i.name, text) {
+                report(
+                    &i.value,
+                    format!("input `{}` of Terragrunt unit `{}` {why}", i.name, root.dir),
+                    env,
+                );
+            }
+        }
         for r in root.resources_of("aws_secretsmanager_secret_version") {
             let Some(v) = r.attrs.get("secret_string") else {
                 continue;
@@ -377,6 +392,17 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// A value the deployment's environment replaces: the fallback of a
+/// Terragrunt `get_env("NAME", "fallback")`, used only where `NAME` is not
+/// set (a developer's machine), never the secret committed for a
+/// deployment.
+fn set_at_deploy_time(n: &Node) -> bool {
+    n.via.as_ref().is_some_and(|c| {
+        c.iter()
+            .any(|h| h.label.starts_with("fallback of get_env("))
+    })
 }
 
 /// Why a named literal is a secret, or `None`.
@@ -1074,7 +1100,8 @@ fn check_weak_placeholders(m: &Model, out: &mut Vec<Finding>) {
             let Some(text) = v.value.as_str() else {
                 continue;
             };
-            if !deployed(v.value.span.file) || !weak(&v.name, text) {
+            if !deployed(v.value.span.file) || !weak(&v.name, text) || set_at_deploy_time(&v.value)
+            {
                 continue;
             }
             let from_default = v.default().is_some_and(|d| d.span == v.value.span);

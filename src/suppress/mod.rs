@@ -80,7 +80,7 @@ pub fn key_known(key: &str) -> bool {
 
 fn style(syntax: Syntax) -> scan::Style {
     match syntax {
-        Syntax::Terraform | Syntax::TfVars => scan::Style::Hcl,
+        Syntax::Terraform | Syntax::TfVars | Syntax::Terragrunt => scan::Style::Hcl,
         Syntax::Yaml => scan::Style::Yaml,
         Syntax::Dockerfile => scan::Style::Dockerfile,
         Syntax::TerraformJson | Syntax::Json | Syntax::Toml | Syntax::Other => scan::Style::Json,

@@ -31,7 +31,11 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
         .map(|f| {
             let path = &*f.path;
             let dir = dir_of(path);
-            if path.ends_with(".tfvars") || path.ends_with(".tfvars.json") {
+            if crate::terragrunt::is_terragrunt_file(path) {
+                // Terragrunt files include and read each other across
+                // directories: one group.
+                TERRAGRUNT.to_string()
+            } else if path.ends_with(".tfvars") || path.ends_with(".tfvars.json") {
                 var_file_owner(path, |d| tf_dirs.contains(d))
                     .unwrap_or(dir)
                     .to_string()
@@ -52,6 +56,50 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
             let target = join_dir(dir, src);
             if tf_dirs.contains(target.as_str()) {
                 sets.union(dir, &target);
+            }
+        }
+    }
+    // A Terragrunt unit joins the module its `source` names; a source
+    // that is not a literal local path may name any directory.
+    for f in sorted
+        .iter()
+        .filter(|f| f.path.ends_with("/terragrunt.hcl") || &*f.path == "terragrunt.hcl")
+    {
+        let dir = dir_of(&f.path);
+        for src in terragrunt_sources(&f.text) {
+            match src {
+                Some(rel) => {
+                    let target = join_dir(dir, &rel);
+                    if tf_dirs.contains(target.as_str()) {
+                        sets.union(TERRAGRUNT, &target);
+                    }
+                }
+                None => {
+                    for d in &tf_dirs {
+                        sets.union(TERRAGRUNT, d);
+                    }
+                }
+            }
+        }
+        if tf_dirs.contains(dir) {
+            sets.union(TERRAGRUNT, dir);
+        }
+    }
+    // Terraform files a Terragrunt file copies into units (`generate`
+    // with `contents = file("./common/provider.tf")`).
+    for f in sorted
+        .iter()
+        .filter(|f| crate::terragrunt::is_terragrunt_file(&f.path))
+    {
+        let dir = dir_of(&f.path);
+        for (at, _) in f.text.match_indices("file(\"") {
+            let rest = &f.text[at + 6..];
+            let Some(end) = rest.find(['"', '\n']) else {
+                continue;
+            };
+            let target = join_dir(dir, &rest[..end]);
+            if target.ends_with(".tf") && tf_dirs.contains(dir_of(&target)) {
+                sets.union(TERRAGRUNT, dir_of(&target));
             }
         }
     }
@@ -108,6 +156,42 @@ pub fn local_sources(text: &str) -> Vec<&str> {
         let value = &text[start..start + len];
         if value == "." || value == ".." || value.starts_with("./") || value.starts_with("../") {
             out.push(value);
+        }
+    }
+    out
+}
+
+/// The group of every Terragrunt file (no directory has this name).
+const TERRAGRUNT: &str = "\u{0}terragrunt";
+
+/// The `source = "…"` values of a `terragrunt.hcl` text: `Some(path)` for
+/// a literal local path (the `//` subdirectory joined, `?ref=` dropped),
+/// `None` for one that is computed (`"${...}"`), nothing for remote ones.
+fn terragrunt_sources(text: &str) -> Vec<Option<String>> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("source") {
+        let bytes = text.as_bytes();
+        if at > 0 && is_ident(bytes[at - 1]) {
+            continue;
+        }
+        let rest = text[at + "source".len()..].trim_start_matches([' ', '\t']);
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let Some(value) = rest.strip_prefix('"') else {
+            // An expression: anything.
+            out.push(None);
+            continue;
+        };
+        let value = &value[..value.find(['"', '\n']).unwrap_or(value.len())];
+        if value.contains("${") {
+            out.push(None);
+            continue;
+        }
+        let value = value.split('?').next().unwrap_or(value);
+        if value.starts_with("./") || value.starts_with("../") {
+            out.push(Some(value.replacen("//", "/", 1)));
         }
     }
     out

@@ -112,6 +112,8 @@ pub struct ModuleCfg<'a> {
     pub blocks: Vec<BlockDecl<'a>>,
     /// Has a provider, backend, `terraform {}` block or module call.
     pub root_like: bool,
+    /// The files declarations were read from, in the order added.
+    pub files: Vec<&'a SourceFile>,
 }
 
 impl<'a> ModuleCfg<'a> {
@@ -126,6 +128,7 @@ impl<'a> ModuleCfg<'a> {
             calls: Vec::new(),
             blocks: Vec::new(),
             root_like: false,
+            files: Vec::new(),
         }
     }
 
@@ -135,6 +138,9 @@ impl<'a> ModuleCfg<'a> {
 
     /// Add the declarations of one file (files are added in path order).
     pub fn add_file(&mut self, fc: FileCtx<'a>, body: &'a Body) {
+        if fc.fixed.is_none() && !self.files.iter().any(|f| std::ptr::eq(*f, fc.file)) {
+            self.files.push(fc.file);
+        }
         for block in body.blocks() {
             let kind = block.ident.as_str();
             let labels: Vec<String> = block

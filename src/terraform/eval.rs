@@ -155,8 +155,24 @@ pub struct Inst<'a> {
     pub chain: Vec<String>,
 }
 
+/// Functions besides Terraform's (Terragrunt's), consulted first.
+pub trait Extension<'a> {
+    /// `None` when `name` is not one of these functions; `Some(None)` when
+    /// the call fails (an error, as Terraform's functions fail).
+    fn call(
+        &self,
+        run: &mut Run<'a>,
+        cx: &Cx<'_>,
+        name: &str,
+        args: &[Node],
+        span: Span,
+    ) -> Option<Option<Node>>;
+}
+
 pub struct Run<'a> {
     pub w: &'a World<'a>,
+    /// Functions consulted before Terraform's.
+    pub ext: Option<Rc<dyn Extension<'a> + 'a>>,
     pub root_dir: String,
     pub insts: Vec<Inst<'a>>,
     pub diags: Vec<ParseDiag>,
@@ -206,6 +222,7 @@ impl<'a> Run<'a> {
     pub fn new(w: &'a World<'a>, root: &'a ModuleCfg<'a>, workspace: &str) -> Run<'a> {
         let mut r = Run {
             w,
+            ext: None,
             root_dir: root.dir.clone(),
             insts: Vec::new(),
             diags: Vec::new(),

@@ -57,6 +57,17 @@ impl Run<'_> {
         Err(Fail::Unknown)
     }
 
+    /// The text of a project file by scan-relative path (read once per
+    /// evaluation).
+    pub fn read_project_file(&mut self, rel: &str) -> Option<Rc<str>> {
+        if let Some(t) = self.reads.get(rel) {
+            return t.clone();
+        }
+        let t = self.read_disk(rel).map(Rc::from);
+        self.reads.insert(rel.to_string(), t.clone());
+        t
+    }
+
     /// Only files inside the project are read, never through a symlink
     /// that leaves it, never a special file.
     fn read_disk(&self, rel: &str) -> Option<String> {

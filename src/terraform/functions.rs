@@ -111,6 +111,17 @@ impl Run<'_> {
             }
         }
         let via = v::first_via(args.iter());
+        if let Some(ext) = self.ext.clone()
+            && let Some(r) = ext.call(self, cx, name, &args, span)
+        {
+            return match r {
+                Some(n) => self.charge(n, span),
+                None => {
+                    self.error();
+                    v::unknown(span)
+                }
+            };
+        }
         match self.builtin(cx, name, &args, span) {
             Ok(mut n) => {
                 // Scalars computed here carry the first argument's provenance.
@@ -208,6 +219,18 @@ impl Run<'_> {
             "format" => format(a, span),
             "formatlist" => Err(Fail::Unknown),
             "lower" => Ok(v::string(span, s(0)?.to_lowercase())),
+            "dirname" => Ok(v::string(span, dirname(&s(0)?))),
+            "basename" => Ok(v::string(span, basename(&s(0)?))),
+            // Absolute paths only: a relative one depends on where
+            // Terraform runs.
+            "abspath" => {
+                let p = s(0)?;
+                if p.starts_with('/') {
+                    Ok(v::string(span, clean_path(&p)))
+                } else {
+                    Err(Fail::Unknown)
+                }
+            }
             "upper" => Ok(v::string(span, s(0)?.to_uppercase())),
             "title" => Ok(v::string(span, title(&s(0)?))),
             "trimspace" => Ok(v::string(span, s(0)?.trim().to_string())),
@@ -616,6 +639,51 @@ fn replace_regex(re: &regex::Regex, x: &str, to: &str) -> Result<String, Fail> {
     Ok(out)
 }
 
+/// Go's `path.Clean` on `/`-separated paths.
+fn clean_path(p: &str) -> String {
+    let abs = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if out.last().is_some_and(|l| *l != "..") {
+                    out.pop();
+                } else if !abs {
+                    out.push("..");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    match (abs, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+/// Terraform's `dirname` (Go's `filepath.Dir`).
+fn dirname(p: &str) -> String {
+    match p.rfind('/') {
+        Some(i) => clean_path(&p[..=i]),
+        None => ".".into(),
+    }
+}
+
+/// Terraform's `basename` (Go's `filepath.Base`).
+fn basename(p: &str) -> String {
+    let t = p.trim_end_matches('/');
+    if p.is_empty() {
+        return ".".into();
+    }
+    if t.is_empty() {
+        return "/".into();
+    }
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
 fn title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut start = true;
@@ -729,6 +797,20 @@ fn format(a: &[Node], span: Span) -> R {
 mod tests {
     use super::super::test_support::ev;
     use serde_json::json;
+
+    #[test]
+    fn path_functions_follow_go() {
+        assert_eq!(ev(r#"dirname("/root.hcl")"#), json!("/"));
+        assert_eq!(ev(r#"dirname("/live/root.hcl")"#), json!("/live"));
+        assert_eq!(ev(r#"dirname("a/b/c.txt")"#), json!("a/b"));
+        assert_eq!(ev(r#"dirname("c.txt")"#), json!("."));
+        assert_eq!(ev(r#"dirname("a//b/")"#), json!("a/b"));
+        assert_eq!(ev(r#"basename("/a/b.txt")"#), json!("b.txt"));
+        assert_eq!(ev(r#"basename("a/b/")"#), json!("b"));
+        assert_eq!(ev(r#"basename("/")"#), json!("/"));
+        assert_eq!(ev(r#"abspath("/a/../b")"#), json!("/b"));
+        assert_eq!(ev(r#"abspath("b")"#), json!("<unknown>"));
+    }
 
     #[test]
     fn string_functions() {

@@ -67,14 +67,15 @@
 mod blocks;
 mod components;
 pub(crate) mod config;
-mod eval;
+pub(crate) mod eval;
 mod expr;
 mod files;
 mod functions;
-mod roots;
+pub(crate) mod roots;
 mod template;
 mod types;
-mod value;
+pub(crate) mod value;
+mod workspaces;
 
 use crate::hash::{HashMap, HashSet};
 use std::time::Instant;
@@ -120,6 +121,8 @@ pub struct RootEval {
     pub dir: String,
     pub assignment: Assignment,
     pub var_file: Option<String>,
+    /// `terraform.workspace` of this evaluation, when not `default`.
+    pub workspace: Option<String>,
     pub resources: Vec<Resource>,
     /// `provider` blocks, and `terraform` blocks (kind `"terraform"`, with
     /// `backend` as a nested entry), of every module instance.
@@ -128,6 +131,11 @@ pub struct RootEval {
     /// Every `locals` entry of every module instance.
     pub locals: Vec<Local>,
     pub outputs: Vec<(String, Node)>,
+    /// A Terragrunt unit's module: its directory, or its remote address
+    /// (not evaluated), or `?` (`dir` is the unit's).
+    pub source: Option<String>,
+    /// A Terragrunt unit's merged `inputs`, located where they are written.
+    pub inputs: Vec<Local>,
 }
 
 impl RootEval {
@@ -137,11 +145,14 @@ impl RootEval {
             dir: plan.dir.clone(),
             assignment: plan.assignment.clone(),
             var_file: plan.var_file.clone(),
+            workspace: plan.workspace.clone(),
             resources: Vec::new(),
             providers: Vec::new(),
             variables: Vec::new(),
             locals: Vec::new(),
             outputs: Vec::new(),
+            source: None,
+            inputs: Vec::new(),
         }
     }
 }
@@ -527,7 +538,8 @@ struct GroupOut {
 /// Parse the files of one group (indices into `sorted`), evaluate its
 /// roots, and drop the syntax trees.
 fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
-    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    let is_tg = crate::terragrunt::is_terragrunt_file;
+    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars") || is_tg(p);
     let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
     let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
         .par_iter()
@@ -543,13 +555,14 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         out.syntax = files
             .par_iter()
             .zip(parsed.par_iter())
+            .filter(|(f, _)| !is_tg(&f.path))
             .filter_map(|(f, p)| match p {
                 Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
                 _ => None,
             })
             .collect();
     }
-    let mut world = World {
+    let new_world = || World {
         cfgs: Default::default(),
         tfvars: Default::default(),
         disk_root: stage.disk_root,
@@ -558,7 +571,73 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         boundary: stage.boundary,
         envs: stage.envs,
         labels: Default::default(),
+        units: Vec::new(),
+        unit_cfgs: Default::default(),
     };
+    let mut tg_files: std::collections::BTreeMap<String, crate::terragrunt::Hcl<'_>> =
+        Default::default();
+    let mut tf_dirs: std::collections::BTreeSet<String> = Default::default();
+    for (f, p) in files.iter().zip(&parsed) {
+        if let Some(Ok(p)) = p {
+            if is_tg(&f.path) {
+                tg_files.insert(
+                    f.path.to_string(),
+                    crate::terragrunt::Hcl {
+                        fc: FileCtx::new(f, p.base),
+                        body: &p.body,
+                    },
+                );
+            } else if f.path.ends_with(".tf") {
+                tf_dirs.insert(dir_of(&f.path).to_string());
+            }
+        }
+    }
+    // Terragrunt units first: what they generate joins their modules.
+    let units = {
+        let tg_world = new_world();
+        crate::terragrunt::evaluate(&tg_world, &tg_files, &tf_dirs, stage.envs, stage.env_starts)
+    };
+    let mut unit_diags = units.diags;
+    let gen_files: Vec<(usize, usize, SourceFile)> = units
+        .units
+        .iter()
+        .enumerate()
+        .flat_map(|(u, unit)| {
+            unit.generated.iter().enumerate().map(move |(g, gen_)| {
+                let f = SourceFile::new(
+                    gen_.at.file,
+                    format!("{}/{}", unit.dir, gen_.path),
+                    std::path::PathBuf::new(),
+                    gen_.text.clone(),
+                );
+                (u, g, f)
+            })
+        })
+        .collect();
+    let gen_parsed: Vec<Option<Parsed>> = gen_files
+        .iter()
+        .map(|(u, g, f)| match parse_file(f) {
+            Ok(p) => Some(p),
+            Err(d) => {
+                let at = units.units[*u].generated[*g].at;
+                unit_diags.push(ParseDiag::new(
+                    DiagKind::NotEvaluated,
+                    at,
+                    format!(
+                        "the file `generate` renders for Terragrunt unit `{}` does not parse ({}), so what it declares was not checked",
+                        units.units[*u].dir, d.message
+                    ),
+                ));
+                None
+            }
+        })
+        .collect();
+    let mut world = new_world();
+    // Each module directory's files, for the units that instantiate it.
+    let mut dir_files: std::collections::BTreeMap<
+        String,
+        Vec<(&str, FileCtx<'_>, &hcl_edit::structure::Body)>,
+    > = Default::default();
     for ((&index, f), p) in group.iter().zip(&files).zip(&parsed) {
         let path = &*f.path;
         let mut fo = FileOut::default();
@@ -567,8 +646,15 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             Some(Ok(p)) => {
                 fo.diags.extend(p.diags.iter().cloned());
                 let fc = FileCtx::new(f, p.base);
-                if path.ends_with(".tf") {
+                if is_tg(path) {
+                    // Evaluated above.
+                } else if path.ends_with(".tf") {
                     let dir = dir_of(path).to_string();
+                    dir_files.entry(dir.clone()).or_default().push((
+                        roots::file_name(path),
+                        fc,
+                        &p.body,
+                    ));
                     world
                         .cfgs
                         .entry(dir.clone())
@@ -597,7 +683,80 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             out.files.push((index, fo));
         }
     }
-    let roots = world.roots();
+    // A unit's module: the directory's files (less those a `generate`
+    // overwrites) and the generated ones, located at their blocks.
+    for (u, unit) in units.units.iter().enumerate() {
+        // A module outside the project: what the unit generates (a
+        // provider) is still evaluated.
+        let (m, module_files) = match &unit.source {
+            crate::terragrunt::Source::Local(m) => match dir_files.get(m) {
+                Some(fs) => (m.clone(), fs.as_slice()),
+                None => continue,
+            },
+            _ if unit.generated.is_empty() => continue,
+            _ => (unit.dir.clone(), &[][..]),
+        };
+        let gens: Vec<(&crate::terragrunt::Generated, &SourceFile, &Parsed)> = gen_files
+            .iter()
+            .zip(&gen_parsed)
+            .filter(|((gu, ..), _)| *gu == u)
+            .filter_map(|((_, g, f), p)| Some((&unit.generated[*g], f, p.as_ref()?)))
+            .collect();
+        let mut cfg = ModuleCfg::new(m);
+        for (name, fc, body) in module_files {
+            if gens.iter().any(|(g, ..)| g.overwrite && g.path == *name) {
+                continue;
+            }
+            cfg.add_file(*fc, body);
+        }
+        for (g, f, p) in gens {
+            let fc = FileCtx {
+                fixed: Some(g.at),
+                ..FileCtx::new(f, p.base)
+            };
+            cfg.add_file(fc, &p.body);
+        }
+        world.unit_cfgs.insert(u, cfg);
+    }
+    let unit_sources: std::collections::BTreeSet<String> = units
+        .units
+        .iter()
+        .filter_map(|u| match &u.source {
+            crate::terragrunt::Source::Local(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    // Directories whose every file a `generate` block copies are templates.
+    let templates: std::collections::BTreeSet<&str> = dir_files
+        .iter()
+        .filter(|(d, fs)| {
+            fs.iter()
+                .all(|(n, ..)| units.generated_from.contains(&format!("{d}/{n}")))
+        })
+        .map(|(d, _)| d.as_str())
+        .collect();
+    world.units = units.units;
+    if !unit_diags.is_empty() || !units.notes.is_empty() {
+        let first = group.first().copied().unwrap_or(0);
+        out.files.push((
+            first,
+            FileOut {
+                diags: unit_diags,
+                note: None,
+            },
+        ));
+        for n in units.notes {
+            out.files.push((
+                first,
+                FileOut {
+                    diags: Vec::new(),
+                    note: Some(n),
+                },
+            ));
+        }
+    }
+    let mut roots = world.roots();
+    roots.retain(|r| !unit_sources.contains(r) && !templates.contains(r.as_str()));
     world.load_downloaded(&roots);
     let plans = world.plans(&roots);
     out.roots = roots.len();
@@ -661,11 +820,32 @@ struct RunSummary {
 
 fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
     let mut root = RootEval::empty(plan);
-    let Some(cfg) = world.cfgs.get(&plan.dir) else {
+    let unit = plan.unit.and_then(|u| world.units.get(u));
+    let mut assigned: HashMap<String, Node> = HashMap::default();
+    if let Some(unit) = unit {
+        root.source = Some(match &unit.source {
+            crate::terragrunt::Source::Local(m) => m.clone(),
+            crate::terragrunt::Source::Remote(r) => r.clone(),
+            crate::terragrunt::Source::Unknown => "?".into(),
+        });
+        for (name, span, n) in &unit.inputs {
+            root.inputs.push(Local {
+                name: name.as_str().into(),
+                module_path: "".into(),
+                span: *span,
+                value: n.clone(),
+            });
+            assigned.insert(name.clone(), n.clone());
+        }
+    }
+    let cfg = match plan.unit {
+        Some(u) => world.unit_cfgs.get(&u),
+        None => world.cfgs.get(&plan.dir),
+    };
+    let Some(cfg) = cfg else {
         return (root, RunSummary::default());
     };
     let mut run = Run::new(world, cfg, plan.workspace.as_deref().unwrap_or("default"));
-    let mut assigned: HashMap<String, Node> = HashMap::default();
     for path in &plan.var_files {
         let label = world.label(format!("set in {path}"));
         let mut set = |name: String, n: Node| {

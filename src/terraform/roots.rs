@@ -38,6 +38,11 @@ pub struct World<'a> {
     /// same module evaluated for several environments passes its values
     /// the same way ("passed to module.db as `name`").
     pub labels: std::sync::Mutex<crate::hash::HashSet<std::sync::Arc<str>>>,
+    /// Terragrunt units, each evaluated as a root of its own.
+    pub units: Vec<crate::terragrunt::Unit>,
+    /// The module of each unit with a local source (by index into
+    /// `units`): the source directory's files and what the unit generates.
+    pub unit_cfgs: BTreeMap<usize, ModuleCfg<'a>>,
 }
 
 impl World<'_> {
@@ -66,6 +71,9 @@ pub struct Plan {
     pub var_file: Option<String>,
     /// `terraform.workspace` (None: `default`).
     pub workspace: Option<String>,
+    /// A Terragrunt unit (index into [`World::units`]); `dir` is its
+    /// directory.
+    pub unit: Option<usize>,
 }
 
 /// The directory part of a `/`-separated path (`""` for the scan root).
@@ -260,6 +268,7 @@ impl<'a> World<'a> {
                     var_files,
                     var_file: extra.map(str::to_string),
                     workspace: None,
+                    unit: None,
                 }
             };
             let start = self.env_starts.get(dir.as_str()).copied().unwrap_or(0);
@@ -285,7 +294,24 @@ impl<'a> World<'a> {
                     plans.push(p);
                 }
             } else if env_files.is_empty() {
-                plans.push(with(None, Assignment::all()));
+                // Workspaces the configuration itself selects by, whose
+                // names are environments: one evaluation each.
+                let found: Vec<(String, crate::env::Env)> =
+                    super::workspaces::names(&self.cfgs[dir.as_str()])
+                        .into_iter()
+                        .filter_map(|ws| {
+                            let e = self.envs.workspace(&ws)?;
+                            Some((ws, e))
+                        })
+                        .collect();
+                if found.is_empty() {
+                    plans.push(with(None, Assignment::all()));
+                }
+                for (ws, e) in found {
+                    let mut p = with(None, Assignment::new(e, Evidence::Workspace(ws.clone())));
+                    p.workspace = Some(ws);
+                    plans.push(p);
+                }
             } else {
                 for (p, a) in &env_files {
                     let Some(e) = a.env else { continue };
@@ -295,6 +321,16 @@ impl<'a> World<'a> {
                     ));
                 }
             }
+        }
+        for (i, u) in self.units.iter().enumerate() {
+            plans.push(Plan {
+                dir: u.dir.clone(),
+                assignment: u.assignment.clone(),
+                var_files: Vec::new(),
+                var_file: None,
+                workspace: None,
+                unit: Some(i),
+            });
         }
         plans.sort_by(|a, b| {
             (&a.dir, &a.var_file, &a.workspace).cmp(&(&b.dir, &b.var_file, &b.workspace))

@@ -1,0 +1,267 @@
+//! Terragrunt live repositories, end to end: `fixtures/layouts/terragrunt`
+//! has a violating tree (`fail/`) and its clean twin (`pass/`).
+//!
+//! Terragrunt itself cannot be installed here (no network), so what each
+//! unit evaluates to is checked against a reviewed expectation table
+//! ([`units_evaluate_as_terragrunt_would`]): each row was worked out by
+//! hand from Terragrunt's documented semantics (`find_in_parent_folders`
+//! starts in the unit directory's parent; included files are evaluated in
+//! the unit's context; `path_relative_to_include()` is the unit's path
+//! from the included file's directory; shallow merge by top-level key;
+//! `dependency` blocks resolve to `mock_outputs`).
+
+mod common;
+
+use common::untimed;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn guard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("guard runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const FAIL: &str = "fixtures/layouts/terragrunt/fail";
+const PASS: &str = "fixtures/layouts/terragrunt/pass";
+
+#[test]
+fn a_live_tree_is_judged_through_its_units() {
+    let o = guard(&["check", FAIL, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    insta::assert_snapshot!("terragrunt-fail-text", untimed(&stdout(&o)));
+
+    let o = guard(&["check", FAIL, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    let rule = |id: &str| -> Vec<&serde_json::Value> {
+        findings.iter().filter(|f| f["rule"] == id).collect()
+    };
+    // The public database: at the unit's `inputs` line, in prod only, with
+    // the chain unit line -> variable -> resource.
+    let db = rule("DB001");
+    assert_eq!(db.len(), 1, "{v:#}");
+    assert_eq!(db[0]["environments"], serde_json::json!(["prod"]));
+    assert_eq!(
+        db[0]["location"]["path"],
+        format!("{FAIL}/live/prod/eu-west-1/rds/terragrunt.hcl")
+    );
+    assert_eq!(db[0]["location"]["start"]["line"], 22);
+    let chain = serde_json::to_string(&db[0]).unwrap_or_default();
+    assert!(chain.contains("set in inputs of live/prod/eu-west-1/rds/terragrunt.hcl"));
+    assert!(chain.contains("used by aws_db_instance.this.publicly_accessible"));
+    // The literal password in the prod unit's inputs.
+    let sec = rule("SEC003");
+    assert_eq!(sec.len(), 1, "{v:#}");
+    assert_eq!(sec[0]["location"]["start"]["line"], 25);
+    // Version drift between the staging and prod units of one module.
+    assert_eq!(rule("PAR001").len(), 1, "{v:#}");
+    // The missing file a unit reads: located, not silent.
+    let gd = rule("GD009");
+    assert_eq!(gd.len(), 1, "{v:#}");
+    assert_eq!(
+        gd[0]["location"]["path"],
+        format!("{FAIL}/live/prod/eu-west-1/cache/terragrunt.hcl")
+    );
+    // The module units instantiate is not judged alone with its defaults.
+    assert!(
+        !findings.iter().any(
+            |f| f["location"]["path"] == format!("{FAIL}/modules/rds/main.tf")
+                && f["environments"].as_array().is_some_and(|e| e.is_empty())
+        ),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn the_clean_twin_passes() {
+    let o = guard(&["check", PASS, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    insta::assert_snapshot!("terragrunt-pass-text", untimed(&stdout(&o)));
+}
+
+#[test]
+fn guard_envs_lists_every_unit_with_its_environment_and_module() {
+    let o = guard(&["envs", FAIL]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("terragrunt-envs", stdout(&o));
+}
+
+/// Every Terragrunt file and Terraform file of a fixture tree, as the scan
+/// gives them (paths relative to the tree).
+fn tree(dir: &Path) -> Vec<guard::source::SourceFile> {
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "tf" || x == "hcl" || x == "tfvars")
+            {
+                paths.push(p);
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let rel = p
+                .strip_prefix(dir)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some(guard::source::SourceFile::new(
+                guard::source::FileId(i as u32),
+                rel,
+                p,
+                text,
+            ))
+        })
+        .collect()
+}
+
+/// The reviewed expectation table: unit -> (environment, module, inputs as
+/// Terragrunt would pass them).
+#[test]
+fn units_evaluate_as_terragrunt_would() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FAIL);
+    let files = tree(&dir);
+    let refs: Vec<&guard::source::SourceFile> = files.iter().collect();
+    let m = guard::terraform::evaluate(&refs, &guard::env::EnvSet::builtin());
+    let table = [
+        (
+            "live/prod/eu-west-1/rds",
+            "prod",
+            "modules/rds",
+            serde_json::json!({
+                "environment": "prod",
+                "state_key": "live/prod/eu-west-1/rds/terraform.tfstate",
+                "engine_version": "14.9",
+                "instance_class": "db.t3.medium",
+                "name": "shop-prod-db",
+                "publicly_accessible": true,
+                "subnet_ids": ["subnet-00000000"],
+                "master_password": "Vq8#zLm2!pR7wXe4",
+            }),
+        ),
+        (
+            "live/staging/eu-west-1/rds",
+            "staging",
+            "modules/rds",
+            serde_json::json!({
+                "environment": "staging",
+                "state_key": "live/staging/eu-west-1/rds/terraform.tfstate",
+                "engine_version": "15.4",
+                "instance_class": "db.t3.medium",
+                "name": "shop-staging-db",
+                "subnet_ids": ["subnet-00000000"],
+            }),
+        ),
+        (
+            "live/prod/eu-west-1/vpc",
+            "prod",
+            "git::https://github.com/example/infrastructure-modules.git//vpc?ref=v1.4.0",
+            serde_json::json!({
+                "environment": "prod",
+                "state_key": "live/prod/eu-west-1/vpc/terraform.tfstate",
+                "cidr_block": "10.20.0.0/16",
+            }),
+        ),
+    ];
+    for (unit, env, module, inputs) in table {
+        let r = m
+            .roots
+            .iter()
+            .find(|r| r.dir == unit)
+            .unwrap_or_else(|| panic!("unit {unit} not evaluated"));
+        assert_eq!(r.assignment.label(), env, "{unit}");
+        assert_eq!(r.source.as_deref(), Some(module), "{unit}");
+        let got: serde_json::Map<String, serde_json::Value> = r
+            .inputs
+            .iter()
+            .map(|l| (l.name.to_string(), l.value.to_json()))
+            .collect();
+        assert_eq!(serde_json::Value::Object(got), inputs, "{unit}");
+        // The generated provider joins the unit's module, located at the
+        // `generate` block of root.hcl.
+        let p = r
+            .providers
+            .iter()
+            .find(|p| p.is_aws_provider())
+            .unwrap_or_else(|| panic!("{unit}: no generated provider"));
+        assert_eq!(p.attrs.str_at(&["region"]), Some("eu-west-1"), "{unit}");
+    }
+    // The module directory is not a root of its own.
+    assert!(!m.roots.iter().any(|r| r.dir == "modules/rds"));
+    // The only RDS instance of a unit comes from the module, once.
+    let prod = m
+        .roots
+        .iter()
+        .find(|r| r.dir == "live/prod/eu-west-1/rds")
+        .expect("prod unit");
+    assert_eq!(prod.resources_of("aws_db_instance").count(), 1);
+}
+
+/// An include cycle, an include of a missing file, a file outside the
+/// project, a generate that does not render: located notes, the rest of
+/// the tree still checked, nothing read outside the project.
+#[test]
+fn bad_terragrunt_input_is_located_never_silent() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let write = |p: &str, text: &str| {
+        let f = root.join(p);
+        std::fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+        std::fs::write(f, text).expect("write");
+    };
+    write("guard.toml", "");
+    write(
+        "modules/db/main.tf",
+        "variable \"public\" {\n  default = false\n}\nresource \"aws_db_instance\" \"x\" {\n  publicly_accessible = var.public\n}\n",
+    );
+    write(
+        "live/prod/a/terragrunt.hcl",
+        "include \"root\" {\n  path = \"../../../outside.hcl\"\n}\nterraform {\n  source = \"../../../modules//db\"\n}\ninputs = {\n  public = true\n}\n",
+    );
+    write(
+        "live/prod/b/terragrunt.hcl",
+        "locals {\n  x = read_terragrunt_config(\"/etc/passwd\")\n}\ngenerate \"p\" {\n  path = \"p.tf\"\n  contents = get_env(\"NOPE\")\n}\nterraform {\n  source = \"../../../modules//db\"\n}\n",
+    );
+    write(
+        "live/prod/c/terragrunt.hcl",
+        "locals {\n  me = read_terragrunt_config(\"terragrunt.hcl\")\n}\nterraform {\n  source = \"../../../modules//db\"\n}\n",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", ".", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .expect("guard runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    let at = |rule: &str, path: &str| {
+        findings
+            .iter()
+            .filter(|f| f["rule"] == rule && f["location"]["path"] == path)
+            .count()
+    };
+    assert_eq!(at("GD009", "live/prod/a/terragrunt.hcl"), 1, "{v:#}");
+    assert_eq!(at("GD009", "live/prod/b/terragrunt.hcl"), 2, "{v:#}");
+    assert_eq!(at("GD009", "live/prod/c/terragrunt.hcl"), 1, "{v:#}");
+    // Unit a's own inputs are still evaluated: the public database is found.
+    assert_eq!(at("DB001", "live/prod/a/terragrunt.hcl"), 1, "{v:#}");
+    assert_eq!(o.status.code(), Some(1));
+}
