@@ -83,7 +83,8 @@ use rayon::prelude::*;
 
 use crate::env::{Assignment, EnvSet};
 use crate::node::{Hop, Node, Value};
-use crate::parse::hcl::{Parsed, parse_file};
+use crate::parse::hcl::Parsed;
+use crate::parse::tf_json::parse_terraform;
 use crate::parse::{DiagKind, ParseDiag};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -527,11 +528,11 @@ struct GroupOut {
 /// Parse the files of one group (indices into `sorted`), evaluate its
 /// roots, and drop the syntax trees.
 fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
-    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    let is_hcl = |p: &str| config::is_config(p) || p.ends_with(".tfvars");
     let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
     let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
         .par_iter()
-        .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
+        .map(|f| is_hcl(&f.path).then(|| parse_terraform(f)))
         .collect();
     let mut out = GroupOut {
         roots: 0,
@@ -544,7 +545,9 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             .par_iter()
             .zip(parsed.par_iter())
             .filter_map(|(f, p)| match p {
-                Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
+                Some(Ok(p)) if p.map.is_none() => {
+                    Some((f.id, crate::parse::hcl_shape::conftest(f, p)))
+                }
                 _ => None,
             })
             .collect();
@@ -566,8 +569,8 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             Some(Err(d)) => fo.diags.push(d.clone()),
             Some(Ok(p)) => {
                 fo.diags.extend(p.diags.iter().cloned());
-                let fc = FileCtx::new(f, p.base);
-                if path.ends_with(".tf") {
+                let fc = FileCtx::parsed(f, p);
+                if config::is_config(path) {
                     let dir = dir_of(path).to_string();
                     world
                         .cfgs
@@ -586,11 +589,6 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
                 }
                 Err(d) => fo.diags.push(d),
             },
-            None if path.ends_with(".tf.json") => {
-                fo.note = Some(format!(
-                    "{path}: .tf.json configuration files are not evaluated"
-                ));
-            }
             None => {}
         }
         if !fo.diags.is_empty() || fo.note.is_some() {
