@@ -116,3 +116,34 @@ fn clean_tf_json_twin_has_no_public_database() {
     // one of them from the default in variables.tf.json.
     assert_eq!(v["terraform"]["evaluations"], 1, "{v:#}");
 }
+
+/// Rego policies see a `.tf.json` file as its JSON value (as Conftest
+/// reads a `.json` file), and a result's path points into the JSON.
+#[test]
+fn policies_read_tf_json_as_its_json_document() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  some name, db in input.resource.aws_db_instance\n  db.publicly_accessible == true\n  msg := sprintf(\"%s is public\", [name])\n}\n",
+    )
+    .expect("write");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/tf-json/fail"),
+        &root.join("tf"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", ".", "--select", "policy", "--format", "json"])
+        .current_dir(root)
+        .env_remove("GUARD_CONFIG")
+        .output()
+        .expect("guard runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+    });
+    let deny = findings(&v, "main.deny");
+    assert_eq!(deny.len(), 1, "{v:#}");
+    assert_eq!(deny[0]["message"], "this is public");
+    assert_eq!(at(deny[0]).0, "tf/main.tf.json");
+}

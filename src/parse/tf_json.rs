@@ -571,8 +571,9 @@ impl Emitter<'_> {
     }
 
     fn number(&mut self, json: Range<usize>, text: &str) {
-        // Keep the JSON text (numbers keep their source text); a minus is
-        // HCL's negation of the number after it.
+        // The JSON text is valid HCL (numbers keep their source text).
+        // hcl-edit reads `-3` as one literal; the digits are mapped on
+        // their own too, should a parser read the minus as a negation.
         if is_json_number(text) {
             match text.strip_prefix('-') {
                 Some(rest) => {
@@ -626,9 +627,9 @@ impl Emitter<'_> {
                 let text: &str = &s.value;
                 let ok = !text.trim().is_empty() && hcl_edit::parser::parse_expr(text).is_ok();
                 if ok {
-                    // Wrapped in parentheses? No: a type expression or a
-                    // reference must stay what it is. A line break after
-                    // it ends any comment it may carry.
+                    // As written (a type expression or a reference must
+                    // stay what it is, not parenthesised); the line break
+                    // after it ends any comment it carries.
                     self.leaf(r, text);
                     self.out.push('\n');
                 } else {
@@ -1070,7 +1071,7 @@ mod tests {
         let f = file("{\n  \"locals\": {\"a\": 1,}\n}");
         let d = parse_file(&f).expect_err("trailing comma");
         assert_eq!(d.kind, DiagKind::ParseError);
-        assert_eq!(f.line_col(d.span.start as u32).line, 2);
+        assert_eq!(f.line_col(d.span.start).line, 2);
         assert!(d.message.starts_with("JSON parse error"), "{}", d.message);
 
         let d = parse_file(&file("[1, 2]")).expect_err("not an object");

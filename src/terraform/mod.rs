@@ -59,10 +59,17 @@
 //! is Unknown. `file` and `templatefile` read each file once per
 //! evaluation.
 //!
+//! # JSON syntax
+//! `.tf.json` files are evaluated like `.tf` files: a directory's module is
+//! all of its `.tf` and `.tf.json` files, whichever syntax calls whichever.
+//! Each is converted to the equivalent native syntax
+//! ([`crate::parse::tf_json`]) and every span of its values points at the
+//! JSON literal or key it came from. `.tfvars.json` files are read as
+//! values.
+//!
 //! # Not supported
-//! `.tf.json` configuration files are skipped with a note (`.tfvars.json`
-//! files are read). Provider-defined functions, `moved`/`import`/`check`
-//! blocks and `override.tf` merging are ignored.
+//! Provider-defined functions, `moved`/`import`/`check` blocks and
+//! `override.tf` merging are ignored.
 
 mod blocks;
 mod components;
@@ -830,8 +837,8 @@ pub(crate) mod test_support {
 mod grouping_tests {
     use super::*;
 
-    /// Every `.tf`, `.tfvars` and `.tfvars.json` file below `dir`, as the
-    /// scan would give them.
+    /// Every `.tf`, `.tf.json`, `.tfvars` and `.tfvars.json` file below
+    /// `dir`, as the scan would give them.
     fn tree(dir: &std::path::Path) -> Vec<SourceFile> {
         let mut paths = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
@@ -843,7 +850,11 @@ mod grouping_tests {
                     stack.push(p);
                 } else if t.is_file() {
                     let n = p.to_string_lossy();
-                    if n.ends_with(".tf") || n.ends_with(".tfvars") || n.ends_with(".tfvars.json") {
+                    if n.ends_with(".tf")
+                        || n.ends_with(".tf.json")
+                        || n.ends_with(".tfvars")
+                        || n.ends_with(".tfvars.json")
+                    {
                         paths.push(p);
                     }
                 }
