@@ -1168,4 +1168,89 @@ mod tests {
             let _ = parse_file(&file(t));
         }
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value as V;
+        let leaf = prop_oneof![
+            Just(V::Null),
+            any::<bool>().prop_map(V::Bool),
+            (-100_000i64..100_000).prop_map(V::from),
+            (-1000i32..1000).prop_map(|n| V::from(f64::from(n) / 8.0)),
+            "[a-z\"\\\\$%{}~ \n\t\u{1}é☃/]{0,10}".prop_map(V::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(V::Array),
+                proptest::collection::btree_map("[a-z_\"$%{} /]{0,5}", inner, 0..4)
+                    .prop_map(|m| V::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Does a value hold a template sequence (in a string or a key)?
+    fn templated(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => has_template(s),
+            serde_json::Value::Array(a) => a.iter().any(templated),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| has_template(k) || templated(v)),
+            _ => false,
+        }
+    }
+
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value as V;
+        match (a, b) {
+            (V::Number(x), V::Number(y)) => x.as_f64() == y.as_f64(),
+            (V::Array(x), V::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            }
+            (V::Object(x), V::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Any JSON value, as a variable's default (literal) and, without
+        /// template sequences, as a local (an expression), evaluates to
+        /// itself, every leaf located at its JSON literal.
+        #[test]
+        fn json_values_evaluate_to_themselves(v in json_value()) {
+            let as_local = if templated(&v) { serde_json::Value::Null } else { v.clone() };
+            let doc = serde_json::json!({
+                "terraform": {},
+                "variable": {"v": {"default": v}},
+                "locals": {"l": as_local},
+                "output": {"v": {"value": "${var.v}"}, "l": {"value": "${local.l}"}}
+            });
+            let text = serde_json::to_string_pretty(&doc).expect("json");
+            let f = SourceFile::new(FileId(0), "main.tf.json".into(), "/nonexistent/main.tf.json".into(), text.clone());
+            let m = crate::terraform::evaluate(&[&f], &crate::env::EnvSet::builtin());
+            proptest::prop_assert!(m.diags.is_empty(), "{:?}\n{text}", m.diags);
+            let r = m.roots.first().expect("one root");
+            let got_v = r.output("v").map(crate::node::Node::to_json);
+            let got_l = r.output("l").map(crate::node::Node::to_json);
+            proptest::prop_assert!(got_v.as_ref().is_some_and(|g| same(g, &v)), "var: {got_v:?} != {v}\n{text}");
+            proptest::prop_assert!(got_l.as_ref().is_some_and(|g| same(g, &as_local)), "local: {got_l:?} != {as_local}\n{text}");
+            // Scalars sit at their JSON text.
+            fn leaves<'n>(n: &'n crate::node::Node, out: &mut Vec<&'n crate::node::Node>) {
+                match &n.value {
+                    crate::node::Value::Seq(items) => items.iter().for_each(|i| leaves(i, out)),
+                    crate::node::Value::Map(entries) => entries.iter().for_each(|e| leaves(&e.value, out)),
+                    _ => out.push(n),
+                }
+            }
+            let mut ls = Vec::new();
+            if let Some(n) = r.output("v") { leaves(n, &mut ls); }
+            for n in ls {
+                let t = f.slice(n.span);
+                let back: Result<serde_json::Value, _> = serde_json::from_str(t);
+                proptest::prop_assert!(back.as_ref().is_ok_and(|b| same(b, &n.to_json())), "{t:?} for {:?}", n.value);
+            }
+        }
+    }
 }
