@@ -332,7 +332,8 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
         for entry in walker.flatten() {
             let name = entry.file_name().to_string_lossy();
             let syntax = Syntax::from_name(&name);
-            if !matches!(syntax, Some(Syntax::Terraform | Syntax::TfVars))
+            let json_config = syntax == Some(Syntax::TerraformJson) && name.ends_with(".tf.json");
+            if !(matches!(syntax, Some(Syntax::Terraform | Syntax::TfVars)) || json_config)
                 || !entry.file_type().is_some_and(|t| t.is_file())
             {
                 continue;

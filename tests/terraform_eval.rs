@@ -791,3 +791,174 @@ resource "aws_db_instance" "db" {
         assert_eq!(v.default(), vars[0].default());
     }
 }
+
+// Terraform's JSON syntax (`.tf.json`).
+
+/// The local names of a `.tf.json` file (its `"//"` comment left out).
+fn json_locals(text: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(text).expect("fixture JSON");
+    v["locals"]
+        .as_object()
+        .map(|o| o.keys().filter(|k| *k != "//").cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Every local of the JSON-only root `differential-json` (and the one of
+/// its `.tf` file) is what `terraform console` evaluates it to.
+#[test]
+fn differential_tf_json() {
+    let dir = fixture("differential-json");
+    let files = load(&dir);
+    let refs: Vec<&SourceFile> = files.iter().collect();
+    let m = evaluate(&refs, &guard::env::EnvSet::builtin());
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    assert!(m.notes.is_empty(), "{:?}", m.notes);
+    let r = root(&m, "");
+    let main = files
+        .iter()
+        .find(|f| &*f.path == "main.tf.json")
+        .expect("main.tf.json");
+    let mut names = json_locals(&main.text);
+    names.push("in_hcl".into());
+    assert!(names.len() > 20, "{names:?}");
+    let ours = guard_locals(&refs, r, &names);
+    let exprs: Vec<String> = names.iter().map(|n| format!("local.{n}")).collect();
+    let Some(expected) = terraform_console(&dir, None, &exprs) else {
+        return;
+    };
+    let mismatches: Vec<String> = names
+        .iter()
+        .zip(ours.iter().zip(&expected))
+        .filter(|(_, (g, t))| !same(g, t))
+        .map(|(n, (g, t))| format!("local.{n}: guard {g} != terraform {t}"))
+        .collect();
+    eprintln!(
+        "differential .tf.json: {} locals compared, {} mismatches",
+        names.len(),
+        mismatches.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// The same locals written in `.tf.json` and in `.tf` evaluate alike, and
+/// the JSON values are located in the JSON file.
+#[test]
+fn tf_json_and_its_hcl_twin_evaluate_alike() {
+    let json_dir = fixture("differential-json");
+    let (jfiles, jm) = eval_dir(&json_dir);
+    let (hfiles, hm) = eval_dir(&fixture("differential-json-twin"));
+    assert!(
+        jm.diags.is_empty() && hm.diags.is_empty(),
+        "{:?} {:?}",
+        jm.diags,
+        hm.diags
+    );
+    let main = jfiles
+        .iter()
+        .find(|f| &*f.path == "main.tf.json")
+        .expect("main.tf.json");
+    let mut names = json_locals(&main.text);
+    names.push("in_hcl".into());
+    let jr = root(&jm, "");
+    let hr = root(&hm, "");
+    let jrefs: Vec<&SourceFile> = jfiles.iter().collect();
+    let hrefs: Vec<&SourceFile> = hfiles.iter().collect();
+    let j = guard_locals(&jrefs, jr, &names);
+    let h = guard_locals(&hrefs, hr, &names);
+    for (n, (a, b)) in names.iter().zip(j.iter().zip(&h)) {
+        assert!(same(a, b), "local.{n}: .tf.json {a} != .tf {b}");
+        assert_ne!(a, &serde_json::json!("<missing>"), "local.{n}");
+    }
+    // Locations: a local's value is at its JSON literal, a variable's
+    // default flows with the default's place.
+    let local = |name: &str| {
+        jr.locals
+            .iter()
+            .find(|l| &*l.name == name)
+            .unwrap_or_else(|| panic!("local.{name}"))
+    };
+    let number = local("number");
+    assert_eq!(path_of(&jfiles, &number.value), "main.tf.json");
+    assert_eq!(text(&jfiles, &number.value), "42");
+    assert_eq!(text(&jfiles, &local("negative").value), "-3.5");
+    assert_eq!(
+        local("object")
+            .value
+            .path(&["b", "c"])
+            .map(|n| text(&jfiles, n)),
+        Some("[2, 3]")
+    );
+    let value = &local("value").value;
+    assert_eq!(text(&jfiles, value), "{ \"small\": 1, \"large\": 4 }");
+    let labels: Vec<&str> = value
+        .via
+        .as_ref()
+        .map(|v| v.iter().map(|h| &*h.label).collect())
+        .unwrap_or_default();
+    assert_eq!(labels.first(), Some(&"default of var.sizes"), "{labels:?}");
+    let from_tf = &local("from_tf").value;
+    assert_eq!(path_of(&jfiles, from_tf), "other.tf");
+}
+
+/// `.tf` roots call modules written in JSON and JSON roots call `.tf`
+/// modules; values flow both ways with their places.
+#[test]
+fn json_modules_and_json_roots_join_their_configurations() {
+    let (files, m) = eval_dir(&fixture("json-modules"));
+    assert!(m.diags.is_empty(), "{:?}", m.diags);
+    assert!(m.notes.is_empty(), "{:?}", m.notes);
+    let dirs: Vec<&str> = m.roots.iter().map(|r| r.dir.as_str()).collect();
+    assert_eq!(dirs, ["hcl-root", "json-root"]);
+
+    let hcl = root(&m, "hcl-root");
+    let db = res(hcl, "aws_db_instance", "this");
+    assert_eq!(db.len(), 1);
+    assert_eq!(&*db[0].module_path, "module.db");
+    assert_eq!(
+        path_of(&files, &Node::new(db[0].span, Value::Null)),
+        "modules/db/main.tf.json"
+    );
+    assert_eq!(
+        files[db[0].span.file.0 as usize].slice(db[0].span),
+        "\"this\""
+    );
+    let pa = db[0].attrs.get("publicly_accessible").expect("attribute");
+    assert_eq!(pa.value, Value::Bool(true));
+    assert_eq!(path_of(&files, pa), "hcl-root/main.tf");
+    let labels: Vec<&str> = pa.via.as_ref().unwrap().iter().map(|h| &*h.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "passed to module.db as `public`",
+            "used by aws_db_instance.this.publicly_accessible"
+        ]
+    );
+    let used = pa.via.as_ref().unwrap().iter().last().unwrap();
+    let f = &files[used.span.file.0 as usize];
+    assert_eq!(&*f.path, "modules/db/main.tf.json");
+    assert_eq!(
+        f.slice(used.span),
+        "\"publicly_accessible\": \"${var.public}\""
+    );
+    assert_eq!(f.line_col(used.span.start).line, 7);
+
+    let json = root(&m, "json-root");
+    let vpc = res(json, "aws_vpc", "this");
+    assert_eq!(vpc.len(), 1);
+    let cidr = vpc[0].attrs.get("cidr_block").expect("cidr_block");
+    assert_eq!(cidr.as_str(), Some("10.1.0.0/16"));
+    assert_eq!(path_of(&files, cidr), "json-root/main.tf.json");
+    assert_eq!(text(&files, cidr), "\"10.1.0.0/16\"");
+    assert_eq!(
+        json.output("cidr").and_then(Node::as_str),
+        Some("10.1.0.0/16")
+    );
+    let backend = json
+        .providers
+        .iter()
+        .find(|b| b.kind == "terraform")
+        .and_then(|b| b.attrs.path(&["backend", "encrypt"]))
+        .expect("backend");
+    assert_eq!(backend.as_bool(), Some(true));
+    assert_eq!(text(&files, backend), "true");
+}

@@ -24,6 +24,9 @@ pub struct Parsed {
     pub base: usize,
     /// Warnings about a file that parsed (an object literal repeating a key).
     pub diags: Vec<ParseDiag>,
+    /// For a `.tf.json` file, converted to HCL: where each range of the
+    /// generated text comes from in the JSON (see [`super::tf_json`]).
+    pub map: Option<super::tf_json::SpanMap>,
 }
 
 /// How many repeated object keys one file may have before guard stops
@@ -61,7 +64,14 @@ pub fn parse_file(file: &SourceFile) -> Result<Parsed, ParseDiag> {
     loop {
         let current = masked.as_deref().unwrap_or(text);
         let e = match hcl_edit::parser::parse_body(current) {
-            Ok(body) => return Ok(Parsed { body, base, diags }),
+            Ok(body) => {
+                return Ok(Parsed {
+                    body,
+                    base,
+                    diags,
+                    map: None,
+                });
+            }
             Err(e) => e,
         };
         if e.message().contains("redefined object key") && diags.len() < MAX_REPEATED_KEYS {
@@ -126,7 +136,7 @@ fn located(file: &SourceFile, base: usize, e: &hcl_edit::parser::Error) -> Parse
 
 /// The byte offset of a 1-based line and column (in chars) of `text`,
 /// counting `\n` only, as hcl-edit does.
-fn offset_in(text: &str, line: usize, column: usize) -> usize {
+pub(crate) fn offset_in(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0;
     for _ in 1..line {
         match text[start..].find('\n') {

@@ -5,6 +5,7 @@ pub mod dockerfile;
 pub mod hcl;
 pub mod hcl_shape;
 pub mod json;
+pub mod tf_json;
 pub mod yaml;
 
 use crate::source::Span;

@@ -5,6 +5,8 @@
 //! line and column:
 //! - YAML: one input per document; JSON: the file's value. As in Conftest,
 //!   a document whose value is an array is checked element by element.
+//! - Terraform JSON (`.tf.json`, `.tfvars.json`): the file's JSON value, as
+//!   Conftest reads a `.json` file.
 //! - HCL (`.tf`, `.tfvars`): the shape of Conftest's hcl2 parser
 //!   (hcl2json): blocks nest by type and labels and end in an array of
 //!   bodies; literals are values; any other expression is the string
@@ -173,6 +175,24 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(hcl);
+    // Terraform's JSON files (`.tf.json`, `.tfvars.json`): their JSON value,
+    // as Conftest reads any `.json` file (the Terraform stage evaluates
+    // them; the policies see the document).
+    let tf_json: Vec<Input<'_>> = model
+        .files
+        .par_iter()
+        .filter(|f| f.readable && f.syntax == Syntax::TerraformJson)
+        .filter_map(|f| {
+            let root = crate::parse::json::parse(model.sources.get(f.file)?).ok()?;
+            Some(Input {
+                file: f.file,
+                index: 0,
+                root: Cow::Owned(root),
+                dockerfile: false,
+            })
+        })
+        .collect();
+    out.extend(tf_json);
     out.sort_by_key(|i| (i.file, i.index));
     // Conftest checks the elements of an array-valued document one by one
     // (a Dockerfile is one array of instructions: it stays whole).

@@ -3,9 +3,9 @@
 //! group at a time.
 //!
 //! Two directories are in one group when one calls the other as a local
-//! module (`source = "../x"`: Terraform requires a literal string, so the
-//! text says it), when a var file belongs to a directory (the nearest one
-//! above it with `.tf` files, as [`super::roots`] assigns them), and when a
+//! module (`source = "../x"`, or `"source": "../x"` in a `.tf.json` file:
+//! Terraform requires a literal string, so the text says it), when a var file belongs to a directory (the nearest one
+//! above it with `.tf` or `.tf.json` files, as [`super::roots`] assigns them), and when a
 //! directory lies in another's `.terraform/` (downloaded module copies).
 //! The scan of the text is deliberately generous: a `source = "../x"` in a
 //! comment joins two groups, which costs memory, never a result.
@@ -13,6 +13,7 @@
 use crate::hash::HashMap;
 use std::collections::BTreeSet;
 
+use super::config::is_config;
 use super::roots::{dir_of, join_dir, var_file_owner};
 use crate::source::SourceFile;
 
@@ -21,7 +22,7 @@ use crate::source::SourceFile;
 pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
     let tf_dirs: BTreeSet<&str> = sorted
         .iter()
-        .filter(|f| f.path.ends_with(".tf"))
+        .filter(|f| is_config(&f.path))
         .map(|f| dir_of(&f.path))
         .collect();
     let mut sets = Sets::default();
@@ -50,9 +51,14 @@ pub fn groups(sorted: &[&SourceFile]) -> Vec<Vec<usize>> {
             sets.union(home, outer);
         }
     }
-    for f in sorted.iter().filter(|f| f.path.ends_with(".tf")) {
+    for f in sorted.iter().filter(|f| is_config(&f.path)) {
         let dir = dir_of(&f.path);
-        for src in local_sources(&f.text) {
+        let sources = if f.path.ends_with(".json") {
+            local_sources_json(&f.text)
+        } else {
+            local_sources(&f.text)
+        };
+        for src in sources {
             let target = join_dir(dir, src);
             if tf_dirs.contains(target.as_str()) {
                 sets.union(dir, &target);
@@ -197,6 +203,41 @@ fn terragrunt_sources(text: &str) -> Vec<Option<String>> {
     out
 }
 
+/// Every string written as `"source": "./…"` or `"source": "../…"` in a
+/// `.tf.json` file (escapes are not decoded: a path with one is missed,
+/// and then evaluated in a group of its own, which Terraform's module
+/// paths never need).
+pub fn local_sources_json(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (at, m) in text.match_indices("\"source\"") {
+        let mut i = at + m.len();
+        let skip_ws = |i: &mut usize| {
+            while *i < bytes.len() && matches!(bytes[*i], b' ' | b'\t' | b'\n' | b'\r') {
+                *i += 1;
+            }
+        };
+        skip_ws(&mut i);
+        if bytes.get(i) != Some(&b':') {
+            continue;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        if bytes.get(i) != Some(&b'"') {
+            continue;
+        }
+        let start = i + 1;
+        let Some(len) = text[start..].find(['"', '\\', '\n']) else {
+            continue;
+        };
+        let value = &text[start..start + len];
+        if value == "." || value == ".." || value.starts_with("./") || value.starts_with("../") {
+            out.push(value);
+        }
+    }
+    out
+}
+
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
@@ -266,6 +307,29 @@ mod tests {
                  module \"r\" { source = \"terraform-aws-modules/vpc/aws\" }\n\
                  resource \"x\" \"y\" { source_hash = \"../no\" }\n# source = \"../../c\"\n";
         assert_eq!(local_sources(t), vec!["../modules/a", "./b", "../../c"]);
+    }
+
+    #[test]
+    fn local_sources_are_read_from_json() {
+        let t = "{\"module\": {\"a\": {\"source\" :\n \"../modules/a\"}, \"b\": {\"source\": \"./b\"},\n\
+                 \"r\": {\"source\": \"terraform-aws-modules/vpc/aws\"}}, \"x\": {\"source_hash\": \"../no\"}}";
+        assert_eq!(local_sources_json(t), vec!["../modules/a", "./b"]);
+    }
+
+    #[test]
+    fn json_configurations_join_groups_like_hcl_ones() {
+        let fs = files(&[
+            ("a/main.tf", "module \"m\" { source = \"../m\" }"),
+            (
+                "j/main.tf.json",
+                "{\"module\": {\"m\": {\"source\": \"../m\"}}}",
+            ),
+            ("j/prod.tfvars", "x = 1"),
+            ("m/main.tf.json", "{\"variable\": {\"x\": {}}}"),
+            ("solo/main.tf.json", "{\"locals\": {\"z\": 1}}"),
+        ]);
+        let sorted: Vec<&SourceFile> = fs.iter().collect();
+        assert_eq!(groups(&sorted), vec![vec![0, 1, 2, 3], vec![4]]);
     }
 
     #[test]

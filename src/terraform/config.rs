@@ -10,16 +10,21 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, BlockLabel, Body};
 
+use crate::parse::hcl::Parsed;
+use crate::parse::tf_json::SpanMap;
 use crate::source::{SourceFile, Span};
 
 /// A file and the offset its hcl-edit spans are relative to. Spans of
 /// expressions that do not come from a scanned file (templates read by
-/// `templatefile`) all map to `fixed`.
+/// `templatefile`) all map to `fixed`. A `.tf.json` file is parsed from
+/// the HCL text it converts to: `map` translates ranges of that text into
+/// the JSON file.
 #[derive(Clone, Copy, Debug)]
 pub struct FileCtx<'a> {
     pub file: &'a SourceFile,
     pub base: usize,
     pub fixed: Option<Span>,
+    pub map: Option<&'a SpanMap>,
 }
 
 impl<'a> FileCtx<'a> {
@@ -28,6 +33,15 @@ impl<'a> FileCtx<'a> {
             file,
             base,
             fixed: None,
+            map: None,
+        }
+    }
+
+    /// The context of a parsed file (with its span map, for `.tf.json`).
+    pub fn parsed(file: &'a SourceFile, p: &'a Parsed) -> FileCtx<'a> {
+        FileCtx {
+            map: p.map.as_ref(),
+            ..FileCtx::new(file, p.base)
         }
     }
 
@@ -35,9 +49,13 @@ impl<'a> FileCtx<'a> {
         if let Some(s) = self.fixed {
             return s;
         }
-        match r {
-            Some(r) => Span::new(self.file.id, r.start + self.base, r.end + self.base),
-            None => Span::new(self.file.id, 0, 0),
+        match (r, self.map) {
+            (Some(r), None) => Span::new(self.file.id, r.start + self.base, r.end + self.base),
+            (Some(r), Some(map)) => match map.lookup(r) {
+                Some((j, _)) => Span::new(self.file.id, j.start, j.end),
+                None => Span::new(self.file.id, 0, 0),
+            },
+            (None, _) => Span::new(self.file.id, 0, 0),
         }
     }
 
@@ -51,6 +69,14 @@ impl<'a> FileCtx<'a> {
             return None;
         }
         let r = r?;
+        if let Some(map) = self.map {
+            // Only a whole emitted value has JSON text of its own (a number
+            // inside a template has none).
+            return match map.lookup(r)? {
+                (j, true) => self.file.text.get(j),
+                _ => None,
+            };
+        }
         self.file.text.get(r.start + self.base..r.end + self.base)
     }
 }
@@ -95,6 +121,11 @@ pub struct ModuleCall<'a> {
     pub span: Span,
     pub source: Option<String>,
     pub body: &'a Body,
+}
+
+/// Is `path` a Terraform configuration file (`.tf` or `.tf.json`)?
+pub fn is_config(path: &str) -> bool {
+    path.ends_with(".tf") || path.ends_with(".tf.json")
 }
 
 /// Everything declared in one directory.

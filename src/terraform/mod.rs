@@ -59,10 +59,17 @@
 //! is Unknown. `file` and `templatefile` read each file once per
 //! evaluation.
 //!
+//! # JSON syntax
+//! `.tf.json` files are evaluated like `.tf` files: a directory's module is
+//! all of its `.tf` and `.tf.json` files, whichever syntax calls whichever.
+//! Each is converted to the equivalent native syntax
+//! ([`crate::parse::tf_json`]) and every span of its values points at the
+//! JSON literal or key it came from. `.tfvars.json` files are read as
+//! values.
+//!
 //! # Not supported
-//! `.tf.json` configuration files are skipped with a note (`.tfvars.json`
-//! files are read). Provider-defined functions, `moved`/`import`/`check`
-//! blocks and `override.tf` merging are ignored.
+//! Provider-defined functions, `moved`/`import`/`check` blocks and
+//! `override.tf` merging are ignored.
 
 mod blocks;
 mod components;
@@ -84,7 +91,8 @@ use rayon::prelude::*;
 
 use crate::env::{Assignment, EnvSet};
 use crate::node::{Hop, Node, Value};
-use crate::parse::hcl::{Parsed, parse_file};
+use crate::parse::hcl::Parsed;
+use crate::parse::tf_json::parse_terraform;
 use crate::parse::{DiagKind, ParseDiag};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -539,11 +547,11 @@ struct GroupOut {
 /// roots, and drop the syntax trees.
 fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> GroupOut {
     let is_tg = crate::terragrunt::is_terragrunt_file;
-    let is_hcl = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars") || is_tg(p);
+    let is_hcl = |p: &str| config::is_config(p) || p.ends_with(".tfvars") || is_tg(p);
     let files: Vec<&SourceFile> = group.iter().map(|&i| sorted[i]).collect();
     let parsed: Vec<Option<Result<Parsed, ParseDiag>>> = files
         .par_iter()
-        .map(|f| is_hcl(&f.path).then(|| parse_file(f)))
+        .map(|f| is_hcl(&f.path).then(|| parse_terraform(f)))
         .collect();
     let mut out = GroupOut {
         roots: 0,
@@ -557,7 +565,9 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             .zip(parsed.par_iter())
             .filter(|(f, _)| !is_tg(&f.path))
             .filter_map(|(f, p)| match p {
-                Some(Ok(p)) => Some((f.id, crate::parse::hcl_shape::conftest(f, p))),
+                Some(Ok(p)) if p.map.is_none() => {
+                    Some((f.id, crate::parse::hcl_shape::conftest(f, p)))
+                }
                 _ => None,
             })
             .collect();
@@ -587,7 +597,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
                         body: &p.body,
                     },
                 );
-            } else if f.path.ends_with(".tf") {
+            } else if config::is_config(&f.path) {
                 tf_dirs.insert(dir_of(&f.path).to_string());
             }
         }
@@ -616,7 +626,7 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         .collect();
     let gen_parsed: Vec<Option<Parsed>> = gen_files
         .iter()
-        .map(|(u, g, f)| match parse_file(f) {
+        .map(|(u, g, f)| match crate::parse::hcl::parse_file(f) {
             Ok(p) => Some(p),
             Err(d) => {
                 let at = units.units[*u].generated[*g].at;
@@ -645,10 +655,10 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
             Some(Err(d)) => fo.diags.push(d.clone()),
             Some(Ok(p)) => {
                 fo.diags.extend(p.diags.iter().cloned());
-                let fc = FileCtx::new(f, p.base);
+                let fc = FileCtx::parsed(f, p);
                 if is_tg(path) {
                     // Evaluated above.
-                } else if path.ends_with(".tf") {
+                } else if config::is_config(path) {
                     let dir = dir_of(path).to_string();
                     dir_files.entry(dir.clone()).or_default().push((
                         roots::file_name(path),
@@ -672,11 +682,6 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
                 }
                 Err(d) => fo.diags.push(d),
             },
-            None if path.ends_with(".tf.json") => {
-                fo.note = Some(format!(
-                    "{path}: .tf.json configuration files are not evaluated"
-                ));
-            }
             None => {}
         }
         if !fo.diags.is_empty() || fo.note.is_some() {
@@ -1012,8 +1017,8 @@ pub(crate) mod test_support {
 mod grouping_tests {
     use super::*;
 
-    /// Every `.tf`, `.tfvars` and `.tfvars.json` file below `dir`, as the
-    /// scan would give them.
+    /// Every `.tf`, `.tf.json`, `.tfvars` and `.tfvars.json` file below
+    /// `dir`, as the scan would give them.
     fn tree(dir: &std::path::Path) -> Vec<SourceFile> {
         let mut paths = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
@@ -1025,7 +1030,11 @@ mod grouping_tests {
                     stack.push(p);
                 } else if t.is_file() {
                     let n = p.to_string_lossy();
-                    if n.ends_with(".tf") || n.ends_with(".tfvars") || n.ends_with(".tfvars.json") {
+                    if n.ends_with(".tf")
+                        || n.ends_with(".tf.json")
+                        || n.ends_with(".tfvars")
+                        || n.ends_with(".tfvars.json")
+                    {
                         paths.push(p);
                     }
                 }
