@@ -76,7 +76,9 @@ fn workspace_values_agree_with_terraform_console() {
         common::skip("workspace differential test", &format!("`{tf}` not found"));
         return;
     }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(FAIL).join("main.tf");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(FAIL)
+        .join("main.tf");
     let text = std::fs::read_to_string(&src).expect("fixture");
     let locals_only = &text[..text.find("resource ").expect("a resource")];
     let names = ["s", "instance_class", "multi_az", "identifier"];
@@ -102,9 +104,17 @@ fn workspace_values_agree_with_terraform_console() {
                 .expect("terraform runs")
         };
         let init = run(&["init", "-input=false", "-no-color"]);
-        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
         let new = run(&["workspace", "new", "-no-color", ws]);
-        assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
+        assert!(
+            new.status.success(),
+            "{}",
+            String::from_utf8_lossy(&new.stderr)
+        );
         let mut child = Command::new(&tf)
             .args(["console", "-no-color"])
             .current_dir(tmp.path())
@@ -146,5 +156,7 @@ fn workspace_values_agree_with_terraform_console() {
             compared += 1;
         }
     }
-    eprintln!("workspace differential: {compared} values compared with terraform console, 0 mismatches");
+    eprintln!(
+        "workspace differential: {compared} values compared with terraform console, 0 mismatches"
+    );
 }

@@ -621,8 +621,21 @@ fn tf_k8s_containers(r: &Resource, spec: &Node, env: Option<Env>, out: &mut Vec<
     for list in ["init_container", "container"] {
         for c in blocks(spec.get(list)) {
             let name = c.get("name").and_then(|n| n.scalar_text());
+            // `env { name = "X" value = "..." }`; `value_from` is a reference.
+            let env_vars = blocks(c.get("env"))
+                .iter()
+                .filter_map(|e| {
+                    let name = e.get("name")?;
+                    Some(EnvVar {
+                        name: name.scalar_text()?.into_owned(),
+                        name_span: name.span,
+                        value: e.get("value").filter(|v| !v.is_unknown()).cloned(),
+                    })
+                })
+                .collect();
             out.push(Container {
                 image: c.get("image").filter(|i| i.as_str().is_some()).cloned(),
+                env_vars,
                 ..Container::new(
                     Platform::Kubernetes,
                     r.span.file,
