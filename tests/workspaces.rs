@@ -160,3 +160,71 @@ fn workspace_values_agree_with_terraform_console() {
         "workspace differential: {compared} values compared with terraform console, 0 mismatches"
     );
 }
+
+/// A map a workspace selects from that lacks one workspace's key: a
+/// located GD009 in that workspace (Terraform would fail there), the other
+/// workspace still checked.
+#[test]
+fn a_workspace_map_without_the_key_is_located() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("guard.toml"), "").expect("write");
+    std::fs::write(
+        tmp.path().join("main.tf"),
+        r#"locals {
+  public = {
+    staging = false
+    prod    = true
+  }
+  sizes = {
+    prod = "db.r6g.large"
+  }
+}
+
+resource "aws_db_instance" "this" {
+  instance_class      = local.sizes[terraform.workspace]
+  allocated_storage   = lookup({ prod = 100 }, terraform.workspace)
+  publicly_accessible = local.public[terraform.workspace]
+}
+"#,
+    )
+    .expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", ".", "--format", "json"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("guard runs");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let found: Vec<(String, i64, String)> = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let rule = f["rule"].as_str().unwrap_or_default().to_string();
+            // A diagnostic names its workspace in the message.
+            let env = if rule == "GD009" {
+                f["message"].as_str().unwrap_or_default().to_string()
+            } else {
+                f["environments"].to_string()
+            };
+            (
+                rule,
+                f["location"]["start"]["line"].as_i64().unwrap_or(0),
+                env,
+            )
+        })
+        .collect();
+    let missing = "in workspace `staging` this map has no key `staging` (Terraform would fail here), so what depends on it was not checked in that workspace";
+    assert!(
+        found.contains(&("GD009".into(), 12, missing.into())),
+        "{v:#}"
+    );
+    assert!(
+        found.contains(&("GD009".into(), 13, missing.into())),
+        "{v:#}"
+    );
+    assert!(
+        found.contains(&("DB001".into(), 4, r#"["prod"]"#.into())),
+        "{v:#}"
+    );
+    assert_eq!(found.iter().filter(|f| f.0 == "GD009").count(), 2, "{v:#}");
+}

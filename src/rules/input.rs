@@ -343,7 +343,9 @@ part of that cannot be evaluated from the repository alone, the rules that would
 silent there, so guard says so, at the place, with what could not be judged: an `include` or
 `read_terragrunt_config` of a file that is missing or outside the project, an include cycle, a
 unit whose `terraform { source }` cannot be computed, a `generate` block whose contents do not
-render or do not parse. Everything else in the project is still checked, and nothing outside the
+render or do not parse, a map a root selects from by `terraform.workspace` that has no entry for
+one of its workspaces (`local.size[terraform.workspace]`; Terraform would fail in that
+workspace; the message names it). Everything else in the project is still checked, and nothing outside the
 project is ever read.
 
 A module the unit takes from a remote address (a git URL, a registry) is not in the repository

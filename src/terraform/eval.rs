@@ -281,6 +281,31 @@ impl<'a> Run<'a> {
         self.note(msg);
     }
 
+    /// Part of the configuration could not be evaluated here (once per
+    /// place and message): a [`DiagKind::NotEvaluated`] diagnostic.
+    pub fn not_evaluated(&mut self, at: Span, msg: String) {
+        let key = format!("{}:{}:{}\u{0}{msg}", at.file.0, at.start, at.end);
+        if self.noted.insert(key) {
+            self.diags
+                .push(ParseDiag::new(DiagKind::NotEvaluated, at, msg));
+        }
+    }
+
+    /// A map selected by `terraform.workspace` has no entry for this
+    /// workspace: Terraform would fail; guard says what it could not judge.
+    pub fn workspace_key_missing(&mut self, m: &Node, at: Span) {
+        if self.workspace == "default" || !m.is_map() || v::get(m, &self.workspace).is_some() {
+            return;
+        }
+        let ws = self.workspace.clone();
+        self.not_evaluated(
+            at,
+            format!(
+                "in workspace `{ws}` this map has no key `{ws}` (Terraform would fail here), so what depends on it was not checked in that workspace"
+            ),
+        );
+    }
+
     /// Spend `units` of the work budget (for work done at `at`); false,
     /// and every value from now on Unknown, when it is used up.
     pub fn spend(&mut self, units: u64, at: Span) -> bool {
@@ -1067,6 +1092,21 @@ impl<'a> Run<'a> {
             }
         }
         out
+    }
+}
+
+/// Whether `e` is `terraform.workspace`.
+pub(super) fn is_workspace_ref(e: &Expression) -> bool {
+    match e {
+        Expression::Traversal(t) => {
+            matches!(&t.expr, Expression::Variable(v) if v.as_str() == "terraform")
+                && t.operators.len() == 1
+                && matches!(
+                    t.operators.first().map(|o| o.value()),
+                    Some(hcl_edit::expr::TraversalOperator::GetAttr(a)) if a.as_str() == "workspace"
+                )
+        }
+        _ => false,
     }
 }
 

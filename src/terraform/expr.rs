@@ -244,6 +244,9 @@ impl Run<'_> {
                 TraversalOperator::GetAttr(a) => cur = self.index_str(cur, a.as_str(), span),
                 TraversalOperator::Index(ie) => {
                     let idx = self.eval(cx, ie);
+                    if super::eval::is_workspace_ref(ie) {
+                        self.workspace_key_missing(&cur, span);
+                    }
                     cur = self.index(cur, &idx, span);
                 }
                 TraversalOperator::LegacyIndex(n) => {

@@ -110,6 +110,15 @@ impl Run<'_> {
                 _ => return v::unknown(span),
             }
         }
+        if name == "lookup"
+            && args.len() == 2
+            && f.args
+                .iter()
+                .nth(1)
+                .is_some_and(super::eval::is_workspace_ref)
+        {
+            self.workspace_key_missing(&args[0], span);
+        }
         let via = v::first_via(args.iter());
         if let Some(ext) = self.ext.clone()
             && let Some(r) = ext.call(self, cx, name, &args, span)
