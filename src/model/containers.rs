@@ -207,9 +207,16 @@ pub fn collect(
                     let Some(defs) = r.attrs.get("container_definitions") else {
                         continue;
                     };
-                    let Some(defs) = super::json_tree(defs, sources) else {
+                    let rendered = defs.as_str().is_some();
+                    let at = defs.span;
+                    let Some(mut defs) = super::json_tree(defs, sources) else {
                         continue;
                     };
+                    if rendered
+                        && let Some((_, args)) = root.template_args.iter().find(|(s, _)| *s == at)
+                    {
+                        locate_at_arguments(&mut defs, at, args, 0);
+                    }
                     let family = r.attrs.str_at(&["family"]).unwrap_or(&r.name);
                     ecs_containers(&defs, r.span.file, family, env, &mut out);
                 }
@@ -699,6 +706,44 @@ fn helm_containers(r: &Resource, env: Option<Env>, out: &mut Vec<Container>) {
 /// Kubernetes `env:` — `{name, value}` items; `valueFrom` has no literal.
 fn k8s_env(env: Option<&Node>) -> Vec<EnvVar> {
     name_value_list(env)
+}
+
+/// Values read out of a rendered `templatefile` (all located at the call,
+/// `at`) that equal a scalar argument of the call (one that is not a
+/// short, common word) take that argument's place and provenance: the
+/// finding points at the line that supplied the value.
+fn locate_at_arguments(n: &mut Node, at: Span, args: &[Node], depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &mut n.value {
+        Value::Seq(items) => {
+            for i in items.iter_mut() {
+                locate_at_arguments(i, at, args, depth + 1);
+            }
+        }
+        Value::Map(entries) => {
+            for e in entries.iter_mut() {
+                locate_at_arguments(&mut e.value, at, args, depth + 1);
+            }
+        }
+        _ if n.span == at => {
+            let Some(text) = n.scalar_text() else {
+                return;
+            };
+            let mut same = args
+                .iter()
+                .filter(|a| a.scalar_text().as_deref() == Some(&*text));
+            // Only an unambiguous, distinctive value is moved.
+            if let (Some(a), None) = (same.next(), same.next())
+                && text.len() >= 6
+            {
+                n.span = a.span;
+                n.via = a.via.clone();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A list of `{name, value}` maps (Kubernetes `env`, ECS `environment`).

@@ -198,6 +198,9 @@ pub struct Run<'a> {
     pub reads: HashMap<String, Option<Rc<str>>>,
     /// Parsed templates by scan-relative path.
     pub templates: HashMap<String, Option<Rc<hcl_edit::template::Template>>>,
+    /// Each `templatefile` call's scalar arguments (see
+    /// [`super::RootEval::template_args`]).
+    pub template_args: Vec<(Span, Vec<Node>)>,
     /// Deepest [`Run::depth`] reached since [`Run::eval_pure`] last reset it.
     pub peak: usize,
     /// [`Run::eval_pure`] results by expression address.
@@ -239,6 +242,7 @@ impl<'a> Run<'a> {
             limits_hit: 0,
             reads: HashMap::default(),
             templates: HashMap::default(),
+            template_args: Vec::new(),
             peak: 0,
             pure: HashMap::default(),
             types: HashMap::default(),

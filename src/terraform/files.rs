@@ -122,6 +122,15 @@ impl Run<'_> {
             fixed: Some(span),
             ..cx.fc
         };
+        // The scalars passed in, by which a value read out of the rendered
+        // text is located at the argument that supplied it.
+        let mut leaves = Vec::new();
+        for e in &vars {
+            scalar_leaves(&e.value, &mut leaves, 0);
+        }
+        if !leaves.is_empty() && self.template_args.len() < 10_000 {
+            self.template_args.push((span, leaves));
+        }
         let tcx = Cx::new(None, fc).with_all(
             vars.into_iter()
                 .filter_map(|e| Some((e.key_str()?.to_string(), e.value))),
@@ -134,5 +143,28 @@ impl Run<'_> {
                 crate::node::Value::String(v::as_string(&n).ok_or(Fail::Error)?.into()),
             ),
         })
+    }
+}
+
+/// The string, number and boolean leaves of a value (at most 1,000).
+fn scalar_leaves(n: &Node, out: &mut Vec<Node>, depth: usize) {
+    if depth > 32 || out.len() >= 1_000 {
+        return;
+    }
+    match &n.value {
+        crate::node::Value::String(_)
+        | crate::node::Value::Number(_)
+        | crate::node::Value::Bool(_) => out.push(n.clone()),
+        crate::node::Value::Seq(items) => {
+            for i in items {
+                scalar_leaves(i, out, depth + 1);
+            }
+        }
+        crate::node::Value::Map(entries) => {
+            for e in entries {
+                scalar_leaves(&e.value, out, depth + 1);
+            }
+        }
+        _ => {}
     }
 }

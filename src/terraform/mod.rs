@@ -144,6 +144,11 @@ pub struct RootEval {
     pub source: Option<String>,
     /// A Terragrunt unit's merged `inputs`, located where they are written.
     pub inputs: Vec<Local>,
+    /// Each `templatefile(...)` call (its span, where its result is
+    /// located) and the scalars passed to it: a value read out of the
+    /// rendered text (an ECS container's environment) that equals one of
+    /// them is located where that argument was written.
+    pub template_args: Vec<(Span, Vec<Node>)>,
 }
 
 impl RootEval {
@@ -161,6 +166,7 @@ impl RootEval {
             outputs: Vec::new(),
             source: None,
             inputs: Vec::new(),
+            template_args: Vec::new(),
         }
     }
 }
@@ -917,6 +923,7 @@ fn run_plan(world: &World<'_>, plan: &Plan) -> (RootEval, RunSummary) {
     root.resources = crate::node::exact(resources);
     root.providers = crate::node::exact(providers);
     root.outputs = outputs;
+    root.template_args = std::mem::take(&mut run.template_args);
     let summary = RunSummary {
         notes: run.notes,
         diags: run.diags,
