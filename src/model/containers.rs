@@ -207,14 +207,11 @@ pub fn collect(
                     let Some(defs) = r.attrs.get("container_definitions") else {
                         continue;
                     };
-                    let rendered = defs.as_str().is_some();
                     let at = defs.span;
                     let Some(mut defs) = super::json_tree(defs, sources) else {
                         continue;
                     };
-                    if rendered
-                        && let Some((_, args)) = root.template_args.iter().find(|(s, _)| *s == at)
-                    {
+                    if let Some((_, args)) = root.template_args.iter().find(|(s, _)| *s == at) {
                         locate_at_arguments(&mut defs, at, args, 0);
                     }
                     let family = r.attrs.str_at(&["family"]).unwrap_or(&r.name);

@@ -226,6 +226,14 @@ pub fn run(model: &Model, enabled: &(dyn Fn(&str) -> bool + Sync)) -> Vec<Findin
         .flat_map_iter(|(_, check)| {
             let mut out = Vec::new();
             check(model, &mut out);
+            // A value that came from a Terragrunt dependency's mock outputs
+            // is a placeholder for the other unit's real output: it decides
+            // nothing.
+            out.retain(|f| {
+                !f.related
+                    .iter()
+                    .any(|r| r.flow && r.label.starts_with(crate::terragrunt::MOCK_HOP))
+            });
             out
         })
         .collect()

@@ -201,6 +201,10 @@ pub struct Run<'a> {
     /// Each `templatefile` call's scalar arguments (see
     /// [`super::RootEval::template_args`]).
     pub template_args: Vec<(Span, Vec<Node>)>,
+    /// Set by `templatefile` for the template it renders next: unknown
+    /// values leave holes instead of making the text unknown, so that a
+    /// JSON document with a few unknown fields still yields its structure.
+    pub template_holes: bool,
     /// Deepest [`Run::depth`] reached since [`Run::eval_pure`] last reset it.
     pub peak: usize,
     /// [`Run::eval_pure`] results by expression address.
@@ -243,6 +247,7 @@ impl<'a> Run<'a> {
             reads: HashMap::default(),
             templates: HashMap::default(),
             template_args: Vec::new(),
+            template_holes: false,
             peak: 0,
             pure: HashMap::default(),
             types: HashMap::default(),

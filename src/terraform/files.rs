@@ -135,7 +135,25 @@ impl Run<'_> {
             vars.into_iter()
                 .filter_map(|e| Some((e.key_str()?.to_string(), e.value))),
         );
-        let n = self.template(&tcx, &tpl, span, None);
+        self.template_holes = true;
+        // A template file reads like a `<<` heredoc (Terraform scans it a
+        // line at a time): a strip marker removes the rest of its line only.
+        let n = self.template(&tcx, &tpl, span, Some(0));
+        self.template_holes = false;
+        if let Some(text) = n.as_str()
+            && text.contains(super::template::HOLE)
+        {
+            // Some values are unknown: a JSON document keeps its structure
+            // (as `jsonencode` would), with those values unknown; any
+            // other text is unknown.
+            let json = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(j @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => j,
+                _ => return Err(Fail::Unknown),
+            };
+            let mut tree = Node::from_json(&json, span, &n.via);
+            fill_holes(&mut tree, 0);
+            return Ok(tree);
+        }
         Ok(match n.value {
             crate::node::Value::String(_) | crate::node::Value::Unknown => n,
             _ => v::with_value(
@@ -163,6 +181,30 @@ fn scalar_leaves(n: &Node, out: &mut Vec<Node>, depth: usize) {
         crate::node::Value::Map(entries) => {
             for e in entries {
                 scalar_leaves(&e.value, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Strings of a rendered JSON document that hold a [`super::template::HOLE`]
+/// become unknown.
+fn fill_holes(n: &mut Node, depth: usize) {
+    if depth > super::value::MAX_VALUE_DEPTH {
+        return;
+    }
+    match &mut n.value {
+        crate::node::Value::String(s) if s.contains(super::template::HOLE) => {
+            n.value = crate::node::Value::Unknown;
+        }
+        crate::node::Value::Seq(items) => {
+            for i in items.iter_mut() {
+                fill_holes(i, depth + 1);
+            }
+        }
+        crate::node::Value::Map(entries) => {
+            for e in entries.iter_mut() {
+                fill_holes(&mut e.value, depth + 1);
             }
         }
         _ => {}

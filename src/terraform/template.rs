@@ -19,6 +19,7 @@ impl Run<'_> {
         span: Span,
         heredoc: Option<usize>,
     ) -> Node {
+        let holes = std::mem::take(&mut self.template_holes);
         let elements: Vec<&Element> = t.iter().collect();
         if let [Element::Interpolation(i)] = elements.as_slice() {
             return self.eval(cx, &i.expr);
@@ -30,6 +31,7 @@ impl Run<'_> {
             via: None,
             heredoc,
             depth: 0,
+            holes: holes.then_some(0),
         };
         self.render(cx, t, &mut r);
         if r.unknown {
@@ -131,7 +133,15 @@ impl Run<'_> {
     }
 }
 
+/// Stands for an unknown value in a rendered `templatefile` (see
+/// [`Run::template_holes`]).
+pub const HOLE: &str = "__guard_unknown_value__";
+
 struct Render {
+    /// When set, an unknown interpolation leaves a [`HOLE`] (a JSON string
+    /// outside one) and is counted, instead of making the whole text
+    /// unknown.
+    holes: Option<usize>,
     out: String,
     strip_next: bool,
     unknown: bool,
@@ -204,6 +214,27 @@ impl Render {
             self.via = n.via.clone();
         }
         match &n.value {
+            // A null here is an error in Terraform, but a `dependency`'s
+            // mock outputs are often null: a hole too.
+            Value::Unknown | Value::Null if self.holes.is_some() && self.depth == 0 => {
+                let inside_string = self
+                    .out
+                    .as_bytes()
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, &b)| b == b'"' && (i == 0 || self.out.as_bytes()[i - 1] != b'\\'))
+                    .count()
+                    % 2
+                    == 1;
+                if inside_string {
+                    self.out.push_str(HOLE);
+                } else {
+                    self.out.push('"');
+                    self.out.push_str(HOLE);
+                    self.out.push('"');
+                }
+                self.holes = self.holes.map(|h| h + 1);
+            }
             Value::Unknown => self.unknown = true,
             Value::Null => {
                 run.error();

@@ -62,6 +62,12 @@ use crate::terraform::eval::{Cx, Extension, Run};
 use crate::terraform::roots::{World, dir_of, file_name, join_dir, relative_dir};
 use crate::terraform::value as v;
 
+/// The start of the provenance label of a value that came from a
+/// `dependency` block's `mock_outputs`: a placeholder for the other unit's
+/// real output, never the deciding value of a finding (see
+/// [`crate::rules::run`]).
+pub const MOCK_HOP: &str = "mock output of dependency.";
+
 /// Nested `read_terragrunt_config` calls deeper than this are not followed.
 const MAX_READ_DEPTH: usize = 8;
 /// Passes over a file's `locals` (each pass resolves one more level of
@@ -668,7 +674,14 @@ impl<'a> Tg<'a> {
             let at = crate::terraform::config::labels_span(h.fc, b);
             let cx = base.with_all(names.clone());
             let outputs = match b.body.get_attribute("mock_outputs") {
-                Some(a) => run.eval(&cx, &a.value),
+                Some(a) => {
+                    let n = run.eval(&cx, &a.value);
+                    let hop = Hop {
+                        span: at,
+                        label: run.w.label(format!("{MOCK_HOP}{name} (a placeholder)")),
+                    };
+                    run.flow(n, &hop)
+                }
                 None => v::unknown(at),
             };
             deps.push(v::entry(
