@@ -100,7 +100,7 @@ fn every_rule_fails_and_passes_its_fixtures() {
 #[test]
 fn no_fixture_prints_a_secret_in_any_format() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut dirs: Vec<PathBuf> = vec![root.join("article")];
+    let mut dirs: Vec<PathBuf> = vec![root.join("article"), root.join("layouts/cfn-ecs/fail")];
     for rule in guard::rules::all() {
         dirs.push(fixture(rule.id, "fail"));
     }
@@ -145,6 +145,70 @@ fn no_fixture_prints_a_secret_in_any_format() {
         }
     }
     assert!(checked >= 10, "only {checked} secrets were looked for");
+}
+
+/// CloudFormation ECS task definitions (YAML and JSON templates): a literal
+/// secret in a container's `Environment` is SEC002, located at the `Value`
+/// literal, as in ECS task-definition JSON; intrinsic functions (`!Ref`,
+/// `!Sub`, `!GetAtt`, `!ImportValue`, `!Join`, `{"Ref": ..}`, `{"Fn::Sub":
+/// ..}`), `{{resolve:..}}` dynamic references and `Secrets[].ValueFrom` are
+/// references, never secrets.
+#[test]
+fn cloudformation_ecs_environment_secrets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/cfn-ecs");
+    let secrets = |side: &str| -> (guard::Report, Vec<String>) {
+        let report = check(&dir.join(side));
+        let found = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("SEC"))
+            .map(|f| {
+                let file = f.location.path.rsplit('/').next().unwrap_or("");
+                format!(
+                    "{} {file}:{}:{}",
+                    f.rule, f.location.start.line, f.location.start.column
+                )
+            })
+            .collect();
+        (report, found)
+    };
+    let (failing, found) = secrets("fail");
+    assert_eq!(
+        found,
+        [
+            "SEC002 service.yaml:21:22",
+            "SEC002 service.yaml:23:22",
+            "SEC002 worker.json:18:55",
+        ],
+        "{found:?}"
+    );
+    insta::assert_snapshot!("layout-cfn-ecs-fail", stable_text(&failing));
+    let (passing, found) = secrets("pass");
+    assert!(found.is_empty(), "{found:?}");
+    // The variables are still known (by name) to parity, without values.
+    let api = passing
+        .model
+        .containers
+        .iter()
+        .find(|c| c.name == "api")
+        .expect("the api container");
+    let names: Vec<(&str, bool)> = api
+        .env_vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("LOG_LEVEL", true),
+            ("DB_PASSWORD", false),
+            ("PAYMENT_API_KEY", false),
+            ("SESSION_SECRET", false),
+            ("AUTH_TOKEN", false),
+            ("REDIS_PASSWORD", false),
+            ("ADMIN_PASSWORD", false),
+        ]
+    );
 }
 
 /// The hardening rules judge each environment's rendering of a Kustomize

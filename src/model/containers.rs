@@ -194,7 +194,7 @@ pub fn collect(
                     ecs_containers(defs, doc.file, family, doc.assignment.env, &mut out);
                 }
             }
-            DocKind::CloudFormation => cfn_containers(doc, &mut out),
+            DocKind::CloudFormation => cfn_containers(doc, sources, &mut out),
             DocKind::Workflow => workflow_containers(doc, jobs, &mut out),
             _ => {}
         }
@@ -497,8 +497,8 @@ fn logging_of(c: &Node, key: &str) -> Option<bool> {
 }
 
 /// CloudFormation `AWS::ECS::TaskDefinition` container definitions
-/// (`Name`, `Image`, `LogConfiguration`).
-fn cfn_containers(doc: &Doc, out: &mut Vec<Container>) {
+/// (`Name`, `Image`, `LogConfiguration`, `Environment`).
+fn cfn_containers(doc: &Doc, sources: &crate::source::SourceMap, out: &mut Vec<Container>) {
     let Some(resources) = doc.root.get("Resources") else {
         return;
     };
@@ -520,6 +520,7 @@ fn cfn_containers(doc: &Doc, out: &mut Vec<Container>) {
         {
             out.push(Container {
                 image: c.get("Image").cloned(),
+                env_vars: cfn_environment(c.get("Environment"), sources),
                 log_region: c
                     .path(&["LogConfiguration", "Options", "awslogs-region"])
                     .cloned(),
@@ -704,6 +705,57 @@ fn name_value_list(list: Option<&Node>) -> Vec<EnvVar> {
         });
     }
     out
+}
+
+/// CloudFormation container `Environment` (`Name`/`Value` pairs). A value
+/// that is an intrinsic function (`{"Ref": ..}`, `{"Fn::Sub": ..}`, the
+/// YAML short forms `!Ref`, `!Sub`, `!GetAtt`, `!ImportValue`, which the
+/// YAML reader keeps as the bare text with the span starting at the tag)
+/// or a dynamic reference (`{{resolve:secretsmanager:..}}`) is a
+/// reference: the variable is kept, without a literal value. `Secrets`
+/// (`Name`/`ValueFrom`) are references and never read as values.
+fn cfn_environment(list: Option<&Node>, sources: &crate::source::SourceMap) -> Vec<EnvVar> {
+    let mut out = Vec::new();
+    for item in list.map(Node::as_seq).unwrap_or(&[]) {
+        let Some(name) = item.get("Name") else {
+            continue;
+        };
+        let Some(n) = name.scalar_text() else {
+            continue;
+        };
+        let value = item
+            .get("Value")
+            .filter(|v| !cfn_is_reference(v, sources))
+            .cloned();
+        out.push(EnvVar {
+            name: n.into_owned(),
+            name_span: name.span,
+            value,
+        });
+    }
+    out
+}
+
+/// Is a CloudFormation value a reference rather than a literal: an
+/// intrinsic function (a map or a tagged YAML node), or a dynamic
+/// reference?
+fn cfn_is_reference(v: &Node, sources: &crate::source::SourceMap) -> bool {
+    let Some(text) = v.scalar_text() else {
+        // `{"Fn::Sub": ..}`, `{"Ref": ..}`, `!GetAtt [A, Arn]`, `!Join [..]`.
+        return true;
+    };
+    let mut written = sources
+        .get(v.span.file)
+        .map_or("", |f| f.slice(v.span))
+        .trim_start();
+    // An anchor before the tag (`&pw !Ref X`).
+    if written.starts_with('&') {
+        written = written
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest.trim_start());
+    }
+    // An application tag (`!Ref X`, `!Sub '..'`); `!!str` is a core tag.
+    (written.starts_with('!') && !written.starts_with("!!")) || text.contains("{{resolve:")
 }
 
 /// Compose `environment:` as a map (`KEY: value`) or a list (`- KEY=value`).
