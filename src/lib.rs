@@ -227,7 +227,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         }
         _ => config,
     };
-    let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
+    let mut settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
         .map_err(Error::Usage)?;
     if let Some(m) = settings
         .config
@@ -254,6 +254,14 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             !policy_real.iter().any(|d| real.starts_with(d))
         });
     }
+    // Directories that name an environment by region or cell (`prod-eu/`)
+    // are environments of their own.
+    settings.envs = settings.envs.with_path_environments(
+        walked
+            .candidates
+            .iter()
+            .map(|c| c.path.get(c.env_start..).unwrap_or(&c.path)),
+    );
     let warnings = excludes
         .unused()
         .into_iter()

@@ -490,6 +490,11 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         let dir = crate::source::parent_dir(m.sources.path(c.file));
         dir.split('/')
             .map(|seg| {
+                // A directory that is an environment's whole name or alias
+                // (`prod-eu`, `staging`) is one place, whatever its words.
+                if m.envs.word(seg).is_some() {
+                    return "{env}".to_string();
+                }
                 seg.split_inclusive(['-', '_', '.'])
                     .map(|part| {
                         let word = part.trim_end_matches(['-', '_', '.']);
