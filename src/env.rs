@@ -430,7 +430,9 @@ impl EnvSet {
     /// is `prod-eu-west-1`, with the directory name as an alias). A bare
     /// region (`eu-west-1`) names no environment, and words that only
     /// qualify (`env-prod`, `prod-blue`, `prod-cluster`) leave the
-    /// environment as it is. `paths` are project-relative file paths.
+    /// environment as it is. A Terraform var file named by such a name
+    /// alone (`prod-eu.tfvars`) counts as a directory would. `paths` are
+    /// project-relative file paths.
     pub fn with_path_environments<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> EnvSet {
         if !self.derive {
             return self.clone();
@@ -443,7 +445,16 @@ impl EnvSet {
                 continue;
             }
             let mut segs: Vec<&str> = path.split('/').collect();
-            segs.pop();
+            // A file named by the environment alone (`prod-eu.tfvars`).
+            if let Some(stem) = segs.pop().map(|name| {
+                name.split('.')
+                    .next()
+                    .filter(|_| name.ends_with(".tfvars") || name.ends_with(".tfvars.json"))
+                    .unwrap_or("")
+            }) && !stem.is_empty()
+            {
+                segs.push(stem);
+            }
             for seg in segs {
                 if !seen.insert(seg) {
                     continue;
@@ -966,6 +977,16 @@ mod tests {
         );
         assert_eq!(s.words("shop-prod").map(Env::as_str), Some("prod"));
         assert_eq!(s.words("non-prod-eu"), None);
+        // A var file named by the environment alone names one too.
+        let s =
+            set().with_path_environments(["terraform/prod-ap.tfvars", "k8s/values-prod-sg.yaml"]);
+        assert_eq!(
+            s.from_path("terraform/prod-ap.tfvars")
+                .and_then(|a| a.env)
+                .map(Env::as_str),
+            Some("prod-ap")
+        );
+        assert!(s.named("prod-sg").is_none());
         // The built-in set alone knows none of them.
         assert_eq!(env("envs/prod-eu/main.tf"), Some("prod"));
         // Not with `defaults = false`: only what is declared exists.
