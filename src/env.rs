@@ -495,6 +495,89 @@ impl EnvSet {
         }
     }
 
+    /// `s` with every word-bounded mention of `e` (its name and aliases,
+    /// and for an environment found in the paths those of the environment
+    /// it qualifies) replaced by `{env}`, case-insensitively: what is left
+    /// of an identifier that embeds its environment's name
+    /// (`shop-stage-api` in staging and `shop-production-api` in prod are
+    /// both `shop-{env}-api`; `arn:aws:rds:..:db:stage-db` is
+    /// `arn:aws:rds:..:db:{env}-db`). Words are ASCII letters and digits;
+    /// `product` does not mention `prod`.
+    pub fn mask(&self, s: &str, e: Env) -> String {
+        let mut labels: Vec<Vec<String>> = Vec::new();
+        let mut add = |name: &str| {
+            for d in self.defs.iter().filter(|d| d.name == name) {
+                for l in std::iter::once(&d.name).chain(&d.aliases) {
+                    let words: Vec<String> = l
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_ascii_lowercase)
+                        .collect();
+                    if !words.is_empty() && !labels.contains(&words) {
+                        labels.push(words);
+                    }
+                }
+            }
+        };
+        add(e.name);
+        if let Some(base) = self
+            .defs
+            .iter()
+            .find(|d| d.name == e.name)
+            .and_then(|d| d.derived_from.clone())
+        {
+            add(&base);
+        }
+        labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
+        // Runs of word characters and of separators, in order.
+        let mut runs: Vec<(bool, &str)> = Vec::new();
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let word = c.is_ascii_alphanumeric();
+            if i > start && runs_kind(s, start) != word {
+                runs.push((runs_kind(s, start), &s[start..i]));
+                start = i;
+            }
+        }
+        if start < s.len() {
+            runs.push((runs_kind(s, start), &s[start..]));
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < runs.len() {
+            let (word, text) = runs[i];
+            if word {
+                // The longest label whose words are the words from here on,
+                // separated by `-`, `_` or `.`.
+                let hit = labels.iter().find_map(|l| {
+                    let mut j = i;
+                    for (k, w) in l.iter().enumerate() {
+                        if k > 0 {
+                            let sep = runs.get(j + 1)?;
+                            if sep.1.len() != 1 || !matches!(sep.1, "-" | "_" | ".") {
+                                return None;
+                            }
+                            j += 2;
+                        }
+                        let r = runs.get(j)?;
+                        if !r.0 || !r.1.eq_ignore_ascii_case(w) {
+                            return None;
+                        }
+                    }
+                    Some(j)
+                });
+                if let Some(j) = hit {
+                    out.push_str("{env}");
+                    i = j + 1;
+                    continue;
+                }
+            }
+            out.push_str(text);
+            i += 1;
+        }
+        out
+    }
+
     /// The environment a compound directory name stands for when its other
     /// words name a region or a cell, and the environment whose tier it
     /// has: `prod-eu` → (`prod-eu`, prod), `production-eu-west-1` →
@@ -743,6 +826,15 @@ impl EnvSet {
             .or_else(|| self.from_dirs(path))
             .or_else(|| self.from_file_name(path))
     }
+}
+
+/// Whether the character at byte `at` of `s` is a word character (see
+/// [`EnvSet::mask`]).
+fn runs_kind(s: &str, at: usize) -> bool {
+    s[at..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// Words of a compound directory name that tell one environment of a tier
@@ -1013,6 +1105,32 @@ mod tests {
                 "uat"
             ]
         );
+    }
+
+    #[test]
+    fn masking_an_environment_out_of_identifiers() {
+        let s = set().with_path_environments(["envs/prod-eu/main.tf"]);
+        let (stg, prod, eu) = (
+            s.named("staging").unwrap(),
+            s.named("prod").unwrap(),
+            s.named("prod-eu").unwrap(),
+        );
+        assert_eq!(s.mask("shop-stage-api", stg), "shop-{env}-api");
+        assert_eq!(s.mask("shop-production-api", prod), "shop-{env}-api");
+        assert_eq!(s.mask("shop-prod-eu-api", eu), "shop-{env}-api");
+        assert_eq!(s.mask("shop-production-api", eu), "shop-{env}-api");
+        assert_eq!(
+            s.mask("arn:aws:rds:eu-west-1:123456789012:db:STAGE-db", stg),
+            "arn:aws:rds:eu-west-1:123456789012:db:{env}-db"
+        );
+        assert_eq!(s.mask("shop_staging.api", stg), "shop_{env}.api");
+        // Only the environment's own names; never part of a word.
+        assert_eq!(s.mask("shop-prod-api", stg), "shop-prod-api");
+        assert_eq!(s.mask("product-catalog", prod), "product-catalog");
+        assert_eq!(s.mask("15.4", prod), "15.4");
+        assert_eq!(s.mask("", prod), "");
+        assert_eq!(s.mask("prod", prod), "{env}");
+        assert_eq!(s.mask("é-prod-ü", prod), "é-{env}-ü");
     }
 
     #[test]

@@ -382,7 +382,13 @@ fn check_drift(m: &Model, out: &mut Vec<Finding>) {
             Platform::Ecs => 2,
         };
         let entry = by_workload
-            .entry((platform, c.owner.clone(), c.name.clone()))
+            // Named without the environment's own names (`shop-stage-api`
+            // in staging is `shop-production-api` in prod).
+            .entry((
+                platform,
+                m.envs.mask(&c.owner, env),
+                m.envs.mask(&c.name, env),
+            ))
             .or_default();
         if env.is_staging() {
             entry.0.push((c, repo, env));

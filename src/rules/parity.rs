@@ -55,7 +55,10 @@ are versions: `engine`, `engine_version`, `kubernetes_version`, `cluster_version
 `family`, `platform_version`, `ami_type`, `release_version`, and `version` of EKS, OpenSearch,
 MSK and MQ; and the module calls' `source` and `version` and the `required_providers` version
 constraints (a module or provider at another version in staging tests other code). Sizes (instance classes, node counts) may differ. A value that cannot be known
-statically is never compared. `[parity] allow` in guard.toml names differences that are
+statically is never compared, and values that differ only by each environment's own name
+(an ECS `family` of `shop-stage-api` in staging and `shop-production-api` in prod) are
+identifiers, not versions; resources and containers are paired by their names with the
+environment's name taken out too. `[parity] allow` in guard.toml names differences that are
 intended (`"aws_db_instance.*.engine_version"`), and `[parity] pairs` which environments to
 compare (default: every staging-tier environment with every prod-tier one).
 
@@ -109,6 +112,26 @@ pub(crate) fn address_key(r: &Resource) -> String {
     }
 }
 
+/// What pairs a resource across environments: its address without
+/// instance keys, the environment's own names masked
+/// (`aws_ecs_task_definition.shop_stage_api` in staging pairs with
+/// `aws_ecs_task_definition.shop_prod_api` in prod).
+pub(crate) fn resource_key(m: &Model, r: &Resource, env: Env) -> String {
+    m.envs.mask(&address_key(r), env)
+}
+
+/// Do two values differ only by their environments' own names (an ECS
+/// family, a name or an ARN that embeds the environment)?
+fn named_alike(m: &Model, lv: Option<&str>, lower: Env, uv: Option<&str>, upper: Env) -> bool {
+    match (lv, uv) {
+        (Some(l), Some(u)) => {
+            let (ml, mu) = (m.envs.mask(l, lower), m.envs.mask(u, upper));
+            ml == mu && ml.contains("{env}")
+        }
+        _ => false,
+    }
+}
+
 /// A module path without its instance keys (`module.app["eu"].module.db`
 /// → `module.app.module.db`): what parity pairs across environments.
 fn module_key(module_path: &str) -> String {
@@ -155,6 +178,9 @@ fn scalar(n: &Node) -> Option<String> {
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Same,
+    /// Differs only by the environments' own names (`shop-stage-api` and
+    /// `shop-production-api`): an identifier, not a version.
+    Identifier,
     Differs,
     /// Differs, and `[parity] allow` says that is intended.
     Allowed,
@@ -233,10 +259,16 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         let ([low], [up]) = (low_roots.as_slice(), up_roots.as_slice()) else {
             continue;
         };
-        let low_by: BTreeMap<String, &Resource> =
-            low.resources.iter().map(|r| (address_key(r), r)).collect();
-        let up_by: BTreeMap<String, &Resource> =
-            up.resources.iter().map(|r| (address_key(r), r)).collect();
+        let low_by: BTreeMap<String, &Resource> = low
+            .resources
+            .iter()
+            .map(|r| (resource_key(m, r, lower), r))
+            .collect();
+        let up_by: BTreeMap<String, &Resource> = up
+            .resources
+            .iter()
+            .map(|r| (resource_key(m, r, upper), r))
+            .collect();
         let mut rows = Vec::new();
         let keys: std::collections::BTreeSet<&String> = low_by.keys().chain(up_by.keys()).collect();
         for key in keys {
@@ -246,9 +278,12 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 (Some(_), None) => Status::OnlyInLower,
                 _ => Status::OnlyInUpper,
             };
+            // Shown by its address in the lower environment (the key masks
+            // the environments' names).
+            let address = lr.or(ur).map_or_else(|| key.clone(), |r| address_key(r));
             rows.push(Row {
                 group: "resources",
-                subject: key.clone(),
+                subject: address.clone(),
                 lower: lr.map(|_| "present".to_string()),
                 upper: ur.map(|_| "present".to_string()),
                 status,
@@ -272,6 +307,8 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                     Status::Unknown
                 } else if lv == uv {
                     Status::Same
+                } else if named_alike(m, lv.as_deref(), lower, uv.as_deref(), upper) {
+                    Status::Identifier
                 } else if SIZE_ATTRS.contains(attr) {
                     Status::MayDiffer
                 } else if allowed(m, &lr.rtype, &lr.name, attr) {
@@ -281,7 +318,7 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 };
                 rows.push(Row {
                     group: "versions",
-                    subject: format!("{key}.{attr}"),
+                    subject: format!("{address}.{attr}"),
                     lower: lv,
                     upper: uv,
                     status,
@@ -476,6 +513,15 @@ fn allowed_subject(m: &Model, group: &str, subject: &str) -> bool {
     })
 }
 
+/// How a workload row names its container: by the lower environment's
+/// names (the key masks the environments' own names).
+fn subject_of(c: Option<&crate::model::Container>, key: &(String, String)) -> String {
+    match c {
+        Some(c) => format!("{} / {}", c.owner, c.name),
+        None => format!("{} / {}", key.0, key.1),
+    }
+}
+
 /// The containers each environment runs, per platform: the same workloads
 /// and containers, the same image repositories, the same environment
 /// variable names (replicas, resources and tags may differ).
@@ -516,9 +562,12 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
             .iter()
             .filter(|c| c.platform == platform && c.env == Some(e) && c.label.is_none())
         {
+            // The workload and container names without the environment's
+            // own (`task definition shop-stage-api` is prod's
+            // `task definition shop-production-api`).
             by.entry(config_of(c))
                 .or_default()
-                .entry((c.owner.clone(), c.name.clone()))
+                .entry((m.envs.mask(&c.owner, e), m.envs.mask(&c.name, e)))
                 .or_insert(c);
         }
         by
@@ -550,7 +599,7 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
             let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
             for key in keys {
                 let (lc, uc) = (lo.get(key).copied(), up.get(key).copied());
-                let subject = format!("{} / {}", key.0, key.1);
+                let subject = subject_of(lc.or(uc), key);
                 let decl = |c: Option<&Container>| c.map(|c| Node::string(c.decl, c.name.clone()));
                 rows.push(Row {
                     group: "workloads",
@@ -591,13 +640,13 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                         upper_node: ur.map(|(_, n)| n),
                     });
                 }
-                let names = |c: &Container| -> BTreeMap<String, crate::source::Span> {
+                let names = |c: &Container, e: Env| -> BTreeMap<String, crate::source::Span> {
                     c.env_vars
                         .iter()
-                        .map(|v| (v.name.clone(), v.name_span))
+                        .map(|v| (m.envs.mask(&v.name, e), v.name_span))
                         .collect()
                 };
-                let (ln, un) = (names(lc), names(uc));
+                let (ln, un) = (names(lc, lower), names(uc, upper));
                 let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
                 for name in all {
                     let (a, b) = (ln.get(name), un.get(name));
@@ -631,7 +680,7 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 .iter()
                 .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
             {
-                let subject = format!("{} / {}", key.0, key.1);
+                let subject = subject_of(Some(lc), key);
                 let sets: [ShapeSet; 3] = [
                     (
                         "ports",
@@ -644,16 +693,28 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                             .map(|(p, s)| (p.clone(), "open".into(), *s))
                             .collect(),
                     ),
-                    ("probes", lc.probes.clone(), uc.probes.clone()),
+                    // Probe paths and mount paths that name their own
+                    // environment (`/etc/app/staging`) are the same place.
+                    (
+                        "probes",
+                        lc.probes
+                            .iter()
+                            .map(|(k, v, s)| (k.clone(), m.envs.mask(v, lower), *s))
+                            .collect(),
+                        uc.probes
+                            .iter()
+                            .map(|(k, v, s)| (k.clone(), m.envs.mask(v, upper), *s))
+                            .collect(),
+                    ),
                     (
                         "volumes",
                         lc.mounts
                             .iter()
-                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                            .map(|(p, s)| (m.envs.mask(p, lower), "mounted".into(), *s))
                             .collect(),
                         uc.mounts
                             .iter()
-                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
+                            .map(|(p, s)| (m.envs.mask(p, upper), "mounted".into(), *s))
                             .collect(),
                     ),
                 ];
@@ -776,6 +837,7 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
     }
     let word = |s: Status, t: &Table| match s {
         Status::Same => "same".to_string(),
+        Status::Identifier => "same (env name)".to_string(),
         Status::Differs => "DIFFERS".to_string(),
         Status::Allowed => "differs (allowed)".to_string(),
         Status::MayDiffer => "may differ".to_string(),

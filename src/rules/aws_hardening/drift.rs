@@ -7,7 +7,7 @@ use super::bool_of;
 use crate::finding::{Finding, Severity};
 use crate::model::Model;
 use crate::node::{Node, Value};
-use crate::rules::parity::{address_key, configuration_of, pairs};
+use crate::rules::parity::{configuration_of, pairs, resource_key};
 use crate::rules::{Family, Rule, TierSeverity};
 use crate::source::Span;
 use crate::terraform::{Resource, RootEval};
@@ -254,10 +254,13 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
         let (Some(lenv), Some(uenv)) = (low.assignment.env, up.assignment.env) else {
             continue;
         };
-        let ups: BTreeMap<String, &Resource> =
-            up.resources.iter().map(|r| (address_key(r), r)).collect();
+        let ups: BTreeMap<String, &Resource> = up
+            .resources
+            .iter()
+            .map(|r| (resource_key(m, r, uenv), r))
+            .collect();
         for lr in &low.resources {
-            let Some(ur) = ups.get(&address_key(lr)) else {
+            let Some(ur) = ups.get(&resource_key(m, lr, lenv)) else {
                 continue;
             };
             if ur.rtype != lr.rtype {
