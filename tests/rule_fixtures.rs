@@ -214,7 +214,8 @@ fn cloudformation_ecs_environment_secrets() {
 /// Parity compares versions, not identifiers: an ECS family, a resource
 /// name or a container's task definition that embeds its environment's own
 /// name (`shop-stage-api` / `shop-production-api`, `shop-stg-worker` /
-/// `shop-prd-worker`, `aws_sqs_queue.orders_stage` / `orders_production`)
+/// `shop-prd-worker`, `aws_sqs_queue.orders_stage` / `orders_production`,
+/// `module.events_stage` / `module.events_production`)
 /// is the same thing in both environments: paired, and no PAR finding.
 /// The failing twin keeps real differences: postgres 15.4 vs 14.9, a
 /// family that differs beyond the environment's name, a variable only
@@ -277,6 +278,11 @@ fn parity_compares_versions_not_identifiers() {
         Some(Status::MayDiffer)
     );
     assert_eq!(status("aws_sqs_queue.orders_stage"), Some(Status::Same));
+    assert_eq!(status("module.events_stage"), Some(Status::Same));
+    assert_eq!(
+        status("module.events_stage.aws_sqs_queue.this"),
+        Some(Status::Same)
+    );
     assert_eq!(
         status("task definition shop-stage-api / api"),
         Some(Status::Same)

@@ -111,11 +111,17 @@ pub fn render(model: &Model) -> String {
             out,
             "\nEnvironments named by region or cell (each its own environment, of its tier):"
         );
+        let w = derived
+            .iter()
+            .map(|d| d.name.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
         for d in derived {
             let dirs: Vec<String> = d.aliases.iter().map(|a| format!("`{a}/`")).collect();
             let _ = writeln!(
                 out,
-                "  {:<8} tier {}: directory {}",
+                "  {:<w$} tier {}: directory {}",
                 d.name,
                 d.tier.map_or("dev", |t| t.as_str()),
                 dirs.join(", ")

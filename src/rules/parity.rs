@@ -362,9 +362,10 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
 /// versions of two evaluations, as parity rows: a module or provider at
 /// another version in staging is what PAR001 reports.
 fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row> {
-    // address -> (source, version) nodes
-    type Calls<'a> = BTreeMap<String, (Option<&'a Node>, Option<&'a Node>)>;
-    fn calls(r: &RootEval) -> Calls<'_> {
+    // address, the environment's names masked -> (source, version) nodes
+    // and the address as written
+    type Calls<'a> = BTreeMap<String, (Option<&'a Node>, Option<&'a Node>, String)>;
+    fn calls<'a>(m: &Model, r: &'a RootEval) -> Calls<'a> {
         let mut out = BTreeMap::new();
         for b in r.providers.iter().filter(|b| b.kind == "module") {
             let Some(name) = b.labels.first() else {
@@ -376,8 +377,12 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
             } else {
                 format!("{path}.module.{name}")
             };
-            out.entry(key)
-                .or_insert((b.attrs.get("source"), b.attrs.get("version")));
+            let pairing = match r.assignment.env {
+                Some(e) => m.envs.mask(&key, e),
+                None => key.clone(),
+            };
+            out.entry(pairing)
+                .or_insert((b.attrs.get("source"), b.attrs.get("version"), key));
         }
         out
     }
@@ -406,10 +411,11 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
         out
     }
     let mut rows = Vec::new();
-    let (lc, uc) = (calls(low), calls(up));
+    let (lc, uc) = (calls(m, low), calls(m, up));
     let keys: std::collections::BTreeSet<&String> = lc.keys().chain(uc.keys()).collect();
     for key in keys {
         let (l, u) = (lc.get(key), uc.get(key));
+        let key = l.or(u).map_or(key, |c| &c.2);
         rows.push(Row {
             group: "resources",
             subject: key.clone(),
