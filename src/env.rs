@@ -622,6 +622,28 @@ impl EnvSet {
         &self.non_env_dirs
     }
 
+    /// Is `e` the environment named `name`, or one found in the paths that
+    /// qualifies it (`prod-eu` for `prod`)? What settings keyed by an
+    /// environment's name (`[regions.prod]`, `[parity] pairs`, an
+    /// `[[ignore]]` with `environment = "prod"`, `--env prod`) apply to.
+    pub fn is_or_qualifies(&self, e: Env, name: &str) -> bool {
+        e.name == name
+            || self
+                .defs
+                .iter()
+                .any(|d| d.name == e.name && d.derived_from.as_deref() == Some(name))
+    }
+
+    /// The environment named `name` and those found in the paths that
+    /// qualify it, in promotion order.
+    pub fn with_qualified(&self, name: &str) -> Vec<Env> {
+        self.envs
+            .iter()
+            .copied()
+            .filter(|e| self.is_or_qualifies(*e, name))
+            .collect()
+    }
+
     /// The environments of a tier, in promotion order.
     pub fn of_tier(&self, tier: Tier) -> impl Iterator<Item = Env> + '_ {
         self.envs.iter().copied().filter(move |e| e.tier == tier)
@@ -1046,6 +1068,13 @@ mod tests {
             assert_eq!(s.named(n).map(Env::tier), Some(Tier::Prod), "{n}");
         }
         assert_eq!(s.named("staging-2").map(Env::tier), Some(Tier::Staging));
+        let names = |v: Vec<Env>| v.iter().map(|e| e.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            names(s.with_qualified("prod")),
+            ["prod", "eu-prod", "prod-eu", "prod-eu-west-1", "prod-us"]
+        );
+        assert_eq!(names(s.with_qualified("prod-eu")), ["prod-eu"]);
+        assert!(!s.is_or_qualifies(s.named("prod-eu").unwrap(), "staging"));
         let got = |p: &str| s.from_path(p).and_then(|a| a.env).map(Env::as_str);
         assert_eq!(got("envs/prod-eu/main.tf"), Some("prod-eu"));
         assert_eq!(got("envs/prod-us/main.tf"), Some("prod-us"));

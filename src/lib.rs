@@ -302,15 +302,22 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     );
     if let Some(c) = &settings.config {
         model.parity_allow = c.parity.allow.iter().map(|a| a.value.clone()).collect();
-        let env = |name: &str| {
+        // A pair names environments; those found in the paths that qualify
+        // them (`prod-eu` for `prod`) are paired too.
+        let envs = |name: &str| {
             let name = c.resolve_environment(name).unwrap_or(name.to_string());
-            settings.envs.named(&name)
+            settings.envs.with_qualified(&name)
         };
         model.parity_pairs = c
             .parity
             .pairs
             .iter()
-            .filter_map(|(a, b)| Some((env(&a.value)?, env(&b.value)?)))
+            .flat_map(|(a, b)| {
+                let ups = envs(&b.value);
+                envs(&a.value)
+                    .into_iter()
+                    .flat_map(move |l| ups.clone().into_iter().map(move |u| (l, u)))
+            })
             .collect();
     }
     if let Some(id) = config_file {
@@ -462,10 +469,12 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             )));
         }
     }
+    // `--env prod` also keeps the environments that qualify prod (`prod-eu`).
     let env_filter: Vec<env::Env> = opts
         .envs
         .iter()
         .filter_map(|e| model.envs.named(e).or_else(|| model.envs.word(e)))
+        .flat_map(|e| model.envs.with_qualified(e.as_str()))
         .collect();
     let baseline = match &opts.baseline {
         Some(p) => Some(baseline::Baseline::read(p).map_err(Error::Usage)?),

@@ -635,3 +635,61 @@ fn region_named_environments_are_environments_of_their_tier() {
         ]
     );
 }
+
+/// Settings keyed by an environment's name apply to the environments the
+/// paths name by region or cell from it: `[regions.env] prod` to `prod-eu`
+/// and `prod-us`, `[parity] pairs` with `prod` to both, an `[[ignore]]` with
+/// `environment = "prod"` and `--env prod` too.
+#[test]
+fn settings_of_an_environment_reach_its_region_named_environments() {
+    let repo = layout_repo("region-envs");
+    let p = repo.path();
+    for (env, region) in [("prod-eu", "eu-west-1"), ("prod-us", "us-east-1")] {
+        std::fs::write(
+            p.join("envs").join(env).join("provider.tf"),
+            format!("provider \"aws\" {{\n  region = \"{region}\"\n}}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        p.join("guard.toml"),
+        "[regions.env]\nprod = [\"eu-west-1\"]\n\n[parity]\npairs = [[\"staging\", \"prod\"]]\n",
+    )
+    .unwrap();
+    let found = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", ".", "--format", "json"];
+        all.extend(args);
+        let o = guard_in(p, &all);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["suppression"].is_null())
+            .map(|f| {
+                format!(
+                    "{} {} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["location"]["path"].as_str().unwrap(),
+                    f["environments"][0].as_str().unwrap_or("all")
+                )
+            })
+            .collect()
+    };
+    // prod's allowed regions hold in prod-us; only staging is paired.
+    assert_eq!(
+        found(&[]),
+        [
+            "REG001 envs/prod-us/provider.tf prod-us",
+            "PAR001 envs/staging/terraform.tfvars staging",
+        ]
+    );
+    assert_eq!(
+        found(&["--env", "prod"]),
+        ["REG001 envs/prod-us/provider.tf prod-us"]
+    );
+    let mut toml = std::fs::read_to_string(p.join("guard.toml")).unwrap();
+    toml.push_str("\n[[ignore]]\nrule = \"REG001\"\nenvironment = \"prod\"\nreason = \"US launch approved\"\n");
+    std::fs::write(p.join("guard.toml"), toml).unwrap();
+    assert_eq!(found(&[]), ["PAR001 envs/staging/terraform.tfvars staging"]);
+}
