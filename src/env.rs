@@ -578,6 +578,13 @@ impl EnvSet {
         out
     }
 
+    /// Is `name` the name of an environment a directory called `name` would
+    /// add ([`EnvSet::with_path_environments`]): `prod-eu`, `staging-2`, not
+    /// `production-eu` (whose environment is `prod-eu`) nor `prod-blue`?
+    pub fn named_by_region_or_cell(&self, name: &str) -> bool {
+        self.derived_name(name).is_some_and(|(n, _)| n == name)
+    }
+
     /// The environment a compound directory name stands for when its other
     /// words name a region or a cell, and the environment whose tier it
     /// has: `prod-eu` → (`prod-eu`, prod), `production-eu-west-1` →
@@ -1075,6 +1082,14 @@ mod tests {
         );
         assert_eq!(names(s.with_qualified("prod-eu")), ["prod-eu"]);
         assert!(!s.is_or_qualifies(s.named("prod-eu").unwrap(), "staging"));
+        // What guard.toml may name before any directory is seen.
+        let b = set();
+        assert!(b.named_by_region_or_cell("prod-eu"));
+        assert!(b.named_by_region_or_cell("staging-2"));
+        assert!(!b.named_by_region_or_cell("production-eu"));
+        assert!(!b.named_by_region_or_cell("prod-blue"));
+        assert!(!b.named_by_region_or_cell("prod"));
+        assert!(!b.named_by_region_or_cell("eu-west-1"));
         let got = |p: &str| s.from_path(p).and_then(|a| a.env).map(Env::as_str);
         assert_eq!(got("envs/prod-eu/main.tf"), Some("prod-eu"));
         assert_eq!(got("envs/prod-us/main.tf"), Some("prod-us"));
