@@ -217,9 +217,11 @@ fn cloudformation_ecs_environment_secrets() {
 /// `shop-prd-worker`, `aws_sqs_queue.orders_stage` / `orders_production`,
 /// `module.events_stage` / `module.events_production`)
 /// is the same thing in both environments: paired, and no PAR finding.
-/// The failing twin keeps real differences: postgres 15.4 vs 14.9, a
-/// family that differs beyond the environment's name, a variable only
-/// prod's (paired) container sets.
+/// A name both sides write alike (`aws_iam_role.prod_backup_reader`) pairs
+/// as written. The failing twin keeps real differences: postgres 15.4 vs
+/// 14.9, a family that differs beyond the environment's name, a variable
+/// only prod's (paired) container sets, and another image repository in
+/// prod's (paired) container (BO004).
 #[test]
 fn parity_compares_versions_not_identifiers() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/parity-identifiers");
@@ -240,6 +242,7 @@ fn parity_compares_versions_not_identifiers() {
     assert_eq!(
         found,
         [
+            "BO004 /ecs/prod/task-definition.json:7",
             "PAR002 /ecs/staging/task-definition.json:6",
             "PAR002 /environments/prod/main.tf:27",
             "PAR001 /environments/staging/main.tf:9",
@@ -279,6 +282,11 @@ fn parity_compares_versions_not_identifiers() {
     );
     assert_eq!(status("aws_sqs_queue.orders_stage"), Some(Status::Same));
     assert_eq!(status("module.events_stage"), Some(Status::Same));
+    // A name both sides write alike pairs as written, whatever it names.
+    assert_eq!(
+        status("aws_iam_role.prod_backup_reader"),
+        Some(Status::Same)
+    );
     assert_eq!(
         status("module.events_stage.aws_sqs_queue.this"),
         Some(Status::Same)

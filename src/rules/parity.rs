@@ -112,12 +112,60 @@ pub(crate) fn address_key(r: &Resource) -> String {
     }
 }
 
-/// What pairs a resource across environments: its address without
-/// instance keys, the environment's own names masked
-/// (`aws_ecs_task_definition.shop_stage_api` in staging pairs with
-/// `aws_ecs_task_definition.shop_prod_api` in prod).
-pub(crate) fn resource_key(m: &Model, r: &Resource, env: Env) -> String {
-    m.envs.mask(&address_key(r), env)
+/// Pair the items of two environments by key: by the key as written when
+/// the other side has an item of that key, else by the key with its own
+/// environment's names masked (`aws_sqs_queue.orders_stage` in staging
+/// pairs with `aws_sqs_queue.orders_production` in prod; a
+/// `prod-mirror` both sides have stays `prod-mirror`). The first item of a
+/// key wins.
+pub(crate) fn paired<K: Ord + Clone, T>(
+    m: &Model,
+    (low, lower): (Vec<(K, T)>, Env),
+    (up, upper): (Vec<(K, T)>, Env),
+    mask: impl Fn(&crate::env::EnvSet, &K, Env) -> K,
+) -> (BTreeMap<K, T>, BTreeMap<K, T>) {
+    let keys = |items: &[(K, T)]| -> std::collections::BTreeSet<K> {
+        items.iter().map(|(k, _)| k.clone()).collect()
+    };
+    let (low_keys, up_keys) = (keys(&low), keys(&up));
+    let side = |items: Vec<(K, T)>, env: Env, other: &std::collections::BTreeSet<K>| {
+        let mut out = BTreeMap::new();
+        for (k, t) in items {
+            let key = if other.contains(&k) {
+                k
+            } else {
+                mask(&m.envs, &k, env)
+            };
+            out.entry(key).or_insert(t);
+        }
+        out
+    };
+    (side(low, lower, &up_keys), side(up, upper, &low_keys))
+}
+
+/// Mask a string key (see [`paired`]).
+fn mask_str(envs: &crate::env::EnvSet, k: &str, e: Env) -> String {
+    envs.mask(k, e)
+}
+
+/// Resources of two evaluations paired by address (see [`paired`]).
+pub(crate) fn paired_resources<'a>(
+    m: &Model,
+    (low, lower): (&'a RootEval, Env),
+    (up, upper): (&'a RootEval, Env),
+) -> (
+    BTreeMap<String, &'a Resource>,
+    BTreeMap<String, &'a Resource>,
+) {
+    let items = |r: &'a RootEval| -> Vec<(String, &'a Resource)> {
+        r.resources.iter().map(|x| (address_key(x), x)).collect()
+    };
+    paired(
+        m,
+        (items(low), lower),
+        (items(up), upper),
+        |e, k: &String, env| mask_str(e, k, env),
+    )
 }
 
 /// Do two values differ only by their environments' own names (an ECS
@@ -259,16 +307,7 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         let ([low], [up]) = (low_roots.as_slice(), up_roots.as_slice()) else {
             continue;
         };
-        let low_by: BTreeMap<String, &Resource> = low
-            .resources
-            .iter()
-            .map(|r| (resource_key(m, r, lower), r))
-            .collect();
-        let up_by: BTreeMap<String, &Resource> = up
-            .resources
-            .iter()
-            .map(|r| (resource_key(m, r, upper), r))
-            .collect();
+        let (low_by, up_by) = paired_resources(m, (low, lower), (up, upper));
         let mut rows = Vec::new();
         let keys: std::collections::BTreeSet<&String> = low_by.keys().chain(up_by.keys()).collect();
         for key in keys {
@@ -362,11 +401,10 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
 /// versions of two evaluations, as parity rows: a module or provider at
 /// another version in staging is what PAR001 reports.
 fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row> {
-    // address, the environment's names masked -> (source, version) nodes
-    // and the address as written
-    type Calls<'a> = BTreeMap<String, (Option<&'a Node>, Option<&'a Node>, String)>;
-    fn calls<'a>(m: &Model, r: &'a RootEval) -> Calls<'a> {
-        let mut out = BTreeMap::new();
+    // address -> (source, version) nodes and the address as written
+    type Calls<'a> = Vec<(String, (Option<&'a Node>, Option<&'a Node>, String))>;
+    fn calls(r: &RootEval) -> Calls<'_> {
+        let mut out = Vec::new();
         for b in r.providers.iter().filter(|b| b.kind == "module") {
             let Some(name) = b.labels.first() else {
                 continue;
@@ -377,12 +415,10 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
             } else {
                 format!("{path}.module.{name}")
             };
-            let pairing = match r.assignment.env {
-                Some(e) => m.envs.mask(&key, e),
-                None => key.clone(),
-            };
-            out.entry(pairing)
-                .or_insert((b.attrs.get("source"), b.attrs.get("version"), key));
+            out.push((
+                key.clone(),
+                (b.attrs.get("source"), b.attrs.get("version"), key),
+            ));
         }
         out
     }
@@ -411,7 +447,15 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
         out
     }
     let mut rows = Vec::new();
-    let (lc, uc) = (calls(m, low), calls(m, up));
+    let (lc, uc) = match (low.assignment.env, up.assignment.env) {
+        (Some(l), Some(u)) => paired(m, (calls(low), l), (calls(up), u), |e, k: &String, env| {
+            mask_str(e, k, env)
+        }),
+        _ => (
+            calls(low).into_iter().rev().collect(),
+            calls(up).into_iter().rev().collect(),
+        ),
+    };
     let keys: std::collections::BTreeSet<&String> = lc.keys().chain(uc.keys()).collect();
     for key in keys {
         let (l, u) = (lc.get(key), uc.get(key));
@@ -561,20 +605,16 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
             .collect::<Vec<_>>()
             .join("/")
     };
-    let of = |platform: Platform, e: Env| -> BTreeMap<String, BTreeMap<Key, &Container>> {
-        let mut by: BTreeMap<String, BTreeMap<Key, &Container>> = BTreeMap::new();
+    let of = |platform: Platform, e: Env| -> BTreeMap<String, Vec<(Key, &Container)>> {
+        let mut by: BTreeMap<String, Vec<(Key, &Container)>> = BTreeMap::new();
         for c in m
             .containers
             .iter()
             .filter(|c| c.platform == platform && c.env == Some(e) && c.label.is_none())
         {
-            // The workload and container names without the environment's
-            // own (`task definition shop-stage-api` is prod's
-            // `task definition shop-production-api`).
             by.entry(config_of(c))
                 .or_default()
-                .entry((m.envs.mask(&c.owner, e), m.envs.mask(&c.name, e)))
-                .or_insert(c);
+                .push(((c.owner.clone(), c.name.clone()), c));
         }
         by
     };
@@ -596,11 +636,18 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         (Platform::Compose, "compose services"),
         (Platform::Ecs, "ECS task definitions"),
     ] {
-        let (lo_all, up_all) = (of(platform, lower), of(platform, upper));
-        for (config, lo) in &lo_all {
-            let Some(up) = up_all.get(config) else {
+        let (lo_all, mut up_all) = (of(platform, lower), of(platform, upper));
+        for (config, lo) in lo_all {
+            let Some(up) = up_all.remove(&config) else {
                 continue;
             };
+            // The workloads and containers by name, or by name without the
+            // environment's own (`task definition shop-stage-api` is prod's
+            // `task definition shop-production-api`).
+            let (lo, up) = paired(m, (lo, lower), (up, upper), |envs, (o, n), e| {
+                (envs.mask(o, e), envs.mask(n, e))
+            });
+            let (lo, up) = (&lo, &up);
             let mut rows = Vec::new();
             let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
             for key in keys {
@@ -646,16 +693,22 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                         upper_node: ur.map(|(_, n)| n),
                     });
                 }
-                let names = |c: &Container, e: Env| -> BTreeMap<String, crate::source::Span> {
+                let names = |c: &Container| -> Vec<(String, (crate::source::Span, String))> {
                     c.env_vars
                         .iter()
-                        .map(|v| (m.envs.mask(&v.name, e), v.name_span))
+                        .map(|v| (v.name.clone(), (v.name_span, v.name.clone())))
                         .collect()
                 };
-                let (ln, un) = (names(lc, lower), names(uc, upper));
+                let (ln, un) = paired(
+                    m,
+                    (names(lc), lower),
+                    (names(uc), upper),
+                    |e, k: &String, env| mask_str(e, k, env),
+                );
                 let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
-                for name in all {
-                    let (a, b) = (ln.get(name), un.get(name));
+                for key in all {
+                    let (a, b) = (ln.get(key), un.get(key));
+                    let name = a.or(b).map_or(key, |x| &x.1);
                     let sub = format!("{subject}.env.{name}");
                     let status = match (a, b) {
                         (Some(_), Some(_)) => Status::Same,
@@ -671,11 +724,11 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                         status,
                         lower_node: Some(a.map_or_else(
                             || Node::string(lc.decl, lc.name.clone()),
-                            |s| Node::string(*s, name.clone()),
+                            |(s, n)| Node::string(*s, n.clone()),
                         )),
                         upper_node: Some(b.map_or_else(
                             || Node::string(uc.decl, uc.name.clone()),
-                            |s| Node::string(*s, name.clone()),
+                            |(s, n)| Node::string(*s, n.clone()),
                         )),
                     });
                 }
@@ -699,58 +752,67 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                             .map(|(p, s)| (p.clone(), "open".into(), *s))
                             .collect(),
                     ),
-                    // Probe paths and mount paths that name their own
-                    // environment (`/etc/app/staging`) are the same place.
-                    (
-                        "probes",
-                        lc.probes
-                            .iter()
-                            .map(|(k, v, s)| (k.clone(), m.envs.mask(v, lower), *s))
-                            .collect(),
-                        uc.probes
-                            .iter()
-                            .map(|(k, v, s)| (k.clone(), m.envs.mask(v, upper), *s))
-                            .collect(),
-                    ),
+                    ("probes", lc.probes.clone(), uc.probes.clone()),
                     (
                         "volumes",
                         lc.mounts
                             .iter()
-                            .map(|(p, s)| (m.envs.mask(p, lower), "mounted".into(), *s))
+                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
                             .collect(),
                         uc.mounts
                             .iter()
-                            .map(|(p, s)| (m.envs.mask(p, upper), "mounted".into(), *s))
+                            .map(|(p, s)| (p.clone(), "mounted".into(), *s))
                             .collect(),
                     ),
                 ];
                 for (group, l, u) in sets {
-                    let names: std::collections::BTreeSet<&String> =
-                        l.iter().chain(u.iter()).map(|(n, _, _)| n).collect();
-                    for name in names {
-                        let a = l.iter().find(|(n, _, _)| n == name);
-                        let b = u.iter().find(|(n, _, _)| n == name);
+                    // Mount paths (and probe paths) that name their own
+                    // environment (`/etc/app/staging`) are the same place.
+                    let items = |v: Vec<(String, String, crate::source::Span)>| {
+                        v.into_iter()
+                            .map(|(n, val, s)| (n.clone(), (n, val, s)))
+                            .collect::<Vec<_>>()
+                    };
+                    let (l, u) = paired(
+                        m,
+                        (items(l), lower),
+                        (items(u), upper),
+                        |e, k: &String, env| mask_str(e, k, env),
+                    );
+                    let keys: std::collections::BTreeSet<&String> =
+                        l.keys().chain(u.keys()).collect();
+                    for key in keys {
+                        let (a, b) = (l.get(key), u.get(key));
+                        let name = &a.or(b).map_or(key, |x| &x.0);
+                        let a = a.map(|(_, v, s)| (s, v));
+                        let b = b.map(|(_, v, s)| (s, v));
                         let sub = format!("{subject}.{group}.{name}");
                         let status = match (a, b) {
-                            (Some(x), Some(y)) if x.1 == y.1 => Status::Same,
+                            (Some(x), Some(y))
+                                if x.1 == y.1
+                                    || m.envs.mask(x.1, lower) == m.envs.mask(y.1, upper) =>
+                            {
+                                Status::Same
+                            }
                             _ if allowed_subject(m, group, &sub) => Status::Allowed,
                             (Some(_), Some(_)) => Status::Differs,
                             (Some(_), None) => Status::OnlyInLower,
                             _ => Status::OnlyInUpper,
                         };
+                        let (ln, un) = (l.get(key), u.get(key));
                         rows.push(Row {
                             group,
                             subject: sub,
                             lower: a.map(|x| x.1.clone()),
                             upper: b.map(|x| x.1.clone()),
                             status,
-                            lower_node: Some(a.map_or_else(
+                            lower_node: Some(ln.map_or_else(
                                 || Node::string(lc.decl, lc.name.clone()),
-                                |x| Node::string(x.2, name.clone()),
+                                |(n, _, s)| Node::string(*s, n.clone()),
                             )),
-                            upper_node: Some(b.map_or_else(
+                            upper_node: Some(un.map_or_else(
                                 || Node::string(uc.decl, uc.name.clone()),
-                                |x| Node::string(x.2, name.clone()),
+                                |(n, _, s)| Node::string(*s, n.clone()),
                             )),
                         });
                     }
