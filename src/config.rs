@@ -1592,8 +1592,13 @@ impl<'a> Parser<'a> {
         refs.extend(config.regions.per_env.iter().map(|(env, _)| env));
         refs.extend(config.ignores.iter().filter_map(|i| i.environment.as_ref()));
         refs.extend(config.parity.pairs.iter().flat_map(|(a, b)| [a, b]));
+        // `prod-eu`, `staging-2`: an environment a directory of that name
+        // would be (see `EnvSet::with_path_environments`).
+        let builtin = crate::env::EnvSet::builtin();
         for r in refs {
-            if candidates.contains(&r.value.as_str()) {
+            if candidates.contains(&r.value.as_str())
+                || (config.environments.defaults && builtin.named_by_region_or_cell(&r.value))
+            {
                 continue;
             }
             let mut message = format!("unknown environment `{}`", r.value);
@@ -2406,6 +2411,25 @@ tier = "prod"
             ]
         );
         assert_eq!(Config::default().environment_names().len(), 6);
+    }
+
+    /// An environment a directory names by region or cell (`envs/prod-eu/`)
+    /// may be named without declaring it, unless `defaults = false`.
+    #[test]
+    fn region_named_environments_need_no_declaration() {
+        ok(
+            "[regions.env]\nprod-eu = [\"eu-west-1\"]\n[parity]\npairs = [[\"staging-2\", \"prod-us\"]]\n",
+        );
+        // The environment of `production-eu/` is `prod-eu`.
+        assert_eq!(
+            errors("[regions.env]\nproduction-eu = [\"eu-west-1\"]\n").len(),
+            1
+        );
+        // Not with the defaults off.
+        assert_eq!(
+            errors("[environments]\ndefaults = false\n[environments.prod]\n[regions.env]\nprod-eu = [\"eu-west-1\"]\n").len(),
+            1
+        );
     }
 
     #[test]

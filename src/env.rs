@@ -4,7 +4,11 @@
 //! `staging`, `prod`: what the built-in rules reason about), aliases and,
 //! from `guard.toml`, path globs, Terraform var files, Kustomize overlays,
 //! Helm values files and namespaces. Without configuration the set is
-//! sandbox and dev (dev tier), qa, uat and staging (staging tier), prod.
+//! sandbox and dev (dev tier), qa, uat and staging (staging tier), prod,
+//! plus the environments the project's directories name by region or cell
+//! (`envs/prod-eu/`, `production-eu-west-1/`, `staging-2/`): each its own
+//! environment, of the tier of the name it qualifies
+//! ([`EnvSet::with_path_environments`]; not with `defaults = false`).
 //!
 //! Evidence, strongest first: configuration (globs, var files, overlays,
 //! values files, namespaces); path segments (`environments/prod/`,
@@ -200,6 +204,10 @@ pub struct EnvDef {
     pub overlays: Vec<String>,
     pub values: Vec<String>,
     pub namespaces: Vec<String>,
+    /// Found in the project's paths rather than declared: an environment
+    /// of this (default or declared) environment's tier named by a region
+    /// or a cell (`prod-eu`, `staging-2`); see [`EnvSet::with_path_environments`].
+    pub derived_from: Option<String>,
 }
 
 /// The built-in environments, in promotion order, with their aliases.
@@ -266,6 +274,14 @@ pub struct EnvSet {
     namespaces: HashMap<String, Env>,
     workspaces: HashMap<String, Env>,
     non_env_dirs: Vec<String>,
+    /// The promotion order the set was built with.
+    order: Option<Vec<String>>,
+    /// Compound names and aliases (`prod-eu`, `live-us`) as their words,
+    /// longest first: found inside longer names by [`EnvSet::words`].
+    compounds: Vec<(Vec<String>, Env)>,
+    /// Whether [`EnvSet::with_path_environments`] adds the environments
+    /// the paths name by region or cell (false with `defaults = false`).
+    derive: bool,
 }
 
 impl Default for EnvSet {
@@ -300,6 +316,9 @@ impl EnvSet {
                 namespaces: HashMap::default(),
                 workspaces: HashMap::default(),
                 non_env_dirs: Vec::new(),
+                order: None,
+                compounds: Vec::new(),
+                derive: true,
             },
         }
     }
@@ -312,12 +331,15 @@ impl EnvSet {
         order: Option<&[String]>,
         non_env_dirs: Option<Vec<String>>,
     ) -> Result<EnvSet, String> {
+        // An environment found in the paths (`prod-eu`) takes the place of
+        // the one it was derived from (`prod`) when only that is ordered.
+        let ranked_at = |name: &str| order.and_then(|o| o.iter().position(|n| *n == name));
         let mut ranked: Vec<(usize, usize, &EnvDef)> = defs
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                let pos = order
-                    .and_then(|o| o.iter().position(|n| *n == d.name))
+                let pos = ranked_at(&d.name)
+                    .or_else(|| d.derived_from.as_deref().and_then(ranked_at))
                     .unwrap_or(usize::MAX);
                 (pos, i, d)
             })
@@ -359,6 +381,19 @@ impl EnvSet {
             namespaces.extend(d.namespaces.iter().map(|n| (n.clone(), e)));
             workspaces.extend(d.workspaces.iter().map(|n| (n.clone(), e)));
         }
+        let mut compounds: Vec<(Vec<String>, Env)> = words
+            .iter()
+            .filter(|(w, _)| w.contains(['-', '_', '.']))
+            .map(|(w, e)| {
+                let parts = w
+                    .split(['-', '_', '.'])
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                (parts, *e)
+            })
+            .collect();
+        compounds.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
         Ok(EnvSet {
             envs,
             defs,
@@ -375,7 +410,214 @@ impl EnvSet {
                     .map(|s| (*s).to_string())
                     .collect()
             }),
+            order: order.map(<[String]>::to_vec),
+            compounds,
+            derive: true,
         })
+    }
+
+    /// Whether [`EnvSet::with_path_environments`] derives environments
+    /// (off when `guard.toml` says `defaults = false`: only the declared
+    /// environments exist).
+    pub fn derive_from_paths(mut self, on: bool) -> EnvSet {
+        self.derive = on;
+        self
+    }
+
+    /// The set with the environments that directories name by region or
+    /// cell: `envs/prod-eu/`, `production-eu-west-1/`, `staging-2/`,
+    /// `eu-prod/` are environments of their own, of the tier of the
+    /// environment their name contains (`prod-eu` is a prod-tier
+    /// environment, compared with staging as prod is, and not the same
+    /// environment as `prod-us`). The name is the directory's region and
+    /// cell words around the environment's own name (`production-eu-west-1`
+    /// is `prod-eu-west-1`, with the directory name as an alias). A bare
+    /// region (`eu-west-1`) names no environment, and words that only
+    /// qualify (`env-prod`, `prod-blue`, `prod-cluster`) leave the
+    /// environment as it is. A Terraform var file named by such a name
+    /// alone (`prod-eu.tfvars`) counts as a directory would. `paths` are
+    /// project-relative file paths.
+    pub fn with_path_environments<'a>(&self, paths: impl IntoIterator<Item = &'a str>) -> EnvSet {
+        if !self.derive {
+            return self.clone();
+        }
+        let mut seen: HashSet<&str> = HashSet::default();
+        let mut found: std::collections::BTreeMap<String, (Env, Vec<String>)> =
+            std::collections::BTreeMap::new();
+        for path in paths {
+            if self.in_non_env_dir(path) {
+                continue;
+            }
+            let mut segs: Vec<&str> = path.split('/').collect();
+            // A file named by the environment alone (`prod-eu.tfvars`).
+            if let Some(stem) = segs.pop().map(|name| {
+                name.split('.')
+                    .next()
+                    .filter(|_| name.ends_with(".tfvars") || name.ends_with(".tfvars.json"))
+                    .unwrap_or("")
+            }) && !stem.is_empty()
+            {
+                segs.push(stem);
+            }
+            for seg in segs {
+                if !seen.insert(seg) {
+                    continue;
+                }
+                if let Some((name, base)) = self.derived_name(seg) {
+                    let entry = found.entry(name).or_insert((base, Vec::new()));
+                    let lower = seg.to_ascii_lowercase();
+                    if !entry.1.contains(&lower) {
+                        entry.1.push(lower);
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return self.clone();
+        }
+        let mut defs = self.defs.clone();
+        for (name, (base, mut segs)) in found {
+            // The directory names, the canonical name among them when it
+            // is one: what `guard envs` shows.
+            segs.sort();
+            if let Some(d) = defs.iter_mut().find(|d| d.name == name) {
+                segs.retain(|s| *s != name);
+                d.aliases.extend(segs);
+                continue;
+            }
+            defs.push(EnvDef {
+                name,
+                tier: Some(base.tier),
+                aliases: segs,
+                derived_from: Some(base.name.to_string()),
+                ..EnvDef::default()
+            });
+        }
+        match EnvSet::new(defs, self.order.as_deref(), Some(self.non_env_dirs.clone())) {
+            Ok(s) => s.derive_from_paths(self.derive),
+            Err(_) => self.clone(),
+        }
+    }
+
+    /// `s` with every word-bounded mention of `e` (its name and aliases,
+    /// and for an environment found in the paths those of the environment
+    /// it qualifies) replaced by `{env}`, case-insensitively: what is left
+    /// of an identifier that embeds its environment's name
+    /// (`shop-stage-api` in staging and `shop-production-api` in prod are
+    /// both `shop-{env}-api`; `arn:aws:rds:..:db:stage-db` is
+    /// `arn:aws:rds:..:db:{env}-db`). Words are ASCII letters and digits;
+    /// `product` does not mention `prod`.
+    pub fn mask(&self, s: &str, e: Env) -> String {
+        let mut labels: Vec<Vec<String>> = Vec::new();
+        let mut add = |name: &str| {
+            for d in self.defs.iter().filter(|d| d.name == name) {
+                for l in std::iter::once(&d.name).chain(&d.aliases) {
+                    let words: Vec<String> = l
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_ascii_lowercase)
+                        .collect();
+                    if !words.is_empty() && !labels.contains(&words) {
+                        labels.push(words);
+                    }
+                }
+            }
+        };
+        add(e.name);
+        if let Some(base) = self
+            .defs
+            .iter()
+            .find(|d| d.name == e.name)
+            .and_then(|d| d.derived_from.clone())
+        {
+            add(&base);
+        }
+        labels.sort_by_key(|l| std::cmp::Reverse(l.len()));
+        // Runs of word characters and of separators, in order.
+        let mut runs: Vec<(bool, &str)> = Vec::new();
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let word = c.is_ascii_alphanumeric();
+            if i > start && runs_kind(s, start) != word {
+                runs.push((runs_kind(s, start), &s[start..i]));
+                start = i;
+            }
+        }
+        if start < s.len() {
+            runs.push((runs_kind(s, start), &s[start..]));
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < runs.len() {
+            let (word, text) = runs[i];
+            if word {
+                // The longest label whose words are the words from here on,
+                // separated by `-`, `_` or `.`.
+                let hit = labels.iter().find_map(|l| {
+                    let mut j = i;
+                    for (k, w) in l.iter().enumerate() {
+                        if k > 0 {
+                            let sep = runs.get(j + 1)?;
+                            if sep.1.len() != 1 || !matches!(sep.1, "-" | "_" | ".") {
+                                return None;
+                            }
+                            j += 2;
+                        }
+                        let r = runs.get(j)?;
+                        if !r.0 || !r.1.eq_ignore_ascii_case(w) {
+                            return None;
+                        }
+                    }
+                    Some(j)
+                });
+                if let Some(j) = hit {
+                    out.push_str("{env}");
+                    i = j + 1;
+                    continue;
+                }
+            }
+            out.push_str(text);
+            i += 1;
+        }
+        out
+    }
+
+    /// Is `name` the name of an environment a directory called `name` would
+    /// add ([`EnvSet::with_path_environments`]): `prod-eu`, `staging-2`, not
+    /// `production-eu` (whose environment is `prod-eu`) nor `prod-blue`?
+    pub fn named_by_region_or_cell(&self, name: &str) -> bool {
+        self.derived_name(name).is_some_and(|(n, _)| n == name)
+    }
+
+    /// The environment a compound directory name stands for when its other
+    /// words name a region or a cell, and the environment whose tier it
+    /// has: `prod-eu` → (`prod-eu`, prod), `production-eu-west-1` →
+    /// (`prod-eu-west-1`, prod), `staging-2` → (`staging-2`, staging). None
+    /// for a name that is already an environment's, or that only qualifies
+    /// one (`env-prod`, `prod-blue`).
+    fn derived_name(&self, seg: &str) -> Option<(String, Env)> {
+        if self.word(seg).is_some() || !self.looks_like_env_dir(seg) {
+            return None;
+        }
+        let base = self.words(seg)?;
+        let mut parts: Vec<String> = Vec::new();
+        let (mut distinct, mut placed) = (false, false);
+        for w in seg.split(['-', '_', '.']) {
+            let w = w.to_ascii_lowercase();
+            if w.is_empty() {
+                continue;
+            }
+            if self.word(&w).is_some() {
+                if !placed {
+                    parts.push(base.name.to_string());
+                    placed = true;
+                }
+            } else if w.chars().all(|c| c.is_ascii_digit()) || PLACES.contains(&w.as_str()) {
+                distinct = true;
+                parts.push(w);
+            }
+        }
+        (distinct && placed).then(|| (parts.join("-"), base))
     }
 
     /// Every environment, in promotion order.
@@ -389,6 +631,28 @@ impl EnvSet {
 
     pub fn non_env_dirs(&self) -> &[String] {
         &self.non_env_dirs
+    }
+
+    /// Is `e` the environment named `name`, or one found in the paths that
+    /// qualifies it (`prod-eu` for `prod`)? What settings keyed by an
+    /// environment's name (`[regions.prod]`, `[parity] pairs`, an
+    /// `[[ignore]]` with `environment = "prod"`, `--env prod`) apply to.
+    pub fn is_or_qualifies(&self, e: Env, name: &str) -> bool {
+        e.name == name
+            || self
+                .defs
+                .iter()
+                .any(|d| d.name == e.name && d.derived_from.as_deref() == Some(name))
+    }
+
+    /// The environment named `name` and those found in the paths that
+    /// qualify it, in promotion order.
+    pub fn with_qualified(&self, name: &str) -> Vec<Env> {
+        self.envs
+            .iter()
+            .copied()
+            .filter(|e| self.is_or_qualifies(*e, name))
+            .collect()
     }
 
     /// The environments of a tier, in promotion order.
@@ -412,6 +676,9 @@ impl EnvSet {
     /// `app-dev`). When words name different environments, none is returned.
     pub fn words(&self, s: &str) -> Option<Env> {
         if let Some(e) = self.word(s) {
+            return Some(e);
+        }
+        if let Some(e) = self.compound_in(s) {
             return Some(e);
         }
         let mut found = None;
@@ -443,6 +710,43 @@ impl EnvSet {
             }
         }
         found
+    }
+
+    /// The environment whose compound name or alias (`prod-eu`) `s` holds as
+    /// consecutive words (`values-prod-eu`, `shop-prod-eu`), the longest
+    /// first; not after `non`/`not`/`pre`. Two different environments of
+    /// the same length: none.
+    fn compound_in(&self, s: &str) -> Option<Env> {
+        if self.compounds.is_empty() {
+            return None;
+        }
+        let parts: Vec<&str> = s.split(['-', '_', '.']).filter(|p| !p.is_empty()).collect();
+        let mut found: Option<(usize, Env)> = None;
+        for (words, e) in &self.compounds {
+            if found.is_some_and(|(len, _)| len > words.len()) {
+                break;
+            }
+            let at = parts.windows(words.len()).enumerate().find(|(i, win)| {
+                win.iter()
+                    .zip(words)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+                    && !i
+                        .checked_sub(1)
+                        .and_then(|p| parts.get(p))
+                        .is_some_and(|p| {
+                            ["non", "not", "pre"]
+                                .iter()
+                                .any(|n| p.eq_ignore_ascii_case(n))
+                        })
+            });
+            if at.is_some() {
+                match found {
+                    Some((_, f)) if f != *e => return None,
+                    _ => found = Some((words.len(), *e)),
+                }
+            }
+        }
+        found.map(|(_, e)| e)
     }
 
     /// A namespace's environment: configured namespaces, then its words.
@@ -556,6 +860,44 @@ impl EnvSet {
             .or_else(|| self.from_file_name(path))
     }
 }
+
+/// Whether the character at byte `at` of `s` is a word character (see
+/// [`EnvSet::mask`]).
+fn runs_kind(s: &str, at: usize) -> bool {
+    s[at..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Words of a compound directory name that tell one environment of a tier
+/// from another (with numbers: `staging-2`): regions and places. The
+/// other [`QUALIFIERS`] (`env`, `cluster`, `blue`, `dr`, ...) do not.
+const PLACES: &[&str] = &[
+    "us",
+    "eu",
+    "ap",
+    "sa",
+    "ca",
+    "me",
+    "af",
+    "il",
+    "cn",
+    "gov",
+    "east",
+    "west",
+    "north",
+    "south",
+    "central",
+    "northeast",
+    "southeast",
+    "northwest",
+    "southwest",
+    "tokyo",
+    "singapore",
+    "jp",
+    "sg",
+];
 
 /// Words that only qualify an environment in a compound directory name.
 const QUALIFIERS: &[&str] = &[
@@ -697,6 +1039,146 @@ mod tests {
         assert_eq!(env("ci/build-stage.yml"), None);
         // Two different environments in one name: no assignment.
         assert_eq!(env("dev-to-prod.yml"), None);
+    }
+
+    /// `envs/prod-eu/` and `envs/prod-us/` are two prod-tier environments,
+    /// not one prod; a bare region is no environment; qualifiers that are
+    /// not places (`env-`, `-blue`) leave the environment as it is.
+    #[test]
+    fn environments_named_by_region_or_cell() {
+        let s = set().with_path_environments([
+            "envs/prod-eu/main.tf",
+            "envs/prod-us/main.tf",
+            "envs/production-eu-west-1/main.tf",
+            "k8s/overlays/staging-2/kustomization.yaml",
+            "regions/eu-prod/main.tf",
+            "live/prod/eu-west-1/rds/main.tf",
+            "envs/env-prod/main.tf",
+            "k8s/prod-blue/deploy.yaml",
+            "examples/prod-ap/main.tf",
+            "envs/non-prod-eu/main.tf",
+        ]);
+        let names: Vec<_> = s.all().iter().map(|e| e.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sandbox",
+                "dev",
+                "qa",
+                "uat",
+                "staging",
+                "staging-2",
+                "prod",
+                "eu-prod",
+                "prod-eu",
+                "prod-eu-west-1",
+                "prod-us",
+            ]
+        );
+        for n in ["prod-eu", "prod-us", "prod-eu-west-1", "eu-prod"] {
+            assert_eq!(s.named(n).map(Env::tier), Some(Tier::Prod), "{n}");
+        }
+        assert_eq!(s.named("staging-2").map(Env::tier), Some(Tier::Staging));
+        let names = |v: Vec<Env>| v.iter().map(|e| e.as_str()).collect::<Vec<_>>();
+        assert_eq!(
+            names(s.with_qualified("prod")),
+            ["prod", "eu-prod", "prod-eu", "prod-eu-west-1", "prod-us"]
+        );
+        assert_eq!(names(s.with_qualified("prod-eu")), ["prod-eu"]);
+        assert!(!s.is_or_qualifies(s.named("prod-eu").unwrap(), "staging"));
+        // What guard.toml may name before any directory is seen.
+        let b = set();
+        assert!(b.named_by_region_or_cell("prod-eu"));
+        assert!(b.named_by_region_or_cell("staging-2"));
+        assert!(!b.named_by_region_or_cell("production-eu"));
+        assert!(!b.named_by_region_or_cell("prod-blue"));
+        assert!(!b.named_by_region_or_cell("prod"));
+        assert!(!b.named_by_region_or_cell("eu-west-1"));
+        let got = |p: &str| s.from_path(p).and_then(|a| a.env).map(Env::as_str);
+        assert_eq!(got("envs/prod-eu/main.tf"), Some("prod-eu"));
+        assert_eq!(got("envs/prod-us/main.tf"), Some("prod-us"));
+        assert_eq!(
+            got("envs/production-eu-west-1/main.tf"),
+            Some("prod-eu-west-1")
+        );
+        assert_eq!(got("live/prod/eu-west-1/rds/main.tf"), Some("prod"));
+        assert_eq!(got("envs/env-prod/main.tf"), Some("prod"));
+        assert_eq!(got("k8s/prod-blue/deploy.yaml"), Some("prod"));
+        assert_eq!(got("envs/non-prod-eu/main.tf"), None);
+        // The directory name is an alias; names that hold it name it.
+        assert_eq!(
+            s.word("production-eu-west-1").map(Env::as_str),
+            Some("prod-eu-west-1")
+        );
+        assert_eq!(got("helm/values-prod-eu.yaml"), Some("prod-eu"));
+        assert_eq!(
+            s.namespace("shop-prod-us").map(Env::as_str),
+            Some("prod-us")
+        );
+        assert_eq!(s.words("shop-prod").map(Env::as_str), Some("prod"));
+        assert_eq!(s.words("non-prod-eu"), None);
+        // A var file named by the environment alone names one too.
+        let s =
+            set().with_path_environments(["terraform/prod-ap.tfvars", "k8s/values-prod-sg.yaml"]);
+        assert_eq!(
+            s.from_path("terraform/prod-ap.tfvars")
+                .and_then(|a| a.env)
+                .map(Env::as_str),
+            Some("prod-ap")
+        );
+        assert!(s.named("prod-sg").is_none());
+        // The built-in set alone knows none of them.
+        assert_eq!(env("envs/prod-eu/main.tf"), Some("prod"));
+        // Not with `defaults = false`: only what is declared exists.
+        let off = set()
+            .derive_from_paths(false)
+            .with_path_environments(["envs/prod-eu/x.tf"]);
+        assert_eq!(off.all().len(), 6);
+        // A configured order places them with the environment they qualify.
+        let order = ["prod".to_string(), "staging".into()];
+        let ordered = EnvSet::new(set().defs().to_vec(), Some(&order), None)
+            .unwrap()
+            .with_path_environments(["envs/prod-eu/x.tf", "envs/staging-2/x.tf"]);
+        let names: Vec<_> = ordered.all().iter().map(|e| e.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "prod",
+                "prod-eu",
+                "staging",
+                "staging-2",
+                "sandbox",
+                "dev",
+                "qa",
+                "uat"
+            ]
+        );
+    }
+
+    #[test]
+    fn masking_an_environment_out_of_identifiers() {
+        let s = set().with_path_environments(["envs/prod-eu/main.tf"]);
+        let (stg, prod, eu) = (
+            s.named("staging").unwrap(),
+            s.named("prod").unwrap(),
+            s.named("prod-eu").unwrap(),
+        );
+        assert_eq!(s.mask("shop-stage-api", stg), "shop-{env}-api");
+        assert_eq!(s.mask("shop-production-api", prod), "shop-{env}-api");
+        assert_eq!(s.mask("shop-prod-eu-api", eu), "shop-{env}-api");
+        assert_eq!(s.mask("shop-production-api", eu), "shop-{env}-api");
+        assert_eq!(
+            s.mask("arn:aws:rds:eu-west-1:123456789012:db:STAGE-db", stg),
+            "arn:aws:rds:eu-west-1:123456789012:db:{env}-db"
+        );
+        assert_eq!(s.mask("shop_staging.api", stg), "shop_{env}.api");
+        // Only the environment's own names; never part of a word.
+        assert_eq!(s.mask("shop-prod-api", stg), "shop-prod-api");
+        assert_eq!(s.mask("product-catalog", prod), "product-catalog");
+        assert_eq!(s.mask("15.4", prod), "15.4");
+        assert_eq!(s.mask("", prod), "");
+        assert_eq!(s.mask("prod", prod), "{env}");
+        assert_eq!(s.mask("é-prod-ü", prod), "é-{env}-ü");
     }
 
     #[test]

@@ -119,8 +119,23 @@ pub fn starter(l: &Loaded) -> String {
                 parts.join(", ")
             );
         }
-        let order: Vec<String> = d.envs.keys().map(|e| e.as_str().to_string()).collect();
-        let _ = writeln!(o, "order = {}", toml_list(&order));
+        // Environments found by region or cell in the paths (`prod-eu`) are
+        // found again on every run; `order` may only name declared ones.
+        let order: Vec<String> = d
+            .envs
+            .keys()
+            .filter(|e| {
+                l.model
+                    .envs
+                    .defs()
+                    .iter()
+                    .any(|d| d.name == e.as_str() && d.derived_from.is_none())
+            })
+            .map(|e| e.as_str().to_string())
+            .collect();
+        if !order.is_empty() {
+            let _ = writeln!(o, "order = {}", toml_list(&order));
+        }
     }
     let dirs: Vec<String> = l.model.envs.non_env_dirs().to_vec();
     let _ = writeln!(
@@ -246,6 +261,8 @@ pub fn effective(l: &Loaded) -> String {
         }
         let from = if declared.contains(&def.as_str()) {
             cfg_shown.clone().unwrap_or_default()
+        } else if let Some(base) = &d.derived_from {
+            format!("a directory name: {base} by region or cell")
         } else {
             "default".to_string()
         };

@@ -228,7 +228,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         }
         _ => config,
     };
-    let settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
+    let mut settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
         .map_err(Error::Usage)?;
     if let Some(m) = settings
         .config
@@ -255,6 +255,14 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             !policy_real.iter().any(|d| real.starts_with(d))
         });
     }
+    // Directories that name an environment by region or cell (`prod-eu/`)
+    // are environments of their own.
+    settings.envs = settings.envs.with_path_environments(
+        walked
+            .candidates
+            .iter()
+            .map(|c| c.path.get(c.env_start..).unwrap_or(&c.path)),
+    );
     let warnings = excludes
         .unused()
         .into_iter()
@@ -295,15 +303,22 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     );
     if let Some(c) = &settings.config {
         model.parity_allow = c.parity.allow.iter().map(|a| a.value.clone()).collect();
-        let env = |name: &str| {
+        // A pair names environments; those found in the paths that qualify
+        // them (`prod-eu` for `prod`) are paired too.
+        let envs = |name: &str| {
             let name = c.resolve_environment(name).unwrap_or(name.to_string());
-            settings.envs.named(&name)
+            settings.envs.with_qualified(&name)
         };
         model.parity_pairs = c
             .parity
             .pairs
             .iter()
-            .filter_map(|(a, b)| Some((env(&a.value)?, env(&b.value)?)))
+            .flat_map(|(a, b)| {
+                let ups = envs(&b.value);
+                envs(&a.value)
+                    .into_iter()
+                    .flat_map(move |l| ups.clone().into_iter().map(move |u| (l, u)))
+            })
             .collect();
     }
     if let Some(id) = config_file {
@@ -455,10 +470,12 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             )));
         }
     }
+    // `--env prod` also keeps the environments that qualify prod (`prod-eu`).
     let env_filter: Vec<env::Env> = opts
         .envs
         .iter()
         .filter_map(|e| model.envs.named(e).or_else(|| model.envs.word(e)))
+        .flat_map(|e| model.envs.with_qualified(e.as_str()))
         .collect();
     let baseline = match &opts.baseline {
         Some(p) => Some(baseline::Baseline::read(p).map_err(Error::Usage)?),

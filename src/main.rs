@@ -753,7 +753,10 @@ fn parity(
                     names.join(", ")
                 ));
             };
-            guard::rules::parity::compare(m, lower, upper)
+            // As for every pair: Terraform, then what the workloads run.
+            let mut t = guard::rules::parity::compare(m, lower, upper);
+            t.extend(guard::rules::parity::compare_workloads(m, lower, upper));
+            t
         }
         _ => guard::rules::parity::compare_all(m),
     };

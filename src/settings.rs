@@ -144,6 +144,7 @@ impl Settings {
                         overlays: strings(&d.overlays),
                         values: strings(&d.values),
                         namespaces: strings(&d.namespaces),
+                        derived_from: None,
                     };
                     if let Some(existing) = defs.iter_mut().find(|e| e.name == def.name) {
                         // A declared default keeps its built-in aliases.
@@ -169,6 +170,7 @@ impl Settings {
                     .as_ref()
                     .map(|v| v.iter().map(|s| s.value.clone()).collect());
                 EnvSet::new(defs, order.as_deref(), dirs)?
+                    .derive_from_paths(c.environments.defaults)
             }
         };
         // Rules: select (command line replaces the file's), extend, ignore.

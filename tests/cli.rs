@@ -536,3 +536,160 @@ fn undecided_checks_are_counted_and_reported_with_strict() {
         stdout(&o)
     );
 }
+
+/// A copy of a fixture layout as a repository of its own (a `.git`
+/// directory marks its root), and `guard` run in it.
+fn layout_repo(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let (src, dst) = (e.path(), to.join(e.file_name()));
+            if src.is_dir() {
+                copy(&src, &dst);
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/layouts")
+            .join(name),
+        dir.path(),
+    );
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    dir
+}
+
+fn guard_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("guard runs")
+}
+
+/// Environments named by region (`envs/prod-eu/`, `envs/prod-us/`), without
+/// a guard.toml: each is a prod-tier environment of its own, `guard envs`
+/// shows them, parity compares qa and staging with each (prod-us runs
+/// postgres 14.9, the others 15.4: two PAR001, none against prod-eu; the
+/// instance classes may differ), and `guard parity --from qa --to prod-eu`
+/// knows them.
+#[test]
+fn region_named_environments_are_environments_of_their_tier() {
+    let repo = layout_repo("region-envs");
+    let o = guard_in(repo.path(), &["envs", "."]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    insta::assert_snapshot!("region-envs-envs", stdout(&o));
+    let o = guard_in(repo.path(), &["check", ".", "--color", "never"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    insta::assert_snapshot!("region-envs-check", untimed(&stdout(&o)));
+    let o = guard_in(
+        repo.path(),
+        &["parity", ".", "--from", "qa", "--to", "prod-eu"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("envs/{env}: qa (envs/qa) vs prod-eu (envs/prod-eu): 0 differences"),
+        "{text}"
+    );
+    let o = guard_in(repo.path(), &["parity", ".", "--format", "json"]);
+    let tables: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pairs: Vec<String> = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            format!(
+                "{}>{}",
+                t["lower"].as_str().unwrap(),
+                t["upper"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "qa>prod-eu",
+            "qa>prod-us",
+            "staging>prod-eu",
+            "staging>prod-us"
+        ]
+    );
+}
+
+/// Settings keyed by an environment's name apply to the environments the
+/// paths name by region or cell from it: `[regions.env] prod` to `prod-eu`
+/// and `prod-us`, `[parity] pairs` with `prod` to both, an `[[ignore]]` with
+/// `environment = "prod"` and `--env prod` too.
+#[test]
+fn settings_of_an_environment_reach_its_region_named_environments() {
+    let repo = layout_repo("region-envs");
+    let p = repo.path();
+    for (env, region) in [("prod-eu", "eu-west-1"), ("prod-us", "us-east-1")] {
+        std::fs::write(
+            p.join("envs").join(env).join("provider.tf"),
+            format!("provider \"aws\" {{\n  region = \"{region}\"\n}}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        p.join("guard.toml"),
+        "[regions.env]\nprod = [\"eu-west-1\"]\n\n[parity]\npairs = [[\"staging\", \"prod\"]]\n",
+    )
+    .unwrap();
+    let found = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", ".", "--format", "json"];
+        all.extend(args);
+        let o = guard_in(p, &all);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["suppression"].is_null())
+            .map(|f| {
+                format!(
+                    "{} {} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["location"]["path"].as_str().unwrap(),
+                    f["environments"][0].as_str().unwrap_or("all")
+                )
+            })
+            .collect()
+    };
+    // prod's allowed regions hold in prod-us; only staging is paired.
+    assert_eq!(
+        found(&[]),
+        [
+            "REG001 envs/prod-us/provider.tf prod-us",
+            "PAR001 envs/staging/terraform.tfvars staging",
+        ]
+    );
+    assert_eq!(
+        found(&["--env", "prod"]),
+        ["REG001 envs/prod-us/provider.tf prod-us"]
+    );
+    let mut toml = std::fs::read_to_string(p.join("guard.toml")).unwrap();
+    toml.push_str("\n[[ignore]]\nrule = \"REG001\"\nenvironment = \"prod\"\nreason = \"US launch approved\"\n");
+    std::fs::write(p.join("guard.toml"), toml).unwrap();
+    assert_eq!(found(&[]), ["PAR001 envs/staging/terraform.tfvars staging"]);
+}

@@ -211,6 +211,92 @@ fn cloudformation_ecs_environment_secrets() {
     );
 }
 
+/// Parity compares versions, not identifiers: an ECS family, a resource
+/// name or a container's task definition that embeds its environment's own
+/// name (`shop-stage-api` / `shop-production-api`, `shop-stg-worker` /
+/// `shop-prd-worker`, `aws_sqs_queue.orders_stage` / `orders_production`,
+/// `module.events_stage` / `module.events_production`)
+/// is the same thing in both environments: paired, and no PAR finding.
+/// A name both sides write alike (`aws_iam_role.prod_backup_reader`) pairs
+/// as written. The failing twin keeps real differences: postgres 15.4 vs
+/// 14.9, a family that differs beyond the environment's name, a variable
+/// only prod's (paired) container sets, and another image repository in
+/// prod's (paired) container (BO004).
+#[test]
+fn parity_compares_versions_not_identifiers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/parity-identifiers");
+    let parity = |side: &str| -> (guard::Report, Vec<String>) {
+        let report = check(&dir.join(side));
+        let found = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("PAR") || f.rule.starts_with("BO"))
+            .map(|f| {
+                let at = f.location.path.split_once(side).map_or("", |(_, p)| p);
+                format!("{} {at}:{}", f.rule, f.location.start.line)
+            })
+            .collect();
+        (report, found)
+    };
+    let (failing, found) = parity("fail");
+    assert_eq!(
+        found,
+        [
+            "BO004 /ecs/prod/task-definition.json:7",
+            "PAR002 /ecs/staging/task-definition.json:6",
+            "PAR002 /environments/prod/main.tf:27",
+            "PAR001 /environments/staging/main.tf:9",
+            "PAR001 /environments/staging/main.tf:25",
+        ],
+        "{found:?}"
+    );
+    insta::assert_snapshot!("layout-parity-identifiers-fail", stable_text(&failing));
+    let (passing, found) = parity("pass");
+    assert!(found.is_empty(), "{found:?}");
+    // Every resource and container is paired; the env-named family is an
+    // identifier, the instance class may differ.
+    let tables = guard::rules::parity::compare_all(&passing.model);
+    let rows: Vec<(String, guard::rules::parity::Status)> = tables
+        .iter()
+        .flat_map(|t| &t.rows)
+        .map(|r| (r.subject.clone(), r.status))
+        .collect();
+    use guard::rules::parity::Status;
+    for (subject, status) in &rows {
+        assert!(
+            !matches!(
+                status,
+                Status::OnlyInLower | Status::OnlyInUpper | Status::Differs
+            ),
+            "{subject}: {status:?} in {rows:?}"
+        );
+    }
+    let status = |s: &str| rows.iter().find(|(r, _)| r == s).map(|(_, st)| *st);
+    assert_eq!(
+        status("aws_ecs_task_definition.worker.family"),
+        Some(Status::Identifier)
+    );
+    assert_eq!(
+        status("aws_db_instance.db.instance_class"),
+        Some(Status::MayDiffer)
+    );
+    assert_eq!(status("aws_sqs_queue.orders_stage"), Some(Status::Same));
+    assert_eq!(status("module.events_stage"), Some(Status::Same));
+    // A name both sides write alike pairs as written, whatever it names.
+    assert_eq!(
+        status("aws_iam_role.prod_backup_reader"),
+        Some(Status::Same)
+    );
+    assert_eq!(
+        status("module.events_stage.aws_sqs_queue.this"),
+        Some(Status::Same)
+    );
+    assert_eq!(
+        status("task definition shop-stage-api / api"),
+        Some(Status::Same)
+    );
+}
+
 /// The hardening rules judge each environment's rendering of a Kustomize
 /// base: prod's patch sets `readOnlyRootFilesystem: true`, so the missing
 /// setting is a staging finding only (a note there), and the `privileged:

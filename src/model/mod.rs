@@ -663,22 +663,32 @@ impl AllowedRegions {
         file: FileId,
         envs: &EnvSet,
     ) -> AllowedRegions {
+        let mut per_env: Vec<(Env, Vec<String>, crate::source::Span)> = r
+            .per_env
+            .iter()
+            .filter_map(|(name, l, s)| {
+                Some((
+                    envs.named(name)?,
+                    l.clone(),
+                    crate::source::Span::new(file, s.start, s.end),
+                ))
+            })
+            .collect();
+        // An environment found in the paths (`prod-eu`) keeps the list of
+        // the one it qualifies (`prod`) unless it has its own.
+        for (name, l, s) in &r.per_env {
+            for e in envs.with_qualified(name) {
+                if !per_env.iter().any(|(pe, _, _)| *pe == e) {
+                    per_env.push((e, l.clone(), crate::source::Span::new(file, s.start, s.end)));
+                }
+            }
+        }
         AllowedRegions {
             global: r
                 .global
                 .as_ref()
                 .map(|(l, s)| (l.clone(), crate::source::Span::new(file, s.start, s.end))),
-            per_env: r
-                .per_env
-                .iter()
-                .filter_map(|(name, l, s)| {
-                    Some((
-                        envs.named(name)?,
-                        l.clone(),
-                        crate::source::Span::new(file, s.start, s.end),
-                    ))
-                })
-                .collect(),
+            per_env,
         }
     }
 

@@ -94,6 +94,40 @@ pub fn render(model: &Model) -> String {
             );
         }
     }
+    let derived: Vec<&crate::env::EnvDef> = model
+        .envs
+        .all()
+        .iter()
+        .filter_map(|e| {
+            model
+                .envs
+                .defs()
+                .iter()
+                .find(|d| d.name == e.as_str() && d.derived_from.is_some())
+        })
+        .collect();
+    if !derived.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEnvironments named by region or cell (each its own environment, of its tier):"
+        );
+        let w = derived
+            .iter()
+            .map(|d| d.name.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        for d in derived {
+            let dirs: Vec<String> = d.aliases.iter().map(|a| format!("`{a}/`")).collect();
+            let _ = writeln!(
+                out,
+                "  {:<w$} tier {}: directory {}",
+                d.name,
+                d.tier.map_or("dev", |t| t.as_str()),
+                dirs.join(", ")
+            );
+        }
+    }
     let tf = &model.terraform;
     if !tf.roots.is_empty() {
         let _ = writeln!(

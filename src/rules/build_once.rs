@@ -364,6 +364,20 @@ fn check_drift(m: &Model, out: &mut Vec<Finding>) {
     // workload identity -> (staging-tier images by environment, prod-tier images)
     type Side<'a> = Vec<(&'a Container, String, Env)>;
     let mut by_workload: BTreeMap<(u8, String, String), (Side<'_>, Side<'_>)> = BTreeMap::new();
+    // A workload is known by its names as written when staging and prod
+    // both have them, else by its names without its environment's own
+    // (`shop-stage-api` in staging is `shop-production-api` in prod).
+    let mut tiers_of: BTreeMap<(&str, &str), (bool, bool)> = BTreeMap::new();
+    for c in &m.containers {
+        if let Some(env) = c.env.filter(|e| e.is_promoted()) {
+            let t = tiers_of.entry((&c.owner, &c.name)).or_default();
+            if env.is_staging() {
+                t.0 = true;
+            } else {
+                t.1 = true;
+            }
+        }
+    }
     for c in &m.containers {
         let Some(env) = c.env.filter(|e| e.is_promoted()) else {
             continue;
@@ -382,7 +396,17 @@ fn check_drift(m: &Model, out: &mut Vec<Finding>) {
             Platform::Ecs => 2,
         };
         let entry = by_workload
-            .entry((platform, c.owner.clone(), c.name.clone()))
+            .entry(
+                if tiers_of.get(&(c.owner.as_str(), c.name.as_str())) == Some(&(true, true)) {
+                    (platform, c.owner.clone(), c.name.clone())
+                } else {
+                    (
+                        platform,
+                        m.envs.mask(&c.owner, env),
+                        m.envs.mask(&c.name, env),
+                    )
+                },
+            )
             .or_default();
         if env.is_staging() {
             entry.0.push((c, repo, env));

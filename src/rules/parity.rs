@@ -55,7 +55,10 @@ are versions: `engine`, `engine_version`, `kubernetes_version`, `cluster_version
 `family`, `platform_version`, `ami_type`, `release_version`, and `version` of EKS, OpenSearch,
 MSK and MQ; and the module calls' `source` and `version` and the `required_providers` version
 constraints (a module or provider at another version in staging tests other code). Sizes (instance classes, node counts) may differ. A value that cannot be known
-statically is never compared. `[parity] allow` in guard.toml names differences that are
+statically is never compared, and values that differ only by each environment's own name
+(an ECS `family` of `shop-stage-api` in staging and `shop-production-api` in prod) are
+identifiers, not versions; resources and containers are paired by their names with the
+environment's name taken out too. `[parity] allow` in guard.toml names differences that are
 intended (`"aws_db_instance.*.engine_version"`), and `[parity] pairs` which environments to
 compare (default: every staging-tier environment with every prod-tier one).
 
@@ -109,6 +112,74 @@ pub(crate) fn address_key(r: &Resource) -> String {
     }
 }
 
+/// Pair the items of two environments by key: by the key as written when
+/// the other side has an item of that key, else by the key with its own
+/// environment's names masked (`aws_sqs_queue.orders_stage` in staging
+/// pairs with `aws_sqs_queue.orders_production` in prod; a
+/// `prod-mirror` both sides have stays `prod-mirror`). The first item of a
+/// key wins.
+pub(crate) fn paired<K: Ord + Clone, T>(
+    m: &Model,
+    (low, lower): (Vec<(K, T)>, Env),
+    (up, upper): (Vec<(K, T)>, Env),
+    mask: impl Fn(&crate::env::EnvSet, &K, Env) -> K,
+) -> (BTreeMap<K, T>, BTreeMap<K, T>) {
+    let keys = |items: &[(K, T)]| -> std::collections::BTreeSet<K> {
+        items.iter().map(|(k, _)| k.clone()).collect()
+    };
+    let (low_keys, up_keys) = (keys(&low), keys(&up));
+    let side = |items: Vec<(K, T)>, env: Env, other: &std::collections::BTreeSet<K>| {
+        let mut out = BTreeMap::new();
+        for (k, t) in items {
+            let key = if other.contains(&k) {
+                k
+            } else {
+                mask(&m.envs, &k, env)
+            };
+            out.entry(key).or_insert(t);
+        }
+        out
+    };
+    (side(low, lower, &up_keys), side(up, upper, &low_keys))
+}
+
+/// Mask a string key (see [`paired`]).
+fn mask_str(envs: &crate::env::EnvSet, k: &str, e: Env) -> String {
+    envs.mask(k, e)
+}
+
+/// Resources of two evaluations paired by address (see [`paired`]).
+pub(crate) fn paired_resources<'a>(
+    m: &Model,
+    (low, lower): (&'a RootEval, Env),
+    (up, upper): (&'a RootEval, Env),
+) -> (
+    BTreeMap<String, &'a Resource>,
+    BTreeMap<String, &'a Resource>,
+) {
+    let items = |r: &'a RootEval| -> Vec<(String, &'a Resource)> {
+        r.resources.iter().map(|x| (address_key(x), x)).collect()
+    };
+    paired(
+        m,
+        (items(low), lower),
+        (items(up), upper),
+        |e, k: &String, env| mask_str(e, k, env),
+    )
+}
+
+/// Do two values differ only by their environments' own names (an ECS
+/// family, a name or an ARN that embeds the environment)?
+fn named_alike(m: &Model, lv: Option<&str>, lower: Env, uv: Option<&str>, upper: Env) -> bool {
+    match (lv, uv) {
+        (Some(l), Some(u)) => {
+            let (ml, mu) = (m.envs.mask(l, lower), m.envs.mask(u, upper));
+            ml == mu && ml.contains("{env}")
+        }
+        _ => false,
+    }
+}
+
 /// A module path without its instance keys (`module.app["eu"].module.db`
 /// → `module.app.module.db`): what parity pairs across environments.
 fn module_key(module_path: &str) -> String {
@@ -155,6 +226,9 @@ fn scalar(n: &Node) -> Option<String> {
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Same,
+    /// Differs only by the environments' own names (`shop-stage-api` and
+    /// `shop-production-api`): an identifier, not a version.
+    Identifier,
     Differs,
     /// Differs, and `[parity] allow` says that is intended.
     Allowed,
@@ -233,10 +307,7 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         let ([low], [up]) = (low_roots.as_slice(), up_roots.as_slice()) else {
             continue;
         };
-        let low_by: BTreeMap<String, &Resource> =
-            low.resources.iter().map(|r| (address_key(r), r)).collect();
-        let up_by: BTreeMap<String, &Resource> =
-            up.resources.iter().map(|r| (address_key(r), r)).collect();
+        let (low_by, up_by) = paired_resources(m, (low, lower), (up, upper));
         let mut rows = Vec::new();
         let keys: std::collections::BTreeSet<&String> = low_by.keys().chain(up_by.keys()).collect();
         for key in keys {
@@ -246,9 +317,12 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 (Some(_), None) => Status::OnlyInLower,
                 _ => Status::OnlyInUpper,
             };
+            // Shown by its address in the lower environment (the key masks
+            // the environments' names).
+            let address = lr.or(ur).map_or_else(|| key.clone(), |r| address_key(r));
             rows.push(Row {
                 group: "resources",
-                subject: key.clone(),
+                subject: address.clone(),
                 lower: lr.map(|_| "present".to_string()),
                 upper: ur.map(|_| "present".to_string()),
                 status,
@@ -272,6 +346,8 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                     Status::Unknown
                 } else if lv == uv {
                     Status::Same
+                } else if named_alike(m, lv.as_deref(), lower, uv.as_deref(), upper) {
+                    Status::Identifier
                 } else if SIZE_ATTRS.contains(attr) {
                     Status::MayDiffer
                 } else if allowed(m, &lr.rtype, &lr.name, attr) {
@@ -281,7 +357,7 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 };
                 rows.push(Row {
                     group: "versions",
-                    subject: format!("{key}.{attr}"),
+                    subject: format!("{address}.{attr}"),
                     lower: lv,
                     upper: uv,
                     status,
@@ -325,10 +401,10 @@ pub fn compare(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
 /// versions of two evaluations, as parity rows: a module or provider at
 /// another version in staging is what PAR001 reports.
 fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row> {
-    // address -> (source, version) nodes
-    type Calls<'a> = BTreeMap<String, (Option<&'a Node>, Option<&'a Node>)>;
+    // address -> (source, version) nodes and the address as written
+    type Calls<'a> = Vec<(String, (Option<&'a Node>, Option<&'a Node>, String))>;
     fn calls(r: &RootEval) -> Calls<'_> {
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for b in r.providers.iter().filter(|b| b.kind == "module") {
             let Some(name) = b.labels.first() else {
                 continue;
@@ -339,8 +415,10 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
             } else {
                 format!("{path}.module.{name}")
             };
-            out.entry(key)
-                .or_insert((b.attrs.get("source"), b.attrs.get("version")));
+            out.push((
+                key.clone(),
+                (b.attrs.get("source"), b.attrs.get("version"), key),
+            ));
         }
         out
     }
@@ -369,10 +447,19 @@ fn module_and_provider_rows(m: &Model, low: &RootEval, up: &RootEval) -> Vec<Row
         out
     }
     let mut rows = Vec::new();
-    let (lc, uc) = (calls(low), calls(up));
+    let (lc, uc) = match (low.assignment.env, up.assignment.env) {
+        (Some(l), Some(u)) => paired(m, (calls(low), l), (calls(up), u), |e, k: &String, env| {
+            mask_str(e, k, env)
+        }),
+        _ => (
+            calls(low).into_iter().rev().collect(),
+            calls(up).into_iter().rev().collect(),
+        ),
+    };
     let keys: std::collections::BTreeSet<&String> = lc.keys().chain(uc.keys()).collect();
     for key in keys {
         let (l, u) = (lc.get(key), uc.get(key));
+        let key = l.or(u).map_or(key, |c| &c.2);
         rows.push(Row {
             group: "resources",
             subject: key.clone(),
@@ -476,6 +563,15 @@ fn allowed_subject(m: &Model, group: &str, subject: &str) -> bool {
     })
 }
 
+/// How a workload row names its container: by the lower environment's
+/// names (the key masks the environments' own names).
+fn subject_of(c: Option<&crate::model::Container>, key: &(String, String)) -> String {
+    match c {
+        Some(c) => format!("{} / {}", c.owner, c.name),
+        None => format!("{} / {}", key.0, key.1),
+    }
+}
+
 /// The containers each environment runs, per platform: the same workloads
 /// and containers, the same image repositories, the same environment
 /// variable names (replicas, resources and tags may differ).
@@ -490,6 +586,11 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         let dir = crate::source::parent_dir(m.sources.path(c.file));
         dir.split('/')
             .map(|seg| {
+                // A directory that is an environment's whole name or alias
+                // (`prod-eu`, `staging`) is one place, whatever its words.
+                if m.envs.word(seg).is_some() {
+                    return "{env}".to_string();
+                }
                 seg.split_inclusive(['-', '_', '.'])
                     .map(|part| {
                         let word = part.trim_end_matches(['-', '_', '.']);
@@ -504,8 +605,8 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
             .collect::<Vec<_>>()
             .join("/")
     };
-    let of = |platform: Platform, e: Env| -> BTreeMap<String, BTreeMap<Key, &Container>> {
-        let mut by: BTreeMap<String, BTreeMap<Key, &Container>> = BTreeMap::new();
+    let of = |platform: Platform, e: Env| -> BTreeMap<String, Vec<(Key, &Container)>> {
+        let mut by: BTreeMap<String, Vec<(Key, &Container)>> = BTreeMap::new();
         for c in m
             .containers
             .iter()
@@ -513,8 +614,7 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         {
             by.entry(config_of(c))
                 .or_default()
-                .entry((c.owner.clone(), c.name.clone()))
-                .or_insert(c);
+                .push(((c.owner.clone(), c.name.clone()), c));
         }
         by
     };
@@ -536,16 +636,23 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
         (Platform::Compose, "compose services"),
         (Platform::Ecs, "ECS task definitions"),
     ] {
-        let (lo_all, up_all) = (of(platform, lower), of(platform, upper));
-        for (config, lo) in &lo_all {
-            let Some(up) = up_all.get(config) else {
+        let (lo_all, mut up_all) = (of(platform, lower), of(platform, upper));
+        for (config, lo) in lo_all {
+            let Some(up) = up_all.remove(&config) else {
                 continue;
             };
+            // The workloads and containers by name, or by name without the
+            // environment's own (`task definition shop-stage-api` is prod's
+            // `task definition shop-production-api`).
+            let (lo, up) = paired(m, (lo, lower), (up, upper), |envs, (o, n), e| {
+                (envs.mask(o, e), envs.mask(n, e))
+            });
+            let (lo, up) = (&lo, &up);
             let mut rows = Vec::new();
             let keys: std::collections::BTreeSet<&Key> = lo.keys().chain(up.keys()).collect();
             for key in keys {
                 let (lc, uc) = (lo.get(key).copied(), up.get(key).copied());
-                let subject = format!("{} / {}", key.0, key.1);
+                let subject = subject_of(lc.or(uc), key);
                 let decl = |c: Option<&Container>| c.map(|c| Node::string(c.decl, c.name.clone()));
                 rows.push(Row {
                     group: "workloads",
@@ -586,16 +693,22 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                         upper_node: ur.map(|(_, n)| n),
                     });
                 }
-                let names = |c: &Container| -> BTreeMap<String, crate::source::Span> {
+                let names = |c: &Container| -> Vec<(String, (crate::source::Span, String))> {
                     c.env_vars
                         .iter()
-                        .map(|v| (v.name.clone(), v.name_span))
+                        .map(|v| (v.name.clone(), (v.name_span, v.name.clone())))
                         .collect()
                 };
-                let (ln, un) = (names(lc), names(uc));
+                let (ln, un) = paired(
+                    m,
+                    (names(lc), lower),
+                    (names(uc), upper),
+                    |e, k: &String, env| mask_str(e, k, env),
+                );
                 let all: std::collections::BTreeSet<&String> = ln.keys().chain(un.keys()).collect();
-                for name in all {
-                    let (a, b) = (ln.get(name), un.get(name));
+                for key in all {
+                    let (a, b) = (ln.get(key), un.get(key));
+                    let name = a.or(b).map_or(key, |x| &x.1);
                     let sub = format!("{subject}.env.{name}");
                     let status = match (a, b) {
                         (Some(_), Some(_)) => Status::Same,
@@ -611,11 +724,11 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                         status,
                         lower_node: Some(a.map_or_else(
                             || Node::string(lc.decl, lc.name.clone()),
-                            |s| Node::string(*s, name.clone()),
+                            |(s, n)| Node::string(*s, n.clone()),
                         )),
                         upper_node: Some(b.map_or_else(
                             || Node::string(uc.decl, uc.name.clone()),
-                            |s| Node::string(*s, name.clone()),
+                            |(s, n)| Node::string(*s, n.clone()),
                         )),
                     });
                 }
@@ -626,7 +739,7 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                 .iter()
                 .filter_map(|(k, lc)| up.get(k).map(|uc| (k, *lc, *uc)))
             {
-                let subject = format!("{} / {}", key.0, key.1);
+                let subject = subject_of(Some(lc), key);
                 let sets: [ShapeSet; 3] = [
                     (
                         "ports",
@@ -653,32 +766,53 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
                     ),
                 ];
                 for (group, l, u) in sets {
-                    let names: std::collections::BTreeSet<&String> =
-                        l.iter().chain(u.iter()).map(|(n, _, _)| n).collect();
-                    for name in names {
-                        let a = l.iter().find(|(n, _, _)| n == name);
-                        let b = u.iter().find(|(n, _, _)| n == name);
+                    // Mount paths (and probe paths) that name their own
+                    // environment (`/etc/app/staging`) are the same place.
+                    let items = |v: Vec<(String, String, crate::source::Span)>| {
+                        v.into_iter()
+                            .map(|(n, val, s)| (n.clone(), (n, val, s)))
+                            .collect::<Vec<_>>()
+                    };
+                    let (l, u) = paired(
+                        m,
+                        (items(l), lower),
+                        (items(u), upper),
+                        |e, k: &String, env| mask_str(e, k, env),
+                    );
+                    let keys: std::collections::BTreeSet<&String> =
+                        l.keys().chain(u.keys()).collect();
+                    for key in keys {
+                        let (a, b) = (l.get(key), u.get(key));
+                        let name = &a.or(b).map_or(key, |x| &x.0);
+                        let a = a.map(|(_, v, s)| (s, v));
+                        let b = b.map(|(_, v, s)| (s, v));
                         let sub = format!("{subject}.{group}.{name}");
                         let status = match (a, b) {
-                            (Some(x), Some(y)) if x.1 == y.1 => Status::Same,
+                            (Some(x), Some(y))
+                                if x.1 == y.1
+                                    || m.envs.mask(x.1, lower) == m.envs.mask(y.1, upper) =>
+                            {
+                                Status::Same
+                            }
                             _ if allowed_subject(m, group, &sub) => Status::Allowed,
                             (Some(_), Some(_)) => Status::Differs,
                             (Some(_), None) => Status::OnlyInLower,
                             _ => Status::OnlyInUpper,
                         };
+                        let (ln, un) = (l.get(key), u.get(key));
                         rows.push(Row {
                             group,
                             subject: sub,
                             lower: a.map(|x| x.1.clone()),
                             upper: b.map(|x| x.1.clone()),
                             status,
-                            lower_node: Some(a.map_or_else(
+                            lower_node: Some(ln.map_or_else(
                                 || Node::string(lc.decl, lc.name.clone()),
-                                |x| Node::string(x.2, name.clone()),
+                                |(n, _, s)| Node::string(*s, n.clone()),
                             )),
-                            upper_node: Some(b.map_or_else(
+                            upper_node: Some(un.map_or_else(
                                 || Node::string(uc.decl, uc.name.clone()),
-                                |x| Node::string(x.2, name.clone()),
+                                |(n, _, s)| Node::string(*s, n.clone()),
                             )),
                         });
                     }
@@ -771,6 +905,7 @@ pub fn render(tables: &[Table], markdown: bool) -> String {
     }
     let word = |s: Status, t: &Table| match s {
         Status::Same => "same".to_string(),
+        Status::Identifier => "same (env name)".to_string(),
         Status::Differs => "DIFFERS".to_string(),
         Status::Allowed => "differs (allowed)".to_string(),
         Status::MayDiffer => "may differ".to_string(),

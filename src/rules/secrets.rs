@@ -191,13 +191,13 @@ definition shows the right shape: plain settings in `environment`, sensitive one
 
 guard reports an environment variable of a Kubernetes container (`env`), a compose service
 (`environment`) or an ECS container definition (`environment`, CloudFormation `Environment`)
-whose name says it is a secret and whose value is a literal, or whose value has the shape of
-a secret (a known token, a JWT, a PEM key, a Laravel `base64:` key, a URL with a password) whatever its name. Under a
-password name any literal is the password; under a key or token name the literal must look like
-a key (long and mixed or random enough). Never reported: placeholders (`${DB_PASSWORD}`,
-`$(DB_PASSWORD)`, `<password>`, `INSERT_TOKEN_HERE`), references to a secret store
-(CloudFormation intrinsic functions such as `!Ref`, `!Sub`, `Fn::ImportValue` and
-`{{resolve:...}}` dynamic references included), numbers
+whose name says it is a secret and whose value is a literal, or whose value has the shape of a
+secret (a known token, a JWT, a PEM key, a Laravel `base64:` key, a URL with a password)
+whatever its name. Under a password name any literal is the password; under a key or token name
+the literal must look like a key (long and mixed or random enough). Never reported:
+placeholders (`${DB_PASSWORD}`, `$(DB_PASSWORD)`, `<password>`, `INSERT_TOKEN_HERE`),
+references to a secret store (CloudFormation intrinsic functions such as `!Ref`, `!Sub`,
+`Fn::ImportValue` and `{{resolve:...}}` dynamic references included), numbers
 (`SECRET_PORT=3000`), durations, sizes and paths. Dummies that would really run (`changeme`)
 are reported by SEC008 instead. Values are never shown in the output.
 

@@ -152,7 +152,7 @@ pub fn apply(
                     .is_none_or(|g| g.is_match(&*src.path) || g.is_match(&*src.uri))
                 && x.environment
                     .as_deref()
-                    .is_none_or(|e| f.envs.iter().any(|fe| fe.as_str() == e))
+                    .is_none_or(|e| f.envs.iter().any(|fe| model.envs.is_or_qualifies(*fe, e)))
         });
         if let Some(i) = hit {
             ext_used[i] = true;

@@ -7,10 +7,10 @@ use super::bool_of;
 use crate::finding::{Finding, Severity};
 use crate::model::Model;
 use crate::node::{Node, Value};
-use crate::rules::parity::{address_key, configuration_of, pairs};
+use crate::rules::parity::{configuration_of, paired_resources, pairs};
 use crate::rules::{Family, Rule, TierSeverity};
 use crate::source::Span;
-use crate::terraform::{Resource, RootEval};
+use crate::terraform::RootEval;
 
 pub static DRIFT: Rule = Rule {
     id: "HD079",
@@ -254,10 +254,9 @@ fn check(m: &Model, out: &mut Vec<Finding>) {
         let (Some(lenv), Some(uenv)) = (low.assignment.env, up.assignment.env) else {
             continue;
         };
-        let ups: BTreeMap<String, &Resource> =
-            up.resources.iter().map(|r| (address_key(r), r)).collect();
-        for lr in &low.resources {
-            let Some(ur) = ups.get(&address_key(lr)) else {
+        let (lows, ups) = paired_resources(m, (low, lenv), (up, uenv));
+        for (key, lr) in &lows {
+            let Some(ur) = ups.get(key) else {
                 continue;
             };
             if ur.rtype != lr.rtype {
