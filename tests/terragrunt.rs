@@ -265,3 +265,61 @@ fn bad_terragrunt_input_is_located_never_silent() {
     assert_eq!(at("DB001", "live/prod/a/terragrunt.hcl"), 1, "{v:#}");
     assert_eq!(o.status.code(), Some(1));
 }
+
+mod robustness {
+    use proptest::prelude::*;
+
+    /// Pieces of Terragrunt configuration that refer to each other in every
+    /// way that can go wrong: includes of files that include back, reads of
+    /// themselves and of missing files, generate blocks of unknown contents,
+    /// dependencies without mocks, locals referring to locals.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\n".to_string()),
+            Just("include \"me\" {\n  path = \"terragrunt.hcl\"\n  expose = true\n}\n".to_string()),
+            Just("include \"up\" {\n  path = \"../terragrunt.hcl\"\n  merge_strategy = \"deep\"\n}\n".to_string()),
+            Just("locals {\n  a = local.b\n  b = local.a\n  c = read_terragrunt_config(\"terragrunt.hcl\")\n}\n".to_string()),
+            Just("locals {\n  r = read_terragrunt_config(find_in_parent_folders(\"root.hcl\"))\n  x = local.r.locals.x\n}\n".to_string()),
+            Just("terraform {\n  source = \"../../modules//m\"\n}\n".to_string()),
+            Just("terraform {\n  source = \"${get_parent_terragrunt_dir()}/modules//m\"\n}\n".to_string()),
+            Just("dependency \"d\" {\n  config_path = \"../d\"\n}\n".to_string()),
+            Just("generate \"p\" {\n  path = \"p.tf\"\n  contents = \"provider \\\"aws\\\" { region = \\\"${get_env(\\\"R\\\")}\\\" }\"\n}\n".to_string()),
+            Just("generate \"q\" {\n  path = \"main.tf\"\n  if_exists = \"overwrite\"\n  contents = \"resource \\\"aws_db_instance\\\" \\\"x\\\" { publicly_accessible = true }\"\n}\n".to_string()),
+            Just("inputs = merge(local.r.inputs, { x = dependency.d.outputs.y, p = path_relative_to_include() })\n".to_string()),
+            "[a-z{}=\" \\n.()\\[\\],$]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Whatever the pieces, evaluation ends, never panics, and reads
+        /// only the files given.
+        #[test]
+        fn any_configuration_is_evaluated_without_panic(
+            root in proptest::collection::vec(piece(), 0..4),
+            unit in proptest::collection::vec(piece(), 0..6),
+            upper in proptest::collection::vec(piece(), 0..3),
+        ) {
+            let files: Vec<guard::source::SourceFile> = [
+                ("root.hcl", root.concat()),
+                ("live/prod/terragrunt.hcl", upper.concat()),
+                ("live/prod/a/terragrunt.hcl", unit.concat()),
+                ("modules/m/main.tf", "variable \"x\" {}\nresource \"aws_db_instance\" \"y\" {\n  publicly_accessible = var.x\n}\n".to_string()),
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (p, t))| {
+                guard::source::SourceFile::new(
+                    guard::source::FileId(i as u32),
+                    p.to_string(),
+                    format!("/nonexistent/{p}").into(),
+                    t,
+                )
+            })
+            .collect();
+            let refs: Vec<&guard::source::SourceFile> = files.iter().collect();
+            let m = guard::terraform::evaluate(&refs, &guard::env::EnvSet::builtin());
+            prop_assert!(m.roots.len() <= 3);
+        }
+    }
+}
