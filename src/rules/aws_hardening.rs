@@ -294,6 +294,9 @@ pub(super) enum Target {
     Named(String),
     /// A literal name (`bucket = "my-logs"`).
     Literal(String),
+    /// A resource of another type (`aws_vpc.main.id` when the subject is an
+    /// `aws_default_vpc`): certainly not the subject.
+    Elsewhere,
     /// Anything else: a variable, a module output, a function.
     Other,
 }
@@ -313,7 +316,20 @@ pub(super) fn target(m: &Model, n: Option<&Node>, rtype: &str) -> Target {
     };
     let text = file.slice(n.span).trim();
     let Some(rest) = text.strip_prefix(rtype).and_then(|r| r.strip_prefix('.')) else {
-        return Target::Other;
+        // `other_type.name.attr`: a managed resource (its type has an
+        // underscore; `var`, `local`, `module`, `data`, ... have none).
+        let first: String = text
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let resource_ref = first.contains('_')
+            && text[first.len()..].starts_with('.')
+            && first.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        return if resource_ref {
+            Target::Elsewhere
+        } else {
+            Target::Other
+        };
     };
     let name: String = rest
         .chars()
@@ -343,6 +359,7 @@ pub(super) fn points_at(
     match target(m, Some(reference), &r.rtype) {
         Target::Named(n) => Some(n == r.name && companion.module_path == r.module_path),
         Target::Literal(s) => r.attrs.get(name_attr).and_then(str_of).map(|own| own == s),
+        Target::Elsewhere => Some(false),
         Target::Other => None,
     }
 }

@@ -338,7 +338,8 @@ default `aws_eks_cluster` exposes it publicly (`endpoint_public_access = true`) 
 (`public_access_cidrs = ["0.0.0.0/0"]`): authentication still applies, but every Kubernetes or
 EKS authentication bug, leaked kubeconfig or token is then exploitable from anywhere. The article
 reaches prod through controlled paths only. Reported when the public endpoint is on (explicitly
-or by default) and the allowed CIDRs are missing or include `0.0.0.0/0`; at the open CIDR, the
+or by default) and the allowed CIDRs are missing, empty (AWS then applies `0.0.0.0/0`) or
+include `0.0.0.0/0`; at the open CIDR (or the empty list), the
 `endpoint_public_access = true` line, or the resource when both are defaults. CloudFormation
 `AWS::EKS::Cluster` `ResourcesVpcConfig` is checked the same way.
 
@@ -393,8 +394,15 @@ fn check_eks_endpoint(m: &Model, out: &mut Vec<Finding>) {
             if public.is_some_and(|p| bool_of(p) != Some(true)) {
                 return;
             }
-            match v.get("public_access_cidrs") {
+            match v.get("public_access_cidrs").filter(|c| c.value != crate::node::Value::Null) {
             Some(c) if has_unknown(c) => {}
+            // An empty list is AWS's default: 0.0.0.0/0.
+            Some(c) if matches!(c.value, crate::node::Value::Seq(_)) && c.as_seq().is_empty() => {
+                issues.push(Issue::at(
+                    c,
+                    "has a public API endpoint open to 0.0.0.0/0 (an empty `public_access_cidrs` is AWS's default, 0.0.0.0/0)",
+                ));
+            }
             Some(c) => {
                 for item in c.as_seq() {
                     if item.as_str() == Some("0.0.0.0/0") {

@@ -367,7 +367,7 @@ pub static FLOW_LOGS: Rule = Rule {
 rejected. Without them an incident in prod cannot be reconstructed (what did the compromised
 instance connect to? was the database reached from outside?) and a misconfigured security group
 cannot be diagnosed. The article keeps prod observable and auditable; staging mirrors prod, so it
-should log the same way. Reported: an `aws_vpc` with no `aws_flow_log` whose `vpc_id` refers to it
+should log the same way. Reported: an `aws_vpc` (or the adopted `aws_default_vpc`) with no `aws_flow_log` whose `vpc_id` refers to it
 in the same root (a flow log whose target cannot be told statically, e.g. a module output, counts
 as covering, nothing is guessed), and a CloudFormation `AWS::EC2::VPC` with no
 `AWS::EC2::FlowLog` whose `ResourceId` refers to it in the template.
@@ -413,14 +413,20 @@ resource "aws_flow_log" "main" {
 };
 
 fn check_flow_logs(m: &Model, out: &mut Vec<Finding>) {
-    tf_rule(m, out, &FLOW_LOGS, &["aws_vpc"], |root, r, issues| {
-        if !covered(m, root, r, "aws_flow_log", "vpc_id", "id") {
-            issues.push(Issue::here(
-                r.span,
-                "has no flow log (no aws_flow_log refers to it)",
-            ));
-        }
-    });
+    tf_rule(
+        m,
+        out,
+        &FLOW_LOGS,
+        &["aws_vpc", "aws_default_vpc"],
+        |root, r, issues| {
+            if !covered(m, root, r, "aws_flow_log", "vpc_id", "id") {
+                issues.push(Issue::here(
+                    r.span,
+                    "has no flow log (no aws_flow_log refers to it)",
+                ));
+            }
+        },
+    );
     cfn_rule(m, out, &FLOW_LOGS, &["AWS::EC2::VPC"], |res, issues| {
         let logged =
             res.others("AWS::EC2::FlowLog")

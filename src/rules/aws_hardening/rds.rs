@@ -66,7 +66,8 @@ Encryption at rest can only be chosen when the database is created: turning it o
 snapshot, an encrypted copy and a restore, so the decision has to be right in the module from the
 start, and staging, which mirrors prod (section 1.2), must make the same one. `aws_db_instance`
 and `aws_rds_cluster` both default `storage_encrypted` to false (Aurora Serverless v1 is always
-encrypted and is not reported; read replicas inherit their source). CloudFormation
+encrypted and is not reported; read replicas, and instances restored from a snapshot, inherit
+their source: a `snapshot_identifier` that is null, as modules pass it, restores nothing). CloudFormation
 `AWS::RDS::DBInstance` / `AWS::RDS::DBCluster` `StorageEncrypted` is checked the same way.
 
 Severity follows the environment tier: error in prod, warning in staging, note in dev.
@@ -110,7 +111,13 @@ resource "aws_db_instance" "orders" {
 
 fn check_storage(m: &Model, out: &mut Vec<Finding>) {
     tf_rule(m, out, &STORAGE, TF_DB, |_, r, issues| {
-        if inherits(r) || r.attrs.get("snapshot_identifier").is_some() {
+        // Restored from a snapshot: the snapshot decides (a null
+        // `snapshot_identifier`, as modules pass it, restores nothing).
+        let restored = r
+            .attrs
+            .get("snapshot_identifier")
+            .is_some_and(|n| n.value != crate::node::Value::Null);
+        if inherits(r) || restored {
             return;
         }
         if r.rtype == "aws_rds_cluster"
@@ -336,7 +343,8 @@ granted and revoked with IAM policies, the same way the article controls every o
 prod (accounts per environment, least privilege). It does not remove the master password, but it
 lets applications stop using passwords. Checked on `aws_db_instance` and `aws_rds_cluster` (and
 CloudFormation `EnableIAMDatabaseAuthentication`) whose engine supports it (MySQL, MariaDB,
-PostgreSQL, Aurora); the default is false. Aurora instances inherit their cluster's setting.
+PostgreSQL, Aurora; every cluster engine, and a cluster without `engine`, which is Aurora
+MySQL); the default is false. Aurora instances inherit their cluster's setting.
 
 Severity: warning in prod, note in staging, not reported in dev.
 
@@ -375,7 +383,10 @@ resource "aws_db_instance" "app" {
 
 fn check_iam(m: &Model, out: &mut Vec<Finding>) {
     tf_rule(m, out, &IAM_AUTH, TF_DB, |_, r, issues| {
-        if iam_capable(r.attrs.get("engine")) != Some(true) {
+        // Every cluster engine supports it (no `engine` is Aurora MySQL).
+        let capable =
+            r.rtype == "aws_rds_cluster" || iam_capable(r.attrs.get("engine")) == Some(true);
+        if !capable {
             return;
         }
         want_true(

@@ -390,13 +390,14 @@ pub static PUBLIC_BUCKET: Rule = Rule {
     summary: "An S3 bucket is made public by a canned ACL or a bucket policy open to everyone",
     help: "use a private ACL and restrict the policy's Principal (or add a Condition); serve public content through CloudFront",
     explanation: r#"**Why.** `acl = "public-read"` lets anyone on the internet list and download the bucket;
-`public-read-write` lets anyone write to it. A bucket policy statement that `Allow`s
+`public-read-write` lets anyone write to it; `authenticated-read` lets any AWS account read it,
+which is anyone who signs up. A bucket policy statement that `Allow`s
 `"Principal": "*"` (or `{"AWS": "*"}`) with no `Condition` does the same for whatever actions it
 names. This is how most S3 data leaks happen, and the article's guardrails forbid it in every
 account: it is an error in staging and prod and a warning even in dev (dev buckets hold copies of
 real data too). Checked: `aws_s3_bucket.acl`, `aws_s3_bucket_acl.acl`, `aws_s3_bucket.policy`,
 `aws_s3_bucket_policy.policy` (its `jsonencode` structure or JSON text), CloudFormation
-`AWS::S3::Bucket` `AccessControl: PublicRead/PublicReadWrite` and `AWS::S3::BucketPolicy`
+`AWS::S3::Bucket` `AccessControl: PublicRead/PublicReadWrite/AuthenticatedRead` and `AWS::S3::BucketPolicy`
 `PolicyDocument`. A statement with a `Condition` (source VPC, organisation id) is not reported.
 
 Equivalent checks: Checkov `CKV_AWS_20` (public read ACL), `CKV_AWS_57` (public write ACL),
@@ -433,10 +434,14 @@ resource "aws_s3_bucket_acl" "assets" {
 fn public_acl(n: &Node, issues: &mut Vec<Issue>) {
     if let Some(a) = str_of(n) {
         let a_lower = a.to_ascii_lowercase();
+        // `authenticated-read`: any AWS account in the world, which is
+        // anyone who signs up.
         if a_lower == "public-read"
             || a_lower == "public-read-write"
+            || a_lower == "authenticated-read"
             || a == "PublicRead"
             || a == "PublicReadWrite"
+            || a == "AuthenticatedRead"
         {
             issues.push(Issue::at(n, format!("is public: its ACL is `{a}`")));
         }
