@@ -19,7 +19,8 @@ use crate::source::{SourceFile, Span};
 /// Everything read from one JSON file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonOutput {
-    /// The value, unless the file could not be read (then `diags` says why).
+    /// The value, unless the file could not be read (then `diags` says why)
+    /// or holds none (an empty file: no diagnostic).
     pub root: Option<Node>,
     /// Parse error or limit (when `root` is `None`), or repeated keys.
     pub diags: Vec<ParseDiag>,
@@ -74,12 +75,9 @@ pub fn parse_with_diags(file: &SourceFile) -> JsonOutput {
         }
     };
     let Some(value) = parsed.value else {
-        let end = text.len();
-        return fail(ParseDiag::new(
-            DiagKind::ParseError,
-            span(end, end),
-            "the file contains no JSON value",
-        ));
+        // An empty file (or only whitespace and comments) is empty, not
+        // broken: nothing to check, like an empty YAML file.
+        return JsonOutput::default();
     };
     let mut conv = Converter {
         file,
@@ -239,6 +237,16 @@ mod tests {
 
     fn file(text: &str) -> SourceFile {
         SourceFile::new(FileId(3), "t.json".into(), "t.json".into(), text.into())
+    }
+
+    #[test]
+    fn an_empty_file_is_empty_not_broken() {
+        for text in ["", "  \n", "// nothing yet\n"] {
+            let out = parse_with_diags(&file(text));
+            assert_eq!(out, JsonOutput::default(), "{text:?}");
+        }
+        // A file that starts a value and stops is still an error.
+        assert_eq!(parse_with_diags(&file("{")).diags.len(), 1);
     }
 
     fn lc(f: &SourceFile, offset: u32) -> (u32, u32) {
