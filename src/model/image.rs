@@ -295,6 +295,14 @@ impl<'a> ImageRef<'a> {
             Some(t) if has_placeholder(t) => Mutability::Placeholder,
             Some(t) if t.eq_ignore_ascii_case("latest") || t.is_empty() => Mutability::Latest,
             Some(t) if CHANNELS.iter().any(|c| t.eq_ignore_ascii_case(c)) => Mutability::Channel,
+            // `latest-alpine`, `frontend-latest`, `1.2-latest`: a moving tag
+            // with a qualifier.
+            Some(t)
+                if t.split(['-', '_', '.'])
+                    .any(|w| w.eq_ignore_ascii_case("latest")) =>
+            {
+                Mutability::Channel
+            }
             Some(_) => Mutability::Pinned,
         }
     }
@@ -484,6 +492,13 @@ mod tests {
         assert_eq!(r("nginx:stable").mutability(), Mutability::Channel);
         assert_eq!(r("node:dev").mutability(), Mutability::Channel);
         assert_eq!(r("node:18-alpine").mutability(), Mutability::Pinned);
+        assert_eq!(r("nginx:latest-alpine").mutability(), Mutability::Channel);
+        assert_eq!(
+            r("acme/web:frontend-latest").mutability(),
+            Mutability::Channel
+        );
+        assert_eq!(r("acme/web:1.2-latest").mutability(), Mutability::Channel);
+        assert_eq!(r("acme/web:latestfix-2").mutability(), Mutability::Pinned);
         assert_eq!(r("node:dev").names_environment(&envs), None);
         assert_eq!(r("bitnami/redis:dev").names_environment(&envs), None);
         assert_eq!(

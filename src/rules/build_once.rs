@@ -35,7 +35,8 @@ Placeholders that carry a promoted tag (`app:${IMAGE_TAG}`,
 placeholder's default is what runs wherever the variable is unset, so `${IMAGE_TAG:-latest}`
 and `${PROXY_IMAGE:-nginx}` are. A release channel tag (`nightly`, `stable`, `edge`, `main`,
 or `dev` on a publisher's image such as `node:dev`) moves like `latest` and is reported too
-(an own image tagged `app:dev` is BO002's: built for an environment).
+(an own image tagged `app:dev` is BO002's: built for an environment), and so does a qualified
+`latest` (`latest-alpine`, `init-latest`, `frontend-latest`).
 
 The final image of each Dockerfile is built from a base: when the final stage (or the stage
 it builds on) starts from an image without a tag, or `latest`, a rebuild of the same commit
