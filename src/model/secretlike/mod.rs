@@ -216,7 +216,7 @@ fn may_name_a_secret(name: &str) -> bool {
     };
     // Dispatch on the first letter: one comparison for most bytes.
     (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
-        b'p' => at(i, b"pass") || at(i, b"pwd") || at(i, b"psk") || at(i, b"pepper"),
+        b'p' => at(i, b"pass") || at(i, b"pw") || at(i, b"psk") || at(i, b"pepper"),
         b's' => at(i, b"secret") || at(i, b"salt") || at(i, b"string"),
         b't' => at(i, b"token"),
         b'k' => at(i, b"key"),
@@ -231,6 +231,7 @@ const PASSWORD_WORDS: &[&str] = &[
     "pass",
     "passphrase",
     "pwd",
+    "pw",
     "passwords",
 ];
 

@@ -24,6 +24,9 @@ fn secret_names() {
         "APP_KEY",
         "WIREGUARD_PRESHARED_KEY",
         "ENCRYPTION_SALT",
+        "ADMIN_PW",
+        "SMTP_PWD",
+        "redis_pass",
     ] {
         assert!(is_secret_name(n), "{n}");
     }
