@@ -195,7 +195,8 @@ whose name says it is a secret and whose value is a literal, or whose value has 
 secret (a known token, a JWT, a PEM key, a Laravel `base64:` key, a URL with a password)
 whatever its name. Under a password name any literal is the password; under a key or token name
 the literal must look like a key (long and mixed or random enough). Never reported:
-placeholders (`${DB_PASSWORD}`, `$(DB_PASSWORD)`, `<password>`, `INSERT_TOKEN_HERE`),
+placeholders (`${DB_PASSWORD}`, `$(DB_PASSWORD)`, `<password>`, `INSERT_TOKEN_HERE`; a
+placeholder's default, `${DB_PASSWORD:-hunter2}`, is committed and judged like a value),
 references to a secret store (CloudFormation intrinsic functions such as `!Ref`, `!Sub`,
 `Fn::ImportValue` and `{{resolve:...}}` dynamic references included), numbers
 (`SECRET_PORT=3000`), durations, sizes and paths. Dummies that would really run (`changeme`)

@@ -77,6 +77,11 @@ pub fn classify(name: Option<&str>, value: &str) -> Verdict {
     if t.is_empty() {
         return Verdict::Not;
     }
+    // `${DB_PASSWORD:-hunter2}`: the default is a value committed here,
+    // used wherever the variable is unset.
+    if let Some(default) = shell_default(t) {
+        return classify(name, default);
+    }
     // 1. The value's shape decides first.
     if let Some(shape) = secret_shape(t) {
         return Verdict::Secret(Why::Shape(shape));
@@ -448,6 +453,25 @@ fn is_never_secret(t: &str) -> bool {
         || (t.starts_with('<') && t.ends_with('>'))
         || t.chars()
             .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '#'))
+}
+
+/// The default of a whole-value shell/compose parameter expansion with a
+/// default: `${NAME:-default}`, `${NAME-default}`, `${NAME:=default}`
+/// (none when the default holds another expansion).
+fn shell_default(t: &str) -> Option<&str> {
+    let inner = t.strip_prefix("${")?.strip_suffix('}')?;
+    let name_len = inner
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    if name_len == 0 || inner.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    let rest = &inner[name_len..];
+    let default = [":-", ":=", "-", "="]
+        .iter()
+        .find_map(|op| rest.strip_prefix(op))?;
+    (!default.contains('$') && !default.contains('}')).then_some(default)
 }
 
 /// `${VAR}`, `$(VAR)`, `$VAR`, `{{ .Values.x }}`, `${{ secrets.X }}`,

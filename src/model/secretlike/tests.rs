@@ -217,3 +217,29 @@ fn quick_rejection_keeps_every_name_the_words_accept() {
         assert!(!may_name_a_secret(n), "{n}");
     }
 }
+
+#[test]
+fn a_parameter_default_is_judged_as_the_value() {
+    assert_eq!(shell_default("${DB_PASSWORD:-hunter2}"), Some("hunter2"));
+    assert_eq!(shell_default("${DB_PASSWORD-x}"), Some("x"));
+    assert_eq!(shell_default("${DB_PASSWORD:=x}"), Some("x"));
+    assert_eq!(shell_default("${DB_PASSWORD}"), None);
+    assert_eq!(shell_default("${A:-${B}}"), None);
+    assert_eq!(shell_default("prefix-${A:-x}"), None);
+    assert!(matches!(
+        classify(Some("DB_PASSWORD"), "${DB_PASSWORD:-Vq8#zLm2!pR7wXe4}"),
+        Verdict::Secret(_)
+    ));
+    assert_eq!(
+        classify(Some("DB_PASSWORD"), "${DB_PASSWORD}"),
+        Verdict::Not
+    );
+    assert_eq!(
+        classify(Some("DB_PASSWORD"), "${DB_PASSWORD:-}"),
+        Verdict::Not
+    );
+    assert_eq!(
+        classify(Some("LOG_LEVEL"), "${LOG_LEVEL:-info}"),
+        Verdict::Not
+    );
+}
