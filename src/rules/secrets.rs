@@ -271,10 +271,13 @@ default and is supplied at apply time.
 
 guard evaluates Terraform per environment and reports, at the line that holds the literal:
 a secret-named variable (`db_password`, `api_key`, ...) whose default or tfvars value is a
-literal; a value of any variable or local with the shape of a secret (a known token, a PEM key,
-a URL with a password); a known `secret_string` of `aws_secretsmanager_secret_version`; a
+literal; an entry named like a secret in an object variable's default or value
+(`default = { password = "..." }`); a value of any variable or local with the shape of a secret
+(a known token, a PEM key, a URL with a password); a Terragrunt unit's `inputs` (through the
+module's variables, or as inputs when the module is remote); a known `secret_string` of `aws_secretsmanager_secret_version`; a
 literal `access_key` / `secret_key` / `token` in a `provider "aws"` block. Unknown values
-(data sources, unset variables) are never reported.
+(data sources, unset variables) are never reported, nor a Terragrunt `get_env("X", "fallback")`
+fallback (the deployment's environment sets `X`).
 
 **How to fix.** Declare the variable without a default and with `sensitive = true`, and supply
 it at apply time (`TF_VAR_db_password` from the CI secret store), or read it from Secrets
@@ -337,6 +340,32 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
                 );
             }
         }
+        // An object's entries named like secrets (`default = { password =
+        // "..." }`), written literally in the variable's default or value.
+        for v in &root.variables {
+            if !v.value.is_map() {
+                continue;
+            }
+            let from_default = v.default().is_some_and(|d| d.span == v.value.span);
+            let mut found = Vec::new();
+            secret_entries(&v.value, &mut found, 0);
+            for (key, node, why) in found {
+                let origin = if from_default { "default" } else { "value" };
+                let prefix = if v.module_path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}.", v.module_path)
+                };
+                report(
+                    node,
+                    format!(
+                        "{origin} of variable `{prefix}var.{}`, key `{key}`, {why}",
+                        v.name
+                    ),
+                    if from_default { None } else { env },
+                );
+            }
+        }
         for l in &root.locals {
             let Some(text) = l.value.as_str() else {
                 continue;
@@ -394,6 +423,30 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+/// Entries of a map (at any depth up to 8) whose key names a secret and
+/// whose value is a literal secret.
+fn secret_entries<'n>(n: &'n Node, out: &mut Vec<(String, &'n Node, String)>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    for e in n.entries() {
+        let Some(key) = e.key.scalar_text() else {
+            continue;
+        };
+        match e.value.as_str() {
+            Some(text) => {
+                if let Some(why) = literal_secret(&key, text) {
+                    out.push((key.into_owned(), &e.value, why));
+                }
+            }
+            None => secret_entries(&e.value, out, depth + 1),
+        }
+    }
+    for i in n.as_seq() {
+        secret_entries(i, out, depth + 1);
     }
 }
 
