@@ -834,6 +834,7 @@ impl EnvSet {
                 || w.is_empty()
                 || w.chars().all(|c| c.is_ascii_digit())
                 || QUALIFIERS.contains(&w.as_str())
+                || PLACES.contains(&w.as_str())
         })
     }
 
@@ -899,7 +900,8 @@ const PLACES: &[&str] = &[
     "sg",
 ];
 
-/// Words that only qualify an environment in a compound directory name.
+/// Words besides [`PLACES`] that only qualify an environment in a
+/// compound directory name.
 const QUALIFIERS: &[&str] = &[
     "env",
     "envs",
@@ -921,31 +923,8 @@ const QUALIFIERS: &[&str] = &[
     "secondary",
     "dr",
     "pre",
-    "us",
-    "eu",
-    "ap",
-    "sa",
-    "ca",
-    "me",
-    "af",
-    "il",
-    "cn",
-    "gov",
-    "east",
-    "west",
-    "north",
-    "south",
-    "central",
-    "northeast",
-    "southeast",
-    "northwest",
-    "southwest",
     "global",
     "region",
-    "tokyo",
-    "singapore",
-    "jp",
-    "sg",
 ];
 
 #[cfg(test)]

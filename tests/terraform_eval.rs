@@ -40,38 +40,7 @@ fn is_tf(p: &str) -> bool {
 
 /// Every Terraform file under `root`, paths relative to it.
 fn load(root: &Path) -> Vec<SourceFile> {
-    let mut paths = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().to_string();
-            if p.is_dir() {
-                if name != ".terraform" && name != ".git" {
-                    stack.push(p);
-                }
-            } else if is_tf(&name) {
-                paths.push(p);
-            }
-        }
-    }
-    paths.sort();
-    paths
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            let rel = p
-                .strip_prefix(root)
-                .ok()?
-                .to_string_lossy()
-                .replace('\\', "/");
-            Some(SourceFile::new(FileId(i as u32), rel, p.clone(), text))
-        })
-        .collect()
+    common::source_tree(root, is_tf)
 }
 
 fn eval_dir(root: &Path) -> (Vec<SourceFile>, TfModel) {

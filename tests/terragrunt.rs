@@ -12,22 +12,9 @@
 
 mod common;
 
-use common::untimed;
+use common::{guard, stdout, untimed};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn guard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("guard runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::process::Command;
 
 const FAIL: &str = "fixtures/layouts/terragrunt/fail";
 const PASS: &str = "fixtures/layouts/terragrunt/pass";
@@ -94,52 +81,14 @@ fn guard_envs_lists_every_unit_with_its_environment_and_module() {
     insta::assert_snapshot!("terragrunt-envs", stdout(&o));
 }
 
-/// Every Terragrunt file and Terraform file of a fixture tree, as the scan
-/// gives them (paths relative to the tree).
-fn tree(dir: &Path) -> Vec<guard::source::SourceFile> {
-    let mut paths = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "tf" || x == "hcl" || x == "tfvars")
-            {
-                paths.push(p);
-            }
-        }
-    }
-    paths.sort();
-    paths
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            let rel = p
-                .strip_prefix(dir)
-                .ok()?
-                .to_string_lossy()
-                .replace('\\', "/");
-            Some(guard::source::SourceFile::new(
-                guard::source::FileId(i as u32),
-                rel,
-                p,
-                text,
-            ))
-        })
-        .collect()
-}
-
 /// The reviewed expectation table: unit -> (environment, module, inputs as
 /// Terragrunt would pass them).
 #[test]
 fn units_evaluate_as_terragrunt_would() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(FAIL);
-    let files = tree(&dir);
+    let files = common::source_tree(&dir, |n| {
+        n.ends_with(".tf") || n.ends_with(".hcl") || n.ends_with(".tfvars")
+    });
     let refs: Vec<&guard::source::SourceFile> = files.iter().collect();
     let m = guard::terraform::evaluate(&refs, &guard::env::EnvSet::builtin());
     let table = [

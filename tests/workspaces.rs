@@ -5,22 +5,9 @@
 
 mod common;
 
-use common::untimed;
+use common::{guard, stdout, untimed};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn guard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("guard runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::process::{Command, Stdio};
 
 const FAIL: &str = "fixtures/layouts/workspaces/fail";
 const PASS: &str = "fixtures/layouts/workspaces/pass";

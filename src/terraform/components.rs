@@ -132,9 +132,9 @@ fn downloaded_into(dir: &str) -> Option<&str> {
         .map(|i| &dir[..i])
 }
 
-/// Every string written as `source = "./…"` or `source = "../…"` in a
-/// `.tf` file (module calls with a local path), comments included.
-pub fn local_sources(text: &str) -> Vec<&str> {
+/// Every `source = …` assignment in a text, comments included: the
+/// quoted string's contents, or `None` when an expression follows.
+fn source_values(text: &str) -> Vec<Option<&str>> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     for (at, _) in text.match_indices("source") {
@@ -153,18 +153,26 @@ pub fn local_sources(text: &str) -> Vec<&str> {
             i += 1;
         }
         if bytes.get(i) != Some(&b'"') {
+            out.push(None);
             continue;
         }
         let start = i + 1;
         let Some(len) = text[start..].find(['"', '\n']) else {
             continue;
         };
-        let value = &text[start..start + len];
-        if value == "." || value == ".." || value.starts_with("./") || value.starts_with("../") {
-            out.push(value);
-        }
+        out.push(Some(&text[start..start + len]));
     }
     out
+}
+
+/// Every string written as `source = "./…"` or `source = "../…"` in a
+/// `.tf` file (module calls with a local path), comments included.
+pub fn local_sources(text: &str) -> Vec<&str> {
+    source_values(text)
+        .into_iter()
+        .flatten()
+        .filter(|v| *v == "." || *v == ".." || v.starts_with("./") || v.starts_with("../"))
+        .collect()
 }
 
 /// The group of every Terragrunt file (no directory has this name).
@@ -174,33 +182,19 @@ const TERRAGRUNT: &str = "\u{0}terragrunt";
 /// a literal local path (the `//` subdirectory joined, `?ref=` dropped),
 /// `None` for one that is computed (`"${...}"`), nothing for remote ones.
 fn terragrunt_sources(text: &str) -> Vec<Option<String>> {
-    let mut out = Vec::new();
-    for (at, _) in text.match_indices("source") {
-        let bytes = text.as_bytes();
-        if at > 0 && is_ident(bytes[at - 1]) {
-            continue;
-        }
-        let rest = text[at + "source".len()..].trim_start_matches([' ', '\t']);
-        let Some(rest) = rest.strip_prefix('=') else {
-            continue;
-        };
-        let rest = rest.trim_start_matches([' ', '\t']);
-        let Some(value) = rest.strip_prefix('"') else {
-            // An expression: anything.
-            out.push(None);
-            continue;
-        };
-        let value = &value[..value.find(['"', '\n']).unwrap_or(value.len())];
-        if value.contains("${") {
-            out.push(None);
-            continue;
-        }
-        let value = value.split('?').next().unwrap_or(value);
-        if value.starts_with("./") || value.starts_with("../") {
-            out.push(Some(value.replacen("//", "/", 1)));
-        }
-    }
-    out
+    source_values(text)
+        .into_iter()
+        .filter_map(|v| match v {
+            // An expression, or a string that interpolates one: anything.
+            None => Some(None),
+            Some(v) if v.contains("${") => Some(None),
+            Some(v) => {
+                let v = v.split('?').next().unwrap_or(v);
+                (v.starts_with("./") || v.starts_with("../"))
+                    .then(|| Some(v.replacen("//", "/", 1)))
+            }
+        })
+        .collect()
 }
 
 /// Every string written as `"source": "./…"` or `"source": "../…"` in a
@@ -330,6 +324,18 @@ mod tests {
         ]);
         let sorted: Vec<&SourceFile> = fs.iter().collect();
         assert_eq!(groups(&sorted), vec![vec![0, 1, 2, 3], vec![4]]);
+    }
+
+    #[test]
+    fn terragrunt_sources_are_local_computed_or_skipped() {
+        let t = "terraform {\n  source = \"../../modules//db?ref=v1\"\n}\n\
+                 terraform { source = include.common.locals.src }\n\
+                 terraform { source = \"${get_repo_root()}/modules//x\" }\n\
+                 terraform { source = \"git::https://example.com/m.git//vpc\" }\n";
+        assert_eq!(
+            terragrunt_sources(t),
+            vec![Some("../../modules/db".to_string()), None, None]
+        );
     }
 
     #[test]

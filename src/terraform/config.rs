@@ -169,7 +169,8 @@ impl<'a> ModuleCfg<'a> {
 
     /// Add the declarations of one file (files are added in path order).
     pub fn add_file(&mut self, fc: FileCtx<'a>, body: &'a Body) {
-        if fc.fixed.is_none() && !self.files.iter().any(|f| std::ptr::eq(*f, fc.file)) {
+        // Each file is added once; generated bodies are not files.
+        if fc.fixed.is_none() {
             self.files.push(fc.file);
         }
         for block in body.blocks() {

@@ -747,8 +747,18 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
         .map(|(d, _)| d.as_str())
         .collect();
     world.units = units.units;
-    if !unit_diags.is_empty() || !units.notes.is_empty() {
-        let first = group.first().copied().unwrap_or(0);
+    // What the group as a whole reports is merged as its first file's.
+    let first = group.first().copied().unwrap_or(0);
+    let note_out = |note| {
+        (
+            first,
+            FileOut {
+                diags: Vec::new(),
+                note: Some(note),
+            },
+        )
+    };
+    if !unit_diags.is_empty() {
         out.files.push((
             first,
             FileOut {
@@ -756,46 +766,13 @@ fn run_group(stage: &Stage<'_>, sorted: &[&SourceFile], group: &[usize]) -> Grou
                 note: None,
             },
         ));
-        for n in units.notes {
-            out.files.push((
-                first,
-                FileOut {
-                    diags: Vec::new(),
-                    note: Some(n),
-                },
-            ));
-        }
     }
+    out.files.extend(units.notes.into_iter().map(note_out));
     let mut roots = world.roots();
     roots.retain(|r| !unit_sources.contains(r) && !templates.contains(r.as_str()));
     world.load_downloaded(&roots);
-    let plans = world.plans(&roots);
-    // A root that selects its settings by workspaces none of which is an
-    // environment is evaluated once, in `default`: said, not silent.
-    for p in plans
-        .iter()
-        .filter(|p| p.unit.is_none() && p.workspace.is_none() && p.assignment.env.is_none())
-    {
-        let Some(cfg) = world.cfgs.get(&p.dir) else {
-            continue;
-        };
-        let names = workspaces::names(cfg);
-        if names.is_empty() {
-            continue;
-        }
-        let list: Vec<&str> = names.iter().map(String::as_str).take(8).collect();
-        let dir = if p.dir.is_empty() { "." } else { &p.dir };
-        out.files.push((
-            group.first().copied().unwrap_or(0),
-            FileOut {
-                diags: Vec::new(),
-                note: Some(format!(
-                    "{dir}: selects its settings by terraform.workspace ({}), none of which names an environment: evaluated once, in workspace `default`, for all environments; name them under an environment in guard.toml (`workspaces = [...]`) to check each",
-                    list.join(", ")
-                )),
-            },
-        ));
-    }
+    let (plans, plan_notes) = world.plans(&roots);
+    out.files.extend(plan_notes.into_iter().map(note_out));
     out.roots = roots.len();
     let results: Vec<(RootEval, RunSummary)> = plans
         .par_iter()

@@ -210,8 +210,10 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The evaluations of every root, sorted by directory then var file.
-    pub fn plans(&self, roots: &[String]) -> Vec<Plan> {
+    /// The evaluations of every root, sorted by directory then var file,
+    /// and notes on what they leave out.
+    pub fn plans(&self, roots: &[String]) -> (Vec<Plan>, Vec<String>) {
+        let mut notes = Vec::new();
         let root_set: BTreeSet<&str> = roots.iter().map(String::as_str).collect();
         // Var files belong to the nearest directory above them that has
         // Terraform files, if that directory is a root.
@@ -296,16 +298,23 @@ impl<'a> World<'a> {
             } else if env_files.is_empty() {
                 // Workspaces the configuration itself selects by, whose
                 // names are environments: one evaluation each.
-                let found: Vec<(String, crate::env::Env)> =
-                    super::workspaces::names(&self.cfgs[dir.as_str()])
-                        .into_iter()
-                        .filter_map(|ws| {
-                            let e = self.envs.workspace(&ws)?;
-                            Some((ws, e))
-                        })
-                        .collect();
+                let names = super::workspaces::names(&self.cfgs[dir.as_str()]);
+                let found: Vec<(String, crate::env::Env)> = names
+                    .iter()
+                    .filter_map(|ws| Some((ws.clone(), self.envs.workspace(ws)?)))
+                    .collect();
                 if found.is_empty() {
                     plans.push(with(None, Assignment::all()));
+                }
+                // Selected by workspaces none of which is an environment:
+                // evaluated once, in `default`, and said.
+                if found.is_empty() && !names.is_empty() {
+                    let list: Vec<&str> = names.iter().map(String::as_str).take(8).collect();
+                    let shown = if dir.is_empty() { "." } else { dir.as_str() };
+                    notes.push(format!(
+                        "{shown}: selects its settings by terraform.workspace ({}), none of which names an environment: evaluated once, in workspace `default`, for all environments; name them under an environment in guard.toml (`workspaces = [...]`) to check each",
+                        list.join(", ")
+                    ));
                 }
                 for (ws, e) in found {
                     let mut p = with(None, Assignment::new(e, Evidence::Workspace(ws.clone())));
@@ -335,7 +344,7 @@ impl<'a> World<'a> {
         plans.sort_by(|a, b| {
             (&a.dir, &a.var_file, &a.workspace).cmp(&(&b.dir, &b.var_file, &b.workspace))
         });
-        plans
+        (plans, notes)
     }
 }
 

@@ -644,7 +644,7 @@ impl<'a> Tg<'a> {
                     label: run.w.label(format!("local.{} in {path}", a.key.as_str())),
                 };
                 let n = if n.is_unknown() { n } else { run.flow(n, &hop) };
-                let key = v::entry(run_span(h.fc, &a.key), a.key.as_str(), n);
+                let key = v::entry(h.fc.of(&a.key), a.key.as_str(), n);
                 // Later passes see this pass's values at once.
                 match locals
                     .iter()
@@ -856,10 +856,6 @@ impl<'a> Tg<'a> {
             .clone()
             .or_else(|| frame.includes.first().map(|(_, d)| d.clone()))
     }
-}
-
-fn run_span(fc: FileCtx<'_>, e: &impl hcl_edit::Span) -> Span {
-    fc.of(e)
 }
 
 impl<'a> Extension<'a> for Tg<'a> {

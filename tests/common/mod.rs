@@ -26,3 +26,68 @@ pub fn skip(test: &str, why: &str) {
     }
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
+
+/// Run the `guard` binary from the repository root (colours as a terminal
+/// would decide them: `NO_COLOR` removed).
+#[allow(dead_code)]
+pub fn guard(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("guard runs")
+}
+
+/// A run's standard output as text.
+#[allow(dead_code)]
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every file under `root` whose name `wanted` accepts (not descending
+/// into `.terraform/` or `.git/`), as a scan gives them: sorted, paths
+/// relative to `root` and `/`-separated.
+#[allow(dead_code)]
+pub fn source_tree(
+    root: &std::path::Path,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<guard::source::SourceFile> {
+    let mut paths = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if p.is_dir() {
+                if name != ".terraform" && name != ".git" {
+                    stack.push(p);
+                }
+            } else if wanted(&name) {
+                paths.push(p);
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let rel = p
+                .strip_prefix(root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            Some(guard::source::SourceFile::new(
+                guard::source::FileId(i as u32),
+                rel,
+                p.clone(),
+                text,
+            ))
+        })
+        .collect()
+}
