@@ -449,6 +449,16 @@ struct ActionRun {
 /// defaults; `${{ steps.… }}` expressions from `expressions`, else empty. The debug guard comes
 /// first on PATH.
 fn run_step(id: &str, given: &[(&str, &str)], expressions: &[(&str, &str)]) -> ActionRun {
+    run_step_with(id, given, expressions, &[])
+}
+
+/// [`run_step`], with more of the runner's environment (`RUNNER_OS`, `RUNNER_TOOL_CACHE`, …).
+fn run_step_with(
+    id: &str,
+    given: &[(&str, &str)],
+    expressions: &[(&str, &str)],
+    runner: &[(&str, &str)],
+) -> ActionRun {
     let step = step(id);
     assert_eq!(step.shell.as_deref(), Some("bash"), "step {id}: shell");
     let defaults = inputs();
@@ -484,6 +494,7 @@ fn run_step(id: &str, given: &[(&str, &str)], expressions: &[(&str, &str)]) -> A
         .env("GITHUB_STEP_SUMMARY", &summary_file)
         .env("GITHUB_ACTION_PATH", ROOT)
         .env("RUNNER_TEMP", runner_temp.path());
+    c.envs(runner.iter().copied());
     for (key, value) in &step.env {
         let expr = value
             .strip_prefix("${{")
@@ -810,30 +821,294 @@ fn action_step_passes_config_and_baseline_and_counts_only_counting_findings() {
 }
 
 #[test]
-fn action_build_step_keys_the_cache_on_version_and_sources() {
-    const TEST: &str = "action_build_step_keys_the_cache_on_version_and_sources";
+fn action_build_step_picks_the_release_archive_for_the_runner() {
+    const TEST: &str = "action_build_step_picks_the_release_archive_for_the_runner";
     if !tools_present(TEST, ACTION_TOOLS) {
         return;
     }
-    let run = run_step("build", &[], &[]);
+    let version = env!("CARGO_PKG_VERSION");
+    let linux = [
+        ("RUNNER_OS", "Linux"),
+        ("RUNNER_ARCH", "X64"),
+        ("RUNNER_TOOL_CACHE", "/opt/hostedtoolcache"),
+    ];
+    // By default the action's own version (its Cargo.toml), from the guard repository's releases.
+    let run = run_step_with("build", &[], &[], &linux);
     assert_eq!(run.status, Some(0), "{run}");
-    assert_eq!(run.output("version"), env!("CARGO_PKG_VERSION"), "{run}");
-    let sources = run.output("sources");
-    assert!(
-        sources.len() == 40 && sources.bytes().all(|b| b.is_ascii_hexdigit()),
-        "{run}"
+    assert_eq!(run.output("mode"), "release", "{run}");
+    assert_eq!(run.output("version"), version, "{run}");
+    assert_eq!(
+        run.output("archive"),
+        "guard-iac-x86_64-unknown-linux-musl.tar.gz"
     );
-    assert!(run.output("bin").ends_with("/.cargo/bin/guard"), "{run}");
-    // The cache key is made of them, and the cached path is the binary the run step uses.
+    assert_eq!(
+        run.output("url"),
+        format!(
+            "https://github.com/guard-iac/guard/releases/download/v{version}/guard-iac-x86_64-unknown-linux-musl.tar.gz"
+        )
+    );
+    // Cached by version in the runner's tool cache, which a self-hosted runner keeps across
+    // repositories, and under a key that names version and target only.
+    assert_eq!(
+        run.output("bin"),
+        format!("/opt/hostedtoolcache/guard-iac/{version}/x86_64-unknown-linux-musl/guard")
+    );
+    assert_eq!(
+        run.output("key"),
+        format!("guard-iac-{version}-x86_64-unknown-linux-musl")
+    );
+
+    let cases: &[(&str, &str, &str)] = &[
+        ("macOS", "ARM64", "guard-iac-aarch64-apple-darwin.tar.gz"),
+        ("macOS", "X64", "guard-iac-x86_64-apple-darwin.tar.gz"),
+        (
+            "Linux",
+            "ARM64",
+            "guard-iac-aarch64-unknown-linux-musl.tar.gz",
+        ),
+        ("Windows", "X64", "guard-iac-x86_64-pc-windows-msvc.zip"),
+    ];
+    for (os, arch, archive) in cases {
+        let run = run_step_with(
+            "build",
+            &[
+                ("version", "v1.2.3"),
+                ("release-url", "http://127.0.0.1:9/mirror/"),
+            ],
+            &[],
+            &[("RUNNER_OS", os), ("RUNNER_ARCH", arch)],
+        );
+        assert_eq!(run.status, Some(0), "{run}");
+        assert_eq!(run.output("archive"), *archive, "{os}/{arch}");
+        assert_eq!(
+            run.output("url"),
+            format!("http://127.0.0.1:9/mirror/v1.2.3/{archive}"),
+            "{run}"
+        );
+    }
+    assert!(
+        run_step_with(
+            "build",
+            &[],
+            &[],
+            &[("RUNNER_OS", "Windows"), ("RUNNER_ARCH", "X64")]
+        )
+        .output("bin")
+        .ends_with("/guard.exe")
+    );
+
+    // No release for the platform, or a version that is none: a clear error, status 2.
+    let run = run_step_with(
+        "build",
+        &[],
+        &[],
+        &[("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "ARM")],
+    );
+    assert_eq!(run.status, Some(2), "{run}");
+    assert!(run.stdout.contains("use version: source"), "{run}");
+    let run = run_step_with("build", &[("version", "latest; rm -rf /")], &[], &linux);
+    assert_eq!(run.status, Some(2), "{run}");
+    assert!(run.stdout.contains("must be a release version"), "{run}");
+
+    // `source`: the pinned toolchain, and a key on the sources as well as the version.
+    let run = run_step_with("build", &[("version", "source")], &[], &linux);
+    assert_eq!(run.status, Some(0), "{run}");
+    assert_eq!(run.output("mode"), "source");
+    assert_eq!(run.output("toolchain"), env!("CARGO_PKG_RUST_VERSION"));
+    assert!(run.output("bin").ends_with("/bin/guard"), "{run}");
+    let key = run.output("key");
+    assert!(
+        key.starts_with(&format!("guard-iac-source-Linux-X64-{version}-")),
+        "{key}"
+    );
+    assert!(
+        key.ends_with(&format!("-rust{}", env!("CARGO_PKG_RUST_VERSION"))),
+        "{key}"
+    );
+
+    // The cache steps save and restore exactly the directory the binary is in, by that key.
     let yml = action_yml();
-    let key = "key: guard-${{ runner.os }}-${{ runner.arch }}-${{ steps.build.outputs.version }}-${{ steps.build.outputs.sources }}";
-    assert_eq!(yml.matches(key).count(), 2, "restore and save use one key");
-    assert_eq!(yml.matches("path: ~/.cargo/bin/guard").count(), 2);
+    assert_eq!(
+        yml.matches("path: ${{ steps.build.outputs.dir }}").count(),
+        2
+    );
+    assert_eq!(
+        yml.matches("key: ${{ steps.build.outputs.key }}").count(),
+        2
+    );
     assert!(
         step("guard")
             .env
             .contains(&("GUARD_BIN".into(), "${{ steps.build.outputs.bin }}".into()))
     );
+}
+
+/// A release archive as dist lays it out (`guard-iac-<target>/guard`, with LICENSE and README):
+/// the one `dist build` made for this host when .ci/run ran it (target/distrib), else one packed
+/// here from the test build of guard.
+fn release_archive(dir: &Path) -> (PathBuf, &'static str) {
+    let built = Path::new(ROOT).join("target/distrib/guard-iac-x86_64-unknown-linux-gnu.tar.gz");
+    if built.is_file() {
+        return (built, "dist build");
+    }
+    let staging = dir.join("stage/guard-iac-x86_64-unknown-linux-musl");
+    fs::create_dir_all(&staging).unwrap();
+    fs::copy(GUARD, staging.join("guard")).unwrap();
+    fs::copy(Path::new(ROOT).join("LICENSE"), staging.join("LICENSE")).unwrap();
+    let archive = dir.join("packed.tar.gz");
+    let o = Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.join("stage"))
+        .arg("guard-iac-x86_64-unknown-linux-musl")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    (archive, "packed from the test build")
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(fs::read(path).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file server on 127.0.0.1 for the download tests: serves `root`, answers at most `limit`
+/// requests, and stops on its own after 60 s.
+fn serve(root: PathBuf, limit: usize) -> String {
+    use std::io::{BufRead as _, BufReader};
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut served = 0;
+        while served < limit && std::time::Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            };
+            served += 1;
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split(' ').nth(1).unwrap_or("/");
+            let file = root.join(path.trim_start_matches('/'));
+            let mut out = &stream;
+            match fs::read(&file) {
+                Ok(body) if !path.contains("..") => {
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = out.write_all(&body);
+                }
+                _ => {
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                }
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn action_downloads_the_release_and_refuses_a_checksum_mismatch() {
+    const TEST: &str = "action_downloads_the_release_and_refuses_a_checksum_mismatch";
+    if !tools_present(TEST, &["bash", "curl", "tar", "sha256sum"]) {
+        return;
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let scratch = tempfile::tempdir().unwrap();
+    let (archive, origin) = release_archive(scratch.path());
+    let _ = writeln!(std::io::stderr(), "{TEST}: serving the archive {origin}");
+    let name = "guard-iac-x86_64-unknown-linux-musl.tar.gz";
+    // Two releases: a good one, and one whose checksum file does not match its archive.
+    let site = scratch.path().join("site");
+    for (tag, good) in [(version.to_string(), true), ("9.9.9".to_string(), false)] {
+        let dir = site.join(format!("v{tag}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::copy(&archive, dir.join(name)).unwrap();
+        let mut sum = sha256_hex(&archive);
+        if !good {
+            sum = sum.chars().rev().collect();
+        }
+        fs::write(
+            dir.join(format!("{name}.sha256")),
+            format!("{sum} *{name}\n"),
+        )
+        .unwrap();
+    }
+    let base = serve(site, 16);
+    let tools = scratch.path().join("toolcache");
+    let install = |version: &str| {
+        let dir = tools
+            .join("guard-iac")
+            .join(version)
+            .join("x86_64-unknown-linux-musl");
+        let bin = dir.join("guard");
+        let url = format!("{base}/v{version}/{name}");
+        let expressions = [
+            ("steps.build.outputs.url", url.as_str()),
+            ("steps.build.outputs.archive", name),
+            ("steps.build.outputs.dir", dir.to_str().unwrap()),
+            ("steps.build.outputs.bin", bin.to_str().unwrap()),
+            ("steps.build.outputs.version", version),
+        ];
+        (
+            run_step_with("download", &[], &expressions, &[("RUNNER_OS", "Linux")]),
+            bin,
+        )
+    };
+
+    let (run, bin) = install(version);
+    assert_eq!(run.status, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("installed guard {version} from {base}")),
+        "{run}"
+    );
+    let o = Command::new(&bin).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("guard {version}")
+    );
+    // Once there, it is not fetched again.
+    let (again, _) = install(version);
+    assert_eq!(again.status, Some(0), "{again}");
+    assert!(
+        again.stdout.contains("in the runner's tool cache"),
+        "{again}"
+    );
+
+    // A checksum that does not match: status 2, nothing installed.
+    let (run, bin) = install("9.9.9");
+    assert_eq!(run.status, Some(2), "{run}");
+    assert!(
+        run.stdout
+            .contains("::error title=guard::checksum mismatch"),
+        "{run}"
+    );
+    assert!(!bin.exists(), "a mismatching archive must not be installed");
+    // A release that is not there.
+    let (run, bin) = install("7.7.7");
+    assert_eq!(run.status, Some(2), "{run}");
+    assert!(run.stdout.contains("could not download"), "{run}");
+    assert!(!bin.exists());
 }
 
 /// `uses:` pinned to a full commit SHA with a version comment, for action.yml and the example.
