@@ -12,6 +12,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod common;
+use common::{copy_dir, git, git_env_command, text};
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GUARD: &str = env!("CARGO_BIN_EXE_guard");
 const HOOK_MANIFEST: &str = ".pre-commit-hooks.yaml";
@@ -54,60 +57,8 @@ fn tools_present(test: &str, tools: &[&str]) -> bool {
     false
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // pre-commit
-
-/// A command for git or for a tool that runs git (pre-commit): no user or system git
-/// configuration (a global `core.hooksPath` would stop `pre-commit install`), a fixed identity,
-/// and nothing inherited from an enclosing git command.
-fn git_env_command(program: &str, dir: &Path) -> Command {
-    let mut c = Command::new(program);
-    c.current_dir(dir)
-        .stdin(Stdio::null())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "guard tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@guard.invalid")
-        .env("GIT_COMMITTER_NAME", "guard tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@guard.invalid")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY");
-    c
-}
-
-fn git_command(dir: &Path) -> Command {
-    git_env_command("git", dir)
-}
-
-/// Runs git and insists on success; its standard output, trimmed.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = git_command(dir).args(args).output().expect("git runs");
-    assert!(o.status.success(), "git {args:?} in {dir:?}: {}", text(&o));
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
 
 /// git on this repository, with the user's configuration (`safe.directory` may be needed).
 fn git_root(args: &[&str]) -> Output {

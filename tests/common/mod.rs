@@ -91,3 +91,60 @@ pub fn source_tree(
         })
         .collect()
 }
+
+/// A run's standard output and standard error, for assertion messages.
+#[allow(dead_code)]
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Copies a directory tree (regular files and directories).
+#[allow(dead_code)]
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A command for git or for a tool that runs git (pre-commit): no user or system git
+/// configuration (a global `core.hooksstd::path::Path` would stop `pre-commit install`), a fixed identity,
+/// and nothing inherited from an enclosing git command.
+#[allow(dead_code)]
+pub fn git_env_command(program: &str, dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(program);
+    c.current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "guard tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@guard.invalid")
+        .env("GIT_COMMITTER_NAME", "guard tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@guard.invalid")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY");
+    c
+}
+
+/// Runs git and insists on success; its standard output, trimmed.
+#[allow(dead_code)]
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let o = git_env_command("git", dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?} in {dir:?}: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
