@@ -403,6 +403,20 @@ fn run_step(id: &str, given: &[(&str, &str)], expressions: &[(&str, &str)]) -> A
     run_step_with(id, given, expressions, &[])
 }
 
+/// [`run_step_with`] in another workspace than this repository.
+fn run_step_in(
+    workspace: &Path,
+    id: &str,
+    given: &[(&str, &str)],
+    expressions: &[(&str, &str)],
+    runner: &[(&str, &str)],
+) -> ActionRun {
+    let ws = workspace.to_str().unwrap();
+    let mut runner = runner.to_vec();
+    runner.push(("GUARD_TEST_WORKSPACE", ws));
+    run_step_with(id, given, expressions, &runner)
+}
+
 /// [`run_step`], with more of the runner's environment (`RUNNER_OS`, `RUNNER_TOOL_CACHE`, …).
 fn run_step_with(
     id: &str,
@@ -434,9 +448,13 @@ fn run_step_with(
     ))
     .unwrap();
     let mut c = Command::new("bash");
+    let workspace = runner
+        .iter()
+        .find(|(k, _)| *k == "GUARD_TEST_WORKSPACE")
+        .map_or(ROOT, |(_, v)| *v);
     c.args(["--noprofile", "--norc", "-eo", "pipefail"])
         .arg(&script)
-        .current_dir(ROOT)
+        .current_dir(workspace)
         .stdin(Stdio::null())
         .env_clear()
         .env("PATH", path)
@@ -445,7 +463,12 @@ fn run_step_with(
         .env("GITHUB_STEP_SUMMARY", &summary_file)
         .env("GITHUB_ACTION_PATH", ROOT)
         .env("RUNNER_TEMP", runner_temp.path());
-    c.envs(runner.iter().copied());
+    c.envs(
+        runner
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "GUARD_TEST_WORKSPACE"),
+    );
     for (key, value) in &step.env {
         let expr = value
             .strip_prefix("${{")
@@ -469,16 +492,21 @@ fn run_step_with(
         c.env(key, evaluated);
     }
     let o = c.output().expect("bash runs");
-    let outputs = fs::read_to_string(&output_file)
-        .unwrap()
-        .lines()
-        .map(|l| {
+    // `key=value` lines, and GitHub's multi-line form: `key<<DELIMITER`, lines, `DELIMITER`.
+    let written = fs::read_to_string(&output_file).unwrap();
+    let mut outputs = BTreeMap::new();
+    let mut lines = written.lines();
+    while let Some(l) = lines.next() {
+        if let Some((k, delimiter)) = l.split_once("<<").filter(|(k, _)| !k.contains('=')) {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+            outputs.insert(k.to_string(), value.join("\n"));
+        } else {
             let (k, v) = l
                 .split_once('=')
-                .expect("GITHUB_OUTPUT lines are key=value");
-            (k.to_string(), v.to_string())
-        })
-        .collect();
+                .expect("GITHUB_OUTPUT lines are key=value or key<<DELIMITER");
+            outputs.insert(k.to_string(), v.to_string());
+        }
+    }
     ActionRun {
         status: o.status.code(),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -892,6 +920,134 @@ fn action_build_step_picks_the_release_archive_for_the_runner() {
             .env
             .contains(&("GUARD_BIN".into(), "${{ steps.build.outputs.bin }}".into()))
     );
+}
+
+/// `config-from: base`: a pull request that switches its own gate off (an `ignore` of DB001 in
+/// guard.toml, the baseline rewritten, the policy deleted) is judged by its base branch's gate.
+#[test]
+fn action_judges_a_pull_request_by_its_base_branch_gate() {
+    const TEST: &str = "action_judges_a_pull_request_by_its_base_branch_gate";
+    if !tools_present(TEST, ACTION_TOOLS) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let origin = scratch.path().join("origin.git");
+    let repo = scratch.path().join("work");
+    copy_dir(
+        &Path::new(ROOT).join("fixtures/terraform/article-layout"),
+        &repo,
+    );
+    fs::write(repo.join("guard.toml"), "fail-on = \"error\"\n").unwrap();
+    fs::create_dir(repo.join("policies")).unwrap();
+    fs::write(
+        repo.join("policies/tags.rego"),
+        "package guard.tags\n\n# METADATA\n# custom:\n#   id: ORG001\n#   severity: error\ndeny contains msg if {\n\tinput.kind == \"Deployment\"\n\tmsg := \"no deployments\"\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        repo.join("baseline.json"),
+        "{\"version\": 1, \"findings\": []}\n",
+    )
+    .unwrap();
+    git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "--quiet", "-m", "base"]);
+    let o = Command::new("git")
+        .args(["clone", "--quiet", "--bare"])
+        .arg(&repo)
+        .arg(&origin)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    git(
+        &repo,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    // The pull request: the same public database, and its gate switched off.
+    git(&repo, &["checkout", "--quiet", "-b", "pr"]);
+    fs::write(
+        repo.join("guard.toml"),
+        "fail-on = \"error\"\nignore = [\"DB001\"]\n",
+    )
+    .unwrap();
+    fs::remove_file(repo.join("policies/tags.rego")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "--quiet", "-m", "switch the gate off"]);
+
+    let pr = [
+        ("GITHUB_BASE_REF", "main"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+    ];
+    let gate = run_step_in(
+        &repo,
+        "gate",
+        &[("config-from", "base"), ("baseline", "baseline.json")],
+        &[],
+        &pr,
+    );
+    assert_eq!(gate.status, Some(0), "{gate}");
+    assert_eq!(gate.output("active"), "true", "{gate}");
+    let config = gate.output("config").to_string();
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        "fail-on = \"error\"\n"
+    );
+    assert!(
+        gate.output("baseline").ends_with("/baseline.json"),
+        "{gate}"
+    );
+    assert!(
+        gate.stdout
+            .contains("::warning title=guard::this pull request changes its gate (guard.toml policies/tags.rego)"),
+        "{gate}"
+    );
+    assert!(gate.summary.contains("- `guard.toml`"), "{gate}");
+    // The base's policy directory, extracted (the pull request deleted its only policy).
+    let policies = gate.runner_temp.path().join("guard-gate/tree/policies");
+    assert_eq!(gate.output("policies"), policies.to_str().unwrap(), "{gate}");
+    assert!(policies.join("tags.rego").is_file());
+
+    let out = tempfile::tempdir().unwrap();
+    let sarif = out.path().join("guard.sarif");
+    let judged = |expressions: &[(&str, &str)]| {
+        run_step_in(
+            &repo,
+            "guard",
+            &[
+                ("sarif-file", sarif.to_str().unwrap()),
+                ("annotations", "false"),
+            ],
+            expressions,
+            &pr,
+        )
+    };
+    // By the base's gate: DB001 counts, the build fails.
+    let run = judged(&[
+        ("steps.gate.outputs.active", "true"),
+        ("steps.gate.outputs.config", &config),
+        ("steps.gate.outputs.baseline", gate.output("baseline")),
+        ("steps.gate.outputs.policies", policies.to_str().unwrap()),
+    ]);
+    assert_eq!(run.status, Some(1), "{run}");
+    assert!(run.stdout.contains("DB001"), "{run}");
+    // By its own tree (config-from: tree), the pull request passes: what `base` prevents.
+    let run = judged(&[]);
+    assert_eq!(run.status, Some(0), "{run}");
+    assert!(!run.stdout.contains("DB001"), "{run}");
+
+    // Not a pull request: the tree's gate, said in a notice.
+    let push = run_step_in(
+        &repo,
+        "gate",
+        &[("config-from", "base")],
+        &[],
+        &[("GITHUB_EVENT_NAME", "push")],
+    );
+    assert_eq!(push.status, Some(0), "{push}");
+    assert!(push.outputs.get("active").is_none(), "{push}");
+    assert!(push.stdout.contains("applies to pull requests"), "{push}");
+    let bad = run_step_in(&repo, "gate", &[("config-from", "head")], &[], &pr);
+    assert_eq!(bad.status, Some(2), "{bad}");
 }
 
 /// A release archive as dist lays it out (`guard-iac-<target>/guard`, with LICENSE and README):
