@@ -1004,7 +1004,11 @@ fn action_judges_a_pull_request_by_its_base_branch_gate() {
     assert!(gate.summary.contains("- `guard.toml`"), "{gate}");
     // The base's policy directory, extracted (the pull request deleted its only policy).
     let policies = gate.runner_temp.path().join("guard-gate/tree/policies");
-    assert_eq!(gate.output("policies"), policies.to_str().unwrap(), "{gate}");
+    assert_eq!(
+        gate.output("policies"),
+        policies.to_str().unwrap(),
+        "{gate}"
+    );
     assert!(policies.join("tags.rego").is_file());
 
     let out = tempfile::tempdir().unwrap();
@@ -1044,7 +1048,7 @@ fn action_judges_a_pull_request_by_its_base_branch_gate() {
         &[("GITHUB_EVENT_NAME", "push")],
     );
     assert_eq!(push.status, Some(0), "{push}");
-    assert!(push.outputs.get("active").is_none(), "{push}");
+    assert!(!push.outputs.contains_key("active"), "{push}");
     assert!(push.stdout.contains("applies to pull requests"), "{push}");
     let bad = run_step_in(&repo, "gate", &[("config-from", "head")], &[], &pr);
     assert_eq!(bad.status, Some(2), "{bad}");
