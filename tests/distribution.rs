@@ -349,3 +349,58 @@ fn container_image_checks_the_example() {
     ]));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "nonroot:nonroot");
 }
+
+/// cargo-binstall's templates in Cargo.toml, rendered for the host, name the archive `dist build`
+/// made and the binary's place in it.
+#[test]
+fn binstall_metadata_finds_the_dist_archive() {
+    const TEST: &str = "binstall_metadata_finds_the_dist_archive";
+    let host = String::from_utf8(run(Command::new("rustc").arg("-vV")).stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
+    let archive = Path::new(ROOT).join(format!("target/distrib/guard-iac-{host}.tar.gz"));
+    if !archive.is_file() {
+        return skip(
+            TEST,
+            "no dist archive in target/distrib (.ci/release makes it with dist build)",
+            integrations_required(),
+        );
+    }
+    let manifest: toml_edit::DocumentMut = fs::read_to_string(Path::new(ROOT).join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let binstall = &manifest["package"]["metadata"]["binstall"];
+    let render = |key: &str| {
+        binstall[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("binstall {key}"))
+            .replace("{ repo }", env!("CARGO_PKG_REPOSITORY"))
+            .replace("{ version }", VERSION)
+            .replace("{ name }", "guard-iac")
+            .replace("{ target }", &host)
+            .replace("{ archive-suffix }", ".tar.gz")
+            .replace("{ bin }", "guard")
+            .replace("{ binary-ext }", "")
+    };
+    assert_eq!(binstall["pkg-fmt"].as_str(), Some("tgz"));
+    let url = render("pkg-url");
+    assert_eq!(
+        url,
+        format!(
+            "https://github.com/guard-iac/guard/releases/download/v{VERSION}/guard-iac-{host}.tar.gz"
+        )
+    );
+    let listing = run(Command::new("tar").arg("-tzf").arg(&archive));
+    assert!(listing.status.success(), "{}", text(&listing));
+    let bin = render("bin-dir");
+    assert!(
+        String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .any(|l| l == bin),
+        "{bin} is not in {archive:?}: {}",
+        text(&listing)
+    );
+}
