@@ -140,6 +140,8 @@ pub enum Evidence {
     },
     /// A Terraform root evaluated with an environment's var file.
     VarFile(String),
+    /// A GitOps application (Argo CD, Flux) deploys it there: what named the environment.
+    GitOps(String),
     /// A Terraform root evaluated in a workspace its configuration selects
     /// by (`lookup(local.x, terraform.workspace)`).
     Workspace(String),
@@ -164,6 +166,7 @@ impl Evidence {
             }
             Evidence::VarFile(s) => format!("var file `{s}`"),
             Evidence::Workspace(s) => format!("workspace `{s}`"),
+            Evidence::GitOps(s) => s.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::env::Env;
 use crate::model::workflow::Job;
-use crate::model::{Doc, DocKind, kustomize};
+use crate::model::{Doc, DocKind, gitops, kustomize};
 use crate::node::{Node, Value};
 use crate::source::{FileId, Span};
 use crate::terraform::{Resource, TfModel};
@@ -112,6 +112,7 @@ pub fn collect(
     tf: &TfModel,
     sources: &crate::source::SourceMap,
     jobs: &[Job],
+    apps: &[gitops::App],
 ) -> Vec<Container> {
     let mut out = Vec::new();
     for doc in docs {
@@ -227,7 +228,104 @@ pub fn collect(
         }
     }
     helm_values_containers(docs, sources, &mut out);
+    gitops_containers(apps, docs, sources, &mut out);
     out
+}
+
+/// The images GitOps applications decide: a chart's values (a local chart's `values.yaml` and
+/// the application's `valueFiles`) overridden by its inline values and Helm parameters, and
+/// its Kustomize `images:` overrides, each a container of the application's environment. Only
+/// images the application decides (a parameter, inline values, an overlay's patch of them, an
+/// image override) are its own: an image a values file decides is already a container of the
+/// environment that file's name gives (`helm_values_containers`).
+fn gitops_containers(
+    apps: &[gitops::App],
+    docs: &[Doc],
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Container>,
+) {
+    use std::collections::BTreeMap;
+    let values: BTreeMap<&str, &Doc> = docs
+        .iter()
+        .filter(|d| d.kind == DocKind::HelmValues)
+        .map(|d| (sources.path(d.file), d))
+        .collect();
+    // Images a values file decides are that file's containers already.
+    let values_files: std::collections::BTreeSet<FileId> =
+        values.values().map(|d| d.file).collect();
+    for app in apps {
+        let owner = app.describe();
+        for s in &app.sources {
+            let overrides = gitops::override_values(s);
+            let dir = s
+                .path
+                .as_ref()
+                .and_then(Node::as_str)
+                .filter(|p| !p.contains("{{"))
+                .and_then(|p| crate::source::join_path("", p));
+            let mut merged = match dir
+                .as_deref()
+                .and_then(|d| values.get(crate::source::join_path(d, "values.yaml")?.as_str()))
+            {
+                Some(base) => base.root.clone(),
+                None => Node::new(app.decl, crate::node::Value::Map(Default::default())),
+            };
+            if let Some(d) = &dir {
+                for f in &s.value_files {
+                    let Some(doc) = f
+                        .as_str()
+                        .and_then(|f| crate::source::join_path(d, f))
+                        .and_then(|p| values.get(p.as_str()))
+                    else {
+                        continue;
+                    };
+                    deep_merge(&mut merged, &doc.root, 0);
+                }
+            }
+            deep_merge(&mut merged, &overrides, 0);
+            let mut found = Vec::new();
+            helm_images(&merged, String::new(), 0, &mut found);
+            for (path, image, decl, repo_span) in found {
+                if values_files.contains(&image.span.file) {
+                    continue;
+                }
+                out.push(Container {
+                    image: Some(image),
+                    image_repo_span: repo_span,
+                    label: Some(format!("Helm values `{path}` of {owner}")),
+                    ..Container::new(
+                        Platform::Kubernetes,
+                        app.file,
+                        owner.clone(),
+                        &path,
+                        decl,
+                        app.env,
+                    )
+                });
+            }
+            for entry in &s.kustomize_images {
+                let Some(text) = entry.as_str() else { continue };
+                // `name=new:tag` or `new:tag`: what runs is the right-hand side.
+                let image = text.rsplit_once('=').map_or(text, |(_, new)| new);
+                if super::image::ImageRef::parse(image).is_none() {
+                    continue;
+                }
+                let node = Node::string(entry.span, image).with_via(entry.via.clone());
+                out.push(Container {
+                    image: Some(node),
+                    label: Some(format!("the Kustomize image override of {owner}")),
+                    ..Container::new(
+                        Platform::Kubernetes,
+                        app.file,
+                        owner.clone(),
+                        image,
+                        entry.span,
+                        app.env,
+                    )
+                });
+            }
+        }
+    }
 }
 
 /// Helm values files, per chart (the directory of `values.yaml`, or the
@@ -294,7 +392,7 @@ fn helm_values_containers(
     }
 }
 
-fn deep_merge(base: &mut Node, over: &Node, depth: usize) {
+pub(crate) fn deep_merge(base: &mut Node, over: &Node, depth: usize) {
     if depth > 32 {
         return;
     }
@@ -364,7 +462,10 @@ fn helm_images(n: &Node, at: String, depth: usize, out: &mut Vec<HelmImage>) {
                     span: repo.span,
                     label: format!("repository `{repo_text}`").into(),
                 };
-                let node = Node::string(at_node.span, text).with_via(crate::node::Chain::of([hop]));
+                // The tag's own way here (a Helm parameter, an ApplicationSet element), then
+                // where the repository was decided.
+                let node = Node::string(at_node.span, text)
+                    .with_via(Some(crate::node::Chain::link(&at_node.via, hop)));
                 out.push((path, node, e.key.span, Some(repo.span)));
                 continue;
             }

@@ -5,6 +5,7 @@
 pub mod classify;
 pub mod containers;
 pub mod dockerfile;
+pub mod gitops;
 pub mod image;
 pub mod kustomize;
 pub mod regions;
@@ -82,6 +83,8 @@ pub struct Model {
     pub containers: Vec<Container>,
     /// Jobs of GitHub Actions workflows, each with its environment.
     pub jobs: Vec<workflow::Job>,
+    /// The GitOps applications (Argo CD, Flux) and the environments they deploy into.
+    pub apps: Vec<gitops::App>,
     /// SCPs and IAM policy documents, from files and Terraform.
     pub policies: Vec<scp::Policy>,
     /// Every place that names an AWS region.
@@ -282,7 +285,10 @@ pub fn build_with_limit(
 
     let sources = SourceMap::new(sources);
     let jobs = workflow::jobs(&docs, envs);
-    let containers = crate::node::exact(containers::collect(&docs, &terraform, &sources, &jobs));
+    let apps = gitops::collect(&docs, envs, &sources);
+    let containers = crate::node::exact(containers::collect(
+        &docs, &terraform, &sources, &jobs, &apps,
+    ));
     let policies = scp::collect(
         &sources,
         &docs,
@@ -305,6 +311,7 @@ pub fn build_with_limit(
         other_docs,
         containers,
         jobs,
+        apps,
         policies,
         regions,
         terraform,

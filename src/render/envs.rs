@@ -155,5 +155,77 @@ pub fn render(model: &Model) -> String {
             );
         }
     }
+    if !model.apps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nGitOps applications (what each deploys, into which environment):"
+        );
+        for app in &model.apps {
+            let deploys: Vec<String> = app
+                .sources
+                .iter()
+                .map(|s| {
+                    let what = match (&s.path, &s.chart) {
+                        (Some(p), _) => format!("path {}", shown(p)),
+                        (None, Some(c)) => {
+                            format!("chart {}", shown(c))
+                        }
+                        (None, None) => "values".to_string(),
+                    };
+                    let mut overrides = Vec::new();
+                    if !s.value_files.is_empty() {
+                        overrides.push(count(s.value_files.len(), "value file"));
+                    }
+                    if !s.values.is_empty() {
+                        overrides.push("inline values".to_string());
+                    }
+                    if !s.parameters.is_empty() {
+                        overrides.push(count(s.parameters.len(), "parameter"));
+                    }
+                    if !s.kustomize_images.is_empty() {
+                        overrides.push(count(s.kustomize_images.len(), "image override"));
+                    }
+                    if overrides.is_empty() {
+                        what
+                    } else {
+                        format!("{what} ({})", overrides.join(", "))
+                    }
+                })
+                .collect();
+            let evidence = app.evidence.as_ref().map_or_else(
+                || "no evidence: applies to all environments".to_string(),
+                |e| e.describe(),
+            );
+            let evidence = match &app.note {
+                Some(n) => format!("{evidence} ({n})"),
+                None => evidence,
+            };
+            let _ = writeln!(
+                out,
+                "  {:<8} {} in {}: {}; {evidence}",
+                app.env.map_or("all", |e| e.as_str()),
+                app.describe(),
+                model.sources.path(app.file),
+                if deploys.is_empty() {
+                    "no source".to_string()
+                } else {
+                    deploys.join(" + ")
+                },
+            );
+        }
+    }
     out
+}
+
+/// A value as `guard envs` shows it: in backquotes, or what stands for it when it is unknown.
+fn shown(n: &crate::node::Node) -> String {
+    match n.scalar_text() {
+        Some(t) => format!("`{t}`"),
+        None => "(set by the generator)".to_string(),
+    }
+}
+
+/// `1 parameter`, `3 parameters`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }

@@ -1330,6 +1330,177 @@ fn check_workflow_literals(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+pub static HELM_VALUES_SECRET: Rule = Rule {
+    id: "SEC010",
+    name: "secret-in-helm-values",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A Helm values entry, Argo CD Helm parameter or Flux HelmRelease value holds a literal secret",
+    help: "keep the value in a secret manager or a Kubernetes Secret and point the chart at it (`existingSecret`, `secretKeyRef`); keep only references in values",
+    explanation: r#"**Why.** Values files, an Argo CD `Application`'s `helm.parameters` and inline
+`helm.values`/`valuesObject`, and a Flux `HelmRelease`'s `values` are committed configuration,
+like a ConfigMap (article section 6): a database password or an API token written there is in
+the repository's history, readable by everyone who can clone it, and rendered by the chart into
+whatever the chart makes of it (often a plain environment variable). guard judges each entry
+as it judges a ConfigMap's: the value's shape first (a known token, a private key, a URL or
+connection string with a password is a secret under any key), then a literal under a key that
+names a secret (`password`, `apiKey`, `token`, ...), never a reference (`existingSecret`,
+`secretKeyRef`, `${VAR}`, `{{ .Values.x }}`), an empty value or a placeholder (dummies such as
+`changeme` are SEC008's). An `env`/`extraEnv` list entry (`{name, value}`) is judged by its
+`name`. The finding is at the entry, in the environment of the values file or application
+(`values-prod.yaml`, the Application deploying into prod); the value is never shown.
+
+**How to fix.** Store the secret in AWS Secrets Manager (External Secrets, the Secrets Store CSI
+driver) or a Secret, and give the chart its name: most charts take `existingSecret` or
+`envFrom`/`secretKeyRef`.
+
+```yaml
+# bad: an Argo CD Application
+spec:
+  source:
+    helm:
+      parameters:
+        - name: database.password
+          value: s3cr3t-Pa55w0rd
+```
+```yaml
+# good
+spec:
+  source:
+    helm:
+      parameters:
+        - name: database.existingSecret
+          value: shop-database
+```
+"#,
+    security_severity: "8.0",
+    tags: &["secrets", "kubernetes", "helm", "gitops"],
+    check: Some(check_helm_values),
+    tiers: None,
+};
+
+/// How deep a values tree is walked.
+const VALUES_DEPTH: usize = 24;
+
+fn check_helm_values(m: &Model, out: &mut Vec<Finding>) {
+    for doc in m.docs.iter().filter(|d| d.kind == DocKind::HelmValues) {
+        let path = m.sources.path(doc.file);
+        let what = format!("values file `{}`", path.rsplit('/').next().unwrap_or(path));
+        values_secrets(&doc.root, "", &what, doc.assignment.env, 0, out);
+    }
+    for app in &m.apps {
+        let what = app.describe();
+        for s in &app.sources {
+            for p in &s.parameters {
+                let (Some(name), Some(value)) = (p.name.as_str(), p.value.scalar_text()) else {
+                    continue;
+                };
+                let key = name.rsplit(['.', '[']).next().unwrap_or(name);
+                if let Some((span, why)) = judge(key, &value, &p.name, &p.value) {
+                    out.push(
+                        HELM_VALUES_SECRET
+                            .finding(
+                                span,
+                                format!("Helm parameter `{name}` of {what} holds a secret: {why}"),
+                            )
+                            .secret(p.value.span)
+                            .env(app.env),
+                    );
+                }
+            }
+            for v in &s.values {
+                values_secrets(
+                    v,
+                    "",
+                    &format!("the inline values of {what}"),
+                    app.env,
+                    0,
+                    out,
+                );
+            }
+        }
+    }
+}
+
+/// A finding's place and reason for one entry, if it holds a secret.
+fn judge(key: &str, value: &str, key_node: &Node, value_node: &Node) -> Option<(Span, String)> {
+    match classify(Some(key), value) {
+        Verdict::Secret(Why::Shape(shape)) => {
+            Some((value_node.span, format!("its value looks like {shape}")))
+        }
+        Verdict::Secret(_) => Some((key_node.span, "its key names a secret".to_string())),
+        Verdict::Weak | Verdict::Not => None,
+    }
+}
+
+fn values_secrets(
+    n: &Node,
+    at: &str,
+    what: &str,
+    env: Option<Env>,
+    depth: usize,
+    out: &mut Vec<Finding>,
+) {
+    if depth > VALUES_DEPTH {
+        return;
+    }
+    let report = |out: &mut Vec<Finding>, path: &str, span: Span, secret: Span, why: String| {
+        out.push(
+            HELM_VALUES_SECRET
+                .finding(span, format!("`{path}` in {what} holds a secret: {why}"))
+                .secret(secret)
+                .env(env),
+        );
+    };
+    for e in n.entries() {
+        let Some(k) = e.key_str() else { continue };
+        let path = if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        };
+        if e.value.is_map() {
+            values_secrets(&e.value, &path, what, env, depth + 1, out);
+            continue;
+        }
+        let items = e.value.as_seq();
+        if !items.is_empty() {
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}[{i}]");
+                // An `env`/`extraEnv` entry: `{name: DB_PASSWORD, value: ...}`.
+                if let (Some(name), Some(value)) = (item.get("name"), item.get("value"))
+                    && let (Some(n), Some(v)) = (name.as_str(), value.scalar_text())
+                {
+                    if let Some((span, why)) = judge(n, &v, name, value) {
+                        report(out, &format!("{item_path} ({n})"), span, value.span, why);
+                    }
+                    continue;
+                }
+                if item.is_map() {
+                    values_secrets(item, &item_path, what, env, depth + 1, out);
+                } else if let Some(v) = item.as_str()
+                    && let Verdict::Secret(Why::Shape(shape)) = classify(None, v)
+                {
+                    report(
+                        out,
+                        &item_path,
+                        item.span,
+                        item.span,
+                        format!("its value looks like {shape}"),
+                    );
+                }
+            }
+            continue;
+        }
+        let Some(value) = e.value.scalar_text() else {
+            continue;
+        };
+        if let Some((span, why)) = judge(k, &value, &e.key, &e.value) {
+            report(out, &path, span, e.value.span, why);
+        }
+    }
+}
+
 pub static RULES: &[&Rule] = &[
     &LITERAL_K8S_SECRET,
     &CONFIGMAP_SECRET,
@@ -1340,4 +1511,5 @@ pub static RULES: &[&Rule] = &[
     &DOCKERFILE_SECRET,
     &WEAK_PLACEHOLDER,
     &WORKFLOW_LITERAL,
+    &HELM_VALUES_SECRET,
 ];

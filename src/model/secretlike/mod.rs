@@ -384,6 +384,8 @@ const NOT_LAST: &[&str] = &[
 const NOT_FIRST: &[&str] = &[
     "manage", "create", "enable", "enabled", "use", "rotate", "generate", "allow", "require", "is",
     "has", "should", "skip", "disable", "random", "max", "min", "num", "no", "ignore",
+    // The name of a Secret that holds it (Helm charts' `existingSecret`).
+    "existing",
 ];
 
 /// Words that make a secret-sounding name public or a flag.

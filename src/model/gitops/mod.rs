@@ -1,0 +1,584 @@
+//! GitOps manifests as deployments: an Argo CD `Application`, each application an
+//! `ApplicationSet`'s list generator makes, and a Flux `HelmRelease` say which chart or overlay
+//! an environment runs and with which overrides (Helm parameters and inline values, Kustomize
+//! image overrides). This module only *finds* them ([`collect`]); the container inventory
+//! turns their overrides into images (`containers.rs`), and the secrets rules read their
+//! parameters and values.
+//!
+//! What is not followed: generators that read cluster state or other repositories (`clusters`,
+//! `git`, `scmProvider`, ...: their template is still read, once, for all environments, with
+//! every `{{...}}` left unknown), `$values/...` value files of another source, and remote charts'
+//! own values.
+
+use crate::env::{Env, EnvSet, Evidence};
+use crate::model::{Doc, DocKind};
+use crate::node::{Chain, Hop, Node, Value};
+use crate::source::Span;
+
+/// The most applications one `ApplicationSet` list may make (hostile-input bound).
+const MAX_ELEMENTS: usize = 1000;
+/// How deep template substitution and value merging go.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppKind {
+    ArgoApplication,
+    /// An application an `ApplicationSet` generates from one list element.
+    ArgoApplicationSet,
+    FluxHelmRelease,
+}
+
+impl AppKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::ArgoApplication => "Argo CD Application",
+            AppKind::ArgoApplicationSet => "Argo CD ApplicationSet",
+            AppKind::FluxHelmRelease => "Flux HelmRelease",
+        }
+    }
+}
+
+/// One Helm parameter (`helm.parameters[]`): a dotted values path and its value.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Node,
+    pub value: Node,
+}
+
+/// One source of an application (`spec.source`, each of `spec.sources`, a HelmRelease's chart).
+#[derive(Clone, Debug, Default)]
+pub struct AppSource {
+    /// `path` in the repository (Argo CD), `chart.spec.chart` of a GitRepository (Flux).
+    pub path: Option<Node>,
+    /// A chart of a Helm repository (`chart:`), not in this repository.
+    pub chart: Option<Node>,
+    pub repo_url: Option<Node>,
+    pub target_revision: Option<Node>,
+    pub value_files: Vec<Node>,
+    /// Inline values: `helm.valuesObject`, `helm.values` parsed, a HelmRelease's `values`.
+    pub values: Vec<Node>,
+    pub parameters: Vec<Param>,
+    /// `kustomize.images` entries (`name=new:tag`, `new:tag`).
+    pub kustomize_images: Vec<Node>,
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub kind: AppKind,
+    /// The application's name (after the ApplicationSet template is applied).
+    pub name: String,
+    pub file: crate::source::FileId,
+    /// Where it is declared: `metadata.name`, else the document.
+    pub decl: Span,
+    pub env: Option<Env>,
+    pub evidence: Option<Evidence>,
+    pub sources: Vec<AppSource>,
+    /// What guard could not follow (an ApplicationSet generator that reads cluster state).
+    pub note: Option<String>,
+}
+
+impl App {
+    /// "Argo CD Application `shop-prod`".
+    pub fn describe(&self) -> String {
+        format!("{} `{}`", self.kind.as_str(), self.name)
+    }
+}
+
+/// Every application the project's GitOps manifests declare, in document order; a manifest
+/// that Kustomize overlays render (Flux's per-environment values patches) once per overlay, as
+/// the overlay renders it, in the overlay's environment.
+pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) -> Vec<App> {
+    let patch_files = patch_files(docs, sources);
+    let mut out = Vec::new();
+    for doc in docs {
+        // A Kustomize patch (`apps/production/values.yaml` patching a HelmRelease) is part of
+        // what its overlay renders, not a manifest of its own.
+        if patch_files.contains(sources.path(doc.file)) {
+            continue;
+        }
+        let DocKind::Kubernetes { kind, .. } = &doc.kind else {
+            continue;
+        };
+        let api = doc.root.str_at(&["apiVersion"]).unwrap_or("");
+        let known = match kind.as_str() {
+            "Application" | "ApplicationSet" => api.starts_with("argoproj.io/"),
+            "HelmRelease" => api.starts_with("helm.toolkit.fluxcd.io/"),
+            _ => false,
+        };
+        if !known {
+            continue;
+        }
+        let renders: Vec<(std::borrow::Cow<'_, Node>, Placed)> = if doc.overlays.is_empty() {
+            vec![(
+                std::borrow::Cow::Borrowed(&doc.root),
+                (doc.assignment.env, doc.assignment.evidence.clone()),
+            )]
+        } else {
+            doc.overlays
+                .iter()
+                .filter_map(|o| {
+                    let root = super::kustomize::render(doc, o)?;
+                    let evidence = o.env.map(|_| {
+                        Evidence::GitOps(format!("rendered by overlay `{}`", o.kustomization))
+                    });
+                    Some((root, (o.env, evidence)))
+                })
+                .collect()
+        };
+        for (root, placed) in renders {
+            let c = Ctx {
+                doc,
+                envs,
+                placed: &placed,
+            };
+            match kind.as_str() {
+                "Application" => out.extend(argo_app(&c, &root, AppKind::ArgoApplication, None)),
+                "ApplicationSet" => application_set(&c, &root, &mut out),
+                _ => out.extend(helm_release(&c, &root)),
+            }
+        }
+    }
+    out
+}
+
+/// The files kustomizations use as patches (`patches: - path:`, `patchesStrategicMerge`).
+fn patch_files(
+    docs: &[Doc],
+    sources: &crate::source::SourceMap,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for doc in docs.iter().filter(|d| d.kind == DocKind::Kustomization) {
+        let dir = crate::source::parent_dir(sources.path(doc.file));
+        for key in ["patches", "patchesStrategicMerge"] {
+            for p in doc.root.get(key).map(Node::as_seq).unwrap_or(&[]) {
+                let Some(rel) = p.str_at(&["path"]).or_else(|| p.as_str()) else {
+                    continue;
+                };
+                if let Some(path) = crate::source::join_path(dir, rel) {
+                    out.insert(path);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An environment and what placed the manifest there.
+type Placed = (Option<Env>, Option<Evidence>);
+
+/// What every application of one manifest shares.
+struct Ctx<'a> {
+    doc: &'a Doc,
+    envs: &'a EnvSet,
+    /// The manifest's own environment (its path, guard.toml, an overlay).
+    placed: &'a Placed,
+}
+
+/// The environment of an application: the document's own (its path, guard.toml), else the
+/// first of its destination namespace, its name, its source path, a list element's values
+/// that names one.
+fn app_env(c: &Ctx<'_>, root: &Node, element: Option<&Node>) -> Placed {
+    let envs = c.envs;
+    if c.placed.0.is_some() {
+        return c.placed.clone();
+    }
+    let describe = |what: &str, value: &str| Evidence::GitOps(format!("{what} `{value}`"));
+    if let Some(el) = element {
+        for e in el.entries() {
+            let (Some(k), Some(v)) = (e.key_str(), e.value.as_str()) else {
+                continue;
+            };
+            if matches!(k, "env" | "environment" | "stage" | "tier")
+                && let Some(env) = envs.word(v).or_else(|| envs.words(v))
+            {
+                return (Some(env), Some(describe(&format!("list element `{k}`"), v)));
+            }
+        }
+    }
+    let candidates = [
+        (
+            "destination namespace",
+            root.str_at(&["spec", "destination", "namespace"]),
+        ),
+        ("name", root.str_at(&["metadata", "name"])),
+        (
+            "destination cluster",
+            root.str_at(&["spec", "destination", "name"]),
+        ),
+        ("source path", root.str_at(&["spec", "source", "path"])),
+    ];
+    for (what, value) in candidates {
+        let Some(v) = value.filter(|v| !v.contains("{{")) else {
+            continue;
+        };
+        let env = if what == "source path" {
+            v.split('/')
+                .filter(|s| !s.is_empty())
+                .find_map(|s| envs.words(s))
+        } else {
+            envs.namespace(v).or_else(|| envs.words(v))
+        };
+        if let Some(env) = env {
+            return (Some(env), Some(describe(what, v)));
+        }
+    }
+    (None, None)
+}
+
+fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> Option<App> {
+    let spec = root.get("spec")?;
+    let mut sources = Vec::new();
+    if let Some(s) = spec.get("source") {
+        sources.push(argo_source(s));
+    }
+    for s in spec.get("sources").map(Node::as_seq).unwrap_or(&[]) {
+        sources.push(argo_source(s));
+    }
+    let name_node = root.path(&["metadata", "name"]);
+    let name = name_node.and_then(Node::as_str).unwrap_or("?").to_string();
+    let (env, evidence) = app_env(c, root, element);
+    Some(App {
+        kind,
+        name,
+        file: c.doc.file,
+        decl: name_node.map_or(root.span, |n| n.span),
+        env,
+        evidence,
+        sources,
+        note: None,
+    })
+}
+
+fn argo_source(s: &Node) -> AppSource {
+    let mut out = AppSource {
+        path: s.get("path").cloned(),
+        chart: s.get("chart").cloned(),
+        repo_url: s.get("repoURL").cloned(),
+        target_revision: s.get("targetRevision").cloned(),
+        ..AppSource::default()
+    };
+    if let Some(h) = s.get("helm") {
+        out.value_files = h
+            .get("valueFiles")
+            .map(|v| v.as_seq().to_vec())
+            .unwrap_or_default();
+        if let Some(v) = h.get("valuesObject").filter(|v| v.is_map()) {
+            out.values.push(v.clone());
+        }
+        if let Some(v) = h.get("values").filter(|v| v.is_map()) {
+            out.values.push(v.clone());
+        }
+        for p in h.get("parameters").map(Node::as_seq).unwrap_or(&[]) {
+            if let (Some(name), Some(value)) = (p.get("name"), p.get("value")) {
+                out.parameters.push(Param {
+                    name: name.clone(),
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+    if let Some(k) = s.get("kustomize") {
+        out.kustomize_images = k
+            .get("images")
+            .map(|v| v.as_seq().to_vec())
+            .unwrap_or_default();
+    }
+    out
+}
+
+/// An ApplicationSet: one application per element of each top-level `list` generator (also
+/// inside `matrix`/`merge`, element by element); any other generator reads what is not in the
+/// repository, so its template is read once, for all environments, with `{{...}}` unknown.
+fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
+    let Some(template) = root.path(&["spec", "template"]) else {
+        return;
+    };
+    let go_template = root
+        .path(&["spec", "goTemplate"])
+        .and_then(Node::as_bool)
+        .unwrap_or(false);
+    let mut elements: Vec<&Node> = Vec::new();
+    let mut other = false;
+    for g in root
+        .path(&["spec", "generators"])
+        .map(Node::as_seq)
+        .unwrap_or(&[])
+    {
+        list_elements(g, 0, &mut elements, &mut other);
+    }
+    let set_name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+    for el in elements.iter().take(MAX_ELEMENTS) {
+        let rendered = substitute(template, el, go_template, 0);
+        if let Some(mut app) = argo_app(c, &rendered, AppKind::ArgoApplicationSet, Some(el)) {
+            if app.name.contains("{{") || app.name == "?" {
+                app.name = set_name.to_string();
+            }
+            out.push(app);
+        }
+    }
+    if other || elements.is_empty() {
+        let unknown = unknown_placeholders(template, 0);
+        if let Some(mut app) = argo_app(c, &unknown, AppKind::ArgoApplicationSet, None) {
+            app.name = set_name.to_string();
+            app.note = Some(
+                "its generators read cluster state or other repositories: its template is checked once, for all environments"
+                    .to_string(),
+            );
+            out.push(app);
+        }
+    }
+}
+
+/// The elements of `list` generators, looking into `matrix` and `merge`; `other` is set when a
+/// generator of another kind is there.
+fn list_elements<'a>(g: &'a Node, depth: usize, out: &mut Vec<&'a Node>, other: &mut bool) {
+    if depth > 4 {
+        *other = true;
+        return;
+    }
+    for e in g.entries() {
+        match e.key_str() {
+            Some("list") => {
+                let els = e.value.get("elements").map(Node::as_seq).unwrap_or(&[]);
+                out.extend(els.iter().filter(|n| n.is_map()));
+                if e.value.get("elementsYaml").is_some() {
+                    *other = true;
+                }
+            }
+            Some("matrix" | "merge") => {
+                for inner in e.value.get("generators").map(Node::as_seq).unwrap_or(&[]) {
+                    list_elements(inner, depth + 1, out, other);
+                }
+            }
+            Some("selector" | "values" | "template") => {}
+            Some(_) => *other = true,
+            None => {}
+        }
+    }
+}
+
+/// A list element's value for a template parameter (`env`, `values.x`, `.env` with goTemplate).
+fn element_value<'a>(el: &'a Node, key: &str) -> Option<&'a Node> {
+    let key = key.trim().trim_start_matches('.');
+    let parts: Vec<&str> = key.split('.').collect();
+    el.path(&parts).filter(|n| n.scalar_text().is_some())
+}
+
+/// The template with every `{{param}}` (`{{.param}}` with goTemplate) of a string replaced by the
+/// element's value; a string that was changed keeps its span and gains a hop to the element's
+/// value, so a finding on it names the element too. A parameter the element does not have
+/// makes the string unknown.
+fn substitute(n: &Node, el: &Node, go: bool, depth: usize) -> Node {
+    if depth > MAX_DEPTH {
+        return n.clone();
+    }
+    match &n.value {
+        Value::String(s) if s.contains("{{") => {
+            let mut text = String::new();
+            let mut rest = s.as_str();
+            let mut hops = Vec::new();
+            let mut decisive: Option<Span> = None;
+            let whole = s.trim().starts_with("{{")
+                && s.trim().ends_with("}}")
+                && s.matches("{{").count() == 1;
+            while let Some(open) = rest.find("{{") {
+                text.push_str(&rest[..open]);
+                let Some(close) = rest[open..].find("}}") else {
+                    return Node::new(n.span, Value::Unknown);
+                };
+                let inner = &rest[open + 2..open + close];
+                let inner = inner.trim_start_matches('-').trim_end_matches('-').trim();
+                let plain = if go {
+                    inner.strip_prefix('.')
+                } else {
+                    Some(inner)
+                };
+                let Some(v) = plain.and_then(|k| element_value(el, k)) else {
+                    return Node::new(n.span, Value::Unknown);
+                };
+                let value = v.scalar_text().unwrap_or_default();
+                text.push_str(&value);
+                decisive = Some(v.span);
+                hops.push(Hop {
+                    span: v.span,
+                    label: format!("`{inner}` = `{value}` from the generator's list element")
+                        .into(),
+                });
+                rest = &rest[open + close + 2..];
+            }
+            text.push_str(rest);
+            // The whole string is one parameter: the element's value decided it, and the
+            // template line is a hop on the way.
+            if whole && let Some(at) = decisive {
+                let hop = Hop {
+                    span: n.span,
+                    label: format!("the ApplicationSet template's `{}`", s.trim()).into(),
+                };
+                return Node::string(at, text).with_via(Some(Chain::link(&n.via, hop)));
+            }
+            let mut via = n.via.clone();
+            for h in hops {
+                via = Some(Chain::link(&via, h));
+            }
+            Node::string(n.span, text).with_via(via)
+        }
+        Value::Map(entries) => {
+            let mut m = n.clone();
+            if let Value::Map(out) = &mut m.value {
+                for (o, e) in out.iter_mut().zip(entries.iter()) {
+                    o.value = substitute(&e.value, el, go, depth + 1);
+                }
+            }
+            m
+        }
+        Value::Seq(items) => {
+            let mut m = n.clone();
+            if let Value::Seq(out) = &mut m.value {
+                for (o, i) in out.iter_mut().zip(items.iter()) {
+                    *o = substitute(i, el, go, depth + 1);
+                }
+            }
+            m
+        }
+        _ => n.clone(),
+    }
+}
+
+/// The template with every string holding `{{...}}` made unknown.
+fn unknown_placeholders(n: &Node, depth: usize) -> Node {
+    substitute(n, &Node::new(n.span, Value::Null), false, depth)
+}
+
+fn helm_release(c: &Ctx<'_>, root: &Node) -> Option<App> {
+    let spec = root.get("spec")?;
+    let chart_spec = spec.path(&["chart", "spec"]);
+    let from_git = chart_spec
+        .and_then(|c| c.str_at(&["sourceRef", "kind"]))
+        .is_some_and(|k| k == "GitRepository");
+    let chart = chart_spec.and_then(|c| c.get("chart")).cloned();
+    let mut source = AppSource {
+        target_revision: chart_spec.and_then(|c| c.get("version")).cloned(),
+        ..AppSource::default()
+    };
+    if from_git {
+        source.path = chart;
+    } else {
+        source.chart = chart;
+    }
+    if let Some(v) = spec.get("values").filter(|v| v.is_map()) {
+        source.values.push(v.clone());
+    }
+    let name_node = root.path(&["metadata", "name"]);
+    let (env, evidence) = app_env(c, root, None);
+    Some(App {
+        kind: AppKind::FluxHelmRelease,
+        name: name_node.and_then(Node::as_str).unwrap_or("?").to_string(),
+        file: c.doc.file,
+        decl: name_node.map_or(root.span, |n| n.span),
+        env,
+        evidence,
+        sources: vec![source],
+        note: None,
+    })
+}
+
+/// A source's overrides as one values tree: inline values merged in order, then each
+/// parameter set at its dotted path (`image.tag`) with the parameter's value node (so a finding
+/// on it points at the parameter).
+pub fn override_values(s: &AppSource) -> Node {
+    let mut root = Node::new(Span::default(), Value::Map(Default::default()));
+    for v in &s.values {
+        super::containers::deep_merge(&mut root, v, 0);
+    }
+    for p in &s.parameters {
+        let Some(name) = p.name.as_str() else {
+            continue;
+        };
+        let path = split_param(name);
+        if path.is_empty() || path.len() > MAX_DEPTH {
+            continue;
+        }
+        let hop = Hop {
+            span: p.name.span,
+            label: format!("Helm parameter `{name}`").into(),
+        };
+        let value = p
+            .value
+            .clone()
+            .with_via(Some(Chain::link(&p.value.via, hop)));
+        set_path(&mut root, &path, value, p.name.span);
+    }
+    root
+}
+
+/// `a.b\.c[0]` → `["a", "b.c", "0"]` (Helm's `--set` keys, indexes kept as keys).
+fn split_param(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            '.' => out.push(std::mem::take(&mut cur)),
+            '[' => {
+                out.push(std::mem::take(&mut cur));
+                for n in chars.by_ref() {
+                    if n == ']' {
+                        break;
+                    }
+                    cur.push(n);
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+fn set_path(root: &mut Node, path: &[String], value: Node, key_span: Span) {
+    let Some((first, rest)) = path.split_first() else {
+        *root = value;
+        return;
+    };
+    if !root.is_map() {
+        *root = Node::new(key_span, Value::Map(Default::default()));
+    }
+    let Value::Map(entries) = &mut root.value else {
+        return;
+    };
+    let i = match entries
+        .iter()
+        .position(|e| e.key_str() == Some(first.as_str()))
+    {
+        Some(i) => i,
+        None => {
+            entries.push(crate::node::Entry {
+                key: Node::string(key_span, first.as_str()),
+                value: Node::new(key_span, Value::Map(Default::default())),
+            });
+            entries.len() - 1
+        }
+    };
+    if let Some(e) = entries.get_mut(i) {
+        set_path(&mut e.value, rest, value, key_span);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_parameter_names_split_as_helm_set_does() {
+        assert_eq!(split_param("image.tag"), ["image", "tag"]);
+        assert_eq!(split_param("a\\.b.c"), ["a.b", "c"]);
+        assert_eq!(split_param("env[0].value"), ["env", "0", "value"]);
+        assert!(split_param("").is_empty());
+    }
+}
