@@ -129,6 +129,7 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
             let c = Ctx {
                 doc,
                 envs,
+                sources,
                 placed: &placed,
             };
             match kind.as_str() {
@@ -170,6 +171,7 @@ type Placed = (Option<Env>, Option<Evidence>);
 struct Ctx<'a> {
     doc: &'a Doc,
     envs: &'a EnvSet,
+    sources: &'a crate::source::SourceMap,
     /// The manifest's own environment (its path, guard.toml, an overlay).
     placed: &'a Placed,
 }
@@ -229,10 +231,10 @@ fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> 
     let spec = root.get("spec")?;
     let mut sources = Vec::new();
     if let Some(s) = spec.get("source") {
-        sources.push(argo_source(s));
+        sources.push(argo_source(c, s));
     }
     for s in spec.get("sources").map(Node::as_seq).unwrap_or(&[]) {
-        sources.push(argo_source(s));
+        sources.push(argo_source(c, s));
     }
     let name_node = root.path(&["metadata", "name"]);
     let name = name_node.and_then(Node::as_str).unwrap_or("?").to_string();
@@ -249,7 +251,7 @@ fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> 
     })
 }
 
-fn argo_source(s: &Node) -> AppSource {
+fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
     let mut out = AppSource {
         path: s.get("path").cloned(),
         chart: s.get("chart").cloned(),
@@ -265,8 +267,10 @@ fn argo_source(s: &Node) -> AppSource {
         if let Some(v) = h.get("valuesObject").filter(|v| v.is_map()) {
             out.values.push(v.clone());
         }
-        if let Some(v) = h.get("values").filter(|v| v.is_map()) {
-            out.values.push(v.clone());
+        match h.get("values") {
+            Some(v) if v.is_map() => out.values.push(v.clone()),
+            Some(v) => out.values.extend(values_string(c, v)),
+            None => {}
         }
         for p in h.get("parameters").map(Node::as_seq).unwrap_or(&[]) {
             if let (Some(name), Some(value)) = (p.get("name"), p.get("value")) {
@@ -284,6 +288,37 @@ fn argo_source(s: &Node) -> AppSource {
             .unwrap_or_default();
     }
     out
+}
+
+/// `helm.values: |` (a YAML document in a literal block scalar), parsed where it is written: a
+/// copy of the file with everything but the block's lines blanked (same byte offsets) is read
+/// by the YAML parser, so every value keeps its own line and column.
+fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
+    v.as_str()?;
+    let file = c.sources.get(v.span.file)?;
+    let (start, end) = (v.span.start as usize, v.span.end as usize);
+    let written = file.text.get(start..end)?;
+    // Only a literal block (`|`, `|-`, `|2`): a folded or quoted scalar's lines are not the
+    // document's.
+    if !written.starts_with('|') {
+        return None;
+    }
+    let body = start + written.find('\n')? + 1;
+    let mut copy = String::with_capacity(file.text.len());
+    for (i, ch) in file.text.char_indices() {
+        if ch == '\n' || (body..end).contains(&i) {
+            copy.push(ch);
+        } else {
+            // Same width in bytes, so every offset stays where it was.
+            copy.extend(std::iter::repeat_n(' ', ch.len_utf8()));
+        }
+    }
+    let blanked = crate::source::SourceFile::new(file.id, file.path.to_string(), std::path::PathBuf::new(), copy);
+    let parsed = crate::parse::yaml::parse(&blanked);
+    if !parsed.diags.is_empty() {
+        return None;
+    }
+    parsed.docs.into_iter().next().map(|d| d.root).filter(Node::is_map)
 }
 
 /// An ApplicationSet: one application per element of each top-level `list` generator (also
