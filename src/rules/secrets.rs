@@ -948,6 +948,27 @@ spec:
     tiers: None,
 };
 
+/// The keys of an Argo CD repository, repo-creds or cluster Secret that are settings.
+const ARGO_CD_SECRET_SETTINGS: &[&str] = &[
+    "type",
+    "url",
+    "name",
+    "project",
+    "insecure",
+    "enableLfs",
+    "enableOCI",
+    "forceHttpBasicAuth",
+    "proxy",
+    "noProxy",
+    "server",
+    "namespaces",
+    "clusterResources",
+    "githubAppID",
+    "githubAppInstallationID",
+    "githubAppEnterpriseBaseUrl",
+    "username",
+];
+
 fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
     for doc in &m.docs {
         let DocKind::Kubernetes { kind, name } = &doc.kind else {
@@ -956,6 +977,17 @@ fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
         if kind != "Secret" || doc.root.get("sops").is_some() {
             continue;
         }
+        // An Argo CD repository or cluster Secret: its `url`, `type`, `name`, ... are how Argo CD
+        // finds the repository, not credentials; only its other keys can be secrets.
+        let argo_settings: &[&str] = if doc
+            .root
+            .str_at(&["metadata", "labels", "argocd.argoproj.io/secret-type"])
+            .is_some()
+        {
+            ARGO_CD_SECRET_SETTINGS
+        } else {
+            &[]
+        };
         for key in ["data", "stringData"] {
             let Some(entry) = doc.root.entry(key) else {
                 continue;
@@ -968,6 +1000,7 @@ fn check_k8s_secrets(m: &Model, out: &mut Vec<Finding>) {
                     e.value
                         .scalar_text()
                         .is_some_and(|v| !is_inert_value(&v) && !v.trim_start().starts_with("ENC["))
+                        && !e.key_str().is_some_and(|k| argo_settings.contains(&k))
                 })
                 .collect();
             if literal.is_empty() {
