@@ -54,7 +54,10 @@ compares, resource by resource (same address, `count`/`for_each` keys aside), th
 are versions: `engine`, `engine_version`, `kubernetes_version`, `cluster_version`, `runtime`,
 `family`, `platform_version`, `ami_type`, `release_version`, and `version` of EKS, OpenSearch,
 MSK and MQ; and the module calls' `source` and `version` and the `required_providers` version
-constraints (a module or provider at another version in staging tests other code). Sizes (instance classes, node counts) may differ. A value that cannot be known
+constraints (a module or provider at another version in staging tests other code); and GitOps
+applications of the same chart or path (an Argo CD `Application` per environment, an
+ApplicationSet's elements, a Flux HelmRelease per overlay), whose `targetRevision` or chart
+`version` must be the same. Sizes (instance classes, node counts) may differ. A value that cannot be known
 statically is never compared, and values that differ only by each environment's own name
 (an ECS `family` of `shop-stage-api` in staging and `shop-production-api` in prod) are
 identifiers, not versions; resources and containers are paired by their names with the
@@ -845,7 +848,70 @@ pub fn compare_workloads(m: &Model, lower: Env, upper: Env) -> Vec<Table> {
     tables
 }
 
+/// GitOps applications of the same chart or path in two environments (`shop-staging` and
+/// `shop-prod` deploying `charts/shop`, or both the chart `kube-prometheus-stack`): a
+/// `targetRevision` (a chart version, a git revision) that differs is a version staging tests
+/// and prod does not run.
+fn check_app_versions(m: &Model, out: &mut Vec<Finding>) {
+    type Key = (String, String);
+    let what = |s: &crate::model::gitops::AppSource| -> Option<String> {
+        let (label, n) = match (&s.chart, &s.path) {
+            (Some(c), _) => ("chart", c),
+            (None, Some(p)) => ("path", p),
+            _ => return None,
+        };
+        n.as_str().map(|v| format!("{label} `{v}`"))
+    };
+    for (lower, upper) in pairs(m) {
+        let side = |env: Env| -> Vec<(Key, (&crate::model::gitops::App, &Node))> {
+            let mut v = Vec::new();
+            for app in m.apps.iter().filter(|a| a.env == Some(env)) {
+                for s in &app.sources {
+                    let (Some(source), Some(rev)) = (what(s), s.target_revision.as_ref()) else {
+                        continue;
+                    };
+                    if rev.as_str().is_none_or(|r| r.contains("{{")) {
+                        continue;
+                    }
+                    v.push(((app.name.clone(), source), (app, rev)));
+                }
+            }
+            v
+        };
+        let (low, up) = paired(
+            m,
+            (side(lower), lower),
+            (side(upper), upper),
+            |envs, (name, source): &Key, e| (envs.mask(name, e), source.clone()),
+        );
+        for (key, (app, lrev)) in &low {
+            let Some((_, urev)) = up.get(key) else { continue };
+            let (Some(lv), Some(uv)) = (lrev.as_str(), urev.as_str()) else {
+                continue;
+            };
+            if lv == uv {
+                continue;
+            }
+            out.push(
+                VERSION_DRIFT
+                    .finding(
+                        lrev.span,
+                        format!(
+                            "{} deploys {} at `{lv}` in {lower} but at `{uv}` in {upper}: {lower} tests something {upper} does not run",
+                            app.describe(),
+                            key.1
+                        ),
+                    )
+                    .env(Some(lower))
+                    .via(&lrev.via)
+                    .related(urev.span, format!("{upper} has `{uv}`")),
+            );
+        }
+    }
+}
+
 fn check_versions(m: &Model, out: &mut Vec<Finding>) {
+    check_app_versions(m, out);
     for t in compare_all(m) {
         for row in t
             .rows
