@@ -188,6 +188,8 @@ pub struct WalkStats {
     pub excluded: usize,
     pub not_config: usize,
     pub walk_errors: usize,
+    /// Files git tracks that its ignore rules match: checked all the same.
+    pub tracked_ignored: usize,
     /// Files named on the command line that are no format guard checks
     /// (a CI job that names the wrong file should hear about it).
     pub unchecked_args: Vec<String>,
@@ -320,6 +322,34 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 stats.add(&f.stats);
             }
         }
+        // What git tracks is checked even where .gitignore matches it: ignore rules apply to
+        // untracked files only, so a committed `prod.tfvars` that a later `*.tfvars` line
+        // ignores is still deployed (and a pull request cannot hide a file by ignoring it).
+        let mut found = Found::default();
+        for rel in tracked_but_ignored(&root.dir) {
+            let disk = root.dir.join(&rel);
+            let inside_start =
+                root.only.is_empty() || root.only.iter().any(|o| disk.starts_with(o));
+            if !inside_start
+                || rel
+                    .components()
+                    .any(|c| c.as_os_str() == ".git" || c.as_os_str() == ".terraform")
+            {
+                continue;
+            }
+            let entries = ignore::WalkBuilder::new(&disk)
+                .standard_filters(false)
+                .follow_links(false)
+                .max_depth(Some(0))
+                .build();
+            for entry in entries {
+                visit(plan, root, ri, excludes, entry, &mut found);
+            }
+        }
+        stats.tracked_ignored += found.candidates.len();
+        candidates.extend(found.candidates);
+        issues.extend(found.issues);
+        stats.add(&found.stats);
     }
     for (dir, ri) in &downloaded {
         let Some(root) = plan.roots.get(*ri) else {
@@ -400,6 +430,46 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     }
 }
 
+/// The files below `dir` that git tracks although its ignore rules match them
+/// (`git ls-files --cached --ignored --exclude-standard`), relative to `dir`; none outside a
+/// git work tree or where git cannot run. Bounded: at most [`MAX_TRACKED_IGNORED`].
+fn tracked_but_ignored(dir: &Path) -> Vec<PathBuf> {
+    let Ok(out) = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        // No hook or fsmonitor command of the repository's configuration runs.
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+            ".",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    out.stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .take(MAX_TRACKED_IGNORED)
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// At most this many tracked-but-ignored files are added to a walk.
+const MAX_TRACKED_IGNORED: usize = 100_000;
+
 /// What every walking thread of one root needs; makes one [`Visitor`] per
 /// thread.
 #[derive(Clone)]
@@ -457,6 +527,7 @@ impl WalkStats {
         self.excluded += o.excluded;
         self.not_config += o.not_config;
         self.walk_errors += o.walk_errors;
+        self.tracked_ignored += o.tracked_ignored;
         self.unchecked_args.extend(o.unchecked_args.iter().cloned());
     }
 }

@@ -136,3 +136,38 @@ fn directories_above_the_checked_root_are_not_environment_evidence() {
         "{text}"
     );
 }
+
+/// A file git tracks is checked even when `.gitignore` matches it (ignore rules apply to
+/// untracked files only): a pull request cannot hide a public database by ignoring its file.
+/// An ignored file git does not track stays out.
+#[test]
+fn tracked_files_are_checked_even_when_gitignore_matches_them() {
+    #[path = "common/mod.rs"]
+    mod common;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("infra");
+    common::copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform/article-layout"),
+        &repo,
+    );
+    fs::remove_file(repo.join("guard.toml")).unwrap();
+    common::git(&repo, &["init", "--quiet"]);
+    common::git(&repo, &["add", "-A"]);
+    common::git(&repo, &["commit", "--quiet", "-m", "infra"]);
+    // Ignored after the fact: the tfvars stay tracked.
+    fs::write(repo.join(".gitignore"), "*.tfvars\nscratch/\n").unwrap();
+    fs::create_dir(repo.join("scratch")).unwrap();
+    fs::write(repo.join("scratch/local.tfvars"), "db_public = true\n").unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--format", "concise", "--stats"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("environments/prod/terraform.tfvars") && out.contains("DB001"),
+        "{out}"
+    );
+    assert!(!out.contains("scratch/local.tfvars"), "{out}");
+}

@@ -885,7 +885,9 @@ fn check_app_versions(m: &Model, out: &mut Vec<Finding>) {
             |envs, (name, source): &Key, e| (envs.mask(name, e), source.clone()),
         );
         for (key, (app, lrev)) in &low {
-            let Some((_, urev)) = up.get(key) else { continue };
+            let Some((_, urev)) = up.get(key) else {
+                continue;
+            };
             let (Some(lv), Some(uv)) = (lrev.as_str(), urev.as_str()) else {
                 continue;
             };

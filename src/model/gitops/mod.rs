@@ -313,12 +313,22 @@ fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
             copy.extend(std::iter::repeat_n(' ', ch.len_utf8()));
         }
     }
-    let blanked = crate::source::SourceFile::new(file.id, file.path.to_string(), std::path::PathBuf::new(), copy);
+    let blanked = crate::source::SourceFile::new(
+        file.id,
+        file.path.to_string(),
+        std::path::PathBuf::new(),
+        copy,
+    );
     let parsed = crate::parse::yaml::parse(&blanked);
     if !parsed.diags.is_empty() {
         return None;
     }
-    parsed.docs.into_iter().next().map(|d| d.root).filter(Node::is_map)
+    parsed
+        .docs
+        .into_iter()
+        .next()
+        .map(|d| d.root)
+        .filter(Node::is_map)
 }
 
 /// An ApplicationSet: one application per element of each top-level `list` generator (also
