@@ -171,3 +171,29 @@ fn tracked_files_are_checked_even_when_gitignore_matches_them() {
     );
     assert!(!out.contains("scratch/local.tfvars"), "{out}");
 }
+
+/// A suppression whose `until=` is not a date suppresses nothing, and says so as an error: the
+/// gate does not guess what an unreadable expiry meant.
+#[test]
+fn a_suppression_with_an_invalid_until_suppresses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "guard.toml", "");
+    write(
+        tmp.path(),
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  # guard:ignore[SEC001] rotated next sprint until=2027-13-45\n  DB_PASSWORD: hunter2-but-longer\n",
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--format", "json"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let by_rule = |r: &str| findings.iter().find(|f| f["rule"] == r).cloned();
+    let sec = by_rule("SEC001").expect("the secret is reported");
+    assert!(sec["suppression"].is_null(), "{sec:#}");
+    let gd = by_rule("GD007").expect("the directive is reported");
+    assert_eq!(gd["severity"], "error", "{gd:#}");
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -128,8 +128,11 @@ pub fn apply(
         let Some(src) = files.get(file) else { continue };
         let line = src.line_of(f.span.start);
         if let Some(ds) = directives.get(file) {
+            // A directive with a problem (an invalid `until=`, two of them) suppresses
+            // nothing: what it meant cannot be known, and the gate must not guess open.
             let hit = ds.iter().position(|d| {
                 d.covers(line)
+                    && d.problems.is_empty()
                     && d.until.as_deref().is_none_or(|u| u >= today.as_str())
                     && d.rules.iter().any(|(k, _)| key_matches(k, f.rule))
             });
@@ -234,9 +237,12 @@ fn judge(
         return;
     }
     for p in problems {
-        out.push(
-            SUPPRESSION_UNUSED.finding(span, format!("suppression {p}, so it suppresses nothing")),
-        );
+        // An error: whoever wrote it meant to silence something, and the findings it names are
+        // reported again.
+        let mut f =
+            SUPPRESSION_UNUSED.finding(span, format!("suppression {p}, so it suppresses nothing"));
+        f.severity = crate::finding::Severity::Error;
+        out.push(f);
     }
     for k in keys {
         if !key_known(k) {
