@@ -413,19 +413,26 @@ fn policy_dirs(
         let mut out = Vec::new();
         for p in policies {
             let dir = base.join(&p.value);
-            let real = std::fs::canonicalize(&dir).map_err(|e| {
+            // One answer for a path outside the project, whether or not it exists there: a
+            // guard.toml (a pull request's, say) cannot probe the machine's files.
+            let outside = || {
                 Error::Usage(format!(
-                    "guard.toml: policies `{}`: {}",
-                    p.value,
-                    project::io_reason(&e)
-                ))
-            })?;
-            if !boundary.iter().any(|b| real.starts_with(b)) {
-                return Err(Error::Usage(format!(
-                    "guard.toml: policies `{}` is outside the project; only `--policy` may name a directory outside it",
+                    "guard.toml: policies `{}` is not a directory inside the project; only `--policy` may name one outside it",
                     p.value
-                )));
-            }
+                ))
+            };
+            let real = match std::fs::canonicalize(&dir) {
+                Ok(real) if boundary.iter().any(|b| real.starts_with(b)) => real,
+                Ok(_) => return Err(outside()),
+                Err(_) if !lexically_inside(&dir, &boundary) => return Err(outside()),
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "guard.toml: policies `{}`: {}",
+                        p.value,
+                        project::io_reason(&e)
+                    )));
+                }
+            };
             out.push(real);
         }
         return Ok(out);
@@ -444,6 +451,26 @@ fn policy_dirs(
         }
     }
     Ok(out)
+}
+
+/// Whether `path`, with `.` and `..` resolved as written (no file system access), lies in one
+/// of the directories.
+fn lexically_inside(path: &std::path::Path, dirs: &[PathBuf]) -> bool {
+    use std::path::Component;
+    let mut parts: Vec<std::ffi::OsString> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if parts.pop().is_none() {
+                    return false;
+                }
+            }
+            Component::CurDir => {}
+            other => parts.push(other.as_os_str().to_os_string()),
+        }
+    }
+    let normal: PathBuf = parts.iter().collect();
+    dirs.iter().any(|d| normal.starts_with(d))
 }
 
 /// The whole check: load, run the selected rules, apply suppressions,

@@ -197,3 +197,26 @@ fn a_suppression_with_an_invalid_until_suppresses_nothing() {
     assert_eq!(gd["severity"], "error", "{gd:#}");
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// guard.toml cannot probe the machine: a `policies` path outside the project gets one answer
+/// whether or not it exists.
+#[test]
+fn policies_outside_the_project_answer_alike_whether_or_not_they_exist() {
+    let answer = |policies: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "guard.toml", &format!("policies = [\"{policies}\"]\n"));
+        write(tmp.path(), "a.yaml", "x: 1\n");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+            .arg("check")
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).replace(policies, "<path>")
+    };
+    let existing = answer("/etc");
+    assert!(existing.contains("is not a directory inside the project"), "{existing}");
+    assert_eq!(existing, answer("/no-such-directory-here"));
+    assert_eq!(existing, answer("../../../../../../../etc"));
+    assert_eq!(existing, answer("../../../../../../../no-such-directory-here"));
+}
