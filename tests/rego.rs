@@ -515,3 +515,46 @@ fn the_guard_input_schema_changes_only_with_its_version() {
             .expect("docs/policy-input.md");
     assert!(docs.contains(&format!("`{}`", guard::rego::guard_input::SCHEMA)));
 }
+
+/// The policies share one time budget over the whole run (`GUARD_POLICY_BUDGET_S`): a slow
+/// policy over many documents stops at it, with one GD008 error saying how many documents it
+/// left out, instead of holding the runner for hours; the built-in rules still run.
+#[test]
+fn the_policies_time_budget_bounds_the_whole_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(root.join("guard.toml"), "").unwrap();
+    std::fs::create_dir(root.join("policy")).unwrap();
+    std::fs::write(
+        root.join("policy/slow.rego"),
+        "package main\n\ndeny contains msg if {\n\tcount([x | some x in numbers.range(1, 600000); x % 7 == 0]) < 0\n\tmsg := \"never\"\n}\n",
+    )
+    .unwrap();
+    for i in 0..60 {
+        std::fs::write(
+            root.join(format!("cm{i:02}.yaml")),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  DB_PASSWORD: hunter2-but-longer-{i}\n"),
+        )
+        .unwrap();
+    }
+    let dir = root.to_str().unwrap();
+    let o = guard_env(
+        &["check", dir, "--format", "json"],
+        &[("GUARD_POLICY_BUDGET_S", "1"), ("GUARD_POLICY_TIMEOUT_MS", "60000")],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let findings = v["findings"].as_array().unwrap();
+    let budget: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "GD008" && f["message"].as_str().unwrap().contains("time budget"))
+        .collect();
+    assert_eq!(budget.len(), 1, "{findings:#?}");
+    assert!(
+        budget[0]["message"].as_str().unwrap().contains("of 60 documents"),
+        "{:#}",
+        budget[0]
+    );
+    // The built-in rules judged every document.
+    assert_eq!(findings.iter().filter(|f| f["rule"] == "SEC001").count(), 60);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

@@ -127,6 +127,16 @@ fn time_limit() -> Duration {
     Duration::from_millis(ms.max(1))
 }
 
+/// The time all policies together may take over one run (`GUARD_POLICY_BUDGET_S`, default
+/// 30 s): past it, the documents not yet evaluated are not, and one GD008 error says so.
+fn total_budget() -> Duration {
+    let s = std::env::var("GUARD_POLICY_BUDGET_S")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(30);
+    Duration::from_secs(s.max(1))
+}
+
 /// Policy files below a directory (or the file itself), sorted; hidden
 /// directories are skipped, and symlinks are not followed.
 fn files_below(p: &Path, want: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
@@ -682,7 +692,10 @@ impl Policies {
                 ev.inputs += 1;
             } else {
                 // One engine clone per chunk of inputs (a clone of the
-                // prepared engine is not free); chunks in parallel.
+                // prepared engine is not free); chunks in parallel. Past the run's
+                // budget, an input is left out (and counted).
+                let deadline = t0 + total_budget();
+                let left_out = std::sync::Mutex::new(Vec::<Span>::new());
                 let results: Vec<Vec<InputResult>> = inputs
                     .par_chunks(64)
                     .map(|chunk| {
@@ -690,6 +703,12 @@ impl Policies {
                         chunk
                             .iter()
                             .map(|i| {
+                                if std::time::Instant::now() >= deadline {
+                                    if let Ok(mut l) = left_out.lock() {
+                                        l.push(i.anchor());
+                                    }
+                                    return Ok((Vec::new(), 0));
+                                }
                                 self.eval_packages(
                                     &mut engine,
                                     &doc_pkgs,
@@ -710,7 +729,20 @@ impl Policies {
                     ev.findings.extend(f);
                     ev.exceptions += x;
                 }
-                ev.inputs += inputs.len();
+                let mut left_out = left_out.into_inner().unwrap_or_default();
+                left_out.sort();
+                if let Some(first) = left_out.first() {
+                    ev.findings.push(crate::rules::input::POLICY_ERROR.finding(
+                        *first,
+                        format!(
+                            "the policies' time budget of {} s for the run ran out: {} of {} documents, this one first, were not evaluated by them (GUARD_POLICY_BUDGET_S raises the budget)",
+                            total_budget().as_secs(),
+                            left_out.len(),
+                            inputs.len()
+                        ),
+                    ));
+                }
+                ev.inputs += inputs.len() - left_out.len();
             }
         }
         let guard_pkgs: Vec<&Package> = self.guard_packages.iter().filter(|p| wanted(p)).collect();

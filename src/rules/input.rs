@@ -308,7 +308,10 @@ object, calling a builtin with the wrong argument), the policy could not judge t
 guard reports it at the document, as an error, and goes on with every other document and rule.
 A CI gate must not pass a document a policy could not read. (A policy that does not parse, or
 runs past its time limit, stops the whole check instead: that is a broken policy, not a
-surprising document.)
+surprising document.) All policies share one time budget for the run (`GUARD_POLICY_BUDGET_S`,
+default 30 s), so a slow policy over many documents cannot hold a runner for hours: past it,
+the documents not yet evaluated are left out and one GD008 error, at the first of them, says
+how many.
 
 **How to fix.** Make the policy robust to what real files contain: Terraform attributes are
 often expressions (`tags = local.tags` is the string `"${local.tags}"` in Conftest's HCL
