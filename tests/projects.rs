@@ -204,7 +204,11 @@ fn a_suppression_with_an_invalid_until_suppresses_nothing() {
 fn policies_outside_the_project_answer_alike_whether_or_not_they_exist() {
     let answer = |policies: &str| {
         let tmp = tempfile::tempdir().unwrap();
-        write(tmp.path(), "guard.toml", &format!("policies = [\"{policies}\"]\n"));
+        write(
+            tmp.path(),
+            "guard.toml",
+            &format!("policies = [\"{policies}\"]\n"),
+        );
         write(tmp.path(), "a.yaml", "x: 1\n");
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
             .arg("check")
@@ -215,8 +219,14 @@ fn policies_outside_the_project_answer_alike_whether_or_not_they_exist() {
         String::from_utf8_lossy(&o.stderr).replace(policies, "<path>")
     };
     let existing = answer("/etc");
-    assert!(existing.contains("is not a directory inside the project"), "{existing}");
+    assert!(
+        existing.contains("is not a directory inside the project"),
+        "{existing}"
+    );
     assert_eq!(existing, answer("/no-such-directory-here"));
     assert_eq!(existing, answer("../../../../../../../etc"));
-    assert_eq!(existing, answer("../../../../../../../no-such-directory-here"));
+    assert_eq!(
+        existing,
+        answer("../../../../../../../no-such-directory-here")
+    );
 }

@@ -435,7 +435,7 @@ fn broken_hostile_and_runaway_policies_are_refused() {
     let o = guard(&["check", p]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("is outside the project"),
+        stderr(&o).contains("is not a directory inside the project"),
         "{}",
         stderr(&o)
     );
@@ -540,7 +540,10 @@ fn the_policies_time_budget_bounds_the_whole_run() {
     let dir = root.to_str().unwrap();
     let o = guard_env(
         &["check", dir, "--format", "json"],
-        &[("GUARD_POLICY_BUDGET_S", "1"), ("GUARD_POLICY_TIMEOUT_MS", "60000")],
+        &[
+            ("GUARD_POLICY_BUDGET_S", "1"),
+            ("GUARD_POLICY_TIMEOUT_MS", "60000"),
+        ],
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
     let findings = v["findings"].as_array().unwrap();
@@ -550,11 +553,43 @@ fn the_policies_time_budget_bounds_the_whole_run() {
         .collect();
     assert_eq!(budget.len(), 1, "{findings:#?}");
     assert!(
-        budget[0]["message"].as_str().unwrap().contains("of 60 documents"),
+        budget[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("of 60 documents"),
         "{:#}",
         budget[0]
     );
     // The built-in rules judged every document.
-    assert_eq!(findings.iter().filter(|f| f["rule"] == "SEC001").count(), 60);
+    assert_eq!(
+        findings.iter().filter(|f| f["rule"] == "SEC001").count(),
+        60
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+/// A policy function that calls itself is refused when the policies load, naming the cycle, as
+/// OPA's compiler refuses it: evaluated, it would overflow the stack and kill the run without a
+/// word.
+#[test]
+fn a_recursive_policy_function_is_refused_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(root.join("guard.toml"), "").unwrap();
+    std::fs::create_dir(root.join("policy")).unwrap();
+    std::fs::write(
+        root.join("policy/rec.rego"),
+        "package main\n\nf(x) := y if {\n\ty := f(x + 1)\n}\n\ndeny contains msg if {\n\tf(1) > 0\n\tmsg := \"x\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("a.yaml"), "a: 1\n").unwrap();
+    let o = guard(&["check", root.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "policy/rec.rego:3: policy function is recursive (data.main.f -> data.main.f)"
+        ),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -18,7 +18,8 @@
 
 pub mod guard_input;
 pub mod input;
-pub mod scan;
+mod recursion;
+mod scan;
 pub mod test;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -319,6 +320,14 @@ impl Policies {
                 shown: name,
                 scan: scan::scan(&text),
             });
+        }
+        // A function that reaches itself would run until the stack overflows: refused here,
+        // as OPA's compiler refuses it.
+        if let Some(c) = recursion::find(&engine) {
+            return Err(PolicyError(format!(
+                "{}: policy function is recursive ({}); Rego forbids recursion, as OPA does",
+                c.at, c.chain
+            )));
         }
         // Data: data.json / data.yaml next to the policies, every JSON/YAML
         // file of a --data directory.
