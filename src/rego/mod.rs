@@ -252,6 +252,68 @@ const FORBIDDEN: [&str; 6] = [
     "uuid.rfc4122",
 ];
 
+/// How deep `[` and `{` may nest in a policy: regorus's parser takes time exponential in this
+/// depth (18 levels take half a minute), so a deeper policy is refused before it is parsed.
+const MAX_POLICY_NESTING: usize = 14;
+
+/// Refuses a policy whose brackets nest deeper than [`MAX_POLICY_NESTING`] (strings and comments
+/// aside), naming the line.
+fn too_deep(name: &str, text: &str) -> Result<(), PolicyError> {
+    let mut depth = 0usize;
+    let mut line = 1usize;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '#' => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        line += 1;
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(n) = chars.next() {
+                    match n {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => {
+                            if n == '\n' {
+                                line += 1;
+                            }
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        line += 1;
+                    }
+                    if n == '`' {
+                        break;
+                    }
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_POLICY_NESTING {
+                    return Err(PolicyError(format!(
+                        "{name}:{line}: brackets nested deeper than {MAX_POLICY_NESTING} levels; the Rego parser's time grows exponentially with the depth, so the policy is refused"
+                    )));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn forbidden_call(name: &str, text: &str) -> Result<(), PolicyError> {
     for (i, line) in text.lines().enumerate() {
         let code = line.split('#').next().unwrap_or("");
@@ -315,6 +377,7 @@ impl Policies {
             let text = read_text(p)?;
             let name = shown(p);
             forbidden_call(&name, &text)?;
+            too_deep(&name, &text)?;
             add_policy(&mut engine, &name, &text)?;
             files.push(PolicyFile {
                 shown: name,
@@ -1038,4 +1101,27 @@ pub(crate) fn yaml_documents(name: &str, text: String) -> (Vec<serde_json::Value
             format!("{name}:{}:{}: {}", lc.line, lc.column, d.message)
         });
     (out.docs.iter().map(|d| d.root.to_json()).collect(), error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_and_comments() {
+        let deep = |n: usize| format!("package p\nx := {}1{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(too_deep("p.rego", &deep(MAX_POLICY_NESTING)).is_ok());
+        let e = too_deep("p.rego", &deep(MAX_POLICY_NESTING + 1)).unwrap_err();
+        assert!(e.0.starts_with("p.rego:2: brackets nested deeper than 14 levels"), "{}", e.0);
+        let quoted = format!(
+            "package p\n# {}\nx := \"{}\"\ny := `{}`\n",
+            "[".repeat(40),
+            "{".repeat(40),
+            "[".repeat(40)
+        );
+        assert!(too_deep("p.rego", &quoted).is_ok());
+        // Objects nest the same way.
+        let objects = format!("package p\nx := {}1{}\n", "{\"a\": ".repeat(15), "}".repeat(15));
+        assert!(too_deep("p.rego", &objects).is_err());
+    }
 }
