@@ -18,6 +18,7 @@
 
 pub mod guard_input;
 pub mod input;
+mod limits;
 mod recursion;
 mod scan;
 pub mod test;
@@ -372,6 +373,7 @@ impl Policies {
             check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
         });
         test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
+        limits::add(&mut engine);
         let mut files = Vec::new();
         for p in &rego_files {
             let text = read_text(p)?;
@@ -1112,7 +1114,11 @@ mod tests {
         let deep = |n: usize| format!("package p\nx := {}1{}\n", "[".repeat(n), "]".repeat(n));
         assert!(too_deep("p.rego", &deep(MAX_POLICY_NESTING)).is_ok());
         let e = too_deep("p.rego", &deep(MAX_POLICY_NESTING + 1)).unwrap_err();
-        assert!(e.0.starts_with("p.rego:2: brackets nested deeper than 14 levels"), "{}", e.0);
+        assert!(
+            e.0.starts_with("p.rego:2: brackets nested deeper than 14 levels"),
+            "{}",
+            e.0
+        );
         let quoted = format!(
             "package p\n# {}\nx := \"{}\"\ny := `{}`\n",
             "[".repeat(40),
@@ -1121,7 +1127,11 @@ mod tests {
         );
         assert!(too_deep("p.rego", &quoted).is_ok());
         // Objects nest the same way.
-        let objects = format!("package p\nx := {}1{}\n", "{\"a\": ".repeat(15), "}".repeat(15));
+        let objects = format!(
+            "package p\nx := {}1{}\n",
+            "{\"a\": ".repeat(15),
+            "}".repeat(15)
+        );
         assert!(too_deep("p.rego", &objects).is_err());
     }
 }
