@@ -303,7 +303,37 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
         "concise",
     ]));
     let lines: Vec<&str> = concise.lines().collect();
-    assert_eq!(lines.len(), 10, "{concise}");
+    // Ten findings, then the summary line (the text summary's counts).
+    assert_eq!(lines.len(), 11, "{concise}");
+    assert!(
+        lines[10].starts_with("Found 8 errors, 2 warnings, 0 notes in ")
+            && lines[10].ends_with(" files"),
+        "{concise}"
+    );
+    // `--quiet` drops the summary: only the findings.
+    let quiet = stdout(&guard(&[
+        "check",
+        "fixtures/article",
+        "--select",
+        RULES,
+        "--format",
+        "concise",
+        "-q",
+    ]));
+    assert_eq!(quiet.lines().collect::<Vec<_>>(), lines[..10], "{quiet}");
+    // A clean run says so.
+    let clean = stdout(&guard(&[
+        "check",
+        "fixtures/rules/BO001/pass",
+        "--select",
+        "BO001",
+        "--format",
+        "concise",
+    ]));
+    assert!(
+        clean.starts_with("No findings in ") && clean.lines().count() == 1,
+        "{clean}"
+    );
     assert!(lines.contains(
         &"fixtures/article/docker-compose.prod.yml:5:5: BO003 compose service app builds its own image in prod instead of running an image promoted from the environment before it [prod]"
     ));
@@ -515,7 +545,7 @@ fn undecided_checks_are_counted_and_reported_with_strict() {
     assert_eq!(v["summary"]["undecided"][0]["rule"], "DB001");
     assert_eq!(v["summary"]["undecided"][0]["count"], 1);
     assert!(v["findings"].as_array().expect("findings").is_empty());
-    let o = guard(&["check", p, "--strict", "--format", "concise"]);
+    let o = guard(&["check", p, "--strict", "--format", "concise", "-q"]);
     assert!(
         stdout(&o).trim_end().ends_with(
         "environments/prod/main.tf:7:25: DB001 could not decide whether aws_db_instance.main is publicly accessible: the value is not known statically (a data source, another resource's attribute, or a module guard could not read) [prod]"),
