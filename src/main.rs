@@ -48,16 +48,25 @@ use guard::render::{self, Format, RenderOptions};
 #[command(
     name = "guard",
     version,
-    about = "Environment-aware guardrails for Terraform, Kubernetes, compose, ECS, SCPs and workflows"
+    about = "Environment-aware guardrails for Terraform, Kubernetes, compose, ECS, SCPs and workflows",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// The exit statuses, as README's "Exit status" gives them (shown by
+/// `guard --help` and `guard check --help`).
+const EXIT_STATUS: &str = "Exit status:
+  0  no counting finding at or above --fail-on (suppressed and baselined findings do not count)
+  1  at least one counting finding at or above --fail-on
+  2  usage, configuration or I/O failure, or nothing was checked (unless --allow-empty)";
+
 #[derive(Subcommand)]
 enum Command {
     /// Check files and directories (default: the current directory).
+    #[command(after_help = EXIT_STATUS)]
     Check(Box<CheckArgs>),
     /// List every rule: id, name, family, default severity, summary (with
     /// the rules of ./policy and ./policies, or of --policy).

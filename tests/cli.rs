@@ -710,3 +710,18 @@ fn settings_of_an_environment_reach_its_region_named_environments() {
     std::fs::write(p.join("guard.toml"), toml).unwrap();
     assert_eq!(found(&[]), ["PAR001 envs/staging/terraform.tfvars staging"]);
 }
+
+/// `guard --help` and `guard check --help` list the exit statuses of
+/// README's "Exit status".
+#[test]
+fn help_lists_the_exit_statuses() {
+    for args in [&["--help"][..], &["check", "--help"][..]] {
+        let o = guard(args);
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        assert!(help.contains("Exit status:"), "{args:?}: {help}");
+        for status in ["0  no counting finding", "1  at least one", "2  usage"] {
+            assert!(help.contains(status), "{args:?} lacks `{status}`: {help}");
+        }
+    }
+}
