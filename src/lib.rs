@@ -536,9 +536,14 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
                 f
             }),
     );
+    // A finding is in scope by its primary location, or by a place of its
+    // chain inside a directory given (not a file given: `guard check
+    // prod.tfvars` from the pre-commit hook does not report staging's
+    // parity finding that only cites prod's line).
     let in_scope = |span: source::Span| plan.in_scope(model.sources.path(span.file));
+    let in_dir_scope = |span: source::Span| plan.in_dir_scope(model.sources.path(span.file));
     raw.retain(|f| {
-        (in_scope(f.span) || f.related.iter().any(|r| in_scope(r.span)))
+        (in_scope(f.span) || f.related.iter().any(|r| in_dir_scope(r.span)))
             && (env_filter.is_empty()
                 || f.envs.is_empty()
                 || f.envs.iter().any(|e| env_filter.contains(e)))

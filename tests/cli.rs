@@ -725,3 +725,30 @@ fn help_lists_the_exit_statuses() {
         }
     }
 }
+/// A file named on the command line (the pre-commit hook's staged files)
+/// reports only the findings located in it: staging's PAR001, whose chain
+/// cites prod's tfvars, is not reported for prod's tfvars alone, and is
+/// for staging's. A directory still reports what passes through it.
+#[test]
+fn named_files_report_only_the_findings_located_in_them() {
+    let base = "fixtures/rules/PAR001/fail/environments";
+    let prod = format!("{base}/prod/terraform.tfvars");
+    let staging = format!("{base}/staging/terraform.tfvars");
+    let run = |paths: &[&str]| {
+        let mut args = vec!["check", "--select", "PAR001", "--format", "concise", "-q"];
+        args.extend_from_slice(paths);
+        let o = guard(&args);
+        (o.status.code(), stdout(&o))
+    };
+    let (code, out) = run(&[&prod]);
+    assert_eq!((code, out.as_str()), (Some(0), ""), "{out}");
+    let (code, out) = run(&[&prod, &staging]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.starts_with(&format!("{staging}:1:17: PAR001 ")) && out.lines().count() == 1,
+        "{out}"
+    );
+    let (code, out) = run(&[&format!("{base}/prod")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&format!("{staging}:1:17: PAR001 ")), "{out}");
+}
