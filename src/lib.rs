@@ -507,8 +507,22 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         if f.undecided.is_some() {
             return true;
         }
+        // No environment: the finding holds in all of them.
+        let had_all_envs = f.envs.is_empty();
         if let Some(r) = rules::find(f.rule).filter(|r| r.tiers.is_some()) {
-            match rules::pod_security::tier_severity(r, &f.envs, settings.pod_security()) {
+            // The severity is per environment: a finding holds only in the
+            // environments where its tier's severity is not silent (a
+            // shared base rendered into dev and prod is prod's alone, and
+            // `--env dev` does not list it). Pod Security and AWS hardening
+            // rules alike.
+            let profiles = settings.pod_security();
+            f.envs.retain(|e| {
+                rules::pod_security::tier_severity(r, std::slice::from_ref(e), profiles).is_some()
+            });
+            if f.envs.is_empty() && !had_all_envs {
+                return false;
+            }
+            match rules::pod_security::tier_severity(r, &f.envs, profiles) {
                 Some(s) => f.severity = s,
                 None => return false,
             }

@@ -725,6 +725,7 @@ fn help_lists_the_exit_statuses() {
         }
     }
 }
+
 /// A file named on the command line (the pre-commit hook's staged files)
 /// reports only the findings located in it: staging's PAR001, whose chain
 /// cites prod's tfvars, is not reported for prod's tfvars alone, and is
@@ -751,4 +752,53 @@ fn named_files_report_only_the_findings_located_in_them() {
     let (code, out) = run(&[&format!("{base}/prod")]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains(&format!("{staging}:1:17: PAR001 ")), "{out}");
+}
+
+/// Hardening severity is per environment: a finding holds only where its
+/// tier is not silent. HD021 (restricted: silent in dev) on a base rendered
+/// by the dev and prod overlays is prod's alone, and `--env dev` does not
+/// list it; the AWS rules silent in dev (HD052-HD054) on a module reached
+/// by dev, staging and prod name staging and prod only, in the message too.
+#[test]
+fn hardening_findings_hold_only_where_their_tier_is_not_silent() {
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["check", "--extend-select", "hardening", "--format", "json"];
+        all.extend_from_slice(args);
+        let v: serde_json::Value = serde_json::from_slice(&guard(&all).stdout).expect("json");
+        v["findings"].as_array().cloned().unwrap_or_default()
+    };
+    let base = |f: &serde_json::Value| {
+        f["rule"] == "HD021"
+            && f["location"]["path"] == "fixtures/rules/HD021/fail/k8s/base/deployment.yaml"
+    };
+    let all = json(&["fixtures/rules/HD021/fail"]);
+    let hd021: Vec<_> = all.iter().filter(|f| base(f)).collect();
+    assert_eq!(hd021.len(), 1, "{all:#?}");
+    assert_eq!(hd021[0]["environments"], serde_json::json!(["prod"]));
+    let dev = json(&["fixtures/rules/HD021/fail", "--env", "dev"]);
+    assert!(!dev.iter().any(|f| f["rule"] == "HD021"), "{dev:#?}");
+
+    let module = "fixtures/rules/HD050/fail/modules/db/main.tf";
+    let all = json(&["fixtures/rules/HD050/fail"]);
+    let quiet_in_dev: Vec<_> = all
+        .iter()
+        .filter(|f| {
+            f["location"]["path"] == module
+                && ["HD052", "HD053", "HD054"].contains(&f["rule"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(quiet_in_dev.len(), 3, "{all:#?}");
+    for f in &quiet_in_dev {
+        assert_eq!(f["environments"], serde_json::json!(["staging", "prod"]));
+        assert!(
+            f["message"].as_str().unwrap().ends_with("in staging and prod"),
+            "{f:#}"
+        );
+    }
+    let dev = json(&["fixtures/rules/HD050/fail", "--env", "dev"]);
+    assert!(
+        !dev.iter().any(|f| f["location"]["path"] == module
+            && ["HD052", "HD053", "HD054"].contains(&f["rule"].as_str().unwrap_or(""))),
+        "{dev:#?}"
+    );
 }
