@@ -75,6 +75,10 @@ enum Command {
         /// (built-in rules only, unless --policy is given).
         #[arg(long, value_name = "DIR")]
         docs: Option<PathBuf>,
+        /// With --docs: also rewrite the rule table of this README (between
+        /// its `rules-table` markers).
+        #[arg(long, value_name = "FILE", requires = "docs")]
+        readme: Option<PathBuf>,
         /// Rego policies to list the rules of (repeatable).
         #[arg(long, short = 'p', value_name = "DIR")]
         policy: Vec<PathBuf>,
@@ -311,7 +315,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(*args),
-        Command::Rules { docs, policy } => rules(docs, policy),
+        Command::Rules {
+            docs,
+            readme,
+            policy,
+        } => rules(docs, readme, policy),
         Command::Explain {
             rule,
             format,
@@ -577,7 +585,7 @@ fn test(
     }
 }
 
-fn rules(docs: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
+fn rules(docs: Option<PathBuf>, readme: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
     let dirs = if docs.is_some() {
         policy
     } else {
@@ -585,6 +593,11 @@ fn rules(docs: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
     };
     if let Err(e) = register_policies(dirs) {
         return fail(e);
+    }
+    if let Some(path) = &readme
+        && let Err(e) = guard::rules::catalog::write_readme(path)
+    {
+        return fail(format!("{}: {e}", path.display()));
     }
     if let Some(dir) = docs {
         return match guard::rules::catalog::write(&dir) {
