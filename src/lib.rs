@@ -131,9 +131,17 @@ pub struct Report {
     /// Secret values found (sorted spans): never printed, masked in every
     /// snippet that shows their line.
     pub redactions: Vec<source::Span>,
+    /// The URIs of the files in the paths given, when they narrow the
+    /// project (None: all of it): which baseline entries this run judged.
+    pub scope_uris: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Report {
+    /// Is a file (by URI, as baseline entries name it) in the paths given?
+    pub fn uri_in_scope(&self, uri: &str) -> bool {
+        in_scope_uri(&self.scope_uris, uri)
+    }
+
     /// Findings that count (not suppressed).
     pub fn active(&self) -> impl Iterator<Item = &Located> {
         self.findings.iter().filter(|f| f.suppressed.is_none())
@@ -590,10 +598,21 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     let mut findings = finding::locate_all(raw, &model.sources, |id| {
         rules::find(id).map_or("unknown", |r| r.name)
     });
+    // The files in scope by URI (what baseline entries name), when the
+    // paths given narrow the scope.
+    let scope_uris: Option<std::collections::BTreeSet<String>> = plan.scope.as_ref().map(|_| {
+        model
+            .sources
+            .files()
+            .iter()
+            .filter(|f| plan.in_scope(&f.path))
+            .map(|f| f.uri.to_string())
+            .collect()
+    });
     let (mut baselined, mut baseline_fixed) = (0, 0);
     if let Some(b) = &baseline {
         let before = findings.len();
-        let (kept, fixed) = b.filter(findings);
+        let (kept, fixed) = b.filter(findings, |uri| in_scope_uri(&scope_uris, uri));
         findings = kept;
         baselined = before - findings.len();
         baseline_fixed = fixed;
@@ -619,5 +638,10 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         redactions,
         policies: policy_stats,
         undecided,
+        scope_uris,
     })
+}
+
+fn in_scope_uri(scope: &Option<std::collections::BTreeSet<String>>, uri: &str) -> bool {
+    scope.as_ref().is_none_or(|s| s.contains(uri))
 }

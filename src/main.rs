@@ -59,7 +59,8 @@ struct Cli {
 /// The exit statuses, as README's "Exit status" gives them (shown by
 /// `guard --help` and `guard check --help`).
 const EXIT_STATUS: &str = "Exit status:
-  0  no counting finding at or above --fail-on (suppressed and baselined findings do not count)
+  0  no counting finding at or above --fail-on (suppressed and baselined findings do not
+     count), or a baseline written (--write-baseline)
   1  at least one counting finding at or above --fail-on
   2  usage, configuration or I/O failure, or nothing was checked (unless --allow-empty)";
 
@@ -397,14 +398,28 @@ fn check(args: CheckArgs) -> ExitCode {
         );
     }
     if let Some(path) = &args.write_baseline {
-        let b = guard::baseline::Baseline::of(&report.findings);
+        // With paths, only their entries are replaced; the rest of an
+        // existing baseline is kept as it is.
+        let old = if path.exists() {
+            match guard::baseline::Baseline::read(path) {
+                Ok(b) => b,
+                Err(e) => return fail(e),
+            }
+        } else {
+            guard::baseline::Baseline::default()
+        };
+        let (b, u) = guard::baseline::Baseline::of(&report.findings)
+            .update(&old, |uri| report.uri_in_scope(uri));
         if let Err(e) = std::fs::write(path, b.to_text()) {
             return fail(format!("cannot write the baseline {}: {e}", path.display()));
         }
+        let added = u.written - u.kept;
         eprintln!(
-            "guard: wrote {} finding(s) to the baseline {}",
-            b.findings.len(),
-            path.display()
+            "guard: baseline {}: {} written ({added} new, {} kept, {} removed as fixed)",
+            path.display(),
+            plural_entries(u.written),
+            u.kept,
+            u.removed
         );
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -482,8 +497,18 @@ fn check(args: CheckArgs) -> ExitCode {
         FailOn::Never => None,
     };
     match (threshold, report.worst()) {
+        // Writing a baseline accepts today's findings: not a failure.
+        _ if args.write_baseline.is_some() => ExitCode::SUCCESS,
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+fn plural_entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{n} entries")
     }
 }
 
