@@ -67,6 +67,10 @@ pub struct Options {
     pub no_policies: bool,
     /// Report where a rule could not decide, as notes (`--strict`).
     pub strict: bool,
+    /// With `no_project`: the path given is the project root (`guard
+    /// init`): identity paths are relative to it and its own name is not
+    /// environment evidence.
+    pub as_root: bool,
 }
 
 /// How many checks of a rule could not be decided, and why.
@@ -204,6 +208,12 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         opts.paths.clone()
     };
     let mut plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    if opts.as_root {
+        for r in &mut plan.roots {
+            r.prefix.clear();
+            r.env_start = 0;
+        }
+    }
     let (config_path, config_shown, config) = find_config(opts, &plan)?;
     let overrides = settings::Overrides {
         select: opts.select.clone(),

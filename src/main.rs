@@ -155,6 +155,10 @@ enum Command {
         /// Print the file instead of writing it.
         #[arg(long)]
         stdout: bool,
+        /// Start a project of its own here even inside another project (a
+        /// parent with guard.toml, or a git work tree whose root is above).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -346,7 +350,11 @@ fn main() -> ExitCode {
             format,
             config,
         } => parity(path, from, to, format, config),
-        Command::Init { path, stdout } => init(path, stdout),
+        Command::Init {
+            path,
+            stdout,
+            force,
+        } => init(path, stdout, force),
     }
 }
 
@@ -374,6 +382,7 @@ fn check(args: CheckArgs) -> ExitCode {
         combine: args.combine,
         no_policies: args.no_policies,
         strict: args.strict,
+        as_root: false,
     };
     guard::terraform::build_global_pool();
     let progress = Progress::start();
@@ -692,10 +701,27 @@ fn show_config(path: Option<PathBuf>, config: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
+fn init(path: Option<PathBuf>, stdout: bool, force: bool) -> ExitCode {
     let dir = path.unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
         return fail(format!("{}: not a directory", dir.display()));
+    }
+    // Inside a project already: its root is where guard.toml belongs.
+    if let Some((root, why)) = enclosing_project(&dir) {
+        let msg = format!(
+            "{} is inside the project at {} ({why}): guard check there reads the whole \
+             project, and its guard.toml belongs at that root; run `guard init {}` \
+             (or `guard init --force` to start a project of its own here)",
+            dir.display(),
+            root.display(),
+            root.display()
+        );
+        if !force && !stdout {
+            return fail(msg);
+        }
+        if !force {
+            eprintln!("guard: warning: {msg}");
+        }
     }
     if !stdout {
         for name in guard::config::FILE_NAMES {
@@ -710,6 +736,7 @@ fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
     let opts = guard::Options {
         paths: vec![dir.clone()],
         no_project: true,
+        as_root: true,
         ..guard::Options::default()
     };
     let loaded = match guard::load(&opts) {
@@ -728,6 +755,31 @@ fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("cannot write {}: {e}", target.display())),
+    }
+}
+
+/// The project `dir` is below, when it is not a root itself: the nearest
+/// parent with a guard.toml, or the root of the git work tree holding it.
+fn enclosing_project(dir: &std::path::Path) -> Option<(PathBuf, &'static str)> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    if dir.join(".git").exists() {
+        return None;
+    }
+    let parent = dir.parent()?;
+    match guard::project::find_root(parent) {
+        (root, guard::project::RootKind::Config(cfg)) => {
+            let hidden = cfg.file_name().is_some_and(|n| n == ".guard.toml");
+            Some((
+                root,
+                if hidden {
+                    "it holds .guard.toml"
+                } else {
+                    "it holds guard.toml"
+                },
+            ))
+        }
+        (root, guard::project::RootKind::Git) => Some((root, "the git work tree's root")),
+        (_, guard::project::RootKind::Path) => None,
     }
 }
 

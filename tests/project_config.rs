@@ -590,6 +590,49 @@ fn a_baseline_leaves_only_new_findings() {
     );
 }
 
+/// `guard init DIR` writes paths relative to DIR (the project root), not
+/// prefixed with DIR's name; in a subdirectory of a project it names the
+/// root and writes nothing, unless `--force`.
+#[test]
+fn guard_init_writes_root_relative_paths_and_finds_the_enclosing_project() {
+    let (d, root) = repo_with("fixtures/article");
+    let r = guard_in(d.path(), &["init", "repo"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = fs::read_to_string(root.join("guard.toml")).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "#   terraform/environments/prod: prod"),
+        "{text}"
+    );
+    assert!(!text.contains("repo/"), "{text}");
+    // In a subdirectory of the git work tree: the root is named, nothing written.
+    fs::remove_file(root.join("guard.toml")).unwrap();
+    let sub = root.join("terraform");
+    let r = guard_in(&sub, &["init"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let canonical = fs::canonicalize(&root).unwrap();
+    assert!(
+        r.stderr.contains(&format!(
+            "inside the project at {} (the git work tree's root)",
+            canonical.display()
+        )) && r.stderr.contains(&format!("run `guard init {}`", canonical.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(!sub.join("guard.toml").exists());
+    // Below a directory holding guard.toml (no git): the same.
+    let plain = tempfile::tempdir().unwrap();
+    write(plain.path(), "guard.toml", "fail-on = \"error\"\n");
+    write(plain.path(), "envs/prod/main.tf", "locals {}\n");
+    let r = guard_in(&plain.path().join("envs"), &["init"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("(it holds guard.toml)"), "{}", r.stderr);
+    // --force starts a project of its own there.
+    let r = guard_in(&sub, &["init", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sub.join("guard.toml").exists());
+}
+
 #[test]
 fn guard_init_writes_a_file_check_accepts_and_never_overwrites() {
     let (_d, root) = repo_with("fixtures/article");
