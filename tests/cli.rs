@@ -791,7 +791,10 @@ fn hardening_findings_hold_only_where_their_tier_is_not_silent() {
     for f in &quiet_in_dev {
         assert_eq!(f["environments"], serde_json::json!(["staging", "prod"]));
         assert!(
-            f["message"].as_str().unwrap().ends_with("in staging and prod"),
+            f["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("in staging and prod"),
             "{f:#}"
         );
     }

@@ -490,16 +490,24 @@ fn a_baseline_with_paths_judges_only_their_entries() {
             .collect()
     };
     let w = guard_in(d, &["check", "--write-baseline", "b.json"]);
-    assert_eq!(w.code, 0, "findings or not, writing a baseline passes: {}", w.stderr);
-    assert!(
+    assert_eq!(
+        w.code, 0,
+        "findings or not, writing a baseline passes: {}",
         w.stderr
-            .contains("guard: baseline b.json: 2 entries written (2 new, 0 kept, 0 removed as fixed)"),
+    );
+    assert!(
+        w.stderr.contains(
+            "guard: baseline b.json: 2 entries written (2 new, 0 kept, 0 removed as fixed)"
+        ),
         "{}",
         w.stderr
     );
     assert_eq!(
         entries(),
-        ["envs/dev/docker-compose.yml", "envs/prod/docker-compose.yml"]
+        [
+            "envs/dev/docker-compose.yml",
+            "envs/prod/docker-compose.yml"
+        ]
     );
     // Checking dev alone: prod's entry is not "fixed", dev's is baselined.
     let v = json_in(d, &["check", "envs/dev", "--baseline", "b.json"]);
@@ -516,8 +524,9 @@ fn a_baseline_with_paths_judges_only_their_entries() {
     let w = guard_in(d, &["check", "envs/dev", "--write-baseline", "b.json"]);
     assert_eq!(w.code, 0, "{}", w.stderr);
     assert!(
-        w.stderr
-            .contains("guard: baseline b.json: 1 entry written (0 new, 1 kept, 1 removed as fixed)"),
+        w.stderr.contains(
+            "guard: baseline b.json: 1 entry written (0 new, 1 kept, 1 removed as fixed)"
+        ),
         "{}",
         w.stderr
     );
@@ -615,7 +624,9 @@ fn guard_init_writes_root_relative_paths_and_finds_the_enclosing_project() {
         r.stderr.contains(&format!(
             "inside the project at {} (the git work tree's root)",
             canonical.display()
-        )) && r.stderr.contains(&format!("run `guard init {}`", canonical.display())),
+        )) && r
+            .stderr
+            .contains(&format!("run `guard init {}`", canonical.display())),
         "{}",
         r.stderr
     );

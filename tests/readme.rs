@@ -15,7 +15,9 @@ fn readme() -> String {
 #[test]
 fn the_environments_label_is_the_one_the_readme_shows() {
     let text = readme();
-    let start = text.find("Text shows\n`").or_else(|| text.find("Text shows `"));
+    let start = text
+        .find("Text shows\n`")
+        .or_else(|| text.find("Text shows `"));
     let claim = start
         .and_then(|i| text[i..].split('`').nth(1))
         .expect("README says what text shows for the environments");

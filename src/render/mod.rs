@@ -78,7 +78,7 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
 /// 12 files`).
 pub fn concise_summary(report: &Report) -> String {
     let head = found(report).unwrap_or_else(|| "No findings".to_string());
-format!("{head} in {}\n", plural(report.files_in_scope, "file"))
+    format!("{head} in {}\n", plural(report.files_in_scope, "file"))
 }
 
 /// `n word`, `n words`.
