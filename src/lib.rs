@@ -215,12 +215,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         }
     }
     let (config_path, config_shown, config) = find_config(opts, &plan)?;
-    let overrides = settings::Overrides {
-        select: opts.select.clone(),
-        ignore: opts.ignore.clone(),
-        extend_select: opts.extend_select.clone(),
-        excludes: opts.excludes.clone(),
-    };
+    let overrides = overrides(opts);
     let policy_dirs = policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())?;
     let policies = if policy_dirs.is_empty() {
         None
@@ -241,9 +236,9 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     }
     // With --no-policies, guard.toml may name rules of policies not loaded.
     let config = match (&config_path, &config_shown) {
-        (Some(p), Some(shown)) if !opts.no_policies => {
-            Some(settings::read_config(p, shown).map_err(Error::Config)?)
-        }
+        (Some(p), Some(shown)) if !opts.no_policies => Some(
+            settings::read_config(p, shown).map_err(|invalid| with_cli_errors(invalid, opts))?,
+        ),
         _ => config,
     };
     let mut settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
@@ -387,12 +382,58 @@ fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Erro
     });
     let config = match (&config_path, &config_shown) {
         // Rule keys are judged once the policies (which add rules) are loaded.
-        (Some(p), Some(shown)) => {
-            Some(settings::read_config_with(p, shown, &|_: &str| true).map_err(Error::Config)?)
-        }
+        (Some(p), Some(shown)) => match settings::read_config_with(p, shown, &|_: &str| true) {
+            Ok(c) => Some(c),
+            Err(first) => return Err(every_config_error(opts, plan, p, shown, first)),
+        },
         _ => None,
     };
     Ok((config_path, config_shown, config))
+}
+
+/// A configuration that failed before its rule keys were judged: every
+/// error in one round, the rule keys' too (judged with the rules of the
+/// project's `policy/` and `policies/` registered, when they load), and
+/// the command line's rule keys.
+fn every_config_error(
+    opts: &Options,
+    plan: &project::Plan,
+    path: &std::path::Path,
+    shown: &str,
+    first: settings::Invalid,
+) -> Error {
+    if let Ok(dirs) = policy_dirs(opts, plan, None, None)
+        && !dirs.is_empty()
+        && let Ok(Some(p)) = rego::Policies::load(&rego::Options {
+            dirs,
+            all_namespaces: true,
+            ..rego::Options::default()
+        })
+    {
+        rules::register(&p.guard_rules());
+    }
+    let invalid = settings::read_config(path, shown).err().unwrap_or(first);
+    with_cli_errors(invalid, opts)
+}
+
+/// An invalid configuration's errors, then the command line's unknown rule
+/// keys (reported together: one round).
+fn with_cli_errors(invalid: settings::Invalid, opts: &Options) -> Error {
+    let cli = overrides(opts).unknown_rule_keys();
+    if cli.is_empty() {
+        Error::Config(invalid)
+    } else {
+        Error::Usage(format!("{invalid}\n{}", cli.join("\n")))
+    }
+}
+
+fn overrides(opts: &Options) -> settings::Overrides {
+    settings::Overrides {
+        select: opts.select.clone(),
+        ignore: opts.ignore.clone(),
+        extend_select: opts.extend_select.clone(),
+        excludes: opts.excludes.clone(),
+    }
 }
 
 /// The project's policy directories, without reading the project (for

@@ -533,6 +533,56 @@ fn a_baseline_with_paths_judges_only_their_entries() {
     assert_eq!(entries(), ["envs/prod/docker-compose.yml"]);
 }
 
+/// Every configuration error in one round: guard.toml's value errors and
+/// its misspelt rule keys together (before, a bad `fail-on` hid them until
+/// it was fixed), then the command line's, each with a "did you mean".
+#[test]
+fn every_configuration_error_in_one_round_with_did_you_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join(".git")).unwrap();
+    write(d, "envs/prod/main.tf", "locals {}\n");
+    write(
+        d,
+        "guard.toml",
+        "select = [\"BO01\"]\nignore = [\"mutable-image-tg\"]\nfail-on = \"eror\"\n[rules.SEC02]\nseverity = \"warning\"\n",
+    );
+    let r = guard_in(
+        d,
+        &[
+            "check",
+            "--select",
+            "BO01,secrts",
+            "--extend-select",
+            "hardning",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "guard: guard.toml:1:11: no rule, rule name or family `BO01` (did you mean `BO001`?); `guard rules` lists them",
+            "guard.toml:2:11: no rule, rule name or family `mutable-image-tg` (did you mean `mutable-image-tag`?); `guard rules` lists them",
+            "guard.toml:3:11: `fail-on` must be one of \"error\", \"warning\", \"note\", \"never\"",
+            "guard.toml:4:8: no rule, rule name or family `SEC02` (did you mean `SEC002`?); `guard rules` lists them",
+            "--select: no rule, rule name or family `BO01` (did you mean `BO001`?); `guard rules` lists them",
+            "--select: no rule, rule name or family `secrts` (did you mean `secrets`?); `guard rules` lists them",
+            "--extend-select: no rule, rule name or family `hardning` (did you mean `hardening`?); `guard rules` lists them",
+        ]
+    );
+    // A valid guard.toml: the command line's keys, all of them.
+    fs::remove_file(d.join("guard.toml")).unwrap();
+    let r = guard_in(d, &["check", "--ignore", "mutable-image-tg,SEC02"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`SEC02` (did you mean `SEC002`?)"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn a_baseline_leaves_only_new_findings() {
     let dir = tempfile::tempdir().unwrap();

@@ -87,4 +87,5 @@ mod tests;
 mod types;
 
 pub use parse::{find_upward, is_region};
+pub use suggest::rule_key_suggestion;
 pub use types::*;

@@ -393,8 +393,9 @@ impl<'a> Parser<'a> {
     fn rule_ref(&mut self, s: &Spanned<String>) {
         if !(self.known)(&s.value) {
             let message = format!(
-                "no rule, rule name or family `{}`; `guard rules` lists them",
-                s.value
+                "no rule, rule name or family `{}`{}; `guard rules` lists them",
+                s.value,
+                super::suggest::rule_key_suggestion(&s.value)
             );
             self.error(s.span.clone(), message);
         }

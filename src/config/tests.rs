@@ -663,6 +663,23 @@ limits = { max-file-size = 0, max-findings-per-file = "10" }
     );
 }
 
+/// Misspelt rule ids, names and families get the registry's nearest: an
+/// id one edit away, a name or family two.
+#[test]
+fn misspelt_rule_keys_get_a_did_you_mean() {
+    let t = "select = [\"BO01\"]\nignore = [\"mutable-image-tg\"]\nextend-select = [\"hardning\"]\n[rules.SEC02]\nseverity = \"note\"\n";
+    assert_eq!(
+        errors(t),
+        [
+            "1:11: no rule, rule name or family `BO01` (did you mean `BO001`?); `guard rules` lists them",
+            "2:11: no rule, rule name or family `mutable-image-tg` (did you mean `mutable-image-tag`?); `guard rules` lists them",
+            "3:18: no rule, rule name or family `hardning` (did you mean `hardening`?); `guard rules` lists them",
+            "4:8: no rule, rule name or family `SEC02` (did you mean `SEC002`?); `guard rules` lists them",
+        ]
+    );
+    assert_eq!(rule_key_suggestion("BO999"), "");
+}
+
 #[test]
 fn unknown_rules() {
     let t = "select = [\"BO001\", \"BO999\"]\nextend-select = [\"secret\"]\nignore = [\"\"]\n[rules.XX1]\nseverity = \"note\"\n[[suppress]]\nrule = \"nope\"\n";
@@ -670,7 +687,7 @@ fn unknown_rules() {
         errors(t),
         [
             "1:20: no rule, rule name or family `BO999`; `guard rules` lists them",
-            "2:18: no rule, rule name or family `secret`; `guard rules` lists them",
+            "2:18: no rule, rule name or family `secret` (did you mean `secrets`?); `guard rules` lists them",
             "3:11: no rule, rule name or family ``; `guard rules` lists them",
             "4:8: no rule, rule name or family `XX1`; `guard rules` lists them",
             "7:8: no rule, rule name or family `nope`; `guard rules` lists them",
