@@ -294,14 +294,14 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
     // The rules the article's expectations below are about (new rules
     // must not change them).
     const RULES: &str = "REG001,PIPE003,BO002,BO003,SEC005,TRF002";
-    let concise = stdout(&guard(&[
-        "check",
-        "fixtures/article",
-        "--select",
-        RULES,
-        "--format",
-        "concise",
-    ]));
+    let concise_of = |dir: &str, rules: &str, quiet: bool| {
+        let mut args = vec!["check", dir, "--select", rules, "--format", "concise"];
+        if quiet {
+            args.push("-q");
+        }
+        stdout(&guard(&args))
+    };
+    let concise = concise_of("fixtures/article", RULES, false);
     let lines: Vec<&str> = concise.lines().collect();
     // Ten findings, then the summary line (the text summary's counts).
     assert_eq!(lines.len(), 11, "{concise}");
@@ -311,25 +311,10 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
         "{concise}"
     );
     // `--quiet` drops the summary: only the findings.
-    let quiet = stdout(&guard(&[
-        "check",
-        "fixtures/article",
-        "--select",
-        RULES,
-        "--format",
-        "concise",
-        "-q",
-    ]));
+    let quiet = concise_of("fixtures/article", RULES, true);
     assert_eq!(quiet.lines().collect::<Vec<_>>(), lines[..10], "{quiet}");
     // A clean run says so.
-    let clean = stdout(&guard(&[
-        "check",
-        "fixtures/rules/BO001/pass",
-        "--select",
-        "BO001",
-        "--format",
-        "concise",
-    ]));
+    let clean = concise_of("fixtures/rules/BO001/pass", "BO001", false);
     assert!(
         clean.starts_with("No findings in ") && clean.lines().count() == 1,
         "{clean}"
