@@ -240,10 +240,12 @@ struct CheckArgs {
     /// Audit mode: report suppressed findings as if they were not suppressed.
     #[arg(long)]
     no_suppressions: bool,
-    /// Leave out the findings recorded in this baseline file.
+    /// Leave out the findings recorded in this baseline file (with paths,
+    /// only their entries are judged).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Record the current findings in this baseline file.
+    /// Record the current findings in this baseline file and exit 0 (with
+    /// paths, only their entries are replaced; the others are kept).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
     /// Exit 0 even when no file was checked.
