@@ -613,12 +613,29 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     // chain inside a directory given (not a file given: `guard check
     // prod.tfvars` from the pre-commit hook does not report staging's
     // parity finding that only cites prod's line).
+    // A finding for all environments holds in each, except where its rule's
+    // tier severity is silent (`--env dev` does not list a restricted
+    // control's finding).
+    let silent_in_all = |f: &finding::Finding, envs: &[env::Env]| {
+        rules::find(f.rule)
+            .filter(|r| r.tiers.is_some())
+            .is_some_and(|r| {
+                envs.iter().all(|e| {
+                    rules::pod_security::tier_severity(
+                        r,
+                        std::slice::from_ref(e),
+                        settings.pod_security(),
+                    )
+                    .is_none()
+                })
+            })
+    };
     let in_scope = |span: source::Span| plan.in_scope(model.sources.path(span.file));
     let in_dir_scope = |span: source::Span| plan.in_dir_scope(model.sources.path(span.file));
     raw.retain(|f| {
         (in_scope(f.span) || f.related.iter().any(|r| in_dir_scope(r.span)))
             && (env_filter.is_empty()
-                || f.envs.is_empty()
+                || (f.envs.is_empty() && !silent_in_all(f, &env_filter))
                 || f.envs.iter().any(|e| env_filter.contains(e)))
     });
     let mut undecided_counts: std::collections::BTreeMap<(&'static str, &'static str), usize> =
