@@ -376,7 +376,13 @@ fn check(args: CheckArgs) -> ExitCode {
         extend_select: args.extend_select,
         envs: args.env,
         no_suppressions: args.no_suppressions,
-        baseline: args.baseline,
+        // Writing a baseline records every current finding: one left out by
+        // the baseline read (often the same file) would be dropped from it.
+        baseline: if args.write_baseline.is_some() {
+            None
+        } else {
+            args.baseline
+        },
         policy: args.policy,
         data: args.data,
         namespaces: args.namespace,

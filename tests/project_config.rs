@@ -531,6 +531,24 @@ fn a_baseline_with_paths_judges_only_their_entries() {
         w.stderr
     );
     assert_eq!(entries(), ["envs/prod/docker-compose.yml"]);
+    // Refreshing the baseline it reads keeps what that baseline holds.
+    let w = guard_in(
+        d,
+        &[
+            "check",
+            "--baseline",
+            "b.json",
+            "--write-baseline",
+            "b.json",
+        ],
+    );
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    assert!(
+        w.stderr.contains("(0 new, 1 kept, 0 removed as fixed)"),
+        "{}",
+        w.stderr
+    );
+    assert_eq!(entries(), ["envs/prod/docker-compose.yml"]);
 }
 
 /// Every configuration error in one round: guard.toml's value errors and
