@@ -27,6 +27,19 @@ pub struct Entry {
     pub message: String,
 }
 
+/// What `--write-baseline` did to the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Update {
+    /// Entries in the file now.
+    pub written: usize,
+    /// Entries of the old file still in it (outside the paths checked, or
+    /// still found).
+    pub kept: usize,
+    /// Entries of the old file for the paths checked that no longer match
+    /// a finding (fixed).
+    pub removed: usize,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Baseline {
     pub version: u32,
@@ -52,6 +65,33 @@ impl Baseline {
             version: VERSION,
             findings: entries,
         }
+    }
+
+    /// This baseline (today's findings of the paths checked) written over
+    /// `old`: the entries of `old` whose path `in_scope` rejects (files
+    /// outside the paths checked) are kept as they are; the rest are
+    /// replaced. Returns the new baseline and what changed.
+    pub fn update(self, old: &Baseline, in_scope: impl Fn(&str) -> bool) -> (Baseline, Update) {
+        let (inside, outside): (Vec<&Entry>, Vec<&Entry>) =
+            old.findings.iter().partition(|e| in_scope(&e.path));
+        let mut entries = self.findings;
+        let removed = inside.iter().filter(|e| !entries.contains(e)).count();
+        let kept = outside.len() + inside.len() - removed;
+        entries.extend(outside.into_iter().cloned());
+        entries.sort();
+        entries.dedup();
+        let update = Update {
+            written: entries.len(),
+            kept,
+            removed,
+        };
+        (
+            Baseline {
+                version: VERSION,
+                findings: entries,
+            },
+            update,
+        )
     }
 
     pub fn read(path: &Path) -> Result<Baseline, String> {
@@ -91,10 +131,16 @@ impl Baseline {
     }
 
     /// Leave out the findings the baseline records. Returns the findings
-    /// kept and how many entries matched nothing (fixed since).
-    pub fn filter(&self, findings: Vec<Located>) -> (Vec<Located>, usize) {
+    /// kept and how many entries matched nothing (fixed since), counting
+    /// only the entries whose path `in_scope` accepts: an entry for a file
+    /// outside the paths checked is not fixed, it was not looked at.
+    pub fn filter(
+        &self,
+        findings: Vec<Located>,
+        in_scope: impl Fn(&str) -> bool,
+    ) -> (Vec<Located>, usize) {
         let mut remaining: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for e in &self.findings {
+        for e in self.findings.iter().filter(|e| in_scope(&e.path)) {
             *remaining
                 .entry((e.rule.clone(), e.fingerprint.clone()))
                 .or_default() += 1;

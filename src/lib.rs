@@ -67,6 +67,10 @@ pub struct Options {
     pub no_policies: bool,
     /// Report where a rule could not decide, as notes (`--strict`).
     pub strict: bool,
+    /// With `no_project`: the path given is the project root (`guard
+    /// init`): identity paths are relative to it and its own name is not
+    /// environment evidence.
+    pub as_root: bool,
 }
 
 /// How many checks of a rule could not be decided, and why.
@@ -131,9 +135,17 @@ pub struct Report {
     /// Secret values found (sorted spans): never printed, masked in every
     /// snippet that shows their line.
     pub redactions: Vec<source::Span>,
+    /// The URIs of the files in the paths given, when they narrow the
+    /// project (None: all of it): which baseline entries this run judged.
+    pub scope_uris: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Report {
+    /// Is a file (by URI, as baseline entries name it) in the paths given?
+    pub fn uri_in_scope(&self, uri: &str) -> bool {
+        in_scope_uri(&self.scope_uris, uri)
+    }
+
     /// Findings that count (not suppressed).
     pub fn active(&self) -> impl Iterator<Item = &Located> {
         self.findings.iter().filter(|f| f.suppressed.is_none())
@@ -196,13 +208,14 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         opts.paths.clone()
     };
     let mut plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    if opts.as_root {
+        for r in &mut plan.roots {
+            r.prefix.clear();
+            r.env_start = 0;
+        }
+    }
     let (config_path, config_shown, config) = find_config(opts, &plan)?;
-    let overrides = settings::Overrides {
-        select: opts.select.clone(),
-        ignore: opts.ignore.clone(),
-        extend_select: opts.extend_select.clone(),
-        excludes: opts.excludes.clone(),
-    };
+    let overrides = overrides(opts);
     let policy_dirs = policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())?;
     let policies = if policy_dirs.is_empty() {
         None
@@ -223,9 +236,9 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     }
     // With --no-policies, guard.toml may name rules of policies not loaded.
     let config = match (&config_path, &config_shown) {
-        (Some(p), Some(shown)) if !opts.no_policies => {
-            Some(settings::read_config(p, shown).map_err(Error::Config)?)
-        }
+        (Some(p), Some(shown)) if !opts.no_policies => Some(
+            settings::read_config(p, shown).map_err(|invalid| with_cli_errors(invalid, opts))?,
+        ),
         _ => config,
     };
     let mut settings = settings::Settings::resolve(config_path.clone(), config, &overrides)
@@ -369,12 +382,58 @@ fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Erro
     });
     let config = match (&config_path, &config_shown) {
         // Rule keys are judged once the policies (which add rules) are loaded.
-        (Some(p), Some(shown)) => {
-            Some(settings::read_config_with(p, shown, &|_: &str| true).map_err(Error::Config)?)
-        }
+        (Some(p), Some(shown)) => match settings::read_config_with(p, shown, &|_: &str| true) {
+            Ok(c) => Some(c),
+            Err(first) => return Err(every_config_error(opts, plan, p, shown, first)),
+        },
         _ => None,
     };
     Ok((config_path, config_shown, config))
+}
+
+/// A configuration that failed before its rule keys were judged: every
+/// error in one round, the rule keys' too (judged with the rules of the
+/// project's `policy/` and `policies/` registered, when they load), and
+/// the command line's rule keys.
+fn every_config_error(
+    opts: &Options,
+    plan: &project::Plan,
+    path: &std::path::Path,
+    shown: &str,
+    first: settings::Invalid,
+) -> Error {
+    if let Ok(dirs) = policy_dirs(opts, plan, None, None)
+        && !dirs.is_empty()
+        && let Ok(Some(p)) = rego::Policies::load(&rego::Options {
+            dirs,
+            all_namespaces: true,
+            ..rego::Options::default()
+        })
+    {
+        rules::register(&p.guard_rules());
+    }
+    let invalid = settings::read_config(path, shown).err().unwrap_or(first);
+    with_cli_errors(invalid, opts)
+}
+
+/// An invalid configuration's errors, then the command line's unknown rule
+/// keys (reported together: one round).
+fn with_cli_errors(invalid: settings::Invalid, opts: &Options) -> Error {
+    let cli = overrides(opts).unknown_rule_keys();
+    if cli.is_empty() {
+        Error::Config(invalid)
+    } else {
+        Error::Usage(format!("{invalid}\n{}", cli.join("\n")))
+    }
+}
+
+fn overrides(opts: &Options) -> settings::Overrides {
+    settings::Overrides {
+        select: opts.select.clone(),
+        ignore: opts.ignore.clone(),
+        extend_select: opts.extend_select.clone(),
+        excludes: opts.excludes.clone(),
+    }
 }
 
 /// The project's policy directories, without reading the project (for
@@ -534,8 +593,22 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         if f.undecided.is_some() {
             return true;
         }
+        // No environment: the finding holds in all of them.
+        let had_all_envs = f.envs.is_empty();
         if let Some(r) = rules::find(f.rule).filter(|r| r.tiers.is_some()) {
-            match rules::pod_security::tier_severity(r, &f.envs, settings.pod_security()) {
+            // The severity is per environment: a finding holds only in the
+            // environments where its tier's severity is not silent (a
+            // shared base rendered into dev and prod is prod's alone, and
+            // `--env dev` does not list it). Pod Security and AWS hardening
+            // rules alike.
+            let profiles = settings.pod_security();
+            f.envs.retain(|e| {
+                rules::pod_security::tier_severity(r, std::slice::from_ref(e), profiles).is_some()
+            });
+            if f.envs.is_empty() && !had_all_envs {
+                return false;
+            }
+            match rules::pod_security::tier_severity(r, &f.envs, profiles) {
                 Some(s) => f.severity = s,
                 None => return false,
             }
@@ -563,11 +636,33 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
                 f
             }),
     );
+    // A finding is in scope by its primary location, or by a place of its
+    // chain inside a directory given (not a file given: `guard check
+    // prod.tfvars` from the pre-commit hook does not report staging's
+    // parity finding that only cites prod's line).
+    // A finding for all environments holds in each, except where its rule's
+    // tier severity is silent (`--env dev` does not list a restricted
+    // control's finding).
+    let silent_in_all = |f: &finding::Finding, envs: &[env::Env]| {
+        rules::find(f.rule)
+            .filter(|r| r.tiers.is_some())
+            .is_some_and(|r| {
+                envs.iter().all(|e| {
+                    rules::pod_security::tier_severity(
+                        r,
+                        std::slice::from_ref(e),
+                        settings.pod_security(),
+                    )
+                    .is_none()
+                })
+            })
+    };
     let in_scope = |span: source::Span| plan.in_scope(model.sources.path(span.file));
+    let in_dir_scope = |span: source::Span| plan.in_dir_scope(model.sources.path(span.file));
     raw.retain(|f| {
-        (in_scope(f.span) || f.related.iter().any(|r| in_scope(r.span)))
+        (in_scope(f.span) || f.related.iter().any(|r| in_dir_scope(r.span)))
             && (env_filter.is_empty()
-                || f.envs.is_empty()
+                || (f.envs.is_empty() && !silent_in_all(f, &env_filter))
                 || f.envs.iter().any(|e| env_filter.contains(e)))
     });
     let mut undecided_counts: std::collections::BTreeMap<(&'static str, &'static str), usize> =
@@ -598,10 +693,21 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     let mut findings = finding::locate_all(raw, &model.sources, |id| {
         rules::find(id).map_or("unknown", |r| r.name)
     });
+    // The files in scope by URI (what baseline entries name), when the
+    // paths given narrow the scope.
+    let scope_uris: Option<std::collections::BTreeSet<String>> = plan.scope.as_ref().map(|_| {
+        model
+            .sources
+            .files()
+            .iter()
+            .filter(|f| plan.in_scope(&f.path))
+            .map(|f| f.uri.to_string())
+            .collect()
+    });
     let (mut baselined, mut baseline_fixed) = (0, 0);
     if let Some(b) = &baseline {
         let before = findings.len();
-        let (kept, fixed) = b.filter(findings);
+        let (kept, fixed) = b.filter(findings, |uri| in_scope_uri(&scope_uris, uri));
         findings = kept;
         baselined = before - findings.len();
         baseline_fixed = fixed;
@@ -627,5 +733,10 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         redactions,
         policies: policy_stats,
         undecided,
+        scope_uris,
     })
+}
+
+fn in_scope_uri(scope: &Option<std::collections::BTreeSet<String>>, uri: &str) -> bool {
+    scope.as_ref().is_none_or(|s| s.contains(uri))
 }

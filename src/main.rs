@@ -48,16 +48,26 @@ use guard::render::{self, Format, RenderOptions};
 #[command(
     name = "guard",
     version,
-    about = "Environment-aware guardrails for Terraform, Kubernetes, compose, ECS, SCPs and workflows"
+    about = "Environment-aware guardrails for Terraform, Kubernetes, compose, ECS, SCPs and workflows",
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// The exit statuses, as README's "Exit status" gives them (shown by
+/// `guard --help` and `guard check --help`).
+const EXIT_STATUS: &str = "Exit status:
+  0  no counting finding at or above --fail-on (suppressed and baselined findings do not
+     count), or a baseline written (--write-baseline)
+  1  at least one counting finding at or above --fail-on
+  2  usage, configuration or I/O failure, or nothing was checked (unless --allow-empty)";
+
 #[derive(Subcommand)]
 enum Command {
     /// Check files and directories (default: the current directory).
+    #[command(after_help = EXIT_STATUS)]
     Check(Box<CheckArgs>),
     /// List every rule: id, name, family, default severity, summary (with
     /// the rules of ./policy and ./policies, or of --policy).
@@ -66,6 +76,10 @@ enum Command {
         /// (built-in rules only, unless --policy is given).
         #[arg(long, value_name = "DIR")]
         docs: Option<PathBuf>,
+        /// With --docs: also rewrite the rule table of this README (between
+        /// its `rules-table` markers).
+        #[arg(long, value_name = "FILE", requires = "docs")]
+        readme: Option<PathBuf>,
         /// Rego policies to list the rules of (repeatable).
         #[arg(long, short = 'p', value_name = "DIR")]
         policy: Vec<PathBuf>,
@@ -141,6 +155,10 @@ enum Command {
         /// Print the file instead of writing it.
         #[arg(long)]
         stdout: bool,
+        /// Start a project of its own here even inside another project (a
+        /// parent with guard.toml, or a git work tree whose root is above).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -222,10 +240,12 @@ struct CheckArgs {
     /// Audit mode: report suppressed findings as if they were not suppressed.
     #[arg(long)]
     no_suppressions: bool,
-    /// Leave out the findings recorded in this baseline file.
+    /// Leave out the findings recorded in this baseline file (with paths,
+    /// only their entries are judged).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Record the current findings in this baseline file.
+    /// Record the current findings in this baseline file and exit 0 (with
+    /// paths, only their entries are replaced; the others are kept).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
     /// Exit 0 even when no file was checked.
@@ -302,7 +322,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(*args),
-        Command::Rules { docs, policy } => rules(docs, policy),
+        Command::Rules {
+            docs,
+            readme,
+            policy,
+        } => rules(docs, readme, policy),
         Command::Explain {
             rule,
             format,
@@ -328,7 +352,11 @@ fn main() -> ExitCode {
             format,
             config,
         } => parity(path, from, to, format, config),
-        Command::Init { path, stdout } => init(path, stdout),
+        Command::Init {
+            path,
+            stdout,
+            force,
+        } => init(path, stdout, force),
     }
 }
 
@@ -348,7 +376,13 @@ fn check(args: CheckArgs) -> ExitCode {
         extend_select: args.extend_select,
         envs: args.env,
         no_suppressions: args.no_suppressions,
-        baseline: args.baseline,
+        // Writing a baseline records every current finding: one left out by
+        // the baseline read (often the same file) would be dropped from it.
+        baseline: if args.write_baseline.is_some() {
+            None
+        } else {
+            args.baseline
+        },
         policy: args.policy,
         data: args.data,
         namespaces: args.namespace,
@@ -356,6 +390,7 @@ fn check(args: CheckArgs) -> ExitCode {
         combine: args.combine,
         no_policies: args.no_policies,
         strict: args.strict,
+        as_root: false,
     };
     guard::terraform::build_global_pool();
     let progress = Progress::start();
@@ -380,14 +415,28 @@ fn check(args: CheckArgs) -> ExitCode {
         );
     }
     if let Some(path) = &args.write_baseline {
-        let b = guard::baseline::Baseline::of(&report.findings);
+        // With paths, only their entries are replaced; the rest of an
+        // existing baseline is kept as it is.
+        let old = if path.exists() {
+            match guard::baseline::Baseline::read(path) {
+                Ok(b) => b,
+                Err(e) => return fail(e),
+            }
+        } else {
+            guard::baseline::Baseline::default()
+        };
+        let (b, u) = guard::baseline::Baseline::of(&report.findings)
+            .update(&old, |uri| report.uri_in_scope(uri));
         if let Err(e) = std::fs::write(path, b.to_text()) {
             return fail(format!("cannot write the baseline {}: {e}", path.display()));
         }
+        let added = u.written - u.kept;
         eprintln!(
-            "guard: wrote {} finding(s) to the baseline {}",
-            b.findings.len(),
-            path.display()
+            "guard: baseline {}: {} written ({added} new, {} kept, {} removed as fixed)",
+            path.display(),
+            plural_entries(u.written),
+            u.kept,
+            u.removed
         );
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -465,8 +514,18 @@ fn check(args: CheckArgs) -> ExitCode {
         FailOn::Never => None,
     };
     match (threshold, report.worst()) {
+        // Writing a baseline accepts today's findings: not a failure.
+        _ if args.write_baseline.is_some() => ExitCode::SUCCESS,
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+fn plural_entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{n} entries")
     }
 }
 
@@ -568,7 +627,7 @@ fn test(
     }
 }
 
-fn rules(docs: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
+fn rules(docs: Option<PathBuf>, readme: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
     let dirs = if docs.is_some() {
         policy
     } else {
@@ -576,6 +635,11 @@ fn rules(docs: Option<PathBuf>, policy: Vec<PathBuf>) -> ExitCode {
     };
     if let Err(e) = register_policies(dirs) {
         return fail(e);
+    }
+    if let Some(path) = &readme
+        && let Err(e) = guard::rules::catalog::write_readme(path)
+    {
+        return fail(format!("{}: {e}", path.display()));
     }
     if let Some(dir) = docs {
         return match guard::rules::catalog::write(&dir) {
@@ -645,10 +709,27 @@ fn show_config(path: Option<PathBuf>, config: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
+fn init(path: Option<PathBuf>, stdout: bool, force: bool) -> ExitCode {
     let dir = path.unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
         return fail(format!("{}: not a directory", dir.display()));
+    }
+    // Inside a project already: its root is where guard.toml belongs.
+    if let Some((root, why)) = enclosing_project(&dir) {
+        let msg = format!(
+            "{} is inside the project at {} ({why}): guard check there reads the whole \
+             project, and its guard.toml belongs at that root; run `guard init {}` \
+             (or `guard init --force` to start a project of its own here)",
+            dir.display(),
+            root.display(),
+            root.display()
+        );
+        if !force && !stdout {
+            return fail(msg);
+        }
+        if !force {
+            eprintln!("guard: warning: {msg}");
+        }
     }
     if !stdout {
         for name in guard::config::FILE_NAMES {
@@ -663,6 +744,7 @@ fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
     let opts = guard::Options {
         paths: vec![dir.clone()],
         no_project: true,
+        as_root: true,
         ..guard::Options::default()
     };
     let loaded = match guard::load(&opts) {
@@ -681,6 +763,31 @@ fn init(path: Option<PathBuf>, stdout: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("cannot write {}: {e}", target.display())),
+    }
+}
+
+/// The project `dir` is below, when it is not a root itself: the nearest
+/// parent with a guard.toml, or the root of the git work tree holding it.
+fn enclosing_project(dir: &std::path::Path) -> Option<(PathBuf, &'static str)> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    if dir.join(".git").exists() {
+        return None;
+    }
+    let parent = dir.parent()?;
+    match guard::project::find_root(parent) {
+        (root, guard::project::RootKind::Config(cfg)) => {
+            let hidden = cfg.file_name().is_some_and(|n| n == ".guard.toml");
+            Some((
+                root,
+                if hidden {
+                    "it holds .guard.toml"
+                } else {
+                    "it holds guard.toml"
+                },
+            ))
+        }
+        (root, guard::project::RootKind::Git) => Some((root, "the git work tree's root")),
+        (_, guard::project::RootKind::Path) => None,
     }
 }
 

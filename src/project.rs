@@ -55,6 +55,10 @@ pub struct Plan {
     pub roots: Vec<Root>,
     /// Identity-path prefixes the user asked about; None: everything.
     pub scope: Option<Vec<String>>,
+    /// The entries of `scope` that name files: a finding is reported for
+    /// them only when its primary location is in one (a chain place in a
+    /// named file is not enough), as the pre-commit hook needs.
+    pub file_scope: Vec<String>,
     /// Input paths that are files (for "not a format guard checks").
     pub file_args: Vec<(PathBuf, String)>,
     pub cwd: Option<PathBuf>,
@@ -224,6 +228,7 @@ pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
     }
     // The scope: what the user named, as identity paths.
     let mut scope = Vec::new();
+    let mut file_scope = Vec::new();
     let mut everything = !whole_project;
     for (abs, _, _) in &resolved {
         let Some(root) = roots.iter().find(|r| abs.starts_with(&r.dir)) else {
@@ -235,6 +240,9 @@ pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
         if rel.is_empty() {
             everything = true;
         }
+        if !abs.is_dir() {
+            file_scope.push(join(&root.prefix, &rel));
+        }
         scope.push(join(&root.prefix, &rel));
     }
     scope.sort();
@@ -242,6 +250,7 @@ pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
     Ok(Plan {
         roots,
         scope: (!everything).then_some(scope),
+        file_scope,
         file_args,
         cwd,
         max_file_bytes: crate::discover::MAX_FILE_BYTES,
@@ -285,14 +294,30 @@ impl Plan {
     pub fn in_scope(&self, path: &str) -> bool {
         match &self.scope {
             None => true,
-            Some(scope) => scope.iter().any(|s| {
-                path == s
-                    || (path.len() > s.len()
-                        && path.starts_with(s.as_str())
-                        && path.as_bytes().get(s.len()) == Some(&b'/'))
-            }),
+            Some(scope) => scope.iter().any(|s| below(path, s)),
         }
     }
+
+    /// Is an identity path inside a directory the user asked about? A
+    /// finding whose chain passes there is reported; a file the user named
+    /// reports only the findings located in it.
+    pub fn in_dir_scope(&self, path: &str) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => scope
+                .iter()
+                .filter(|s| !self.file_scope.contains(s))
+                .any(|s| below(path, s)),
+        }
+    }
+}
+
+/// Is `path` the identity path `s`, or below it?
+fn below(path: &str, s: &str) -> bool {
+    path == s
+        || (path.len() > s.len()
+            && path.starts_with(s)
+            && path.as_bytes().get(s.len()) == Some(&b'/'))
 }
 
 /// `to` relative to `from` (a directory), with `..` steps: both absolute.

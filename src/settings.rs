@@ -108,6 +108,28 @@ pub fn read_config_with(
     })
 }
 
+impl Overrides {
+    /// Every `--select`, `--ignore` and `--extend-select` key that names no
+    /// rule, rule name or family, one message each (with a "did you mean").
+    pub fn unknown_rule_keys(&self) -> Vec<String> {
+        [
+            ("--select", &self.select),
+            ("--ignore", &self.ignore),
+            ("--extend-select", &self.extend_select),
+        ]
+        .into_iter()
+        .flat_map(|(flag, keys)| keys.iter().map(move |k| (flag, k)))
+        .filter(|(_, k)| !crate::suppress::key_known(k))
+        .map(|(flag, k)| {
+            format!(
+                "{flag}: no rule, rule name or family `{k}`{}; `guard rules` lists them",
+                crate::config::rule_key_suggestion(k)
+            )
+        })
+        .collect()
+    }
+}
+
 fn rule_keys_match(keys: &[String], id: &str) -> bool {
     keys.iter().any(|k| crate::suppress::key_matches(k, id))
 }
@@ -204,17 +226,9 @@ impl Settings {
         );
         let mut ignore = file_keys(|c| &c.ignore);
         ignore.extend(cli.ignore.iter().map(|k| (k.clone(), Origin::CommandLine)));
-        for k in cli
-            .select
-            .iter()
-            .chain(&cli.ignore)
-            .chain(&cli.extend_select)
-        {
-            if !crate::suppress::key_known(k) {
-                return Err(format!(
-                    "no rule, rule name or family `{k}`; `guard rules` lists them"
-                ));
-            }
+        let unknown = cli.unknown_rule_keys();
+        if !unknown.is_empty() {
+            return Err(unknown.join("\n"));
         }
         for r in crate::rules::all() {
             // The hardening family is opt-in: selected, or `[hardening]`.

@@ -294,16 +294,31 @@ fn concise_statistics_quiet_summary_and_capped_annotations() {
     // The rules the article's expectations below are about (new rules
     // must not change them).
     const RULES: &str = "REG001,PIPE003,BO002,BO003,SEC005,TRF002";
-    let concise = stdout(&guard(&[
-        "check",
-        "fixtures/article",
-        "--select",
-        RULES,
-        "--format",
-        "concise",
-    ]));
+    let concise_of = |dir: &str, rules: &str, quiet: bool| {
+        let mut args = vec!["check", dir, "--select", rules, "--format", "concise"];
+        if quiet {
+            args.push("-q");
+        }
+        stdout(&guard(&args))
+    };
+    let concise = concise_of("fixtures/article", RULES, false);
     let lines: Vec<&str> = concise.lines().collect();
-    assert_eq!(lines.len(), 10, "{concise}");
+    // Ten findings, then the summary line (the text summary's counts).
+    assert_eq!(lines.len(), 11, "{concise}");
+    assert!(
+        lines[10].starts_with("Found 8 errors, 2 warnings, 0 notes in ")
+            && lines[10].ends_with(" files"),
+        "{concise}"
+    );
+    // `--quiet` drops the summary: only the findings.
+    let quiet = concise_of("fixtures/article", RULES, true);
+    assert_eq!(quiet.lines().collect::<Vec<_>>(), lines[..10], "{quiet}");
+    // A clean run says so.
+    let clean = concise_of("fixtures/rules/BO001/pass", "BO001", false);
+    assert!(
+        clean.starts_with("No findings in ") && clean.lines().count() == 1,
+        "{clean}"
+    );
     assert!(lines.contains(
         &"fixtures/article/docker-compose.prod.yml:5:5: BO003 compose service app builds its own image in prod instead of running an image promoted from the environment before it [prod]"
     ));
@@ -515,7 +530,7 @@ fn undecided_checks_are_counted_and_reported_with_strict() {
     assert_eq!(v["summary"]["undecided"][0]["rule"], "DB001");
     assert_eq!(v["summary"]["undecided"][0]["count"], 1);
     assert!(v["findings"].as_array().expect("findings").is_empty());
-    let o = guard(&["check", p, "--strict", "--format", "concise"]);
+    let o = guard(&["check", p, "--strict", "--format", "concise", "-q"]);
     assert!(
         stdout(&o).trim_end().ends_with(
         "environments/prod/main.tf:7:25: DB001 could not decide whether aws_db_instance.main is publicly accessible: the value is not known statically (a data source, another resource's attribute, or a module guard could not read) [prod]"),
@@ -679,4 +694,102 @@ fn settings_of_an_environment_reach_its_region_named_environments() {
     toml.push_str("\n[[ignore]]\nrule = \"REG001\"\nenvironment = \"prod\"\nreason = \"US launch approved\"\n");
     std::fs::write(p.join("guard.toml"), toml).unwrap();
     assert_eq!(found(&[]), ["PAR001 envs/staging/terraform.tfvars staging"]);
+}
+
+/// `guard --help` and `guard check --help` list the exit statuses of
+/// README's "Exit status".
+#[test]
+fn help_lists_the_exit_statuses() {
+    for args in [&["--help"][..], &["check", "--help"][..]] {
+        let o = guard(args);
+        assert_eq!(o.status.code(), Some(0));
+        let help = stdout(&o);
+        assert!(help.contains("Exit status:"), "{args:?}: {help}");
+        for status in ["0  no counting finding", "1  at least one", "2  usage"] {
+            assert!(help.contains(status), "{args:?} lacks `{status}`: {help}");
+        }
+    }
+}
+
+/// A file named on the command line (the pre-commit hook's staged files)
+/// reports only the findings located in it: staging's PAR001, whose chain
+/// cites prod's tfvars, is not reported for prod's tfvars alone, and is
+/// for staging's. A directory still reports what passes through it.
+#[test]
+fn named_files_report_only_the_findings_located_in_them() {
+    let base = "fixtures/rules/PAR001/fail/environments";
+    let prod = format!("{base}/prod/terraform.tfvars");
+    let staging = format!("{base}/staging/terraform.tfvars");
+    let run = |paths: &[&str]| {
+        let mut args = vec!["check", "--select", "PAR001", "--format", "concise", "-q"];
+        args.extend_from_slice(paths);
+        let o = guard(&args);
+        (o.status.code(), stdout(&o))
+    };
+    let (code, out) = run(&[&prod]);
+    assert_eq!((code, out.as_str()), (Some(0), ""), "{out}");
+    let (code, out) = run(&[&prod, &staging]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.starts_with(&format!("{staging}:1:17: PAR001 ")) && out.lines().count() == 1,
+        "{out}"
+    );
+    let (code, out) = run(&[&format!("{base}/prod")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&format!("{staging}:1:17: PAR001 ")), "{out}");
+}
+
+/// Hardening severity is per environment: a finding holds only where its
+/// tier is not silent. HD021 (restricted: silent in dev) on a base rendered
+/// by the dev and prod overlays is prod's alone, and `--env dev` does not
+/// list it; the AWS rules silent in dev (HD052-HD054) on a module reached
+/// by dev, staging and prod name staging and prod only, in the message too.
+#[test]
+fn hardening_findings_hold_only_where_their_tier_is_not_silent() {
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["check", "--extend-select", "hardening", "--format", "json"];
+        all.extend_from_slice(args);
+        let v: serde_json::Value = serde_json::from_slice(&guard(&all).stdout).expect("json");
+        v["findings"].as_array().cloned().unwrap_or_default()
+    };
+    let base = |f: &serde_json::Value| {
+        f["rule"] == "HD021"
+            && f["location"]["path"] == "fixtures/rules/HD021/fail/k8s/base/deployment.yaml"
+    };
+    let all = json(&["fixtures/rules/HD021/fail"]);
+    let hd021: Vec<_> = all.iter().filter(|f| base(f)).collect();
+    assert_eq!(hd021.len(), 1, "{all:#?}");
+    assert_eq!(hd021[0]["environments"], serde_json::json!(["prod"]));
+    let dev = json(&["fixtures/rules/HD021/fail", "--env", "dev"]);
+    assert!(!dev.iter().any(|f| f["rule"] == "HD021"), "{dev:#?}");
+
+    let module = "fixtures/rules/HD050/fail/modules/db/main.tf";
+    let all = json(&["fixtures/rules/HD050/fail"]);
+    let quiet_in_dev: Vec<_> = all
+        .iter()
+        .filter(|f| {
+            f["location"]["path"] == module
+                && ["HD052", "HD053", "HD054"].contains(&f["rule"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(quiet_in_dev.len(), 3, "{all:#?}");
+    for f in &quiet_in_dev {
+        assert_eq!(f["environments"], serde_json::json!(["staging", "prod"]));
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("in staging and prod"),
+            "{f:#}"
+        );
+    }
+    // Nor, under `--env dev`, where the finding holds in every environment
+    // (the project's root module): dev is silent for these rules.
+    let dev = json(&["fixtures/rules/HD050/fail", "--env", "dev"]);
+    assert!(
+        !dev.iter()
+            .any(|f| ["HD052", "HD053", "HD054"].contains(&f["rule"].as_str().unwrap_or(""))),
+        "{dev:#?}"
+    );
+    assert!(dev.iter().any(|f| f["rule"] == "HD050"), "{dev:#?}");
 }

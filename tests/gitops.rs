@@ -9,7 +9,7 @@ mod common;
 use common::{guard, stdout};
 
 fn concise(dir: &str) -> (Option<i32>, String) {
-    let o = guard(&["check", dir, "--format", "concise"]);
+    let o = guard(&["check", dir, "--format", "concise", "-q"]);
     (o.status.code(), stdout(&o))
 }
 

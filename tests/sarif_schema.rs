@@ -168,6 +168,7 @@ fn synthetic_findings_give_valid_sarif() {
         redactions: Vec::new(),
         policies: None,
         undecided: Vec::new(),
+        scope_uris: None,
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

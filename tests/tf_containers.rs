@@ -8,7 +8,7 @@ use std::process::Command;
 
 fn concise(dir: &str) -> (Option<i32>, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_guard"))
-        .args(["check", dir, "--format", "concise"])
+        .args(["check", dir, "--format", "concise", "-q"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("guard runs");

@@ -238,6 +238,7 @@ pub(crate) fn test_report(
         redactions: Vec::new(),
         policies: None,
         undecided: Vec::new(),
+        scope_uris: None,
     }
 }
 

@@ -67,8 +67,46 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render_capped(report, opts.max_annotations),
-        Format::Concise => concise(report),
+        Format::Concise if opts.quiet => concise(report),
+        Format::Concise => concise(report) + &concise_summary(report),
     }
+}
+
+/// The last line of `--format concise` (left out with `--quiet`): the text
+/// summary's counts, without the time, so the output stays deterministic
+/// (`Found 8 errors, 2 warnings, 0 notes in 12 files`, or `No findings in
+/// 12 files`).
+pub fn concise_summary(report: &Report) -> String {
+    let head = found(report).unwrap_or_else(|| "No findings".to_string());
+    format!("{head} in {}\n", plural(report.files_in_scope, "file"))
+}
+
+/// `n word`, `n words`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `Found 8 errors, 2 warnings, 0 notes` (counting findings), or None
+/// when there is none: the head of the text and concise summaries.
+pub(crate) fn found(report: &Report) -> Option<String> {
+    use crate::finding::Severity;
+    let (e, w, n) = (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Note),
+    );
+    (e + w + n > 0).then(|| {
+        format!(
+            "Found {}, {}, {}",
+            plural(e, "error"),
+            plural(w, "warning"),
+            plural(n, "note")
+        )
+    })
 }
 
 /// `path:line:col: ID message [environments]`, one line a counting finding.

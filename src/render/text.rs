@@ -271,32 +271,12 @@ fn end_column(loc: &Location, text: &str) -> usize {
 }
 
 fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
-    let (e, w, n) = (
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
-        report.count(Severity::Note),
-    );
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+    use super::plural;
     let ms = report.timings.total_micros as f64 / 1000.0;
     let files = report.files_in_scope;
-    let head = if e + w + n == 0 {
-        paint(st.help, "No findings")
-    } else {
-        paint(
-            st.bold,
-            &format!(
-                "Found {}, {}, {}",
-                plural(e, "error"),
-                plural(w, "warning"),
-                plural(n, "note")
-            ),
-        )
+    let head = match super::found(report) {
+        None => paint(st.help, "No findings"),
+        Some(found) => paint(st.bold, &found),
     };
     let _ = writeln!(
         out,

@@ -111,6 +111,13 @@ pub(super) fn tf_rule(
 /// One finding per (line, problem), as [`tf_rule`] collects them.
 fn emit(out: &mut Vec<Finding>, rule: &'static Rule, by_line: BTreeMap<(Span, String), Vec<Hit>>) {
     for ((span, what), mut hits) in by_line {
+        // Severity is per environment: the evaluations in a tier where the
+        // rule is silent (dev) are not places it holds in, so neither the
+        // message nor the environments name them.
+        hits.retain(|h| {
+            h.env
+                .is_none_or(|e| rule.tiers.is_none_or(|t| t.for_envs(&[e]).is_some()))
+        });
         hits.sort_by(|a, b| (a.env, &a.place, &a.addr).cmp(&(b.env, &b.place, &b.addr)));
         let Some(first) = hits.first() else {
             continue;

@@ -248,7 +248,7 @@ fn judge(
         if !key_known(k) {
             out.push(SUPPRESSION_UNUSED.finding(
                 span,
-                format!("suppression names `{k}`, which is no rule, rule name or family; `guard rules` lists them"),
+                format!("suppression names `{k}`, which is no rule, rule name or family{}; `guard rules` lists them", crate::config::rule_key_suggestion(k)),
             ));
         }
     }
