@@ -230,3 +230,30 @@ fn policies_outside_the_project_answer_alike_whether_or_not_they_exist() {
         answer("../../../../../../../no-such-directory-here")
     );
 }
+
+/// A run that hits a hostile-input limit says so in its summary even when guard.toml ignores
+/// GD003: a configuration cannot raise its limits and silence the line that says so.
+#[test]
+fn a_safety_limit_is_said_even_when_gd003_is_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "guard.toml", "ignore = [\"GD003\"]\n");
+    let deep = format!("x: {}1{}\n", "[".repeat(400), "]".repeat(400));
+    write(tmp.path(), "deep.yaml", &deep);
+    write(tmp.path(), "ok.yaml", "a: 1\n");
+    for format in ["text", "concise"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(["check", "--format", format, "--color", "never"])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !out.contains("GD003 deep.yaml") && !out.contains("[GD003]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 input hit a safety limit and was not fully checked (GD003 lists it)"),
+            "{format}: {out}"
+        );
+    }
+}

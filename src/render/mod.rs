@@ -78,7 +78,37 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
 /// 12 files`).
 pub fn concise_summary(report: &Report) -> String {
     let head = found(report).unwrap_or_else(|| "No findings".to_string());
-    format!("{head} in {}\n", plural(report.files_in_scope, "file"))
+    let mut out = format!("{head} in {}\n", plural(report.files_in_scope, "file"));
+    if let Some(l) = limits_line(report) {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// `3 inputs hit a safety limit ...`: said whenever a hostile-input limit was hit, even when
+/// GD003 is ignored or suppressed (a configuration cannot raise its own limits and silence the
+/// line that says so).
+pub(crate) fn limits_line(report: &Report) -> Option<String> {
+    use crate::parse::DiagKind;
+    let n = report
+        .model
+        .diags
+        .iter()
+        .filter(|d| matches!(d.kind, DiagKind::Limit | DiagKind::TooLarge))
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "{} a safety limit and {} not fully checked (GD003 lists {})",
+            if n == 1 {
+                "1 input hit".to_string()
+            } else {
+                format!("{n} inputs hit")
+            },
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// `n word`, `n words`.

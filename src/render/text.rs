@@ -315,6 +315,9 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
             plural(undecided, "check")
         );
     }
+    if let Some(l) = super::limits_line(report) {
+        let _ = writeln!(out, "{}", paint(st.bold, &l));
+    }
     if report.model.stats.templates > 0 {
         let _ = writeln!(
             out,
