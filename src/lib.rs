@@ -138,6 +138,9 @@ pub struct Report {
     /// The URIs of the files in the paths given, when they narrow the
     /// project (None: all of it): which baseline entries this run judged.
     pub scope_uris: Option<std::collections::BTreeSet<String>>,
+    /// Findings left out past the run's cap (`[limits] max-findings`), by rule: a capped run
+    /// fails whatever `--fail-on` says.
+    pub over_cap: Vec<(String, usize)>,
 }
 
 impl Report {
@@ -512,6 +515,37 @@ fn policy_dirs(
     Ok(out)
 }
 
+/// The findings one run keeps by default (`[limits] max-findings`): a report stays a size a
+/// reviewer, a SARIF upload and a runner's memory can take.
+pub const MAX_FINDINGS: usize = 10_000;
+
+/// Keeps at most `max` findings (0: all): counting ones before suppressed ones, errors before
+/// warnings before notes, in their order otherwise; returns how many each rule lost, by rule.
+fn cap_findings(findings: &mut Vec<finding::Located>, max: usize) -> Vec<(String, usize)> {
+    if max == 0 || findings.len() <= max {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| {
+        let f = &findings[i];
+        (f.suppressed.is_some(), std::cmp::Reverse(f.severity), i)
+    });
+    let mut keep = vec![false; findings.len()];
+    for &i in &order[..max] {
+        keep[i] = true;
+    }
+    let mut lost: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut k = keep.iter();
+    findings.retain(|f| {
+        let kept = k.next().copied().unwrap_or(false);
+        if !kept {
+            *lost.entry(f.rule.to_string()).or_default() += 1;
+        }
+        kept
+    });
+    lost.into_iter().collect()
+}
+
 /// Whether `path`, with `.` and `..` resolved as written (no file system access), lies in one
 /// of the directories.
 fn lexically_inside(path: &std::path::Path, dirs: &[PathBuf]) -> bool {
@@ -712,6 +746,16 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         baselined = before - findings.len();
         baseline_fixed = fixed;
     }
+    // The run's cap (`[limits] max-findings`, 0 for none): past it, the most severe findings
+    // are kept (in their order), and how many more each rule had is said.
+    let max = settings
+        .config
+        .as_ref()
+        .and_then(|c| c.limits.max_findings.as_ref())
+        .map_or(MAX_FINDINGS, |m| {
+            usize::try_from(m.value).unwrap_or(usize::MAX)
+        });
+    let over_cap = cap_findings(&mut findings, max);
     let files_in_scope = model
         .sources
         .files()
@@ -734,6 +778,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         policies: policy_stats,
         undecided,
         scope_uris,
+        over_cap,
     })
 }
 

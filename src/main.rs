@@ -516,6 +516,8 @@ fn check(args: CheckArgs) -> ExitCode {
     match (threshold, report.worst()) {
         // Writing a baseline accepts today's findings: not a failure.
         _ if args.write_baseline.is_some() => ExitCode::SUCCESS,
+        // Findings past the run's cap were not reported: not a pass.
+        (Some(_), _) if !report.over_cap.is_empty() => ExitCode::from(1),
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }

@@ -257,3 +257,44 @@ fn a_safety_limit_is_said_even_when_gd003_is_ignored() {
         );
     }
 }
+
+/// One run keeps at most `[limits] max-findings` findings (errors first), says how many more
+/// each rule had, and fails: output stays proportional to what is kept.
+#[test]
+fn a_run_keeps_at_most_max_findings_and_fails_past_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "guard.toml", "[limits]\nmax-findings = 10\n");
+    for i in 0..30 {
+        write(
+            tmp.path(),
+            &format!("cm{i:02}.yaml"),
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  DB_PASSWORD: hunter2-but-longer-{i}\n"
+            ),
+        );
+    }
+    let run = |format: &str, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_guard"))
+            .args(["check", "--format", format, "--color", "never"])
+            .args(extra)
+            .arg(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let o = run("json", &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 10);
+    assert_eq!(v["summary"]["over_cap"]["SEC001"], 20, "{:#}", v["summary"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run("concise", &["--fail-on", "never"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("20 findings past the run's cap of 10 were not reported (SEC001 20)"),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(0), "--fail-on never is still never");
+    // 0 keeps every finding.
+    write(tmp.path(), "guard.toml", "[limits]\nmax-findings = 0\n");
+    let v: serde_json::Value = serde_json::from_slice(&run("json", &[]).stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 30);
+}

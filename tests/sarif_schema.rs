@@ -169,6 +169,7 @@ fn synthetic_findings_give_valid_sarif() {
         policies: None,
         undecided: Vec::new(),
         scope_uris: None,
+        over_cap: Vec::new(),
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

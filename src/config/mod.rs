@@ -56,6 +56,7 @@
 //! [limits]
 //! max-file-size = 5_000_000            # bytes (a positive integer)
 //! max-findings-per-file = 200          # (a positive integer)
+//! max-findings = 10000                 # the findings one run keeps; 0: all
 //!
 //! [[ignore]]                           # a suppression; `[[suppress]]` is the same
 //! path = "legacy/**"                   # a path glob; omitted: every file

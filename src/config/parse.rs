@@ -160,7 +160,7 @@ pub(crate) const RULE_KEYS: &[&str] = &["severity"];
 pub(crate) const PARITY_KEYS: &[&str] = &["pairs", "allow"];
 pub(crate) const HARDENING_KEYS: &[&str] = &["pod-security"];
 pub(crate) const TIER_KEYS: &[&str] = &["dev", "staging", "prod"];
-pub(crate) const LIMITS_KEYS: &[&str] = &["max-file-size", "max-findings-per-file"];
+pub(crate) const LIMITS_KEYS: &[&str] = &["max-file-size", "max-findings-per-file", "max-findings"];
 pub(crate) const IGNORE_KEYS: &[&str] =
     &["path", "rule", "rules", "environment", "reason", "until"];
 
@@ -1014,6 +1014,18 @@ impl<'a> Parser<'a> {
             match e.key {
                 "max-file-size" => limits.max_file_size = self.positive(&e),
                 "max-findings-per-file" => limits.max_findings_per_file = self.positive(&e),
+                "max-findings" => {
+                    limits.max_findings =
+                        match e.item.as_integer().and_then(|n| u64::try_from(n).ok()) {
+                            Some(n) => Some(Spanned::new(n, e.span())),
+                            None => {
+                                let message =
+                                    "`max-findings` must be a whole number (0: no cap)".to_string();
+                                self.error(e.span(), message);
+                                None
+                            }
+                        }
+                }
                 _ => self.unknown_key(&e, &t, LIMITS_KEYS, ""),
             }
         }

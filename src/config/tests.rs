@@ -261,6 +261,7 @@ fn a_full_file_parses_into_the_expected_config() {
         limits: Limits {
             max_file_size: Some(Spanned::new(1_000_000, at(t, "1_000_000", 0))),
             max_findings_per_file: Some(Spanned::new(50, at(t, "50", 0))),
+            max_findings: None,
         },
     };
     assert_eq!(c, expected);

@@ -313,6 +313,8 @@ pub struct Limits {
     /// `max-file-size`, bytes.
     pub max_file_size: Option<Spanned<u64>>,
     pub max_findings_per_file: Option<Spanned<u64>>,
+    /// `max-findings`: the findings one run keeps (0: all).
+    pub max_findings: Option<Spanned<u64>>,
 }
 
 /// A calendar date.

@@ -19,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 struct Output<'a> {
     version: u32,
     tool: Tool,
-    summary: Summary,
+    summary: Summary<'a>,
     terraform: Terraform<'a>,
     findings: Vec<Finding<'a>>,
 }
@@ -41,7 +41,7 @@ struct Tool {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     errors: usize,
     warnings: usize,
     notes: usize,
@@ -55,6 +55,9 @@ struct Summary {
     policies: Option<crate::PolicyStats>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     undecided: Vec<crate::Undecided>,
+    /// Findings past the run's cap (`[limits] max-findings`), by rule: not in `findings`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    over_cap: std::collections::BTreeMap<&'a str, usize>,
 }
 
 #[derive(Serialize)]
@@ -180,6 +183,11 @@ pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()>
             templates_skipped: report.model.stats.templates,
             policies: report.policies.clone(),
             undecided: report.undecided.clone(),
+            over_cap: report
+                .over_cap
+                .iter()
+                .map(|(r, n)| (r.as_str(), *n))
+                .collect(),
         },
         terraform: Terraform {
             roots: report.model.terraform.stats.roots,
@@ -239,6 +247,7 @@ pub(crate) fn test_report(
         policies: None,
         undecided: Vec::new(),
         scope_uris: None,
+        over_cap: Vec::new(),
     }
 }
 

@@ -79,11 +79,30 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
 pub fn concise_summary(report: &Report) -> String {
     let head = found(report).unwrap_or_else(|| "No findings".to_string());
     let mut out = format!("{head} in {}\n", plural(report.files_in_scope, "file"));
-    if let Some(l) = limits_line(report) {
+    for l in [limits_line(report), over_cap_line(report)]
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&l);
         out.push('\n');
     }
     out
+}
+
+/// `12345 findings past the run's cap of 10000 were not reported (BO001 9000, SEC002 3345); ...`.
+pub(crate) fn over_cap_line(report: &Report) -> Option<String> {
+    let total: usize = report.over_cap.iter().map(|(_, n)| n).sum();
+    (total > 0).then(|| {
+        let mut by_rule: Vec<&(String, usize)> = report.over_cap.iter().collect();
+        by_rule.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let rules: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        format!(
+            "{} past the run's cap of {} were not reported ({}); a capped run fails unless --fail-on never ([limits] max-findings)",
+            plural(total, "finding"),
+            report.findings.len(),
+            rules.join(", ")
+        )
+    })
 }
 
 /// `3 inputs hit a safety limit ...`: said whenever a hostile-input limit was hit, even when

@@ -315,7 +315,10 @@ fn summary(out: &mut String, report: &Report, st: &Styles, stats: bool) {
             plural(undecided, "check")
         );
     }
-    if let Some(l) = super::limits_line(report) {
+    for l in [super::limits_line(report), super::over_cap_line(report)]
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(out, "{}", paint(st.bold, &l));
     }
     if report.model.stats.templates > 0 {
