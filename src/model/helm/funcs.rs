@@ -597,7 +597,9 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                         match usize::try_from(i).ok().and_then(|i| items.get(i)) {
                             Some(x) => x.clone(),
                             None => {
-                                return err(format!("error calling index: index out of range: {i}"));
+                                return err(format!(
+                                    "error calling index: index out of range: {i}"
+                                ));
                             }
                         }
                     }

@@ -257,7 +257,18 @@ fn render_here(
             .then(x.cmp(y))
     });
     for &i in &order {
-        for d in &tmpls[i].parsed.defines {
+        let t = &tmpls[i];
+        // A template file is a named template too (`include (print
+        // $.Template.BasePath "/config.yaml") .`).
+        eng.defines.insert(
+            t.name.clone(),
+            template::Define {
+                name: t.name.clone(),
+                body: t.parsed.body.clone(),
+                src: t.parsed.src.clone(),
+            },
+        );
+        for d in &t.parsed.defines {
             eng.defines.insert(d.name.clone(), d.clone());
         }
     }

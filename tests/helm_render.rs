@@ -1,0 +1,205 @@
+//! Helm charts of `../shared/corpus-layouts` rendered in-process: every
+//! template renders or gives a located note, and what renders reads as YAML
+//! located in its template.
+
+mod common;
+
+use std::path::Path;
+
+use guard::model::helm::{self, ChartFile, Limits, ReleaseInfo, parse_rendered, render_chart};
+
+/// The templates a chart tree would render (not partials, not NOTES.txt).
+fn renderable(files: &[ChartFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| {
+            let base = f.path.rsplit('/').next().unwrap_or("");
+            let in_templates = f.path.starts_with("templates/") || f.path.contains("/templates/");
+            in_templates
+                && !base.starts_with('_')
+                && (base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".tpl"))
+        })
+        .map(|f| f.path.clone())
+        .collect()
+}
+
+struct Summary {
+    templates: usize,
+    rendered: usize,
+    notes: Vec<String>,
+    objects: usize,
+    yaml_notes: usize,
+}
+
+fn render_dir(dir: &Path, values: &[&str]) -> Summary {
+    render_with(dir, values, None)
+}
+
+/// Render with `values` (files of the chart) and an extra values text.
+fn render_with(dir: &Path, values: &[&str], extra: Option<&str>) -> Summary {
+    let mut files = helm::load_dir(dir, 0, 10_000, 1 << 20);
+    assert!(!files.is_empty(), "{} has files", dir.display());
+    if let Some(text) = extra {
+        files.push(ChartFile {
+            path: "test-values.yaml".into(),
+            file: guard::source::FileId(files.len() as u32),
+            text: text.into(),
+        });
+    }
+    let values: Vec<&str> = values
+        .iter()
+        .copied()
+        .chain(extra.map(|_| "test-values.yaml"))
+        .collect();
+    let layers: Vec<guard::node::Node> = values
+        .iter()
+        .map(|v| {
+            let f = files.iter().find(|f| f.path == *v).expect("values file");
+            helm::chart::parse_yaml(f)
+                .expect("values parse")
+                .expect("a document")
+        })
+        .collect();
+    let refs: Vec<&guard::node::Node> = layers.iter().collect();
+    let release = ReleaseInfo {
+        name: "rel".into(),
+        namespace: "ns".into(),
+    };
+    let r = render_chart(&files, &refs, &release, &Limits::default());
+    let wanted = renderable(&files);
+    // Each template renders, or a note is located in it (or in a file it
+    // includes, naming it).
+    for t in &wanted {
+        let done = r.docs.iter().any(|d| &d.template == t)
+            || r.notes.iter().any(|n| {
+                n.message
+                    .contains(&format!("/{}", t.rsplit("templates/").next().unwrap_or(t)))
+                    || files
+                        .get(n.span.file.0 as usize)
+                        .is_some_and(|f| &f.path == t)
+            })
+            || r.notes.iter().any(|n| n.message.contains("not rendered"));
+        assert!(
+            done,
+            "{t}: neither rendered nor noted; notes: {:?}",
+            r.notes
+        );
+    }
+    for n in &r.notes {
+        let f = &files[n.span.file.0 as usize];
+        assert!(
+            n.span.end as usize <= f.text.len(),
+            "note span inside its file"
+        );
+    }
+    let mut objects = 0;
+    let mut yaml_notes = 0;
+    for d in &r.docs {
+        let (nodes, notes) = parse_rendered(d);
+        objects += nodes.len();
+        yaml_notes += notes.len();
+        for n in &nodes {
+            assert_eq!(n.root.span.file, d.file);
+            assert!(n.root.span.end as usize <= files[d.file.0 as usize].text.len());
+        }
+        for n in notes {
+            eprintln!("  yaml note {}: {}", d.template, n.message);
+        }
+    }
+    let notes: Vec<String> = r
+        .notes
+        .iter()
+        .map(|n| {
+            let f = &files[n.span.file.0 as usize];
+            let line = f.text[..n.span.start as usize].matches('\n').count() + 1;
+            format!("{}:{line}: {}", f.path, n.message)
+        })
+        .collect();
+    Summary {
+        templates: wanted.len(),
+        rendered: r.docs.len(),
+        notes,
+        objects,
+        yaml_notes,
+    }
+}
+
+fn layouts() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus-layouts");
+    p.is_dir().then_some(p)
+}
+
+fn report(name: &str, s: &Summary) {
+    eprintln!(
+        "{name}: {} templates, {} rendered ({} objects), {} notes, {} YAML notes",
+        s.templates,
+        s.rendered,
+        s.objects,
+        s.notes.len(),
+        s.yaml_notes
+    );
+    for n in &s.notes {
+        eprintln!("  {n}");
+    }
+}
+
+#[test]
+fn podinfo_renders_per_environment() {
+    let Some(root) = layouts() else {
+        common::skip(
+            "podinfo_renders_per_environment",
+            "../shared/corpus-layouts is missing",
+        );
+        return;
+    };
+    let dir = root.join("podinfo/charts/podinfo");
+    let base = render_dir(&dir, &[]);
+    report("podinfo", &base);
+    let prod = render_dir(&dir, &["values-prod.yaml"]);
+    report("podinfo prod", &prod);
+    assert!(base.rendered >= 10, "most of podinfo renders");
+    assert!(base.notes.is_empty(), "{:?}", base.notes);
+    assert_eq!(base.yaml_notes + prod.yaml_notes, 0);
+}
+
+#[test]
+fn dapr_umbrella_renders_its_subcharts() {
+    let Some(root) = layouts() else {
+        common::skip(
+            "dapr_umbrella_renders_its_subcharts",
+            "../shared/corpus-layouts is missing",
+        );
+        return;
+    };
+    let s = render_dir(&root.join("dapr-charts/charts/dapr"), &[]);
+    report("dapr", &s);
+    assert!(s.rendered >= 20, "the subcharts render");
+    assert_eq!(s.yaml_notes, 0);
+}
+
+#[test]
+fn eks_blueprints_app_of_apps_renders() {
+    let Some(root) = layouts() else {
+        common::skip(
+            "eks_blueprints_app_of_apps_renders",
+            "../shared/corpus-layouts is missing",
+        );
+        return;
+    };
+    let dir = root.join("eks-blueprints-add-ons/chart");
+    let s = render_dir(&dir, &[]);
+    report("eks-blueprints-add-ons", &s);
+    assert_eq!(s.templates, 47);
+    assert_eq!(s.yaml_notes, 0);
+    // Every add-on enabled: one Application each.
+    let values = std::fs::read_to_string(dir.join("values.yaml")).expect("values.yaml");
+    let enable_all: String = values
+        .lines()
+        .filter(|l| l.ends_with(':') && l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .map(|l| format!("{l}\n  enable: true\n"))
+        .collect();
+    let all = render_with(&dir, &[], Some(&enable_all));
+    report("eks-blueprints-add-ons, all enabled", &all);
+    assert_eq!(all.yaml_notes, 0);
+    assert!(all.objects >= 40, "the Applications render");
+}
