@@ -659,3 +659,85 @@ fn unclosed_and_broken_templates_are_syntax_errors() {
         assert!(e.contains("does not parse"), "{t}: {e}");
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "{{ ",
+        " }}",
+        "{{- ",
+        " -}}",
+        "{{/* c */}}",
+        "if ",
+        "else ",
+        "end",
+        "range ",
+        "with ",
+        "define \"d\"",
+        "template \"d\" .",
+        "include \"d\" .",
+        "$x := ",
+        "$x",
+        "$",
+        ".",
+        ".Values",
+        ".a",
+        "(",
+        ")",
+        "|",
+        "\"s\"",
+        "`r`",
+        "1",
+        "-2",
+        "nil",
+        "true",
+        "quote",
+        "toYaml",
+        "nindent 2",
+        "dict \"k\" ",
+        "list 1 2",
+        "tpl \"{{ . }}\" .",
+        "until 5",
+        "printf \"%s\"",
+        "default 1",
+        "\n",
+        "text: ",
+        "- ",
+        "key: {{ .Values.a }}\n",
+        "break",
+        "continue",
+    ];
+
+    fn template() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0..FRAGMENTS.len(), 0..40)
+            .prop_map(|ix| ix.into_iter().map(|i| FRAGMENTS[i]).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Any mix of template syntax renders or gives notes, never
+        /// panics, and the output's segments stay inside the template.
+        #[test]
+        fn renders_or_notes_never_panics(t in template()) {
+            let limits = Limits { max_output: 1 << 16, max_steps: 20_000, ..Limits::default() };
+            let fs = files(&[("Chart.yaml", CHART), ("values.yaml", "a: {b: [1, x]}\n"), ("templates/t.yaml", &t)]);
+            let r = render_chart(&fs, &[], &ReleaseInfo::default(), &limits);
+            prop_assert!(r.docs.len() + r.notes.len() >= 1);
+            for d in &r.docs {
+                prop_assert!(d.text.len() <= 1 << 16);
+                let mut last = 0;
+                for s in &d.segs {
+                    prop_assert!(s.start >= last && s.end > s.start && s.end as usize <= d.text.len());
+                    last = s.end;
+                    if s.exact {
+                        prop_assert_eq!(&t[s.tmpl.start as usize..s.tmpl.end as usize], &d.text[s.start as usize..s.end as usize]);
+                    }
+                }
+                let _ = parse_rendered(d);
+            }
+        }
+    }
+}
