@@ -281,7 +281,7 @@ impl<'l> Engine<'l> {
                             .map(|(k, x)| (Val::str(k), x))
                             .collect(),
                         V::Int(n) => {
-                            if *n as u64 > self.limits.max_range as u64 {
+                            if *n > 0 && *n as u64 > self.limits.max_range as u64 {
                                 return Err(self.limit(
                                     span,
                                     format!(
@@ -565,13 +565,23 @@ impl<'l> Engine<'l> {
         });
         let parsed = template::parse(src.clone())
             .map_err(|e| self.error(at, format!("tpl: {}", e.message)))?;
+        // Its defines hold while it runs, and no longer (Helm renders a
+        // `tpl` in a copy of the chart's templates).
+        let mut shadowed = Vec::new();
         for d in parsed.defines {
-            self.defines.insert(d.name.clone(), d);
+            let name = d.name.clone();
+            shadowed.push((name.clone(), self.defines.insert(name, d)));
         }
         let mut out = Out::default();
         self.depth += 1;
         let r = self.run(&src, &parsed.body, data, &mut out);
         self.depth -= 1;
+        for (name, old) in shadowed.into_iter().rev() {
+            match old {
+                Some(d) => self.defines.insert(name, d),
+                None => self.defines.remove(&name),
+            };
+        }
         r?;
         let marks = out.marks();
         Ok(Val::marked(out.text, marks))

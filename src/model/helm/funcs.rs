@@ -84,22 +84,24 @@ fn indent(v: &Val, pad: usize, newline: bool) -> Val {
     let s = strval(v);
     let marks = v.marks_of(s.len());
     let p = " ".repeat(pad);
-    let mut out = String::with_capacity(s.len() + pad * 2);
+    let mut out: Vec<u8> = Vec::with_capacity(s.len() + pad * 2);
     if newline {
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.push_str(&p);
+    out.extend_from_slice(p.as_bytes());
     // Where each byte of `s` lands.
     let mut moved: Vec<u32> = Vec::with_capacity(s.len() + 1);
-    for (i, b) in s.bytes().enumerate() {
+    for b in s.bytes() {
         moved.push(out.len() as u32);
-        out.push_str(s.get(i..i + 1).unwrap_or(""));
+        out.push(b);
         if b == b'\n' {
-            out.push_str(&p);
+            out.extend_from_slice(p.as_bytes());
         }
     }
     moved.push(out.len() as u32);
-    if out.len() < moved.len() || s.is_empty() {
+    // Only ASCII spaces were added after line breaks: still UTF-8.
+    let out = String::from_utf8(out).unwrap_or_default();
+    if marks.is_empty() {
         return Val::str(out);
     }
     let marks = marks

@@ -175,7 +175,7 @@ pub fn render_chart(
 }
 
 /// The stack of a render's thread (reserved, committed as used).
-pub const RENDER_STACK: usize = 256 << 20;
+pub const RENDER_STACK: usize = 64 << 20;
 
 fn render_here(
     files: &[ChartFile],

@@ -335,6 +335,13 @@ fn sprig_functions() {
             "{{ indent 2 \"a\\nb\" }}|{{ nindent 2 \"a\" }}",
             "  a\n  b|\n  a",
         ),
+        ("{{ nindent 1 \"é\\nü\" }}", "\n é\n ü"),
+        // A negative range runs no iteration; a define inside `tpl` holds
+        // only while it runs.
+        (
+            r#"{{ range -3 }}x{{ end }}{{ define "t" }}{{ end }}{{ tpl "{{ define \"t\" }}T{{ end }}{{ include \"t\" . }}" . }}[{{ include "t" . }}]"#,
+            "T[]",
+        ),
     ];
     for (t, want) in cases {
         assert_eq!(&ok(t, ""), want, "{t}");
@@ -581,6 +588,18 @@ fn self_including_define_is_bounded() {
         "",
     );
     assert!(e.contains("deep"), "{e}");
+    // The worst nesting of the stack: each level of inclusion inside the
+    // deepest control structures and parentheses a template may have.
+    let body = format!(
+        "{}{{{{ include \"r\" {}.{} }}}}{}",
+        "{{ if true }}{{ with . }}".repeat(49),
+        "(".repeat(99),
+        ")".repeat(99),
+        "{{ end }}{{ end }}".repeat(49)
+    );
+    let t = format!("{{{{ define \"r\" }}}}{body}{{{{ end }}}}{{{{ include \"r\" . }}}}");
+    let e = fails(&t, "a: 1\n");
+    assert!(e.contains("more than 64 deep"), "{e}");
 }
 
 #[test]
@@ -634,7 +653,7 @@ fn deep_nesting_is_bounded() {
     // Printing it stops at a depth too.
     assert!(ok("{{ $d := dict }}{{ $_ := set $d \"self\" $d }}{{ $d }}", "").contains("..."));
     // Deep values.
-    let deep = "a: ".repeat(1) + &"{x: ".repeat(200) + "1" + &"}".repeat(200) + "\n";
+    let deep = "a: ".to_string() + &"{x: ".repeat(200) + "1" + &"}".repeat(200) + "\n";
     assert!(fails("{{ toYaml .Values }}", &deep).contains("nested deeper"));
 }
 
