@@ -16,6 +16,7 @@
 //! [`RenderNote`], and the other templates still render.
 
 pub mod chart;
+pub mod deploy;
 pub mod eval;
 pub mod funcs;
 pub mod template;
