@@ -73,6 +73,7 @@ pub fn parse_yaml(f: &ChartFile) -> Result<Option<Node>, (Span, String)> {
 fn chart_field(k: &str) -> String {
     match k {
         "apiVersion" => "APIVersion".to_string(),
+        "url" => "URL".to_string(),
         _ => {
             let mut c = k.chars();
             match c.next() {
@@ -80,6 +81,43 @@ fn chart_field(k: &str) -> String {
                 None => String::new(),
             }
         }
+    }
+}
+
+/// A Chart.yaml value as `.Chart` holds it: Helm reads the file into Go
+/// structs of strings, so a number keeps its text (`version: 1.10` is
+/// "1.10"), and the fields of maintainers and dependencies are capitalised
+/// (`annotations` keep their keys); no values hop (metadata is not a value).
+fn meta_val(n: &Node, fields: bool, depth: usize) -> Val {
+    use crate::node::Value;
+    if depth > 32 {
+        return Val::NIL;
+    }
+    match &n.value {
+        Value::Null | Value::Unknown => Val::NIL,
+        Value::Bool(b) => Val::bool(*b),
+        Value::Number(t) => Val::str(t.as_ref()),
+        Value::String(s) => Val::str(s.as_str()),
+        Value::Seq(items) => Val::list(
+            items
+                .iter()
+                .map(|i| meta_val(i, fields, depth + 1))
+                .collect(),
+        ),
+        Value::Map(entries) => Val::map(
+            entries
+                .iter()
+                .map(|e| {
+                    let k = e
+                        .key
+                        .scalar_text()
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default();
+                    let k = if fields { chart_field(&k) } else { k };
+                    (k, meta_val(&e.value, fields, depth + 1))
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -130,22 +168,13 @@ pub fn load<'f>(
     let mut meta = BTreeMap::new();
     for e in meta_node.entries() {
         if let Some(k) = e.key_str() {
-            // Chart metadata is not a value: no values hop.
-            meta.insert(
-                chart_field(k),
-                super::value::from_json(&e.value.to_json(), 0),
-            );
+            meta.insert(chart_field(k), meta_val(&e.value, k != "annotations", 0));
         }
     }
-    let name = meta_node.str_at(&["name"]).unwrap_or("chart").to_string();
-    // Helm's chart metadata fields are strings.
-    for k in ["Version", "AppVersion", "Name"] {
-        if let Some(v) = meta.get_mut(k)
-            && !matches!(v.v, V::Str(..))
-        {
-            *v = Val::str(super::value::to_string(v)).with_origin(v.origin);
-        }
-    }
+    let name = meta_node
+        .get("name")
+        .and_then(|n| n.scalar_text())
+        .map_or_else(|| "chart".to_string(), |n| n.into_owned());
     let meta = Val::map(meta);
     let values = match find("values.yaml").or_else(|| find("values.yml")) {
         None => Val::map(BTreeMap::new()),

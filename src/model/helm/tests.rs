@@ -13,6 +13,20 @@ pub(super) fn files(list: &[(&str, &str)]) -> Vec<ChartFile> {
 
 const CHART: &str = "apiVersion: v2\nname: demo\nversion: 1.2.3\nappVersion: \"4.5\"\n";
 
+#[test]
+fn chart_metadata_is_strings_as_helm_reads_it() {
+    let chart = "apiVersion: v2\nname: n\nversion: 1.10\nappVersion: 2.0\nannotations:\n  team: web\nmaintainers:\n- name: a\n  url: u\n";
+    let fs = files(&[
+        ("Chart.yaml", chart),
+        (
+            "templates/t.yaml",
+            "{{ .Chart.Version }} {{ .Chart.AppVersion }} {{ .Chart.Annotations.team }} {{ (first .Chart.Maintainers).URL }} {{ .Chart.APIVersion }}",
+        ),
+    ]);
+    let r = render_chart(&fs, &[], &ReleaseInfo::default(), &Limits::default());
+    assert_eq!(r.docs[0].text, "1.10 2.0 web u v2");
+}
+
 fn render_with(tmpl: &str, values: &str, limits: &Limits) -> Result<String, String> {
     let fs = files(&[
         ("Chart.yaml", CHART),
