@@ -429,6 +429,10 @@ impl<'l> Engine<'l> {
                 });
                 Ok(text.map_or_else(|| Val::str(""), Val::str))
             }
+            value::Method::Unsupported(name) => Err(self.error(
+                span,
+                format!("{name} is not supported by guard's Helm renderer"),
+            )),
         }
     }
 

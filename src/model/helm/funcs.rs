@@ -5,7 +5,8 @@
 //! Differences from Helm, on purpose: `randAlphaNum`, `randAlpha`,
 //! `randNumeric` and `randAscii` return `n` times `x` (deterministic
 //! output); `lookup` returns an empty map (no cluster); `keys` is sorted
-//! (sprig's order is Go's random map order).
+//! (sprig's order is Go's random map order); `uuidv4` is the nil version 4
+//! UUID, `now` the Unix epoch, `getHostByName` empty (no network).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -1117,6 +1118,86 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                 (0..n).map(Val::int).collect()
             } else {
                 (n + 1..=0).rev().map(Val::int).collect()
+            })
+        }
+        "uuidv4" => Val::str("00000000-0000-4000-8000-000000000000"),
+        "now" => Val::str("1970-01-01 00:00:00 +0000 UTC"),
+        "getHostByName" => Val::str(""),
+        "base" => Val::str(
+            s(0).trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        "dir" => Val::str(match s(0).rsplit_once('/') {
+            Some(("", _)) => "/".to_string(),
+            Some((d, _)) => d.to_string(),
+            None => ".".to_string(),
+        }),
+        "ext" => Val::str(
+            s(0).rsplit('/')
+                .next()
+                .and_then(|b| b.rfind('.').map(|i| b[i..].to_string()))
+                .unwrap_or_default(),
+        ),
+        "snakecase" | "kebabcase" => {
+            let sep = if name == "snakecase" { '_' } else { '-' };
+            let mut out = String::new();
+            for (i, c) in s(0).chars().enumerate() {
+                if c.is_uppercase() && i > 0 && !out.ends_with(sep) {
+                    out.push(sep);
+                }
+                out.extend(c.to_lowercase().map(|c| {
+                    if c == '_' || c == '-' || c == ' ' {
+                        sep
+                    } else {
+                        c
+                    }
+                }));
+            }
+            Val::str(out)
+        }
+        "camelcase" => Val::str(
+            s(0).split(['_', '-', ' '])
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect::<String>(),
+        ),
+        "floor" => Val::new(V::Float(to_f64(&arg(0)).floor())),
+        "ceil" => Val::new(V::Float(to_f64(&arg(0)).ceil())),
+        "round" => {
+            let p = to_i64(&arg(1)).clamp(0, 15) as i32;
+            let m = 10f64.powi(p);
+            Val::new(V::Float((to_f64(&arg(0)) * m).round() / m))
+        }
+        "regexFindAll" => {
+            let re = regex::Regex::new(&s(0))
+                .map_err(|e| eng.error(span, format!("regexFindAll: {e}")))?;
+            let n = to_i64(&arg(2));
+            let text = s(1);
+            let found = re.find_iter(&text).map(|m| Val::str(m.as_str()));
+            Val::list(if n < 0 {
+                found.collect()
+            } else {
+                found.take(n as usize).collect()
+            })
+        }
+        "regexSplit" => {
+            let re = regex::Regex::new(&s(0))
+                .map_err(|e| eng.error(span, format!("regexSplit: {e}")))?;
+            let n = to_i64(&arg(2));
+            let text = s(1);
+            let parts = re.split(&text).map(Val::str);
+            Val::list(if n < 0 {
+                parts.collect()
+            } else {
+                parts.take(n as usize).collect()
             })
         }
         _ => return err(format!("function {name:?} not defined")),

@@ -328,10 +328,25 @@ fn render_here(
             ),
             (
                 "Files",
-                map(vec![(
-                    "Get",
-                    Val::new(V::Method(Method::FilesGet(t.chart as u32))),
-                )]),
+                map(vec![
+                    ("Get", Val::new(V::Method(Method::FilesGet(t.chart as u32)))),
+                    (
+                        "Glob",
+                        Val::new(V::Method(Method::Unsupported("Files.Glob"))),
+                    ),
+                    (
+                        "Lines",
+                        Val::new(V::Method(Method::Unsupported("Files.Lines"))),
+                    ),
+                    (
+                        "AsConfig",
+                        Val::new(V::Method(Method::Unsupported("Files.AsConfig"))),
+                    ),
+                    (
+                        "AsSecrets",
+                        Val::new(V::Method(Method::Unsupported("Files.AsSecrets"))),
+                    ),
+                ]),
             ),
         ]);
         let mut out = Out::default();

@@ -276,6 +276,21 @@ fn files_get_stays_inside_the_chart() {
     ]);
     let r = render_chart(&fs, &[], &ReleaseInfo::default(), &Limits::default());
     assert_eq!(r.docs[0].text, "hello|||");
+    let fs = files(&[
+        ("Chart.yaml", CHART),
+        (
+            "templates/t.yaml",
+            "{{ (.Files.Glob \"files/*\").AsConfig }}",
+        ),
+    ]);
+    let r = render_chart(&fs, &[], &ReleaseInfo::default(), &Limits::default());
+    assert!(
+        r.notes[0]
+            .message
+            .ends_with("Files.Glob is not supported by guard's Helm renderer"),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -350,6 +365,10 @@ fn sprig_functions() {
             "  a\n  b|\n  a",
         ),
         ("{{ nindent 1 \"é\\nü\" }}", "\n é\n ü"),
+        (
+            "{{ base \"a/b.txt\" }} {{ dir \"a/b.txt\" }} {{ ext \"a/b.txt\" }} {{ snakecase \"fooBar\" }} {{ kebabcase \"fooBar\" }} {{ camelcase \"foo_bar\" }} {{ regexFindAll \"[0-9]\" \"a1b2\" -1 }} {{ uuidv4 }}",
+            "b.txt a .txt foo_bar foo-bar FooBar [1 2] 00000000-0000-4000-8000-000000000000",
+        ),
         // A negative range runs no iteration; a define inside `tpl` holds
         // only while it runs.
         (

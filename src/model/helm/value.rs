@@ -31,6 +31,9 @@ pub enum Method {
     ApiVersionsHas,
     /// `.Files.Get` of the chart with this index in the render.
     FilesGet(u32),
+    /// A method of Helm's guard does not implement (`.Files.Glob`): a
+    /// render error naming it.
+    Unsupported(&'static str),
 }
 
 #[derive(Clone, Debug)]
