@@ -14,7 +14,7 @@ use crate::model::{Doc, DocKind, classify};
 use crate::parse::{DiagKind, ParseDiag};
 use crate::source::{FileId, SourceFile, Span, parent_dir};
 
-use super::{ChartFile, Limits, ReleaseInfo, parse_rendered, render_chart};
+use super::{ChartFile, Limits, ReleaseInfo, parse_rendered, render_chart_per_env};
 
 /// What rendering the project's charts gave.
 #[derive(Debug, Default)]
@@ -117,9 +117,14 @@ pub fn rendered_documents(
         };
         let shown = if dir.is_empty() { "." } else { dir };
         let mut notes: BTreeMap<(Span, String, bool), Vec<&str>> = BTreeMap::new();
-        for (assignment, values) in runs {
-            let layers: Vec<&crate::node::Node> = values.map(|d| &d.root).into_iter().collect();
-            let r = render_chart(&files, &layers, &release, limits);
+        // One render per environment, the chart parsed once.
+        let layers: Vec<Vec<&crate::node::Node>> = runs
+            .iter()
+            .map(|(_, v)| v.map(|d| &d.root).into_iter().collect())
+            .collect();
+        let sets: Vec<&[&crate::node::Node]> = layers.iter().map(Vec::as_slice).collect();
+        let results = render_chart_per_env(&files, &sets, &release, limits);
+        for ((assignment, _), r) in runs.into_iter().zip(results) {
             let env = assignment.env.map_or("all environments", |e| e.as_str());
             let mut objects = 0;
             for n in r.notes {

@@ -145,17 +145,30 @@ struct Tmpl {
 /// Render a chart: `files` are the chart directory's files, `values` the
 /// environment's values files in order (each merged over the chart's
 /// values.yaml and the ones before it).
-///
-/// The render runs on a thread of its own with a stack of
-/// [`RENDER_STACK`] bytes: templates, `include`s and values nest up to the
-/// limits, and a debug build's frames are large.
 pub fn render_chart(
     files: &[ChartFile],
     values: &[&Node],
     release: &ReleaseInfo,
     limits: &Limits,
 ) -> Rendered {
-    let run = || render_here(files, values, release, limits);
+    render_chart_per_env(files, &[values], release, limits)
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Render a chart once per set of values files (one set per environment),
+/// reading and parsing the chart once.
+///
+/// The render runs on a thread of its own with a stack of
+/// [`RENDER_STACK`] bytes: templates, `include`s and values nest up to the
+/// limits, and a debug build's frames are large.
+pub fn render_chart_per_env(
+    files: &[ChartFile],
+    sets: &[&[&Node]],
+    release: &ReleaseInfo,
+    limits: &Limits,
+) -> Vec<Rendered> {
+    let run = || render_here(files, sets, release, limits);
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("helm-render".into())
@@ -164,63 +177,65 @@ pub fn render_chart(
             .ok()
             .and_then(|h| h.join().ok())
     })
-    .unwrap_or_else(|| Rendered {
-        docs: Vec::new(),
-        notes: vec![RenderNote::new(
-            files
-                .first()
-                .map_or(Span::default(), |f| Span::new(f.file, 0, 0)),
-            "the chart could not be rendered (internal error)",
-        )],
+    .unwrap_or_else(|| {
+        let at = files
+            .first()
+            .map_or(Span::default(), |f| Span::new(f.file, 0, 0));
+        sets.iter()
+            .map(|_| Rendered {
+                docs: Vec::new(),
+                notes: vec![RenderNote::new(
+                    at,
+                    "the chart could not be rendered (internal error)",
+                )],
+            })
+            .collect()
     })
 }
 
 /// The stack of a render's thread (reserved, committed as used).
 pub const RENDER_STACK: usize = 64 << 20;
 
+/// Whether a template file renders to output (partials and NOTES.txt only
+/// define templates).
+fn renders(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or("");
+    !base.starts_with('_')
+        && base != "NOTES.txt"
+        && (base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".tpl"))
+}
+
 fn render_here(
     files: &[ChartFile],
-    values: &[&Node],
+    sets: &[&[&Node]],
     release: &ReleaseInfo,
     limits: &Limits,
-) -> Rendered {
-    let mut notes = Vec::new();
-    let Some(top) = chart::load(files, "", None, 0, &mut notes) else {
-        return Rendered {
-            docs: Vec::new(),
-            notes,
-        };
+) -> Vec<Rendered> {
+    let mut load_notes = Vec::new();
+    let Some(top) = chart::load(files, "", None, 0, &mut load_notes) else {
+        return sets
+            .iter()
+            .map(|_| Rendered {
+                docs: Vec::new(),
+                notes: load_notes.clone(),
+            })
+            .collect();
     };
-    let mut merged = top.values.deep_copy(0);
-    for layer in values {
-        if !layer.is_map() {
-            if !matches!(layer.value, Value::Null) {
-                notes.push(RenderNote::new(
-                    layer.span,
-                    "this values file is not a mapping; it was not used",
-                ));
-            }
-            continue;
-        }
-        merged = value::merge_values(&merged, &Val::from_node(layer, 0), 0);
-    }
-    // Every enabled chart of the tree with its values, parents first.
-    let mut charts: Vec<(&chart::Chart, Val)> = Vec::new();
-    let mut stack = vec![(&top, merged)];
-    while let Some((c, v)) = stack.pop() {
+    // Every chart of the tree, parents first, each with its parent and
+    // the dependency that brings it in.
+    let mut flat: Vec<(&chart::Chart, Option<(usize, &chart::Sub)>)> = Vec::new();
+    let mut stack = vec![(&top, None)];
+    while let Some((c, parent)) = stack.pop() {
+        let i = flat.len();
+        flat.push((c, parent));
         for s in c.subcharts.iter().rev() {
-            if chart::enabled(s, &v) {
-                stack.push((&s.chart, chart::sub_values(s, &v)));
-            }
+            stack.push((&s.chart, Some((i, s))));
         }
-        charts.push((c, v));
     }
-    let mut eng = Engine::new(limits);
-    eng.files = charts.iter().map(|(c, _)| chart::file_map(c)).collect();
-    // Parse every template; defines of deeper charts first, so a parent's
-    // own define wins (Helm parses deeper paths first).
+    let file_maps: Vec<_> = flat.iter().map(|(c, _)| chart::file_map(c)).collect();
+    // Every template parsed once.
     let mut tmpls: Vec<Tmpl> = Vec::new();
-    for (ci, (c, _)) in charts.iter().enumerate() {
+    for (ci, (c, _)) in flat.iter().enumerate() {
         for f in &c.files {
             let Some(rel) = f.path.strip_prefix(&c.prefix) else {
                 continue;
@@ -242,13 +257,15 @@ fn render_here(
                     path: f.path.clone(),
                     parsed,
                 }),
-                Err(e) => notes.push(RenderNote::new(
+                Err(e) => load_notes.push(RenderNote::new(
                     Span::new(f.file, e.at.0 as usize, e.at.1 as usize),
                     format!("template {name} does not parse: {}", e.message),
                 )),
             }
         }
     }
+    // Defines of deeper charts first, so a parent's own define wins (Helm
+    // parses deeper paths first).
     let mut order: Vec<usize> = (0..tmpls.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&tmpls[a].name, &tmpls[b].name);
@@ -257,117 +274,141 @@ fn render_here(
             .cmp(&x.matches('/').count())
             .then(x.cmp(y))
     });
-    for &i in &order {
-        let t = &tmpls[i];
-        // A template file is a named template too (`include (print
-        // $.Template.BasePath "/config.yaml") .`).
-        eng.defines.insert(
-            t.name.clone(),
-            template::Define {
-                name: t.name.clone(),
-                body: t.parsed.body.clone(),
-                src: t.parsed.src.clone(),
-            },
-        );
-        for d in &t.parsed.defines {
-            eng.defines.insert(d.name.clone(), d.clone());
-        }
-    }
-    let mut docs = Vec::new();
-    let mut rendered: Vec<&Tmpl> = tmpls
-        .iter()
-        .filter(|t| {
-            let base = t.path.rsplit('/').next().unwrap_or("");
-            !base.starts_with('_')
-                && base != "NOTES.txt"
-                && (base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".tpl"))
-        })
-        .collect();
+    let mut rendered: Vec<&Tmpl> = tmpls.iter().filter(|t| renders(&t.path)).collect();
     rendered.sort_by(|a, b| a.path.cmp(&b.path));
-    for t in rendered {
-        let (c, vals) = &charts[t.chart];
-        let dot = map(vec![
-            ("Values", vals.clone()),
-            (
-                "Release",
-                map(vec![
-                    ("Name", Val::str(release.name.as_str())),
-                    ("Namespace", Val::str(release.namespace.as_str())),
-                    ("Service", Val::str("Helm")),
-                    ("IsInstall", Val::bool(true)),
-                    ("IsUpgrade", Val::bool(false)),
-                    ("Revision", Val::int(1)),
-                ]),
-            ),
-            ("Chart", c.meta.clone()),
-            (
-                "Capabilities",
-                map(vec![
-                    (
-                        "KubeVersion",
-                        map(vec![
-                            ("Version", Val::str(KUBE_VERSION)),
-                            ("GitVersion", Val::str(KUBE_VERSION)),
-                            ("Major", Val::str("1")),
-                            ("Minor", Val::str("31")),
-                        ]),
-                    ),
-                    (
-                        "APIVersions",
-                        map(vec![("Has", Val::new(V::Method(Method::ApiVersionsHas)))]),
-                    ),
-                    ("HelmVersion", map(vec![("Version", Val::str("v3.16.0"))])),
-                ]),
-            ),
-            (
-                "Template",
-                map(vec![
-                    ("Name", Val::str(t.name.as_str())),
-                    ("BasePath", Val::str(format!("{}/templates", c.helm_path))),
-                ]),
-            ),
-            (
-                "Files",
-                map(vec![
-                    ("Get", Val::new(V::Method(Method::FilesGet(t.chart as u32)))),
-                    (
-                        "Glob",
-                        Val::new(V::Method(Method::Unsupported("Files.Glob"))),
-                    ),
-                    (
-                        "Lines",
-                        Val::new(V::Method(Method::Unsupported("Files.Lines"))),
-                    ),
-                    (
-                        "AsConfig",
-                        Val::new(V::Method(Method::Unsupported("Files.AsConfig"))),
-                    ),
-                    (
-                        "AsSecrets",
-                        Val::new(V::Method(Method::Unsupported("Files.AsSecrets"))),
-                    ),
-                ]),
-            ),
-        ]);
-        let mut out = Out::default();
-        eng.steps = 0;
-        eng.depth = 0;
-        match eng.run(&t.parsed.src, &t.parsed.body, &dot, &mut out) {
-            Ok(()) => docs.push(RenderedDoc {
-                name: t.name.clone(),
-                template: t.path.clone(),
-                file: t.parsed.src.file,
-                text: out.text,
-                segs: out.segs,
-            }),
-            Err(e) => notes.push(RenderNote {
-                span: e.span,
-                message: format!("template {} did not render: {}", t.name, e.message),
-                limit: e.limit,
-            }),
-        }
-    }
-    Rendered { docs, notes }
+    sets.iter()
+        .map(|values| {
+            let mut notes = load_notes.clone();
+            // The chart's values under the environment's files.
+            let mut merged = top.values.deep_copy(0);
+            for layer in values.iter() {
+                if !layer.is_map() {
+                    if !matches!(layer.value, Value::Null) {
+                        notes.push(RenderNote::new(
+                            layer.span,
+                            "this values file is not a mapping; it was not used",
+                        ));
+                    }
+                    continue;
+                }
+                merged = value::merge_values(&merged, &Val::from_node(layer, 0), 0);
+            }
+            // Each chart's values; none for a disabled subchart (and its own).
+            let mut vals: Vec<Option<Val>> = vec![None; flat.len()];
+            vals[0] = Some(merged);
+            for i in 1..flat.len() {
+                if let (_, Some((p, s))) = flat[i]
+                    && let Some(pv) = vals[p].clone()
+                    && chart::enabled(s, &pv)
+                {
+                    vals[i] = Some(chart::sub_values(s, &pv));
+                }
+            }
+            let mut eng = Engine::new(limits);
+            eng.files = file_maps.clone();
+            for &i in &order {
+                let t = &tmpls[i];
+                if vals[t.chart].is_none() {
+                    continue;
+                }
+                // A template file is a named template too (`include (print
+                // $.Template.BasePath "/config.yaml") .`).
+                eng.defines.insert(
+                    t.name.clone(),
+                    template::Define {
+                        name: t.name.clone(),
+                        body: t.parsed.body.clone(),
+                        src: t.parsed.src.clone(),
+                    },
+                );
+                for d in &t.parsed.defines {
+                    eng.defines.insert(d.name.clone(), d.clone());
+                }
+            }
+            let mut docs = Vec::new();
+            for t in &rendered {
+                let (Some(v), (c, _)) = (&vals[t.chart], flat[t.chart]) else {
+                    continue;
+                };
+                let dot = root_object(c, v, t, release);
+                let mut out = Out::default();
+                eng.steps = 0;
+                eng.depth = 0;
+                match eng.run(&t.parsed.src, &t.parsed.body, &dot, &mut out) {
+                    Ok(()) => docs.push(RenderedDoc {
+                        name: t.name.clone(),
+                        template: t.path.clone(),
+                        file: t.parsed.src.file,
+                        text: out.text,
+                        segs: out.segs,
+                    }),
+                    Err(e) => notes.push(RenderNote {
+                        span: e.span,
+                        message: format!("template {} did not render: {}", t.name, e.message),
+                        limit: e.limit,
+                    }),
+                }
+            }
+            Rendered { docs, notes }
+        })
+        .collect()
+}
+
+/// The value a template runs with: `.Values`, `.Release`, `.Chart`,
+/// `.Capabilities`, `.Template`, `.Files`.
+fn root_object(c: &chart::Chart, values: &Val, t: &Tmpl, release: &ReleaseInfo) -> Val {
+    let method = |m: Method| Val::new(V::Method(m));
+    map(vec![
+        ("Values", values.clone()),
+        (
+            "Release",
+            map(vec![
+                ("Name", Val::str(release.name.as_str())),
+                ("Namespace", Val::str(release.namespace.as_str())),
+                ("Service", Val::str("Helm")),
+                ("IsInstall", Val::bool(true)),
+                ("IsUpgrade", Val::bool(false)),
+                ("Revision", Val::int(1)),
+            ]),
+        ),
+        ("Chart", c.meta.clone()),
+        (
+            "Capabilities",
+            map(vec![
+                (
+                    "KubeVersion",
+                    map(vec![
+                        ("Version", Val::str(KUBE_VERSION)),
+                        ("GitVersion", Val::str(KUBE_VERSION)),
+                        ("Major", Val::str("1")),
+                        ("Minor", Val::str("31")),
+                    ]),
+                ),
+                (
+                    "APIVersions",
+                    map(vec![("Has", method(Method::ApiVersionsHas))]),
+                ),
+                ("HelmVersion", map(vec![("Version", Val::str("v3.16.0"))])),
+            ]),
+        ),
+        (
+            "Template",
+            map(vec![
+                ("Name", Val::str(t.name.as_str())),
+                ("BasePath", Val::str(format!("{}/templates", c.helm_path))),
+            ]),
+        ),
+        (
+            "Files",
+            map(vec![
+                ("Get", method(Method::FilesGet(t.chart as u32))),
+                ("Glob", method(Method::Unsupported("Files.Glob"))),
+                ("Lines", method(Method::Unsupported("Files.Lines"))),
+                ("AsConfig", method(Method::Unsupported("Files.AsConfig"))),
+                ("AsSecrets", method(Method::Unsupported("Files.AsSecrets"))),
+            ]),
+        ),
+    ])
 }
 
 /// Where output bytes `start..end` came from: the template span, and the

@@ -793,3 +793,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn per_environment_renders_do_not_share_state() {
+    // `set` on .Values in one environment's render must not reach the next.
+    let fs = files(&[
+        ("Chart.yaml", CHART),
+        ("values.yaml", "m: {a: base}\n"),
+        (
+            "templates/t.yaml",
+            "{{ .Values.m.a }}{{ $_ := set .Values.m \"a\" \"changed\" }}",
+        ),
+        ("values-prod.yaml", "x: 1\n"),
+        ("values-off.yaml", "m: {a: off}\n"),
+    ]);
+    let prod = chart::parse_yaml(&fs[3]).unwrap().unwrap();
+    let off = chart::parse_yaml(&fs[4]).unwrap().unwrap();
+    let sets: [&[&Node]; 3] = [&[], &[&prod], &[&off]];
+    let r = render_chart_per_env(&fs, &sets, &ReleaseInfo::default(), &Limits::default());
+    let texts: Vec<&str> = r.iter().map(|r| r.docs[0].text.as_str()).collect();
+    assert_eq!(texts, ["base", "base", "off"]);
+}
