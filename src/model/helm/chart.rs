@@ -179,7 +179,9 @@ pub fn load<'f>(
     let values = match find("values.yaml").or_else(|| find("values.yml")) {
         None => Val::map(BTreeMap::new()),
         Some(f) => match parse_yaml(f) {
-            Ok(Some(n)) if n.is_map() => Val::from_node(&n, 0),
+            Ok(Some(n)) if n.is_map() => {
+                Val::from_node(&n, 0, &|s| super::value::plain_in(&f.text, s))
+            }
             Ok(None) => Val::map(BTreeMap::new()),
             Ok(Some(n)) => {
                 notes.push(RenderNote::new(

@@ -291,7 +291,16 @@ fn render_here(
                     }
                     continue;
                 }
-                merged = value::merge_values(&merged, &Val::from_node(layer, 0), 0);
+                // A values file of the chart reads YAML 1.1 booleans as Helm
+                // does; one guard cannot see the text of stays YAML 1.2.
+                let plain = |s: Span| {
+                    files
+                        .iter()
+                        .find(|f| f.file == s.file)
+                        .is_some_and(|f| value::plain_in(&f.text, s))
+                };
+                let layer = Val::from_node(layer, 0, &plain);
+                merged = value::merge_values(&merged, &layer, 0);
             }
             // Each chart's values; none for a disabled subchart (and its own).
             let mut vals: Vec<Option<Val>> = vec![None; flat.len()];

@@ -132,9 +132,17 @@ fn fields_of_missing_values() {
 fn conditionals() {
     let t = "{{ if .Values.a }}A{{ else if .Values.b }}B{{ else }}C{{ end }}";
     assert_eq!(ok(t, "a: 1\n"), "A");
-    // guard reads values as YAML 1.2 (`yes` is a string), Helm as 1.1 (a
-    // boolean): either way it is true.
+    // Values read as Helm reads them, YAML 1.1: `yes` and `off` are
+    // booleans, quoted they are strings; `0644` is octal.
     assert_eq!(ok(t, "b: yes\n"), "B");
+    assert_eq!(ok(t, "a: off\nb: 'no'\n"), "B");
+    assert_eq!(
+        ok(
+            "{{ .Values.a }} {{ .Values.b }} {{ .Values.m | int }}",
+            "a: on\nb: !!str on\nm: 0644\n"
+        ),
+        "true on 420"
+    );
     assert_eq!(ok(t, "b: true\n"), "B");
     assert_eq!(ok(t, ""), "C");
     assert_eq!(
@@ -399,7 +407,7 @@ fn values_numbers_are_float64_as_in_helm() {
 #[test]
 fn to_yaml_as_helm_writes_it() {
     // go-yaml v2 (YAML 1.1) quotes `y` and `n`: they would read as booleans.
-    let v = "m:\n  b: [1, two, {x: y}]\n  a: 'true'\n  e: ''\n  s: \"multi\\nline\"\n  n: null\n  z: {}\n";
+    let v = "m:\n  b: [1, two, {x: 'y'}]\n  a: 'true'\n  e: ''\n  s: \"multi\\nline\"\n  n: null\n  z: {}\n";
     assert_eq!(
         ok("{{ toYaml .Values.m }}", v),
         "a: 'true'\nb:\n- 1\n- two\n- x: 'y'\ne: ''\n'n': null\ns: |-\n  multi\n  line\nz: {}"
@@ -805,12 +813,12 @@ fn per_environment_renders_do_not_share_state() {
             "{{ .Values.m.a }}{{ $_ := set .Values.m \"a\" \"changed\" }}",
         ),
         ("values-prod.yaml", "x: 1\n"),
-        ("values-off.yaml", "m: {a: off}\n"),
+        ("values-off.yaml", "m: {a: other}\n"),
     ]);
     let prod = chart::parse_yaml(&fs[3]).unwrap().unwrap();
     let off = chart::parse_yaml(&fs[4]).unwrap().unwrap();
     let sets: [&[&Node]; 3] = [&[], &[&prod], &[&off]];
     let r = render_chart_per_env(&fs, &sets, &ReleaseInfo::default(), &Limits::default());
     let texts: Vec<&str> = r.iter().map(|r| r.docs[0].text.as_str()).collect();
-    assert_eq!(texts, ["base", "base", "off"]);
+    assert_eq!(texts, ["base", "base", "other"]);
 }

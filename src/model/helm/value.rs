@@ -198,9 +198,11 @@ impl Val {
         }
     }
 
-    /// Build from a values tree, each scalar keeping its span. Numbers are
-    /// float64 (Helm reads values through JSON); maps past `depth` are nil.
-    pub fn from_node(n: &Node, depth: usize) -> Val {
+    /// Build from a values tree, each scalar keeping its span, read as Helm
+    /// reads values (go-yaml v2, YAML 1.1, then JSON): numbers are float64,
+    /// `0644` is octal, and a plain (`plain` says: unquoted) `yes`, `no`,
+    /// `on`, `off`, `y` or `n` is a boolean. Maps past `depth` are nil.
+    pub fn from_node(n: &Node, depth: usize, plain: &dyn Fn(Span) -> bool) -> Val {
         if depth > 256 {
             return Val::NIL;
         }
@@ -212,10 +214,16 @@ impl Val {
                 Some(f) => Val::new(V::Float(f)).with_origin(origin),
                 None => Val::str(t.as_ref()).with_origin(origin),
             },
-            Value::String(s) => Val::str(s.as_str()).with_origin(origin),
-            Value::Seq(items) => {
-                Val::list(items.iter().map(|i| Val::from_node(i, depth + 1)).collect())
-            }
+            Value::String(s) => match yaml11_bool(s) {
+                Some(b) if plain(n.span) => Val::bool(b).with_origin(origin),
+                _ => Val::str(s.as_str()).with_origin(origin),
+            },
+            Value::Seq(items) => Val::list(
+                items
+                    .iter()
+                    .map(|i| Val::from_node(i, depth + 1, plain))
+                    .collect(),
+            ),
             Value::Map(entries) => {
                 let mut m = BTreeMap::new();
                 for e in entries {
@@ -224,7 +232,7 @@ impl Val {
                         .scalar_text()
                         .map(|c| c.into_owned())
                         .unwrap_or_default();
-                    m.insert(k, Val::from_node(&e.value, depth + 1));
+                    m.insert(k, Val::from_node(&e.value, depth + 1, plain));
                 }
                 Val::map(m)
             }
@@ -259,6 +267,23 @@ impl Val {
     }
 }
 
+/// The booleans of YAML 1.1 that YAML 1.2's core schema reads as strings.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether the scalar at `span` of `text` is written plain (no quote, no
+/// tag: `!!str yes` stays a string).
+pub fn plain_in(text: &str, span: Span) -> bool {
+    !text
+        .get(span.start as usize..)
+        .is_some_and(|t| t.starts_with(['"', '\'', '!']))
+}
+
 fn parse_yaml_number(t: &str) -> Option<f64> {
     let s = t.replace('_', "");
     let (neg, d) = match s.strip_prefix('-') {
@@ -269,6 +294,12 @@ fn parse_yaml_number(t: &str) -> Option<f64> {
         i64::from_str_radix(h, 16).ok().map(|i| i as f64)
     } else if let Some(o) = d.strip_prefix("0o") {
         i64::from_str_radix(o, 8).ok().map(|i| i as f64)
+    } else if d.len() > 1 && d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()) {
+        // YAML 1.1: a leading zero is octal (`defaultMode: 0644` is 420).
+        i64::from_str_radix(&d[1..], 8)
+            .ok()
+            .map(|i| i as f64)
+            .or_else(|| d.parse().ok())
     } else {
         match d {
             ".inf" | ".Inf" | ".INF" => Some(f64::INFINITY),
