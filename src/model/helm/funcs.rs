@@ -435,6 +435,15 @@ fn semver_compare(constraint: &str, version: &str) -> Result<bool, String> {
     Ok(any)
 }
 
+/// How many pieces `split sep text` makes.
+fn pieces(sep: &str, text: &str) -> usize {
+    if sep.is_empty() {
+        text.chars().count()
+    } else {
+        text.matches(sep).count() + 1
+    }
+}
+
 fn want(eng: &Engine, name: &str, args: &[Val], n: usize, span: Span) -> R<()> {
     if args.len() != n {
         return Err(eng.error(
@@ -461,6 +470,47 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         let mut n = rest.to_string();
         n[..1].make_ascii_lowercase();
         return call(eng, src, &n, args, span);
+    }
+    // Functions that turn their arguments into text: no more text than the
+    // output may hold (a list of many references to one long string would
+    // join to gigabytes).
+    if matches!(
+        name,
+        "join"
+            | "cat"
+            | "toStrings"
+            | "sortAlpha"
+            | "print"
+            | "println"
+            | "printf"
+            | "quote"
+            | "squote"
+            | "indent"
+            | "nindent"
+            | "replace"
+            | "regexReplaceAll"
+            | "regexReplaceAllLiteral"
+            | "splitList"
+            | "split"
+    ) {
+        let cap = eng.limits.max_output;
+        let mut total = 0usize;
+        for v in &args {
+            total = total.saturating_add(value::text_len(v, cap, 0));
+        }
+        // Indentation is added per line.
+        let factor = match name {
+            "indent" | "nindent" => args
+                .first()
+                .map_or(1, |p| to_i64(p).clamp(0, 1024) as usize + 1),
+            _ => 1,
+        };
+        if total.saturating_mul(factor) > cap {
+            return Err(eng.limit(
+                span,
+                format!("{name} would make more than {cap} bytes of text; rendering stopped"),
+            ));
+        }
     }
     let a = &args;
     let arg = |i: usize| a.get(i).cloned().unwrap_or(Val::NIL);
@@ -810,7 +860,23 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         }
         "replace" => {
             want(eng, name, a, 3, span)?;
-            derived(s(2).replace(&s(0), &s(1)), &a[2])
+            let (old, new, text) = (s(0), s(1), s(2));
+            let count = if old.is_empty() {
+                text.chars().count() + 1
+            } else {
+                text.matches(old.as_str()).count()
+            };
+            let size = text.len().saturating_add(count.saturating_mul(new.len()));
+            if size > eng.limits.max_output {
+                return Err(eng.limit(
+                    span,
+                    format!(
+                        "replace would make more than {} bytes of text; rendering stopped",
+                        eng.limits.max_output
+                    ),
+                ));
+            }
+            derived(text.replace(&old, &new), &a[2])
         }
         "contains" => Val::bool(s(1).contains(&s(0))),
         "hasPrefix" => Val::bool(s(1).starts_with(&s(0))),
@@ -862,6 +928,15 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                     .collect::<Vec<_>>()
                     .join(&s(0)),
             )
+        }
+        "split" | "splitList" if pieces(&s(0), &s(1)) > eng.limits.max_range => {
+            return Err(eng.limit(
+                span,
+                format!(
+                    "{name} would make more than {} items; rendering stopped",
+                    eng.limits.max_range
+                ),
+            ));
         }
         "split" => {
             let text = s(1);
@@ -920,10 +995,32 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             want(eng, name, a, 3, span)?;
             let re =
                 regex::Regex::new(&s(0)).map_err(|e| eng.error(span, format!("{name}: {e}")))?;
-            let out = if name == "regexReplaceAll" {
-                re.replace_all(&s(1), s(2).as_str()).into_owned()
+            let (text, repl) = (s(1), s(2));
+            // Each match is replaced; the matches do not overlap, so each
+            // `$n` of the replacement adds at most the text's length in all.
+            let count = re.find_iter(&text).count();
+            let dollars = if name == "regexReplaceAll" {
+                repl.matches('$').count()
             } else {
-                re.replace_all(&s(1), regex::NoExpand(&s(2))).into_owned()
+                0
+            };
+            let size = text
+                .len()
+                .saturating_add(count.saturating_mul(repl.len()))
+                .saturating_add(dollars.saturating_mul(text.len()));
+            if size > eng.limits.max_output {
+                return Err(eng.limit(
+                    span,
+                    format!(
+                        "{name} would make more than {} bytes of text; rendering stopped",
+                        eng.limits.max_output
+                    ),
+                ));
+            }
+            let out = if name == "regexReplaceAll" {
+                re.replace_all(&text, repl.as_str()).into_owned()
+            } else {
+                re.replace_all(&text, regex::NoExpand(&repl)).into_owned()
             };
             Val::str(out)
         }

@@ -53,7 +53,11 @@ fn ok(tmpl: &str, values: &str) -> String {
 
 fn fails(tmpl: &str, values: &str) -> String {
     match render(tmpl, values) {
-        Ok(s) => panic!("{tmpl:?} rendered {s:?}"),
+        Ok(s) => panic!(
+            "{:?} rendered {:?}",
+            tmpl.chars().take(200).collect::<String>(),
+            s.chars().take(200).collect::<String>()
+        ),
         Err(e) => e,
     }
 }
@@ -658,7 +662,40 @@ fn huge_ranges_and_outputs_are_bounded() {
         "{{ $s := \"xxxxxxxxxxxxxxxx\" }}{{ range until 40 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}",
         "",
     );
-    assert!(e.contains("over the limit"), "{e}");
+    assert!(
+        e.contains("printf would make more than 8388608 bytes"),
+        "{e}"
+    );
+    // Many references to one long string, joined, printed or written as
+    // YAML, stop at the bound before the text is made.
+    let long = "{{ $s := repeat 1000000 \"x\" }}{{ $l := list }}{{ range until 20 }}{{ $l = append $l $s }}{{ end }}";
+    for (use_, want) in [
+        ("{{ join \",\" $l }}", "join would make more than"),
+        ("{{ cat $l }}", "cat would make more than"),
+        ("{{ $l }}", "passed 8388608 bytes"),
+        ("{{ toYaml $l }}", "toYaml of a value nested deeper than 64"),
+        ("{{ toJson $l }}", "toJson of a value nested deeper than 64"),
+        ("{{ toStrings $l }}", "toStrings would make more than"),
+        (
+            "{{ replace \"\" \"yyyyyyyyyy\" $s }}",
+            "replace would make more than",
+        ),
+        (
+            "{{ regexReplaceAll \"x\" $s \"$0$0$0$0$0$0$0$0$0\" }}",
+            "regexReplaceAll would make more than",
+        ),
+        (
+            "{{ splitList \"\" $s }}",
+            "splitList would make more than 100000 items",
+        ),
+        (
+            "{{ nindent 1000 (repeat 100000 \"\\n\") }}",
+            "nindent would make more than",
+        ),
+    ] {
+        let e = fails(&format!("{long}{use_}"), "");
+        assert!(e.contains(want), "{use_}: {e}");
+    }
     let small = Limits {
         max_output: 1000,
         ..Limits::default()

@@ -386,6 +386,9 @@ pub fn json_float(f: f64) -> String {
 
 /// The text Go's `%v` gives (and Helm prints: `<no value>` becomes "").
 pub fn print(v: &Val, out: &mut String, depth: usize) {
+    if out.len() > MAX_TEXT {
+        return;
+    }
     if depth > 64 {
         out.push_str("...");
         return;
@@ -401,6 +404,9 @@ pub fn print(v: &Val, out: &mut String, depth: usize) {
         V::List(_) => {
             out.push('[');
             for (i, item) in v.list_items().unwrap_or_default().iter().enumerate() {
+                if out.len() > MAX_TEXT {
+                    break;
+                }
                 if i > 0 {
                     out.push(' ');
                 }
@@ -415,6 +421,9 @@ pub fn print(v: &Val, out: &mut String, depth: usize) {
         V::Map(_) => {
             out.push_str("map[");
             for (i, (k, item)) in v.map_entries().unwrap_or_default().iter().enumerate() {
+                if out.len() > MAX_TEXT {
+                    break;
+                }
                 if i > 0 {
                     out.push(' ');
                 }
@@ -469,9 +478,48 @@ pub fn equal(a: &Val, b: &Val, depth: usize) -> bool {
     }
 }
 
-/// A toYaml/toJson that went past its depth.
+/// A toYaml/toJson that went past its depth, or past [`MAX_TEXT`] bytes.
 #[derive(Debug)]
 pub struct TooDeep;
+
+/// No text made from a value (printed, `toYaml`, `toJson`) is longer than
+/// this: a list of many references to one long string would otherwise
+/// print to gigabytes.
+pub const MAX_TEXT: usize = 16 << 20;
+
+/// About how many bytes printing `v` takes (at least that many), without
+/// printing it; stops counting past `cap`.
+pub fn text_len(v: &Val, cap: usize, depth: usize) -> usize {
+    if depth > 64 {
+        return 0;
+    }
+    match &v.v {
+        V::Str(s, _) => s.len(),
+        V::List(l) => {
+            let Ok(items) = l.try_borrow() else { return 0 };
+            let mut n = 2usize;
+            for i in items.iter() {
+                n = n.saturating_add(1 + text_len(i, cap, depth + 1));
+                if n > cap {
+                    break;
+                }
+            }
+            n
+        }
+        V::Map(m) => {
+            let Ok(m) = m.try_borrow() else { return 0 };
+            let mut n = 5usize;
+            for (k, i) in m.iter() {
+                n = n.saturating_add(2 + k.len() + text_len(i, cap, depth + 1));
+                if n > cap {
+                    break;
+                }
+            }
+            n
+        }
+        _ => 1,
+    }
+}
 
 /// `toYaml` as Helm does it (sigs.k8s.io/yaml: keys sorted, two spaces,
 /// sequences not indented under their key, no trailing newline). Each
@@ -510,7 +558,7 @@ impl Yaml {
 
     /// A map or list at `indent`, starting on a fresh line.
     fn block(&mut self, v: &Val, indent: usize, depth: usize) -> Result<(), TooDeep> {
-        if depth > self.max_depth {
+        if depth > self.max_depth || self.out.len() > MAX_TEXT {
             return Err(TooDeep);
         }
         match &v.v {
@@ -521,6 +569,9 @@ impl Yaml {
                     self.out.push_str("{}\n");
                 }
                 for (k, item) in entries {
+                    if self.out.len() > MAX_TEXT {
+                        return Err(TooDeep);
+                    }
                     self.indent(indent);
                     self.key(&k);
                     self.out.push(':');
@@ -534,6 +585,9 @@ impl Yaml {
                     self.out.push_str("[]\n");
                 }
                 for item in items {
+                    if self.out.len() > MAX_TEXT {
+                        return Err(TooDeep);
+                    }
                     self.indent(indent);
                     self.out.push('-');
                     self.value(&item, indent, depth, false)?;
@@ -733,7 +787,7 @@ fn yaml_string(s: &str, indent: usize) -> String {
 
 /// `toJson`: compact, keys sorted.
 pub fn to_json(v: &Val, depth: usize, max: usize, out: &mut String) -> Result<(), TooDeep> {
-    if depth > max {
+    if depth > max || out.len() > MAX_TEXT {
         return Err(TooDeep);
     }
     match &v.v {
