@@ -313,18 +313,22 @@ fn compare(a: &Val, b: &Val) -> Result<std::cmp::Ordering, String> {
 
 /// mergo's merge: `dst` keeps its non-empty values (or, with `overwrite`,
 /// takes every non-empty value of `src`); maps merge key by key.
-fn merge_into(dst: &Val, src: &Val, overwrite: bool, depth: usize) {
-    if depth > 64 {
+fn merge_into(dst: &Val, src: &Val, overwrite: bool, depth: usize, budget: &mut usize) {
+    if depth > 64 || *budget == 0 {
         return;
     }
     let (V::Map(d), Some(entries)) = (&dst.v, src.map_entries()) else {
         return;
     };
     for (k, sv) in entries {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
         let existing = d.try_borrow().ok().and_then(|m| m.get(&k).cloned());
         let take = match &existing {
             Some(dv) if matches!(dv.v, V::Map(_)) && matches!(sv.v, V::Map(_)) => {
-                merge_into(dv, &sv, overwrite, depth + 1);
+                merge_into(dv, &sv, overwrite, depth + 1, budget);
                 false
             }
             Some(dv) => (overwrite && !empty(&sv)) || (!overwrite && empty(dv)),
@@ -444,6 +448,25 @@ fn pieces(sep: &str, text: &str) -> usize {
     }
 }
 
+/// Whether two values are equal, comparing at most a million nested
+/// values (a value that holds one list many times over is not compared
+/// forever).
+fn same(eng: &mut Engine, a: &Val, b: &Val, span: Span) -> R<bool> {
+    let mut budget = 1_000_000usize;
+    let r = value::equal(a, b, &mut budget);
+    eng.step(span, (1_000_000 - budget) as u64 / 64)?;
+    r.ok_or_else(|| {
+        eng.limit(
+            span,
+            "a comparison of values holding more than a million values; rendering stopped",
+        )
+    })
+}
+
+fn fail(eng: &Engine, span: Span, message: String) -> R<Val> {
+    Err(eng.error(span, message))
+}
+
 fn want(eng: &Engine, name: &str, args: &[Val], n: usize, span: Span) -> R<()> {
     if args.len() != n {
         return Err(eng.error(
@@ -516,7 +539,6 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
     let arg = |i: usize| a.get(i).cloned().unwrap_or(Val::NIL);
     let s = |i: usize| a.get(i).map(strval).unwrap_or_default();
     let last = a.last().cloned().unwrap_or(Val::NIL);
-    let err = |m: String| Err(eng.error(span, m));
     Ok(match name {
         // Helm
         "include" => {
@@ -534,11 +556,11 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             want(eng, name, a, 2, span)?;
             let v = arg(1);
             if v.is_nil() || v.as_str() == Some("") {
-                return err(s(0));
+                return fail(eng, span, s(0));
             }
             v
         }
-        "fail" => return err(s(0)),
+        "fail" => return fail(eng, span, s(0)),
         "lookup" => Val::map(BTreeMap::new()),
         "toYaml" => {
             want(eng, name, a, 1, span)?;
@@ -628,7 +650,11 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         "println" => Val::str(a.iter().map(strval).collect::<Vec<_>>().join(" ") + "\n"),
         "printf" => {
             if a.is_empty() {
-                return err("wrong number of args for printf: want at least 1 got 0".into());
+                return fail(
+                    eng,
+                    span,
+                    "wrong number of args for printf: want at least 1 got 0".into(),
+                );
             }
             printf(&s(0), &a[1..])
         }
@@ -636,8 +662,8 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             V::Str(x, _) => Val::int(x.len() as i64),
             V::List(l) => Val::int(l.try_borrow().map(|l| l.len()).unwrap_or(0) as i64),
             V::Map(m) => Val::int(m.try_borrow().map(|m| m.len()).unwrap_or(0) as i64),
-            V::Nil => return err("len of nil pointer".into()),
-            _ => return err(format!("len of type {}", arg(0).type_name())),
+            V::Nil => return fail(eng, span, "len of nil pointer".into()),
+            _ => return fail(eng, span, format!("len of type {}", arg(0).type_name())),
         },
         "index" => {
             let mut v = arg(0);
@@ -650,18 +676,30 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                         match usize::try_from(i).ok().and_then(|i| items.get(i)) {
                             Some(x) => x.clone(),
                             None => {
-                                return err(format!(
-                                    "error calling index: index out of range: {i}"
-                                ));
+                                return fail(
+                                    eng,
+                                    span,
+                                    format!("error calling index: index out of range: {i}"),
+                                );
                             }
                         }
                     }
-                    V::Nil => return err("error calling index: index of untyped nil".into()),
+                    V::Nil => {
+                        return fail(
+                            eng,
+                            span,
+                            "error calling index: index of untyped nil".into(),
+                        );
+                    }
                     _ => {
-                        return err(format!(
-                            "error calling index: can't index item of type {}",
-                            v.type_name()
-                        ));
+                        return fail(
+                            eng,
+                            span,
+                            format!(
+                                "error calling index: can't index item of type {}",
+                                v.type_name()
+                            ),
+                        );
                     }
                 };
             }
@@ -675,7 +713,13 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                     let to = a.get(2).map_or(x.len(), |y| to_i64(y).max(0) as usize);
                     match x.get(from..to) {
                         Some(sub) => Val::str(sub),
-                        None => return err("error calling slice: index out of range".into()),
+                        None => {
+                            return fail(
+                                eng,
+                                span,
+                                "error calling slice: index out of range".into(),
+                            );
+                        }
                     }
                 }
                 V::List(_) => {
@@ -683,10 +727,22 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                     let to = a.get(2).map_or(items.len(), |y| to_i64(y).max(0) as usize);
                     match items.get(from..to) {
                         Some(sub) => Val::list(sub.to_vec()),
-                        None => return err("error calling slice: index out of range".into()),
+                        None => {
+                            return fail(
+                                eng,
+                                span,
+                                "error calling slice: index out of range".into(),
+                            );
+                        }
                     }
                 }
-                _ => return err("error calling slice: can't slice this value".into()),
+                _ => {
+                    return fail(
+                        eng,
+                        span,
+                        "error calling slice: can't slice this value".into(),
+                    );
+                }
             }
         }
         "not" => {
@@ -695,16 +751,20 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         }
         "eq" => {
             if a.len() < 2 {
-                return err("missing argument for comparison".into());
+                return fail(eng, span, "missing argument for comparison".into());
             }
             let x = &a[0];
             let mut t = false;
             for y in &a[1..] {
                 let (kx, ky) = (kind(x), kind(y));
                 if kx != ky && kx != 0 && ky != 0 {
-                    return err("error calling eq: incompatible types for comparison".into());
+                    return fail(
+                        eng,
+                        span,
+                        "error calling eq: incompatible types for comparison".into(),
+                    );
                 }
-                t |= value::equal(x, y, 0);
+                t |= same(eng, x, y, span)?;
             }
             Val::bool(t)
         }
@@ -712,9 +772,13 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             want(eng, name, a, 2, span)?;
             let (kx, ky) = (kind(&a[0]), kind(&a[1]));
             if kx != ky && kx != 0 && ky != 0 {
-                return err("error calling ne: incompatible types for comparison".into());
+                return fail(
+                    eng,
+                    span,
+                    "error calling ne: incompatible types for comparison".into(),
+                );
             }
-            Val::bool(!value::equal(&a[0], &a[1], 0))
+            Val::bool(!same(eng, &a[0], &a[1], span)?)
         }
         "lt" | "le" | "gt" | "ge" => {
             want(eng, name, a, 2, span)?;
@@ -731,7 +795,11 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         // sprig: defaults and logic
         "default" => {
             if a.is_empty() {
-                return err("wrong number of args for default: want at least 1 got 0".into());
+                return fail(
+                    eng,
+                    span,
+                    "wrong number of args for default: want at least 1 got 0".into(),
+                );
             }
             if a.len() < 2 || empty(&last) {
                 arg(0)
@@ -1043,7 +1111,11 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         "div" | "mod" => {
             let d = to_i64(&arg(1));
             if d == 0 {
-                return err(format!("error calling {name}: integer divide by zero"));
+                return fail(
+                    eng,
+                    span,
+                    format!("error calling {name}: integer divide by zero"),
+                );
             }
             let x = to_i64(&arg(0));
             Val::int(if name == "div" {
@@ -1086,10 +1158,14 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         "set" | "unset" => {
             let m = arg(0);
             let V::Map(r) = &m.v else {
-                return err(format!("{name} needs a map, not {}", m.type_name()));
+                return fail(
+                    eng,
+                    span,
+                    format!("{name} needs a map, not {}", m.type_name()),
+                );
             };
             let Ok(mut b) = r.try_borrow_mut() else {
-                return err(format!("{name}: the map is in use"));
+                return fail(eng, span, format!("{name}: the map is in use"));
             };
             if name == "set" {
                 b.insert(s(1), arg(2));
@@ -1135,7 +1211,7 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         }
         "dig" => {
             if a.len() < 2 {
-                return err("dig needs keys, a default and a map".into());
+                return fail(eng, span, "dig needs keys, a default and a map".into());
             }
             let mut v = last.clone();
             let default = a[a.len() - 2].clone();
@@ -1150,14 +1226,37 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         "merge" | "mergeOverwrite" => {
             let dst = arg(0);
             if !matches!(dst.v, V::Map(_)) {
-                return err(format!("{name} needs maps"));
+                return fail(eng, span, format!("{name} needs maps"));
             }
+            let mut budget = eng.limits.max_range;
             for srcv in a.iter().skip(1) {
-                merge_into(&dst, srcv, name == "mergeOverwrite", 0);
+                merge_into(&dst, srcv, name == "mergeOverwrite", 0, &mut budget);
+            }
+            if budget == 0 {
+                return Err(eng.limit(
+                    span,
+                    format!(
+                        "{name} of more than {} entries; rendering stopped",
+                        eng.limits.max_range
+                    ),
+                ));
             }
             dst
         }
-        "deepCopy" => arg(0).deep_copy(0),
+        "deepCopy" => {
+            let mut budget = eng.limits.max_range;
+            let v = arg(0).copy_within(0, &mut budget);
+            if budget == 0 {
+                return Err(eng.limit(
+                    span,
+                    format!(
+                        "deepCopy of more than {} maps and lists; rendering stopped",
+                        eng.limits.max_range
+                    ),
+                ));
+            }
+            v
+        }
         "first" => list_of(&arg(0)).first().cloned().unwrap_or(Val::NIL),
         "last" => list_of(&arg(0)).last().cloned().unwrap_or(Val::NIL),
         "rest" => Val::list(list_of(&arg(0)).into_iter().skip(1).collect()),
@@ -1179,23 +1278,45 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
         "concat" => Val::list(a.iter().flat_map(list_of).collect()),
         "reverse" => Val::list(list_of(&arg(0)).into_iter().rev().collect()),
         "uniq" => {
+            // Each item against those kept: quadratic, so counted as such.
+            let n = list_of(&arg(0)).len() as u64;
+            eng.step(span, n.saturating_mul(n) / 64)?;
             let mut out: Vec<Val> = Vec::new();
             for v in list_of(&arg(0)) {
-                if !out.iter().any(|o| value::equal(o, &v, 0)) {
+                let mut found = false;
+                for o in &out {
+                    if same(eng, o, &v, span)? {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
                     out.push(v);
                 }
             }
             Val::list(out)
         }
-        "has" => Val::bool(list_of(&arg(1)).iter().any(|v| value::equal(v, &arg(0), 0))),
+        "has" => {
+            let mut found = false;
+            for v in list_of(&arg(1)) {
+                if same(eng, &v, &arg(0), span)? {
+                    found = true;
+                    break;
+                }
+            }
+            Val::bool(found)
+        }
         "without" => {
-            let drop: Vec<Val> = a.iter().skip(1).cloned().collect();
-            Val::list(
-                list_of(&arg(0))
-                    .into_iter()
-                    .filter(|v| !drop.iter().any(|d| value::equal(d, v, 0)))
-                    .collect(),
-            )
+            let mut kept = Vec::new();
+            'items: for v in list_of(&arg(0)) {
+                for d in a.iter().skip(1) {
+                    if same(eng, d, &v, span)? {
+                        continue 'items;
+                    }
+                }
+                kept.push(v);
+            }
+            Val::list(kept)
         }
         "compact" => Val::list(list_of(&arg(0)).into_iter().filter(|v| !empty(v)).collect()),
         "sortAlpha" => {
@@ -1297,7 +1418,7 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                 parts.take(n as usize).collect()
             })
         }
-        _ => return err(format!("function {name:?} not defined")),
+        _ => return fail(eng, span, format!("function {name:?} not defined")),
     })
 }
 

@@ -707,6 +707,32 @@ fn huge_ranges_and_outputs_are_bounded() {
 }
 
 #[test]
+fn values_shared_many_times_over_are_bounded() {
+    // 2^60 paths through 60 maps, each holding the next one twice.
+    let dag = "{{ $m := dict }}{{ range until 60 }}{{ $m = dict \"a\" $m \"b\" $m }}{{ end }}";
+    let dag2 = "{{ $n := dict }}{{ range until 60 }}{{ $n = dict \"a\" $n \"b\" $n }}{{ end }}";
+    for (use_, want) in [
+        ("{{ eq (list $m) (list $n) }}", "more than a million values"),
+        ("{{ deepCopy $m }}", "deepCopy of more than 100000"),
+        (
+            "{{ merge (deepCopy (dict)) $m $n }}",
+            "merge of more than 100000 entries",
+        ),
+        ("{{ toYaml $m }}", "toYaml of a value nested deeper than 64"),
+        ("{{ toJson $m }}", "nested deeper than 64"),
+        ("{{ uniq (list $m $n) }}", "more than a million values"),
+        ("{{ has $m (list $n) }}", "more than a million values"),
+    ] {
+        let e = fails(&format!("{dag}{dag2}{use_}"), "");
+        assert!(e.contains(want), "{use_}: {e}");
+    }
+    // The same list twice is equal at once.
+    assert_eq!(ok(&format!("{dag}{{{{ eq $m $m }}}}"), ""), "true");
+    let e = fails("{{ uniq (until 100000) }}", "");
+    assert!(e.contains("evaluation steps"), "{e}");
+}
+
+#[test]
 fn deep_nesting_is_bounded() {
     let t = "{{ if true }}".repeat(5000) + &"{{ end }}".repeat(5000);
     assert!(fails(&t, "").contains("nested deeper than 100"));

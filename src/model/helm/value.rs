@@ -242,26 +242,34 @@ impl Val {
     /// A copy with fresh maps and lists (values are merged per render, and
     /// `set` must not change the caller's).
     pub fn deep_copy(&self, depth: usize) -> Val {
-        if depth > 256 {
+        self.copy_within(depth, &mut usize::MAX.clone())
+    }
+
+    /// [`Val::deep_copy`] of at most `budget` maps and lists (a value that
+    /// holds one map many times over copies it that many times); past it,
+    /// nil, and `budget` is 0.
+    pub fn copy_within(&self, depth: usize, budget: &mut usize) -> Val {
+        if depth > 256 || *budget == 0 {
             return Val::NIL;
         }
         match &self.v {
-            V::List(_) => Val::list(
-                self.list_items()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|i| i.deep_copy(depth + 1))
-                    .collect(),
-            )
-            .with_origin(self.origin),
-            V::Map(_) => Val::map(
-                self.map_entries()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, v.deep_copy(depth + 1)))
-                    .collect(),
-            )
-            .with_origin(self.origin),
+            V::List(_) => {
+                *budget -= 1;
+                let mut items = Vec::new();
+                for i in self.list_items().unwrap_or_default() {
+                    items.push(i.copy_within(depth + 1, budget));
+                }
+                Val::list(items).with_origin(self.origin)
+            }
+            V::Map(_) => {
+                *budget -= 1;
+                let mut m = BTreeMap::new();
+                for (k, v) in self.map_entries().unwrap_or_default() {
+                    let c = v.copy_within(depth + 1, budget);
+                    m.insert(k, c);
+                }
+                Val::map(m).with_origin(self.origin)
+            }
             _ => self.clone(),
         }
     }
@@ -447,35 +455,59 @@ pub fn to_string(v: &Val) -> String {
     s
 }
 
-/// Equality as `eq` sees it (numbers of either kind compare by value).
-pub fn equal(a: &Val, b: &Val, depth: usize) -> bool {
-    if depth > 64 {
-        return false;
+/// Equality as `eq` sees it (numbers of either kind compare by value),
+/// visiting at most `budget` values (none left: `None`, undecided).
+pub fn equal(a: &Val, b: &Val, budget: &mut usize) -> Option<bool> {
+    equal_at(a, b, 0, budget)
+}
+
+fn equal_at(a: &Val, b: &Val, depth: usize, budget: &mut usize) -> Option<bool> {
+    if *budget == 0 {
+        return None;
     }
-    match (&a.v, &b.v) {
+    *budget -= 1;
+    if depth > 64 {
+        return Some(false);
+    }
+    Some(match (&a.v, &b.v) {
         (V::Nil, V::Nil) => true,
         (V::Bool(x), V::Bool(y)) => x == y,
         (V::Str(x, _), V::Str(y, _)) => x == y,
         (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => a.as_f64() == b.as_f64(),
+        (V::List(p), V::List(q)) if Rc::ptr_eq(p, q) => true,
+        (V::Map(p), V::Map(q)) if Rc::ptr_eq(p, q) => true,
         (V::List(_), V::List(_)) => {
             let (x, y) = (
                 a.list_items().unwrap_or_default(),
                 b.list_items().unwrap_or_default(),
             );
-            x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| equal(p, q, depth + 1))
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for (p, q) in x.iter().zip(&y) {
+                if !equal_at(p, q, depth + 1, budget)? {
+                    return Some(false);
+                }
+            }
+            true
         }
         (V::Map(_), V::Map(_)) => {
             let (x, y) = (
                 a.map_entries().unwrap_or_default(),
                 b.map_entries().unwrap_or_default(),
             );
-            x.len() == y.len()
-                && x.iter()
-                    .zip(&y)
-                    .all(|((k1, v1), (k2, v2))| k1 == k2 && equal(v1, v2, depth + 1))
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            for ((k1, v1), (k2, v2)) in x.iter().zip(&y) {
+                if k1 != k2 || !equal_at(v1, v2, depth + 1, budget)? {
+                    return Some(false);
+                }
+            }
+            true
         }
         _ => false,
-    }
+    })
 }
 
 /// A toYaml/toJson that went past its depth, or past [`MAX_TEXT`] bytes.
