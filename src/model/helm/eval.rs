@@ -473,6 +473,10 @@ impl<'l> Engine<'l> {
             vals.push(self.term(src, a, dot, vars)?);
         }
         vals.extend(last);
+        // Work in proportion to the text a function reads (`tpl`, a regular
+        // expression, `fromYaml` of a long string in a loop).
+        let read: usize = vals.iter().map(|v| v.as_str().map_or(0, str::len)).sum();
+        self.step(span, (read / 64) as u64)?;
         let v = super::funcs::call(self, src, name, vals, span)?;
         let (size, max, unit) = match &v.v {
             V::Str(s, _) => (s.len(), self.limits.max_output, "bytes"),

@@ -702,6 +702,12 @@ fn huge_ranges_and_outputs_are_bounded() {
     };
     let e = render_with("{{ range until 2000 }}x{{ end }}", "", &small).unwrap_err();
     assert!(e.contains("passed 1000 bytes"), "{e}");
+    // Reading a long text over and over costs steps.
+    let e = fails(
+        "{{ $s := repeat 4000000 \"x\" }}{{ range until 1000 }}{{ $_ := contains \"y\" $s }}{{ end }}",
+        "",
+    );
+    assert!(e.contains("evaluation steps"), "{e}");
     let e = fails("{{ repeat 100000000 \"abc\" }}", "");
     assert!(e.contains("over the output limit"), "{e}");
 }
