@@ -14,6 +14,26 @@
 //! a template that does not render (a syntax error, an unknown function,
 //! `fail`, a missing `required` value, a limit) is a located
 //! [`RenderNote`], and the other templates still render.
+//!
+//! **Locations.** Literal template text maps byte for byte to the template;
+//! what an action prints maps to the action (`{{ ... }}`, trim markers
+//! included); `template` writes the define's own text (located in the file
+//! that defines it), while `include` and `tpl` return strings, printed at
+//! the calling action. A scalar of a values file keeps its span through
+//! `default`, `quote`/`squote`, `printf` (`%s %v %d %q`), `toYaml` (each
+//! scalar), `indent`/`nindent`, `include` and one-argument string functions
+//! (`trunc`, `upper`, `toString`...); the rendered node gets one hop per
+//! values scalar printed inside it.
+//!
+//! **Not as Helm does**, on purpose or not yet: no cluster (`lookup` is an
+//! empty map, `.Capabilities.APIVersions.Has` is false, the kube version is
+//! [`KUBE_VERSION`]); `.Files.Glob`/`Lines`/`AsConfig`/`AsSecrets`, remote
+//! and packaged (`.tgz`) subcharts, `import-values`, `crds/` are not
+//! rendered (a note says so); random and time functions are fixed (see
+//! [`funcs`]); crypto generators (`genCA`...), `sha1sum` and date
+//! formatting are unknown functions; output is per template, not sorted by
+//! kind; an undefined variable is an error when reached rather than when
+//! parsed.
 
 pub mod chart;
 pub mod deploy;

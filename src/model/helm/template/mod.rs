@@ -1,5 +1,5 @@
 //! Go `text/template`, the subset Helm charts use: the syntax tree
-//! ([`Item`], [`Pipe`], [`Term`]), the lexer ([`lex`]) and the parser
+//! ([`Item`], [`Pipe`], [`Term`]), the lexer (`lex`) and the parser
 //! ([`parse`]). Every node keeps the byte range of its text in the
 //! template's [`Source`], so the evaluator can say which action produced
 //! each byte of the output.
