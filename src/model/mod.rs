@@ -6,6 +6,7 @@ pub mod classify;
 pub mod containers;
 pub mod dockerfile;
 pub mod gitops;
+pub mod helm;
 pub mod image;
 pub mod kustomize;
 pub mod regions;
