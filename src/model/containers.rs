@@ -113,6 +113,7 @@ pub fn collect(
     sources: &crate::source::SourceMap,
     jobs: &[Job],
     apps: &[gitops::App],
+    rendered: &[FileId],
 ) -> Vec<Container> {
     let mut out = Vec::new();
     for doc in docs {
@@ -229,7 +230,48 @@ pub fn collect(
     }
     helm_values_containers(docs, sources, &mut out);
     gitops_containers(apps, docs, sources, &mut out);
+    drop_rendered_images_decided_elsewhere(&mut out, rendered);
     out
+}
+
+/// A Helm rendering's image that a values file, an application's parameter
+/// or its inline values decided is that line's container already (judged
+/// there, at the literal): the rendered container keeps everything but the
+/// image, so one tag is one finding. An image the template itself writes,
+/// or one from values under another key than `image`, stays.
+fn drop_rendered_images_decided_elsewhere(out: &mut [Container], rendered: &[FileId]) {
+    if rendered.is_empty() {
+        return;
+    }
+    let is_rendered = |f: FileId| rendered.binary_search(&f).is_ok();
+    let covered: crate::hash::HashSet<(Option<Env>, Span)> = out
+        .iter()
+        .filter(|c| !is_rendered(c.file))
+        .flat_map(|c| {
+            c.image
+                .iter()
+                .map(|i| i.span)
+                .chain(c.image_repo_span)
+                .map(move |s| (c.env, s))
+        })
+        .collect();
+    if covered.is_empty() {
+        return;
+    }
+    for c in out.iter_mut().filter(|c| is_rendered(c.file)) {
+        let decided = c
+            .image
+            .as_ref()
+            .and_then(|i| i.via.as_ref())
+            .is_some_and(|via| {
+                via.iter().any(|h| {
+                    covered.contains(&(c.env, h.span)) || covered.contains(&(None, h.span))
+                })
+            });
+        if decided {
+            c.image = None;
+        }
+    }
 }
 
 /// The images GitOps applications decide: a chart's values (a local chart's `values.yaml` and

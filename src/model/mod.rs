@@ -86,6 +86,11 @@ pub struct Model {
     pub jobs: Vec<workflow::Job>,
     /// The GitOps applications (Argo CD, Flux) and the environments they deploy into.
     pub apps: Vec<gitops::App>,
+    /// The Helm charts rendered: per chart and environment, what rendered.
+    pub helm: Vec<helm::deploy::ChartRun>,
+    /// Files (sorted) whose documents are Helm renderings: one document per
+    /// environment may hold the same place.
+    pub rendered_files: Vec<FileId>,
     /// SCPs and IAM policy documents, from files and Terraform.
     pub policies: Vec<scp::Policy>,
     /// Every place that names an AWS region.
@@ -276,19 +281,58 @@ pub fn build_with_limit(
     );
     drop(tf_files);
     let Built {
-        files,
-        docs,
+        mut files,
+        mut docs,
         other_docs,
         mut diags,
         mut stats,
     } = built;
     diags.extend(terraform.diags.iter().cloned());
 
+    // Helm charts: their files guard had not read join the sources (a
+    // rendered field may point into `_helpers.tpl`).
+    let mut charts = helm::deploy::load_charts(&sources, sources.len() as u32);
+    for s in &charts.sources {
+        files.push(FileInfo {
+            file: s.id,
+            syntax: Syntax::Yaml,
+            kind: HELM_CHART_FILE.to_string(),
+            assignment: Assignment::default(),
+            bytes: s.text.len() as u64,
+            readable: true,
+        });
+    }
+    sources.append(&mut charts.sources);
     let sources = SourceMap::new(sources);
     let jobs = workflow::jobs(&docs, envs);
     let apps = gitops::collect(&docs, envs, &sources);
+    let (helm_runs, rendered_files) = if charts.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let h = helm::deploy::render(&charts, &sources, &docs, &apps, &helm::Limits::default());
+        // A template that rendered is checked as what it renders.
+        diags.retain(|d| d.kind != DiagKind::Template || !charts.holds(sources.path(d.span.file)));
+        stats.templates = diags
+            .iter()
+            .filter(|d| d.kind == DiagKind::Template)
+            .count();
+        diags.extend(h.diags);
+        let mut rendered: Vec<FileId> = h.docs.iter().map(|d| d.file).collect();
+        rendered.sort();
+        rendered.dedup();
+        docs.extend(h.docs);
+        // Documents stay in file order (`envs_at`); a file's renderings in
+        // the order they were made.
+        docs.sort_by_key(|d| d.file);
+        (h.charts, rendered)
+    };
     let containers = crate::node::exact(containers::collect(
-        &docs, &terraform, &sources, &jobs, &apps,
+        &docs,
+        &terraform,
+        &sources,
+        &jobs,
+        &apps,
+        &rendered_files,
     ));
     let policies = scp::collect(
         &sources,
@@ -298,7 +342,33 @@ pub fn build_with_limit(
         envs,
     );
     let regions = regions::collect(&docs, &containers, &terraform, envs);
-    let file_envs = file_environments(&files, &docs, &terraform, &sources);
+    let mut file_envs = file_environments(&files, &docs, &terraform, &sources);
+    // A chart file guard had not read (`_helpers.tpl`) is deployed wherever
+    // its chart renders.
+    for f in files.iter().filter(|f| f.kind == HELM_CHART_FILE) {
+        let path = sources.path(f.file);
+        let runs = helm_runs.iter().filter(|r| {
+            r.chart == "."
+                || path
+                    .strip_prefix(r.chart.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        let mut envs: Vec<Env> = Vec::new();
+        for r in runs {
+            match r.assignment.env {
+                Some(e) => envs.push(e),
+                None => {
+                    envs.clear();
+                    break;
+                }
+            }
+        }
+        envs.sort();
+        envs.dedup();
+        if let Some(slot) = file_envs.get_mut(f.file.0 as usize) {
+            *slot = envs;
+        }
+    }
     // Parsing and Terraform ran side by side: modelling is what the build
     // took besides the longer of the two.
     stats.model_micros = t0
@@ -324,8 +394,13 @@ pub fn build_with_limit(
         parity_allow: Vec::new(),
         parity_pairs: Vec::new(),
         file_envs,
+        helm: helm_runs,
+        rendered_files,
     }
 }
+
+/// What `guard envs` calls a chart's file guard read only to render the chart.
+const HELM_CHART_FILE: &str = "helm chart file";
 
 /// What the documents gave, before Terraform and the inventories.
 struct Built {
@@ -626,35 +701,61 @@ fn file_environments(
 
 impl Model {
     /// The environments the content at `span` is deployed to: the document
-    /// holding it when there is one, else its file. Empty: all.
+    /// holding it when there is one (every rendering of a Helm template
+    /// that holds it), else its file. Empty: all.
     pub fn envs_at(&self, span: crate::source::Span) -> Vec<Env> {
         // Documents are in file order.
         let lo = self.docs.partition_point(|d| d.file < span.file);
         let hi = self.docs.partition_point(|d| d.file <= span.file);
         // ... and, within a file, in text order: the last one starting at
-        // or before the span is the only candidate.
+        // or before the span is the only candidate, except in a rendered
+        // template, where each environment's rendering is a document.
         let docs = &self.docs[lo..hi.max(lo)];
         let at = docs.partition_point(|d| d.root.span.start <= span.start);
-        let in_doc = at
-            .checked_sub(1)
-            .and_then(|i| docs.get(i))
-            .filter(|d| d.kind != DocKind::Dockerfile && span.start <= d.root.span.end);
-        if let Some(d) = in_doc {
-            let mut v: Vec<Env> = if d.overlays.is_empty() {
-                d.assignment.env.into_iter().collect()
-            } else if d.overlays.iter().any(|o| o.env.is_none()) {
-                Vec::new()
-            } else {
-                d.overlays.iter().filter_map(|o| o.env).collect()
-            };
-            v.sort();
-            v.dedup();
-            return v;
+        let holds = |d: &&Doc| d.kind != DocKind::Dockerfile && span.start <= d.root.span.end;
+        let rendered = self.rendered_files.binary_search(&span.file).is_ok();
+        let found: Vec<&Doc> = if rendered {
+            docs[..at].iter().filter(holds).collect()
+        } else {
+            at.checked_sub(1)
+                .and_then(|i| docs.get(i))
+                .filter(holds)
+                .into_iter()
+                .collect()
+        };
+        if found.is_empty() {
+            return self
+                .file_envs
+                .get(span.file.0 as usize)
+                .cloned()
+                .unwrap_or_default();
         }
-        self.file_envs
-            .get(span.file.0 as usize)
-            .cloned()
-            .unwrap_or_default()
+        let mut v = Vec::new();
+        for d in found {
+            let e = self.doc_envs(d);
+            if e.is_empty() {
+                return e;
+            }
+            v.extend(e);
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The environments a document is deployed to: its overlays', else its
+    /// own. Empty: all.
+    pub fn doc_envs(&self, d: &Doc) -> Vec<Env> {
+        let mut v: Vec<Env> = if d.overlays.is_empty() {
+            d.assignment.env.into_iter().collect()
+        } else if d.overlays.iter().any(|o| o.env.is_none()) {
+            Vec::new()
+        } else {
+            d.overlays.iter().filter_map(|o| o.env).collect()
+        };
+        v.sort();
+        v.dedup();
+        v
     }
 }
 

@@ -87,7 +87,7 @@ pub fn build(model: &Model) -> GuardInput<'_> {
             "file": src.path(d.file),
             "index": d.index,
             "kind": d.kind.label(),
-            "environments": envs(&model.envs_at(d.root.span)),
+            "environments": envs(&model.doc_envs(d)),
             "location": location(src, super::input::anchor(&d.root)),
             "contents": d.root.to_json(),
         }));

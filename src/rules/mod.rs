@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod pod_security;
 pub mod public_db;
 pub mod regions;
+mod rendered;
 pub mod scp;
 pub mod secrets;
 pub mod traffic;
@@ -219,7 +220,7 @@ pub fn find(key: &str) -> Option<&'static Rule> {
 /// by sorting.
 pub fn run(model: &Model, enabled: &(dyn Fn(&str) -> bool + Sync)) -> Vec<Finding> {
     use rayon::prelude::*;
-    all()
+    let mut found: Vec<Finding> = all()
         .par_iter()
         .filter(|r| enabled(r.id))
         .filter_map(|r| r.check.map(|c| (r, c)))
@@ -236,7 +237,9 @@ pub fn run(model: &Model, enabled: &(dyn Fn(&str) -> bool + Sync)) -> Vec<Findin
             });
             out
         })
-        .collect()
+        .collect();
+    rendered::merge(model, &mut found);
+    found
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ fn objects(m: &Model) -> Vec<Obj<'_>> {
                 kind: kind.as_str(),
                 name: name.as_deref()?,
                 namespace: d.root.str_at(&["metadata", "namespace"]),
-                envs: m.envs_at(d.root.span),
+                envs: m.doc_envs(d),
                 project: m.project_of(d.file),
             })
         })

@@ -128,7 +128,7 @@ fn per_container(
     judge: impl Fn(&Node) -> Option<(crate::source::Span, String)>,
 ) {
     for (doc, kind, name, containers) in workloads(m) {
-        let envs = m.envs_at(doc.root.span);
+        let envs = m.doc_envs(doc);
         for c in containers {
             let Some((at, what)) = judge(c) else { continue };
             let cname = c.str_at(&["name"]).unwrap_or("?");
@@ -268,7 +268,7 @@ fn check_ingress_tls(m: &Model, out: &mut Vec<Finding>) {
         if kind != "Ingress" {
             continue;
         }
-        let envs = m.envs_at(doc.root.span);
+        let envs = m.doc_envs(doc);
         let prod: Vec<Env> = envs.iter().copied().filter(|e| e.is_prod()).collect();
         if prod.is_empty() {
             continue;
@@ -373,7 +373,7 @@ fn check_dockerfile_user(m: &Model, out: &mut Vec<Finding>) {
         if user.is_none() && (non_root_base(&stage.base) || stage.base.contains("${")) {
             continue;
         }
-        let envs = m.envs_at(doc.root.span);
+        let envs = m.doc_envs(doc);
         let (span, what) = match user {
             Some((u, v)) if v == "root" || v == "0" => (u.span, "switches to `root`".to_string()),
             Some(_) => continue,
@@ -496,7 +496,7 @@ fn check_replicas(m: &Model, out: &mut Vec<Finding>) {
                 target.str_at(&["kind"])?,
                 target.str_at(&["name"])?,
                 min,
-                m.envs_at(d.root.span),
+                m.doc_envs(d),
             ))
         })
         .collect();

@@ -260,13 +260,16 @@ pub fn load<'f>(
             if !remote_reported {
                 remote_reported = true;
                 let span = d.get("repository").map_or(d.span, |r| r.span);
-                notes.push(RenderNote::new(
-                    span,
-                    format!(
-                        "dependency `{dname}` ({}) is not in the chart's charts/ directory: remote charts are not fetched, so it is not rendered",
-                        if repo.is_empty() { "no repository" } else { repo }
-                    ),
-                ));
+                notes.push(RenderNote {
+                    remote: true,
+                    ..RenderNote::new(
+                        span,
+                        format!(
+                            "dependency `{dname}` ({}) is not in the chart's charts/ directory: remote charts are not fetched, so it is not rendered",
+                            if repo.is_empty() { "no repository" } else { repo }
+                        ),
+                    )
+                });
             }
             continue;
         };

@@ -1,9 +1,16 @@
 //! Charts of the project rendered per environment, as documents ready to
 //! join the model: each chart (a directory with `Chart.yaml` that is not a
-//! subchart of another) with each environment's values file (found as the
-//! container inventory finds them: `values-prod.yaml`, `values/prod.yaml`
-//! beside the chart's `values.yaml`), or once for all environments when no
-//! environment has one.
+//! subchart of another) once per GitOps application that deploys it by path
+//! (Argo CD `Application`, an `ApplicationSet` element: its value files,
+//! inline values and parameters, its environment and name as the release),
+//! once per environment's values file for the environments no application
+//! covers (found as the container inventory finds them: `values-prod.yaml`,
+//! `values/prod.yaml` beside the chart's `values.yaml`), or once for all
+//! environments when neither says more.
+//!
+//! Two phases: [`load_charts`] before the source map exists (chart files
+//! guard had not read, such as `_helpers.tpl`, get ids), [`render`] after
+//! the applications are known.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +19,11 @@ use std::sync::Arc;
 use crate::env::Assignment;
 use crate::model::{Doc, DocKind, classify};
 use crate::parse::{DiagKind, ParseDiag};
-use crate::source::{FileId, SourceFile, Span, parent_dir};
+use rayon::prelude::*;
+
+use crate::model::gitops;
+use crate::node::Node;
+use crate::source::{FileId, SourceFile, SourceMap, Span, parent_dir};
 
 use super::{ChartFile, Limits, ReleaseInfo, parse_rendered, render_chart_per_env};
 
@@ -22,10 +33,6 @@ pub struct HelmDocs {
     /// The rendered objects, located in their templates, each in the
     /// environment of the values file that produced it.
     pub docs: Vec<Doc>,
-    /// Chart files guard had not read (`_helpers.tpl`, `files/`...), with
-    /// ids from `next_id` on: locations may point into them, so the caller
-    /// adds them to the source map.
-    pub sources: Vec<SourceFile>,
     /// What did not render, located, naming the chart and environments.
     pub diags: Vec<ParseDiag>,
     /// Per chart and environment (`None`: all): templates rendered.
@@ -36,9 +43,14 @@ pub struct HelmDocs {
 pub struct ChartRun {
     pub chart: String,
     pub assignment: Assignment,
+    /// What decided the run: a values file's name, an application; empty
+    /// when the chart renders once with its own values.
+    pub by: String,
     pub templates: usize,
     pub objects: usize,
     pub notes: usize,
+    /// Remote dependencies not rendered (what they are).
+    pub remote: Vec<String>,
 }
 
 /// At most this many files are read from one chart directory, each at most
@@ -70,15 +82,46 @@ fn join(dir: &str, rel: &str) -> String {
     }
 }
 
-/// Render every chart of the project. `sources` are the files read, by id;
-/// `docs` the documents classified (the Helm values files among them).
-pub fn rendered_documents(
-    sources: &[SourceFile],
-    docs: &[Doc],
-    next_id: u32,
-    limits: &Limits,
-) -> HelmDocs {
-    let mut out = HelmDocs::default();
+/// The project's charts (directories with `Chart.yaml` that are not
+/// subcharts of another), their files read: phase one of rendering, before
+/// the source map is built (the chart files guard had not read get ids).
+#[derive(Debug, Default)]
+pub struct Charts {
+    charts: Vec<ChartDir>,
+    /// Chart files guard had not read (`_helpers.tpl`, `files/`...), with
+    /// ids from `next_id` on: locations may point into them, so the caller
+    /// adds them to the source map.
+    pub sources: Vec<SourceFile>,
+}
+
+#[derive(Debug)]
+struct ChartDir {
+    /// Project path of the chart directory (`""` for the root).
+    dir: String,
+    files: Vec<ChartFile>,
+}
+
+impl Charts {
+    /// Whether `path` is a file of a chart found (rendered templates are
+    /// not "templates not checked").
+    pub fn holds(&self, path: &str) -> bool {
+        self.charts.iter().any(|c| {
+            c.dir.is_empty()
+                || path
+                    .strip_prefix(c.dir.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.charts.is_empty()
+    }
+}
+
+/// Find the project's charts and read their files. `sources` are the files
+/// read, by id.
+pub fn load_charts(sources: &[SourceFile], next_id: u32) -> Charts {
+    let mut out = Charts::default();
     let charts: Vec<&SourceFile> = sources
         .iter()
         .filter(|s| s.path.rsplit('/').next() == Some("Chart.yaml") && !s.text.is_empty())
@@ -92,93 +135,277 @@ pub fn rendered_documents(
             continue;
         }
         let files = chart_files(chart_yaml, dir, sources, next_id, &mut out.sources);
-        // The environments: values files of this chart with one.
-        let mut runs: Vec<(Assignment, Option<&Doc>)> = docs
-            .iter()
-            .filter(|d| d.kind == DocKind::HelmValues && d.assignment.env.is_some())
-            .filter(|d| {
-                sources
-                    .get(d.file.0 as usize)
-                    .is_some_and(|s| values_chart_dir(&s.path) == dir)
-            })
-            .map(|d| (d.assignment.clone(), Some(d)))
-            .collect();
-        if runs.is_empty() {
-            runs.push((Assignment::all(), None));
-        }
-        let release = ReleaseInfo {
-            name: dir
-                .rsplit('/')
-                .next()
-                .filter(|n| !n.is_empty())
-                .unwrap_or("release-name")
-                .to_string(),
-            namespace: "default".into(),
+        out.charts.push(ChartDir {
+            dir: dir.to_string(),
+            files,
+        });
+    }
+    out
+}
+
+/// One rendering of a chart: the environment, the values layered over the
+/// chart's `values.yaml` in order, the release, and what decided it.
+struct Run<'a> {
+    assignment: Assignment,
+    values: Vec<&'a Node>,
+    release: ReleaseInfo,
+    /// "values-prod.yaml", "Argo CD Application `shop-prod`".
+    by: String,
+}
+
+/// The renderings of the chart in `dir`: one per GitOps application that
+/// deploys it (its value files, inline values and parameters, in its
+/// environment), one per environment's values file for the environments
+/// no application covers, else one for all environments.
+fn runs<'a>(
+    dir: &str,
+    sources: &SourceMap,
+    docs: &'a [Doc],
+    apps: &'a [gitops::App],
+    overrides: &'a [(usize, usize, Node)],
+) -> Vec<Run<'a>> {
+    let release_name = dir
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("release-name")
+        .to_string();
+    let values_at = |path: &str| -> Option<&'a Doc> {
+        docs.iter()
+            .find(|d| d.kind == DocKind::HelmValues && sources.path(d.file) == path)
+    };
+    let mut out: Vec<Run<'a>> = Vec::new();
+    for (ai, si, over) in overrides {
+        let (Some(app), Some(s)) = (
+            apps.get(*ai),
+            apps.get(*ai).and_then(|a| a.sources.get(*si)),
+        ) else {
+            continue;
         };
-        let shown = if dir.is_empty() { "." } else { dir };
-        let mut notes: BTreeMap<(Span, String, bool), Vec<&str>> = BTreeMap::new();
-        // One render per environment, the chart parsed once.
-        let layers: Vec<Vec<&crate::node::Node>> = runs
+        let mut values: Vec<&Node> = s
+            .value_files
             .iter()
-            .map(|(_, v)| v.map(|d| &d.root).into_iter().collect())
+            .filter_map(|f| crate::source::join_path(dir, f.as_str()?))
+            .filter_map(|p| values_at(&p))
+            .map(|d| &d.root)
             .collect();
-        let sets: Vec<&[&crate::node::Node]> = layers.iter().map(Vec::as_slice).collect();
-        let results = render_chart_per_env(&files, &sets, &release, limits);
-        for ((assignment, _), r) in runs.into_iter().zip(results) {
-            let env = assignment.env.map_or("all environments", |e| e.as_str());
-            let mut objects = 0;
-            for n in r.notes {
-                notes
-                    .entry((n.span, n.message, n.limit))
-                    .or_default()
-                    .push(env);
-            }
-            for rd in &r.docs {
-                let (nodes, yaml_notes) = parse_rendered(rd);
-                for n in yaml_notes {
-                    notes
-                        .entry((n.span, n.message, false))
-                        .or_default()
-                        .push(env);
-                }
-                for n in nodes {
-                    let Some(kind) = classify::classify(&rd.template, &n.root) else {
-                        continue;
-                    };
-                    objects += 1;
-                    out.docs.push(Doc {
-                        file: rd.file,
-                        index: n.index,
-                        kind,
-                        root: n.root,
-                        assignment: assignment.clone(),
-                        overlays: Vec::new(),
-                    });
-                }
-            }
-            out.charts.push(ChartRun {
-                chart: shown.to_string(),
-                assignment,
-                templates: r.docs.len(),
-                objects,
-                notes: notes.values().filter(|e| e.contains(&env)).count(),
-            });
-        }
-        for ((span, message, limit), envs) in notes {
-            let kind = if limit {
-                DiagKind::Limit
-            } else {
-                DiagKind::NotEvaluated
+        values.push(over);
+        out.push(Run {
+            assignment: Assignment {
+                env: app.env,
+                evidence: app.evidence.clone(),
+            },
+            values,
+            release: ReleaseInfo {
+                name: app.name.clone(),
+                namespace: "default".into(),
+            },
+            by: app.describe(),
+        });
+    }
+    let by_apps: Vec<Option<crate::env::Env>> = out.iter().map(|r| r.assignment.env).collect();
+    for d in docs.iter().filter(|d| {
+        d.kind == DocKind::HelmValues
+            && d.assignment.env.is_some()
+            && values_chart_dir(sources.path(d.file)) == dir
+            && !by_apps.contains(&d.assignment.env)
+            && !by_apps.contains(&None)
+    }) {
+        let path = sources.path(d.file);
+        out.push(Run {
+            assignment: d.assignment.clone(),
+            values: vec![&d.root],
+            release: ReleaseInfo {
+                name: release_name.clone(),
+                namespace: "default".into(),
+            },
+            by: path.rsplit('/').next().unwrap_or(path).to_string(),
+        });
+    }
+    if out.is_empty() {
+        out.push(Run {
+            assignment: Assignment::all(),
+            values: Vec::new(),
+            release: ReleaseInfo {
+                name: release_name,
+                namespace: "default".into(),
+            },
+            by: String::new(),
+        });
+    }
+    out
+}
+
+/// Render every chart found, per environment (phase two, once the source
+/// map and the GitOps applications are known). `docs` are the documents
+/// classified (the Helm values files among them).
+pub fn render(
+    charts: &Charts,
+    sources: &SourceMap,
+    docs: &[Doc],
+    apps: &[gitops::App],
+    limits: &Limits,
+) -> HelmDocs {
+    // The applications' inline values and parameters, one tree per source
+    // that names a chart of this repository by path.
+    let mut overrides: Vec<(usize, usize, Node)> = Vec::new();
+    let mut by_chart: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (ai, app) in apps.iter().enumerate() {
+        for (si, s) in app.sources.iter().enumerate() {
+            let Some(dir) = s
+                .path
+                .as_ref()
+                .and_then(Node::as_str)
+                .filter(|p| !p.contains("{{"))
+                .and_then(|p| crate::source::join_path("", p))
+            else {
+                continue;
             };
-            out.diags.push(ParseDiag::new(
-                kind,
-                span,
-                format!("Helm chart {shown} ({}): {message}", envs.join(", ")),
-            ));
+            let Some(chart) = charts.charts.iter().find(|c| c.dir == dir) else {
+                continue;
+            };
+            by_chart
+                .entry(chart.dir.as_str())
+                .or_default()
+                .push(overrides.len());
+            overrides.push((ai, si, gitops::override_values(s)));
         }
+    }
+    let rendered: Vec<HelmDocs> = charts
+        .charts
+        .par_iter()
+        .map(|chart| {
+            let mine: Vec<(usize, usize, Node)> = by_chart
+                .get(chart.dir.as_str())
+                .map(|ix| {
+                    ix.iter()
+                        .filter_map(|&i| overrides.get(i).cloned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let runs = runs(&chart.dir, sources, docs, apps, &mine);
+            render_one(chart, runs, limits)
+        })
+        .collect();
+    let mut out = HelmDocs::default();
+    for h in rendered {
+        out.docs.extend(h.docs);
+        out.diags.extend(h.diags);
+        out.charts.extend(h.charts);
     }
     out.docs
         .sort_by_key(|d| (d.file, d.root.span.start, d.index));
+    out
+}
+
+/// Render one chart for each of its runs.
+fn render_one(chart: &ChartDir, runs: Vec<Run<'_>>, limits: &Limits) -> HelmDocs {
+    let mut out = HelmDocs::default();
+    let dir = chart.dir.as_str();
+    let shown = if dir.is_empty() { "." } else { dir };
+    let mut notes: BTreeMap<(Span, String, bool), Vec<String>> = BTreeMap::new();
+    let mut remote: Vec<String> = Vec::new();
+    // Runs with the same release share one render call (the chart parsed once).
+    let mut releases: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        match releases.iter_mut().find(|(n, _)| *n == r.release.name) {
+            Some((_, v)) => v.push(i),
+            None => releases.push((r.release.name.clone(), vec![i])),
+        }
+    }
+    let mut results: Vec<Option<super::Rendered>> = runs.iter().map(|_| None).collect();
+    for (_, ix) in &releases {
+        let Some(first) = ix.first().and_then(|&i| runs.get(i)) else {
+            continue;
+        };
+        let sets: Vec<&[&Node]> = ix
+            .iter()
+            .filter_map(|&i| runs.get(i))
+            .map(|r| r.values.as_slice())
+            .collect();
+        let rendered = render_chart_per_env(&chart.files, &sets, &first.release, limits);
+        for (&i, r) in ix.iter().zip(rendered) {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    }
+    for (run, r) in runs.into_iter().zip(results) {
+        let r = r.unwrap_or_default();
+        let env = run
+            .assignment
+            .env
+            .map_or("all environments", |e| e.as_str());
+        let label = if run.by.is_empty() {
+            env.to_string()
+        } else {
+            format!("{env}, {}", run.by)
+        };
+        let mut objects = 0;
+        let mut own_notes = 0;
+        for n in r.notes {
+            if n.remote {
+                if !remote.contains(&n.message) {
+                    remote.push(n.message);
+                }
+                continue;
+            }
+            own_notes += 1;
+            notes
+                .entry((n.span, n.message, n.limit))
+                .or_default()
+                .push(label.clone());
+        }
+        for rd in &r.docs {
+            let (nodes, yaml_notes) = parse_rendered(rd);
+            for n in yaml_notes {
+                own_notes += 1;
+                notes
+                    .entry((n.span, n.message, false))
+                    .or_default()
+                    .push(label.clone());
+            }
+            for n in nodes {
+                let Some(kind) = classify::classify(&rd.template, &n.root) else {
+                    continue;
+                };
+                objects += 1;
+                out.docs.push(Doc {
+                    file: rd.file,
+                    index: n.index,
+                    kind,
+                    root: n.root,
+                    assignment: run.assignment.clone(),
+                    overlays: Vec::new(),
+                });
+            }
+        }
+        out.charts.push(ChartRun {
+            chart: shown.to_string(),
+            assignment: run.assignment,
+            by: run.by,
+            remote: Vec::new(),
+            templates: r.docs.len(),
+            objects,
+            notes: own_notes,
+        });
+        if let Some(last) = out.charts.last_mut() {
+            last.remote.clone_from(&remote);
+        }
+    }
+    for ((span, message, limit), mut envs) in notes {
+        envs.dedup();
+        let kind = if limit {
+            DiagKind::Limit
+        } else {
+            DiagKind::NotEvaluated
+        };
+        out.diags.push(ParseDiag::new(
+            kind,
+            span,
+            format!("Helm chart {shown} ({}): {message}", envs.join("; ")),
+        ));
+    }
     out
 }
 
@@ -288,18 +515,20 @@ mod tests {
 
     #[test]
     fn charts_render_per_environment_with_their_chains() {
-        let (sources, docs) = project();
+        let (mut sources, docs) = project();
         let next = sources.len() as u32;
-        let h = rendered_documents(&sources, &docs, next, &Limits::default());
-        let path = |id: FileId| -> String {
-            sources
-                .get(id.0 as usize)
-                .or_else(|| h.sources.iter().find(|s| s.id == id))
-                .map(|s| s.path.to_string())
-                .unwrap_or_default()
-        };
+        let mut charts = load_charts(&sources, next);
         // The helpers and the chart's other files were read and given ids.
-        let extra: Vec<(u32, &str)> = h.sources.iter().map(|s| (s.id.0, &*s.path)).collect();
+        let extra: Vec<(u32, String)> = charts
+            .sources
+            .iter()
+            .map(|s| (s.id.0, s.path.to_string()))
+            .collect();
+        sources.extend(std::mem::take(&mut charts.sources));
+        let map = SourceMap::new(sources);
+        let h = render(&charts, &map, &docs, &[], &Limits::default());
+        let path = |id: FileId| -> String { map.path(id).to_string() };
+        let extra: Vec<(u32, &str)> = extra.iter().map(|(i, p)| (*i, p.as_str())).collect();
         assert!(
             extra.contains(&(next, "demo/files/banner.txt")),
             "{extra:?}"
@@ -343,13 +572,13 @@ mod tests {
             .unwrap()
             .as_seq()[0];
         let privileged = c.path(&["securityContext", "privileged"]).unwrap();
-        let tmpl = &sources[dep.file.0 as usize];
+        let tmpl = map.get(dep.file).unwrap();
         assert_eq!(tmpl.line_of(privileged.span.start), 38);
         let hop = privileged.via.as_ref().unwrap().last();
         assert_eq!(
             (
                 path(hop.span.file),
-                sources[hop.span.file.0 as usize].line_of(hop.span.start)
+                map.get(hop.span.file).unwrap().line_of(hop.span.start)
             ),
             ("demo/values-prod.yaml".to_string(), 10)
         );
@@ -358,14 +587,15 @@ mod tests {
             secret.str_at(&["value"]),
             Some("postgres://app:s3cr3t@db.prod:5432/app")
         );
-        // The remote dependency: one note, naming the chart and environment.
-        let notes: Vec<&str> = h.diags.iter().map(|d| d.message.as_str()).collect();
+        // The remote dependency: counted with the run (as a remote
+        // Terraform module is), not a note of its own.
+        assert!(h.diags.is_empty(), "{:?}", h.diags);
         assert_eq!(
-            notes,
+            h.charts[0].remote,
             [
-                "Helm chart demo (prod): dependency `postgresql` (oci://registry-1.docker.io/bitnamicharts) is not in the chart's charts/ directory: remote charts are not fetched, so it is not rendered"
+                "dependency `postgresql` (oci://registry-1.docker.io/bitnamicharts) is not in the chart's charts/ directory: remote charts are not fetched, so it is not rendered"
             ]
         );
-        assert_eq!(path(h.diags[0].span.file), "demo/Chart.yaml");
+        assert_eq!(h.charts[0].by, "values-prod.yaml");
     }
 }

@@ -123,6 +123,9 @@ pub struct RenderNote {
     pub message: String,
     /// One of guard's limits stopped it (not an error of the chart).
     pub limit: bool,
+    /// A remote dependency, not fetched: counted, not a finding (as a
+    /// remote Terraform module is).
+    pub remote: bool,
 }
 
 impl RenderNote {
@@ -131,6 +134,7 @@ impl RenderNote {
             span,
             message: message.into(),
             limit: false,
+            remote: false,
         }
     }
 }
@@ -375,6 +379,7 @@ fn render_here(
                         span: e.span,
                         message: format!("template {} did not render: {}", t.name, e.message),
                         limit: e.limit,
+                        remote: false,
                     }),
                 }
             }

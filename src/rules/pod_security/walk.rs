@@ -71,7 +71,15 @@ pub fn pods(m: &Model) -> Pods<'_> {
             envs,
         };
         if d.overlays.is_empty() {
-            items.push(item(Cow::Borrowed(&d.root), Vec::new()));
+            // A Helm rendering holds in its environment only (the same
+            // template renders once per environment); other documents'
+            // environments are found from their place.
+            let envs = if m.rendered_files.binary_search(&d.file).is_ok() {
+                m.doc_envs(d)
+            } else {
+                Vec::new()
+            };
+            items.push(item(Cow::Borrowed(&d.root), envs));
             continue;
         }
         // Overlays that leave the document as written share one rendering.
