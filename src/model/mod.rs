@@ -71,6 +71,8 @@ pub struct ModelStats {
     pub unreadable: usize,
     pub templates: usize,
     pub parse_micros: u128,
+    /// Rendering the Helm charts (per environment and application).
+    pub helm_micros: u128,
     pub model_micros: u128,
 }
 
@@ -305,11 +307,22 @@ pub fn build_with_limit(
     sources.append(&mut charts.sources);
     let sources = SourceMap::new(sources);
     let jobs = workflow::jobs(&docs, envs);
-    let apps = gitops::collect(&docs, envs, &sources);
-    let (helm_runs, rendered_files) = if charts.is_empty() {
-        (Vec::new(), Vec::new())
+    let (apps, helm_runs, rendered_files) = if charts.is_empty() {
+        (
+            gitops::collect(&docs, envs, &sources),
+            Vec::new(),
+            Vec::new(),
+        )
     } else {
-        let h = helm::deploy::render(&charts, &sources, &docs, &apps, &helm::Limits::default());
+        let t = Instant::now();
+        let (h, apps) = helm::deploy::render_with_apps(
+            &charts,
+            &sources,
+            &docs,
+            envs,
+            &helm::Limits::default(),
+        );
+        stats.helm_micros = t.elapsed().as_micros();
         // A template that rendered is checked as what it renders.
         diags.retain(|d| d.kind != DiagKind::Template || !charts.holds(sources.path(d.span.file)));
         stats.templates = diags
@@ -320,11 +333,23 @@ pub fn build_with_limit(
         let mut rendered: Vec<FileId> = h.docs.iter().map(|d| d.file).collect();
         rendered.sort();
         rendered.dedup();
+        for f in &mut files {
+            let path = sources.path(f.file);
+            if rendered.binary_search(&f.file).is_ok() {
+                f.kind = "helm template, rendered".to_string();
+            } else if f.syntax == Syntax::Yaml
+                && charts.holds(path)
+                && path.contains("/templates/")
+                && f.readable
+            {
+                f.kind = "helm template, renders no object here".to_string();
+            }
+        }
         docs.extend(h.docs);
         // Documents stay in file order (`envs_at`); a file's renderings in
         // the order they were made.
         docs.sort_by_key(|d| d.file);
-        (h.charts, rendered)
+        (apps, h.charts, rendered)
     };
     let containers = crate::node::exact(containers::collect(
         &docs,

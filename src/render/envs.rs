@@ -214,6 +214,39 @@ pub fn render(model: &Model) -> String {
             );
         }
     }
+    if !model.helm.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nHelm charts (rendered in-process, once per environment that deploys them):"
+        );
+        for run in &model.helm {
+            let mut what = vec![
+                count(run.templates, "template"),
+                count(run.objects, "object"),
+            ];
+            if run.notes > 0 {
+                what.push(format!("{} (GD009)", count(run.notes, "note")));
+            }
+            if !run.remote.is_empty() {
+                what.push(format!(
+                    "{} not rendered (remote)",
+                    count(run.remote.len(), "dependency")
+                ));
+            }
+            let by = if run.by.is_empty() {
+                "the chart's own values".to_string()
+            } else {
+                run.by.clone()
+            };
+            let _ = writeln!(
+                out,
+                "  {:<8} {} with {by}: {}",
+                run.assignment.label(),
+                run.chart,
+                what.join(", ")
+            );
+        }
+    }
     out
 }
 

@@ -357,6 +357,25 @@ pub fn render_stats(report: &Report) -> String {
         "  terraform       {} roots, {} evaluations, {} module calls, {} modules not evaluated",
         tf.roots, tf.evaluations, tf.module_calls, tf.modules_not_evaluated
     );
+    let helm = &report.model.helm;
+    if !helm.is_empty() {
+        let mut charts: Vec<&str> = helm.iter().map(|r| r.chart.as_str()).collect();
+        charts.dedup();
+        let mut remote: Vec<(&str, &String)> = helm
+            .iter()
+            .flat_map(|r| r.remote.iter().map(move |m| (r.chart.as_str(), m)))
+            .collect();
+        remote.sort();
+        remote.dedup();
+        let _ = writeln!(
+            out,
+            "  helm            {} charts, {} renderings, {} objects, {} remote dependencies not rendered",
+            charts.len(),
+            helm.len(),
+            helm.iter().map(|r| r.objects).sum::<usize>(),
+            remote.len()
+        );
+    }
     const NOTES_SHOWN: usize = 10;
     let notes = &report.model.terraform.notes;
     for note in notes.iter().take(NOTES_SHOWN) {
@@ -367,11 +386,12 @@ pub fn render_stats(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "  time            discovery {:.1} ms, parsing {:.1} ms and terraform {:.1} ms side by side, model {:.1} ms, rules {:.1} ms, total {:.1} ms",
+        "  time            discovery {:.1} ms, parsing {:.1} ms and terraform {:.1} ms side by side, model {:.1} ms (helm {:.1} ms), rules {:.1} ms, total {:.1} ms",
         ms(t.discover_micros),
         ms(t.parse_micros),
         ms(t.terraform_micros),
         ms(t.model_micros),
+        ms(s.helm_micros),
         ms(t.rules_micros),
         ms(t.total_micros)
     );

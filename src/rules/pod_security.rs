@@ -84,10 +84,15 @@ fn push(
     out: &mut Vec<Finding>,
     p: &walk::Pod<'_>,
     rule: &'static Rule,
-    span: crate::source::Span,
+    at: impl Into<walk::At>,
     msg: String,
 ) {
-    out.push(rule.finding(span, msg).envs(p.envs.iter().copied()));
+    let at = at.into();
+    out.push(
+        rule.finding(at.span, msg)
+            .envs(p.envs.iter().copied())
+            .via(&at.via),
+    );
 }
 
 // ---------------------------------------------------------------- baseline
@@ -1409,7 +1414,7 @@ fn check_pull_policy(m: &Model, out: &mut Vec<Finding>) {
             if effective == "Always" {
                 continue;
             }
-            let at = policy.map_or(img.span, kv);
+            let at = policy.map_or(walk::At::from(img.span), kv);
             let msg = format!(
                 "{} runs the moving tag `{tag}` with pull policy `{effective}`{}",
                 p.describe(c),

@@ -2,10 +2,11 @@
 //! environment (and per GitOps application), so one template line can give
 //! the same finding several times.
 //!
-//! - A secret that a secrets rule reports at its literal (a values file, an
-//!   application's parameter) is not reported again where the template
-//!   prints it; a rendering's secret finding masks the values line it came
-//!   from, not the template's action.
+//! - A secret is one finding: where a template prints a value of a values
+//!   file (or an application's parameter), the rendering's finding (at the
+//!   template line, with the values line on its chain) replaces SEC010's
+//!   at the values line, and masks that line; a finding of another secrets
+//!   rule at the literal replaces the rendering's.
 //! - The same finding of several renderings (messages that differ only in
 //!   the rendered workload's name, `shop-prod` / `shop-staging`) is one
 //!   finding holding in each rendering's environment, naming the others.
@@ -24,10 +25,21 @@ pub fn merge(model: &Model, out: &mut Vec<Finding>) {
     let rendered = |f: &Finding| model.rendered_files.binary_search(&f.span.file).is_ok();
     let secrets = |f: &Finding| super::find(f.rule).is_some_and(|r| r.family == Family::Secrets);
 
-    // Secrets: one finding per value, at its literal.
+    // Secrets: one finding per value. Where the template prints a value
+    // of a values file or an application's parameter, the rendering's
+    // finding (at the template line, the values line on its chain) stands
+    // for SEC010's at the values line; any other rule's finding at the
+    // literal stands for the rendering's.
+    let values_rule = |f: &Finding| f.rule == super::secrets::HELM_VALUES_SECRET.id;
+    let rendered_hops: HashSet<Span> = out
+        .iter()
+        .filter(|f| rendered(f) && secrets(f))
+        .flat_map(|f| f.related.iter().filter(|r| r.flow).map(|r| r.span))
+        .collect();
+    out.retain(|f| !(values_rule(f) && !rendered(f) && rendered_hops.contains(&f.span)));
     let literal: HashSet<Span> = out
         .iter()
-        .filter(|f| secrets(f) && !rendered(f))
+        .filter(|f| secrets(f) && !rendered(f) && !values_rule(f))
         .map(|f| f.span)
         .collect();
     out.retain(|f| {

@@ -246,19 +246,100 @@ pub fn render(
     apps: &[gitops::App],
     limits: &Limits,
 ) -> HelmDocs {
+    render_some(charts, sources, docs, apps, limits, &|_| true)
+}
+
+/// Render the charts and follow the applications they render (an app of
+/// apps chart: its `Application`s deploy other charts of the project), one
+/// level deep. Returns the renderings and every application, the rendered
+/// ones after those written in files.
+pub fn render_with_apps(
+    charts: &Charts,
+    sources: &SourceMap,
+    docs: &[Doc],
+    envs: &crate::env::EnvSet,
+    limits: &Limits,
+) -> (HelmDocs, Vec<gitops::App>) {
+    let mut apps = gitops::collect(docs, envs, sources);
+    let mut h = render(charts, sources, docs, &apps, limits);
+    let more = gitops::collect(&h.docs, envs, sources);
+    if more.is_empty() {
+        return (h, apps);
+    }
+    let targeted = |list: &[gitops::App]| -> Vec<String> {
+        let mut v: Vec<String> = list
+            .iter()
+            .flat_map(|a| a.sources.iter())
+            .filter_map(|s| local_path(s.path.as_ref()?))
+            .filter(|d| charts.charts.iter().any(|c| c.dir == *d))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let before = targeted(&apps);
+    let again: Vec<String> = targeted(&more)
+        .into_iter()
+        .filter(|d| before.binary_search(d).is_err())
+        .collect();
+    apps.extend(more);
+    if again.is_empty() {
+        return (h, apps);
+    }
+    // The charts the rendered applications deploy, rendered again with them.
+    let in_again = |dir: &str| again.binary_search_by(|d| d.as_str().cmp(dir)).is_ok();
+    let chart_of = |path: &str| {
+        charts
+            .charts
+            .iter()
+            .filter(|c| {
+                c.dir.is_empty()
+                    || path
+                        .strip_prefix(c.dir.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+            .max_by_key(|c| c.dir.len())
+            .map(|c| c.dir.as_str())
+    };
+    let redo = render_some(charts, sources, docs, &apps, limits, &|d| in_again(d));
+    h.docs
+        .retain(|d| !chart_of(sources.path(d.file)).is_some_and(|c| in_again(c)));
+    h.diags
+        .retain(|d| !chart_of(sources.path(d.span.file)).is_some_and(|c| in_again(c)));
+    h.charts.retain(|r| {
+        let dir = if r.chart == "." { "" } else { r.chart.as_str() };
+        !in_again(dir)
+    });
+    h.docs.extend(redo.docs);
+    h.diags.extend(redo.diags);
+    h.charts.extend(redo.charts);
+    h.docs.sort_by_key(|d| (d.file, d.root.span.start, d.index));
+    (h, apps)
+}
+
+/// A source's `path` as a project path (not a generator's `{{...}}`).
+fn local_path(p: &Node) -> Option<String> {
+    p.as_str()
+        .filter(|p| !p.contains("{{"))
+        .and_then(|p| crate::source::join_path("", p))
+}
+
+/// [`render`], for the charts whose directory `only` accepts.
+fn render_some(
+    charts: &Charts,
+    sources: &SourceMap,
+    docs: &[Doc],
+    apps: &[gitops::App],
+    limits: &Limits,
+    only: &(dyn Fn(&str) -> bool + Sync),
+) -> HelmDocs {
     // The applications' inline values and parameters, one tree per source
     // that names a chart of this repository by path.
     let mut overrides: Vec<(usize, usize, Node)> = Vec::new();
     let mut by_chart: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (ai, app) in apps.iter().enumerate() {
         for (si, s) in app.sources.iter().enumerate() {
-            let Some(dir) = s
-                .path
-                .as_ref()
-                .and_then(Node::as_str)
-                .filter(|p| !p.contains("{{"))
-                .and_then(|p| crate::source::join_path("", p))
-            else {
+            let Some(dir) = s.path.as_ref().and_then(local_path) else {
                 continue;
             };
             let Some(chart) = charts.charts.iter().find(|c| c.dir == dir) else {
@@ -274,6 +355,7 @@ pub fn render(
     let rendered: Vec<HelmDocs> = charts
         .charts
         .par_iter()
+        .filter(|chart| only(&chart.dir))
         .map(|chart| {
             let mine: Vec<(usize, usize, Node)> = by_chart
                 .get(chart.dir.as_str())

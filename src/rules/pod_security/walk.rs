@@ -182,8 +182,29 @@ pub fn container_anchor(c: &Node) -> Span {
         .map_or(c.span, |e| e.key.span)
 }
 
+/// Where a finding is, with the chain of the value there (the values-file
+/// line a Helm rendering printed, an overlay's patch).
+pub struct At {
+    pub span: Span,
+    pub via: crate::node::Via,
+}
+
+impl From<Span> for At {
+    fn from(span: Span) -> At {
+        At { span, via: None }
+    }
+}
+
+/// `key: value` as one place, with the value's chain.
+pub fn kv(e: &Entry) -> At {
+    At {
+        span: kv_span(e),
+        via: e.value.via.clone(),
+    }
+}
+
 /// `key: value` as one span (a multi-line value: its key only).
-pub fn kv(e: &Entry) -> Span {
+fn kv_span(e: &Entry) -> Span {
     if e.value.span.file == e.key.span.file
         && e.value.span.start >= e.key.span.start
         && !matches!(
