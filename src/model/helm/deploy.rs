@@ -303,9 +303,9 @@ pub fn render_with_apps(
     };
     let redo = render_some(charts, sources, docs, &apps, limits, &|d| in_again(d));
     h.docs
-        .retain(|d| !chart_of(sources.path(d.file)).is_some_and(|c| in_again(c)));
+        .retain(|d| !chart_of(sources.path(d.file)).is_some_and(&in_again));
     h.diags
-        .retain(|d| !chart_of(sources.path(d.span.file)).is_some_and(|c| in_again(c)));
+        .retain(|d| !chart_of(sources.path(d.span.file)).is_some_and(&in_again));
     h.charts.retain(|r| {
         let dir = if r.chart == "." { "" } else { r.chart.as_str() };
         !in_again(dir)
