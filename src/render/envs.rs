@@ -224,6 +224,9 @@ pub fn render(model: &Model) -> String {
                 count(run.templates, "template"),
                 count(run.objects, "object"),
             ];
+            if run.tests > 0 {
+                what.push(format!("{} left out", count(run.tests, "`helm test` hook")));
+            }
             if run.notes > 0 {
                 what.push(format!("{} (GD009)", count(run.notes, "note")));
             }

@@ -1302,6 +1302,11 @@ fn check_default_namespace(m: &Model, out: &mut Vec<Finding>) {
             }
             Some(_) => {}
             None => {
+                // Helm installs what a chart renders without a namespace into the
+                // release's (`helm install -n`, an application's destination).
+                if m.rendered_files.binary_search(&p.doc.file).is_ok() {
+                    continue;
+                }
                 let path = m.sources.path(p.doc.file);
                 // A kustomization of the manifest's own directory (or above) names one.
                 if ns_dirs

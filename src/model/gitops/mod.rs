@@ -73,6 +73,9 @@ pub struct App {
     pub env: Option<Env>,
     pub evidence: Option<Evidence>,
     pub sources: Vec<AppSource>,
+    /// The namespace it installs into (Argo CD `destination.namespace`, a HelmRelease's
+    /// `targetNamespace` or own namespace), when written.
+    pub namespace: Option<String>,
     /// What guard could not follow (an ApplicationSet generator that reads cluster state).
     pub note: Option<String>,
 }
@@ -247,6 +250,10 @@ fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> 
         env,
         evidence,
         sources,
+        namespace: root
+            .str_at(&["spec", "destination", "namespace"])
+            .filter(|n| !n.is_empty() && !n.contains("{{"))
+            .map(str::to_string),
         note: None,
     })
 }
@@ -523,6 +530,11 @@ fn helm_release(c: &Ctx<'_>, root: &Node) -> Option<App> {
         env,
         evidence,
         sources: vec![source],
+        namespace: spec
+            .str_at(&["targetNamespace"])
+            .or_else(|| root.str_at(&["metadata", "namespace"]))
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
         note: None,
     })
 }

@@ -48,10 +48,16 @@ pub struct ChartRun {
     pub by: String,
     pub templates: usize,
     pub objects: usize,
+    /// `helm test` hooks rendered and left out.
+    pub tests: usize,
     pub notes: usize,
     /// Remote dependencies not rendered (what they are).
     pub remote: Vec<String>,
 }
+
+/// `.Release.Namespace` when nothing says where the chart is installed:
+/// `helm install -n` decides it, so it is not taken for `default`.
+pub const RELEASE_NAMESPACE: &str = "release-namespace";
 
 /// At most this many files are read from one chart directory, each at most
 /// this large.
@@ -198,7 +204,10 @@ fn runs<'a>(
             values,
             release: ReleaseInfo {
                 name: app.name.clone(),
-                namespace: "default".into(),
+                namespace: app
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| RELEASE_NAMESPACE.into()),
             },
             by: app.describe(),
         });
@@ -217,7 +226,7 @@ fn runs<'a>(
             values: vec![&d.root],
             release: ReleaseInfo {
                 name: release_name.clone(),
-                namespace: "default".into(),
+                namespace: RELEASE_NAMESPACE.into(),
             },
             by: path.rsplit('/').next().unwrap_or(path).to_string(),
         });
@@ -228,7 +237,7 @@ fn runs<'a>(
             values: Vec::new(),
             release: ReleaseInfo {
                 name: release_name,
-                namespace: "default".into(),
+                namespace: RELEASE_NAMESPACE.into(),
             },
             by: String::new(),
         });
@@ -315,6 +324,12 @@ pub fn render_with_apps(
     h.charts.extend(redo.charts);
     h.docs.sort_by_key(|d| (d.file, d.root.span.start, d.index));
     (h, apps)
+}
+
+/// A `helm.sh/hook: test` (or the older `test-success`/`test-failure`) object.
+fn is_test_hook(root: &Node) -> bool {
+    root.str_at(&["metadata", "annotations", "helm.sh/hook"])
+        .is_some_and(|h| h.split(',').any(|p| p.trim().starts_with("test")))
 }
 
 /// A source's `path` as a project path (not a generator's `{{...}}`).
@@ -424,6 +439,7 @@ fn render_one(chart: &ChartDir, runs: Vec<Run<'_>>, limits: &Limits) -> HelmDocs
             format!("{env}, {}", run.by)
         };
         let mut objects = 0;
+        let mut tests = 0;
         let mut own_notes = 0;
         for n in r.notes {
             if n.remote {
@@ -448,6 +464,12 @@ fn render_one(chart: &ChartDir, runs: Vec<Run<'_>>, limits: &Limits) -> HelmDocs
                     .push(label.clone());
             }
             for n in nodes {
+                // `helm test` pods run only when asked, and GitOps tools do not
+                // run them: they are not what the chart deploys.
+                if is_test_hook(&n.root) {
+                    tests += 1;
+                    continue;
+                }
                 let Some(kind) = classify::classify(&rd.template, &n.root) else {
                     continue;
                 };
@@ -469,6 +491,7 @@ fn render_one(chart: &ChartDir, runs: Vec<Run<'_>>, limits: &Limits) -> HelmDocs
             remote: Vec::new(),
             templates: r.docs.len(),
             objects,
+            tests,
             notes: own_notes,
         });
         if let Some(last) = out.charts.last_mut() {
