@@ -616,7 +616,7 @@ fn check_proc_mount(m: &Model, out: &mut Vec<Finding>) {
 
 pub static PROC_MOUNT_USERNS: Rule = Rule {
     id: "HD026",
-    name: "unmasked-proc-mount-in-user-namespace",
+    name: "unmasked-proc-mount-userns",
     family: Family::Hardening,
     severity: Severity::Error,
     summary: "A container of a user-namespaced pod (hostUsers: false) mounts /proc unmasked",
