@@ -578,6 +578,18 @@ mod tests {
     }
 
     #[test]
+    fn a_companion_of_an_unknown_bucket_covers_only_buckets_of_unknown_name() {
+        let root = "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nvariable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = string\n}\n\nresource \"aws_s3_bucket_public_access_block\" \"x\" {\n  bucket                  = var.a\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}\n\nresource \"aws_s3_bucket\" \"unnamed\" {\n  bucket = var.b\n}\n\nresource \"aws_s3_bucket\" \"named\" {\n  bucket = \"acme-named\"\n}\n";
+        let found: Vec<String> = run(&[("prod/main.tf", root)])
+            .into_iter()
+            .filter(|f| f.0 == "HD057")
+            .map(|f| f.2)
+            .collect();
+        // Only the bucket with a known name is reported (line 25).
+        assert_eq!(found, vec!["prod/main.tf:25".to_string()]);
+    }
+
+    #[test]
     fn security_group_ports() {
         use super::network::tests_support::opens_text;
         assert_eq!(
