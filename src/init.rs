@@ -321,6 +321,43 @@ pub fn effective(l: &Loaded) -> String {
     for (e, l, _) in &s.regions.per_env {
         let _ = writeln!(o, "  {e}: {}", l.join(", "));
     }
+    // The Pod Security Standards the hardening controls follow.
+    let hardening = s.config.as_ref().map(|c| (c, &c.hardening));
+    let at = |span: &std::ops::Range<usize>| {
+        hardening.map_or_else(
+            || "default".to_string(),
+            |(c, _)| origin(&Origin::Config(c.line_col(span.start).0)),
+        )
+    };
+    let (version, from) = match hardening.and_then(|(_, h)| h.pod_security_version.as_ref()) {
+        Some(v) => (v.value, at(&v.span)),
+        None => (
+            crate::config::PssVersion::LATEST,
+            "default: latest".to_string(),
+        ),
+    };
+    let _ = writeln!(
+        o,
+        "\npod security standards: Kubernetes {version}  ({from})"
+    );
+    let (profiles, from) = match hardening.and_then(|(_, h)| h.pod_security.as_ref()) {
+        Some(p) => (Some(p.value), at(&p.span)),
+        None => (None, "default".to_string()),
+    };
+    match profiles {
+        Some(p) => {
+            let _ = writeln!(
+                o,
+                "  profiles: dev {}, staging {}, prod {}  ({from})",
+                p.dev.as_str(),
+                p.staging.as_str(),
+                p.prod.as_str()
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  profiles: each rule's own severity per tier  ({from})");
+        }
+    }
     let n = s.config.as_ref().map_or(0, |c| c.ignores.len());
     let _ = writeln!(o, "\nsuppressions in the configuration: {n}");
     o

@@ -319,6 +319,9 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     );
     if let Some(c) = &settings.config {
         model.parity_allow = c.parity.allow.iter().map(|a| a.value.clone()).collect();
+        if let Some(v) = &c.hardening.pod_security_version {
+            model.pss_version = v.value;
+        }
         // A pair names environments; those found in the paths that qualify
         // them (`prod-eu` for `prod`) are paired too.
         let envs = |name: &str| {

@@ -745,6 +745,48 @@ fn guard_init_writes_a_file_check_accepts_and_never_overwrites() {
 }
 
 #[test]
+fn the_pod_security_version_is_shown_with_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join(".git")).unwrap();
+    let cfg = guard_in(d, &["config"]);
+    assert!(
+        cfg.stdout
+            .contains("pod security standards: Kubernetes v1.37  (default: latest)"),
+        "{}",
+        cfg.stdout
+    );
+    write(
+        d,
+        "guard.toml",
+        "[hardening]\npod-security = { prod = \"restricted\", dev = \"off\" }\npod-security-version = \"v1.29\"\n",
+    );
+    let cfg = guard_in(d, &["config"]);
+    assert_eq!(cfg.code, 0, "{}", cfg.stderr);
+    assert!(
+        cfg.stdout
+            .contains("pod security standards: Kubernetes v1.29  (guard.toml:3)"),
+        "{}",
+        cfg.stdout
+    );
+    assert!(
+        cfg.stdout
+            .contains("profiles: dev off, staging baseline, prod restricted  (guard.toml:2)"),
+        "{}",
+        cfg.stdout
+    );
+    // A release guard does not know is an error at its line.
+    write(
+        d,
+        "guard.toml",
+        "[hardening]\npod-security-version = \"v1.40\"\n",
+    );
+    let bad = guard_in(d, &["config"]);
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+    assert!(bad.stderr.contains("guard.toml:2:"), "{}", bad.stderr);
+}
+
+#[test]
 fn an_empty_directory_is_not_a_pass() {
     let dir = tempfile::tempdir().unwrap();
     let r = guard_in(dir.path(), &["check"]);

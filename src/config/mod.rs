@@ -52,6 +52,8 @@
 //!                                      # which Pod Security Standards profile each tier must meet:
 //! pod-security = { prod = "restricted", staging = "baseline", dev = "off" }
 //!                                      # "restricted" | "baseline" | "off" per tier (dev, staging, prod)
+//! pod-security-version = "v1.37"       # the Kubernetes release whose standards apply, as Pod
+//!                                      # Security Admission's enforce-version ("latest": v1.37)
 //!
 //! [limits]
 //! max-file-size = 5_000_000            # bytes (a positive integer)

@@ -158,7 +158,7 @@ pub(crate) const ENV_DECL_KEYS: &[&str] = &[
 pub(crate) const REGIONS_KEYS: &[&str] = &["allowed", "env"];
 pub(crate) const RULE_KEYS: &[&str] = &["severity"];
 pub(crate) const PARITY_KEYS: &[&str] = &["pairs", "allow"];
-pub(crate) const HARDENING_KEYS: &[&str] = &["pod-security"];
+pub(crate) const HARDENING_KEYS: &[&str] = &["pod-security", "pod-security-version"];
 pub(crate) const TIER_KEYS: &[&str] = &["dev", "staging", "prod"];
 pub(crate) const LIMITS_KEYS: &[&str] = &["max-file-size", "max-findings-per-file", "max-findings"];
 pub(crate) const IGNORE_KEYS: &[&str] =
@@ -1000,6 +1000,21 @@ impl<'a> Parser<'a> {
                         }
                     }
                     hardening.pod_security = Some(Spanned::new(profiles, pt.full_span()));
+                }
+                "pod-security-version" => {
+                    let Some(s) = self.string(&e) else { continue };
+                    match PssVersion::parse(&s.value) {
+                        Some(v) => hardening.pod_security_version = Some(Spanned::new(v, s.span)),
+                        None => {
+                            let message = format!(
+                                "`pod-security-version` must be \"latest\" or a Kubernetes release \
+                                 from \"v1.0\" to \"{}\" (like \"v1.29\"), found \"{}\"",
+                                PssVersion::LATEST,
+                                s.value
+                            );
+                            self.error(s.span, message);
+                        }
+                    }
                 }
                 _ => self.unknown_key(&e, &t, HARDENING_KEYS, ""),
             }

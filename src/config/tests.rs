@@ -1033,3 +1033,37 @@ fn hardening_errors_are_located() {
         ["1:30: `pod-security` must be a table, found a string"]
     );
 }
+
+#[test]
+fn hardening_pod_security_version() {
+    let v = |t: &str| ok(t).hardening.pod_security_version.map(|v| v.value);
+    assert_eq!(v(""), None);
+    assert_eq!(
+        v("[hardening]\npod-security-version = \"v1.29\"\n"),
+        Some(PssVersion::v1(29))
+    );
+    assert_eq!(
+        v("[hardening]\npod-security-version = \"1.0\"\n"),
+        Some(PssVersion::v1(0))
+    );
+    assert_eq!(
+        v("[hardening]\npod-security-version = \"latest\"\n"),
+        Some(PssVersion::LATEST)
+    );
+    assert_eq!(PssVersion::default(), PssVersion::LATEST);
+    assert_eq!(PssVersion::LATEST.to_string(), "v1.37");
+    assert!(PssVersion::v1(35).since(35) && !PssVersion::v1(34).since(35));
+    for bad in ["v1.38", "v2.0", "v1.", "v1.x", "1", "v1.29.1", ""] {
+        assert_eq!(PssVersion::parse(bad), None, "{bad}");
+    }
+    assert_eq!(
+        errors("[hardening]\npod-security-version = \"v1.99\"\n"),
+        [
+            "2:24: `pod-security-version` must be \"latest\" or a Kubernetes release from \"v1.0\" to \"v1.37\" (like \"v1.29\"), found \"v1.99\""
+        ]
+    );
+    assert_eq!(
+        errors("[hardening]\npod-security-version = 1.29\n"),
+        ["2:24: `pod-security-version` must be a string, found a float"]
+    );
+}

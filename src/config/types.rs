@@ -233,6 +233,57 @@ pub struct Hardening {
     /// `pod-security = { prod = "restricted", ... }`; `None`: the rules'
     /// own tier severities decide.
     pub pod_security: Option<Spanned<PodSecurityProfiles>>,
+    /// `pod-security-version = "v1.37"`: the Kubernetes release whose Pod
+    /// Security Standards the controls follow; `None`: the latest guard knows.
+    pub pod_security_version: Option<Spanned<PssVersion>>,
+}
+
+/// A Kubernetes minor release whose Pod Security Standards guard applies,
+/// as Pod Security Admission's `enforce-version` names it (`v1.29`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PssVersion {
+    /// The minor version (`29` for `v1.29`).
+    pub minor: u16,
+}
+
+impl PssVersion {
+    /// The newest release guard knows the standards of: `latest` means it.
+    pub const LATEST: PssVersion = PssVersion { minor: 37 };
+
+    pub const fn v1(minor: u16) -> PssVersion {
+        PssVersion { minor }
+    }
+
+    /// `v1.29`, `1.29` or `latest`; a release newer than [`Self::LATEST`]
+    /// or not of the form is `None`.
+    pub fn parse(s: &str) -> Option<PssVersion> {
+        if s == "latest" {
+            return Some(PssVersion::LATEST);
+        }
+        let minor = s.strip_prefix('v').unwrap_or(s).strip_prefix("1.")?;
+        if minor.is_empty() || !minor.bytes().all(|b| b.is_ascii_digit()) || minor.len() > 3 {
+            return None;
+        }
+        let v = PssVersion::v1(minor.parse().ok()?);
+        (v <= PssVersion::LATEST).then_some(v)
+    }
+
+    /// At least `v1.<minor>`.
+    pub fn since(self, minor: u16) -> bool {
+        self.minor >= minor
+    }
+}
+
+impl Default for PssVersion {
+    fn default() -> PssVersion {
+        PssVersion::LATEST
+    }
+}
+
+impl std::fmt::Display for PssVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v1.{}", self.minor)
+    }
 }
 
 /// A Pod Security Standards profile (`off` is the standard's `privileged`:

@@ -113,8 +113,48 @@ pub fn is_helm_values_path(path: &str) -> bool {
             .is_some_and(|d| d.eq_ignore_ascii_case("values"))
 }
 
+/// A kubeadm patch file (`kubeadm init --patches <dir>`): named
+/// `<target>[suffix][+<patchtype>].<ext>`, the target a control-plane
+/// component (`kube-apiserver+json.yaml`, `etcd0+strategic.yaml`). It
+/// changes a static Pod kubeadm writes; it is not a Pod of its own. Told by
+/// a patch type in the name, or by a `patches` directory.
+pub fn is_kubeadm_patch_path(path: &str) -> bool {
+    const TARGETS: [&str; 6] = [
+        "kube-controller-manager",
+        "kube-apiserver",
+        "kube-scheduler",
+        "kubeletconfiguration",
+        "corednsdeployment",
+        "etcd",
+    ];
+    let name = file_name(path).to_ascii_lowercase();
+    let Some(stem) = [".yaml", ".yml", ".json"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+    else {
+        return false;
+    };
+    let (base, patch_type) = match stem.rsplit_once('+') {
+        Some((b, t)) => (b, Some(t)),
+        None => (stem, None),
+    };
+    if !TARGETS.iter().any(|t| base.starts_with(t)) {
+        return false;
+    }
+    match patch_type {
+        Some(t) => matches!(t, "json" | "merge" | "strategic"),
+        None => path
+            .rsplit('/')
+            .nth(1)
+            .is_some_and(|d| d.to_ascii_lowercase().contains("patches")),
+    }
+}
+
 pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
     let name = file_name(path);
+    if is_kubeadm_patch_path(path) {
+        return None;
+    }
     if is_workflow_path(path) && root.is_map() {
         return (root.get("jobs").is_some() || root.get("on").is_some())
             .then_some(DocKind::Workflow);
@@ -163,4 +203,31 @@ pub fn classify(path: &str, root: &Node) -> Option<DocKind> {
         return Some(DocKind::CloudFormation);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_kubeadm_patch_path;
+
+    #[test]
+    fn kubeadm_patch_files_are_told_by_name_and_directory() {
+        for p in [
+            "cluster/patches/kube-apiserver+json.yaml",
+            "kube-controller-manager0+merge.yaml",
+            "kubeadm/etcd+strategic.json",
+            "control-plane/patches/kube-scheduler.yaml",
+            "patches/kubeletconfiguration.yaml",
+        ] {
+            assert!(is_kubeadm_patch_path(p), "{p}");
+        }
+        for p in [
+            // The static Pod kubeadm writes is a Pod.
+            "etc/kubernetes/manifests/kube-apiserver.yaml",
+            "patches/kube-apiserver+yaml.yaml",
+            "patches/deployment.yaml",
+            "k8s/etcd-operator+json.txt",
+        ] {
+            assert!(!is_kubeadm_patch_path(p), "{p}");
+        }
+    }
 }

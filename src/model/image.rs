@@ -50,6 +50,24 @@ const CHANNELS: [&str; 16] = [
     "lts",
 ];
 
+/// Registries only publishers push to: no project's own image is there.
+const PUBLISHER_REGISTRIES: [&str; 4] = [
+    "registry.k8s.io",
+    "k8s.gcr.io",
+    "mcr.microsoft.com",
+    "docker.elastic.co",
+];
+
+/// The AWS accounts whose ECR repositories hold images AWS publishes:
+/// EKS add-ons (602401143452), App Mesh's Envoy (840364872350), AWS for
+/// Fluent Bit (906394416424), Deep Learning Containers (763104351884).
+const AWS_PUBLISHER_ACCOUNTS: [&str; 4] = [
+    "602401143452",
+    "840364872350",
+    "906394416424",
+    "763104351884",
+];
+
 /// Docker Hub namespaces of publishers whose images a project runs but
 /// does not build (besides the official, single-name images).
 const PUBLISHERS: [&str; 10] = [
@@ -309,14 +327,23 @@ impl<'a> ImageRef<'a> {
 
     /// An image a publisher builds and the project only runs: an official
     /// Docker Hub image (`node`, `redis`) or one of a known publisher
-    /// (`bitnami/redis`). Its `dev` tag is the publisher's channel, not the
-    /// project's dev environment.
+    /// (`bitnami/redis`), an image of a registry that only publishers push
+    /// to (`registry.k8s.io`, `mcr.microsoft.com`), or one of the ECR
+    /// accounts AWS publishes its own images from (EKS add-ons, App Mesh's
+    /// Envoy, FireLens' Fluent Bit, Deep Learning Containers). Its `dev` or
+    /// `-prod` tag is the publisher's naming, not the project's environment.
     pub fn is_third_party(&self) -> bool {
-        if self
-            .registry
-            .is_some_and(|r| !matches!(r, "docker.io" | "index.docker.io" | "registry-1.docker.io"))
-        {
-            return false;
+        if let Some(r) = self.registry {
+            if PUBLISHER_REGISTRIES.contains(&r) {
+                return true;
+            }
+            let account = r.split('.').next().unwrap_or_default();
+            if r.contains(".dkr.ecr.") && AWS_PUBLISHER_ACCOUNTS.contains(&account) {
+                return true;
+            }
+            if !matches!(r, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+                return false;
+            }
         }
         match self.repository.split_once('/') {
             None => OFFICIAL.contains(&self.repository),
@@ -511,6 +538,22 @@ mod tests {
                 .is_some()
         );
         assert!(r("team/app:dev").names_environment(&envs).is_some());
+        // AWS's own images on ECR, and publisher-only registries: theirs.
+        assert_eq!(
+            r("840364872350.dkr.ecr.us-east-1.amazonaws.com/aws-appmesh-envoy:v1.12.2.1-prod")
+                .names_environment(&envs),
+            None
+        );
+        assert_eq!(
+            r("registry.k8s.io/e2e-test-images/agnhost:dev").names_environment(&envs),
+            None
+        );
+        // The project's own ECR account is the project's.
+        assert!(
+            r("111122223333.dkr.ecr.eu-west-1.amazonaws.com/shop/web:prod")
+                .names_environment(&envs)
+                .is_some()
+        );
     }
 
     #[test]

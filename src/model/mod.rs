@@ -109,6 +109,9 @@ pub struct Model {
     /// `[parity] allow`: differences that are intended
     /// (`aws_db_instance.*.engine_version`).
     pub parity_allow: Vec<String>,
+    /// `[hardening] pod-security-version`: the Kubernetes release whose Pod
+    /// Security Standards the hardening controls follow.
+    pub pss_version: crate::config::PssVersion,
     /// `[parity] pairs` (lower, upper); empty: every staging-tier
     /// environment against every prod-tier one.
     pub parity_pairs: Vec<(Env, Env)>,
@@ -417,6 +420,7 @@ pub fn build_with_limit(
         envs: envs.clone(),
         allowed_regions: AllowedRegions::default(),
         parity_allow: Vec::new(),
+        pss_version: crate::config::PssVersion::LATEST,
         parity_pairs: Vec::new(),
         file_envs,
         helm: helm_runs,

@@ -57,7 +57,7 @@ impl Issue {
 }
 
 /// Where one issue holds: a root evaluation that reaches it.
-struct Hit {
+pub(super) struct Hit {
     addr: String,
     env: Option<Env>,
     place: String,
@@ -65,7 +65,7 @@ struct Hit {
     decl: Span,
 }
 
-fn place_of(root: &RootEval) -> String {
+pub(super) fn place_of(root: &RootEval) -> String {
     match (root.assignment.env, &root.var_file) {
         (Some(e), Some(f)) => format!("{e} (var file `{f}`)"),
         (Some(e), None) => e.to_string(),
@@ -109,7 +109,11 @@ pub(super) fn tf_rule(
 }
 
 /// One finding per (line, problem), as [`tf_rule`] collects them.
-fn emit(out: &mut Vec<Finding>, rule: &'static Rule, by_line: BTreeMap<(Span, String), Vec<Hit>>) {
+pub(super) fn emit(
+    out: &mut Vec<Finding>,
+    rule: &'static Rule,
+    by_line: BTreeMap<(Span, String), Vec<Hit>>,
+) {
     for ((span, what), mut hits) in by_line {
         // Severity is per environment: the evaluations in a tier where the
         // rule is silent (dev) are not places it holds in, so neither the
@@ -304,6 +308,9 @@ pub(super) enum Target {
     /// A resource of another type (`aws_vpc.main.id` when the subject is an
     /// `aws_default_vpc`): certainly not the subject.
     Elsewhere,
+    /// `<rtype>.<name>` written elsewhere (a module's caller) and passed in
+    /// through variables or module arguments.
+    Passed(String),
     /// Anything else: a variable, a module output, a function.
     Other,
 }
@@ -315,13 +322,27 @@ pub(super) fn target(m: &Model, n: Option<&Node>, rtype: &str) -> Target {
     if let Some(s) = n.as_str() {
         return Target::Literal(s.to_string());
     }
-    if !n.is_unknown() || n.via.is_some() {
+    if !n.is_unknown() {
         return Target::Other;
     }
     let Some(file) = m.sources.get(n.span.file) else {
         return Target::Other;
     };
     let text = file.slice(n.span).trim();
+    if n.via.is_some() {
+        // Passed in: the expression it came from, when it names the subject's type.
+        return match text
+            .strip_prefix(rtype)
+            .and_then(|r| r.strip_prefix('.'))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect::<String>()
+            }) {
+            Some(name) if !name.is_empty() => Target::Passed(name),
+            _ => Target::Other,
+        };
+    }
     let Some(rest) = text.strip_prefix(rtype).and_then(|r| r.strip_prefix('.')) else {
         // `other_type.name.attr`: a managed resource (its type has an
         // underscore; `var`, `local`, `module`, `data`, ... have none).
@@ -352,6 +373,9 @@ pub(super) fn target(m: &Model, n: Option<&Node>, rtype: &str) -> Target {
 /// Does a companion resource's reference point at `r` (same module, by
 /// name, or by the literal `name_attr` value of `r`)? `None` when it
 /// cannot be told; `Some(false)` when the companion has no reference.
+/// A reference that cannot be read matches only a subject whose own name
+/// cannot be read either: a block for `var.bucket` does not cover every
+/// bucket of the root.
 pub(super) fn points_at(
     m: &Model,
     companion: &Resource,
@@ -365,15 +389,18 @@ pub(super) fn points_at(
     }
     match target(m, Some(reference), &r.rtype) {
         Target::Named(n) => Some(n == r.name && companion.module_path == r.module_path),
+        Target::Passed(n) => Some(n == r.name),
         Target::Literal(s) => r.attrs.get(name_attr).and_then(str_of).map(|own| own == s),
         Target::Elsewhere => Some(false),
+        Target::Other if r.attrs.get(name_attr).and_then(str_of).is_some() => Some(false),
         Target::Other => None,
     }
 }
 
 /// Is `r` covered by a companion of `ctype` (whose `ref_attr` points at
-/// it and which `ok` accepts)? Companions whose target cannot be told
-/// count as covering (nothing is guessed).
+/// it)? A companion whose target cannot be told covers a subject whose
+/// name cannot be told either (nothing is guessed), not one with a known
+/// name (see [`points_at`]).
 pub(super) fn covered(
     m: &Model,
     root: &RootEval,
@@ -548,6 +575,18 @@ mod tests {
         // HD050 is unknown in prod; HD052 (short retention) holds in dev only,
         // where it is not reported.
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn a_companion_of_an_unknown_bucket_covers_only_buckets_of_unknown_name() {
+        let root = "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\nvariable \"a\" {\n  type = string\n}\n\nvariable \"b\" {\n  type = string\n}\n\nresource \"aws_s3_bucket_public_access_block\" \"x\" {\n  bucket                  = var.a\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}\n\nresource \"aws_s3_bucket\" \"unnamed\" {\n  bucket = var.b\n}\n\nresource \"aws_s3_bucket\" \"named\" {\n  bucket = \"acme-named\"\n}\n";
+        let found: Vec<String> = run(&[("prod/main.tf", root)])
+            .into_iter()
+            .filter(|f| f.0 == "HD057")
+            .map(|f| f.2)
+            .collect();
+        // Only the bucket with a known name is reported (line 25).
+        assert_eq!(found, vec!["prod/main.tf:25".to_string()]);
     }
 
     #[test]

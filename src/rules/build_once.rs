@@ -193,9 +193,12 @@ guard reports a tag or a repository name whose words name an environment (`prod`
 `production`, `prd`, `staging`, `stage`, `stg`, `dev`, `development`: `app:prod`,
 `app:prod-1.4`, `registry/app-dev:1.2`) and placeholders that stand for the environment
 (`${ENVIRONMENT}`, `${ENV}`, `${STAGE}`, `var.environment` once Terraform is evaluated).
-A publisher's image (an official Docker Hub image such as `node`, or `bitnami/redis`) is not
-built by the project: its `dev` tag is the publisher's release channel, which BO001 reports as
-mutable, not an environment.
+A publisher's image is not built by the project: an official Docker Hub image such as `node`,
+a known publisher's (`bitnami/redis`, `grafana/grafana`), an image of a registry only
+publishers push to (`registry.k8s.io`, `mcr.microsoft.com`), or one of the ECR accounts AWS
+publishes its own images from (App Mesh's Envoy is tagged `v1.12.2.1-prod` by AWS). Its `dev`
+tag is the publisher's release channel, which BO001 reports as mutable, and a `prod` in its
+tag is the publisher's naming: neither names the project's environment.
 
 **How to fix.** Build one image, tag it with the build's identity (commit SHA, version),
 and deploy that same tag everywhere; pass the environment as configuration.

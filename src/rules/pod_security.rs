@@ -13,7 +13,7 @@ mod docker;
 mod walk;
 
 use super::{Family, Rule, TierSeverity};
-use crate::config::{PodSecurityProfiles, PssProfile};
+use crate::config::{PodSecurityProfiles, PssProfile, PssVersion};
 use crate::env::{Env, Tier};
 use crate::finding::{Finding, Severity};
 use crate::model::{DocKind, Model};
@@ -225,7 +225,8 @@ const BASELINE_CAPS: [&str; 13] = [
     "SYS_CHROOT",
 ];
 
-/// `cap_sys_admin` → `SYS_ADMIN`.
+/// `cap_sys_admin` → `SYS_ADMIN`: the name a capability is usually meant
+/// as (Pod Security compares the names as written; this only words a hint).
 fn cap_name(s: &str) -> String {
     let u = s.trim().to_ascii_uppercase();
     u.strip_prefix("CAP_").map(str::to_string).unwrap_or(u)
@@ -243,9 +244,10 @@ profile lets a container add only the capabilities a default container runtime g
 (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP,
 SETGID, SETPCAP, SETUID, SYS_CHROOT). Anything else widens the kernel surface: `SYS_ADMIN` is
 close to privileged, `NET_ADMIN` rewrites the node's network, `SYS_PTRACE` reads other
-processes' memory. guard reports each such capability where it is added (a `CAP_` prefix or
-lower case is read as Kubernetes reads it). The *restricted* profile's stricter rule (drop ALL,
-add at most NET_BIND_SERVICE) is HD025.
+processes' memory. guard reports each such capability where it is added. Names are compared
+exactly as written, as Pod Security Admission compares them: `chown` or `CAP_CHOWN` is not
+`CHOWN` and is refused (the message says which name was meant). The *restricted* profile's
+stricter rule (drop ALL, add at most NET_BIND_SERVICE) is HD025.
 
 Equivalent checks: Checkov CKV_K8S_25 (added capability), CKV_K8S_39 (SYS_ADMIN); Trivy
 KSV022 (non-default capabilities), KSV005 (SYS_ADMIN); KICS "Allowed Capabilities"
@@ -280,11 +282,20 @@ fn check_added_caps(m: &Model, out: &mut Vec<Finding>) {
                 continue;
             };
             for cap in add.as_seq() {
-                let name = cap_name(&text(cap));
-                if !name.is_empty() && !BASELINE_CAPS.contains(&name.as_str()) {
-                    let msg = format!("{} adds the capability `{name}`", p.describe(c));
-                    push(out, &p, &ADDED_CAPABILITIES, cap.span, msg);
+                let written = text(cap);
+                if written.is_empty() || BASELINE_CAPS.contains(&written.as_str()) {
+                    continue;
                 }
+                let meant = cap_name(&written);
+                let msg = if BASELINE_CAPS.contains(&meant.as_str()) {
+                    format!(
+                        "{} adds the capability `{written}`: Pod Security compares names exactly, write `{meant}`",
+                        p.describe(c)
+                    )
+                } else {
+                    format!("{} adds the capability `{written}`", p.describe(c))
+                };
+                push(out, &p, &ADDED_CAPABILITIES, cap.span, msg);
             }
         }
     }
@@ -471,13 +482,12 @@ fn check_apparmor(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-/// The SELinux types the baseline profile allows.
-const SELINUX_TYPES: [&str; 4] = [
-    "container_t",
-    "container_init_t",
-    "container_kvm_t",
-    "container_engine_t",
-];
+/// The SELinux types the baseline profile allows (`container_engine_t`
+/// since v1.31).
+fn selinux_type_allowed(t: &str, v: PssVersion) -> bool {
+    matches!(t, "container_t" | "container_init_t" | "container_kvm_t")
+        || (t == "container_engine_t" && v.since(31))
+}
 
 pub static SELINUX: Rule = Rule {
     id: "HD007",
@@ -489,8 +499,9 @@ pub static SELINUX: Rule = Rule {
     explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "SELinux". SELinux labels
 confine a container to its own files; choosing a custom type (`spc_t` is "super privileged
 container"), user or role can switch that confinement off. The baseline profile allows only the
-types `container_t`, `container_init_t`, `container_kvm_t` and `container_engine_t`, and no user
-or role. guard checks `seLinuxOptions` of the pod and of every container.
+types `container_t`, `container_init_t`, `container_kvm_t` and (since Kubernetes v1.31)
+`container_engine_t`, and no user or role. guard checks `seLinuxOptions` of the pod and of every
+container, at the release `[hardening] pod-security-version` names (default: the latest).
 
 Equivalent checks: Trivy KSV025. (Checkov has no Kubernetes SELinux check.)
 
@@ -516,6 +527,7 @@ securityContext:
 };
 
 fn check_selinux(m: &Model, out: &mut Vec<Finding>) {
+    let version = m.pss_version;
     for p in pods(m).iter() {
         let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
         places.extend(p.containers().map(|c| (p.describe(c), c)));
@@ -526,7 +538,7 @@ fn check_selinux(m: &Model, out: &mut Vec<Finding>) {
             for e in opts.entries() {
                 let v = text(&e.value);
                 let bad = match e.key_str() {
-                    Some("type") => !v.is_empty() && !SELINUX_TYPES.contains(&v.as_str()),
+                    Some("type") => !v.is_empty() && !selinux_type_allowed(&v, version),
                     Some("user" | "role") => !v.is_empty(),
                     _ => false,
                 };
@@ -552,7 +564,10 @@ pub static PROC_MOUNT: Rule = Rule {
     explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "/proc Mount Type". The
 runtime masks parts of `/proc` (kernel keys, timers, sysrq) so a container cannot read or poke
 the node's kernel through them; `procMount: Unmasked` lifts the mask. It exists for nested
-container runtimes, not applications.
+container runtimes, not applications. Since Kubernetes v1.35 the baseline profile allows it in a
+pod with its own user namespace (`hostUsers: false`), where root in the container is not root on
+the node; the restricted profile still refuses it there (HD026). `[hardening]
+pod-security-version` picks the release (default: the latest).
 
 Equivalent checks: Trivy KSV027. (Checkov has no procMount check.)
 
@@ -575,33 +590,119 @@ securityContext:
     tiers: Some(BASELINE),
 };
 
+/// `spec.hostUsers: false`: the pod runs in its own user namespace.
+fn user_namespaced(p: &walk::Pod<'_>) -> bool {
+    p.spec.get("hostUsers").is_some_and(is_false)
+}
+
+/// The containers that mount /proc other than `Default`, with the value.
+fn unmasked_proc<'a>(
+    p: &walk::Pod<'a>,
+) -> impl Iterator<Item = (&'a Node, &'a crate::node::Entry, String)> + 'a {
+    p.containers().filter_map(|c| {
+        let e = sc(c, "procMount")?;
+        let v = text(&e.value);
+        (!v.is_empty() && v != "Default").then_some((c, e, v))
+    })
+}
+
 fn check_proc_mount(m: &Model, out: &mut Vec<Finding>) {
+    let relaxed = m.pss_version.since(35);
     for p in pods(m).iter() {
-        for c in p.containers() {
-            if let Some(e) = sc(c, "procMount") {
-                let v = text(&e.value);
-                if !v.is_empty() && v != "Default" {
-                    let msg = format!("{} mounts /proc as `{v}`", p.describe(c));
-                    push(out, &p, &PROC_MOUNT, kv(e), msg);
-                }
-            }
+        if relaxed && user_namespaced(&p) {
+            continue; // HD026's
+        }
+        for (c, e, v) in unmasked_proc(&p) {
+            let msg = format!("{} mounts /proc as `{v}`", p.describe(c));
+            push(out, &p, &PROC_MOUNT, kv(e), msg);
         }
     }
 }
 
-/// The sysctls the baseline profile allows.
-const SAFE_SYSCTLS: [&str; 10] = [
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
+pub static PROC_MOUNT_USERNS: Rule = Rule {
+    id: "HD026",
+    name: "unmasked-proc-mount-userns",
+    family: Family::Hardening,
+    severity: Severity::Error,
+    summary: "A container of a user-namespaced pod (hostUsers: false) mounts /proc unmasked",
+    help: "remove procMount (or set it to Default)",
+    explanation: r#"**Why.** Pod Security Standards, *restricted* profile, control "/proc Mount Type" (since
+Kubernetes v1.35). A pod with `hostUsers: false` runs in its own user namespace, so the
+*baseline* profile lets its containers set `procMount: Unmasked` (nested container builds need
+it); the restricted profile does not: an unmasked `/proc` still shows kernel interfaces that a
+hardened workload has no use for. The same setting outside a user namespace is a baseline
+violation, HD008. Before v1.35 (`[hardening] pod-security-version`) this rule is silent and HD008
+judges every pod.
+
+Equivalent checks: Trivy KSV027 (every unmasked /proc, user namespace or not). (Checkov has no
+procMount check.)
+
+**How to fix.** Remove `procMount`, or keep the pod at the baseline profile on purpose.
+
+```yaml
+# bad
+spec:
+  hostUsers: false
+  containers:
+    - name: builder
+      securityContext:
+        procMount: Unmasked
+```
+```yaml
+# good
+spec:
+  hostUsers: false
+  containers:
+    - name: builder
+```
+"#,
+    security_severity: "5.0",
+    tags: &["hardening", "kubernetes", "pss-restricted"],
+    check: Some(check_proc_mount_userns),
+    tiers: Some(RESTRICTED),
+};
+
+fn check_proc_mount_userns(m: &Model, out: &mut Vec<Finding>) {
+    if !m.pss_version.since(35) {
+        return;
+    }
+    for p in pods(m).iter().filter(user_namespaced) {
+        for (c, e, v) in unmasked_proc(&p) {
+            let msg = format!(
+                "{} mounts /proc as `{v}`: allowed by the baseline profile in a user namespace, not by restricted",
+                p.describe(c)
+            );
+            push(out, &p, &PROC_MOUNT_USERNS, kv(e), msg);
+        }
+    }
+}
+
+/// The sysctls the baseline profile allows, each with the Kubernetes minor
+/// release that first allowed it.
+const SAFE_SYSCTLS: [(&str, u16); 14] = [
+    ("kernel.shm_rmid_forced", 0),
+    ("net.ipv4.ip_local_port_range", 0),
+    ("net.ipv4.ip_unprivileged_port_start", 0),
+    ("net.ipv4.tcp_syncookies", 0),
+    ("net.ipv4.ping_group_range", 0),
+    ("net.ipv4.ip_local_reserved_ports", 27),
+    ("net.ipv4.tcp_keepalive_time", 29),
+    ("net.ipv4.tcp_fin_timeout", 29),
+    ("net.ipv4.tcp_keepalive_intvl", 29),
+    ("net.ipv4.tcp_keepalive_probes", 29),
+    ("net.ipv4.tcp_rmem", 32),
+    ("net.ipv4.tcp_wmem", 32),
+    ("net.ipv4.tcp_slow_start_after_idle", 37),
+    ("net.ipv4.tcp_notsent_lowat", 37),
 ];
+
+/// Since which release a sysctl is safe (`None`: never).
+fn sysctl_safe_since(name: &str) -> Option<u16> {
+    SAFE_SYSCTLS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, since)| *since)
+}
 
 pub static SYSCTLS: Rule = Rule {
     id: "HD009",
@@ -611,10 +712,14 @@ pub static SYSCTLS: Rule = Rule {
     summary: "A pod sets a sysctl outside the safe set",
     help: "remove the sysctl, or tune it on the nodes of a dedicated pool",
     explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "Sysctls". Only a handful of
-kernel parameters are namespaced per pod and known to be harmless (`kernel.shm_rmid_forced`,
+kernel parameters are namespaced per pod and known to be harmless: `kernel.shm_rmid_forced`,
 `net.ipv4.ip_local_port_range`, `net.ipv4.ip_unprivileged_port_start`,
-`net.ipv4.tcp_syncookies`, `net.ipv4.ping_group_range`, `net.ipv4.ip_local_reserved_ports`,
-and the `net.ipv4.tcp_keepalive_*`/`tcp_fin_timeout` timers). Any other sysctl can affect every
+`net.ipv4.tcp_syncookies` and `net.ipv4.ping_group_range` from the start,
+`net.ipv4.ip_local_reserved_ports` since Kubernetes v1.27, the `net.ipv4.tcp_keepalive_time`,
+`_intvl`, `_probes` and `net.ipv4.tcp_fin_timeout` timers since v1.29, `net.ipv4.tcp_rmem` and
+`tcp_wmem` since v1.32, `net.ipv4.tcp_slow_start_after_idle` and `tcp_notsent_lowat` since
+v1.37. guard judges at the release `[hardening] pod-security-version` names (default: the
+latest), and says when a sysctl becomes safe in a later one. Any other sysctl can affect every
 pod of the node, and the kubelet refuses it unless the node allows it explicitly: a pod that
 runs on a permissive dev node fails on prod nodes.
 
@@ -645,6 +750,7 @@ securityContext:
 };
 
 fn check_sysctls(m: &Model, out: &mut Vec<Finding>) {
+    let version = m.pss_version;
     for p in pods(m).iter() {
         let Some(list) = p.pod_sc("sysctls") else {
             continue;
@@ -652,10 +758,18 @@ fn check_sysctls(m: &Model, out: &mut Vec<Finding>) {
         for s in list.value.as_seq() {
             let Some(n) = s.get("name") else { continue };
             let name = text(n);
-            if !name.is_empty() && !SAFE_SYSCTLS.contains(&name.as_str()) {
-                let msg = format!("{} sets the unsafe sysctl `{name}`", p.owner);
-                push(out, &p, &SYSCTLS, n.span, msg);
+            if name.is_empty() {
+                continue;
             }
+            let msg = match sysctl_safe_since(&name) {
+                Some(since) if version.since(since) => continue,
+                Some(since) => format!(
+                    "{} sets the sysctl `{name}`, safe only from Kubernetes v1.{since} (pod-security-version is {version})",
+                    p.owner
+                ),
+                None => format!("{} sets the unsafe sysctl `{name}`", p.owner),
+            };
+            push(out, &p, &SYSCTLS, n.span, msg);
         }
     }
 }
@@ -669,8 +783,13 @@ pub static SECCOMP_UNCONFINED: Rule = Rule {
     help: "set seccompProfile.type to RuntimeDefault (or Localhost with a profile)",
     explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "Seccomp". Seccomp filters
 the system calls a container may make; the runtime's default filter blocks the ones container
-escapes rely on. `type: Unconfined` disables it. The baseline profile forbids `Unconfined`
-explicitly; the restricted profile goes further and requires a profile to be set (HD024).
+escapes rely on. `type: Unconfined` disables it. The baseline profile allows only
+`RuntimeDefault` and `Localhost` where a type is written, on the pod or a container; the
+restricted profile goes further and requires a profile to be set (HD024). Before Kubernetes
+v1.19 the profile was set by annotations (`seccomp.security.alpha.kubernetes.io/pod`,
+`container.seccomp.security.alpha.kubernetes.io/<name>`), and with `[hardening]
+pod-security-version` older than v1.19 guard judges those instead (allowed: `runtime/default`,
+`docker/default`, `localhost/...`); from v1.19 on, as Pod Security Admission, the fields.
 
 Equivalent checks: Trivy KSV104; Checkov CKV_K8S_31 (seccomp set to the runtime default);
 KICS "Seccomp Profile Is Not Configured" (f377b83e-bd07-4f48-a591-60c82b14a78b).
@@ -701,14 +820,197 @@ fn seccomp_type(n: &Node) -> Option<&crate::node::Entry> {
         .entry("type")
 }
 
+/// A `seccompProfile.type` the baseline profile allows.
+fn seccomp_type_allowed(t: &str) -> bool {
+    matches!(t, "RuntimeDefault" | "Localhost")
+}
+
 fn check_seccomp_unconfined(m: &Model, out: &mut Vec<Finding>) {
+    let fields = m.pss_version.since(19);
+    for p in pods(m).iter() {
+        if !fields {
+            seccomp_annotations(&p, out);
+            continue;
+        }
+        let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
+        places.extend(p.containers().map(|c| (p.describe(c), c)));
+        for (who, n) in places {
+            let Some(e) = seccomp_type(n) else { continue };
+            let v = text(&e.value);
+            if seccomp_type_allowed(&v) {
+                continue;
+            }
+            let msg = if v == "Unconfined" {
+                format!("{who} runs without seccomp (`Unconfined`)")
+            } else {
+                format!("{who} sets the seccomp profile type `{v}`")
+            };
+            push(out, &p, &SECCOMP_UNCONFINED, kv(e), msg);
+        }
+    }
+}
+
+/// Before v1.19: the seccomp annotations of the pod and of its containers.
+fn seccomp_annotations(p: &walk::Pod<'_>, out: &mut Vec<Finding>) {
+    const POD: &str = "seccomp.security.alpha.kubernetes.io/pod";
+    const CONTAINER: &str = "container.seccomp.security.alpha.kubernetes.io/";
+    let Some(annotations) = p.meta.and_then(|m| m.get("annotations")) else {
+        return;
+    };
+    let names: Vec<&str> = p.containers().filter_map(|c| c.str_at(&["name"])).collect();
+    for e in annotations.entries() {
+        let Some(k) = e.key_str() else { continue };
+        let judged = k == POD
+            || k.strip_prefix(CONTAINER)
+                .is_some_and(|name| names.contains(&name));
+        let v = text(&e.value);
+        let allowed =
+            v == "runtime/default" || v == "docker/default" || v.starts_with("localhost/");
+        if judged && !allowed {
+            let msg = format!("{} sets the seccomp annotation `{k}: {v}`", p.owner);
+            push(out, p, &SECCOMP_UNCONFINED, kv(e), msg);
+        }
+    }
+}
+
+pub static WINDOWS_HOST_PROCESS: Rule = Rule {
+    id: "HD011",
+    name: "windows-host-process",
+    family: Family::Hardening,
+    severity: Severity::Error,
+    summary: "A Windows pod or container runs as a host process (windowsOptions.hostProcess: true)",
+    help: "remove windowsOptions.hostProcess (or set it to false)",
+    explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "HostProcess". A Windows
+HostProcess container is not isolated at all: it runs as a process of the node, with the node's
+network, files and (with the right account) SYSTEM rights. It is Windows' counterpart of a
+privileged container with the host's namespaces, meant for node agents, not applications. The
+setting may be written on the pod (`spec.securityContext.windowsOptions.hostProcess`) or on any
+container (init and ephemeral too); guard reports each place that sets it to `true`.
+
+Equivalent checks: none that guard knows of in Checkov or Trivy; the reference is Pod Security
+Admission's `windowsHostProcess` check.
+
+**How to fix.** Remove the flag. A node agent that needs it belongs in a namespace labelled for
+the privileged profile, with a suppression that says why.
+
+```yaml
+# bad
+spec:
+  securityContext:
+    windowsOptions:
+      hostProcess: true
+  hostNetwork: true
+```
+```yaml
+# good
+spec:
+  securityContext:
+    windowsOptions:
+      runAsUserName: ContainerUser
+```
+"#,
+    security_severity: "9.0",
+    tags: &["hardening", "kubernetes", "pss-baseline"],
+    check: Some(check_windows_host_process),
+    tiers: Some(BASELINE),
+};
+
+fn check_windows_host_process(m: &Model, out: &mut Vec<Finding>) {
     for p in pods(m).iter() {
         let mut places: Vec<(String, &Node)> = vec![(p.owner.clone(), p.spec)];
         places.extend(p.containers().map(|c| (p.describe(c), c)));
         for (who, n) in places {
-            if let Some(e) = seccomp_type(n).filter(|e| text(&e.value) == "Unconfined") {
-                let msg = format!("{who} runs without seccomp (`Unconfined`)");
-                push(out, &p, &SECCOMP_UNCONFINED, kv(e), msg);
+            if let Some(e) = n
+                .path(&["securityContext", "windowsOptions"])
+                .and_then(|w| w.entry("hostProcess"))
+                .filter(|e| is_true(&e.value))
+            {
+                let msg = format!("{who} runs as a Windows host process");
+                push(out, &p, &WINDOWS_HOST_PROCESS, kv(e), msg);
+            }
+        }
+    }
+}
+
+pub static PROBE_HOST: Rule = Rule {
+    id: "HD012",
+    name: "probe-or-lifecycle-host",
+    family: Family::Hardening,
+    severity: Severity::Error,
+    summary: "A probe or lifecycle hook sends its request to another host (httpGet.host / tcpSocket.host)",
+    help: "remove `host` from the probe or hook: the kubelet then checks the pod's own IP",
+    explanation: r#"**Why.** Pod Security Standards, *baseline* profile, control "Probes / Lifecycle Hooks"
+(since Kubernetes v1.34). An `httpGet` or `tcpSocket` probe, and a `postStart`/`preStop` hook, is
+carried out by the kubelet, from the node. Without `host` it targets the pod's own IP; with one,
+whoever writes the pod spec makes the node send requests wherever they like: to the cloud's
+metadata endpoint, to services only the node's network reaches, to the node's own loopback. The
+baseline profile allows `host` only unset or empty, on the liveness, readiness and startup probes
+and the lifecycle handlers of every container (init and ephemeral too). Before v1.34
+(`[hardening] pod-security-version`) the control does not exist and this rule is silent.
+
+Equivalent checks: none that guard knows of in Checkov or Trivy; the reference is Pod Security
+Admission's `hostProbesAndHostLifecycle` check.
+
+**How to fix.** Remove `host`; to probe through a name (a virtual host), set the `Host` header
+in `httpHeaders` instead.
+
+```yaml
+# bad
+livenessProbe:
+  httpGet:
+    host: 169.254.169.254
+    path: /latest/meta-data/
+    port: 80
+```
+```yaml
+# good
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: 8080
+```
+"#,
+    security_severity: "5.0",
+    tags: &["hardening", "kubernetes", "pss-baseline"],
+    check: Some(check_probe_host),
+    tiers: Some(BASELINE),
+};
+
+fn check_probe_host(m: &Model, out: &mut Vec<Finding>) {
+    if !m.pss_version.since(34) {
+        return;
+    }
+    const HANDLERS: [(&str, &str); 5] = [
+        ("livenessProbe", ""),
+        ("readinessProbe", ""),
+        ("startupProbe", ""),
+        ("lifecycle", "postStart"),
+        ("lifecycle", "preStop"),
+    ];
+    for p in pods(m).iter() {
+        for c in p.containers() {
+            for (key, sub) in HANDLERS {
+                let handler = if sub.is_empty() {
+                    c.get(key)
+                } else {
+                    c.path(&[key, sub])
+                };
+                let Some(handler) = handler else { continue };
+                for action in ["httpGet", "tcpSocket"] {
+                    let Some(e) = handler.get(action).and_then(|a| a.entry("host")) else {
+                        continue;
+                    };
+                    let host = text(&e.value);
+                    if host.is_empty() {
+                        continue;
+                    }
+                    let what = if sub.is_empty() { key } else { sub };
+                    let msg = format!(
+                        "the {what} {action} of {} targets the host `{host}`",
+                        p.describe(c)
+                    );
+                    push(out, &p, &PROBE_HOST, kv(e), msg);
+                }
             }
         }
     }
@@ -717,12 +1019,13 @@ fn check_seccomp_unconfined(m: &Model, out: &mut Vec<Finding>) {
 // -------------------------------------------------------------- restricted
 
 /// The volume types the restricted profile allows.
-const RESTRICTED_VOLUMES: [&str; 8] = [
+const RESTRICTED_VOLUMES: [&str; 9] = [
     "configMap",
     "csi",
     "downwardAPI",
     "emptyDir",
     "ephemeral",
+    "image",
     "persistentVolumeClaim",
     "projected",
     "secret",
@@ -734,12 +1037,13 @@ pub static VOLUME_TYPES: Rule = Rule {
     family: Family::Hardening,
     severity: Severity::Error,
     summary: "A pod uses a volume type the restricted profile does not allow (nfs, iscsi, rbd, ...)",
-    help: "use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral or a persistentVolumeClaim",
+    help: "use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or a persistentVolumeClaim",
     explanation: r#"**Why.** Pod Security Standards, *restricted* profile, control "Volume Types". Inline
 volume sources such as `nfs`, `iscsi`, `rbd` or `cephfs` let a pod mount storage directly, with
 credentials and server addresses in the pod spec and outside the PersistentVolume access
 controls. The restricted profile allows only `configMap`, `csi`, `downwardAPI`, `emptyDir`,
-`ephemeral`, `persistentVolumeClaim`, `projected` and `secret`. (`hostPath` is already a
+`ephemeral`, `image` (an OCI image mounted read-only), `persistentVolumeClaim`, `projected` and
+`secret`. (`hostPath` is already a
 baseline violation: HD004.) Restricted-only controls are errors in prod, notes in staging and
 silent in dev by default (see `[hardening] pod-security`).
 
@@ -796,8 +1100,9 @@ pub static PRIVILEGE_ESCALATION: Rule = Rule {
 Unless `allowPrivilegeEscalation` is `false`, a process in the container can gain more
 privileges than its parent (set-user-ID binaries, file capabilities): the `no_new_privs` bit is
 not set. Kubernetes defaults it to allowed, so the field must be written, on every container
-(init and ephemeral containers included; there is no pod-level field). Windows pods
-(`spec.os.name: windows`) are exempt.
+(init and ephemeral containers included; there is no pod-level field). The control exists since
+Kubernetes v1.8, and since v1.25 Windows pods (`spec.os.name: windows`) are exempt (`[hardening]
+pod-security-version` picks the release; default: the latest).
 
 Equivalent checks: Checkov CKV_K8S_20; Trivy KSV001; KICS "Privilege Escalation Allowed"
 (5572cc5e-1e4c-4113-92a6-7a8a3bd25e6d).
@@ -825,8 +1130,16 @@ containers:
     tiers: Some(RESTRICTED),
 };
 
+/// Windows pods are exempt from a Linux-only restricted control (since v1.25).
+fn exempt_windows(m: &Model, p: &walk::Pod<'_>) -> bool {
+    m.pss_version.since(25) && p.is_windows()
+}
+
 fn check_privilege_escalation(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m).iter().filter(|p| !p.is_windows()) {
+    if !m.pss_version.since(8) {
+        return;
+    }
+    for p in pods(m).iter().filter(|p| !exempt_windows(m, p)) {
         for c in p.containers() {
             match sc(c, "allowPrivilegeEscalation") {
                 Some(e) if is_false(&e.value) => {}
@@ -859,7 +1172,10 @@ UID 0, whatever the Dockerfile says; without it, an image rebuilt with a forgott
 runs as root silently. The field follows Kubernetes' override order: a container's own value
 wins over the pod's, so the pod may set it once and no container may set it to `false`. guard
 reports each container whose value in effect is not `true`, at the container's own setting,
-else at the pod's, else where the container is declared. (An image that runs as root is WL004.)
+else at the pod's, else where the container is declared. Since Kubernetes v1.35 a pod with its own
+user namespace (`hostUsers: false`) is exempt: UID 0 in it is not root on the node (`[hardening]
+pod-security-version` picks the release; default: the latest). (An image that runs as root is
+WL004.)
 
 Equivalent checks: Checkov CKV_K8S_23; Trivy KSV012.
 
@@ -888,8 +1204,13 @@ spec:
     tiers: Some(RESTRICTED),
 };
 
+/// A user-namespaced pod, exempt from the run-as-root controls since v1.35.
+fn exempt_userns(m: &Model, p: &walk::Pod<'_>) -> bool {
+    m.pss_version.since(35) && user_namespaced(p)
+}
+
 fn check_run_as_non_root(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m).iter() {
+    for p in pods(m).iter().filter(|p| !exempt_userns(m, p)) {
         for c in p.containers() {
             match p.effective(c, "runAsNonRoot") {
                 Some((e, _)) if is_true(&e.value) => {}
@@ -924,7 +1245,10 @@ pub static RUN_AS_ROOT_UID: Rule = Rule {
     explanation: r#"**Why.** Pod Security Standards, *restricted* profile, control "Running as Non-root user".
 `runAsUser: 0` asks for root explicitly, and the restricted profile refuses it wherever it is
 written: on the pod and on each container. A container's own `runAsUser` overrides the pod's
-at run time, but admission judges every field, so guard reports each place that says 0.
+at run time, but admission judges every field, so guard reports each place that says 0. The
+control exists since Kubernetes v1.23; since v1.35 a pod with its own user namespace
+(`hostUsers: false`) is exempt (`[hardening] pod-security-version` picks the release; default:
+the latest).
 
 Equivalent checks: Trivy KSV105; Checkov CKV_K8S_40 (a high UID) is stricter and related.
 
@@ -949,7 +1273,10 @@ securityContext:
 };
 
 fn check_run_as_root_uid(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m).iter() {
+    if !m.pss_version.since(23) {
+        return;
+    }
+    for p in pods(m).iter().filter(|p| !exempt_userns(m, p)) {
         if let Some(e) = p.pod_sc("runAsUser").filter(|e| text(&e.value) == "0") {
             let msg = format!("{} runs its containers as root (`runAsUser: 0`)", p.owner);
             push(out, &p, &RUN_AS_ROOT_UID, kv(e), msg);
@@ -974,8 +1301,11 @@ pub static SECCOMP_REQUIRED: Rule = Rule {
 kubelet is configured to default to it, a container without a seccomp profile runs
 *unconfined*: every system call is allowed. The restricted profile requires
 `seccompProfile.type` to be `RuntimeDefault` or `Localhost`, set on the pod or on each
-container (a container's value overrides the pod's). guard reports each container whose
-profile in effect is missing or not one of these (`Unconfined` itself is HD010).
+container (a container's value overrides the pod's). guard reports each container with no
+profile in effect (a profile of another type, `Unconfined` included, is HD010). The control
+exists since Kubernetes v1.19 (before, the baseline annotations were all there was); since v1.25
+Windows pods are exempt (`[hardening] pod-security-version` picks the release; default: the
+latest).
 
 Equivalent checks: Checkov CKV_K8S_31; Trivy KSV030; KICS "Seccomp Profile Is Not Configured"
 (f377b83e-bd07-4f48-a591-60c82b14a78b).
@@ -1005,18 +1335,15 @@ spec:
 };
 
 fn check_seccomp_required(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m).iter().filter(|p| !p.is_windows()) {
+    if !m.pss_version.since(19) {
+        return;
+    }
+    for p in pods(m).iter().filter(|p| !exempt_windows(m, p)) {
+        // A type that is not allowed, the pod's or a container's, is HD010's.
         let pod = seccomp_type(p.spec);
         for c in p.containers() {
             match seccomp_type(c).or(pod) {
-                Some(e) => {
-                    let v = text(&e.value);
-                    if matches!(v.as_str(), "RuntimeDefault" | "Localhost" | "Unconfined") {
-                        continue;
-                    }
-                    let msg = format!("{} sets the seccomp profile type `{v}`", p.describe(c));
-                    push(out, &p, &SECCOMP_REQUIRED, kv(e), msg);
-                }
+                Some(_) => {}
                 None => {
                     let msg = format!(
                         "{} has no seccomp profile: neither it nor its pod sets `seccompProfile.type: RuntimeDefault`",
@@ -1041,7 +1368,10 @@ runtime's default capability set (CHOWN, DAC_OVERRIDE, SETUID, NET_RAW, ...) is 
 application needs; `NET_RAW` alone allows ARP and DNS spoofing inside the node's network. The
 restricted profile requires every container to drop `ALL` and to add back nothing but
 `NET_BIND_SERVICE`. guard reports the missing `drop: [ALL]` and each baseline-allowed
-capability added back (one outside the baseline list is already HD003). Windows pods are exempt.
+capability added back (one outside the baseline list is already HD003). Names compare exactly,
+as Pod Security Admission compares them: `drop: [all]` does not drop `ALL`. The control exists
+since Kubernetes v1.22; since v1.25 Windows pods are exempt (`[hardening] pod-security-version`
+picks the release; default: the latest).
 
 Equivalent checks: Checkov CKV_K8S_37 (capabilities assigned), CKV_K8S_28 (NET_RAW); Trivy
 KSV003 (drop all), KSV106 (only NET_BIND_SERVICE).
@@ -1070,15 +1400,26 @@ securityContext:
 };
 
 fn check_caps_drop_all(m: &Model, out: &mut Vec<Finding>) {
-    for p in pods(m).iter().filter(|p| !p.is_windows()) {
+    if !m.pss_version.since(22) {
+        return;
+    }
+    for p in pods(m).iter().filter(|p| !exempt_windows(m, p)) {
         for c in p.containers() {
             let caps = c.path(&["securityContext", "capabilities"]);
             let drop = caps.and_then(|n| n.entry("drop"));
-            let drops_all =
-                drop.is_some_and(|e| e.value.as_seq().iter().any(|d| cap_name(&text(d)) == "ALL"));
-            if !drops_all {
+            let dropped: Vec<String> = drop
+                .map(|e| e.value.as_seq().iter().map(text).collect())
+                .unwrap_or_default();
+            if !dropped.iter().any(|d| d == "ALL") {
                 let at = drop.map_or_else(|| container_anchor(c), |e| e.key.span);
-                let msg = format!("{} does not drop ALL capabilities", p.describe(c));
+                let near = dropped.iter().find(|d| cap_name(d) == "ALL");
+                let msg = match near {
+                    Some(d) => format!(
+                        "{} drops `{d}`, which is not `ALL`: Pod Security compares names exactly",
+                        p.describe(c)
+                    ),
+                    None => format!("{} does not drop ALL capabilities", p.describe(c)),
+                };
                 push(out, &p, &CAPABILITIES_DROP_ALL, at, msg);
             }
             for cap in caps
@@ -1086,7 +1427,8 @@ fn check_caps_drop_all(m: &Model, out: &mut Vec<Finding>) {
                 .map(Node::as_seq)
                 .unwrap_or(&[])
             {
-                let name = cap_name(&text(cap));
+                // A name outside the baseline list is HD003's.
+                let name = text(cap);
                 if name != "NET_BIND_SERVICE" && BASELINE_CAPS.contains(&name.as_str()) {
                     let msg = format!("{} adds the capability `{name}` back", p.describe(c));
                     push(out, &p, &CAPABILITIES_DROP_ALL, cap.span, msg);
@@ -1434,6 +1776,22 @@ fn check_pull_policy(m: &Model, out: &mut Vec<Finding>) {
     }
 }
 
+/// The rules that are controls of the Pod Security Standards themselves
+/// (not the extra checks counted with them), with the profile each belongs
+/// to: what a Pod Security Admission verdict is compared with.
+pub fn pss_controls() -> impl Iterator<Item = (&'static Rule, PssProfile)> {
+    RULES.iter().copied().filter_map(|r| {
+        let extra = [
+            &READ_ONLY_ROOT_FS,
+            &SA_TOKEN,
+            &DEFAULT_NAMESPACE,
+            &PULL_POLICY,
+        ];
+        let control = !extra.iter().any(|e| e.id == r.id);
+        control.then_some((r, level(r)?))
+    })
+}
+
 pub use docker::{ADD_URL, APK_NO_CACHE, APT_HYGIENE, MISSING_HEALTHCHECK};
 
 pub static RULES: &[&Rule] = &[
@@ -1447,12 +1805,15 @@ pub static RULES: &[&Rule] = &[
     &PROC_MOUNT,
     &SYSCTLS,
     &SECCOMP_UNCONFINED,
+    &WINDOWS_HOST_PROCESS,
+    &PROBE_HOST,
     &VOLUME_TYPES,
     &PRIVILEGE_ESCALATION,
     &RUN_AS_NON_ROOT,
     &RUN_AS_ROOT_UID,
     &SECCOMP_REQUIRED,
     &CAPABILITIES_DROP_ALL,
+    &PROC_MOUNT_USERNS,
     &READ_ONLY_ROOT_FS,
     &SA_TOKEN,
     &DEFAULT_NAMESPACE,

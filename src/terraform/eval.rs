@@ -936,6 +936,39 @@ impl<'a> Run<'a> {
                     });
                 }
             }
+            self.ensure_call(i, call);
+            let children = self.insts[i]
+                .calls
+                .get(&call.name)
+                .map(|s| s.children.clone())
+                .unwrap_or_default();
+            // A remote module that was not evaluated: its arguments (under
+            // `inputs`), for the rules that judge a well-known module's
+            // inputs where its resources cannot be seen.
+            let source = call.source.as_deref().unwrap_or_default();
+            let local = source.starts_with("./") || source.starts_with("../");
+            if children.is_empty() && !local && call.source.is_some() {
+                let cx = Cx::new(Some(i), call.fc);
+                let addr = format!("module.{}", call.name);
+                let inputs = self.eval_body(
+                    &cx,
+                    call.body,
+                    &addr,
+                    call.span,
+                    &[
+                        "source",
+                        "version",
+                        "count",
+                        "for_each",
+                        "providers",
+                        "depends_on",
+                    ],
+                );
+                entries.push(crate::node::Entry {
+                    key: Node::string(call.span, "inputs"),
+                    value: inputs,
+                });
+            }
             blocks.push(Block {
                 kind: "module".to_string(),
                 labels: vec![call.name.clone()],
@@ -946,12 +979,6 @@ impl<'a> Run<'a> {
                     crate::node::Value::Map(crate::node::items(entries)),
                 ),
             });
-            self.ensure_call(i, call);
-            let children = self.insts[i]
-                .calls
-                .get(&call.name)
-                .map(|s| s.children.clone())
-                .unwrap_or_default();
             for c in children {
                 self.collect(c, res, blocks);
             }

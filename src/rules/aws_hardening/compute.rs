@@ -341,7 +341,14 @@ reaches prod through controlled paths only. Reported when the public endpoint is
 or by default) and the allowed CIDRs are missing, empty (AWS then applies `0.0.0.0/0`) or
 include `0.0.0.0/0`; at the open CIDR (or the empty list), the
 `endpoint_public_access = true` line, or the resource when both are defaults. CloudFormation
-`AWS::EKS::Cluster` `ResourcesVpcConfig` is checked the same way.
+`AWS::EKS::Cluster` `ResourcesVpcConfig` is checked the same way. A call of the community EKS
+module (`terraform-aws-modules/eks/aws`, from the registry or its git repository) that guard does
+not evaluate (not downloaded) is judged by its inputs: `endpoint_public_access` /
+`endpoint_public_access_cidrs` (module v21 on) or `cluster_endpoint_public_access` /
+`cluster_endpoint_public_access_cidrs` (before): reported when public access is `true` and the
+CIDRs are left at the module's default (`0.0.0.0/0`), empty or include `0.0.0.0/0`. Public
+access left unset is the module's default, off since v19; with a `version` before 19 (where it
+was on) the call itself is reported.
 
 Severity follows the environment tier: error in prod, warning in staging, note in dev.
 
@@ -379,7 +386,138 @@ vpc_config {
     tiers: Some(TierSeverity::STRICT_IN_PROD),
 };
 
+/// A call of the community EKS module (the cluster module, not one of its
+/// submodules): registry `terraform-aws-modules/eks/aws`, or its git repository.
+fn is_eks_module(source: &str) -> bool {
+    let s = source
+        .strip_prefix("registry.terraform.io/")
+        .unwrap_or(source);
+    if s == "terraform-aws-modules/eks/aws" {
+        return true;
+    }
+    let git = s.contains("terraform-aws-modules/terraform-aws-eks");
+    let path = s.split('?').next().unwrap_or(s);
+    let sub = path
+        .split_once("//")
+        .is_some_and(|(_, rest)| rest.contains('/') && !rest.starts_with("github.com"));
+    git && !sub
+}
+
+/// The major version a module call's `version` constraint names first
+/// (`"~> 18.31"` → 18).
+fn major_version(v: &str) -> Option<u32> {
+    let digits: String = v
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The community EKS module's inputs, judged like `vpc_config`.
+fn eks_module_issues(
+    inputs: &Node,
+    call: crate::source::Span,
+    version: Option<u32>,
+    issues: &mut Vec<Issue>,
+) {
+    let get = |new: &str, old: &str| {
+        inputs
+            .get(new)
+            .or_else(|| inputs.get(old))
+            .filter(|n| n.value != crate::node::Value::Null)
+    };
+    let public = get("endpoint_public_access", "cluster_endpoint_public_access");
+    let cidrs = get(
+        "endpoint_public_access_cidrs",
+        "cluster_endpoint_public_access_cidrs",
+    );
+    const WHAT: &str = "(terraform-aws-modules/eks) has a public API endpoint open to 0.0.0.0/0";
+    match public {
+        Some(p) if bool_of(p) == Some(true) => {}
+        Some(_) => return,
+        // The module's default: on before v19, off since.
+        None if version.is_some_and(|v| v < 19) => {}
+        None => return,
+    }
+    match cidrs {
+        Some(c) if has_unknown(c) => {}
+        Some(c) if matches!(c.value, crate::node::Value::Seq(_)) && c.as_seq().is_empty() => {
+            issues.push(Issue::at(
+                c,
+                format!("{WHAT} (an empty list of CIDRs is AWS's default, 0.0.0.0/0)"),
+            ));
+        }
+        Some(c) => {
+            for item in c.as_seq() {
+                if item.as_str() == Some("0.0.0.0/0") {
+                    issues.push(Issue::at(item, WHAT));
+                }
+            }
+        }
+        None => match public {
+            Some(p) => issues.push(Issue::at(
+                p,
+                format!("{WHAT} (the CIDRs are left at the module's default, 0.0.0.0/0)"),
+            )),
+            None => issues.push(Issue::here(
+                call,
+                format!("{WHAT} (a module version before 19 turns public access on by default, for 0.0.0.0/0)"),
+            )),
+        },
+    }
+}
+
+/// HD067 on the community EKS module's calls that were not evaluated.
+fn check_eks_module_calls(m: &Model, out: &mut Vec<Finding>) {
+    let mut by_line: std::collections::BTreeMap<(crate::source::Span, String), Vec<super::Hit>> =
+        std::collections::BTreeMap::new();
+    let mut issues = Vec::new();
+    for root in &m.terraform.roots {
+        let place = super::place_of(root);
+        for b in root.providers.iter().filter(|b| b.kind == "module") {
+            let (Some(name), Some(inputs)) = (b.labels.first(), b.attrs.get("inputs")) else {
+                continue;
+            };
+            if !b
+                .attrs
+                .get("source")
+                .and_then(str_of)
+                .is_some_and(is_eks_module)
+            {
+                continue;
+            }
+            let version = b
+                .attrs
+                .get("version")
+                .and_then(str_of)
+                .and_then(major_version);
+            issues.clear();
+            eks_module_issues(inputs, b.span, version, &mut issues);
+            let addr = if b.module_path.is_empty() {
+                format!("module.{name}")
+            } else {
+                format!("{}.module.{name}", b.module_path)
+            };
+            for i in issues.drain(..) {
+                by_line
+                    .entry((i.span, i.what))
+                    .or_default()
+                    .push(super::Hit {
+                        addr: addr.clone(),
+                        env: root.assignment.env,
+                        place: place.clone(),
+                        via: i.via,
+                        decl: b.span,
+                    });
+            }
+        }
+    }
+    super::emit(out, &EKS_ENDPOINT, by_line);
+}
+
 fn check_eks_endpoint(m: &Model, out: &mut Vec<Finding>) {
+    check_eks_module_calls(m, out);
     tf_rule(
         m,
         out,
@@ -471,8 +609,10 @@ stored in etcd as readable as any other object, and anyone who reads an etcd bac
 database password and API token of prod. `encryption_config` wraps them with a KMS key whose
 policy and CloudTrail log you control. It can be added to an existing cluster but never removed:
 decide it in the module, for every environment (staging mirrors prod). Reported on an
-`aws_eks_cluster` without an `encryption_config` whose `resources` include `secrets`, and on a
-CloudFormation `AWS::EKS::Cluster` without `EncryptionConfig`.
+`aws_eks_cluster` without an `encryption_config` whose `resources` include `secrets` (only
+`resources` decides: a `key_arn` that is another resource's ARN, unknown before apply, does not
+hide a missing `secrets`; an unknown `resources` is not judged), and on a CloudFormation
+`AWS::EKS::Cluster` without `EncryptionConfig`.
 
 Severity follows the environment tier: error in prod, warning in staging, note in dev.
 
@@ -523,7 +663,13 @@ fn check_eks_secrets(m: &Model, out: &mut Vec<Finding>) {
         &["aws_eks_cluster"],
         |_, r, issues| {
             let enc = r.attrs.get("encryption_config");
-            if enc.is_some_and(has_unknown) {
+            // Only `resources` decides (the key is nearly always another
+            // resource's ARN, unknown here): unknown there, nothing is said.
+            if enc.is_some_and(|e| e.is_unknown())
+                || blocks(enc)
+                    .iter()
+                    .any(|e| e.get("resources").is_some_and(has_unknown))
+            {
                 return;
             }
             let ok = blocks(enc).iter().any(|e| {

@@ -36,8 +36,10 @@ drift. Since April 2023 AWS turns Block Public Access on for new buckets, but a 
 before, or one whose flags were turned off, is not covered: the Terraform configuration is the
 place to pin it. Reported: an `aws_s3_bucket` with no `aws_s3_bucket_public_access_block` whose
 `bucket` refers to it in the same root (an account-wide `aws_s3_account_public_access_block`
-covers every bucket; a block whose bucket cannot be told statically counts as covering, nothing
-is guessed), and a public access block with any of `block_public_acls`, `block_public_policy`,
+covers every bucket; a block whose bucket is passed in as another bucket's reference is matched
+to that bucket; a block whose bucket cannot be told at all covers only buckets whose own name
+cannot be told either, so `bucket = var.bucket` does not silence every bucket of the root), and
+a public access block with any of `block_public_acls`, `block_public_policy`,
 `ignore_public_acls`, `restrict_public_buckets` false or unset (they default to false).
 CloudFormation: `AWS::S3::Bucket` `PublicAccessBlockConfiguration`.
 
@@ -175,8 +177,8 @@ request in CloudTrail and no key policy can deny a reader, and the configuration
 prod relies on. For prod data the article wants explicit protection, so guard reports, as a
 **note** in staging and prod (nothing in dev), an `aws_s3_bucket` with neither an inline
 `server_side_encryption_configuration` nor an `aws_s3_bucket_server_side_encryption_configuration`
-referring to it in the same root (one whose bucket cannot be told counts as covering), and
-CloudFormation `AWS::S3::Bucket` without `BucketEncryption`. Raise it with
+referring to it in the same root (one whose bucket cannot be told covers only buckets whose own
+name cannot be told either), and CloudFormation `AWS::S3::Bucket` without `BucketEncryption`. Raise it with
 `[rules.HD058] severity = "warning"` if your policy requires SSE-KMS everywhere.
 
 Equivalent checks: Checkov `CKV_AWS_19` (encrypted at rest), `CKV_AWS_145` (KMS by default);
@@ -271,7 +273,7 @@ restored, and replication and Object Lock require it. The article protects prod 
 finding is a warning in prod, a note in staging and not reported in dev (where buckets are
 scratch space). Reported: an `aws_s3_bucket` with neither an inline `versioning { enabled = true }`
 nor an `aws_s3_bucket_versioning` referring to it in the same root (one whose bucket cannot be
-told counts as covering), an `aws_s3_bucket_versioning` whose `versioning_configuration.status`
+told covers only buckets whose own name cannot be told either), an `aws_s3_bucket_versioning` whose `versioning_configuration.status`
 is not `Enabled`, and CloudFormation `AWS::S3::Bucket` without `VersioningConfiguration.Status:
 Enabled`.
 
@@ -398,7 +400,14 @@ account: it is an error in staging and prod and a warning even in dev (dev bucke
 real data too). Checked: `aws_s3_bucket.acl`, `aws_s3_bucket_acl.acl`, `aws_s3_bucket.policy`,
 `aws_s3_bucket_policy.policy` (its `jsonencode` structure or JSON text), CloudFormation
 `AWS::S3::Bucket` `AccessControl: PublicRead/PublicReadWrite/AuthenticatedRead` and `AWS::S3::BucketPolicy`
-`PolicyDocument`. A statement with a `Condition` (source VPC, organisation id) is not reported.
+`PolicyDocument`, and the grants of `aws_s3_bucket_acl.access_control_policy` (and the
+inline `grant` blocks of `aws_s3_bucket`) to the `AllUsers` or `AuthenticatedUsers` groups. A
+statement is not reported when its `Condition` restricts who can use it: a source VPC or VPC
+endpoint, a source IP range other than everything, an organisation, account, ARN or user of the
+principal or the source (`aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceIp`, `aws:PrincipalOrgID`,
+`aws:PrincipalAccount`, `aws:SourceArn`, `aws:SourceAccount`, ...), or a condition guard cannot
+read. A condition that does not restrict who (`aws:SecureTransport`, `aws:Referer`, which any
+client sets) leaves the statement public.
 
 Equivalent checks: Checkov `CKV_AWS_20` (public read ACL), `CKV_AWS_57` (public write ACL),
 `CKV_AWS_70` (policy allowing everyone); Trivy `AVD-AWS-0092` (no public bucket ACLs); KICS
@@ -431,6 +440,91 @@ resource "aws_s3_bucket_acl" "assets" {
     }),
 };
 
+/// The ACL grantee groups that are everyone.
+fn public_group(uri: &str) -> Option<&'static str> {
+    let u = uri.trim_end_matches('/');
+    if u.ends_with("/global/AllUsers") {
+        Some("AllUsers")
+    } else if u.ends_with("/global/AuthenticatedUsers") {
+        Some("AuthenticatedUsers")
+    } else {
+        None
+    }
+}
+
+/// `aws_s3_bucket_acl.access_control_policy.grant.grantee.uri` and
+/// `aws_s3_bucket.grant.uri` naming everyone.
+fn public_grants(r: &Resource, issues: &mut Vec<Issue>) {
+    let mut uris: Vec<&Node> = Vec::new();
+    for acp in blocks(r.attrs.get("access_control_policy")) {
+        for g in blocks(acp.get("grant")) {
+            for grantee in blocks(g.get("grantee")) {
+                uris.extend(grantee.get("uri"));
+            }
+        }
+    }
+    for g in blocks(r.attrs.get("grant")) {
+        uris.extend(g.get("uri"));
+    }
+    for uri in uris {
+        if let Some(group) = str_of(uri).and_then(public_group) {
+            issues.push(Issue::at(
+                uri,
+                format!("is public: its ACL grants access to the `{group}` group"),
+            ));
+        }
+    }
+}
+
+/// Condition keys that restrict who can use a statement (lower case).
+const RESTRICTING_KEYS: [&str; 16] = [
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceip",
+    "aws:vpcsourceip",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalservicename",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:userid",
+    "aws:username",
+    "s3:dataaccesspointaccount",
+];
+
+/// Does a statement's `Condition` restrict who can use it? Unreadable:
+/// yes (nothing is guessed).
+fn condition_restricts(cond: &Node) -> bool {
+    let Value::Map(ops) = &cond.value else {
+        return true;
+    };
+    ops.iter().any(|op| {
+        let Value::Map(keys) = &op.value.value else {
+            return true;
+        };
+        keys.iter().any(|k| {
+            let Some(key) = k.key_str() else {
+                return true;
+            };
+            let key = key.to_ascii_lowercase();
+            if !RESTRICTING_KEYS.contains(&key.as_str()) {
+                return false;
+            }
+            // `aws:SourceIp` of every address restricts nothing.
+            let everywhere = |n: &Node| matches!(n.as_str(), Some("0.0.0.0/0" | "::/0"));
+            let values: Vec<&Node> = match &k.value.value {
+                Value::Seq(items) => items.iter().collect(),
+                _ => vec![&k.value],
+            };
+            !(key == "aws:sourceip" && !values.is_empty() && values.iter().all(|v| everywhere(v)))
+        })
+    })
+}
+
 fn public_acl(n: &Node, issues: &mut Vec<Issue>) {
     if let Some(a) = str_of(n) {
         let a_lower = a.to_ascii_lowercase();
@@ -448,7 +542,8 @@ fn public_acl(n: &Node, issues: &mut Vec<Issue>) {
     }
 }
 
-/// Statements of a policy that allow everyone without a condition: the
+/// Statements of a policy that allow everyone without a condition that
+/// restricts who: the
 /// `"*"` of each one's `Principal`.
 fn open_statements(policy: &Node) -> Vec<&Node> {
     let Some(st) = policy.get("Statement") else {
@@ -461,7 +556,7 @@ fn open_statements(policy: &Node) -> Vec<&Node> {
     };
     list.into_iter()
         .filter(|s| s.str_at(&["Effect"]) == Some("Allow"))
-        .filter(|s| s.get("Condition").is_none())
+        .filter(|s| !s.get("Condition").is_some_and(condition_restricts))
         .filter_map(|s| s.get("Principal"))
         .filter_map(everyone)
         .collect()
@@ -495,7 +590,7 @@ fn tf_policy(m: &Model, r: &Resource, issues: &mut Vec<Issue>) {
     for principal in open_statements(&tree) {
         issues.push(Issue::at(
             principal,
-            "is public: its bucket policy allows `Principal: \"*\"` with no condition",
+            "is public: its bucket policy allows `Principal: \"*\"` with no condition that restricts who",
         ));
     }
 }
@@ -510,6 +605,7 @@ fn check_public(m: &Model, out: &mut Vec<Finding>) {
             if let Some(a) = r.attrs.get("acl") {
                 public_acl(a, issues);
             }
+            public_grants(r, issues);
             tf_policy(m, r, issues);
         },
     );
@@ -526,7 +622,7 @@ fn check_public(m: &Model, out: &mut Vec<Finding>) {
                 for principal in open_statements(doc) {
                     issues.push(Issue::at(
                         principal,
-                        "is public: its policy allows `Principal: \"*\"` with no condition",
+                        "is public: its policy allows `Principal: \"*\"` with no condition that restricts who",
                     ));
                 }
             }

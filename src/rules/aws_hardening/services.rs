@@ -485,7 +485,7 @@ function (or natively for RDS master passwords); applications read the current v
 so nothing is redeployed. The article keeps secrets out of code and out of reach (SEC rules);
 rotation limits the damage when one leaks anyway. Reported: an `aws_secretsmanager_secret` with no
 `aws_secretsmanager_secret_rotation` whose `secret_id` refers to it in the same root (one whose
-target cannot be told counts as covering), and a CloudFormation `AWS::SecretsManager::Secret` with
+target cannot be told covers only secrets whose own name cannot be told either), and a CloudFormation `AWS::SecretsManager::Secret` with
 no `AWS::SecretsManager::RotationSchedule` whose `SecretId` refers to it. Some secrets cannot
 rotate (a third party's API key): suppress the finding with that reason.
 
