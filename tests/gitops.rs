@@ -175,3 +175,52 @@ fn guard_envs_lists_the_rendered_charts() {
     );
     assert!(out.contains("helm template, rendered"), "{out}");
 }
+
+/// An ApplicationSet's git directory generator over this repository (`envs/*/shop`, with an
+/// `exclude`) makes one application per directory; each renders the chart with its directory's
+/// values file, so prod's `latest` tag is found at the template with prod's values line on the
+/// chain; the excluded sandbox directory is no application; the clean twin is silent.
+#[test]
+fn a_git_directory_generator_over_this_repository_makes_one_application_per_directory() {
+    let (code, out) = concise("fixtures/layouts/argocd-git/fail");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        out.trim(),
+        "fixtures/layouts/argocd-git/fail/charts/shop/templates/deployment.yaml:11:18: BO001 image `ghcr.io/acme/shop:latest` of container `shop` of Deployment/shop-prod uses the mutable tag `latest` [prod]"
+    );
+    let o = guard(&[
+        "check",
+        "fixtures/layouts/argocd-git/fail",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let related: Vec<String> = v["findings"][0]["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["location"]["path"].as_str().unwrap(),
+                r["location"]["start"]["line"]
+            )
+        })
+        .collect();
+    assert!(
+        related.contains(&"fixtures/layouts/argocd-git/fail/envs/prod/shop/values.yaml:2".into()),
+        "{related:?}"
+    );
+    let (code, out) = concise("fixtures/layouts/argocd-git/pass");
+    assert_eq!(code, Some(0), "{out}");
+    let envs = stdout(&guard(&["envs", "fixtures/layouts/argocd-git/fail"]));
+    assert!(
+        envs.contains("prod     Argo CD ApplicationSet `shop-prod`"),
+        "{envs}"
+    );
+    assert!(
+        envs.contains("staging  Argo CD ApplicationSet `shop-staging`"),
+        "{envs}"
+    );
+    assert!(!envs.contains("shop-sandbox"), "{envs}");
+}

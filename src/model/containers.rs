@@ -244,30 +244,39 @@ fn drop_rendered_images_decided_elsewhere(out: &mut [Container], rendered: &[Fil
         return;
     }
     let is_rendered = |f: FileId| rendered.binary_search(&f).is_ok();
-    let covered: crate::hash::HashSet<(Option<Env>, Span)> = out
+    // (environment, a span that decided the image, the image) of the other containers.
+    let covered: crate::hash::HashSet<(Option<Env>, Span, String)> = out
         .iter()
         .filter(|c| !is_rendered(c.file))
         .flat_map(|c| {
+            let text = c
+                .image
+                .as_ref()
+                .and_then(|i| i.as_str())
+                .unwrap_or_default()
+                .to_string();
             c.image
                 .iter()
                 .map(|i| i.span)
                 .chain(c.image_repo_span)
-                .map(move |s| (c.env, s))
+                .map(move |s| (c.env, s, text.clone()))
         })
         .collect();
     if covered.is_empty() {
         return;
     }
     for c in out.iter_mut().filter(|c| is_rendered(c.file)) {
-        let decided = c
-            .image
-            .as_ref()
-            .and_then(|i| i.via.as_ref())
-            .is_some_and(|via| {
-                via.iter().any(|h| {
-                    covered.contains(&(c.env, h.span)) || covered.contains(&(None, h.span))
-                })
-            });
+        let Some(image) = c.image.as_ref() else {
+            continue;
+        };
+        let text = image.as_str().unwrap_or_default().to_string();
+        // The same image, decided at the same line, in this environment (or in all).
+        let decided = image.via.as_ref().is_some_and(|via| {
+            via.iter().any(|h| {
+                covered.contains(&(c.env, h.span, text.clone()))
+                    || covered.contains(&(None, h.span, text.clone()))
+            })
+        });
         if decided {
             c.image = None;
         }

@@ -92,6 +92,7 @@ impl App {
 /// the overlay renders it, in the overlay's environment.
 pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) -> Vec<App> {
     let patch_files = patch_files(docs, sources);
+    let dirs = std::sync::OnceLock::new();
     let mut out = Vec::new();
     for doc in docs {
         // A Kustomize patch (`apps/production/values.yaml` patching a HelmRelease) is part of
@@ -134,6 +135,7 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
                 envs,
                 sources,
                 placed: &placed,
+                dirs: &dirs,
             };
             match kind.as_str() {
                 "Application" => out.extend(argo_app(&c, &root, AppKind::ArgoApplication, None)),
@@ -177,6 +179,8 @@ struct Ctx<'a> {
     sources: &'a crate::source::SourceMap,
     /// The manifest's own environment (its path, guard.toml, an overlay).
     placed: &'a Placed,
+    /// The project's directories, listed once when a git generator asks.
+    dirs: &'a std::sync::OnceLock<Vec<String>>,
 }
 
 /// The environment of an application: the document's own (its path, guard.toml), else the
@@ -349,14 +353,15 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
         .path(&["spec", "goTemplate"])
         .and_then(Node::as_bool)
         .unwrap_or(false);
-    let mut elements: Vec<&Node> = Vec::new();
+    let mut elements: Vec<Node> = Vec::new();
     let mut other = false;
+    let dirs = c.dirs.get_or_init(|| project_dirs(c.sources));
     for g in root
         .path(&["spec", "generators"])
         .map(Node::as_seq)
         .unwrap_or(&[])
     {
-        list_elements(g, 0, &mut elements, &mut other);
+        list_elements(g, 0, dirs, &mut elements, &mut other);
     }
     let set_name = root.str_at(&["metadata", "name"]).unwrap_or("?");
     for el in elements.iter().take(MAX_ELEMENTS) {
@@ -381,9 +386,11 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
     }
 }
 
-/// The elements of `list` generators, looking into `matrix` and `merge`; `other` is set when a
-/// generator of another kind is there.
-fn list_elements<'a>(g: &'a Node, depth: usize, out: &mut Vec<&'a Node>, other: &mut bool) {
+/// The elements of `list` generators, looking into `matrix` and `merge`, and of `git`
+/// directory generators whose paths match directories of this project (one element per
+/// directory, Argo CD's `path` parameters); `other` is set when a generator of another kind
+/// is there (cluster state, other repositories, git files).
+fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, other: &mut bool) {
     if depth > 4 {
         *other = true;
         return;
@@ -392,14 +399,19 @@ fn list_elements<'a>(g: &'a Node, depth: usize, out: &mut Vec<&'a Node>, other: 
         match e.key_str() {
             Some("list") => {
                 let els = e.value.get("elements").map(Node::as_seq).unwrap_or(&[]);
-                out.extend(els.iter().filter(|n| n.is_map()));
+                out.extend(els.iter().filter(|n| n.is_map()).cloned());
                 if e.value.get("elementsYaml").is_some() {
                     *other = true;
                 }
             }
             Some("matrix" | "merge") => {
                 for inner in e.value.get("generators").map(Node::as_seq).unwrap_or(&[]) {
-                    list_elements(inner, depth + 1, out, other);
+                    list_elements(inner, depth + 1, dirs, out, other);
+                }
+            }
+            Some("git") => {
+                if !git_directories(&e.value, dirs, out) {
+                    *other = true;
                 }
             }
             Some("selector" | "values" | "template") => {}
@@ -409,9 +421,106 @@ fn list_elements<'a>(g: &'a Node, depth: usize, out: &mut Vec<&'a Node>, other: 
     }
 }
 
+/// Every directory of the project that holds a file guard read (`apps`, `apps/shop`...),
+/// sorted.
+fn project_dirs(sources: &crate::source::SourceMap) -> Vec<String> {
+    let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for f in sources.files() {
+        let mut d = crate::source::parent_dir(&f.path);
+        while !d.is_empty() && dirs.insert(d) {
+            d = crate::source::parent_dir(d);
+        }
+    }
+    dirs.into_iter().map(str::to_string).collect()
+}
+
+/// A `git` generator's `directories` as elements, when its patterns match directories of
+/// this project (the generator reads this repository); false when it has none or matches
+/// nothing here (another repository, `files:` generators), so the caller notes it.
+fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
+    let Some(patterns) = g.get("directories").map(Node::as_seq) else {
+        return false;
+    };
+    let mut include: Vec<(&Node, globset::GlobMatcher)> = Vec::new();
+    let mut exclude: Vec<globset::GlobMatcher> = Vec::new();
+    for p in patterns {
+        let Some(text) = p.str_at(&["path"]) else {
+            continue;
+        };
+        // Argo CD matches with Go's path.Match: `*` stays within one directory.
+        let Ok(glob) = globset::GlobBuilder::new(text.trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+        else {
+            continue;
+        };
+        if p.get("exclude").and_then(Node::as_bool).unwrap_or(false) {
+            exclude.push(glob.compile_matcher());
+        } else if let Some(at) = p.get("path") {
+            include.push((at, glob.compile_matcher()));
+        }
+    }
+    let before = out.len();
+    for d in dirs {
+        if exclude.iter().any(|m| m.is_match(d)) {
+            continue;
+        }
+        let Some((at, _)) = include.iter().find(|(_, m)| m.is_match(d)) else {
+            continue;
+        };
+        if out.len() - before >= MAX_ELEMENTS {
+            break;
+        }
+        out.push(directory_element(d, at.span));
+    }
+    out.len() > before
+}
+
+/// Argo CD's parameters of one directory (`{{path}}`, `{{path.basename}}`,
+/// `{{path.basenameNormalized}}`, `{{path[0]}}`...; `.path.path` and the same under `.path`
+/// with goTemplate), located at the generator's pattern.
+fn directory_element(dir: &str, at: Span) -> Node {
+    let base = dir.rsplit('/').next().unwrap_or(dir);
+    let normalized: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut entries: Vec<(String, String)> = vec![
+        ("path".into(), dir.into()),
+        ("path.path".into(), dir.into()),
+        ("path.basename".into(), base.into()),
+        ("path.basenameNormalized".into(), normalized),
+    ];
+    for (i, seg) in dir.split('/').enumerate() {
+        entries.push((format!("path[{i}]"), seg.into()));
+    }
+    Node::new(
+        at,
+        Value::Map(crate::node::items(
+            entries
+                .into_iter()
+                .map(|(k, v)| crate::node::Entry {
+                    key: Node::string(at, k),
+                    value: Node::string(at, v),
+                })
+                .collect(),
+        )),
+    )
+}
+
 /// A list element's value for a template parameter (`env`, `values.x`, `.env` with goTemplate).
 fn element_value<'a>(el: &'a Node, key: &str) -> Option<&'a Node> {
     let key = key.trim().trim_start_matches('.');
+    // A git directory element's parameters are dotted names of their own (`path.basename`).
+    if let Some(v) = el.get(key).filter(|n| n.scalar_text().is_some()) {
+        return Some(v);
+    }
     let parts: Vec<&str> = key.split('.').collect();
     el.path(&parts).filter(|n| n.scalar_text().is_some())
 }
