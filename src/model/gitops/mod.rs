@@ -409,11 +409,8 @@ fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, o
                     list_elements(inner, depth + 1, dirs, out, other);
                 }
             }
-            Some("git") => {
-                if !git_directories(&e.value, dirs, out) {
-                    *other = true;
-                }
-            }
+            Some("git") if !git_directories(&e.value, dirs, out) => *other = true,
+            Some("git") => {}
             Some("selector" | "values" | "template") => {}
             Some(_) => *other = true,
             None => {}
