@@ -69,13 +69,23 @@ pub struct Invalid {
     pub errors: Vec<ConfigError>,
 }
 
+/// The configuration errors shown; the rest are counted.
+pub const MAX_CONFIG_ERRORS_SHOWN: usize = 100;
+
 impl std::fmt::Display for Invalid {
+    /// The first [`MAX_CONFIG_ERRORS_SHOWN`] errors in file order, then how
+    /// many more there are.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
+        for (i, e) in self.errors.iter().take(MAX_CONFIG_ERRORS_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{}:{e}", self.path)?;
+        }
+        let more = self.errors.len().saturating_sub(MAX_CONFIG_ERRORS_SHOWN);
+        if more > 0 {
+            let s = if more == 1 { "" } else { "s" };
+            write!(f, "\n{}: {more} more error{s} not shown", self.path)?;
         }
         Ok(())
     }
@@ -130,8 +140,44 @@ impl Overrides {
     }
 }
 
-fn rule_keys_match(keys: &[String], id: &str) -> bool {
-    keys.iter().any(|k| crate::suppress::key_matches(k, id))
+/// Rule keys (ids, names, families; any case) by where they are in a list:
+/// which key of the list names a rule is a lookup of the rule's three
+/// names, however long the list.
+struct KeyPositions(crate::hash::HashMap<String, Vec<usize>>);
+
+impl KeyPositions {
+    fn new<'k>(keys: impl Iterator<Item = &'k str>) -> KeyPositions {
+        let mut map: crate::hash::HashMap<String, Vec<usize>> = crate::hash::HashMap::default();
+        for (i, k) in keys.enumerate() {
+            map.entry(k.to_ascii_lowercase()).or_default().push(i);
+        }
+        KeyPositions(map)
+    }
+
+    /// The positions of the keys that name `rule`, in list order.
+    fn naming(&self, rule: &crate::rules::Rule) -> Vec<usize> {
+        let mut names = [rule.id, rule.name, rule.family.as_str()].map(str::to_ascii_lowercase);
+        names.sort_unstable();
+        let mut at: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i == 0 || names[i - 1] != **n)
+            .filter_map(|(_, n)| self.0.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at
+    }
+
+    /// The position of the first key that names `rule`.
+    fn first(&self, rule: &crate::rules::Rule) -> Option<usize> {
+        [rule.id, rule.name, rule.family.as_str()]
+            .iter()
+            .filter_map(|n| self.0.get(&n.to_ascii_lowercase())?.first())
+            .min()
+            .copied()
+    }
 }
 
 impl Settings {
@@ -230,6 +276,14 @@ impl Settings {
         if !unknown.is_empty() {
             return Err(unknown.join("\n"));
         }
+        let select_keys = KeyPositions::new(select.iter().map(String::as_str));
+        let extend_keys = KeyPositions::new(extend.iter().map(|(k, _)| k.as_str()));
+        let ignore_keys = KeyPositions::new(ignore.iter().map(|(k, _)| k.as_str()));
+        let setting_keys = KeyPositions::new(
+            config
+                .iter()
+                .flat_map(|c| c.rules.iter().map(|s| s.rule.value.as_str())),
+        );
         for r in crate::rules::all() {
             // The hardening family is opt-in: selected, or `[hardening]`.
             let by_default = r.family != crate::rules::Family::Hardening
@@ -238,27 +292,22 @@ impl Settings {
                 if select.is_empty() {
                     by_default
                 } else {
-                    rule_keys_match(&select, r.id)
+                    select_keys.first(r).is_some()
                 },
                 select_origin.clone(),
             );
-            if let Some((_, o)) = extend
-                .iter()
-                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
-            {
+            if let Some((_, o)) = extend_keys.first(r).and_then(|i| extend.get(i)) {
                 on = (true, o.clone());
             }
-            if let Some((_, o)) = ignore
-                .iter()
-                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
-            {
+            if let Some((_, o)) = ignore_keys.first(r).and_then(|i| ignore.get(i)) {
                 on = (false, o.clone());
             }
             if let Some(c) = &config {
-                for s in &c.rules {
-                    if !crate::suppress::key_matches(&s.rule.value, r.id) {
-                        continue;
-                    }
+                for s in setting_keys
+                    .naming(r)
+                    .into_iter()
+                    .filter_map(|i| c.rules.get(i))
+                {
                     if !s.enabled {
                         on = (false, line(c, &s.rule.span));
                     }

@@ -75,7 +75,12 @@ pub fn key_matches(key: &str, rule_id: &str) -> bool {
 
 /// Does a key name any rule, rule name or family?
 pub fn key_known(key: &str) -> bool {
-    crate::rules::all().iter().any(|r| key_matches(key, r.id))
+    // One pass over the rules (`key_matches` for each would look each up).
+    crate::rules::all().iter().any(|r| {
+        key.eq_ignore_ascii_case(r.id)
+            || key.eq_ignore_ascii_case(r.name)
+            || key.eq_ignore_ascii_case(r.family.as_str())
+    })
 }
 
 fn style(syntax: Syntax) -> scan::Style {
