@@ -221,6 +221,11 @@ struct CheckArgs {
     /// The configuration file (default: the project root's guard.toml).
     #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
     config: Option<PathBuf>,
+    /// Read guard.toml, the --baseline file and the policies from git revision REF (a pull
+    /// request's base) instead of the work tree; the files checked are the work tree's, and
+    /// their inline suppressions of input-safety (GD) findings are not honoured.
+    #[arg(long, value_name = "REF", conflicts_with = "write_baseline")]
+    config_from: Option<String>,
     /// Check only the paths given, as projects of their own, instead of
     /// reporting the whole project's findings in them.
     #[arg(long)]
@@ -383,6 +388,7 @@ fn check(args: CheckArgs) -> ExitCode {
         } else {
             args.baseline
         },
+        config_from: args.config_from,
         policy: args.policy,
         data: args.data,
         namespaces: args.namespace,
@@ -407,6 +413,12 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     for w in &report.warnings {
         eprintln!("guard: warning: {w}");
+    }
+    if let Some((reference, commit)) = &report.gate {
+        let short = commit.get(..12).unwrap_or(commit);
+        eprintln!(
+            "guard: judged by {reference}'s gate (commit {short}): its guard.toml, baseline and policies"
+        );
     }
     if report.files_in_scope == 0 && !args.allow_empty {
         return fail(
