@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod config;
 pub mod discover;
 pub mod env;
+pub mod explain_config;
 pub mod finding;
 pub mod gate;
 pub mod hash;
@@ -410,6 +411,61 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         policies,
         gate,
     })
+}
+
+/// `guard check --explain-config`: the lines of [`explain_config::explain`]
+/// for the work tree's configuration against `--config-from`'s (else the
+/// defaults), and what it was compared with.
+pub fn explain_config(opts: &Options) -> Result<(Vec<String>, String), Error> {
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    let (tree_path, tree_shown, tree_config) = find_config(opts, &plan, None)?;
+    let no_cli = settings::Overrides::default();
+    let tree =
+        settings::Settings::resolve(tree_path, tree_config, &no_cli).map_err(Error::Usage)?;
+    let (base, base_shown, against) = match &opts.config_from {
+        Some(reference) => {
+            let root =
+                plan.roots.first().map(|r| r.dir.clone()).ok_or_else(|| {
+                    Error::Usage("--config-from: no project to check".to_string())
+                })?;
+            let g = gate::read(&gate::Request {
+                reference,
+                root: &root,
+                config: opts.config.as_deref(),
+                baseline: None,
+                policies: false,
+            })
+            .map_err(Error::Usage)?;
+            let (path, shown, config) = find_config(opts, &plan, Some(&g))?;
+            let base = settings::Settings::resolve(path, config, &no_cli).map_err(Error::Usage)?;
+            let against = match &g.config {
+                Some((_, rel)) => format!("{reference}:{rel}"),
+                None => format!("{reference} (no guard.toml there: the defaults)"),
+            };
+            (base, shown, against)
+        }
+        None => (
+            settings::Settings::defaults(),
+            None,
+            "the defaults".to_string(),
+        ),
+    };
+    let lines = explain_config::explain(
+        &explain_config::Side {
+            settings: &tree,
+            shown: tree_shown.as_deref(),
+        },
+        &explain_config::Side {
+            settings: &base,
+            shown: base_shown.as_deref(),
+        },
+    );
+    Ok((lines, against))
 }
 
 type FoundConfig = (Option<PathBuf>, Option<String>, Option<config::Config>);

@@ -226,6 +226,10 @@ struct CheckArgs {
     /// their inline suppressions of input-safety (GD) findings are not honoured.
     #[arg(long, value_name = "REF", conflicts_with = "write_baseline")]
     config_from: Option<String>,
+    /// Print what the work tree's guard.toml switches off or weakens relative to
+    /// --config-from's (else the defaults), one line each, and exit 0 without checking.
+    #[arg(long)]
+    explain_config: bool,
     /// Check only the paths given, as projects of their own, instead of
     /// reporting the whole project's findings in them.
     #[arg(long)]
@@ -398,6 +402,22 @@ fn check(args: CheckArgs) -> ExitCode {
         strict: args.strict,
         as_root: false,
     };
+    if args.explain_config {
+        return match guard::explain_config(&opts) {
+            Ok((lines, against)) => {
+                if lines.is_empty() {
+                    println!("guard.toml weakens nothing relative to {against}");
+                } else {
+                    println!("What guard.toml weakens relative to {against}:");
+                    for l in lines {
+                        println!("{l}");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
     guard::terraform::build_global_pool();
     let progress = Progress::start();
     let result = guard::check(&opts);

@@ -301,3 +301,60 @@ fn a_ref_config_naming_policies_outside_the_project_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn explain_config_lists_what_the_tree_config_weakens() {
+    let dir = repo(
+        &[
+            (
+                "guard.toml",
+                "fail-on = \"warning\"\n\n[limits]\nmax-findings = 500\n",
+            ),
+            ("main.tf", PUBLIC_DB),
+        ],
+        &[(
+            "guard.toml",
+            Some(
+                "fail-on = \"never\"\nignore = [\"DB001\"]\nexclude = [\"legacy/**\"]\n\n[rules.BO001]\nseverity = \"note\"\n\n[limits]\nmax-findings = 0\n\n[[suppress]]\nrule = \"BO002\"\npath = \"k8s/**\"\nreason = \"later\"\n",
+            ),
+        )],
+    );
+    let o = guard_in(
+        dir.path(),
+        &["check", "--explain-config", "--config-from", "main"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let expected = [
+        "What guard.toml weakens relative to main:guard.toml:",
+        "guard.toml:1: fail-on = \"never\" lowers fail-on from warning to never",
+        "guard.toml:2: ignore = [\"DB001\"] switches off DB001 (public-rds, error)",
+        "guard.toml:3: exclude \"legacy/**\" leaves its files unchecked",
+        "guard.toml:6: severity = \"note\" lowers BO001 (mutable-image-tag) from error to note",
+        "guard.toml:9: raises max-findings to no cap (was 500)",
+        "guard.toml:11: [[ignore]] suppresses BO002 in k8s/**",
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), expected, "{out}");
+    // Against the defaults, fail-on was error and max-findings 10000.
+    let o = guard_in(dir.path(), &["check", "--explain-config"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("What guard.toml weakens relative to the defaults:\n"),
+        "{out}"
+    );
+    assert!(out.contains("lowers fail-on from error to never"), "{out}");
+    assert!(
+        out.contains("raises max-findings to no cap (was 10000)"),
+        "{out}"
+    );
+    // The base's own settings weaken nothing.
+    git(dir.path(), &["checkout", "--quiet", "--", "guard.toml"]);
+    let o = guard_in(
+        dir.path(),
+        &["check", "--explain-config", "--config-from", "main"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "guard.toml weakens nothing relative to main:guard.toml\n"
+    );
+}
