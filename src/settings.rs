@@ -103,7 +103,7 @@ pub fn read_config_with(
     shown: &str,
     key_known: &dyn Fn(&str) -> bool,
 ) -> Result<Config, Invalid> {
-    let text = std::fs::read_to_string(path).map_err(|e| Invalid {
+    let bytes = std::fs::read(path).map_err(|e| Invalid {
         path: shown.to_string(),
         errors: vec![ConfigError {
             span: 0..0,
@@ -111,6 +111,25 @@ pub fn read_config_with(
             column: 1,
             message: format!("cannot read: {}", crate::project::io_reason(&e)),
         }],
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Located at the first byte that is not UTF-8 (the column counts the characters
+        // before it on its line).
+        let at = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+        let (line, column) = crate::config::line_col(valid, at);
+        Invalid {
+            path: shown.to_string(),
+            errors: vec![ConfigError {
+                span: at..at + 1,
+                line,
+                column,
+                message: format!(
+                    "not UTF-8 text: byte 0x{:02X} is not valid UTF-8 here",
+                    e.as_bytes().get(at).copied().unwrap_or(0)
+                ),
+            }],
+        }
     })?;
     Config::parse(&text, key_known).map_err(|errors| Invalid {
         path: shown.to_string(),

@@ -829,3 +829,25 @@ fn a_config_with_thousands_of_errors_shows_the_first_hundred() {
         lines.last().unwrap_or(&"")
     );
 }
+
+#[test]
+fn a_guard_toml_that_is_not_utf8_is_an_error_at_the_first_invalid_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("guard.toml"),
+        b"fail-on = \"error\"\nselect = [\"\xC3\xA9\xFF\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.tf"), "locals {}\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("guard.toml:2:13: not UTF-8 text: byte 0xFF is not valid UTF-8 here"),
+        "{err}"
+    );
+}
