@@ -75,7 +75,13 @@ impl Baseline {
         let (inside, outside): (Vec<&Entry>, Vec<&Entry>) =
             old.findings.iter().partition(|e| in_scope(&e.path));
         let mut entries = self.findings;
-        let removed = inside.iter().filter(|e| !entries.contains(e)).count();
+        // `entries` is sorted and without duplicates (see `of`).
+        entries.sort();
+        entries.dedup();
+        let removed = inside
+            .iter()
+            .filter(|e| entries.binary_search(e).is_err())
+            .count();
         let kept = outside.len() + inside.len() - removed;
         entries.extend(outside.into_iter().cloned());
         entries.sort();
@@ -102,12 +108,16 @@ impl Baseline {
                 crate::project::io_reason(&e)
             )
         })?;
-        let b: Baseline = serde_json::from_str(&text)
-            .map_err(|e| format!("baseline {}: not a guard baseline: {e}", path.display()))?;
+        Baseline::parse(&text, &path.display().to_string())
+    }
+
+    /// A baseline's text (`shown` names it in messages).
+    pub fn parse(text: &str, shown: &str) -> Result<Baseline, String> {
+        let b: Baseline = serde_json::from_str(text)
+            .map_err(|e| format!("baseline {shown}: not a guard baseline: {e}"))?;
         if b.version != VERSION {
             return Err(format!(
-                "baseline {}: version {} (this guard reads version {VERSION}); write it again with --write-baseline",
-                path.display(),
+                "baseline {shown}: version {} (this guard reads version {VERSION}); write it again with --write-baseline",
                 b.version
             ));
         }

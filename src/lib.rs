@@ -11,7 +11,9 @@ pub mod baseline;
 pub mod config;
 pub mod discover;
 pub mod env;
+pub mod explain_config;
 pub mod finding;
+pub mod gate;
 pub mod hash;
 pub mod init;
 pub mod model;
@@ -53,6 +55,11 @@ pub struct Options {
     pub no_suppressions: bool,
     /// Leave out findings recorded in this baseline.
     pub baseline: Option<PathBuf>,
+    /// `--config-from REF`: guard.toml, the baseline and the policies are
+    /// read from this git revision (see [`gate`]), the content from the
+    /// work tree; inline suppressions of input-safety (GD) findings are
+    /// not honoured.
+    pub config_from: Option<String>,
     /// Policy directories (`--policy`): replace guard.toml's `policies`
     /// and the project's `policy/` / `policies/`.
     pub policy: Vec<PathBuf>,
@@ -141,6 +148,8 @@ pub struct Report {
     /// Findings left out past the run's cap (`[limits] max-findings`), by rule: a capped run
     /// fails whatever `--fail-on` says.
     pub over_cap: Vec<(String, usize)>,
+    /// `--config-from`: the ref given and the commit it named.
+    pub gate: Option<(String, String)>,
 }
 
 impl Report {
@@ -199,6 +208,9 @@ pub struct Loaded {
     pub config_file: Option<source::FileId>,
     /// The project's Rego policies, when it has any.
     pub policies: Option<rego::Policies>,
+    /// `--config-from`: the gate read from the ref (its files are removed
+    /// when it is dropped).
+    pub gate: Option<gate::Gate>,
 }
 
 /// Find the project, discover, parse and model it, without running rules
@@ -217,9 +229,34 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             r.env_start = 0;
         }
     }
-    let (config_path, config_shown, config) = find_config(opts, &plan)?;
+    let gate = match &opts.config_from {
+        Some(reference) => {
+            let root =
+                plan.roots.first().map(|r| r.dir.clone()).ok_or_else(|| {
+                    Error::Usage("--config-from: no project to check".to_string())
+                })?;
+            Some(
+                gate::read(&gate::Request {
+                    reference,
+                    root: &root,
+                    config: opts.config.as_deref(),
+                    baseline: opts.baseline.as_deref(),
+                    policies: opts.policy.is_empty() && !opts.no_policies,
+                })
+                .map_err(Error::Usage)?,
+            )
+        }
+        None => None,
+    };
+    let (config_path, config_shown, config) = find_config(opts, &plan, gate.as_ref())?;
     let overrides = overrides(opts);
-    let policy_dirs = policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())?;
+    let policy_dirs = policy_dirs(
+        opts,
+        &plan,
+        config.as_ref(),
+        config_path.as_deref(),
+        gate.as_ref(),
+    )?;
     let policies = if policy_dirs.is_empty() {
         None
     } else {
@@ -259,11 +296,19 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     if let Some(e) = walked.errors.first() {
         return Err(Error::Io(e.clone()));
     }
-    // The policies, their tests and fixtures are not the project's configuration.
-    let policy_real: Vec<PathBuf> = policy_dirs
+    // The policies, their tests and fixtures are not the project's configuration (with
+    // --config-from, the work tree's copies of the ref's policy directories neither).
+    let mut policy_real: Vec<PathBuf> = policy_dirs
         .iter()
         .filter_map(|d| std::fs::canonicalize(d).ok())
         .collect();
+    if let Some(g) = &gate {
+        policy_real.extend(
+            g.policy_dirs
+                .iter()
+                .filter_map(|(_, rel)| std::fs::canonicalize(g.in_tree(rel)).ok()),
+        );
+    }
     if !policy_real.is_empty() {
         walked.candidates.retain(|c| {
             let real =
@@ -279,21 +324,28 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             .iter()
             .map(|c| c.path.get(c.env_start..).unwrap_or(&c.path)),
     );
-    let warnings = excludes
+    let mut warnings: Vec<String> = excludes
         .unused()
         .into_iter()
         .map(|g| format!("exclude `{g}` matched no file"))
         .collect();
+    if let Some(g) = &gate {
+        warnings.extend(g.notes.iter().cloned());
+    }
     // guard.toml is part of the sources (never checked), so that findings
     // about its `[[ignore]]` entries and allowed regions are located.
     let mut config_file = None;
     if let (Some(p), Some(shown)) = (&config_path, &config_shown) {
         config_file = Some(source::FileId(walked.candidates.len() as u32));
-        let uri = plan
-            .roots
-            .first()
-            .and_then(|r| project::rel_path(p, &r.uri_base))
-            .unwrap_or_else(|| shown.clone());
+        let uri = match gate.as_ref().and_then(|g| g.config.as_ref()) {
+            // The ref's file, named as the repository names it.
+            Some((_, rel)) => rel.clone(),
+            None => plan
+                .roots
+                .first()
+                .and_then(|r| project::rel_path(p, &r.uri_base))
+                .unwrap_or_else(|| shown.clone()),
+        };
         let env_start = shown.len();
         let [path, shown, uri] = discover::shared_paths(shown.clone(), shown.clone(), uri);
         walked.candidates.push(discover::Candidate {
@@ -360,13 +412,84 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         settings,
         config_file,
         policies,
+        gate,
     })
+}
+
+/// `guard check --explain-config`: the lines of [`explain_config::explain`]
+/// for the work tree's configuration against `--config-from`'s (else the
+/// defaults), and what it was compared with.
+pub fn explain_config(opts: &Options) -> Result<(Vec<String>, String), Error> {
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
+    let (tree_path, tree_shown, tree_config) = find_config(opts, &plan, None)?;
+    let no_cli = settings::Overrides::default();
+    let tree =
+        settings::Settings::resolve(tree_path, tree_config, &no_cli).map_err(Error::Usage)?;
+    let (base, base_shown, against) = match &opts.config_from {
+        Some(reference) => {
+            let root =
+                plan.roots.first().map(|r| r.dir.clone()).ok_or_else(|| {
+                    Error::Usage("--config-from: no project to check".to_string())
+                })?;
+            let g = gate::read(&gate::Request {
+                reference,
+                root: &root,
+                config: opts.config.as_deref(),
+                baseline: None,
+                policies: false,
+            })
+            .map_err(Error::Usage)?;
+            let (path, shown, config) = find_config(opts, &plan, Some(&g))?;
+            let base = settings::Settings::resolve(path, config, &no_cli).map_err(Error::Usage)?;
+            let against = match &g.config {
+                Some((_, rel)) => format!("{reference}:{rel}"),
+                None => format!("{reference} (no guard.toml there: the defaults)"),
+            };
+            (base, shown, against)
+        }
+        None => (
+            settings::Settings::defaults(),
+            None,
+            "the defaults".to_string(),
+        ),
+    };
+    let lines = explain_config::explain(
+        &explain_config::Side {
+            settings: &tree,
+            shown: tree_shown.as_deref(),
+        },
+        &explain_config::Side {
+            settings: &base,
+            shown: base_shown.as_deref(),
+        },
+    );
+    Ok((lines, against))
 }
 
 type FoundConfig = (Option<PathBuf>, Option<String>, Option<config::Config>);
 
-/// The configuration: --config / GUARD_CONFIG, else the root's own.
-fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Error> {
+/// The configuration: --config / GUARD_CONFIG, else the root's own; with
+/// --config-from, the ref's (none there: the defaults).
+fn find_config(
+    opts: &Options,
+    plan: &project::Plan,
+    gate: Option<&gate::Gate>,
+) -> Result<FoundConfig, Error> {
+    if let Some(g) = gate {
+        let Some((path, rel)) = &g.config else {
+            return Ok((None, None, None));
+        };
+        let shown = format!("{}:{rel}", g.reference);
+        return match settings::read_config_with(path, &shown, &|_: &str| true) {
+            Ok(c) => Ok((Some(path.clone()), Some(shown), Some(c))),
+            Err(first) => Err(every_config_error(opts, plan, path, &shown, first, gate)),
+        };
+    }
     let config_path =
         match &opts.config {
             Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
@@ -390,7 +513,7 @@ fn find_config(opts: &Options, plan: &project::Plan) -> Result<FoundConfig, Erro
         // Rule keys are judged once the policies (which add rules) are loaded.
         (Some(p), Some(shown)) => match settings::read_config_with(p, shown, &|_: &str| true) {
             Ok(c) => Some(c),
-            Err(first) => return Err(every_config_error(opts, plan, p, shown, first)),
+            Err(first) => return Err(every_config_error(opts, plan, p, shown, first, None)),
         },
         _ => None,
     };
@@ -407,8 +530,9 @@ fn every_config_error(
     path: &std::path::Path,
     shown: &str,
     first: settings::Invalid,
+    gate: Option<&gate::Gate>,
 ) -> Error {
-    if let Ok(dirs) = policy_dirs(opts, plan, None, None)
+    if let Ok(dirs) = policy_dirs(opts, plan, None, None, gate)
         && !dirs.is_empty()
         && let Ok(Some(p)) = rego::Policies::load(&rego::Options {
             dirs,
@@ -451,8 +575,8 @@ pub fn project_policy_dirs(opts: &Options) -> Result<Vec<PathBuf>, Error> {
         opts.paths.clone()
     };
     let plan = project::plan(&paths, !opts.no_project).map_err(Error::Io)?;
-    let (config_path, _, config) = find_config(opts, &plan)?;
-    policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref())
+    let (config_path, _, config) = find_config(opts, &plan, None)?;
+    policy_dirs(opts, &plan, config.as_ref(), config_path.as_deref(), None)
 }
 
 /// The policy directories: `--policy`; else guard.toml's `policies`
@@ -463,12 +587,16 @@ fn policy_dirs(
     plan: &project::Plan,
     config: Option<&config::Config>,
     config_path: Option<&std::path::Path>,
+    gate: Option<&gate::Gate>,
 ) -> Result<Vec<PathBuf>, Error> {
     if opts.no_policies {
         return Ok(Vec::new());
     }
     if !opts.policy.is_empty() {
         return Ok(opts.policy.clone());
+    }
+    if let Some(g) = gate {
+        return Ok(g.policy_dirs.iter().map(|(p, _)| p.clone()).collect());
     }
     let boundary: Vec<PathBuf> = plan.roots.iter().map(|r| r.dir.clone()).collect();
     if let (Some(c), Some(cp)) = (config, config_path)
@@ -583,6 +711,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         settings,
         config_file,
         policies,
+        gate,
     } = load(opts)?;
     for e in &opts.envs {
         if model.envs.named(e).is_none() && model.envs.word(e).is_none() {
@@ -600,9 +729,17 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         .filter_map(|e| model.envs.named(e).or_else(|| model.envs.word(e)))
         .flat_map(|e| model.envs.with_qualified(e.as_str()))
         .collect();
-    let baseline = match &opts.baseline {
-        Some(p) => Some(baseline::Baseline::read(p).map_err(Error::Usage)?),
-        None => None,
+    let baseline = match (&gate, &opts.baseline) {
+        // The ref's baseline (none there: nothing is left out).
+        (Some(g), _) => match &g.baseline {
+            Some((text, rel)) => Some(
+                baseline::Baseline::parse(text, &format!("{}:{rel}", g.reference))
+                    .map_err(Error::Usage)?,
+            ),
+            None => None,
+        },
+        (None, Some(p)) => Some(baseline::Baseline::read(p).map_err(Error::Usage)?),
+        (None, None) => None,
     };
     let t1 = Instant::now();
     let mut raw: Vec<finding::Finding> = rules::run(&model, &|id| settings.is_enabled(id));
@@ -660,9 +797,18 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     redactions.sort();
     redactions.dedup();
     let external = suppress::externals(&settings, config_file);
-    let meta = suppress::apply(&model, &mut raw, &external, opts.no_suppressions, &|id| {
-        settings.is_enabled(id)
-    });
+    let meta = suppress::apply(
+        &model,
+        &mut raw,
+        &external,
+        &suppress::Mode {
+            audit: opts.no_suppressions,
+            // Judged by another revision's gate, the checked files may not silence the
+            // findings about their own safety to read.
+            input_rules_inline: gate.is_none(),
+        },
+        &|id| settings.is_enabled(id),
+    );
     raw.extend(
         meta.into_iter()
             .filter(|f| settings.is_enabled(f.rule))
@@ -782,6 +928,9 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         undecided,
         scope_uris,
         over_cap,
+        gate: gate
+            .as_ref()
+            .map(|g| (g.reference.clone(), g.commit.clone())),
     })
 }
 

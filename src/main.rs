@@ -221,6 +221,15 @@ struct CheckArgs {
     /// The configuration file (default: the project root's guard.toml).
     #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
     config: Option<PathBuf>,
+    /// Read guard.toml, the --baseline file and the policies from git revision REF (a pull
+    /// request's base) instead of the work tree; the files checked are the work tree's, and
+    /// their inline suppressions of input-safety (GD) findings are not honoured.
+    #[arg(long, value_name = "REF", conflicts_with = "write_baseline")]
+    config_from: Option<String>,
+    /// Print what the work tree's guard.toml switches off or weakens relative to
+    /// --config-from's (else the defaults), one line each, and exit 0 without checking.
+    #[arg(long)]
+    explain_config: bool,
     /// Check only the paths given, as projects of their own, instead of
     /// reporting the whole project's findings in them.
     #[arg(long)]
@@ -383,6 +392,7 @@ fn check(args: CheckArgs) -> ExitCode {
         } else {
             args.baseline
         },
+        config_from: args.config_from,
         policy: args.policy,
         data: args.data,
         namespaces: args.namespace,
@@ -392,6 +402,22 @@ fn check(args: CheckArgs) -> ExitCode {
         strict: args.strict,
         as_root: false,
     };
+    if args.explain_config {
+        return match guard::explain_config(&opts) {
+            Ok((lines, against)) => {
+                if lines.is_empty() {
+                    println!("guard.toml weakens nothing relative to {against}");
+                } else {
+                    println!("What guard.toml weakens relative to {against}:");
+                    for l in lines {
+                        println!("{l}");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
     guard::terraform::build_global_pool();
     let progress = Progress::start();
     let result = guard::check(&opts);
@@ -407,6 +433,12 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     for w in &report.warnings {
         eprintln!("guard: warning: {w}");
+    }
+    if let Some((reference, commit)) = &report.gate {
+        let short = commit.get(..12).unwrap_or(commit);
+        eprintln!(
+            "guard: judged by {reference}'s gate (commit {short}): its guard.toml, baseline and policies"
+        );
     }
     if report.files_in_scope == 0 && !args.allow_empty {
         return fail(

@@ -69,13 +69,23 @@ pub struct Invalid {
     pub errors: Vec<ConfigError>,
 }
 
+/// The configuration errors shown; the rest are counted.
+pub const MAX_CONFIG_ERRORS_SHOWN: usize = 100;
+
 impl std::fmt::Display for Invalid {
+    /// The first [`MAX_CONFIG_ERRORS_SHOWN`] errors in file order, then how
+    /// many more there are.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, e) in self.errors.iter().enumerate() {
+        for (i, e) in self.errors.iter().take(MAX_CONFIG_ERRORS_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{}:{e}", self.path)?;
+        }
+        let more = self.errors.len().saturating_sub(MAX_CONFIG_ERRORS_SHOWN);
+        if more > 0 {
+            let s = if more == 1 { "" } else { "s" };
+            write!(f, "\n{}: {more} more error{s} not shown", self.path)?;
         }
         Ok(())
     }
@@ -93,7 +103,7 @@ pub fn read_config_with(
     shown: &str,
     key_known: &dyn Fn(&str) -> bool,
 ) -> Result<Config, Invalid> {
-    let text = std::fs::read_to_string(path).map_err(|e| Invalid {
+    let bytes = std::fs::read(path).map_err(|e| Invalid {
         path: shown.to_string(),
         errors: vec![ConfigError {
             span: 0..0,
@@ -101,6 +111,25 @@ pub fn read_config_with(
             column: 1,
             message: format!("cannot read: {}", crate::project::io_reason(&e)),
         }],
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Located at the first byte that is not UTF-8 (the column counts the characters
+        // before it on its line).
+        let at = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+        let (line, column) = crate::config::line_col(valid, at);
+        Invalid {
+            path: shown.to_string(),
+            errors: vec![ConfigError {
+                span: at..at + 1,
+                line,
+                column,
+                message: format!(
+                    "not UTF-8 text: byte 0x{:02X} is not valid UTF-8 here",
+                    e.as_bytes().get(at).copied().unwrap_or(0)
+                ),
+            }],
+        }
     })?;
     Config::parse(&text, key_known).map_err(|errors| Invalid {
         path: shown.to_string(),
@@ -130,8 +159,44 @@ impl Overrides {
     }
 }
 
-fn rule_keys_match(keys: &[String], id: &str) -> bool {
-    keys.iter().any(|k| crate::suppress::key_matches(k, id))
+/// Rule keys (ids, names, families; any case) by where they are in a list:
+/// which key of the list names a rule is a lookup of the rule's three
+/// names, however long the list.
+struct KeyPositions(crate::hash::HashMap<String, Vec<usize>>);
+
+impl KeyPositions {
+    fn new<'k>(keys: impl Iterator<Item = &'k str>) -> KeyPositions {
+        let mut map: crate::hash::HashMap<String, Vec<usize>> = crate::hash::HashMap::default();
+        for (i, k) in keys.enumerate() {
+            map.entry(k.to_ascii_lowercase()).or_default().push(i);
+        }
+        KeyPositions(map)
+    }
+
+    /// The positions of the keys that name `rule`, in list order.
+    fn naming(&self, rule: &crate::rules::Rule) -> Vec<usize> {
+        let mut names = [rule.id, rule.name, rule.family.as_str()].map(str::to_ascii_lowercase);
+        names.sort_unstable();
+        let mut at: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i == 0 || names[i - 1] != **n)
+            .filter_map(|(_, n)| self.0.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at
+    }
+
+    /// The position of the first key that names `rule`.
+    fn first(&self, rule: &crate::rules::Rule) -> Option<usize> {
+        [rule.id, rule.name, rule.family.as_str()]
+            .iter()
+            .filter_map(|n| self.0.get(&n.to_ascii_lowercase())?.first())
+            .min()
+            .copied()
+    }
 }
 
 impl Settings {
@@ -230,6 +295,14 @@ impl Settings {
         if !unknown.is_empty() {
             return Err(unknown.join("\n"));
         }
+        let select_keys = KeyPositions::new(select.iter().map(String::as_str));
+        let extend_keys = KeyPositions::new(extend.iter().map(|(k, _)| k.as_str()));
+        let ignore_keys = KeyPositions::new(ignore.iter().map(|(k, _)| k.as_str()));
+        let setting_keys = KeyPositions::new(
+            config
+                .iter()
+                .flat_map(|c| c.rules.iter().map(|s| s.rule.value.as_str())),
+        );
         for r in crate::rules::all() {
             // The hardening family is opt-in: selected, or `[hardening]`.
             let by_default = r.family != crate::rules::Family::Hardening
@@ -238,27 +311,22 @@ impl Settings {
                 if select.is_empty() {
                     by_default
                 } else {
-                    rule_keys_match(&select, r.id)
+                    select_keys.first(r).is_some()
                 },
                 select_origin.clone(),
             );
-            if let Some((_, o)) = extend
-                .iter()
-                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
-            {
+            if let Some((_, o)) = extend_keys.first(r).and_then(|i| extend.get(i)) {
                 on = (true, o.clone());
             }
-            if let Some((_, o)) = ignore
-                .iter()
-                .find(|(k, _)| crate::suppress::key_matches(k, r.id))
-            {
+            if let Some((_, o)) = ignore_keys.first(r).and_then(|i| ignore.get(i)) {
                 on = (false, o.clone());
             }
             if let Some(c) = &config {
-                for s in &c.rules {
-                    if !crate::suppress::key_matches(&s.rule.value, r.id) {
-                        continue;
-                    }
+                for s in setting_keys
+                    .naming(r)
+                    .into_iter()
+                    .filter_map(|i| c.rules.get(i))
+                {
                     if !s.enabled {
                         on = (false, line(c, &s.rule.span));
                     }

@@ -793,3 +793,61 @@ fn hardening_findings_hold_only_where_their_tier_is_not_silent() {
     );
     assert!(dev.iter().any(|f| f["rule"] == "HD050"), "{dev:#?}");
 }
+
+#[test]
+fn a_config_with_thousands_of_errors_shows_the_first_hundred() {
+    // 20,000 unknown keys and a select of 20,000 unknown rules: 40,000
+    // errors, of which the first 100 in file order are shown, then a count.
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = String::from("select = [");
+    for i in 0..20_000 {
+        t.push_str(&format!("\"XX{i}\", "));
+    }
+    t.push_str("]\n");
+    for i in 0..20_000 {
+        t.push_str(&format!("unknown-key-{i} = 1\n"));
+    }
+    std::fs::write(dir.path().join("guard.toml"), &t).unwrap();
+    std::fs::write(dir.path().join("main.tf"), "locals {}\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() <= 102, "{} lines", lines.len());
+    assert!(
+        lines[0].starts_with("guard: guard.toml:1:11: no rule, rule name or family `XX0`"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        err.contains("guard.toml: 39900 more errors not shown"),
+        "{}",
+        lines.last().unwrap_or(&"")
+    );
+}
+
+#[test]
+fn a_guard_toml_that_is_not_utf8_is_an_error_at_the_first_invalid_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("guard.toml"),
+        b"fail-on = \"error\"\nselect = [\"\xC3\xA9\xFF\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("main.tf"), "locals {}\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("guard.toml:2:13: not UTF-8 text: byte 0xFF is not valid UTF-8 here"),
+        "{err}"
+    );
+}

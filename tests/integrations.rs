@@ -1034,6 +1034,23 @@ fn action_judges_a_pull_request_by_its_base_branch_gate() {
     ]);
     assert_eq!(run.status, Some(1), "{run}");
     assert!(run.stdout.contains("DB001"), "{run}");
+    // With the base commit (the `ref` output), guard reads the gate itself (--config-from),
+    // and the job summary says what the pull request's guard.toml would weaken.
+    assert_eq!(gate.output("ref").len(), 40, "{gate}");
+    let run = judged(&[
+        ("steps.gate.outputs.active", "true"),
+        ("steps.gate.outputs.ref", gate.output("ref")),
+        ("steps.gate.outputs.config", &config),
+        ("steps.gate.outputs.baseline", gate.output("baseline")),
+        ("steps.gate.outputs.policies", policies.to_str().unwrap()),
+    ]);
+    assert_eq!(run.status, Some(1), "{run}");
+    assert!(run.stdout.contains("DB001"), "{run}");
+    assert!(
+        run.summary
+            .contains("guard.toml:2: ignore = [\"DB001\"] switches off DB001 (public-rds, error)"),
+        "{run}"
+    );
     // By its own tree (config-from: tree), the pull request passes: what `base` prevents.
     let run = judged(&[]);
     assert_eq!(run.status, Some(0), "{run}");

@@ -593,3 +593,33 @@ fn a_recursive_policy_function_is_refused_not_a_crash() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_denial_with_an_empty_message_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("p.rego"),
+        "package main\n\ndeny contains msg if {\n\tinput.kind == \"Deployment\"\n\tmsg := \"  \"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("d.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--format", "json", "--select", "policy", "."])
+        .current_dir(dir.path())
+        .env_remove("GUARD_CONFIG")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["findings"][0]["message"],
+        "the policy denies this input without a reason (its message is empty)",
+        "{}",
+        stderr(&o)
+    );
+}

@@ -170,6 +170,7 @@ fn synthetic_findings_give_valid_sarif() {
         undecided: Vec::new(),
         scope_uris: None,
         over_cap: Vec::new(),
+        gate: None,
     };
     let sarif = check_sarif(&report);
     let results = sarif["runs"][0]["results"].as_array().unwrap();

@@ -1,14 +1,14 @@
 //! Parsing and validation: toml_edit's document walked table by table,
 //! every problem located and collected.
 
-use crate::hash::HashMap;
+use crate::hash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Document, Item, TableLike, Value};
 
 use crate::finding::Severity;
 
-use super::suggest::{did_you_mean, quoted_list, suggestion};
+use super::suggest::{nearest_within, quoted_list, rule_key_suggestion_within, suggestion_within};
 use super::types::*;
 
 impl Config {
@@ -21,8 +21,10 @@ impl Config {
         };
         let mut p = Parser {
             text,
+            lines: LineIndex::new(text),
             known,
             errors: Vec::new(),
+            suggestion_budget: SUGGESTION_BUDGET,
         };
         let mut config = Config {
             text: text.to_owned(),
@@ -53,32 +55,29 @@ impl Config {
 
     /// The line and column (1-based) of a byte offset in `self.text`.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
-        line_col(&self.text, offset)
+        self.derived
+            .lines
+            .get_or_init(|| LineIndex::new(&self.text))
+            .line_col(&self.text, offset)
+    }
+
+    fn env_lookup(&self) -> &EnvLookup {
+        self.derived
+            .envs
+            .get_or_init(|| EnvLookup::new(&self.environments))
     }
 
     /// The environment a name or an alias of a declared environment stands
     /// for, if any.
     pub fn resolve_environment(&self, name: &str) -> Option<String> {
-        if self.environment_names().iter().any(|n| n == name) {
-            return Some(name.to_owned());
-        }
-        self.environments
-            .declared
-            .iter()
-            .find(|d| d.aliases.iter().any(|a| a.value == name))
-            .map(|d| d.name.value.clone())
+        self.env_lookup().by_label.get(name).cloned()
     }
 
     /// The tier of an environment (by name or alias).
     pub fn tier_of(&self, name: &str) -> Option<Tier> {
         let name = self.resolve_environment(name)?;
-        match self
-            .environments
-            .declared
-            .iter()
-            .find(|d| d.name.value == name)
-        {
-            Some(d) => d.effective_tier(),
+        match self.env_lookup().tiers.get(&name) {
+            Some(tier) => *tier,
             None => default_tier(&name),
         }
     }
@@ -303,20 +302,30 @@ pub fn is_region(s: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The edit-distance table cells one config's "did you mean"s may cost
+/// (about 0.1 s): misspellings among many user-made names (environments)
+/// would otherwise cost their product.
+pub(crate) const SUGGESTION_BUDGET: u64 = 50_000_000;
+
 pub(crate) struct Parser<'a> {
     text: &'a str,
+    /// Locates every error in one lookup.
+    lines: LineIndex,
     known: &'a dyn Fn(&str) -> bool,
     errors: Vec<ConfigError>,
+    /// What suggestions may still cost (see [`nearest_within`]).
+    suggestion_budget: u64,
 }
 
 impl<'a> Parser<'a> {
     fn error(&mut self, span: ByteSpan, message: String) {
-        self.errors.push(ConfigError::new(self.text, span, message));
+        let error = ConfigError::at(&self.lines, self.text, span, message);
+        self.errors.push(error);
     }
 
     fn unknown_key(&mut self, e: &Entry, table: &Tbl, known: &[&str], hint: &str) {
         let mut message = format!("unknown key `{}` {}", e.key, table.place());
-        let suggested = suggestion(e.key, known);
+        let suggested = suggestion_within(e.key, known, &mut self.suggestion_budget);
         if suggested.is_empty() {
             message.push_str(hint);
         } else {
@@ -395,7 +404,7 @@ impl<'a> Parser<'a> {
             let message = format!(
                 "no rule, rule name or family `{}`{}; `guard rules` lists them",
                 s.value,
-                super::suggest::rule_key_suggestion(&s.value)
+                rule_key_suggestion_within(&s.value, &mut self.suggestion_budget)
             );
             self.error(s.span.clone(), message);
         }
@@ -667,13 +676,12 @@ impl<'a> Parser<'a> {
                 },
                 "order" => {
                     if let Some(order) = self.strings(&e) {
-                        let mut seen: Vec<&str> = Vec::new();
+                        let mut seen: HashSet<&str> = HashSet::default();
                         for o in &order {
-                            if seen.contains(&o.value.as_str()) {
+                            if !seen.insert(&o.value) {
                                 let message = format!("`{}` is twice in `order`", o.value);
                                 self.error(o.span.clone(), message);
                             }
-                            seen.push(&o.value);
                         }
                         envs.order = Some(Spanned::new(order, e.span()));
                     }
@@ -1057,6 +1065,7 @@ impl<'a> Parser<'a> {
             .collect();
         let mut candidates: Vec<&str> = names.iter().map(String::as_str).collect();
         candidates.extend(aliases.iter().copied());
+        let candidate_set: HashSet<&str> = candidates.iter().copied().collect();
         let mut refs: Vec<&Spanned<String>> = Vec::new();
         if let Some(order) = &config.environments.order {
             refs.extend(order.value.iter());
@@ -1068,13 +1077,13 @@ impl<'a> Parser<'a> {
         // would be (see `EnvSet::with_path_environments`).
         let builtin = crate::env::EnvSet::builtin();
         for r in refs {
-            if candidates.contains(&r.value.as_str())
+            if candidate_set.contains(r.value.as_str())
                 || (config.environments.defaults && builtin.named_by_region_or_cell(&r.value))
             {
                 continue;
             }
             let mut message = format!("unknown environment `{}`", r.value);
-            match did_you_mean(&r.value, &candidates) {
+            match nearest_within(&r.value, &candidates, 2, &mut self.suggestion_budget) {
                 Some(c) => message.push_str(&format!(" (did you mean `{c}`?)")),
                 None if names.is_empty() => {
                     message.push_str("; no environment exists: declare one as [environments.NAME]")

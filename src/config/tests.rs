@@ -263,6 +263,7 @@ fn a_full_file_parses_into_the_expected_config() {
             max_findings_per_file: Some(Spanned::new(50, at(t, "50", 0))),
             max_findings: None,
         },
+        derived: Derived::default(),
     };
     assert_eq!(c, expected);
     assert_eq!(&c.text[c.select[1].span.clone()], "\"BO001\"");
@@ -1065,5 +1066,69 @@ fn hardening_pod_security_version() {
     assert_eq!(
         errors("[hardening]\npod-security-version = 1.29\n"),
         ["2:24: `pod-security-version` must be a string, found a float"]
+    );
+}
+
+/// The bytes read to locate the errors of `text` (its one index, then at
+/// most a block per error), and the errors.
+fn bytes_read_locating(text: &str) -> (u64, usize) {
+    BYTES_READ.with(|c| c.set(0));
+    let n = Config::parse(text, &known).err().map_or(0, |e| e.len());
+    (BYTES_READ.with(std::cell::Cell::get), n)
+}
+
+#[test]
+fn locating_many_errors_reads_the_text_once() {
+    // Unknown top-level keys and a select of unknown rules, each an error.
+    let file = |n: usize| {
+        let mut t = String::from("select = [");
+        for i in 0..n {
+            t.push_str(&format!("\"XX{i}\", "));
+        }
+        t.push_str("]\n");
+        for i in 0..n {
+            t.push_str(&format!("unknown-key-{i} = 1\n"));
+        }
+        t
+    };
+    let (small, errors_small) = bytes_read_locating(&file(2_000));
+    let (large, errors_large) = bytes_read_locating(&file(4_000));
+    assert_eq!((errors_small, errors_large), (4_000, 8_000));
+    // Twice the input, about twice the reading (a scan from the start for
+    // each error would be four times).
+    assert!(
+        large <= small * 5 / 2,
+        "read {small} bytes for 2,000 keys, {large} for 4,000"
+    );
+    let len = file(4_000).len() as u64;
+    assert!(large <= len + 8_000 * 64, "read {large} bytes of {len}");
+}
+
+#[test]
+fn suggestions_among_many_environments_have_a_bounded_cost() {
+    // Each misspelt environment is within two edits of every declared one:
+    // suggesting for each would cost their product.
+    let n = 3_000;
+    let mut t = String::from("[environments]\norder = [");
+    for i in 0..n {
+        t.push_str(&format!("\"e{i:04}x\", "));
+    }
+    t.push_str("]\n");
+    for i in 0..n {
+        t.push_str(&format!("[environments.e{i:04}]\ntier = \"dev\"\n"));
+    }
+    CELLS.with(|c| c.set(0));
+    let errors = match Config::parse(&t, &known) {
+        Ok(_) => panic!("the misspelt environments are errors"),
+        Err(e) => e,
+    };
+    assert_eq!(errors.len(), n);
+    let cells = CELLS.with(std::cell::Cell::get);
+    assert!(cells <= SUGGESTION_BUDGET, "{cells} cells");
+    // The first ones still get their suggestion.
+    assert!(
+        errors[0].message.contains("did you mean"),
+        "{}",
+        errors[0].message
     );
 }

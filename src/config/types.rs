@@ -46,7 +46,17 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(text: &str, span: ByteSpan, message: String) -> ConfigError {
-        let (line, column) = line_col(text, span.start);
+        ConfigError::at(&LineIndex::new(text), text, span, message)
+    }
+
+    /// [`ConfigError::new`] located with the text's index.
+    pub(crate) fn at(
+        lines: &LineIndex,
+        text: &str,
+        span: ByteSpan,
+        message: String,
+    ) -> ConfigError {
+        let (line, column) = lines.line_col(text, span.start);
         ConfigError {
             span,
             line,
@@ -89,6 +99,61 @@ pub struct Config {
     /// `[[ignore]]` and `[[suppress]]` tables, in file order.
     pub ignores: Vec<IgnoreEntry>,
     pub limits: Limits,
+    /// Lookups made from the fields above on first use.
+    pub(crate) derived: Derived,
+}
+
+/// What a [`Config`]'s text and environments imply, computed once on first
+/// use (a config is not changed after it is parsed), so that locating many
+/// spans or resolving many environment names costs a lookup each. Always
+/// equal: it adds nothing to what the config says.
+#[derive(Clone, Default)]
+pub(crate) struct Derived {
+    pub(crate) lines: std::sync::OnceLock<LineIndex>,
+    pub(crate) envs: std::sync::OnceLock<EnvLookup>,
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Derived) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Derived")
+    }
+}
+
+/// Every environment name and alias, and the environment each stands for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EnvLookup {
+    /// Name or alias -> the environment's name (a name before an alias, the
+    /// first declaration of an alias before a later one).
+    pub(crate) by_label: crate::hash::HashMap<String, String>,
+    /// Environment name -> its tier (the first declaration of it).
+    pub(crate) tiers: crate::hash::HashMap<String, Option<Tier>>,
+}
+
+impl EnvLookup {
+    pub(crate) fn new(envs: &Environments) -> EnvLookup {
+        let mut by_label = crate::hash::HashMap::default();
+        for name in environment_names(envs) {
+            by_label.insert(name.clone(), name);
+        }
+        let mut tiers = crate::hash::HashMap::default();
+        for d in &envs.declared {
+            for a in &d.aliases {
+                by_label
+                    .entry(a.value.clone())
+                    .or_insert_with(|| d.name.value.clone());
+            }
+            tiers
+                .entry(d.name.value.clone())
+                .or_insert_with(|| d.effective_tier());
+        }
+        EnvLookup { by_label, tiers }
+    }
 }
 
 /// The least severe finding that makes the run fail (`never`: none does).
@@ -454,39 +519,115 @@ pub(crate) fn days_in_month(year: i32, month: u8) -> u8 {
     }
 }
 
-/// The 1-based line and column (in characters) of byte `offset` of `text`.
+/// The 1-based line and column (in characters) of byte `offset` of `text`
+/// (a scan of the text: for one position; [`LineIndex`] for many).
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
-    let bytes = text.as_bytes();
-    // An offset inside a character locates that character.
-    let mut offset = offset.min(bytes.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// Bytes per block of [`LineIndex`]'s character counts.
+const BLOCK: usize = 64;
+
+#[cfg(test)]
+thread_local! {
+    /// The bytes [`LineIndex`] has read on this thread (tests count work
+    /// with it instead of timing it).
+    pub(crate) static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Count `n` bytes read (in tests).
+fn read(_n: usize) {
+    #[cfg(test)]
+    BYTES_READ.with(|c| c.set(c.get() + _n as u64));
+}
+
+/// Where the lines of a text start and how many characters precede each
+/// 64-byte block: a position's line is a binary search and its column a
+/// count of at most 64 bytes, whatever the lengths of the text and line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineIndex {
+    /// The byte offset of every line's start (lines end at `\n`).
+    starts: Vec<usize>,
+    /// The characters in `text[..i * BLOCK]`, for every block `i`.
+    block_chars: Vec<usize>,
+    /// The length of the text indexed.
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        read(bytes.len());
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        let mut block_chars = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let mut chars = 0;
+        for block in bytes.chunks(BLOCK) {
+            block_chars.push(chars);
+            chars += char_starts(block);
+        }
+        block_chars.push(chars);
+        LineIndex {
+            starts,
+            block_chars,
+            len: bytes.len(),
+        }
     }
-    let before = &bytes[..offset];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    // Count characters: the bytes that start one.
-    let column = before[line_start..]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count()
-        + 1;
-    (
-        u32::try_from(line).unwrap_or(u32::MAX),
-        u32::try_from(column).unwrap_or(u32::MAX),
-    )
+
+    /// Whether this indexes a text of `text`'s length (a cache check).
+    pub(crate) fn indexes(&self, text: &str) -> bool {
+        self.len == text.len() && !self.block_chars.is_empty()
+    }
+
+    /// The characters in `text[..offset]` (`offset` a char boundary).
+    fn chars_before(&self, bytes: &[u8], offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let counted = self.block_chars.get(block).copied().unwrap_or(0);
+        read(offset.saturating_sub(block * BLOCK));
+        counted + bytes.get(block * BLOCK..offset).map_or(0, char_starts)
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset` of
+    /// `text`, the text this indexes (an offset inside a character locates
+    /// that character; past the end, the end).
+    pub fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
+        if !self.indexes(text) {
+            return LineIndex::new(text).line_col(text, offset);
+        }
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let bytes = text.as_bytes();
+        let column = self.chars_before(bytes, offset) - self.chars_before(bytes, start) + 1;
+        (
+            u32::try_from(line + 1).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        )
+    }
+}
+
+/// The bytes that start a character.
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 pub(crate) fn environment_names(envs: &Environments) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut seen: crate::hash::HashSet<&str> = crate::hash::HashSet::default();
     if envs.defaults {
-        names.extend(DEFAULT_ENVIRONMENTS.iter().map(|(n, _)| (*n).to_owned()));
+        for (n, _) in DEFAULT_ENVIRONMENTS {
+            seen.insert(n);
+            names.push(n.to_owned());
+        }
     }
     for d in &envs.declared {
-        if !names.contains(&d.name.value) {
+        if seen.insert(&d.name.value) {
             names.push(d.name.value.clone());
         }
     }

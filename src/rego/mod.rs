@@ -1043,6 +1043,11 @@ fn results_of(v: &serde_json::Value) -> Vec<Result_> {
             other => (other.to_string(), None, None),
         };
         let mut message = crate::render::sanitize(&message).into_owned();
+        if message.trim().is_empty() {
+            // A finding that says nothing: say so, rather than print an empty line.
+            message =
+                "the policy denies this input without a reason (its message is empty)".to_string();
+        }
         if message.len() > MAX_MESSAGE {
             let mut cut = MAX_MESSAGE;
             while !message.is_char_boundary(cut) {

@@ -248,6 +248,7 @@ pub(crate) fn test_report(
         undecided: Vec::new(),
         scope_uris: None,
         over_cap: Vec::new(),
+        gate: None,
     }
 }
 

@@ -75,7 +75,12 @@ pub fn key_matches(key: &str, rule_id: &str) -> bool {
 
 /// Does a key name any rule, rule name or family?
 pub fn key_known(key: &str) -> bool {
-    crate::rules::all().iter().any(|r| key_matches(key, r.id))
+    // One pass over the rules (`key_matches` for each would look each up).
+    crate::rules::all().iter().any(|r| {
+        key.eq_ignore_ascii_case(r.id)
+            || key.eq_ignore_ascii_case(r.name)
+            || key.eq_ignore_ascii_case(r.family.as_str())
+    })
 }
 
 fn style(syntax: Syntax) -> scan::Style {
@@ -95,14 +100,26 @@ const META: [&str; 3] = ["GD004", "GD006", "GD007"];
 /// leaves every finding unsuppressed and says nothing about suppressions.
 /// `enabled` says whether a rule ran (a suppression of a rule that is
 /// switched off is not "unused").
+/// How suppressions apply.
+#[derive(Clone, Copy, Debug)]
+pub struct Mode {
+    /// `--no-suppressions`: every finding unsuppressed, nothing said about
+    /// the suppressions.
+    pub audit: bool,
+    /// Whether an inline comment may suppress an input-safety (GD) finding
+    /// (not under `--config-from`: such a comment suppresses nothing there,
+    /// and is not reported as unused either).
+    pub input_rules_inline: bool,
+}
+
 pub fn apply(
     model: &Model,
     findings: &mut [Finding],
     external: &[External],
-    audit: bool,
+    mode: &Mode,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
-    if audit {
+    if mode.audit {
         return Vec::new();
     }
     let today = today();
@@ -138,13 +155,18 @@ pub fn apply(
             });
             if let Some(i) = hit {
                 used[file][i] = true;
-                let d = &ds[i];
-                f.suppression = Some(RawSuppression {
-                    kind: SuppressionKind::InSource,
-                    reason: d.reason.clone(),
-                    span: Span::new(f.span.file, d.span.start, d.span.end),
-                });
-                continue;
+                let refused = !mode.input_rules_inline
+                    && crate::rules::find(f.rule)
+                        .is_some_and(|r| r.family == crate::rules::Family::Input);
+                if !refused {
+                    let d = &ds[i];
+                    f.suppression = Some(RawSuppression {
+                        kind: SuppressionKind::InSource,
+                        reason: d.reason.clone(),
+                        span: Span::new(f.span.file, d.span.start, d.span.end),
+                    });
+                    continue;
+                }
             }
         }
         let hit = external.iter().position(|x| {
