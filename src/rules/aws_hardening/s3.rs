@@ -406,8 +406,10 @@ statement is not reported when its `Condition` restricts who can use it: a sourc
 endpoint, a source IP range other than everything, an organisation, account, ARN or user of the
 principal or the source (`aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceIp`, `aws:PrincipalOrgID`,
 `aws:PrincipalAccount`, `aws:SourceArn`, `aws:SourceAccount`, ...), or a condition guard cannot
-read. A condition that does not restrict who (`aws:SecureTransport`, `aws:Referer`, which any
-client sets) leaves the statement public.
+read, or the VPC endpoints of an account or organisation (`aws:VpceAccount`, `aws:VpceOrgID`). A
+condition that does not restrict who (`aws:SecureTransport`, `aws:Referer`, which any client
+sets), or whose values match everyone (`*`, an ARN of any account such as `arn:aws:iam::*`),
+leaves the statement public.
 
 Equivalent checks: Checkov `CKV_AWS_20` (public read ACL), `CKV_AWS_57` (public write ACL),
 `CKV_AWS_70` (policy allowing everyone); Trivy `AVD-AWS-0092` (no public bucket ACLs); KICS
@@ -477,9 +479,12 @@ fn public_grants(r: &Resource, issues: &mut Vec<Issue>) {
 }
 
 /// Condition keys that restrict who can use a statement (lower case).
-const RESTRICTING_KEYS: [&str; 16] = [
+const RESTRICTING_KEYS: [&str; 19] = [
     "aws:sourcevpc",
     "aws:sourcevpce",
+    "aws:vpceaccount",
+    "aws:vpceorgid",
+    "aws:vpceorgpaths",
     "aws:sourceip",
     "aws:vpcsourceip",
     "aws:principalorgid",
@@ -514,13 +519,20 @@ fn condition_restricts(cond: &Node) -> bool {
             if !RESTRICTING_KEYS.contains(&key.as_str()) {
                 return false;
             }
-            // `aws:SourceIp` of every address restricts nothing.
-            let everywhere = |n: &Node| matches!(n.as_str(), Some("0.0.0.0/0" | "::/0"));
+            // `aws:SourceIp` of every address, `*`, or an ARN of any account
+            // (`arn:aws:iam::*`) restricts nothing.
+            let everywhere = |n: &Node| match n.as_str() {
+                Some("0.0.0.0/0" | "::/0" | "*") => true,
+                Some(v) if v.starts_with("arn:") => {
+                    v.split(':').nth(4).is_none_or(|account| account == "*")
+                }
+                _ => false,
+            };
             let values: Vec<&Node> = match &k.value.value {
                 Value::Seq(items) => items.iter().collect(),
                 _ => vec![&k.value],
             };
-            !(key == "aws:sourceip" && !values.is_empty() && values.iter().all(|v| everywhere(v)))
+            values.is_empty() || !values.iter().all(|v| everywhere(v))
         })
     })
 }

@@ -486,8 +486,9 @@ so nothing is redeployed. The article keeps secrets out of code and out of reach
 rotation limits the damage when one leaks anyway. Reported: an `aws_secretsmanager_secret` with no
 `aws_secretsmanager_secret_rotation` whose `secret_id` refers to it in the same root (one whose
 target cannot be told covers only secrets whose own name cannot be told either), and a CloudFormation `AWS::SecretsManager::Secret` with
-no `AWS::SecretsManager::RotationSchedule` whose `SecretId` refers to it. Some secrets cannot
-rotate (a third party's API key): suppress the finding with that reason.
+no `AWS::SecretsManager::RotationSchedule` whose `SecretId` refers to it; and a rotation more than
+90 days apart (`automatically_after_days`, or a `rate(N days)` `schedule_expression`, over 90; an
+unknown interval is not judged). Some secrets cannot rotate (a third party's API key): suppress the finding with that reason.
 
 Severity: warning in prod, note in staging, not reported in dev.
 
@@ -523,6 +524,17 @@ resource "aws_secretsmanager_secret_rotation" "db" {
     }),
 };
 
+/// The longest rotation interval that counts as rotating (days).
+const MAX_ROTATION_DAYS: f64 = 90.0;
+
+/// The days of a `rate(N days)` schedule (`rate(N hours)` and cron: none).
+fn rate_days(expr: &str) -> Option<f64> {
+    let inner = expr.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = inner.trim().split_once(' ')?;
+    let n: f64 = n.trim().parse().ok()?;
+    matches!(unit.trim(), "day" | "days").then_some(n)
+}
+
 fn check_secret_rotation(m: &Model, out: &mut Vec<Finding>) {
     tf_rule(
         m,
@@ -542,6 +554,35 @@ fn check_secret_rotation(m: &Model, out: &mut Vec<Finding>) {
                     r.span,
                     "is never rotated (no aws_secretsmanager_secret_rotation refers to it)",
                 ));
+            }
+        },
+    );
+    // A rotation so rare it hardly limits a leak: more than 90 days apart.
+    tf_rule(
+        m,
+        out,
+        &SECRET_ROTATION,
+        &["aws_secretsmanager_secret_rotation"],
+        |_, r, issues| {
+            for rules in blocks(r.attrs.get("rotation_rules")) {
+                if let Some(n) = rules.get("automatically_after_days")
+                    && let Some(days) = n.as_f64()
+                    && days > MAX_ROTATION_DAYS
+                {
+                    issues.push(Issue::at(
+                        n,
+                        format!("rotates the secret only every {days} days (more than {MAX_ROTATION_DAYS})"),
+                    ));
+                }
+                if let Some(n) = rules.get("schedule_expression")
+                    && let Some(days) = n.as_str().and_then(rate_days)
+                    && days > MAX_ROTATION_DAYS
+                {
+                    issues.push(Issue::at(
+                        n,
+                        format!("rotates the secret only every {days} days (more than {MAX_ROTATION_DAYS})"),
+                    ));
+                }
             }
         },
     );
