@@ -224,3 +224,19 @@ fn a_git_directory_generator_over_this_repository_makes_one_application_per_dire
     );
     assert!(!envs.contains("shop-sandbox"), "{envs}");
 }
+
+/// A Flux HelmRelease's `valuesFrom` ConfigMap, per overlay: staging's is a ConfigMap manifest
+/// whose `data.values.yaml` is parsed where it is written (the finding at its line, in staging);
+/// production's comes from a Kustomize `configMapGenerator` file. Each overlay reads its own
+/// ConfigMap of that name; the clean twin is silent.
+#[test]
+fn a_helm_release_reads_its_values_from_the_overlays_config_map() {
+    let (code, out) = concise("fixtures/layouts/flux-valuesfrom/fail");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        out.trim(),
+        "fixtures/layouts/flux-valuesfrom/fail/apps/production/shop-values.yaml:4:8: BO001 image `ghcr.io/acme/shop:latest` of container `image` of Helm chart apps/production uses the mutable tag `latest` [prod]\nfixtures/layouts/flux-valuesfrom/fail/apps/staging/values.yaml:10:12: BO001 image `ghcr.io/acme/shop:main` of Helm values `image` of Flux HelmRelease `shop` uses the channel tag `main`, which moves to each new build of the image [staging]"
+    );
+    let (code, out) = concise("fixtures/layouts/flux-valuesfrom/pass");
+    assert_eq!(code, Some(0), "{out}");
+}

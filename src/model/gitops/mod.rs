@@ -55,6 +55,9 @@ pub struct AppSource {
     pub repo_url: Option<Node>,
     pub target_revision: Option<Node>,
     pub value_files: Vec<Node>,
+    /// Values read from ConfigMaps of this repository (a HelmRelease's `valuesFrom`), in order,
+    /// under the inline values.
+    pub values_from: Vec<Node>,
     /// Inline values: `helm.valuesObject`, `helm.values` parsed, a HelmRelease's `values`.
     pub values: Vec<Node>,
     pub parameters: Vec<Param>,
@@ -112,10 +115,12 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
         if !known {
             continue;
         }
-        let renders: Vec<(std::borrow::Cow<'_, Node>, Placed)> = if doc.overlays.is_empty() {
+        type Render<'d> = (std::borrow::Cow<'d, Node>, Placed, Option<&'d str>);
+        let renders: Vec<Render<'_>> = if doc.overlays.is_empty() {
             vec![(
                 std::borrow::Cow::Borrowed(&doc.root),
                 (doc.assignment.env, doc.assignment.evidence.clone()),
+                None,
             )]
         } else {
             doc.overlays
@@ -125,17 +130,19 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
                     let evidence = o.env.map(|_| {
                         Evidence::GitOps(format!("rendered by overlay `{}`", o.kustomization))
                     });
-                    Some((root, (o.env, evidence)))
+                    Some((root, (o.env, evidence), Some(o.kustomization.as_str())))
                 })
                 .collect()
         };
-        for (root, placed) in renders {
+        for (root, placed, overlay) in renders {
             let c = Ctx {
                 doc,
                 envs,
                 sources,
                 placed: &placed,
                 dirs: &dirs,
+                docs,
+                overlay,
             };
             match kind.as_str() {
                 "Application" => out.extend(argo_app(&c, &root, AppKind::ArgoApplication, None)),
@@ -181,6 +188,10 @@ struct Ctx<'a> {
     placed: &'a Placed,
     /// The project's directories, listed once when a git generator asks.
     dirs: &'a std::sync::OnceLock<Vec<String>>,
+    /// Every document (the ConfigMaps and generators a `valuesFrom` names).
+    docs: &'a [Doc],
+    /// The Kustomize overlay rendering this manifest (its kustomization's path), if one does.
+    overlay: Option<&'a str>,
 }
 
 /// The environment of an application: the document's own (its path, guard.toml), else the
@@ -340,6 +351,72 @@ fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
         .next()
         .map(|d| d.root)
         .filter(Node::is_map)
+}
+
+/// The values a HelmRelease's `valuesFrom` reads from ConfigMap `name` under `key`: a
+/// ConfigMap manifest of this repository whose `data` holds them as a literal block (parsed where
+/// it is written), or a Kustomize `configMapGenerator` of that name whose file for `key` is in
+/// this repository (`key=path`, or a path whose file name is the key).
+fn config_map_values(c: &Ctx<'_>, name: &str, key: &str) -> Option<Node> {
+    // (in the manifest's own overlay, the values)
+    let mut found: Vec<(bool, Node)> = Vec::new();
+    for d in c.docs {
+        match &d.kind {
+            DocKind::Kubernetes {
+                kind,
+                name: Some(n),
+            } if kind == "ConfigMap" && n == name => {
+                if let Some(v) = d
+                    .root
+                    .path(&["data", key])
+                    .and_then(|v| values_string(c, v))
+                {
+                    let mine = c
+                        .overlay
+                        .is_some_and(|o| d.overlays.iter().any(|x| x.kustomization == o));
+                    found.push((mine, v));
+                }
+            }
+            DocKind::Kustomization => {
+                let path = c.sources.path(d.file);
+                let gens = d.root.get("configMapGenerator").map(Node::as_seq);
+                for g in gens.unwrap_or(&[]) {
+                    if g.str_at(&["name"]) != Some(name) {
+                        continue;
+                    }
+                    for f in g.get("files").map(Node::as_seq).unwrap_or(&[]) {
+                        let Some(entry) = f.as_str() else { continue };
+                        let (k, file) = match entry.split_once('=') {
+                            Some((k, p)) => (k.trim(), p.trim()),
+                            None => (entry.rsplit('/').next().unwrap_or(entry), entry),
+                        };
+                        if k != key {
+                            continue;
+                        }
+                        let Some(full) =
+                            crate::source::join_path(crate::source::parent_dir(path), file)
+                        else {
+                            continue;
+                        };
+                        if let Some(v) = c
+                            .docs
+                            .iter()
+                            .find(|v| c.sources.path(v.file) == full && v.root.is_map())
+                        {
+                            found.push((c.overlay == Some(path), v.root.clone()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // The overlay's own ConfigMap; else the only one of that name; else it cannot be told.
+    match found.iter().position(|(mine, _)| *mine) {
+        Some(i) => found.into_iter().nth(i).map(|(_, v)| v),
+        None if found.len() == 1 => found.pop().map(|(_, v)| v),
+        None => None,
+    }
 }
 
 /// An ApplicationSet: one application per element of each top-level `list` generator (also
@@ -623,6 +700,21 @@ fn helm_release(c: &Ctx<'_>, root: &Node) -> Option<App> {
     } else {
         source.chart = chart;
     }
+    for from in spec.get("valuesFrom").map(Node::as_seq).unwrap_or(&[]) {
+        // `targetPath` sets one value at a path; a Secret is not in the repository in clear.
+        if from.str_at(&["kind"]) != Some("ConfigMap") || from.get("targetPath").is_some() {
+            continue;
+        }
+        let (Some(name), key) = (
+            from.str_at(&["name"]),
+            from.str_at(&["valuesKey"]).unwrap_or("values.yaml"),
+        ) else {
+            continue;
+        };
+        if let Some(v) = config_map_values(c, name, key) {
+            source.values_from.push(v);
+        }
+    }
     if let Some(v) = spec.get("values").filter(|v| v.is_map()) {
         source.values.push(v.clone());
     }
@@ -650,7 +742,7 @@ fn helm_release(c: &Ctx<'_>, root: &Node) -> Option<App> {
 /// on it points at the parameter).
 pub fn override_values(s: &AppSource) -> Node {
     let mut root = Node::new(Span::default(), Value::Map(Default::default()));
-    for v in &s.values {
+    for v in s.values_from.iter().chain(&s.values) {
         super::containers::deep_merge(&mut root, v, 0);
     }
     for p in &s.parameters {
