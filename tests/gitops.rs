@@ -240,3 +240,65 @@ fn a_helm_release_reads_its_values_from_the_overlays_config_map() {
     let (code, out) = concise("fixtures/layouts/flux-valuesfrom/pass");
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// An ApplicationSet of 70 elements over one chart of the project: 64 renderings, and one
+/// located GD003 note for the rest, at the chart; a violation of a rendered one still found.
+#[test]
+fn renderings_of_one_chart_are_bounded_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    };
+    write("guard.toml", "# its own project\n");
+    write(
+        "charts/shop/Chart.yaml",
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    );
+    write("charts/shop/values.yaml", "tag: \"1.0\"\n");
+    write(
+        "charts/shop/templates/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: \"ghcr.io/acme/shop:{{ .Values.tag }}\"\n",
+    );
+    let mut elements = String::new();
+    for i in 0..70 {
+        let tag = if i == 0 { "latest" } else { "1.0" };
+        elements.push_str(&format!(
+            "          - name: s{i:02}\n            tag: \"{tag}\"\n"
+        ));
+    }
+    write(
+        "apps/shop.yaml",
+        &format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: shop\nspec:\n  generators:\n    - list:\n        elements:\n{elements}  template:\n    metadata:\n      name: 'shop-{{{{name}}}}'\n    spec:\n      source:\n        repoURL: https://github.com/acme/platform.git\n        path: charts/shop\n        helm:\n          parameters:\n            - name: tag\n              value: '{{{{tag}}}}'\n      destination:\n        namespace: prod\n"
+        ),
+    );
+    let path = root.to_string_lossy().to_string();
+    let o = guard(&["check", &path, "--format", "concise", "-q"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("charts/shop/Chart.yaml:1:1: GD003")
+            && out.contains("6 more renderings (applications or environments) than the 64"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "charts/shop/templates/deployment.yaml:10:18: BO001 image `ghcr.io/acme/shop:latest`"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "(also in its renderings shop-s01, shop-s02, shop-s03, shop-s04, shop-s05 and 58 more)"
+        ),
+        "{out}"
+    );
+    let envs = stdout(&guard(&["envs", &path]));
+    assert_eq!(
+        envs.matches("charts/shop with Argo CD").count(),
+        64,
+        "{envs}"
+    );
+}

@@ -18,6 +18,9 @@ use crate::source::Span;
 
 use super::Family;
 
+/// The other renderings a merged finding names, at most.
+const NAMES_SHOWN: usize = 5;
+
 pub fn merge(model: &Model, out: &mut Vec<Finding>) {
     if model.rendered_files.is_empty() {
         return;
@@ -176,11 +179,21 @@ pub fn merge(model: &Model, out: &mut Vec<Finding>) {
         }
         target.secrets.extend(secrets);
         if !also.is_empty() {
-            target.message = format!(
-                "{} (also in its renderings {})",
-                target.message,
-                also.join(", ")
-            );
+            let shown = also
+                .iter()
+                .take(NAMES_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = also.len().saturating_sub(NAMES_SHOWN);
+            target.message = if more > 0 {
+                format!(
+                    "{} (also in its renderings {shown} and {more} more)",
+                    target.message
+                )
+            } else {
+                format!("{} (also in its renderings {shown})", target.message)
+            };
         }
     }
     let mut i = 0;

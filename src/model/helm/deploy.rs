@@ -55,6 +55,9 @@ pub struct ChartRun {
     pub remote: Vec<String>,
 }
 
+/// At most this many renderings of one chart (applications and environments).
+const MAX_RUNS_PER_CHART: usize = 64;
+
 /// `.Release.Namespace` when nothing says where the chart is installed:
 /// `helm install -n` decides it, so it is not taken for `default`.
 pub const RELEASE_NAMESPACE: &str = "release-namespace";
@@ -380,8 +383,28 @@ fn render_some(
                         .collect()
                 })
                 .unwrap_or_default();
-            let runs = runs(&chart.dir, sources, docs, apps, &mine);
-            render_one(chart, runs, limits)
+            let mut runs = runs(&chart.dir, sources, docs, apps, &mine);
+            // Renderings of one chart are bounded (an ApplicationSet of a thousand
+            // elements over it): the rest are one note.
+            let dropped = runs.len().saturating_sub(MAX_RUNS_PER_CHART);
+            runs.truncate(MAX_RUNS_PER_CHART);
+            let mut h = render_one(chart, runs, limits);
+            if dropped > 0 {
+                let at = chart
+                    .files
+                    .iter()
+                    .find(|f| f.path == "Chart.yaml")
+                    .map_or(Span::default(), |f| Span::new(f.file, 0, 0));
+                h.diags.push(ParseDiag::new(
+                    DiagKind::Limit,
+                    at,
+                    format!(
+                        "Helm chart {}: {dropped} more renderings (applications or environments) than the {MAX_RUNS_PER_CHART} guard renders per chart were not rendered",
+                        if chart.dir.is_empty() { "." } else { chart.dir.as_str() }
+                    ),
+                ));
+            }
+            h
         })
         .collect();
     let mut out = HelmDocs::default();
