@@ -302,3 +302,44 @@ fn renderings_of_one_chart_are_bounded_with_a_note() {
         "{envs}"
     );
 }
+
+/// A Flux Kustomization's `images` overrides are the images its environment runs: production's
+/// `newTag: latest` is found at that line, in prod; staging's pinned digest is silent.
+#[test]
+fn a_flux_kustomization_image_override_is_judged_in_its_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    };
+    write("guard.toml", "# its own project\n");
+    for (env, images) in [
+        (
+            "production",
+            "    - name: ghcr.io/acme/shop\n      newTag: latest\n",
+        ),
+        (
+            "staging",
+            "    - name: ghcr.io/acme/shop\n      digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+        ),
+    ] {
+        write(
+            &format!("clusters/{env}/apps.yaml"),
+            &format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/{env}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  images:\n{images}"
+            ),
+        );
+    }
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].ends_with(
+            "clusters/production/apps.yaml:14:15: BO001 image `ghcr.io/acme/shop:latest` of the Kustomize image override of Flux Kustomization `apps` uses the mutable tag `latest` [prod]"
+        ),
+        "{out}"
+    );
+}

@@ -26,6 +26,9 @@ pub enum AppKind {
     /// An application an `ApplicationSet` generates from one list element.
     ArgoApplicationSet,
     FluxHelmRelease,
+    /// A Flux `Kustomization` (kustomize.toolkit.fluxcd.io): a path of this repository, its
+    /// `images` overrides.
+    FluxKustomization,
 }
 
 impl AppKind {
@@ -34,6 +37,7 @@ impl AppKind {
             AppKind::ArgoApplication => "Argo CD Application",
             AppKind::ArgoApplicationSet => "Argo CD ApplicationSet",
             AppKind::FluxHelmRelease => "Flux HelmRelease",
+            AppKind::FluxKustomization => "Flux Kustomization",
         }
     }
 }
@@ -110,6 +114,7 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
         let known = match kind.as_str() {
             "Application" | "ApplicationSet" => api.starts_with("argoproj.io/"),
             "HelmRelease" => api.starts_with("helm.toolkit.fluxcd.io/"),
+            "Kustomization" => api.starts_with("kustomize.toolkit.fluxcd.io/"),
             _ => false,
         };
         if !known {
@@ -147,6 +152,7 @@ pub fn collect(docs: &[Doc], envs: &EnvSet, sources: &crate::source::SourceMap) 
             match kind.as_str() {
                 "Application" => out.extend(argo_app(&c, &root, AppKind::ArgoApplication, None)),
                 "ApplicationSet" => application_set(&c, &root, &mut out),
+                "Kustomization" => out.extend(flux_kustomization(&c, &root)),
                 _ => out.extend(helm_release(&c, &root)),
             }
         }
@@ -351,6 +357,49 @@ fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
         .next()
         .map(|d| d.root)
         .filter(Node::is_map)
+}
+
+/// A Flux Kustomization: the path it applies and its `images` overrides (`name`, `newName`,
+/// `newTag`, `digest`), each as `new:tag` located at the entry's tag (else its digest or name).
+fn flux_kustomization(c: &Ctx<'_>, root: &Node) -> Option<App> {
+    let spec = root.get("spec")?;
+    let mut source = AppSource {
+        path: spec.get("path").cloned(),
+        ..AppSource::default()
+    };
+    for i in spec.get("images").map(Node::as_seq).unwrap_or(&[]) {
+        let Some(name) = i.str_at(&["newName"]).or_else(|| i.str_at(&["name"])) else {
+            continue;
+        };
+        let (text, at) = match (i.get("digest"), i.get("newTag")) {
+            (Some(d), _) if d.as_str().is_some() => {
+                (format!("{name}@{}", d.as_str().unwrap_or_default()), d)
+            }
+            (_, Some(t)) if t.scalar_text().is_some() => {
+                (format!("{name}:{}", t.scalar_text().unwrap_or_default()), t)
+            }
+            _ => continue,
+        };
+        source
+            .kustomize_images
+            .push(Node::string(at.span, text).with_via(at.via.clone()));
+    }
+    let name_node = root.path(&["metadata", "name"]);
+    let (env, evidence) = app_env(c, root, None);
+    Some(App {
+        kind: AppKind::FluxKustomization,
+        name: name_node.and_then(Node::as_str).unwrap_or("?").to_string(),
+        file: c.doc.file,
+        decl: name_node.map_or(root.span, |n| n.span),
+        env,
+        evidence,
+        sources: vec![source],
+        namespace: spec
+            .str_at(&["targetNamespace"])
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        note: None,
+    })
 }
 
 /// The values a HelmRelease's `valuesFrom` reads from ConfigMap `name` under `key`: a
