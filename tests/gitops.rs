@@ -343,3 +343,56 @@ fn a_flux_kustomization_image_override_is_judged_in_its_environment() {
         "{out}"
     );
 }
+
+/// An app-of-apps chart: its template renders one Argo CD Application per entry of its values;
+/// each rendered Application deploys `charts/shop` with its parameters, so prod's `latest` tag
+/// (a value of the app-of-apps chart) is found, in prod, and `guard envs` lists both renderings
+/// of the shop chart.
+#[test]
+fn applications_an_app_of_apps_chart_renders_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |p: &str, t: &str| {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    };
+    write("guard.toml", "# its own project\n");
+    write(
+        "charts/shop/Chart.yaml",
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    );
+    write("charts/shop/values.yaml", "tag: \"1.0\"\n");
+    write(
+        "charts/shop/templates/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: \"ghcr.io/acme/shop:{{ .Values.tag }}\"\n",
+    );
+    write(
+        "apps/Chart.yaml",
+        "apiVersion: v2\nname: apps\nversion: 1.0.0\n",
+    );
+    write(
+        "apps/values.yaml",
+        "envs:\n  staging:\n    tag: \"1.0\"\n  prod:\n    tag: latest\n",
+    );
+    write(
+        "apps/templates/shop.yaml",
+        "{{- range $env, $v := .Values.envs }}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop-{{ $env }}\nspec:\n  source:\n    repoURL: https://github.com/acme/platform.git\n    path: charts/shop\n    helm:\n      parameters:\n        - name: tag\n          value: {{ $v.tag | quote }}\n  destination:\n    namespace: {{ $env }}\n{{- end }}\n",
+    );
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&[
+        "check", &path, "--format", "concise", "-q", "--select", "BO001",
+    ]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].contains("BO001 image `ghcr.io/acme/shop:latest`") && lines[0].ends_with("[prod]"),
+        "{out}"
+    );
+    let envs = stdout(&guard(&["envs", &path]));
+    assert!(
+        envs.contains("prod     charts/shop with Argo CD Application `shop-prod`")
+            && envs.contains("staging  charts/shop with Argo CD Application `shop-staging`"),
+        "{envs}"
+    );
+}
