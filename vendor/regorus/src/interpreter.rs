@@ -715,9 +715,24 @@ impl Interpreter {
             return Ok(Value::Undefined);
         }
 
-        match op {
+        let r = match op {
             BinOp::Union => builtins::sets::union(lhs, rhs, lhs_value, rhs_value),
             BinOp::Intersection => builtins::sets::intersection(lhs, rhs, lhs_value, rhs_value),
+        };
+        self.undefined_unless_strict(r)
+    }
+
+    /// guard patch: operators are builtins in OPA (`or`, `and`, `plus`...), so with non-strict
+    /// builtin errors a type error in one is undefined too; resource limits still propagate.
+    fn undefined_unless_strict(&self, r: Result<Value>) -> Result<Value> {
+        match r {
+            Err(e)
+                if !self.compiled_policy.strict_builtin_errors
+                    && e.downcast_ref::<crate::LimitError>().is_none() =>
+            {
+                Ok(Value::Undefined)
+            }
+            r => r,
         }
     }
 
@@ -735,7 +750,7 @@ impl Interpreter {
             return Ok(Value::Undefined);
         }
 
-        match (op, &lhs_value, &rhs_value) {
+        let r = match (op, &lhs_value, &rhs_value) {
             (ArithOp::Sub, Value::Set(_), _) | (ArithOp::Sub, _, Value::Set(_)) => {
                 builtins::sets::difference(lhs, rhs, lhs_value, rhs_value)
             }
@@ -748,7 +763,8 @@ impl Interpreter {
                 rhs_value,
                 self.compiled_policy.strict_builtin_errors,
             ),
-        }
+        };
+        self.undefined_unless_strict(r)
     }
 
     fn eval_every(
@@ -1149,12 +1165,9 @@ impl Interpreter {
                     }
                 }
             }
-            Value::Undefined => (),
-            v => {
-                bail!(collection.span().error(
-                    format!("`some .. in collection` expects array/set/object. Got `{v}`").as_str()
-                ))
-            }
+            // guard patch: as in OPA, `some .. in` over a value that is not a collection is
+            // undefined (no iteration), not an error.
+            _ => (),
         }
 
         Ok(count > 0)
@@ -2154,12 +2167,9 @@ impl Interpreter {
                     result = self.eval_output_expr_in_loop(loop_tail)? || result;
                 }
             }
-            _ => {
-                let span = Self::loop_span(loop_info);
-                return Err(span
-                    .source
-                    .error(span.line, span.col, "item cannot be indexed"));
-            }
+            // guard patch: as in OPA, iterating a missing value or one that is not a collection
+            // in a rule head is undefined (no output), not an error.
+            _ => (),
         }
         self.remove_loop_var_value(loop_target_expr);
         Ok(result)
@@ -4138,6 +4148,12 @@ impl Interpreter {
                         let is_object = ctx.key_expr.is_some() && !is_set;
 
                         let value = self.eval_rule_bodies(ctx, span, rule_body)?;
+                        // guard patch: a set rule whose head iterated over nothing gives no
+                        // entry; as in OPA, the set is then empty (below), not undefined.
+                        let value = match value {
+                            Value::Object(ref o) if is_set && o.is_empty() => Value::Undefined,
+                            v => v,
+                        };
                         let package_components = self.eval_rule_ref(&module.package.refr)?;
 
                         if value != Value::Undefined {
