@@ -402,10 +402,11 @@ fn broken_hostile_and_runaway_policies_are_refused() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    // A rule that fails on one document: a located GD008 there, the rest
-    // still checked (exit 1, not 2).
+    // A rule that fails on one document (two complete definitions giving different values
+    // are an error in OPA too: "eval_conflict_error", https://www.openpolicyagent.org/docs/latest/policy-language/#complete-definitions):
+    // a located GD008 there, the rest still checked (exit 1, not 2).
     let o = run(
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  some k, _ in input.metadata.name\n  msg := k\n}\n",
+        "package main\nimport rego.v1\n\nx := input.kind\n\nx := input.metadata.name\n\ndeny contains msg if {\n  msg := x\n}\n",
         &[],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -413,7 +414,8 @@ fn broken_hostile_and_runaway_policies_are_refused() {
     assert!(
         out.contains(
             "error[GD008]: policy-error: policy rule data.main.deny failed on this document: "
-        ) && out.contains("policy/p.rego:5:30: `some .. in collection` expects array/set/object"),
+        ) && out.contains("policy/p.rego:6:1: rule conflicts with rule at ")
+            && out.contains("policy/p.rego:4:1"),
         "{out}"
     );
     // No absolute path of the machine, even for a project outside the

@@ -104,9 +104,6 @@ pub struct Policies {
     combine: bool,
 }
 
-/// The findings of one input and how many results exceptions turned off.
-type InputResult = Result<(Vec<Finding>, usize), PolicyError>;
-
 /// What one evaluation gave.
 #[derive(Debug, Default)]
 pub struct Evaluation {
@@ -714,22 +711,27 @@ impl Policies {
         !self.guard_packages.is_empty()
     }
 
-    /// Evaluate every package on the model.
+    /// Evaluate every package on the model. Conftest packages see only the documents of the
+    /// files `in_scope` accepts (the paths given), as `conftest test <paths>` does.
     pub fn evaluate(
         &self,
         model: &Model,
         enabled: &(dyn Fn(&str) -> bool + Sync),
+        in_scope: &dyn Fn(&str) -> bool,
     ) -> Result<Evaluation, PolicyError> {
         use rayon::prelude::*;
         let t0 = std::time::Instant::now();
         let mut ev = Evaluation::default();
+        let mut failures = Failures::default();
+        let none_stopped = BTreeSet::new();
         let wanted = |p: &Package| p.rules.iter().any(|&i| enabled(self.rules[i].rule.id));
         let doc_pkgs: Vec<&Package> = self.doc_packages.iter().filter(|p| wanted(p)).collect();
         if !doc_pkgs.is_empty() {
             let t_inputs = std::time::Instant::now();
-            let inputs = input::inputs(model);
+            let mut inputs = input::inputs(model);
+            inputs.retain(|i| in_scope(model.sources.path(i.file)));
             ev.input_micros = t_inputs.elapsed().as_micros();
-            if self.combine {
+            if self.combine && !inputs.is_empty() {
                 let combined = serde_json::Value::Array(
                     inputs
                         .iter()
@@ -764,48 +766,58 @@ impl Policies {
                     "the combined input",
                     &model.sources,
                     &enabled,
+                    &none_stopped,
                 )?;
-                ev.findings.extend(out.0);
-                ev.exceptions += out.1;
+                failures.add(&out, "the combined input");
+                ev.findings.extend(out.findings);
+                ev.exceptions += out.excepted;
                 ev.inputs += 1;
-            } else {
-                // One engine clone per chunk of inputs (a clone of the
-                // prepared engine is not free); chunks in parallel. Past the run's
+            } else if !self.combine {
+                // Waves of a fixed number of inputs (whatever the thread count, so the output
+                // is the same); in a wave, one engine clone per chunk of inputs (a clone of
+                // the prepared engine is not free), chunks in parallel. A rule that failed
+                // MAX_FAILURES times is not evaluated in the following waves. Past the run's
                 // budget, an input is left out (and counted).
                 let deadline = t0 + total_budget();
                 let left_out = std::sync::Mutex::new(Vec::<Span>::new());
-                let results: Vec<Vec<InputResult>> = inputs
-                    .par_chunks(64)
-                    .map(|chunk| {
-                        let mut engine = self.engine.clone();
-                        chunk
-                            .iter()
-                            .map(|i| {
-                                if std::time::Instant::now() >= deadline {
-                                    if let Ok(mut l) = left_out.lock() {
-                                        l.push(i.anchor());
+                for wave in inputs.chunks(WAVE) {
+                    let stopped = failures.stopped();
+                    failures.skip(&stopped, wave.len());
+                    let results: Vec<Vec<InputResult>> = wave
+                        .par_chunks(64)
+                        .map(|chunk| {
+                            let mut engine = self.engine.clone();
+                            chunk
+                                .iter()
+                                .map(|i| {
+                                    if std::time::Instant::now() >= deadline {
+                                        if let Ok(mut l) = left_out.lock() {
+                                            l.push(i.anchor());
+                                        }
+                                        return Ok(InputOut::default());
                                     }
-                                    return Ok((Vec::new(), 0));
-                                }
-                                self.eval_packages(
-                                    &mut engine,
-                                    &doc_pkgs,
-                                    i.to_value(),
-                                    &|p| input::locate(&i.root, p),
-                                    &|m| input::mention(&i.root, m),
-                                    Some(i.anchor()),
-                                    model.sources.path(i.file),
-                                    &model.sources,
-                                    &enabled,
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect();
-                for r in results.into_iter().flatten() {
-                    let (f, x) = r?;
-                    ev.findings.extend(f);
-                    ev.exceptions += x;
+                                    self.eval_packages(
+                                        &mut engine,
+                                        &doc_pkgs,
+                                        i.to_value(),
+                                        &|p| input::locate(&i.root, p),
+                                        &|m| input::mention(&i.root, m),
+                                        Some(i.anchor()),
+                                        model.sources.path(i.file),
+                                        &model.sources,
+                                        &enabled,
+                                        &stopped,
+                                    )
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    for r in results.into_iter().flatten() {
+                        let out = r?;
+                        failures.add(&out, "a document");
+                        ev.findings.extend(out.findings);
+                        ev.exceptions += out.excepted;
+                    }
                 }
                 let mut left_out = left_out.into_inner().unwrap_or_default();
                 left_out.sort();
@@ -837,15 +849,22 @@ impl Policies {
                 "the guard/v1 input",
                 &model.sources,
                 &enabled,
+                &none_stopped,
             )?;
-            ev.findings.extend(out.0);
-            ev.exceptions += out.1;
+            failures.add(&out, "the guard/v1 input");
+            ev.findings.extend(out.findings);
+            ev.exceptions += out.excepted;
             ev.inputs += 1;
         }
+        ev.findings
+            .extend(failures.findings(self, enabled(crate::rules::input::POLICY_ERROR.id))?);
         ev.micros = t0.elapsed().as_micros();
         Ok(ev)
     }
 
+    /// Every package's rules on one input. A rule that fails is this input's failure (in
+    /// [`InputOut::failures`]); the other rules' results stand. A rule in `stopped` is not
+    /// evaluated. A runaway rule (past the time limit) stops the check.
     #[allow(clippy::too_many_arguments)]
     fn eval_packages(
         &self,
@@ -858,26 +877,30 @@ impl Policies {
         what: &str,
         sources: &crate::source::SourceMap,
         enabled: &(dyn Fn(&str) -> bool + Sync),
-    ) -> Result<(Vec<Finding>, usize), PolicyError> {
+        stopped: &BTreeSet<usize>,
+    ) -> InputResult {
         engine.set_input(input);
-        let mut out = Vec::new();
-        let mut excepted = 0;
+        let mut out = InputOut {
+            anchor: anchor.or_else(|| mention("")),
+            ..InputOut::default()
+        };
         for p in packages {
             // The exception rule is evaluated only when a rule has results
             // (most documents have none).
             let mut exceptions: Option<BTreeSet<String>> = None;
-            // Every rule's value in one evaluation; one by one when that
-            // fails (to say which rule failed).
-            let batch: Option<Vec<regorus::Value>> =
-                p.batch
-                    .as_ref()
-                    .and_then(|b| match engine.eval_rule(b.clone()) {
-                        Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
-                        _ => None,
-                    });
+            // Every rule's value in one evaluation; one by one when that fails (to say which
+            // rule failed, and to keep the others' results) or when a rule is stopped.
+            let batch: Option<Vec<regorus::Value>> = p
+                .batch
+                .as_ref()
+                .filter(|_| !p.rules.iter().any(|ri| stopped.contains(ri)))
+                .and_then(|b| match engine.eval_rule(b.clone()) {
+                    Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
+                    _ => None,
+                });
             for (k, &ri) in p.rules.iter().enumerate() {
                 let r = &self.rules[ri];
-                if !enabled(r.rule.id) {
+                if !enabled(r.rule.id) || stopped.contains(&ri) {
                     continue;
                 }
                 let batched = batch.as_ref().and_then(|b| b.get(k)).cloned();
@@ -887,25 +910,13 @@ impl Policies {
                 ) {
                     Ok(v) => v,
                     // A runaway policy stops the check; any other failure is
-                    // this document's: reported there, the rest goes on.
+                    // this input's: counted for the rule, the rest goes on.
                     Err(e) if e.0.contains(" was stopped after ") => return Err(e),
                     Err(e) => {
-                        if let Some(at) = anchor.or_else(|| mention(""))
-                            && enabled(crate::rules::input::POLICY_ERROR.id)
-                        {
-                            let why =
-                                e.0.split_once(&format!(" on {what}: "))
-                                    .map_or(e.0.as_str(), |(_, w)| w);
-                            out.push(crate::rules::input::POLICY_ERROR.finding(
-                                at,
-                                format!(
-                                    "policy rule data.{}.{} failed on this document: {why}",
-                                    p.name, r.name
-                                ),
-                            ));
-                        } else {
-                            return Err(e);
-                        }
+                        let why =
+                            e.0.split_once(&format!(" on {what}: "))
+                                .map_or(e.0.as_str(), |(_, w)| w);
+                        out.failures.push((ri, why.to_string()));
                         continue;
                     }
                 };
@@ -914,7 +925,20 @@ impl Policies {
                     continue;
                 }
                 if p.exception && exceptions.is_none() {
-                    let v = eval(engine, &format!("data.{}.exception", p.name), what)?;
+                    // A failing exception rule excepts nothing (and is reported as a failure
+                    // of the rule it was evaluated for).
+                    let v = match eval(engine, &format!("data.{}.exception", p.name), what) {
+                        Ok(v) => v,
+                        Err(e) if e.0.contains(" was stopped after ") => return Err(e),
+                        Err(e) => {
+                            let why =
+                                e.0.split_once(&format!(" on {what}: "))
+                                    .map_or(e.0.as_str(), |(_, w)| w);
+                            out.failures
+                                .push((ri, format!("its package's exception rule: {why}")));
+                            regorus::Value::Undefined
+                        }
+                    };
                     exceptions = Some(
                         json_of(&v)
                             .as_array()
@@ -932,7 +956,7 @@ impl Policies {
                     .as_ref()
                     .is_some_and(|x| x.contains(scan::exception_name(&r.name)))
                 {
-                    excepted += results.len();
+                    out.excepted += results.len();
                     continue;
                 }
                 for res in results {
@@ -953,11 +977,126 @@ impl Policies {
                             p.name, r.name, res.message
                         )));
                     };
-                    out.push(r.rule.finding(span, res.message));
+                    out.findings.push(r.rule.finding(span, res.message));
                 }
             }
         }
-        Ok((out, excepted))
+        Ok(out)
+    }
+}
+
+/// Inputs evaluated together before the rules that failed too often are stopped.
+const WAVE: usize = 256;
+
+/// Failures of one rule after which it is not evaluated on the rest of the run's documents
+/// (the one GD008 finding counts them).
+const MAX_FAILURES: usize = 20;
+
+/// What one input gave.
+#[derive(Default)]
+struct InputOut {
+    findings: Vec<Finding>,
+    /// Results an `exception` rule turned off.
+    excepted: usize,
+    /// (rule index, why) of every rule that failed on the input.
+    failures: Vec<(usize, String)>,
+    /// Where the input's failures are shown.
+    anchor: Option<Span>,
+}
+
+type InputResult = Result<InputOut, PolicyError>;
+
+/// One rule's failures over the run.
+#[derive(Default)]
+struct RuleFailures {
+    /// Where and why it failed first (inputs in order).
+    first: Option<(Option<Span>, String, String)>,
+    count: usize,
+    /// Other messages than the first one's (at most a few kept).
+    others: BTreeSet<String>,
+    /// Inputs it was not evaluated on, stopped.
+    skipped: usize,
+}
+
+/// The run's rule failures: one GD008 finding per policy rule, never one per document.
+#[derive(Default)]
+struct Failures(BTreeMap<usize, RuleFailures>);
+
+impl Failures {
+    fn add(&mut self, out: &InputOut, what: &str) {
+        for (ri, why) in &out.failures {
+            let f = self.0.entry(*ri).or_default();
+            f.count += 1;
+            match &f.first {
+                None => f.first = Some((out.anchor, why.clone(), what.to_string())),
+                Some((_, first, _)) if first != why && f.others.len() < 8 => {
+                    f.others.insert(why.clone());
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The rules that failed too often to be evaluated further.
+    fn stopped(&self) -> BTreeSet<usize> {
+        self.0
+            .iter()
+            .filter(|(_, f)| f.count >= MAX_FAILURES)
+            .map(|(ri, _)| *ri)
+            .collect()
+    }
+
+    fn skip(&mut self, stopped: &BTreeSet<usize>, inputs: usize) {
+        for ri in stopped {
+            if let Some(f) = self.0.get_mut(ri) {
+                f.skipped += inputs;
+            }
+        }
+    }
+
+    /// One GD008 finding per failing rule, at the first input it failed on. Without a place
+    /// to show it (the guard/v1 input) or with GD008 deselected, the first failure stops the
+    /// check instead.
+    fn findings(self, policies: &Policies, reported: bool) -> Result<Vec<Finding>, PolicyError> {
+        let mut out = Vec::new();
+        for (ri, f) in self.0 {
+            let Some(r) = policies.rules.get(ri) else {
+                continue;
+            };
+            let Some((at, why, what)) = f.first else {
+                continue;
+            };
+            let rule = format!("data.{}.{}", r.package, r.name);
+            let Some(at) = at.filter(|_| reported) else {
+                return Err(PolicyError(format!(
+                    "policy rule {rule} failed on {what}: {why}"
+                )));
+            };
+            let mut message = if f.count == 1 {
+                format!("policy rule {rule} failed on this document: {why}")
+            } else {
+                format!(
+                    "policy rule {rule} failed on {} documents, this one first: {why}",
+                    f.count
+                )
+            };
+            if !f.others.is_empty() {
+                let n = f.others.len();
+                message.push_str(&format!(
+                    " (and {n}{} other error{} on the others)",
+                    if n >= 8 { " or more" } else { "" },
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            if f.skipped > 0 {
+                message.push_str(&format!(
+                    "; after {MAX_FAILURES} failures it was not evaluated on the {} remaining documents",
+                    f.skipped
+                ));
+            }
+            out.push(crate::rules::input::POLICY_ERROR.finding(at, message));
+        }
+        Ok(out)
     }
 }
 
