@@ -381,10 +381,11 @@ impl Policies {
             let name = shown(p);
             forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
-            add_policy(&mut engine, &name, &text)?;
+            let scanned = scan::scan(&text);
+            add_policy(&mut engine, &name, &metadata_calls(&text, &scanned))?;
             files.push(PolicyFile {
                 shown: name,
-                scan: scan::scan(&text),
+                scan: scanned,
             });
         }
         // A function that reaches itself would run until the stack overflows: refused here,
@@ -1098,6 +1099,53 @@ impl Failures {
         }
         Ok(out)
     }
+}
+
+/// `rego.metadata.rule()` and `rego.metadata.chain()`, which regorus does not have, replaced by
+/// their values (https://www.openpolicyagent.org/docs/policy-reference/builtins/rego): the
+/// annotation of the rule definition the call is in (the nearest head above it; `{}` without
+/// one), and the chain from that rule to its package (`path` and `annotations`, the rule's
+/// entry always first). The value is written on the call's line, so lines stay as they are.
+fn metadata_calls(text: &str, scanned: &scan::Scanned) -> String {
+    const RULE: &str = "rego.metadata.rule()";
+    const CHAIN: &str = "rego.metadata.chain()";
+    if !text.contains(RULE) && !text.contains(CHAIN) {
+        return text.to_string();
+    }
+    let package: Vec<serde_json::Value> = std::iter::once("data")
+        .chain(scanned.package.split('.'))
+        .map(|s| serde_json::Value::String(s.to_string()))
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let (code, comment) = line.find('#').map_or((line, ""), |c| line.split_at(c));
+        if !code.contains(RULE) && !code.contains(CHAIN) {
+            out.push_str(line);
+            continue;
+        }
+        let head = scanned.heads.iter().rev().find(|h| h.line <= line_no);
+        let meta = head.and_then(|h| h.meta.clone());
+        let rule = serde_json::to_string(&meta.clone().unwrap_or(serde_json::json!({})))
+            .unwrap_or_else(|_| "{}".to_string());
+        let mut chain = Vec::new();
+        let mut rule_path = package.clone();
+        if let Some(h) = head {
+            rule_path.push(serde_json::Value::String(h.name.clone()));
+        }
+        let mut first = serde_json::json!({ "path": rule_path });
+        if let Some(m) = meta {
+            first["annotations"] = m;
+        }
+        chain.push(first);
+        if let Some(m) = &scanned.package_meta {
+            chain.push(serde_json::json!({ "path": package, "annotations": m }));
+        }
+        let chain = serde_json::to_string(&chain).unwrap_or_else(|_| "[]".to_string());
+        out.push_str(&code.replace(RULE, &rule).replace(CHAIN, &chain));
+        out.push_str(comment);
+    }
+    out
 }
 
 fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), PolicyError> {

@@ -326,20 +326,24 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
                     s.push('%');
                     continue;
                 }
-                Some(c) if c == '.' || c.is_numeric() => {
+                // guard patch: ASCII digits only (a non-ASCII numeric char made `to_digit` panic).
+                Some(c) if c == '.' || c.is_ascii_digit() => {
                     let first_char = c;
                     let mut w = 0;
                     if c != '.' {
                         w = c.to_digit(10).expect("could not get digit from char");
                     }
 
-                    while chars.peek().map(|c| c.is_numeric()) == Some(true) {
-                        w = w * 10
+                    while chars.peek().map(|c| c.is_ascii_digit()) == Some(true) {
+                        // guard patch: no overflow, and a width or precision of at most 1000
+                        // (a huge one would allocate that many characters).
+                        w = (w.saturating_mul(10)
                             + chars
                                 .next()
                                 .expect("could not get next digit")
                                 .to_digit(10)
-                                .expect("could not get digit from char");
+                                .expect("could not get digit from char"))
+                        .min(1000);
                     }
                     let width = match first_char {
                         '0' => Width::LeadingZeros(w as usize),
@@ -445,7 +449,8 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
             ('f' | 'F', Value::Number(f)) => {
                 s += &match width {
                     Width::Decimals(d) => f.format_decimal_with_width(d as u32),
-                    _ => apply_width(width, f.format_decimal()),
+                    // guard patch: Go's `%f` has 6 decimals by default (`%f` of 1.5 is 1.500000).
+                    _ => apply_width(width, f.format_decimal_with_width(6)),
                 }
             }
             ('g', Value::Number(f)) => {
