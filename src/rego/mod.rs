@@ -769,7 +769,7 @@ impl Policies {
                     &enabled,
                     &none_stopped,
                 )?;
-                failures.add(&out, "the combined input");
+                failures.add(&out);
                 ev.findings.extend(out.findings);
                 ev.exceptions += out.excepted;
                 ev.inputs += 1;
@@ -815,7 +815,7 @@ impl Policies {
                         .collect();
                     for r in results.into_iter().flatten() {
                         let out = r?;
-                        failures.add(&out, "a document");
+                        failures.add(&out);
                         ev.findings.extend(out.findings);
                         ev.exceptions += out.excepted;
                     }
@@ -852,7 +852,7 @@ impl Policies {
                 &enabled,
                 &none_stopped,
             )?;
-            failures.add(&out, "the guard/v1 input");
+            failures.add(&out);
             ev.findings.extend(out.findings);
             ev.exceptions += out.excepted;
             ev.inputs += 1;
@@ -883,6 +883,7 @@ impl Policies {
         engine.set_input(input);
         let mut out = InputOut {
             anchor: anchor.or_else(|| mention("")),
+            what: what.to_string(),
             ..InputOut::default()
         };
         for p in packages {
@@ -1003,6 +1004,8 @@ struct InputOut {
     failures: Vec<(usize, String)>,
     /// Where the input's failures are shown.
     anchor: Option<Span>,
+    /// The input, as messages name it.
+    what: String,
 }
 
 type InputResult = Result<InputOut, PolicyError>;
@@ -1024,12 +1027,12 @@ struct RuleFailures {
 struct Failures(BTreeMap<usize, RuleFailures>);
 
 impl Failures {
-    fn add(&mut self, out: &InputOut, what: &str) {
+    fn add(&mut self, out: &InputOut) {
         for (ri, why) in &out.failures {
             let f = self.0.entry(*ri).or_default();
             f.count += 1;
             match &f.first {
-                None => f.first = Some((out.anchor, why.clone(), what.to_string())),
+                None => f.first = Some((out.anchor, why.clone(), out.what.clone())),
                 Some((_, first, _)) if first != why && f.others.len() < 8 => {
                     f.others.insert(why.clone());
                 }
