@@ -754,3 +754,17 @@ fn policies_see_only_the_documents_of_the_paths_given() {
         ]
     );
 }
+
+#[test]
+fn guard_test_without_a_test_fails_as_conftest_verify_does() {
+    // A run where no test ran is not a pass: exit 2, saying so (also when --run matches none).
+    let o = guard(&["test", "fixtures/rego/opa-semantics/policy"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("no test (a rule named test_*)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = guard(&["test", "policies", "--run", "no_such_test_name"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}

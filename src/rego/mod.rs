@@ -101,6 +101,8 @@ pub struct Policies {
     pub rules: Vec<PolicyRule>,
     doc_packages: Vec<Package>,
     guard_packages: Vec<Package>,
+    /// Every Conftest package's rules in one generated rule (its path and the rules in order).
+    all_batch: Option<(String, Vec<usize>)>,
     combine: bool,
 }
 
@@ -433,6 +435,7 @@ impl Policies {
             rules: Vec::new(),
             doc_packages: Vec::new(),
             guard_packages: Vec::new(),
+            all_batch: None,
             combine: opts.combine,
         };
         policies.organise(opts)?;
@@ -671,32 +674,55 @@ impl Policies {
     /// `results` is the list of every rule's value (`null` when undefined).
     /// Where it cannot be added, rules are evaluated one by one.
     fn add_batches(&mut self) {
-        for (n, p) in self.doc_packages.iter_mut().enumerate() {
+        for n in 0..self.doc_packages.len() {
+            let p = &self.doc_packages[n];
             if p.rules.len() < 2 || !p.name.split('.').all(is_ident) {
                 continue;
             }
-            let mut text = format!("package guard_internal_batch_{n}\n\nimport rego.v1\n\n");
-            let mut list = Vec::new();
-            for (i, &ri) in p.rules.iter().enumerate() {
-                let r = &self.rules[ri];
-                text.push_str(&format!(
-                    "default r{i} := null\n\nr{i} := x if {{\n\tx := data.{}.{}\n}}\n\n",
-                    p.name, r.name
-                ));
-                list.push(format!("r{i}"));
-            }
-            text.push_str(&format!("results := [{}]\n", list.join(", ")));
-            let mut trial = self.engine.clone();
-            trial.set_rego_v0(false);
-            let added = trial
-                .add_policy(format!("guard-internal-batch-{n}.rego"), text)
-                .is_ok()
-                && trial.eval_query("true".to_string(), false).is_ok();
-            if added {
-                self.engine = trial;
-                p.batch = Some(format!("data.guard_internal_batch_{n}.results"));
+            let rules = p.rules.clone();
+            let name = format!("guard_internal_batch_{n}");
+            if self.add_batch(&name, &rules) {
+                self.doc_packages[n].batch = Some(format!("data.{name}.results"));
             }
         }
+        // Every package's rules in one evaluation: the rules they share (a library's
+        // `resource`, `containers`) are computed once per input, not once per package.
+        let all: Vec<usize> = self
+            .doc_packages
+            .iter()
+            .filter(|p| p.name.split('.').all(is_ident))
+            .flat_map(|p| p.rules.iter().copied())
+            .collect();
+        if self.doc_packages.len() > 1
+            && all.len() > 1
+            && self.add_batch("guard_internal_batch_all", &all)
+        {
+            self.all_batch = Some(("data.guard_internal_batch_all.results".to_string(), all));
+        }
+    }
+
+    /// Adds a generated module `name` whose `results` is the list of the rules' values
+    /// (`null` when undefined); false when it cannot be added.
+    fn add_batch(&mut self, name: &str, rules: &[usize]) -> bool {
+        let mut text = format!("package {name}\n\nimport rego.v1\n\n");
+        let mut list = Vec::new();
+        for (i, &ri) in rules.iter().enumerate() {
+            let r = &self.rules[ri];
+            text.push_str(&format!(
+                "default r{i} := null\n\nr{i} := x if {{\n\tx := data.{}.{}\n}}\n\n",
+                r.package, r.name
+            ));
+            list.push(format!("r{i}"));
+        }
+        text.push_str(&format!("results := [{}]\n", list.join(", ")));
+        let mut trial = self.engine.clone();
+        trial.set_rego_v0(false);
+        let added = trial.add_policy(format!("{name}.rego"), text).is_ok()
+            && trial.eval_query("true".to_string(), false).is_ok();
+        if added {
+            self.engine = trial;
+        }
+        added
     }
 
     /// The rules these policies add, for the registry.
@@ -886,6 +912,24 @@ impl Policies {
             what: what.to_string(),
             ..InputOut::default()
         };
+        // Every Conftest package at once, when these are they and none is stopped; any
+        // failure falls back to the packages' own batches, then to rules one by one.
+        let all: BTreeMap<usize, regorus::Value> = match &self.all_batch {
+            Some((rule, list))
+                if packages
+                    .iter()
+                    .all(|p| self.doc_packages.iter().any(|d| std::ptr::eq(d, *p)))
+                    && !list.iter().any(|ri| stopped.contains(ri)) =>
+            {
+                match engine.eval_rule(rule.clone()) {
+                    Ok(regorus::Value::Array(a)) => {
+                        list.iter().copied().zip(a.iter().cloned()).collect()
+                    }
+                    _ => BTreeMap::new(),
+                }
+            }
+            _ => BTreeMap::new(),
+        };
         for p in packages {
             // The exception rule is evaluated only when a rule has results
             // (most documents have none).
@@ -895,7 +939,10 @@ impl Policies {
             let batch: Option<Vec<regorus::Value>> = p
                 .batch
                 .as_ref()
-                .filter(|_| !p.rules.iter().any(|ri| stopped.contains(ri)))
+                .filter(|_| {
+                    !p.rules.iter().any(|ri| stopped.contains(ri))
+                        && !p.rules.iter().all(|ri| all.contains_key(ri))
+                })
                 .and_then(|b| match engine.eval_rule(b.clone()) {
                     Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
                     _ => None,
@@ -905,7 +952,10 @@ impl Policies {
                 if !enabled(r.rule.id) || stopped.contains(&ri) {
                     continue;
                 }
-                let batched = batch.as_ref().and_then(|b| b.get(k)).cloned();
+                let batched = all
+                    .get(&ri)
+                    .or_else(|| batch.as_ref().and_then(|b| b.get(k)))
+                    .cloned();
                 let v = match batched.map_or_else(
                     || eval(engine, &format!("data.{}.{}", p.name, r.name), what),
                     Ok,
