@@ -9,6 +9,7 @@ RUN apk add --no-cache musl-dev
 WORKDIR /build
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY vendor ./vendor
 RUN cargo build --release --locked --bin guard \
     && ./target/release/guard --version
 

@@ -746,7 +746,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
     let mut policy_stats = None;
     if let Some(p) = &policies {
         let ev = p
-            .evaluate(&model, &|id| settings.is_enabled(id))
+            .evaluate(&model, &|id| settings.is_enabled(id), &|p| plan.in_scope(p))
             .map_err(|e| Error::Usage(e.0))?;
         timings.policy_micros = ev.micros;
         policy_stats = Some(PolicyStats {

@@ -402,10 +402,11 @@ fn broken_hostile_and_runaway_policies_are_refused() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    // A rule that fails on one document: a located GD008 there, the rest
-    // still checked (exit 1, not 2).
+    // A rule that fails on one document (two complete definitions giving different values
+    // are an error in OPA too: "eval_conflict_error", https://www.openpolicyagent.org/docs/latest/policy-language/#complete-definitions):
+    // a located GD008 there, the rest still checked (exit 1, not 2).
     let o = run(
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  some k, _ in input.metadata.name\n  msg := k\n}\n",
+        "package main\nimport rego.v1\n\nx := input.kind\n\nx := input.metadata.name\n\ndeny contains msg if {\n  msg := x\n}\n",
         &[],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -413,7 +414,8 @@ fn broken_hostile_and_runaway_policies_are_refused() {
     assert!(
         out.contains(
             "error[GD008]: policy-error: policy rule data.main.deny failed on this document: "
-        ) && out.contains("policy/p.rego:5:30: `some .. in collection` expects array/set/object"),
+        ) && out.contains("policy/p.rego:6:1: rule conflicts with rule at ")
+            && out.contains("policy/p.rego:4:1"),
         "{out}"
     );
     // No absolute path of the machine, even for a project outside the
@@ -622,4 +624,177 @@ fn a_denial_with_an_empty_message_says_so() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn undefined_is_not_an_error_as_in_opa() {
+    // fixtures/rego/opa-semantics/policy/undefined.rego: every reference OPA finds undefined
+    // (a field of a string, an index of a number, a missing key, `some .. in` a string,
+    // builtins and arithmetic given the wrong types, a rule head or comprehension over a
+    // missing path) makes its rule report nothing, without an error; the set rule whose head
+    // iterated over nothing is the empty set. The OPA documentation for each case is cited
+    // next to it. Only the conflict of failing.rego is an error, as in OPA.
+    let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
+    let p = "fixtures/rego/opa-semantics/pod.yaml";
+    let undefined: Vec<&String> = v
+        .iter()
+        .filter(|l| {
+            [
+                "field of a string",
+                "index of a number",
+                "missing key",
+                "some in a string",
+                "builtin given a list",
+                "count of a number",
+                "arithmetic on",
+                "deny_head_over_string",
+                "GD008",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+                && !l.contains("deny_conflicting")
+        })
+        .collect();
+    assert!(undefined.is_empty(), "{undefined:#?}");
+    assert!(
+        v.contains(&format!(
+            "main.deny_no_volumes {p}:2:7 the pod has no volumes"
+        )),
+        "{v:#?}"
+    );
+    assert!(
+        v.contains(&format!(
+            "main.deny_empty_comprehension {p}:10:3 no init containers"
+        )),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn a_failing_rule_leaves_the_other_rules_results_and_helpers_are_not_reported() {
+    let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
+    let p = "fixtures/rego/opa-semantics/pod.yaml";
+    // The conflict fails deny_conflicting only: one located GD008...
+    let errors: Vec<&String> = v.iter().filter(|l| l.starts_with("GD008 ")).collect();
+    assert_eq!(errors.len(), 1, "{v:#?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "GD008 {p}:2:7 policy rule data.main.deny_conflicting failed on this document: "
+        )) && errors[0].contains("rule conflicts with rule at"),
+        "{v:#?}"
+    );
+    // ... and every other rule of package main still reports (the package's rules are
+    // evaluated together, then one by one when one of them fails).
+    for want in [
+        "main.deny_v0 ",
+        "main.deny_future_keywords ",
+        "main.deny_metadata ",
+        "main.deny_sprintf ",
+        "main.deny_reordered ",
+        "main.warn_labels ",
+    ] {
+        assert!(v.iter().any(|l| l.starts_with(want)), "{want}: {v:#?}");
+    }
+    // Only Conftest's result rules are reported (deny, violation, warn, with `_suffix`es):
+    // `helper` and `denyall` are helpers (https://www.conftest.dev/#rule-names ... "deny",
+    // "violation" and "warn" rules, optionally followed by `_` and a suffix).
+    assert!(
+        !v.iter()
+            .any(|l| l.contains("a helper") || l.contains("not a result rule")),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn rego_loads_and_formats_as_opa() {
+    let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
+    let p = "fixtures/rego/opa-semantics/pod.yaml";
+    for want in [
+        // v0 syntax and future.keywords imports next to rego.v1 files in one package.
+        format!("main.deny_v0 {p}:2:7 written in v0 syntax"),
+        format!("main.deny_future_keywords {p}:2:7 written with future keywords"),
+        // A variable used one line before the unification that binds it: OPA reorders.
+        format!(
+            "main.deny_reordered {p}:12:14 image registry.example/web:1.0 is bound on the next line"
+        ),
+        // rego.metadata.rule() is the rule's METADATA; chain() starts at the rule
+        // (https://www.openpolicyagent.org/docs/policy-reference/builtins/rego).
+        format!(
+            "main.deny_metadata {p}:2:7 Images come from the organisation's registry (IMG-1); chain of 1, first deny_metadata"
+        ),
+        // sprintf as Go's fmt: %f has 6 decimals (Go: fmt, "The default precision ... %f is 6").
+        format!("main.deny_sprintf {p}:2:7 1.500000 2.35 1.5 [\"a\", 1] 7 x"),
+    ] {
+        assert!(v.contains(&want), "{want}\n{v:#?}");
+    }
+}
+
+#[test]
+fn a_policy_failing_everywhere_is_one_finding_and_is_stopped() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("guard.toml"), "").expect("write");
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\nx := input.kind\n\nx := input.metadata.name\n\ndeny contains msg if {\n  msg := x\n}\n\nwarn contains \"checked\" if input.kind\n",
+    )
+    .expect("write");
+    for i in 0..300 {
+        std::fs::write(
+            root.join(format!("d{i:03}.yaml")),
+            format!("kind: ConfigMap\nmetadata:\n  name: c{i}\n"),
+        )
+        .expect("write");
+    }
+    let p = root.to_str().expect("utf-8");
+    let o = guard(&[
+        "check",
+        p,
+        "--format",
+        "concise",
+        "--select",
+        "policy,GD008",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains(" GD008 ")).collect();
+    // One finding for the rule, at the first document, with the count: never one per document.
+    assert_eq!(errors.len(), 1, "{out}");
+    assert!(
+        errors[0].contains("d000.yaml:1:7: GD008 policy rule data.main.deny failed on 256 documents, this one first: ")
+            && errors[0].ends_with(
+                "; after 20 failures it was not evaluated on the 44 remaining documents"
+            ),
+        "{out}"
+    );
+    // The package's other rule ran on every document.
+    assert_eq!(out.lines().filter(|l| l.ends_with(" checked")).count(), 300);
+}
+
+#[test]
+fn policies_see_only_the_documents_of_the_paths_given() {
+    // `conftest test team.yaml --combine` combines team.yaml alone: every user it names is
+    // unknown. The project's users.yaml is not part of the input.
+    let v = verdicts(&["fixtures/rego/combine/team.yaml", "--combine"]);
+    assert_eq!(
+        v,
+        [
+            "main.deny fixtures/rego/combine/team.yaml:5:11 teams name users that do not exist: alice@example.com, bob@example.com, carol@example.com"
+        ]
+    );
+}
+
+#[test]
+fn guard_test_without_a_test_fails_as_conftest_verify_does() {
+    // A run where no test ran is not a pass: exit 2, saying so (also when --run matches none).
+    let o = guard(&["test", "fixtures/rego/opa-semantics/policy"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("no test (a rule named test_*)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = guard(&["test", "policies", "--run", "no_such_test_name"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }

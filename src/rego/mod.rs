@@ -101,11 +101,10 @@ pub struct Policies {
     pub rules: Vec<PolicyRule>,
     doc_packages: Vec<Package>,
     guard_packages: Vec<Package>,
+    /// Every Conftest package's rules in one generated rule (its path and the rules in order).
+    all_batch: Option<(String, Vec<usize>)>,
     combine: bool,
 }
-
-/// The findings of one input and how many results exceptions turned off.
-type InputResult = Result<(Vec<Finding>, usize), PolicyError>;
 
 /// What one evaluation gave.
 #[derive(Debug, Default)]
@@ -372,6 +371,10 @@ impl Policies {
             limit: time_limit(),
             check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
         });
+        // As OPA by default: a builtin called with arguments it cannot take is undefined, not an
+        // error (https://www.openpolicyagent.org/docs/latest/policy-language/#errors); resource
+        // limits still stop the evaluation.
+        engine.set_strict_builtin_errors(false);
         test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
         limits::add(&mut engine);
         let mut files = Vec::new();
@@ -380,10 +383,11 @@ impl Policies {
             let name = shown(p);
             forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
-            add_policy(&mut engine, &name, &text)?;
+            let scanned = scan::scan(&text);
+            add_policy(&mut engine, &name, &metadata_calls(&text, &scanned))?;
             files.push(PolicyFile {
                 shown: name,
-                scan: scan::scan(&text),
+                scan: scanned,
             });
         }
         // A function that reaches itself would run until the stack overflows: refused here,
@@ -431,6 +435,7 @@ impl Policies {
             rules: Vec::new(),
             doc_packages: Vec::new(),
             guard_packages: Vec::new(),
+            all_batch: None,
             combine: opts.combine,
         };
         policies.organise(opts)?;
@@ -669,32 +674,55 @@ impl Policies {
     /// `results` is the list of every rule's value (`null` when undefined).
     /// Where it cannot be added, rules are evaluated one by one.
     fn add_batches(&mut self) {
-        for (n, p) in self.doc_packages.iter_mut().enumerate() {
+        for n in 0..self.doc_packages.len() {
+            let p = &self.doc_packages[n];
             if p.rules.len() < 2 || !p.name.split('.').all(is_ident) {
                 continue;
             }
-            let mut text = format!("package guard_internal_batch_{n}\n\nimport rego.v1\n\n");
-            let mut list = Vec::new();
-            for (i, &ri) in p.rules.iter().enumerate() {
-                let r = &self.rules[ri];
-                text.push_str(&format!(
-                    "default r{i} := null\n\nr{i} := x if {{\n\tx := data.{}.{}\n}}\n\n",
-                    p.name, r.name
-                ));
-                list.push(format!("r{i}"));
-            }
-            text.push_str(&format!("results := [{}]\n", list.join(", ")));
-            let mut trial = self.engine.clone();
-            trial.set_rego_v0(false);
-            let added = trial
-                .add_policy(format!("guard-internal-batch-{n}.rego"), text)
-                .is_ok()
-                && trial.eval_query("true".to_string(), false).is_ok();
-            if added {
-                self.engine = trial;
-                p.batch = Some(format!("data.guard_internal_batch_{n}.results"));
+            let rules = p.rules.clone();
+            let name = format!("guard_internal_batch_{n}");
+            if self.add_batch(&name, &rules) {
+                self.doc_packages[n].batch = Some(format!("data.{name}.results"));
             }
         }
+        // Every package's rules in one evaluation: the rules they share (a library's
+        // `resource`, `containers`) are computed once per input, not once per package.
+        let all: Vec<usize> = self
+            .doc_packages
+            .iter()
+            .filter(|p| p.name.split('.').all(is_ident))
+            .flat_map(|p| p.rules.iter().copied())
+            .collect();
+        if self.doc_packages.len() > 1
+            && all.len() > 1
+            && self.add_batch("guard_internal_batch_all", &all)
+        {
+            self.all_batch = Some(("data.guard_internal_batch_all.results".to_string(), all));
+        }
+    }
+
+    /// Adds a generated module `name` whose `results` is the list of the rules' values
+    /// (`null` when undefined); false when it cannot be added.
+    fn add_batch(&mut self, name: &str, rules: &[usize]) -> bool {
+        let mut text = format!("package {name}\n\nimport rego.v1\n\n");
+        let mut list = Vec::new();
+        for (i, &ri) in rules.iter().enumerate() {
+            let r = &self.rules[ri];
+            text.push_str(&format!(
+                "default r{i} := null\n\nr{i} := x if {{\n\tx := data.{}.{}\n}}\n\n",
+                r.package, r.name
+            ));
+            list.push(format!("r{i}"));
+        }
+        text.push_str(&format!("results := [{}]\n", list.join(", ")));
+        let mut trial = self.engine.clone();
+        trial.set_rego_v0(false);
+        let added = trial.add_policy(format!("{name}.rego"), text).is_ok()
+            && trial.eval_query("true".to_string(), false).is_ok();
+        if added {
+            self.engine = trial;
+        }
+        added
     }
 
     /// The rules these policies add, for the registry.
@@ -710,22 +738,27 @@ impl Policies {
         !self.guard_packages.is_empty()
     }
 
-    /// Evaluate every package on the model.
+    /// Evaluate every package on the model. Conftest packages see only the documents of the
+    /// files `in_scope` accepts (the paths given), as `conftest test <paths>` does.
     pub fn evaluate(
         &self,
         model: &Model,
         enabled: &(dyn Fn(&str) -> bool + Sync),
+        in_scope: &dyn Fn(&str) -> bool,
     ) -> Result<Evaluation, PolicyError> {
         use rayon::prelude::*;
         let t0 = std::time::Instant::now();
         let mut ev = Evaluation::default();
+        let mut failures = Failures::default();
+        let none_stopped = BTreeSet::new();
         let wanted = |p: &Package| p.rules.iter().any(|&i| enabled(self.rules[i].rule.id));
         let doc_pkgs: Vec<&Package> = self.doc_packages.iter().filter(|p| wanted(p)).collect();
         if !doc_pkgs.is_empty() {
             let t_inputs = std::time::Instant::now();
-            let inputs = input::inputs(model);
+            let mut inputs = input::inputs(model);
+            inputs.retain(|i| in_scope(model.sources.path(i.file)));
             ev.input_micros = t_inputs.elapsed().as_micros();
-            if self.combine {
+            if self.combine && !inputs.is_empty() {
                 let combined = serde_json::Value::Array(
                     inputs
                         .iter()
@@ -760,48 +793,58 @@ impl Policies {
                     "the combined input",
                     &model.sources,
                     &enabled,
+                    &none_stopped,
                 )?;
-                ev.findings.extend(out.0);
-                ev.exceptions += out.1;
+                failures.add(&out);
+                ev.findings.extend(out.findings);
+                ev.exceptions += out.excepted;
                 ev.inputs += 1;
-            } else {
-                // One engine clone per chunk of inputs (a clone of the
-                // prepared engine is not free); chunks in parallel. Past the run's
+            } else if !self.combine {
+                // Waves of a fixed number of inputs (whatever the thread count, so the output
+                // is the same); in a wave, one engine clone per chunk of inputs (a clone of
+                // the prepared engine is not free), chunks in parallel. A rule that failed
+                // MAX_FAILURES times is not evaluated in the following waves. Past the run's
                 // budget, an input is left out (and counted).
                 let deadline = t0 + total_budget();
                 let left_out = std::sync::Mutex::new(Vec::<Span>::new());
-                let results: Vec<Vec<InputResult>> = inputs
-                    .par_chunks(64)
-                    .map(|chunk| {
-                        let mut engine = self.engine.clone();
-                        chunk
-                            .iter()
-                            .map(|i| {
-                                if std::time::Instant::now() >= deadline {
-                                    if let Ok(mut l) = left_out.lock() {
-                                        l.push(i.anchor());
+                for wave in inputs.chunks(WAVE) {
+                    let stopped = failures.stopped();
+                    failures.skip(&stopped, wave.len());
+                    let results: Vec<Vec<InputResult>> = wave
+                        .par_chunks(64)
+                        .map(|chunk| {
+                            let mut engine = self.engine.clone();
+                            chunk
+                                .iter()
+                                .map(|i| {
+                                    if std::time::Instant::now() >= deadline {
+                                        if let Ok(mut l) = left_out.lock() {
+                                            l.push(i.anchor());
+                                        }
+                                        return Ok(InputOut::default());
                                     }
-                                    return Ok((Vec::new(), 0));
-                                }
-                                self.eval_packages(
-                                    &mut engine,
-                                    &doc_pkgs,
-                                    i.to_value(),
-                                    &|p| input::locate(&i.root, p),
-                                    &|m| input::mention(&i.root, m),
-                                    Some(i.anchor()),
-                                    model.sources.path(i.file),
-                                    &model.sources,
-                                    &enabled,
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect();
-                for r in results.into_iter().flatten() {
-                    let (f, x) = r?;
-                    ev.findings.extend(f);
-                    ev.exceptions += x;
+                                    self.eval_packages(
+                                        &mut engine,
+                                        &doc_pkgs,
+                                        i.to_value(),
+                                        &|p| input::locate(&i.root, p),
+                                        &|m| input::mention(&i.root, m),
+                                        Some(i.anchor()),
+                                        model.sources.path(i.file),
+                                        &model.sources,
+                                        &enabled,
+                                        &stopped,
+                                    )
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    for r in results.into_iter().flatten() {
+                        let out = r?;
+                        failures.add(&out);
+                        ev.findings.extend(out.findings);
+                        ev.exceptions += out.excepted;
+                    }
                 }
                 let mut left_out = left_out.into_inner().unwrap_or_default();
                 left_out.sort();
@@ -833,15 +876,22 @@ impl Policies {
                 "the guard/v1 input",
                 &model.sources,
                 &enabled,
+                &none_stopped,
             )?;
-            ev.findings.extend(out.0);
-            ev.exceptions += out.1;
+            failures.add(&out);
+            ev.findings.extend(out.findings);
+            ev.exceptions += out.excepted;
             ev.inputs += 1;
         }
+        ev.findings
+            .extend(failures.findings(self, enabled(crate::rules::input::POLICY_ERROR.id))?);
         ev.micros = t0.elapsed().as_micros();
         Ok(ev)
     }
 
+    /// Every package's rules on one input. A rule that fails is this input's failure (in
+    /// [`InputOut::failures`]); the other rules' results stand. A rule in `stopped` is not
+    /// evaluated. A runaway rule (past the time limit) stops the check.
     #[allow(clippy::too_many_arguments)]
     fn eval_packages(
         &self,
@@ -854,54 +904,71 @@ impl Policies {
         what: &str,
         sources: &crate::source::SourceMap,
         enabled: &(dyn Fn(&str) -> bool + Sync),
-    ) -> Result<(Vec<Finding>, usize), PolicyError> {
+        stopped: &BTreeSet<usize>,
+    ) -> InputResult {
         engine.set_input(input);
-        let mut out = Vec::new();
-        let mut excepted = 0;
+        let mut out = InputOut {
+            anchor: anchor.or_else(|| mention("")),
+            what: what.to_string(),
+            ..InputOut::default()
+        };
+        // Every Conftest package at once, when these are they and none is stopped; any
+        // failure falls back to the packages' own batches, then to rules one by one.
+        let all: BTreeMap<usize, regorus::Value> = match &self.all_batch {
+            Some((rule, list))
+                if packages
+                    .iter()
+                    .all(|p| self.doc_packages.iter().any(|d| std::ptr::eq(d, *p)))
+                    && !list.iter().any(|ri| stopped.contains(ri)) =>
+            {
+                match engine.eval_rule(rule.clone()) {
+                    Ok(regorus::Value::Array(a)) => {
+                        list.iter().copied().zip(a.iter().cloned()).collect()
+                    }
+                    _ => BTreeMap::new(),
+                }
+            }
+            _ => BTreeMap::new(),
+        };
         for p in packages {
             // The exception rule is evaluated only when a rule has results
             // (most documents have none).
             let mut exceptions: Option<BTreeSet<String>> = None;
-            // Every rule's value in one evaluation; one by one when that
-            // fails (to say which rule failed).
-            let batch: Option<Vec<regorus::Value>> =
-                p.batch
-                    .as_ref()
-                    .and_then(|b| match engine.eval_rule(b.clone()) {
-                        Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
-                        _ => None,
-                    });
+            // Every rule's value in one evaluation; one by one when that fails (to say which
+            // rule failed, and to keep the others' results) or when a rule is stopped.
+            let batch: Option<Vec<regorus::Value>> = p
+                .batch
+                .as_ref()
+                .filter(|_| {
+                    !p.rules.iter().any(|ri| stopped.contains(ri))
+                        && !p.rules.iter().all(|ri| all.contains_key(ri))
+                })
+                .and_then(|b| match engine.eval_rule(b.clone()) {
+                    Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
+                    _ => None,
+                });
             for (k, &ri) in p.rules.iter().enumerate() {
                 let r = &self.rules[ri];
-                if !enabled(r.rule.id) {
+                if !enabled(r.rule.id) || stopped.contains(&ri) {
                     continue;
                 }
-                let batched = batch.as_ref().and_then(|b| b.get(k)).cloned();
+                let batched = all
+                    .get(&ri)
+                    .or_else(|| batch.as_ref().and_then(|b| b.get(k)))
+                    .cloned();
                 let v = match batched.map_or_else(
                     || eval(engine, &format!("data.{}.{}", p.name, r.name), what),
                     Ok,
                 ) {
                     Ok(v) => v,
                     // A runaway policy stops the check; any other failure is
-                    // this document's: reported there, the rest goes on.
+                    // this input's: counted for the rule, the rest goes on.
                     Err(e) if e.0.contains(" was stopped after ") => return Err(e),
                     Err(e) => {
-                        if let Some(at) = anchor.or_else(|| mention(""))
-                            && enabled(crate::rules::input::POLICY_ERROR.id)
-                        {
-                            let why =
-                                e.0.split_once(&format!(" on {what}: "))
-                                    .map_or(e.0.as_str(), |(_, w)| w);
-                            out.push(crate::rules::input::POLICY_ERROR.finding(
-                                at,
-                                format!(
-                                    "policy rule data.{}.{} failed on this document: {why}",
-                                    p.name, r.name
-                                ),
-                            ));
-                        } else {
-                            return Err(e);
-                        }
+                        let why =
+                            e.0.split_once(&format!(" on {what}: "))
+                                .map_or(e.0.as_str(), |(_, w)| w);
+                        out.failures.push((ri, why.to_string()));
                         continue;
                     }
                 };
@@ -910,7 +977,20 @@ impl Policies {
                     continue;
                 }
                 if p.exception && exceptions.is_none() {
-                    let v = eval(engine, &format!("data.{}.exception", p.name), what)?;
+                    // A failing exception rule excepts nothing (and is reported as a failure
+                    // of the rule it was evaluated for).
+                    let v = match eval(engine, &format!("data.{}.exception", p.name), what) {
+                        Ok(v) => v,
+                        Err(e) if e.0.contains(" was stopped after ") => return Err(e),
+                        Err(e) => {
+                            let why =
+                                e.0.split_once(&format!(" on {what}: "))
+                                    .map_or(e.0.as_str(), |(_, w)| w);
+                            out.failures
+                                .push((ri, format!("its package's exception rule: {why}")));
+                            regorus::Value::Undefined
+                        }
+                    };
                     exceptions = Some(
                         json_of(&v)
                             .as_array()
@@ -928,7 +1008,7 @@ impl Policies {
                     .as_ref()
                     .is_some_and(|x| x.contains(scan::exception_name(&r.name)))
                 {
-                    excepted += results.len();
+                    out.excepted += results.len();
                     continue;
                 }
                 for res in results {
@@ -949,12 +1029,176 @@ impl Policies {
                             p.name, r.name, res.message
                         )));
                     };
-                    out.push(r.rule.finding(span, res.message));
+                    out.findings.push(r.rule.finding(span, res.message));
                 }
             }
         }
-        Ok((out, excepted))
+        Ok(out)
     }
+}
+
+/// Inputs evaluated together before the rules that failed too often are stopped.
+const WAVE: usize = 256;
+
+/// Failures of one rule after which it is not evaluated on the rest of the run's documents
+/// (the one GD008 finding counts them).
+const MAX_FAILURES: usize = 20;
+
+/// What one input gave.
+#[derive(Default)]
+struct InputOut {
+    findings: Vec<Finding>,
+    /// Results an `exception` rule turned off.
+    excepted: usize,
+    /// (rule index, why) of every rule that failed on the input.
+    failures: Vec<(usize, String)>,
+    /// Where the input's failures are shown.
+    anchor: Option<Span>,
+    /// The input, as messages name it.
+    what: String,
+}
+
+type InputResult = Result<InputOut, PolicyError>;
+
+/// One rule's failures over the run.
+#[derive(Default)]
+struct RuleFailures {
+    /// Where and why it failed first (inputs in order).
+    first: Option<(Option<Span>, String, String)>,
+    count: usize,
+    /// Other messages than the first one's (at most a few kept).
+    others: BTreeSet<String>,
+    /// Inputs it was not evaluated on, stopped.
+    skipped: usize,
+}
+
+/// The run's rule failures: one GD008 finding per policy rule, never one per document.
+#[derive(Default)]
+struct Failures(BTreeMap<usize, RuleFailures>);
+
+impl Failures {
+    fn add(&mut self, out: &InputOut) {
+        for (ri, why) in &out.failures {
+            let f = self.0.entry(*ri).or_default();
+            f.count += 1;
+            match &f.first {
+                None => f.first = Some((out.anchor, why.clone(), out.what.clone())),
+                Some((_, first, _)) if first != why && f.others.len() < 8 => {
+                    f.others.insert(why.clone());
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The rules that failed too often to be evaluated further.
+    fn stopped(&self) -> BTreeSet<usize> {
+        self.0
+            .iter()
+            .filter(|(_, f)| f.count >= MAX_FAILURES)
+            .map(|(ri, _)| *ri)
+            .collect()
+    }
+
+    fn skip(&mut self, stopped: &BTreeSet<usize>, inputs: usize) {
+        for ri in stopped {
+            if let Some(f) = self.0.get_mut(ri) {
+                f.skipped += inputs;
+            }
+        }
+    }
+
+    /// One GD008 finding per failing rule, at the first input it failed on. Without a place
+    /// to show it (the guard/v1 input) or with GD008 deselected, the first failure stops the
+    /// check instead.
+    fn findings(self, policies: &Policies, reported: bool) -> Result<Vec<Finding>, PolicyError> {
+        let mut out = Vec::new();
+        for (ri, f) in self.0 {
+            let Some(r) = policies.rules.get(ri) else {
+                continue;
+            };
+            let Some((at, why, what)) = f.first else {
+                continue;
+            };
+            let rule = format!("data.{}.{}", r.package, r.name);
+            let Some(at) = at.filter(|_| reported) else {
+                return Err(PolicyError(format!(
+                    "policy rule {rule} failed on {what}: {why}"
+                )));
+            };
+            let mut message = if f.count == 1 {
+                format!("policy rule {rule} failed on this document: {why}")
+            } else {
+                format!(
+                    "policy rule {rule} failed on {} documents, this one first: {why}",
+                    f.count
+                )
+            };
+            if !f.others.is_empty() {
+                let n = f.others.len();
+                message.push_str(&format!(
+                    " (and {n}{} other error{} on the others)",
+                    if n >= 8 { " or more" } else { "" },
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            if f.skipped > 0 {
+                message.push_str(&format!(
+                    "; after {MAX_FAILURES} failures it was not evaluated on the {} remaining documents",
+                    f.skipped
+                ));
+            }
+            out.push(crate::rules::input::POLICY_ERROR.finding(at, message));
+        }
+        Ok(out)
+    }
+}
+
+/// `rego.metadata.rule()` and `rego.metadata.chain()`, which regorus does not have, replaced by
+/// their values (https://www.openpolicyagent.org/docs/policy-reference/builtins/rego): the
+/// annotation of the rule definition the call is in (the nearest head above it; `{}` without
+/// one), and the chain from that rule to its package (`path` and `annotations`, the rule's
+/// entry always first). The value is written on the call's line, so lines stay as they are.
+fn metadata_calls(text: &str, scanned: &scan::Scanned) -> String {
+    const RULE: &str = "rego.metadata.rule()";
+    const CHAIN: &str = "rego.metadata.chain()";
+    if !text.contains(RULE) && !text.contains(CHAIN) {
+        return text.to_string();
+    }
+    let package: Vec<serde_json::Value> = std::iter::once("data")
+        .chain(scanned.package.split('.'))
+        .map(|s| serde_json::Value::String(s.to_string()))
+        .collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let (code, comment) = line.find('#').map_or((line, ""), |c| line.split_at(c));
+        if !code.contains(RULE) && !code.contains(CHAIN) {
+            out.push_str(line);
+            continue;
+        }
+        let head = scanned.heads.iter().rev().find(|h| h.line <= line_no);
+        let meta = head.and_then(|h| h.meta.clone());
+        let rule = serde_json::to_string(&meta.clone().unwrap_or(serde_json::json!({})))
+            .unwrap_or_else(|_| "{}".to_string());
+        let mut chain = Vec::new();
+        let mut rule_path = package.clone();
+        if let Some(h) = head {
+            rule_path.push(serde_json::Value::String(h.name.clone()));
+        }
+        let mut first = serde_json::json!({ "path": rule_path });
+        if let Some(m) = meta {
+            first["annotations"] = m;
+        }
+        chain.push(first);
+        if let Some(m) = &scanned.package_meta {
+            chain.push(serde_json::json!({ "path": package, "annotations": m }));
+        }
+        let chain = serde_json::to_string(&chain).unwrap_or_else(|_| "[]".to_string());
+        out.push_str(&code.replace(RULE, &rule).replace(CHAIN, &chain));
+        out.push_str(comment);
+    }
+    out
 }
 
 fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), PolicyError> {

@@ -301,30 +301,36 @@ pub static POLICY_ERROR: Rule = Rule {
     family: Family::Input,
     severity: Severity::Error,
     summary: "One of the project's Rego policies failed on a document, so it could not judge it",
-    help: "make the policy handle this input (check types with is_object/is_string before iterating), or fix the document",
+    help: "give each complete rule and function one value per document (exclusive definitions, `else`), or fix the document",
     explanation: r#"The project's own Rego policies (see `docs/policies.md`) are evaluated on every document.
-When a rule fails on one (a type error: iterating over a string where the policy expected an
-object, calling a builtin with the wrong argument), the policy could not judge that document:
-guard reports it at the document, as an error, and goes on with every other document and rule.
-A CI gate must not pass a document a policy could not read. (A policy that does not parse, or
-runs past its time limit, stops the whole check instead: that is a broken policy, not a
-surprising document.) All policies share one time budget for the run (`GUARD_POLICY_BUDGET_S`,
-default 30 s), so a slow policy over many documents cannot hold a runner for hours: past it,
-the documents not yet evaluated are left out and one GD008 error, at the first of them, says
-how many.
+Most surprises in a document are not errors, as in OPA: a missing key, a string where the policy
+expects an object, a builtin or operator given the wrong type are *undefined*, and the rule
+simply does not apply. What remains are the errors OPA raises too, such as a complete rule or a
+function giving two different values for one document (a conflict). Then the policy could not
+judge the document: guard reports it as an error and goes on with every other document and
+rule. A CI gate must not pass a document a policy could not read.
 
-**How to fix.** Make the policy robust to what real files contain: Terraform attributes are
-often expressions (`tags = local.tags` is the string `"${local.tags}"` in Conftest's HCL
-input), YAML values may be `null`. Guard iterations with `is_object`, `is_array`, `is_string`.
+There is one finding per policy rule for the whole run, at the first document the rule failed
+on, with the number of documents; after 20 failures the rule is not evaluated on the run's
+remaining documents, and the finding says on how many. (A policy that does not parse, or runs
+past its time limit, stops the whole check instead: that is a broken policy, not a surprising
+document.) All policies share one time budget for the run (`GUARD_POLICY_BUDGET_S`, default
+30 s), so a slow policy over many documents cannot hold a runner for hours: past it, the
+documents not yet evaluated are left out and one GD008 error, at the first of them, says how
+many.
+
+**How to fix.** Give each complete rule one value per document: definitions that cannot hold
+together, or `else`.
 
 ```rego
-# bad: fails on `tags = local.tags`
-tags := {k | some k, _ in object.get(block, "tags", {})}
+# bad: a document with both labels gives `owner` two values
+owner := input.metadata.labels.team
+owner := input.metadata.labels.owner
 ```
 ```rego
-# good: an expression is not decidable here; skip it
-not is_string(block.tags)
-tags := {k | some k, _ in object.get(block, "tags", {})}
+# good: the second definition applies only without the first
+owner := input.metadata.labels.team
+owner := input.metadata.labels.owner if not input.metadata.labels.team
 ```
 "#,
     security_severity: "5.0",
