@@ -275,7 +275,8 @@ literal; an entry named like a secret in an object variable's default or value
 (`default = { password = "..." }`); a value of any variable or local with the shape of a secret
 (a known token, a PEM key, a URL with a password); a Terragrunt unit's `inputs` (through the
 module's variables, or as inputs when the module is remote); a known `secret_string` of `aws_secretsmanager_secret_version`; a
-literal `access_key` / `secret_key` / `token` in a `provider "aws"` block. Unknown values
+literal `access_key` / `secret_key` / `token` in a `provider "aws"` block; the known `value` of an
+`aws_ssm_parameter` of type `SecureString`. Unknown values
 (data sources, unset variables) are never reported, nor a Terragrunt `get_env("X", "fallback")`
 fallback (the deployment's environment sets `X`).
 
@@ -410,6 +411,35 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
                 ),
                 env,
             );
+        }
+        // A SecureString parameter exists to hold a secret: its value written in the code (or
+        // in a variable's default) is committed.
+        for r in root.resources_of("aws_ssm_parameter") {
+            // `lifecycle { ignore_changes = [value] }`: the value is set outside Terraform and
+            // what is written is a placeholder.
+            let managed_outside = r
+                .attrs
+                .get("lifecycle")
+                .into_iter()
+                .flat_map(|l| l.as_seq().iter().chain(std::iter::once(l)))
+                .any(|l| l.get("ignore_changes").is_some());
+            if r.attrs.str_at(&["type"]) != Some("SecureString") || managed_outside {
+                continue;
+            }
+            for key in ["value", "insecure_value"] {
+                let Some(v) = r.attrs.get(key) else { continue };
+                if v.as_str().is_none_or(is_inert_value) {
+                    continue;
+                }
+                report(
+                    v,
+                    format!(
+                        "`{key}` of SecureString parameter {}.{} is known from the code, so the secret is committed",
+                        r.rtype, r.name
+                    ),
+                    None,
+                );
+            }
         }
         for p in &root.providers {
             if !p.is_aws_provider() {
