@@ -428,7 +428,9 @@ fn check_terraform(m: &Model, out: &mut Vec<Finding>) {
             }
             for key in ["value", "insecure_value"] {
                 let Some(v) = r.attrs.get(key) else { continue };
-                if v.as_str().is_none_or(is_inert_value) {
+                // Judged as the secret it is meant to hold: placeholders and references are not.
+                let Some(text) = v.as_str() else { continue };
+                if !matches!(classify(Some("secret"), text), Verdict::Secret(_)) {
                     continue;
                 }
                 report(

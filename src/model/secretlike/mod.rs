@@ -618,7 +618,18 @@ fn is_placeholder_text(t: &str, name: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "xxx" | "xxxx" | "tbd" | "todo" | "fixme" | "redacted" | "n/a"
+        "xxx"
+            | "xxxx"
+            | "tbd"
+            | "todo"
+            | "fixme"
+            | "redacted"
+            | "n/a"
+            | "placeholder"
+            | "none"
+            | "null"
+            | "unset"
+            | "empty"
     ) || lower.contains("xxxxx")
         || t.chars()
             .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '#'))
