@@ -1752,13 +1752,15 @@ fn scan_text(text: &str) -> Vec<TextHit> {
             let word = &body[wr.clone()];
             let range = body_at + wr.start..body_at + wr.end;
             match judge_text_value(None, word) {
-                Judged::Secret { why, format: true } => {
+                // Without a name, only a shape: a provider format, or a URL
+                // or connection string with a password (not in a comment).
+                Judged::Secret { why, format } if format || !comment => {
                     hits.push(TextHit {
                         key: None,
                         value: range.clone(),
                         also: Vec::new(),
                         why,
-                        format: true,
+                        format,
                     });
                     hit_lines.push(i);
                 }
@@ -2088,6 +2090,8 @@ mod tests {
             "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             "if [ \"$A\" == \"ghp_FAKE\" ]; then",
             "# DB_PASSWORD=hunter2-Prod",
+            "# psql postgres://app:S3cr3t-Pa55@db/app",
+            "db_password = %(DB_PASSWORD)s",
             "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
             "TOKEN_TTL=3600",
@@ -2110,7 +2114,9 @@ mod tests {
         let id = "AKIAFAKEFAKE01234567";
         let secret = "FAKEfake0123456789+/FAKEfake0123456789+/";
         assert_eq!(scan(&format!("key_id = {id}\n")), vec![]);
-        let hits = scan_text(&format!("key_id = {id}\nother = 1\nsecret = {secret}\n"));
+        let hits = scan_text(&format!(
+            "key_id = {id}\nother = 1\naws configure set aws_secret_access_key {secret}\n"
+        ));
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].also.len(), 1);
         // Under its name, the secret key is reported, once for the pair.
