@@ -1916,9 +1916,9 @@ fn assignment(line: &str) -> Option<(&str, std::ops::Range<usize>)> {
     let t = &tail[sep_lead..];
     let sep = if t.starts_with(":=") || t.starts_with("=>") {
         2
-    } else if t.starts_with('=') && !t.starts_with("==") {
-        1
-    } else if t.starts_with(':') && (t.len() == 1 || t[1..].starts_with([' ', '\t'])) {
+    } else if (t.starts_with('=') && !t.starts_with("=="))
+        || (t.starts_with(':') && (t.len() == 1 || t[1..].starts_with([' ', '\t'])))
+    {
         1
     } else {
         return None;
