@@ -29,6 +29,9 @@ pub enum Syntax {
     Dockerfile,
     /// guard's own configuration (read, never checked).
     Toml,
+    /// Plain text guard models no further, read only to look for literal
+    /// secrets (SEC011): see [`is_text_name`].
+    Text,
     /// No syntax: a path that could not be read (a directory, a link).
     Other,
 }
@@ -54,10 +57,43 @@ impl Syntax {
             || lower.ends_with(".dockerfile")
         {
             Some(Syntax::Dockerfile)
+        } else if is_text_name(&lower) {
+            Some(Syntax::Text)
         } else {
             None
         }
     }
+}
+
+/// Text files read only for the secret scan (SEC011), by lower-case name:
+/// dotenv files (`.env`, `.env.prod`, `prod.env`), templates rendered
+/// into configuration (`*.tpl`, `*.tftpl`, `*.tmpl`), shell scripts
+/// (`*.sh`, `*.bash`), Java properties, INI and other configuration files
+/// (`*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`) and package
+/// manager credentials (`.npmrc`, `.pypirc`). A bounded list of formats that
+/// hold `key = value` settings: free text (`*.txt`, `*.md`) and source
+/// code are not read.
+pub fn is_text_name(lower: &str) -> bool {
+    const EXT: &[&str] = &[
+        ".env",
+        ".tpl",
+        ".tftpl",
+        ".tmpl",
+        ".sh",
+        ".bash",
+        ".properties",
+        ".ini",
+        ".conf",
+        ".cfg",
+        ".cnf",
+    ];
+    lower == ".npmrc"
+        || lower == ".pypirc"
+        || lower == ".env"
+        || lower.starts_with(".env.")
+        || EXT
+            .iter()
+            .any(|e| lower.len() > e.len() && lower.ends_with(e))
 }
 
 /// A file to read: where it is and how to show it.
@@ -783,6 +819,21 @@ mod tests {
             Some(Syntax::Dockerfile)
         );
         assert_eq!(Syntax::from_name("README.md"), None);
+        assert_eq!(Syntax::from_name("notes.txt"), None);
+        for name in [
+            ".env",
+            ".env.production",
+            "prod.env",
+            "user_data.tftpl",
+            "app.tpl",
+            "deploy.sh",
+            "application.properties",
+            "my.cnf",
+            ".npmrc",
+        ] {
+            assert_eq!(Syntax::from_name(name), Some(Syntax::Text), "{name}");
+        }
+        assert_eq!(Syntax::from_name("env"), None);
     }
 
     #[test]

@@ -350,3 +350,27 @@ fn hardening_judges_each_overlay_rendering() {
         Some("fixtures/hardening/overlay-renders/overlays/prod/hardening.yaml")
     );
 }
+
+/// One finding per value: a secret that a format rule reports (a ConfigMap
+/// entry, SEC001) is not reported again by SEC011, which reads only the
+/// files no other secrets rule reads; and every file of the SEC011 fixtures
+/// that it reports is one guard models no further.
+#[test]
+fn a_secret_a_format_rule_reports_is_reported_once() {
+    let report = check(&fixture("SEC011", "pass"));
+    let at_configmap: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.location.path.ends_with("configmap.yaml") && f.location.start.line == 7)
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(at_configmap, ["SEC001"]);
+    let failing = check(&fixture("SEC011", "fail"));
+    let secrets: Vec<&guard::finding::Located> = failing
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("SEC"))
+        .collect();
+    assert!(secrets.len() >= 10);
+    assert!(secrets.iter().all(|f| f.rule == "SEC011"));
+}

@@ -188,6 +188,12 @@ fn read_file(id: FileId, c: &Candidate, limit: u64) -> ReadFile {
             (String::new(), true)
         }
     };
+    // A text file is read only for the secret scan: one that cannot be
+    // read as text (binary, not UTF-8, over the size limit) is skipped
+    // silently, as before guard read such files at all.
+    if c.syntax == Syntax::Text {
+        diags.retain(|_| matches!(c.issue, Some(Issue::SymlinkOutside)));
+    }
     // The paths are the candidate's, shared.
     let mut source = SourceFile::shared(id, c.path.clone(), c.disk_path.clone(), text);
     source.env_start = c.env_start;
@@ -340,6 +346,9 @@ pub fn build_with_limit(
             let path = sources.path(f.file);
             if rendered.binary_search(&f.file).is_ok() {
                 f.kind = "helm template, rendered".to_string();
+            } else if f.syntax == Syntax::Text && f.readable && charts.holds(path) {
+                // A chart's `_helpers.tpl`: deployed wherever the chart renders.
+                f.kind = HELM_CHART_FILE.to_string();
             } else if f.syntax == Syntax::Yaml
                 && charts.holds(path)
                 && path.contains("/templates/")
@@ -429,7 +438,13 @@ pub fn build_with_limit(
 }
 
 /// What `guard envs` calls a chart's file guard read only to render the chart.
-const HELM_CHART_FILE: &str = "helm chart file";
+pub const HELM_CHART_FILE: &str = "helm chart file";
+
+/// What `guard envs` calls a text file read only for the secret scan.
+pub const TEXT_FILE: &str = "text: scanned for literal secrets";
+
+/// What `guard envs` calls a YAML or JSON file with no document guard knows.
+pub const NOT_CHECKED: &str = "skipped: not a format guard checks";
 
 /// What the documents gave, before Terraform and the inventories.
 struct Built {
@@ -538,7 +553,8 @@ fn build_docs(
             Syntax::Terragrunt => "terragrunt".to_string(),
             Syntax::Dockerfile => "dockerfile".to_string(),
             Syntax::Toml => "guard configuration".to_string(),
-            _ if kinds.is_empty() => "skipped: not a format guard checks".to_string(),
+            Syntax::Text => TEXT_FILE.to_string(),
+            _ if kinds.is_empty() => NOT_CHECKED.to_string(),
             _ => kinds.join(", "),
         };
         files.push(FileInfo {

@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::finding::{Finding, Severity};
 use crate::model::secretlike::{
     NameKind, Verdict, Why, classify, is_high_entropy, is_inert_value, is_password_like,
-    is_secret_name, is_template_path, secret_name_kind,
+    is_secret_name, is_template_path, is_weak, secret_name_kind, secret_shape,
 };
 use crate::model::{DocKind, Model, Platform};
 use crate::node::Node;
@@ -1566,6 +1566,484 @@ fn values_secrets(
     }
 }
 
+pub static FILE_SECRET: Rule = Rule {
+    id: "SEC011",
+    name: "secret-in-file",
+    family: Family::Secrets,
+    severity: Severity::Error,
+    summary: "A literal credential is written in a file no other secrets rule reads (`.env`, a template, a script, a config file)",
+    help: "remove the value from the repository, rotate it, and read it at run time from a secret store or the environment",
+    explanation: r#"**Why.** A file guard does not model is no reason to miss a credential in it. A password
+in a `.env` file, a live payment key in a `*.tpl` template rendered into user data, a connection
+string with an inline password in a `*.properties` file or a private key in a shell script is
+committed like any other line: in every clone and in the history for good. The article keeps
+every secret in AWS Secrets Manager or SSM Parameter Store and injects it at run time (section
+6), so no file of the repository holds one.
+
+guard reads, besides the formats it models, text files that hold settings: dotenv files
+(`.env`, `.env.*`, `*.env`), templates (`*.tpl`, `*.tftpl`, `*.tmpl`), shell scripts (`*.sh`,
+`*.bash`), `*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`, `.npmrc` and `.pypirc`, and
+the YAML and JSON files in which it recognises no document. It runs guard's one secret
+classifier over their `key = value`, `key: value` and `KEY=value` lines (`export` and quotes
+allowed) and over the words of other lines, like gitleaks or Checkov's secrets framework:
+
+- a provider key format whatever the key: Stripe `sk_live_`/`rk_live_`, GitHub `ghp_` and
+  `github_pat_`, GitLab `glpat-`, Slack `xox[bpars]-`, Google `AIza`, npm, Hugging Face,
+  Anthropic and OpenAI keys, a JWT; an AWS access key id (`AKIA...`) only with a 40-character
+  secret access key within three lines;
+- a PEM private key block (`-----BEGIN ... PRIVATE KEY-----` with a real body);
+- a URL or connection string with an inline password (`postgres://app:S3cret@db/app`,
+  `Password=...;`), unless the password is a dummy;
+- under a key that names a credential (`password`, `api_key`, `TOKEN`, `client_secret`, ...)
+  a random key, or a literal that reads like a password (`hunter2`, not `postgres`).
+
+Never reported: placeholders and references (`${DB_PASSWORD}`, `{{ .Values.x }}`, `$(...)`,
+`<password>`, `arn:...`, `ref+vault://...`, `secretKeyRef`), dummies such as `changeme`,
+AWS's documented example keys (`...EXAMPLE`), encrypted files and values (SOPS files with
+their `sops` metadata, `ENC[AES256_GCM,...]`, Sealed Secrets' `encryptedData`, Ansible Vault;
+git-crypt files are binary and not read). In example files (`.env.example`, `*.sample`,
+`*.dist`) and comment lines only a provider key format or a private key is reported. A file
+another secrets rule reads (Kubernetes, compose, ECS, Helm values, workflows, Dockerfiles,
+Terraform and Terragrunt) is left to that rule, so a value is reported once. The finding is at
+the value, in the environment of the file's path; the value is never shown.
+
+**How to fix.** Delete the value from the file and rotate it (it is in the history). Read it
+at run time instead: from the environment (`${DB_PASSWORD}`), a secret store (Secrets Manager,
+SSM, Vault), or an untracked file; keep a `.env.example` with placeholders.
+
+```sh
+# .env (committed)
+DATABASE_URL=postgres://app:S3cr3t-Pa55@db.internal:5432/app
+STRIPE_SECRET_KEY=sk_live_FAKEfake0123456789FAKEfake
+```
+```sh
+# .env.example (committed); .env is in .gitignore
+DATABASE_URL=postgres://app:${DB_PASSWORD}@db.internal:5432/app
+STRIPE_SECRET_KEY=<from Secrets Manager: prod/stripe>
+```
+"#,
+    security_severity: "8.0",
+    tags: &["secrets"],
+    check: Some(check_files),
+    tiers: None,
+};
+
+/// The files SEC011 reads: text files read for it alone, and YAML or JSON
+/// files in which no document is one guard models (no other secrets rule
+/// reads them). A chart's `_helpers.tpl` is the chart's, checked as what
+/// it renders.
+fn scanned_by_sec011(f: &crate::model::FileInfo) -> bool {
+    use crate::discover::Syntax;
+    f.readable
+        && match f.syntax {
+            Syntax::Text => f.kind == crate::model::TEXT_FILE,
+            Syntax::Yaml | Syntax::Json => f.kind == crate::model::NOT_CHECKED,
+            _ => false,
+        }
+}
+
+fn check_files(m: &Model, out: &mut Vec<Finding>) {
+    for f in m.files.iter().filter(|f| scanned_by_sec011(f)) {
+        let Some(source) = m.sources.get(f.file) else {
+            continue;
+        };
+        if is_encrypted_file(&source.text) {
+            continue;
+        }
+        let path = source.path.as_ref();
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let example = is_example_file(path);
+        for hit in scan_text(&source.text) {
+            if example && !hit.format {
+                continue;
+            }
+            let span = Span::new(f.file, hit.value.start, hit.value.end);
+            let message = match &hit.key {
+                Some(key) => format!("`{key}` in `{name}` holds a secret: {}", hit.why),
+                None => format!(
+                    "`{name}` holds a secret: {}",
+                    hit.why
+                        .replacen("its value looks like", "a value that looks like", 1)
+                ),
+            };
+            let mut finding = FILE_SECRET.finding(span, message).secret(span);
+            for extra in &hit.also {
+                finding = finding.secret(Span::new(f.file, extra.start, extra.end));
+            }
+            out.push(finding);
+        }
+    }
+}
+
+/// Encrypted as a whole: SOPS (its `sops` metadata in YAML, JSON, INI or
+/// dotenv form), a Sealed Secret, Ansible Vault.
+fn is_encrypted_file(text: &str) -> bool {
+    text.starts_with("$ANSIBLE_VAULT;")
+        || text.contains("ENC[AES256_GCM,")
+        || text.lines().any(|l| {
+            let t = l.trim_start();
+            l.starts_with("sops:")
+                || t.starts_with("\"sops\":")
+                || t.starts_with("sops_version=")
+                || t.starts_with("sops_mac=")
+                || t == "[sops]"
+        })
+        || (text.contains("SealedSecret") && text.contains("encryptedData"))
+}
+
+/// A file to copy, not what is deployed (`.env.example`, `app.sample.conf`,
+/// `config.dist.ini`). A `*.tpl`, `*.tmpl` or `*.tftpl` file is rendered
+/// into what is deployed, and is not one.
+fn is_example_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let rendered = [".tpl", ".tmpl", ".tftpl"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    (is_template_path(path) && !rendered)
+        || lower
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.contains("example") || n.contains("sample"))
+}
+
+/// One secret the text scan found.
+#[derive(Debug, PartialEq)]
+struct TextHit {
+    /// The key it is written under, when it is a `key = value` line.
+    key: Option<String>,
+    /// The value's bytes.
+    value: std::ops::Range<usize>,
+    /// More bytes to mask (an AWS key id's secret key).
+    also: Vec<std::ops::Range<usize>>,
+    /// Why, for the message ("its value looks like a GitHub token").
+    why: String,
+    /// A provider key format or a private key: certain on its own.
+    format: bool,
+}
+
+/// At most this many lines between an AWS access key id and its secret key.
+const AWS_PAIR_LINES: usize = 3;
+
+/// The literal secrets of a text file, in text order, one per value: PEM
+/// private key blocks, `key = value` lines the classifier calls a secret,
+/// and words of other lines with a provider key format. Linear in the
+/// text (a PEM block's end is looked for in its next 16 KiB only).
+fn scan_text(text: &str) -> Vec<TextHit> {
+    let mut hits = Vec::new();
+    // Byte offset of each line and its text (without the line break).
+    let lines: Vec<(usize, &str)> = {
+        let mut v = Vec::new();
+        let mut at = 0;
+        for l in text.split_inclusive('\n') {
+            v.push((at, l.trim_end_matches(['\n', '\r'])));
+            at += l.len();
+        }
+        v
+    };
+    // AWS access key ids, decided once every line is read.
+    let mut key_ids: Vec<(usize, Option<String>, std::ops::Range<usize>)> = Vec::new();
+    let mut hit_lines: Vec<usize> = Vec::new();
+    let mut skip_to = 0usize;
+    for (i, &(at, line)) in lines.iter().enumerate() {
+        if at < skip_to {
+            continue;
+        }
+        if let Some((range, end)) = pem_block(text, at, line) {
+            hits.push(TextHit {
+                key: None,
+                value: range.clone(),
+                also: Vec::new(),
+                why: "its value looks like a PEM private key".into(),
+                format: true,
+            });
+            hit_lines.push(i);
+            skip_to = end;
+            continue;
+        }
+        let (comment, body, body_at) = strip_comment_marker(line, at);
+        if let Some((key, vr)) = assignment(body) {
+            let value = &body[vr.clone()];
+            let range = body_at + vr.start..body_at + vr.end;
+            match judge_text_value(Some(key), value) {
+                Judged::Secret { why, format } if format || !comment => {
+                    hits.push(TextHit {
+                        key: Some(key.to_string()),
+                        value: range.clone(),
+                        also: Vec::new(),
+                        why,
+                        format,
+                    });
+                    hit_lines.push(i);
+                }
+                Judged::KeyId => key_ids.push((i, Some(key.to_string()), range)),
+                _ => {}
+            }
+            continue;
+        }
+        for wr in words(body) {
+            let word = &body[wr.clone()];
+            let range = body_at + wr.start..body_at + wr.end;
+            match judge_text_value(None, word) {
+                // Without a name, only a shape: a provider format, or a URL
+                // or connection string with a password (not in a comment).
+                Judged::Secret { why, format } if format || !comment => {
+                    hits.push(TextHit {
+                        key: None,
+                        value: range.clone(),
+                        also: Vec::new(),
+                        why,
+                        format,
+                    });
+                    hit_lines.push(i);
+                }
+                Judged::KeyId => key_ids.push((i, None, range)),
+                _ => {}
+            }
+        }
+    }
+    // An AWS access key id is an identifier; with its secret access key
+    // beside it, it is a credential. Reported at the id, once, unless the
+    // secret key's line was reported already.
+    for (i, key, id) in key_ids {
+        let lo = i.saturating_sub(AWS_PAIR_LINES);
+        let hi = (i + AWS_PAIR_LINES).min(lines.len().saturating_sub(1));
+        let secret = (lo..=hi).find_map(|j| {
+            let (at, line) = lines[j];
+            words(line)
+                .into_iter()
+                .find(|w| {
+                    let s = &line[w.clone()];
+                    crate::model::secretlike::is_aws_secret_key(s) && !s.contains("EXAMPLE")
+                })
+                .map(|w| (j, at + w.start..at + w.end))
+        });
+        let Some((j, secret)) = secret else { continue };
+        if hit_lines.contains(&j) || hit_lines.contains(&i) {
+            continue;
+        }
+        hits.push(TextHit {
+            key,
+            value: id,
+            also: vec![secret],
+            why: format!(
+                "its value looks like an AWS access key id, with its secret access key on line {}",
+                j + 1
+            ),
+            format: true,
+        });
+        hit_lines.push(i);
+    }
+    hits.sort_by_key(|h| h.value.start);
+    hits
+}
+
+/// What the scan makes of one value.
+enum Judged {
+    Secret {
+        why: String,
+        format: bool,
+    },
+    /// An AWS access key id: a credential only beside its secret key.
+    KeyId,
+    Not,
+}
+
+fn judge_text_value(key: Option<&str>, value: &str) -> Judged {
+    let value = value.trim();
+    if value.starts_with("ENC[") || value.contains("EXAMPLE") || value.contains("example") {
+        return Judged::Not;
+    }
+    match classify(key, value) {
+        Verdict::Secret(Why::Shape("an AWS access key id")) => Judged::KeyId,
+        Verdict::Secret(Why::Shape(shape)) => {
+            // A dummy password in a URL (`postgres://user:pass@localhost`)
+            // is an example of the URL's form.
+            if url_password(value).is_some_and(|p| is_weak(p) || !is_password_like(p)) {
+                return Judged::Not;
+            }
+            let format = !shape.contains("password");
+            Judged::Secret {
+                why: format!("its value looks like {shape}"),
+                format,
+            }
+        }
+        Verdict::Secret(Why::Random) => Judged::Secret {
+            why: Why::Random.describe(),
+            format: false,
+        },
+        Verdict::Secret(Why::Named) if is_password_like(value) => Judged::Secret {
+            why: Why::Named.describe(),
+            format: false,
+        },
+        _ => Judged::Not,
+    }
+}
+
+/// The password of the first `scheme://user:password@host` in `value`.
+fn url_password(value: &str) -> Option<&str> {
+    let i = value.find("://")?;
+    let rest = &value[i + 3..];
+    let authority = rest
+        .split(['/', '?', '#', ' ', '"', '\''])
+        .next()
+        .unwrap_or("");
+    let (userinfo, _host) = authority.rsplit_once('@')?;
+    let (_user, pass) = userinfo.split_once(':')?;
+    Some(pass)
+}
+
+/// A comment line's text after its marker (`#`, `//`, `;`, `--`, `REM`),
+/// with its offset; `(false, line, at)` for other lines.
+fn strip_comment_marker(line: &str, at: usize) -> (bool, &str, usize) {
+    let trimmed = line.trim_start();
+    let lead = line.len() - trimmed.len();
+    for marker in ["#", "//", ";", "--"] {
+        if let Some(rest) = trimmed.strip_prefix(marker) {
+            let inner = rest.trim_start_matches(['#', '/', ';', '-', '!', ' ', '\t']);
+            let skipped = trimmed.len() - inner.len();
+            return (true, inner, at + lead + skipped);
+        }
+    }
+    (false, line, at)
+}
+
+/// A `key = value`, `key: value`, `KEY=value`, `export KEY="value"`,
+/// `"key": "value",` line: the key, and the value's byte range in `line`
+/// (inside its quotes).
+fn assignment(line: &str) -> Option<(&str, std::ops::Range<usize>)> {
+    let mut rest = line.trim_start();
+    let mut at = line.len() - rest.len();
+    for prefix in [
+        "- ",
+        "export ",
+        "local ",
+        "readonly ",
+        "declare -x ",
+        "set ",
+    ] {
+        if let Some(r) = rest.strip_prefix(prefix) {
+            let r2 = r.trim_start();
+            at += rest.len() - r2.len();
+            rest = r2;
+        }
+    }
+    // The key, quoted or bare.
+    let (key, after) = match rest.as_bytes().first() {
+        Some(q @ (b'"' | b'\'')) => {
+            let close = rest[1..].find(*q as char)? + 1;
+            (&rest[1..close], close + 1)
+        }
+        _ => {
+            let n = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "_.-/[]".contains(c)))
+                .unwrap_or(rest.len());
+            (&rest[..n], n)
+        }
+    };
+    if key.is_empty() || key.len() > 128 || !key.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let tail = &rest[after..];
+    let sep_lead = tail.len() - tail.trim_start_matches([' ', '\t']).len();
+    let t = &tail[sep_lead..];
+    let sep = if t.starts_with(":=") || t.starts_with("=>") {
+        2
+    } else if (t.starts_with('=') && !t.starts_with("=="))
+        || (t.starts_with(':') && (t.len() == 1 || t[1..].starts_with([' ', '\t'])))
+    {
+        1
+    } else {
+        return None;
+    };
+    let vstart = after + sep_lead + sep;
+    let v = &rest[vstart..];
+    let vtrim = v.trim_start();
+    let mut start = vstart + (v.len() - vtrim.len());
+    let mut end;
+    match vtrim.as_bytes().first() {
+        None => return None,
+        Some(b'{' | b'[' | b'|' | b'>' | b'&' | b'*' | b'!') => return None,
+        Some(q @ (b'"' | b'\'')) => {
+            let q = *q as char;
+            let inner = &vtrim[1..];
+            let close = inner
+                .char_indices()
+                .find(|&(i, c)| c == q && !(q == '"' && i > 0 && inner.as_bytes()[i - 1] == b'\\'))
+                .map_or(inner.len(), |(i, _)| i);
+            start += 1;
+            end = start + close;
+        }
+        Some(_) => {
+            // An unquoted value ends at a comment or the line's end, without
+            // a trailing `,` or `;`.
+            let cut = vtrim.find(" #").unwrap_or(vtrim.len());
+            let v = vtrim[..cut].trim_end().trim_end_matches([',', ';']);
+            end = start + v.len();
+        }
+    }
+    end = end.max(start);
+    Some((key, at + start..at + end))
+}
+
+/// The words of a line (split at whitespace, quotes and separators), with
+/// their byte ranges.
+fn words(line: &str) -> Vec<std::ops::Range<usize>> {
+    let sep = |c: char| c.is_whitespace() || "\"'`,;=()<>|".contains(c);
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (sep(c), start) {
+            (true, Some(s)) => {
+                out.push(s..i);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..line.len());
+    }
+    // Shorter than any token the classifier knows.
+    out.retain(|r| r.len() >= 15);
+    out
+}
+
+/// A PEM private key block starting on this line: its bytes (from
+/// `-----BEGIN` to the end of `-----END ...-----`) and where the scan goes
+/// on. Only a block with a body (at least 64 base64 characters) that the
+/// classifier calls a private key.
+fn pem_block(text: &str, at: usize, line: &str) -> Option<(std::ops::Range<usize>, usize)> {
+    let b = line.find("-----BEGIN")?;
+    if !line[b..].contains("PRIVATE KEY-----") {
+        return None;
+    }
+    let start = at + b;
+    let window_end = floor_char_boundary(text, (start + 16 * 1024).min(text.len()));
+    let window = &text[start..window_end];
+    let e = window.find("-----END")?;
+    let close = window[e + 8..].find("-----")? + e + 8 + 5;
+    let block = &window[..close];
+    let header_end = block.find("KEY-----")? + 8;
+    let body = &block[header_end..e];
+    let base64 = body
+        .split("\\n")
+        .flat_map(|p| p.chars())
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')
+        .count();
+    if base64 < 64 || secret_shape(block) != Some("a PEM private key") {
+        return None;
+    }
+    Some((start..start + close, start + close))
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 pub static RULES: &[&Rule] = &[
     &LITERAL_K8S_SECRET,
     &CONFIGMAP_SECRET,
@@ -1577,4 +2055,154 @@ pub static RULES: &[&Rule] = &[
     &WEAK_PLACEHOLDER,
     &WORKFLOW_LITERAL,
     &HELM_VALUES_SECRET,
+    &FILE_SECRET,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The (key, value text) of each hit.
+    fn scan(text: &str) -> Vec<(Option<String>, String)> {
+        scan_text(text)
+            .into_iter()
+            .map(|h| (h.key, text[h.value].to_string()))
+            .collect()
+    }
+
+    fn one(key: &str, value: &str) -> Vec<(Option<String>, String)> {
+        vec![(Some(key.to_string()), value.to_string())]
+    }
+
+    #[test]
+    fn assignments_in_every_syntax() {
+        let stripe = "sk_live_FAKEfake0123456789FAKEfake";
+        for line in [
+            format!("STRIPE_KEY={stripe}"),
+            format!("export STRIPE_KEY=\"{stripe}\""),
+            format!("STRIPE_KEY = '{stripe}' # prod"),
+            format!("  STRIPE_KEY: {stripe}"),
+            format!("  \"STRIPE_KEY\": \"{stripe}\","),
+            format!("- STRIPE_KEY={stripe}"),
+        ] {
+            assert_eq!(scan(&line), one("STRIPE_KEY", stripe), "{line}");
+        }
+        assert_eq!(
+            scan("spring.datasource.password=Pr0d-Passw0rd!\n"),
+            one("spring.datasource.password", "Pr0d-Passw0rd!")
+        );
+    }
+
+    #[test]
+    fn words_of_other_lines() {
+        let hits =
+            scan("curl -H \"Authorization: token ghp_FAKEfake0123456789FAKEfake0123456789\" x\n");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].1, "ghp_FAKEfake0123456789FAKEfake0123456789");
+        assert_eq!(
+            scan("psql postgres://app:S3cr3t-Pa55@db/app -c 'select 1'\n")[0].1,
+            "postgres://app:S3cr3t-Pa55@db/app"
+        );
+    }
+
+    #[test]
+    fn not_secrets() {
+        for text in [
+            "DB_PASSWORD=changeme",
+            "DB_PASSWORD=<password>",
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "DB_PASSWORD=\"$(cat /run/secrets/db)\"",
+            "password: {{ .Values.db.password }}",
+            "DB_SECRET=arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
+            "VAULT_TOKEN=ref+vault://secret/db#token",
+            "password: ENC[AES256_GCM,data:Zm9v,iv:YmFy,tag:YmF6,type:str]",
+            "POSTGRES_PASSWORD=postgres",
+            "DATABASE_URL=postgres://postgres:postgres@localhost/app",
+            "DATABASE_URL=postgres://user:password@localhost/app",
+            "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "if [ \"$A\" == \"ghp_FAKE\" ]; then",
+            "# DB_PASSWORD=hunter2-Prod",
+            "# psql postgres://app:S3cr3t-Pa55@db/app",
+            "db_password = %(DB_PASSWORD)s",
+            "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+            "TOKEN_TTL=3600",
+            "SECRET_NAME=prod-db-credentials",
+        ] {
+            assert_eq!(scan(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn a_comment_line_reports_only_a_provider_format() {
+        assert_eq!(
+            scan("# STRIPE_KEY=sk_live_FAKEfake0123456789FAKEfake\n"),
+            one("STRIPE_KEY", "sk_live_FAKEfake0123456789FAKEfake")
+        );
+    }
+
+    #[test]
+    fn an_aws_key_id_only_with_its_secret_key() {
+        let id = "AKIAFAKEFAKE01234567";
+        let secret = "FAKEfake0123456789+/FAKEfake0123456789+/";
+        assert_eq!(scan(&format!("key_id = {id}\n")), vec![]);
+        let hits = scan_text(&format!(
+            "key_id = {id}\nother = 1\naws configure set aws_secret_access_key {secret}\n"
+        ));
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].also.len(), 1);
+        // Under its name, the secret key is reported, once for the pair.
+        let text = format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n");
+        assert_eq!(scan(&text), one("AWS_SECRET_ACCESS_KEY", secret));
+    }
+
+    #[test]
+    fn a_pem_block_is_one_finding() {
+        let body = "MIIEowIBAAKCAQEAzFAKEfake0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
+        let text = format!(
+            "cat <<K\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body}\n-----END RSA PRIVATE KEY-----\nK\n"
+        );
+        let hits = scan(&text);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].1.starts_with("-----BEGIN") && hits[0].1.ends_with("KEY-----"));
+        // Escaped in one line (JSON).
+        let one_line = format!(
+            "\"key\": \"-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END PRIVATE KEY-----\\n\""
+        );
+        assert_eq!(scan(&one_line).len(), 1);
+    }
+
+    #[test]
+    fn encrypted_files() {
+        assert!(is_encrypted_file(
+            "a: ENC[AES256_GCM,data:x]\nsops:\n  mac: x\n"
+        ));
+        assert!(is_encrypted_file("$ANSIBLE_VAULT;1.1;AES256\n6162\n"));
+        assert!(is_encrypted_file(
+            "kind: SealedSecret\nspec:\n  encryptedData:\n    a: Ag\n"
+        ));
+        assert!(is_encrypted_file(
+            "A=ENC[AES256_GCM,data:x]\nsops_version=3.8.1\n"
+        ));
+        assert!(!is_encrypted_file(
+            "DB_PASSWORD=hunter2\n# sops: not here\n"
+        ));
+    }
+
+    #[test]
+    fn example_files() {
+        assert!(is_example_file("app/.env.example"));
+        assert!(is_example_file("config/app.sample.conf"));
+        assert!(!is_example_file("templates/user_data.tpl"));
+        assert!(!is_example_file("envs/prod/.env"));
+    }
+
+    #[test]
+    fn hostile_text_is_bounded() {
+        // Long lines, unmatched quotes, a PEM header with no end, non-ASCII.
+        let mut text = String::from("-----BEGIN PRIVATE KEY-----\n");
+        text.push_str(&"é=\"x".repeat(10_000));
+        text.push_str("\nKEY='unterminated\n:=\n= value\n\"\":\"\"\n");
+        assert_eq!(scan(&text), vec![]);
+    }
+}

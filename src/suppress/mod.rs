@@ -87,7 +87,8 @@ fn style(syntax: Syntax) -> scan::Style {
     match syntax {
         Syntax::Terraform | Syntax::TfVars | Syntax::Terragrunt => scan::Style::Hcl,
         Syntax::Yaml => scan::Style::Yaml,
-        Syntax::Dockerfile => scan::Style::Dockerfile,
+        // `#` comment lines: dotenv, shell, properties, INI files.
+        Syntax::Dockerfile | Syntax::Text => scan::Style::Dockerfile,
         Syntax::TerraformJson | Syntax::Json | Syntax::Toml | Syntax::Other => scan::Style::Json,
     }
 }

@@ -477,16 +477,29 @@ fn shell_default(t: &str) -> Option<&str> {
 }
 
 /// `${VAR}`, `$(VAR)`, `$VAR`, `{{ .Values.x }}`, `${{ secrets.X }}`,
-/// `%env(DB_PASSWORD)%`, `#{Password}#`.
+/// `%env(DB_PASSWORD)%`, `#{Password}#`, Python configuration interpolation
+/// `%(db_password)s`, an autoconf/token-replacement `@DB_PASSWORD@`.
 pub fn has_placeholder(s: &str) -> bool {
     s.contains("${")
         || s.contains("{{")
         || s.contains("$(")
         || s.contains("%env(")
+        || (s.contains("%(") && s.contains(")s"))
+        || is_at_placeholder(s)
         || (s.contains("#{") && s.contains('}'))
         || s.as_bytes()
             .windows(2)
             .any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
+}
+
+/// `@DB_PASSWORD@`: a whole value that a build step replaces.
+fn is_at_placeholder(s: &str) -> bool {
+    s.len() > 2
+        && s.starts_with('@')
+        && s.ends_with('@')
+        && s[1..s.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
 }
 
 /// A reference to a secret, not the secret: an ARN, a GCP secret version, a
@@ -953,7 +966,7 @@ fn is_jwt(w: &str) -> bool {
 }
 
 /// A 40-character AWS secret access key.
-fn is_aws_secret_key(t: &str) -> bool {
+pub fn is_aws_secret_key(t: &str) -> bool {
     t.len() == 40
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+')
