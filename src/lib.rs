@@ -650,8 +650,11 @@ fn policy_dirs(
 /// reviewer, a SARIF upload and a runner's memory can take.
 pub const MAX_FINDINGS: usize = 10_000;
 
-/// Keeps at most `max` findings (0: all): counting ones before suppressed ones, errors before
-/// warnings before notes, in their order otherwise; returns how many each rule lost, by rule.
+/// Keeps at most `max` findings (0: all): counting ones before suppressed ones, guard's own
+/// diagnostics about the input (the input family: a file not read, a limit hit, a broken
+/// suppression) before the rest, so that a flood of findings cannot push out the line that says
+/// part of the input was not judged, then errors before warnings before notes, in their order
+/// otherwise; returns how many each rule lost, by rule.
 fn cap_findings(findings: &mut Vec<finding::Located>, max: usize) -> Vec<(String, usize)> {
     if max == 0 || findings.len() <= max {
         return Vec::new();
@@ -659,7 +662,13 @@ fn cap_findings(findings: &mut Vec<finding::Located>, max: usize) -> Vec<(String
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| {
         let f = &findings[i];
-        (f.suppressed.is_some(), std::cmp::Reverse(f.severity), i)
+        let input = rules::find(f.rule).is_some_and(|r| r.family == rules::Family::Input);
+        (
+            f.suppressed.is_some(),
+            !input,
+            std::cmp::Reverse(f.severity),
+            i,
+        )
     });
     let mut keep = vec![false; findings.len()];
     for &i in &order[..max] {
