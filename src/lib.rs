@@ -332,6 +332,29 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     if let Some(g) = &gate {
         warnings.extend(g.notes.iter().cloned());
     }
+    // A nested project's guard.toml marks it as a project; its settings (environments, rules,
+    // suppressions...) do not apply to a check of the enclosing root: said, not dropped in
+    // silence.
+    let mut nested = walked
+        .nested_configs
+        .iter()
+        .map(|(shown, cfg)| (shown, project::config_settings(cfg)))
+        .filter(|(_, tables)| !tables.is_empty());
+    for (shown, tables) in nested.by_ref().take(20) {
+        {
+            let dir = shown.rsplit_once('/').map_or("", |(d, _)| d);
+            warnings.push(format!(
+                "{shown}: this nested project's settings ({}) do not apply here: only the root's configuration does; check it on its own (`guard check {dir}`) for them",
+                tables.join(", ")
+            ));
+        }
+    }
+    let more = nested.count();
+    if more > 0 {
+        warnings.push(format!(
+            "{more} more nested projects' guard.toml settings do not apply here"
+        ));
+    }
     // guard.toml is part of the sources (never checked), so that findings
     // about its `[[ignore]]` entries and allowed regions are located.
     let mut config_file = None;
