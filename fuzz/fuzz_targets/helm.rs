@@ -57,7 +57,11 @@ fuzz_target!(|data: &[u8]| {
         shape.push((nodes.len(), notes.len()));
     }
     let second = render_chart(&files, &[], &release, &limits);
-    assert_eq!(first.docs.len(), second.docs.len(), "rendering twice differs");
+    assert_eq!(
+        first.docs.len(),
+        second.docs.len(),
+        "rendering twice differs"
+    );
     let notes = |r: &guard::model::helm::Rendered| {
         r.notes
             .iter()
