@@ -69,7 +69,13 @@ for t in $TARGETS; do
     marker=$(mktemp)
     echo "== $t: ${SECONDS_PER_TARGET}s, corpus $(ls "$corpus" | wc -l) files, log fuzz/$log"
     start=$(date +%s)
-    cargo fuzz run -s "$SANITIZER" "$t" "$corpus" -- \
+    # fuzz/options/<target>: extra libFuzzer flags of one target, with the reason beside them.
+    extra=$(sed -n 's/^\(-[^ ]*\).*/\1/p' "options/$t" 2>/dev/null)
+    # Without leak detection, LeakSanitizer's check at exit is off too.
+    asan=${ASAN_OPTIONS:-}
+    case " $extra " in *" -detect_leaks=0 "*) asan="${asan:+$asan:}detect_leaks=0" ;; esac
+    # shellcheck disable=SC2086
+    ASAN_OPTIONS=$asan cargo fuzz run -s "$SANITIZER" "$t" "$corpus" -- $extra \
         -max_total_time="$SECONDS_PER_TARGET" \
         -rss_limit_mb=2048 \
         -timeout=10 \

@@ -238,6 +238,9 @@ pub struct Walked {
     /// repositories of their own: a tree of several repositories is several
     /// projects, and cross-file rules stay within one.
     pub projects: Vec<String>,
+    /// The configuration files of nested projects below a root (identity path, file): only
+    /// the root's configuration applies to a check of the root.
+    pub nested_configs: Vec<(String, PathBuf)>,
     pub stats: WalkStats,
     /// Errors that concern the user (a path that does not exist).
     pub errors: Vec<String>,
@@ -312,6 +315,7 @@ impl Excludes {
 pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
     let mut candidates = Vec::new();
     let mut projects = Vec::new();
+    let mut nested_configs = Vec::new();
     // `.terraform/modules/` of roots where `terraform init` downloaded
     // modules: not part of the repository (skipped and usually ignored),
     // but their Terraform files are read so remote modules can be evaluated.
@@ -354,6 +358,7 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
                 candidates.extend(f.candidates);
                 issues.extend(f.issues);
                 projects.extend(f.projects);
+                nested_configs.extend(f.nested_configs);
                 downloaded.extend(f.downloaded);
                 stats.add(&f.stats);
             }
@@ -458,9 +463,12 @@ pub fn walk(plan: &Plan, excludes: &Excludes) -> Walked {
             stats.unchecked_args.push(typed.clone());
         }
     }
+    nested_configs.sort();
+    nested_configs.dedup();
     Walked {
         candidates,
         projects,
+        nested_configs,
         stats,
         errors,
     }
@@ -552,6 +560,7 @@ struct Found {
     candidates: Vec<Candidate>,
     issues: Vec<Candidate>,
     projects: Vec<String>,
+    nested_configs: Vec<(String, PathBuf)>,
     downloaded: Vec<(PathBuf, usize)>,
     stats: WalkStats,
 }
@@ -612,6 +621,13 @@ fn visit(
     if ft.is_dir() {
         if !rel.is_empty() && crate::project::is_nested_root(disk) {
             found.projects.push(path.clone());
+            if let Some(cfg) = crate::project::config_in(disk) {
+                let name = cfg
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                found.nested_configs.push((format!("{path}/{name}"), cfg));
+            }
         }
         if disk.join(".terraform/modules/modules.json").is_file() {
             found.downloaded.push((disk.join(".terraform/modules"), ri));

@@ -332,6 +332,29 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
     if let Some(g) = &gate {
         warnings.extend(g.notes.iter().cloned());
     }
+    // A nested project's guard.toml marks it as a project; its settings (environments, rules,
+    // suppressions...) do not apply to a check of the enclosing root: said, not dropped in
+    // silence.
+    let mut nested = walked
+        .nested_configs
+        .iter()
+        .map(|(shown, cfg)| (shown, project::config_settings(cfg)))
+        .filter(|(_, tables)| !tables.is_empty());
+    for (shown, tables) in nested.by_ref().take(20) {
+        {
+            let dir = shown.rsplit_once('/').map_or("", |(d, _)| d);
+            warnings.push(format!(
+                "{shown}: this nested project's settings ({}) do not apply here: only the root's configuration does; check it on its own (`guard check {dir}`) for them",
+                tables.join(", ")
+            ));
+        }
+    }
+    let more = nested.count();
+    if more > 0 {
+        warnings.push(format!(
+            "{more} more nested projects' guard.toml settings do not apply here"
+        ));
+    }
     // guard.toml is part of the sources (never checked), so that findings
     // about its `[[ignore]]` entries and allowed regions are located.
     let mut config_file = None;
@@ -650,8 +673,11 @@ fn policy_dirs(
 /// reviewer, a SARIF upload and a runner's memory can take.
 pub const MAX_FINDINGS: usize = 10_000;
 
-/// Keeps at most `max` findings (0: all): counting ones before suppressed ones, errors before
-/// warnings before notes, in their order otherwise; returns how many each rule lost, by rule.
+/// Keeps at most `max` findings (0: all): counting ones before suppressed ones, guard's own
+/// diagnostics about the input (the input family: a file not read, a limit hit, a broken
+/// suppression) before the rest, so that a flood of findings cannot push out the line that says
+/// part of the input was not judged, then errors before warnings before notes, in their order
+/// otherwise; returns how many each rule lost, by rule.
 fn cap_findings(findings: &mut Vec<finding::Located>, max: usize) -> Vec<(String, usize)> {
     if max == 0 || findings.len() <= max {
         return Vec::new();
@@ -659,7 +685,13 @@ fn cap_findings(findings: &mut Vec<finding::Located>, max: usize) -> Vec<(String
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| {
         let f = &findings[i];
-        (f.suppressed.is_some(), std::cmp::Reverse(f.severity), i)
+        let input = rules::find(f.rule).is_some_and(|r| r.family == rules::Family::Input);
+        (
+            f.suppressed.is_some(),
+            !input,
+            std::cmp::Reverse(f.severity),
+            i,
+        )
     });
     let mut keep = vec![false; findings.len()];
     for &i in &order[..max] {

@@ -89,6 +89,40 @@ pub fn config_in(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The top-level keys and tables a configuration file sets (`environments`, `select`...), in
+/// order of first appearance; empty for a file of comments only. A line scan of at most the
+/// first 1 MiB, at most 20 names: enough to say what a nested project's file would change.
+pub fn config_settings(path: &Path) -> Vec<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(1 << 20).read_to_end(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut out: Vec<String> = Vec::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let name = if let Some(rest) = line.strip_prefix('[') {
+            in_table = true;
+            let rest = rest.trim_start_matches('[').trim_start();
+            rest.split(['.', ']']).next().unwrap_or("").trim()
+        } else if !in_table && !line.starts_with('#') {
+            line.split('=').next().unwrap_or("").trim()
+        } else {
+            ""
+        };
+        let name = name.trim_matches('"');
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+            if out.len() >= 20 {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Does `dir` start a project of its own (a nested repository or a
 /// directory with its own guard.toml)?
 pub fn is_nested_root(dir: &Path) -> bool {

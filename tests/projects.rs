@@ -298,3 +298,54 @@ fn a_run_keeps_at_most_max_findings_and_fails_past_them() {
     let v: serde_json::Value = serde_json::from_slice(&run("json", &[]).stdout).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 30);
 }
+
+/// A nested project's guard.toml declaring an environment: checked as part of
+/// the enclosing project, its settings do not apply (only the root's
+/// configuration does), and guard says so instead of dropping them in silence;
+/// checked on its own, they apply.
+#[test]
+fn a_nested_guard_toml_that_does_not_apply_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "guard.toml", "# the root\n");
+    write(
+        d,
+        "sub/guard.toml",
+        "[environments.edge]\ntier = \"prod\"\nglobs = [\"k8s/**\"]\n",
+    );
+    write(d, "other/guard.toml", "# only marks a project\n");
+    write(
+        d,
+        "sub/k8s/d.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n",
+    );
+    let run = |paths: Vec<std::path::PathBuf>| {
+        guard::check(&guard::Options {
+            paths,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let root = run(vec![d.to_path_buf()]);
+    assert!(
+        !root.findings.iter().any(|f| f.rule == "WL005"),
+        "the nested environment does not apply from the root"
+    );
+    let said: Vec<&String> = root
+        .warnings
+        .iter()
+        .filter(|w| w.contains("nested project"))
+        .collect();
+    assert_eq!(said.len(), 1, "{:?}", root.warnings);
+    assert!(
+        said[0].starts_with("sub/guard.toml: ") && said[0].contains("(environments)"),
+        "{}",
+        said[0]
+    );
+    // On its own, the nested project's environment applies.
+    let sub = run(vec![d.join("sub")]);
+    assert!(
+        sub.findings.iter().any(|f| f.rule == "WL005"),
+        "WL005 in the edge (prod) environment"
+    );
+}

@@ -138,6 +138,8 @@ pub fn apply(
         .collect();
     let mut used: Vec<Vec<bool>> = directives.iter().map(|d| vec![false; d.len()]).collect();
     let mut ext_used = vec![false; external.len()];
+    let mut ext_hit: std::collections::HashMap<(usize, &str, Vec<crate::env::Env>), Option<usize>> =
+        std::collections::HashMap::new();
     for f in findings.iter_mut() {
         if META.contains(&f.rule) {
             continue;
@@ -170,15 +172,21 @@ pub fn apply(
                 }
             }
         }
-        let hit = external.iter().position(|x| {
-            x.until.as_deref().is_none_or(|u| u >= today.as_str())
-                && x.rules.iter().any(|k| key_matches(k, f.rule))
-                && x.path
-                    .as_ref()
-                    .is_none_or(|g| g.is_match(&*src.path) || g.is_match(&*src.uri))
-                && x.environment
-                    .as_deref()
-                    .is_none_or(|e| f.envs.iter().any(|fe| model.envs.is_or_qualifies(*fe, e)))
+        // Which entry applies depends only on the file, the rule and the environments: found
+        // once for each of those (a guard.toml of 50,000 entries over a flood of findings would
+        // otherwise match every entry against every finding).
+        let key = (file, f.rule, f.envs.clone());
+        let hit = *ext_hit.entry(key).or_insert_with(|| {
+            external.iter().position(|x| {
+                x.until.as_deref().is_none_or(|u| u >= today.as_str())
+                    && x.rules.iter().any(|k| key_matches(k, f.rule))
+                    && x.path
+                        .as_ref()
+                        .is_none_or(|g| g.is_match(&*src.path) || g.is_match(&*src.uri))
+                    && x.environment
+                        .as_deref()
+                        .is_none_or(|e| f.envs.iter().any(|fe| model.envs.is_or_qualifies(*fe, e)))
+            })
         });
         if let Some(i) = hit {
             ext_used[i] = true;
