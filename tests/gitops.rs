@@ -8,6 +8,28 @@
 mod common;
 use common::{guard, stdout};
 
+/// Write `text` at `path` below `root`, its directories made.
+fn write_file(root: &std::path::Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// `charts/shop`: a Deployment whose image tag is the value `tag` (`1.0` by default).
+fn write_shop_chart(root: &std::path::Path) {
+    write_file(
+        root,
+        "charts/shop/Chart.yaml",
+        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+    );
+    write_file(root, "charts/shop/values.yaml", "tag: \"1.0\"\n");
+    write_file(
+        root,
+        "charts/shop/templates/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: \"ghcr.io/acme/shop:{{ .Values.tag }}\"\n",
+    );
+}
+
 fn concise(dir: &str) -> (Option<i32>, String) {
     let o = guard(&["check", dir, "--format", "concise", "-q"]);
     (o.status.code(), stdout(&o))
@@ -247,21 +269,9 @@ fn a_helm_release_reads_its_values_from_the_overlays_config_map() {
 fn renderings_of_one_chart_are_bounded_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("guard.toml", "# its own project\n");
-    write(
-        "charts/shop/Chart.yaml",
-        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
-    );
-    write("charts/shop/values.yaml", "tag: \"1.0\"\n");
-    write(
-        "charts/shop/templates/deployment.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: \"ghcr.io/acme/shop:{{ .Values.tag }}\"\n",
-    );
+    write_shop_chart(root);
     let mut elements = String::new();
     for i in 0..70 {
         let tag = if i == 0 { "latest" } else { "1.0" };
@@ -309,11 +319,7 @@ fn renderings_of_one_chart_are_bounded_with_a_note() {
 fn a_flux_kustomization_image_override_is_judged_in_its_environment() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("guard.toml", "# its own project\n");
     for (env, images) in [
         (
@@ -352,21 +358,9 @@ fn a_flux_kustomization_image_override_is_judged_in_its_environment() {
 fn applications_an_app_of_apps_chart_renders_are_followed() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |p: &str, t: &str| {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, t).unwrap();
-    };
+    let write = |p: &str, t: &str| write_file(root, p, t);
     write("guard.toml", "# its own project\n");
-    write(
-        "charts/shop/Chart.yaml",
-        "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
-    );
-    write("charts/shop/values.yaml", "tag: \"1.0\"\n");
-    write(
-        "charts/shop/templates/deployment.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: \"ghcr.io/acme/shop:{{ .Values.tag }}\"\n",
-    );
+    write_shop_chart(root);
     write(
         "apps/Chart.yaml",
         "apiVersion: v2\nname: apps\nversion: 1.0.0\n",

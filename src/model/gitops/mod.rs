@@ -384,22 +384,37 @@ fn flux_kustomization(c: &Ctx<'_>, root: &Node) -> Option<App> {
             .kustomize_images
             .push(Node::string(at.span, text).with_via(at.via.clone()));
     }
+    let namespace = spec.str_at(&["targetNamespace"]);
+    Some(flux_app(
+        c,
+        root,
+        AppKind::FluxKustomization,
+        source,
+        namespace,
+    ))
+}
+
+/// A Flux manifest as an application of one source, placed as its manifest is.
+fn flux_app(
+    c: &Ctx<'_>,
+    root: &Node,
+    kind: AppKind,
+    source: AppSource,
+    namespace: Option<&str>,
+) -> App {
     let name_node = root.path(&["metadata", "name"]);
     let (env, evidence) = app_env(c, root, None);
-    Some(App {
-        kind: AppKind::FluxKustomization,
+    App {
+        kind,
         name: name_node.and_then(Node::as_str).unwrap_or("?").to_string(),
         file: c.doc.file,
         decl: name_node.map_or(root.span, |n| n.span),
         env,
         evidence,
         sources: vec![source],
-        namespace: spec
-            .str_at(&["targetNamespace"])
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
+        namespace: namespace.filter(|n| !n.is_empty()).map(str::to_string),
         note: None,
-    })
+    }
 }
 
 /// The values a HelmRelease's `valuesFrom` reads from ConfigMap `name` under `key`: a
@@ -767,23 +782,16 @@ fn helm_release(c: &Ctx<'_>, root: &Node) -> Option<App> {
     if let Some(v) = spec.get("values").filter(|v| v.is_map()) {
         source.values.push(v.clone());
     }
-    let name_node = root.path(&["metadata", "name"]);
-    let (env, evidence) = app_env(c, root, None);
-    Some(App {
-        kind: AppKind::FluxHelmRelease,
-        name: name_node.and_then(Node::as_str).unwrap_or("?").to_string(),
-        file: c.doc.file,
-        decl: name_node.map_or(root.span, |n| n.span),
-        env,
-        evidence,
-        sources: vec![source],
-        namespace: spec
-            .str_at(&["targetNamespace"])
-            .or_else(|| root.str_at(&["metadata", "namespace"]))
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
-        note: None,
-    })
+    let namespace = spec
+        .str_at(&["targetNamespace"])
+        .or_else(|| root.str_at(&["metadata", "namespace"]));
+    Some(flux_app(
+        c,
+        root,
+        AppKind::FluxHelmRelease,
+        source,
+        namespace,
+    ))
 }
 
 /// A source's overrides as one values tree: inline values merged in order, then each
