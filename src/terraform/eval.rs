@@ -17,6 +17,16 @@ use crate::node::{Hop, Node, Value};
 use crate::parse::{DiagKind, ParseDiag};
 use crate::source::Span;
 
+/// A `module` block's meta-arguments: not inputs of the module.
+const MODULE_META: [&str; 6] = [
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
 /// Module nesting deeper than this is not evaluated.
 pub const MAX_MODULE_DEPTH: usize = 16;
 /// Expression nesting deeper than this evaluates to Unknown.
@@ -746,18 +756,10 @@ impl<'a> Run<'a> {
             outputs: None,
             chain,
         });
-        const META: [&str; 6] = [
-            "source",
-            "version",
-            "count",
-            "for_each",
-            "providers",
-            "depends_on",
-        ];
         let mut args: HashMap<String, Node> = HashMap::default();
         for a in call.body.attributes() {
             let name = a.key.as_str();
-            if META.contains(&name) || cfg.var(name).is_none() {
+            if MODULE_META.contains(&name) || cfg.var(name).is_none() {
                 continue;
             }
             let n = self.eval(cx, &a.value);
@@ -950,20 +952,7 @@ impl<'a> Run<'a> {
             if children.is_empty() && !local && call.source.is_some() {
                 let cx = Cx::new(Some(i), call.fc);
                 let addr = format!("module.{}", call.name);
-                let inputs = self.eval_body(
-                    &cx,
-                    call.body,
-                    &addr,
-                    call.span,
-                    &[
-                        "source",
-                        "version",
-                        "count",
-                        "for_each",
-                        "providers",
-                        "depends_on",
-                    ],
-                );
+                let inputs = self.eval_body(&cx, call.body, &addr, call.span, &MODULE_META);
                 entries.push(crate::node::Entry {
                     key: Node::string(call.span, "inputs"),
                     value: inputs,
