@@ -84,16 +84,24 @@ enum Command {
         #[arg(long, short = 'p', value_name = "DIR")]
         policy: Vec<PathBuf>,
     },
-    /// Show the long explanation of one rule, by id or name.
+    /// Show the long explanation of one rule, by id or name; or explain the
+    /// findings at one place (FILE:LINE[:COLUMN], or a finding's fingerprint):
+    /// how the value got there, the environments and why, whether it counts.
     Explain {
-        /// Rule id (BO001) or name (mutable-image-tag).
+        /// Rule id (BO001) or name (mutable-image-tag), a place
+        /// (charts/app/values-prod.yaml:4, main.tf:12:3) or a fingerprint.
+        #[arg(value_name = "RULE|FILE:LINE[:COL]|FINGERPRINT")]
         rule: String,
-        /// `markdown`: the page as it is in rules/ (default: drawn for a terminal).
+        /// `markdown`: a rule's page as it is in rules/; `json`: a place's
+        /// findings as data (default: drawn for a terminal).
         #[arg(long, value_enum, default_value = "terminal")]
         format: ExplainFormat,
         /// Rego policies whose rules may be explained (default: ./policy and ./policies).
         #[arg(long, short = 'p', value_name = "DIR")]
         policy: Vec<PathBuf>,
+        /// For a place: the configuration file (default: the project root's guard.toml).
+        #[arg(long, value_name = "FILE", env = "GUARD_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Show which environment each file and document was assigned to, and why.
     Envs {
@@ -179,6 +187,7 @@ enum TestFormat {
 enum ExplainFormat {
     Terminal,
     Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -340,7 +349,8 @@ fn main() -> ExitCode {
             rule,
             format,
             policy,
-        } => explain(&rule, format, policy),
+            config,
+        } => explain(&rule, format, policy, config),
         Command::Test {
             paths,
             data,
@@ -688,28 +698,132 @@ fn rules(docs: Option<PathBuf>, readme: Option<PathBuf>, policy: Vec<PathBuf>) -
     ExitCode::SUCCESS
 }
 
-fn explain(key: &str, format: ExplainFormat, policy: Vec<PathBuf>) -> ExitCode {
+fn explain(
+    key: &str,
+    format: ExplainFormat,
+    policy: Vec<PathBuf>,
+    config: Option<PathBuf>,
+) -> ExitCode {
+    use guard::render::explain::Place;
+    let place = Place::parse(key);
     if guard::rules::find(key).is_none()
-        && let Err(e) = register_policies(default_policy_dirs(policy))
+        && place.is_none()
+        && let Err(e) = register_policies(default_policy_dirs(policy.clone()))
     {
         return fail(e);
     }
-    match guard::rules::find(key) {
-        Some(rule) => {
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    match (guard::rules::find(key), place) {
+        (Some(rule), _) => {
             match format {
                 ExplainFormat::Markdown => print!("{}", guard::rules::catalog::page(rule)),
                 ExplainFormat::Terminal => {
-                    let color = std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
                     print!("{}", guard::rules::catalog::terminal(rule, color));
+                }
+                ExplainFormat::Json => {
+                    return fail(
+                        "--format json explains a place (FILE:LINE or a fingerprint), not a rule",
+                    );
                 }
             }
             ExitCode::SUCCESS
         }
-        None => fail(format!(
-            "no rule `{key}`; `guard rules` lists them by id and name"
+        (None, Some(place)) => explain_place(key, &place, format, policy, config, color),
+        (None, None) => fail(format!(
+            "no rule `{key}`; `guard rules` lists them by id and name (a finding's place is FILE:LINE[:COLUMN] or its fingerprint)"
         )),
     }
+}
+
+/// `guard explain FILE:LINE[:COL]` / `guard explain FINGERPRINT`: check the
+/// project the place is in and explain the findings there.
+fn explain_place(
+    key: &str,
+    place: &guard::render::explain::Place,
+    format: ExplainFormat,
+    policy: Vec<PathBuf>,
+    config: Option<PathBuf>,
+    color: bool,
+) -> ExitCode {
+    use guard::render::explain::{self, Place};
+    let (start, file) = match place {
+        Place::At { path, .. } => {
+            let p = PathBuf::from(path);
+            match std::fs::canonicalize(&p) {
+                Ok(c) if c.is_file() => {
+                    (c.parent().map(PathBuf::from).unwrap_or_default(), Some(c))
+                }
+                _ => return fail(format!("{path}: no such file")),
+            }
+        }
+        Place::Fingerprint(_) => match std::env::current_dir().and_then(std::fs::canonicalize) {
+            Ok(d) => (d, None),
+            Err(e) => return fail(format!("the current directory: {e}")),
+        },
+    };
+    let (root, _) = guard::project::find_root(&start);
+    let opts = guard::Options {
+        paths: vec![root],
+        config,
+        policy,
+        ..guard::Options::default()
+    };
+    let report = match guard::check(&opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    // The place's file as the report names it (a project-relative URI).
+    let uri = match &file {
+        Some(f) => {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let found = report.model.sources.files().iter().find(|s| {
+                s.uri.rsplit('/').next() == Some(name.as_str())
+                    && std::fs::canonicalize(&*s.disk_path).is_ok_and(|d| d == *f)
+            });
+            match found {
+                Some(s) => s.uri.to_string(),
+                None => {
+                    return fail(format!(
+                        "{key}: guard did not read this file (outside the project, excluded, or not a format guard checks)"
+                    ));
+                }
+            }
+        }
+        None => String::new(),
+    };
+    let selected = explain::select(&report, place, &uri);
+    if selected.is_empty() {
+        let lines = explain::lines_with_findings(&report, &uri);
+        let more = match place {
+            Place::Fingerprint(_) => {
+                " (fingerprints are those of `guard check --format json` run in this project)"
+                    .to_string()
+            }
+            Place::At { .. } if lines.is_empty() => " (and none anywhere in this file)".to_string(),
+            Place::At { .. } => format!(
+                "; this file has findings at line{} {}",
+                if lines.len() == 1 { "" } else { "s" },
+                lines
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        eprintln!("guard: no finding at {key}{more}");
+        return ExitCode::from(1);
+    }
+    match format {
+        ExplainFormat::Json => print!("{}", explain::render_json(&report, &selected)),
+        ExplainFormat::Terminal | ExplainFormat::Markdown => {
+            print!("{}", explain::render_text(&report, &selected, color))
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn envs(paths: Vec<PathBuf>, exclude: Vec<String>, config: Option<PathBuf>) -> ExitCode {

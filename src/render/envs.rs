@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::env::Assignment;
 use crate::model::{DocKind, Model};
 
-fn why(a: &Assignment, sources: &crate::source::SourceMap) -> String {
+pub(crate) fn why(a: &Assignment, sources: &crate::source::SourceMap) -> String {
     match &a.evidence {
         None => "no evidence: applies to all environments".to_string(),
         Some(e) => {

@@ -123,6 +123,11 @@ impl<'a> From<&'a Location> for Loc<'a> {
     }
 }
 
+/// One finding as the `findings` array holds it (`guard explain --format json`).
+pub(crate) fn finding_value(f: &Located) -> serde_json::Value {
+    serde_json::to_value(Finding::from(f)).unwrap_or(serde_json::Value::Null)
+}
+
 impl<'a> From<&'a Located> for Finding<'a> {
     fn from(f: &'a Located) -> Finding<'a> {
         Finding {

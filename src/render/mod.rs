@@ -2,6 +2,7 @@
 //! [`Report`](crate::Report) and never asks a rule anything.
 
 pub mod envs;
+pub mod explain;
 pub mod github;
 pub mod json;
 pub mod sarif;

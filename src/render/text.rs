@@ -60,6 +60,25 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
     out
 }
 
+/// One finding drawn as [`render`] draws it (`guard explain` of a place).
+pub(crate) fn render_one(report: &Report, f: &Located, color: bool) -> String {
+    let renderer = if color {
+        annotate_snippets::Renderer::styled()
+    } else {
+        annotate_snippets::Renderer::plain()
+    };
+    let by_shown: HashMap<&str, &SourceFile> = report
+        .model
+        .sources
+        .files()
+        .iter()
+        .map(|s| (&*s.shown, s))
+        .collect();
+    let mut out = String::new();
+    finding(&mut out, report, f, &renderer, &by_shown);
+    out
+}
+
 /// One line of a file as shown: secrets masked, control characters escaped,
 /// at most [`SHOWN`] characters around the span; and the span's byte range
 /// within that text.
