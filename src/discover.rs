@@ -9,8 +9,9 @@ use crate::project::Plan;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-/// Files larger than this are skipped (and counted in `--stats`).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// Files larger than this are skipped (and counted in `--stats`): the
+/// project plan's default (`[limits] max-file-size` overrides it).
+pub use crate::project::MAX_FILE_BYTES;
 
 /// The syntax of a file, from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

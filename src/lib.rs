@@ -416,8 +416,17 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             .collect();
     }
     if let Some(id) = config_file {
-        model.allowed_regions =
-            model::AllowedRegions::from_settings(&settings.regions, id, &settings.envs);
+        let r = &settings.regions;
+        let lists = r
+            .global
+            .iter()
+            .map(|(l, s)| (None, l.as_slice(), s.clone()))
+            .chain(
+                r.per_env
+                    .iter()
+                    .map(|(n, l, s)| (Some(n.as_str()), l.as_slice(), s.clone())),
+            );
+        model.allowed_regions = model::AllowedRegions::from_config(lists, id, &settings.envs);
     }
     let timings = Timings {
         discover_micros,

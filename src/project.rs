@@ -66,6 +66,10 @@ pub struct Plan {
     pub max_file_bytes: u64,
 }
 
+/// Files larger than this are not read (and counted in `--stats`), unless
+/// `[limits] max-file-size` says otherwise.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The nearest project root at or above `start` (a directory).
 pub fn find_root(start: &Path) -> (PathBuf, RootKind) {
     let mut dir = Some(start);
@@ -287,7 +291,7 @@ pub fn plan(inputs: &[PathBuf], whole_project: bool) -> Result<Plan, String> {
         file_scope,
         file_args,
         cwd,
-        max_file_bytes: crate::discover::MAX_FILE_BYTES,
+        max_file_bytes: MAX_FILE_BYTES,
     })
 }
 

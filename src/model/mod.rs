@@ -811,39 +811,49 @@ pub struct AllowedRegions {
     pub per_env: Vec<(Env, Vec<String>, crate::source::Span)>,
 }
 
+/// One `[regions]` list as guard.toml gives it: the environment's name
+/// (none for `allowed`), the regions, the list's byte range in the file.
+pub type RegionList<'a> = (Option<&'a str>, &'a [String], std::ops::Range<usize>);
+
 impl AllowedRegions {
-    pub fn from_settings(
-        r: &crate::settings::AllowedRegions,
+    /// The lists of guard.toml (`file`), each environment's resolved in `envs`.
+    pub fn from_config<'a>(
+        lists: impl IntoIterator<Item = RegionList<'a>>,
         file: FileId,
         envs: &EnvSet,
     ) -> AllowedRegions {
-        let mut per_env: Vec<(Env, Vec<String>, crate::source::Span)> = r
-            .per_env
+        let mut global = None;
+        let mut named: Vec<(&str, &[String], std::ops::Range<usize>)> = Vec::new();
+        for (name, l, s) in lists {
+            match name {
+                None => global = Some((l.to_vec(), crate::source::Span::new(file, s.start, s.end))),
+                Some(n) => named.push((n, l, s)),
+            }
+        }
+        let mut per_env: Vec<(Env, Vec<String>, crate::source::Span)> = named
             .iter()
             .filter_map(|(name, l, s)| {
                 Some((
                     envs.named(name)?,
-                    l.clone(),
+                    l.to_vec(),
                     crate::source::Span::new(file, s.start, s.end),
                 ))
             })
             .collect();
         // An environment found in the paths (`prod-eu`) keeps the list of
         // the one it qualifies (`prod`) unless it has its own.
-        for (name, l, s) in &r.per_env {
+        for (name, l, s) in &named {
             for e in envs.with_qualified(name) {
                 if !per_env.iter().any(|(pe, _, _)| *pe == e) {
-                    per_env.push((e, l.clone(), crate::source::Span::new(file, s.start, s.end)));
+                    per_env.push((
+                        e,
+                        l.to_vec(),
+                        crate::source::Span::new(file, s.start, s.end),
+                    ));
                 }
             }
         }
-        AllowedRegions {
-            global: r
-                .global
-                .as_ref()
-                .map(|(l, s)| (l.clone(), crate::source::Span::new(file, s.start, s.end))),
-            per_env,
-        }
+        AllowedRegions { global, per_env }
     }
 
     /// The configured list that applies in `env` (None: all environments),

@@ -419,7 +419,11 @@ impl<'a> Run<'a> {
             self.replay(&cost);
             return ty;
         }
-        let (ty, cost) = self.measured(|run| Rc::new(run.parse_type(fc, t, 0)));
+        let (ty, cost) = self.measured(|run| {
+            Rc::new(super::types::parse_type(t, 0, &mut |a| {
+                run.eval_pure(fc, a)
+            }))
+        });
         if let Some(cost) = cost {
             self.types.insert(key, (ty.clone(), cost));
         }

@@ -7,8 +7,6 @@
 
 use hcl_edit::expr::{Expression, ObjectKey};
 
-use super::config::FileCtx;
-use super::eval::Run;
 use super::value as v;
 use crate::node::{Entry, Node, Value};
 
@@ -26,81 +24,80 @@ pub enum Ty {
     Object(Vec<(String, Ty, bool, Option<Node>)>),
 }
 
-impl Run<'_> {
-    /// The type a `type = ...` expression of file `fc` says; `optional`
-    /// defaults are evaluated.
-    pub fn parse_type(&mut self, fc: FileCtx<'_>, e: &Expression, depth: usize) -> Ty {
-        if depth > 32 {
-            return Ty::Any;
-        }
-        match e {
-            Expression::Variable(id) => match id.as_str() {
-                "string" => Ty::String,
-                "number" => Ty::Number,
-                "bool" => Ty::Bool,
-                _ => Ty::Any,
-            },
-            Expression::FuncCall(f) => {
-                let arg = |i: usize| f.args.iter().nth(i);
-                let inner = |r: &mut Self, i: usize| {
-                    arg(i).map_or(Ty::Any, |a| r.parse_type(fc, a, depth + 1))
-                };
-                match f.name.name.as_str() {
-                    "list" => Ty::List(Box::new(inner(self, 0))),
-                    "set" => Ty::Set(Box::new(inner(self, 0))),
-                    "map" => Ty::Map(Box::new(inner(self, 0))),
-                    "tuple" => match arg(0) {
-                        Some(Expression::Array(a)) => Ty::Tuple(
-                            a.iter()
-                                .map(|t| self.parse_type(fc, t, depth + 1))
-                                .collect(),
-                        ),
-                        _ => Ty::Any,
-                    },
-                    "object" => match arg(0) {
-                        Some(Expression::Object(o)) => {
-                            let mut attrs = Vec::new();
-                            for (k, val) in o.iter() {
-                                let name = match k {
-                                    ObjectKey::Ident(id) => id.as_str().to_string(),
-                                    ObjectKey::Expression(Expression::String(s)) => {
-                                        s.as_str().to_string()
-                                    }
-                                    ObjectKey::Expression(Expression::Variable(id)) => {
-                                        id.as_str().to_string()
-                                    }
-                                    _ => continue,
-                                };
-                                let te = val.expr();
-                                match te {
-                                    Expression::FuncCall(of)
-                                        if of.name.name.as_str() == "optional" =>
-                                    {
-                                        let t =
-                                            of.args.iter().next().map_or(Ty::Any, |a| {
-                                                self.parse_type(fc, a, depth + 1)
-                                            });
-                                        let d =
-                                            of.args.iter().nth(1).map(|a| self.eval_pure(fc, a));
-                                        attrs.push((name, t, true, d));
-                                    }
-                                    _ => attrs.push((
-                                        name,
-                                        self.parse_type(fc, te, depth + 1),
-                                        false,
-                                        None,
-                                    )),
-                                }
-                            }
-                            Ty::Object(attrs)
-                        }
-                        _ => Ty::Any,
-                    },
-                    _ => Ty::Any,
-                }
-            }
+/// The type a `type = ...` expression says; `optional` defaults are
+/// evaluated by `default` (the evaluator of the variable's file).
+pub fn parse_type(
+    e: &Expression,
+    depth: usize,
+    default: &mut dyn FnMut(&Expression) -> Node,
+) -> Ty {
+    if depth > 32 {
+        return Ty::Any;
+    }
+    match e {
+        Expression::Variable(id) => match id.as_str() {
+            "string" => Ty::String,
+            "number" => Ty::Number,
+            "bool" => Ty::Bool,
             _ => Ty::Any,
+        },
+        Expression::FuncCall(f) => {
+            let arg = |i: usize| f.args.iter().nth(i);
+            let mut inner =
+                |i: usize| arg(i).map_or(Ty::Any, |a| parse_type(a, depth + 1, default));
+            match f.name.name.as_str() {
+                "list" => Ty::List(Box::new(inner(0))),
+                "set" => Ty::Set(Box::new(inner(0))),
+                "map" => Ty::Map(Box::new(inner(0))),
+                "tuple" => match arg(0) {
+                    Some(Expression::Array(a)) => Ty::Tuple(
+                        a.iter()
+                            .map(|t| parse_type(t, depth + 1, default))
+                            .collect(),
+                    ),
+                    _ => Ty::Any,
+                },
+                "object" => match arg(0) {
+                    Some(Expression::Object(o)) => {
+                        let mut attrs = Vec::new();
+                        for (k, val) in o.iter() {
+                            let name = match k {
+                                ObjectKey::Ident(id) => id.as_str().to_string(),
+                                ObjectKey::Expression(Expression::String(s)) => {
+                                    s.as_str().to_string()
+                                }
+                                ObjectKey::Expression(Expression::Variable(id)) => {
+                                    id.as_str().to_string()
+                                }
+                                _ => continue,
+                            };
+                            let te = val.expr();
+                            match te {
+                                Expression::FuncCall(of) if of.name.name.as_str() == "optional" => {
+                                    let t = of
+                                        .args
+                                        .iter()
+                                        .next()
+                                        .map_or(Ty::Any, |a| parse_type(a, depth + 1, default));
+                                    let d = of.args.iter().nth(1).map(|a| default(a));
+                                    attrs.push((name, t, true, d));
+                                }
+                                _ => attrs.push((
+                                    name,
+                                    parse_type(te, depth + 1, default),
+                                    false,
+                                    None,
+                                )),
+                            }
+                        }
+                        Ty::Object(attrs)
+                    }
+                    _ => Ty::Any,
+                },
+                _ => Ty::Any,
+            }
         }
+        _ => Ty::Any,
     }
 }
 
