@@ -79,7 +79,7 @@ pub fn parse_type(
                                         .iter()
                                         .next()
                                         .map_or(Ty::Any, |a| parse_type(a, depth + 1, default));
-                                    let d = of.args.iter().nth(1).map(|a| default(a));
+                                    let d = of.args.iter().nth(1).map(&mut *default);
                                     attrs.push((name, t, true, d));
                                 }
                                 _ => attrs.push((
