@@ -7,7 +7,6 @@
 //! multi-line range or whose `endColumn` is before `col`, so columns are only
 //! written for single-line ranges.
 
-use crate::hash::HashMap;
 use std::fmt::Write as _;
 
 use crate::Report;
@@ -43,13 +42,7 @@ pub fn render(report: &Report) -> String {
 /// kind per step, so errors come first, then warnings, then notes, and one
 /// notice says how many were left out (the SARIF upload has them all).
 pub fn render_capped(report: &Report, max: usize) -> String {
-    let sources: HashMap<&str, &SourceFile> = report
-        .model
-        .sources
-        .files()
-        .iter()
-        .map(|s| (&*s.shown, s))
-        .collect();
+    let sources = super::text::by_shown(report);
     let mut out = String::new();
     let mut active: Vec<&Located> = report.active().collect();
     if max > 0 && active.len() > max {

@@ -36,20 +36,29 @@ fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
-pub fn render(report: &Report, opts: RenderOptions) -> String {
-    let st = Styles::new(opts.color);
-    let renderer = if opts.color {
-        annotate_snippets::Renderer::styled()
-    } else {
-        annotate_snippets::Renderer::plain()
-    };
-    let by_shown: HashMap<&str, &SourceFile> = report
+/// The files of a report by their path as shown (what locations name).
+pub(crate) fn by_shown(report: &Report) -> HashMap<&str, &SourceFile> {
+    report
         .model
         .sources
         .files()
         .iter()
         .map(|s| (&*s.shown, s))
-        .collect();
+        .collect()
+}
+
+fn snippet_renderer(color: bool) -> annotate_snippets::Renderer {
+    if color {
+        annotate_snippets::Renderer::styled()
+    } else {
+        annotate_snippets::Renderer::plain()
+    }
+}
+
+pub fn render(report: &Report, opts: RenderOptions) -> String {
+    let st = Styles::new(opts.color);
+    let renderer = snippet_renderer(opts.color);
+    let by_shown = by_shown(report);
     let mut out = String::new();
     for f in report.active() {
         finding(&mut out, report, f, &renderer, &by_shown);
@@ -62,20 +71,14 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
 
 /// One finding drawn as [`render`] draws it (`guard explain` of a place).
 pub(crate) fn render_one(report: &Report, f: &Located, color: bool) -> String {
-    let renderer = if color {
-        annotate_snippets::Renderer::styled()
-    } else {
-        annotate_snippets::Renderer::plain()
-    };
-    let by_shown: HashMap<&str, &SourceFile> = report
-        .model
-        .sources
-        .files()
-        .iter()
-        .map(|s| (&*s.shown, s))
-        .collect();
     let mut out = String::new();
-    finding(&mut out, report, f, &renderer, &by_shown);
+    finding(
+        &mut out,
+        report,
+        f,
+        &snippet_renderer(color),
+        &by_shown(report),
+    );
     out
 }
 
