@@ -416,7 +416,12 @@ impl<'l> Engine<'l> {
 
     fn method(&mut self, m: value::Method, args: &[Val], span: Span) -> R<Val> {
         match m {
-            value::Method::ApiVersionsHas => Ok(Val::bool(false)),
+            value::Method::ApiVersionsHas => {
+                let v = args.first().and_then(|a| a.as_str()).unwrap_or_default();
+                Ok(Val::bool(
+                    super::API_VERSIONS.binary_search(&v.as_ref()).is_ok(),
+                ))
+            }
             value::Method::FilesGet(chart) => {
                 let [path] = args else {
                     return Err(self.error(span, "Files.Get takes one path"));

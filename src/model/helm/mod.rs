@@ -26,8 +26,8 @@
 //! values scalar printed inside it.
 //!
 //! **Not as Helm does**, on purpose or not yet: no cluster (`lookup` is an
-//! empty map, `.Capabilities.APIVersions.Has` is false, the kube version is
-//! [`KUBE_VERSION`]); `.Files.Glob`/`Lines`/`AsConfig`/`AsSecrets`, remote
+//! empty map; `.Capabilities` is `helm template`'s default: [`KUBE_VERSION`]
+//! and [`API_VERSIONS`]); `.Files.Glob`/`Lines`/`AsConfig`/`AsSecrets`, remote
 //! and packaged (`.tgz`) subcharts, `import-values`, `crds/` are not
 //! rendered (a note says so); random and time functions are fixed (see
 //! [`funcs`]); crypto generators (`genCA`...), `sha1sum` and date
@@ -145,9 +145,72 @@ pub struct Rendered {
     pub notes: Vec<RenderNote>,
 }
 
-/// The kube version `.Capabilities` reports (helm template's default is
-/// the client library's; this is a recent one).
-pub const KUBE_VERSION: &str = "v1.31.0";
+/// The kube version `.Capabilities` reports: `helm template`'s default, the
+/// Kubernetes client library's version Helm was built with (Helm v4.2's).
+pub const KUBE_VERSION: &str = "v1.36.0";
+
+/// What `.Capabilities.APIVersions.Has` finds with no cluster: `helm
+/// template`'s default set, the group/versions of the Kubernetes client
+/// library (Helm v4.2's, read off Helm itself by tests/helm_reference.rs'
+/// oracle). Group/version/kind strings are not in it (`Has
+/// "policy/v1/PodDisruptionBudget"` is false), as in Helm.
+pub const API_VERSIONS: &[&str] = &[
+    "admissionregistration.k8s.io/v1",
+    "admissionregistration.k8s.io/v1alpha1",
+    "admissionregistration.k8s.io/v1beta1",
+    "apiextensions.k8s.io/v1",
+    "apiextensions.k8s.io/v1beta1",
+    "apps/v1",
+    "apps/v1beta1",
+    "apps/v1beta2",
+    "authentication.k8s.io/v1",
+    "authentication.k8s.io/v1alpha1",
+    "authentication.k8s.io/v1beta1",
+    "authorization.k8s.io/v1",
+    "authorization.k8s.io/v1beta1",
+    "autoscaling/v1",
+    "autoscaling/v2",
+    "batch/v1",
+    "batch/v1beta1",
+    "certificates.k8s.io/v1",
+    "certificates.k8s.io/v1alpha1",
+    "certificates.k8s.io/v1beta1",
+    "coordination.k8s.io/v1",
+    "coordination.k8s.io/v1alpha2",
+    "coordination.k8s.io/v1beta1",
+    "discovery.k8s.io/v1",
+    "discovery.k8s.io/v1beta1",
+    "events.k8s.io/v1",
+    "events.k8s.io/v1beta1",
+    "extensions/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1",
+    "flowcontrol.apiserver.k8s.io/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1beta2",
+    "flowcontrol.apiserver.k8s.io/v1beta3",
+    "internal.apiserver.k8s.io/v1alpha1",
+    "networking.k8s.io/v1",
+    "networking.k8s.io/v1beta1",
+    "node.k8s.io/v1",
+    "node.k8s.io/v1alpha1",
+    "node.k8s.io/v1beta1",
+    "policy/v1",
+    "policy/v1beta1",
+    "rbac.authorization.k8s.io/v1",
+    "rbac.authorization.k8s.io/v1alpha1",
+    "rbac.authorization.k8s.io/v1beta1",
+    "resource.k8s.io/v1",
+    "resource.k8s.io/v1alpha3",
+    "resource.k8s.io/v1beta1",
+    "resource.k8s.io/v1beta2",
+    "scheduling.k8s.io/v1",
+    "scheduling.k8s.io/v1alpha2",
+    "scheduling.k8s.io/v1beta1",
+    "storage.k8s.io/v1",
+    "storage.k8s.io/v1alpha1",
+    "storage.k8s.io/v1beta1",
+    "storagemigration.k8s.io/v1beta1",
+    "v1",
+];
 
 fn map(entries: Vec<(&str, Val)>) -> Val {
     Val::map(
@@ -327,16 +390,23 @@ fn render_here(
                 merged = value::merge_values(&merged, &layer, 0);
             }
             // Each chart's values; none for a disabled subchart (and its own).
-            let mut vals: Vec<Option<Val>> = vec![None; flat.len()];
-            vals[0] = Some(merged);
+            // A subchart's are derived from its parent's as merged (a null
+            // there still deletes one of the subchart's defaults); what the
+            // templates see has no null-valued keys left, as in Helm.
+            let mut raw: Vec<Option<Val>> = vec![None; flat.len()];
+            raw[0] = Some(merged);
             for i in 1..flat.len() {
                 if let (_, Some((p, s))) = flat[i]
-                    && let Some(pv) = vals[p].clone()
+                    && let Some(pv) = raw[p].clone()
                     && chart::enabled(s, &pv)
                 {
-                    vals[i] = Some(chart::sub_values(s, &pv));
+                    raw[i] = Some(chart::sub_values(s, &pv));
                 }
             }
+            let vals: Vec<Option<Val>> = raw
+                .iter()
+                .map(|v| v.as_ref().map(|v| value::without_nulls(v, 0)))
+                .collect();
             let mut eng = Engine::new(limits);
             eng.files = file_maps.clone();
             for &i in &order {
@@ -415,7 +485,7 @@ fn root_object(c: &chart::Chart, values: &Val, t: &Tmpl, release: &ReleaseInfo) 
                         ("Version", Val::str(KUBE_VERSION)),
                         ("GitVersion", Val::str(KUBE_VERSION)),
                         ("Major", Val::str("1")),
-                        ("Minor", Val::str("31")),
+                        ("Minor", Val::str("36")),
                     ]),
                 ),
                 (

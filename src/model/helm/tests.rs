@@ -104,8 +104,8 @@ fn variables_and_scopes() {
     // `$` is the root inside range and with.
     assert_eq!(
         ok(
-            "{{ range .Values.l }}{{ $.Values.n }}{{ . }}{{ end }}",
-            "l: [a, b]\nn: x\n"
+            "{{ range .Values.l }}{{ $.Values.p }}{{ . }}{{ end }}",
+            "l: [a, b]\np: x\n"
         ),
         "xaxb"
     );
@@ -248,8 +248,8 @@ fn ranges() {
 fn define_template_block_include_tpl() {
     let t = r#"{{- define "x" }}<{{ . }}>{{ end -}}
 {{ template "x" "a" }}{{ include "x" "b" | upper }}{{ block "y" "c" }}[{{ . }}]{{ end }}
-{{ tpl "{{ .Values.n }}-{{ .Release.Name }}" $ }}"#;
-    assert_eq!(ok(t, "n: 5\n"), "<a><B>[c]\n5-release-name");
+{{ tpl "{{ .Values.num }}-{{ .Release.Name }}" $ }}"#;
+    assert_eq!(ok(t, "num: 5\n"), "<a><B>[c]\n5-release-name");
     // nindent after include, as charts write labels.
     let t = "{{- define \"labels\" -}}\na: 1\nb: 2\n{{- end }}\nmetadata:\n  labels:\n    {{- include \"labels\" . | nindent 4 }}\n";
     assert_eq!(ok(t, ""), "\nmetadata:\n  labels:\n    a: 1\n    b: 2\n");
@@ -261,7 +261,7 @@ fn helm_objects() {
     let t = "{{ .Release.Name }} {{ .Release.Namespace }} {{ .Release.Service }} {{ .Release.IsInstall }} {{ .Chart.Name }} {{ .Chart.Version }} {{ .Chart.AppVersion }} {{ .Template.Name }} {{ .Template.BasePath }} {{ .Capabilities.KubeVersion.Version }} {{ .Capabilities.APIVersions.Has \"policy/v1\" }}";
     assert_eq!(
         ok(t, ""),
-        "release-name default Helm true demo 1.2.3 4.5 demo/templates/t.yaml demo/templates v1.31.0 false"
+        "release-name default Helm true demo 1.2.3 4.5 demo/templates/t.yaml demo/templates v1.36.0 true"
     );
     assert_eq!(
         ok("{{ lookup \"v1\" \"Secret\" \"ns\" \"n\" | len }}", ""),
@@ -398,23 +398,37 @@ fn values_numbers_are_float64_as_in_helm() {
     // Helm reads values through JSON: a big integer prints in exponent form.
     assert_eq!(
         ok(
-            "{{ .Values.n }} {{ .Values.m }} {{ .Values.n | int }} {{ .Values.f }}",
-            "n: 1000000\nm: 123456\nf: 0.5\n"
+            "{{ .Values.big }} {{ .Values.m }} {{ .Values.big | int }} {{ .Values.f }}",
+            "big: 1000000\nm: 123456\nf: 0.5\n"
         ),
         "1e+06 123456 1000000 0.5"
     );
     // ... and a literal int does not compare with a float64.
-    assert!(fails("{{ eq .Values.n 1 }}", "n: 1\n").contains("incompatible types for comparison"));
-    assert_eq!(ok("{{ eq (int .Values.n) 1 }}", "n: 1\n"), "true");
+    assert!(
+        fails("{{ eq .Values.one 1 }}", "one: 1\n").contains("incompatible types for comparison")
+    );
+    assert_eq!(ok("{{ eq (int .Values.one) 1 }}", "one: 1\n"), "true");
+    // A plain `n:` key is the boolean false, so the key "false" (Helm:
+    // `.Values.n` is empty); quoted, it stays `n`.
+    assert_eq!(
+        ok(
+            "{{ .Values.n }}|{{ .Values.y }}|{{ keys .Values | sortAlpha }}",
+            "n: 5\n\"y\": 6\n"
+        ),
+        "|6|[false y]"
+    );
 }
 
 #[test]
 fn to_yaml_as_helm_writes_it() {
-    // go-yaml v2 (YAML 1.1) quotes `y` and `n`: they would read as booleans.
+    // As Helm v4.2 writes it (read off Helm by tests/helm_reference.rs'
+    // oracle): go-yaml v2 (YAML 1.1) double-quotes what would read as
+    // another type (`y`, `true`, the empty string); the null-valued key is
+    // gone (Helm drops them from the values).
     let v = "m:\n  b: [1, two, {x: 'y'}]\n  a: 'true'\n  e: ''\n  s: \"multi\\nline\"\n  n: null\n  z: {}\n";
     assert_eq!(
         ok("{{ toYaml .Values.m }}", v),
-        "a: 'true'\nb:\n- 1\n- two\n- x: 'y'\ne: ''\n'n': null\ns: |-\n  multi\n  line\nz: {}"
+        "a: \"true\"\nb:\n- 1\n- two\n- x: \"y\"\ne: \"\"\ns: |-\n  multi\n  line\nz: {}"
     );
     assert_eq!(
         ok(
@@ -573,11 +587,11 @@ fn subcharts_scope_values_and_share_globals() {
     let fs = files(&[
         (
             "Chart.yaml",
-            "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  repository: file://sub\n  condition: sub.enabled\n- name: off\n  repository: file://charts/off\n  condition: off.enabled\n- name: remote\n  repository: https://charts.example.com\n- name: remote2\n  repository: oci://example.com/x\n",
+            "apiVersion: v2\nname: top\nversion: 1.0.0\ndependencies:\n- name: sub\n  repository: file://sub\n  condition: sub.enabled\n- name: gone\n  repository: file://charts/gone\n  condition: gone.enabled\n- name: remote\n  repository: https://charts.example.com\n- name: remote2\n  repository: oci://example.com/x\n",
         ),
         (
             "values.yaml",
-            "global:\n  region: eu\nsub:\n  enabled: true\n  greeting: hi\noff:\n  enabled: false\n",
+            "global:\n  region: eu\nsub:\n  enabled: true\n  greeting: hi\ngone:\n  enabled: false\n",
         ),
         ("templates/_h.tpl", "{{ define \"who\" }}top{{ end }}"),
         (
@@ -593,11 +607,11 @@ fn subcharts_scope_values_and_share_globals() {
             "g: {{ .Values.greeting }}\nn: {{ .Values.name }}\nr: {{ .Values.global.region }}\no: {{ .Values.global.own }}\nc: {{ .Chart.Name }}\nt: {{ .Template.Name }}\nw: {{ include \"who\" . }}",
         ),
         (
-            "charts/off/Chart.yaml",
-            "apiVersion: v2\nname: off\nversion: 0.1.0\n",
+            "charts/gone/Chart.yaml",
+            "apiVersion: v2\nname: gone\nversion: 0.1.0\n",
         ),
         (
-            "charts/off/templates/x.yaml",
+            "charts/gone/templates/x.yaml",
             "{{ fail \"disabled chart rendered\" }}",
         ),
     ]);

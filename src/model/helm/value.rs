@@ -201,7 +201,8 @@ impl Val {
     /// Build from a values tree, each scalar keeping its span, read as Helm
     /// reads values (go-yaml v2, YAML 1.1, then JSON): numbers are float64,
     /// `0644` is octal, and a plain (`plain` says: unquoted) `yes`, `no`,
-    /// `on`, `off`, `y` or `n` is a boolean. Maps past `depth` are nil.
+    /// `on`, `off`, `y` or `n` is a boolean, as a value and as a key (`n:`
+    /// is the key `"false"`). Maps past `depth` are nil.
     pub fn from_node(n: &Node, depth: usize, plain: &dyn Fn(Span) -> bool) -> Val {
         if depth > 256 {
             return Val::NIL;
@@ -232,6 +233,12 @@ impl Val {
                         .scalar_text()
                         .map(|c| c.into_owned())
                         .unwrap_or_default();
+                    // A plain `y:`/`no:` key is a boolean too, and a JSON
+                    // key `"true"`/`"false"` after the trip through JSON.
+                    let k = match yaml11_bool(&k) {
+                        Some(b) if plain(e.key.span) => b.to_string(),
+                        _ => k,
+                    };
                     m.insert(k, Val::from_node(&e.value, depth + 1, plain));
                 }
                 Val::map(m)
@@ -316,6 +323,27 @@ fn parse_yaml_number(t: &str) -> Option<f64> {
         }
     }?;
     Some(if neg { -v } else { v })
+}
+
+/// The values as Helm's templates see them: every map entry whose value is
+/// null removed, at any depth of maps (lists are kept as they are).
+pub fn without_nulls(v: &Val, depth: usize) -> Val {
+    if depth > 64 {
+        return v.clone();
+    }
+    match v.map_entries() {
+        Some(entries) => {
+            let m: BTreeMap<String, Val> = entries
+                .into_iter()
+                .filter(|(_, x)| !x.is_nil())
+                .map(|(k, x)| (k, without_nulls(&x, depth + 1)))
+                .collect();
+            let mut out = Val::map(m);
+            out.origin = v.origin;
+            out
+        }
+        None => v.clone(),
+    }
 }
 
 /// Helm's deep merge of values: maps merge key by key, anything else in
@@ -741,63 +769,300 @@ fn yaml_float(f: f64) -> String {
     json_float(f)
 }
 
-/// Whether a plain scalar would read as something other than this string.
-fn needs_quotes(s: &str) -> bool {
-    if s.is_empty() || s != s.trim() {
-        return true;
-    }
-    let lower = s.to_ascii_lowercase();
+/// Whether go-yaml v2 (which `toYaml` writes with, through sigs.k8s.io/yaml)
+/// reads this text, unquoted, as something other than a string: YAML 1.1's
+/// nulls, booleans, integers in any base, floats, timestamps and base-60
+/// numbers. Such strings are written double-quoted.
+fn resolves_as_other(s: &str) -> bool {
     if matches!(
-        lower.as_str(),
-        "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "y"
-            | "n"
-            | "on"
-            | "off"
+        s,
+        "" | "~"
             | "null"
-            | "~"
+            | "Null"
+            | "NULL"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "off"
+            | "Off"
+            | "OFF"
             | ".nan"
+            | ".NaN"
+            | ".NAN"
             | ".inf"
-            | "-.inf"
+            | ".Inf"
+            | ".INF"
             | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | "<<"
     ) {
         return true;
     }
-    if parse_yaml_number(s).is_some()
-        || s.starts_with(['0', '+', '-', '.'])
-            && s.trim_start_matches(['+', '-', '.'])
-                .starts_with(|c: char| c.is_ascii_digit())
-    {
-        return true;
-    }
-    let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        // `-x`, `?x`, `:x` are plain when followed by a non-space; quoting
-        // them is always right.
-        return true;
-    }
-    s.contains(": ")
-        || s.contains(" #")
-        || s.ends_with(':')
-        || s.contains('\t')
-        || s.chars().any(|c| c.is_control())
+    let first = s.as_bytes()[0];
+    (first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.'))
+        && (go_int(s) || yaml_style_float(s) || timestamp(s) || base60(s))
 }
 
-/// A string as go-yaml writes it: plain when safe, a literal block when
-/// multi-line, single-quoted when ambiguous, double-quoted with escapes
-/// when it holds control characters.
+/// Go's `strconv.ParseInt(s, 0, 64)` after go-yaml drops underscores (and
+/// its own `0b`): a sign, then `0x`/`0o`/`0b` digits, a leading-zero octal,
+/// or decimal digits.
+fn go_int(s: &str) -> bool {
+    let t = s.replace('_', "");
+    let d = t.strip_prefix(['+', '-']).unwrap_or(&t);
+    let (digits, radix) = if let Some(h) = d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(o) = d.strip_prefix("0o").or_else(|| d.strip_prefix("0O")) {
+        (o, 8)
+    } else if let Some(b) = d.strip_prefix("0b").or_else(|| d.strip_prefix("0B")) {
+        (b, 2)
+    } else if d.len() > 1 && d.starts_with('0') {
+        (&d[1..], 8)
+    } else {
+        (d, 10)
+    };
+    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+}
+
+/// go-yaml's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// A YAML 1.1 timestamp as go-yaml parses one: `2006-1-2`, optionally
+/// followed by `T`, `t` or a space and `15:4:5` (fraction and zone after).
+fn timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let run = |i: &mut usize, min: usize, max: usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
+            *i += 1;
+        }
+        *i - start >= min
+    };
+    let mut i = 0;
+    if !(run(&mut i, 4, 4) && b.get(i) == Some(&b'-')) {
+        return false;
+    }
+    i += 1;
+    if !(run(&mut i, 1, 2) && b.get(i) == Some(&b'-')) {
+        return false;
+    }
+    i += 1;
+    if !run(&mut i, 1, 2) {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    if !matches!(b[i], b'T' | b't' | b' ') {
+        return false;
+    }
+    i += 1;
+    run(&mut i, 1, 2)
+        && b.get(i) == Some(&b':')
+        && {
+            i += 1;
+            run(&mut i, 1, 2)
+        }
+        && b.get(i) == Some(&b':')
+        && {
+            i += 1;
+            run(&mut i, 1, 2)
+        }
+}
+
+/// A YAML 1.1 base-60 number (`1:20`, `-190:20:30.15`).
+fn base60(s: &str) -> bool {
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let mut parts = int.split(':');
+    let head = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && head.starts_with(|c: char| c.is_ascii_digit())
+        && head.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && rest.iter().all(|p| {
+            (1..=2).contains(&p.len())
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || p.as_bytes()[0] <= b'5')
+        })
+        && frac.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
+/// What go-yaml's emitter allows for a string (its scalar analysis, block
+/// context): plain, single-quoted, a literal block.
+struct Allowed {
+    plain: bool,
+    single: bool,
+    block: bool,
+}
+
+fn analyze(s: &str) -> Allowed {
+    let chars: Vec<char> = s.chars().collect();
+    let (mut block_indicators, mut special, mut line_breaks) = (false, false, false);
+    let (mut space_break, mut break_space) = (false, false);
+    let (mut leading_space, mut leading_break) = (false, false);
+    let (mut trailing_space, mut trailing_break) = (false, false);
+    let (mut previous_space, mut previous_break) = (false, false);
+    let blank_after = |i: usize| chars.get(i + 1).is_none_or(|c| matches!(c, ' ' | '\n'));
+    for (i, &c) in chars.iter().enumerate() {
+        if i == 0 {
+            if "#,[]{}&*!|>'\"%@`".contains(c) {
+                block_indicators = true;
+            }
+            if matches!(c, '?' | ':' | '-') && blank_after(i) {
+                block_indicators = true;
+            }
+        } else if (c == ':' && blank_after(i)) || (c == '#' && chars[i - 1] == ' ') {
+            block_indicators = true;
+        }
+        let printable =
+            c == '\n' || (' '..='~').contains(&c) || (c as u32 >= 0xA0 && c != '\u{FEFF}');
+        if !printable {
+            special = true;
+        }
+        if c == '\n' {
+            line_breaks = true;
+        }
+        if c == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i + 1 == chars.len() {
+                trailing_space = true;
+            }
+            if previous_break {
+                break_space = true;
+            }
+            previous_space = true;
+            previous_break = false;
+        } else if c == '\n' {
+            if i == 0 {
+                leading_break = true;
+            }
+            if i + 1 == chars.len() {
+                trailing_break = true;
+            }
+            if previous_space {
+                space_break = true;
+            }
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+    }
+    let mut a = Allowed {
+        plain: true,
+        single: true,
+        block: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.plain = false;
+    }
+    if trailing_space {
+        a.block = false;
+    }
+    if break_space {
+        a.plain = false;
+        a.single = false;
+    }
+    if space_break || special {
+        a = Allowed {
+            plain: false,
+            single: false,
+            block: false,
+        };
+    }
+    if line_breaks || block_indicators {
+        a.plain = false;
+    }
+    a
+}
+
+/// A string as go-yaml v2 writes it in block context (`toYaml`): double-quoted
+/// when it would read as another type (`"true"`, `""`, `"1.0"`); a literal
+/// block when multi-line; else plain, single-quoted or double-quoted, the
+/// first the emitter allows.
 fn yaml_string(s: &str, indent: usize) -> String {
-    if s.contains('\n')
-        && !s.chars().any(|c| c.is_control() && c != '\n')
-        && !s.contains(" \n")
-        && !s.starts_with(' ')
-    {
-        let mut out = String::from(if s.ends_with('\n') { "|" } else { "|-" });
-        let body = s.strip_suffix('\n').unwrap_or(s);
-        for line in body.split('\n') {
+    let double = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    if !s.contains('\n') && resolves_as_other(s) {
+        return double(s);
+    }
+    let a = analyze(s);
+    if s.contains('\n') {
+        if !a.block {
+            return double(s);
+        }
+        let body = s.trim_end_matches('\n');
+        let chomp = match s.len() - body.len() {
+            0 => "-",
+            1 => "",
+            _ => "+",
+        };
+        // A first line that starts with a space or a break needs the
+        // indentation said.
+        let hint = if s.starts_with([' ', '\n']) { "2" } else { "" };
+        let mut out = format!("|{hint}{chomp}");
+        let kept = if chomp == "+" {
+            &s[..s.len() - 1]
+        } else {
+            body
+        };
+        for line in kept.split('\n') {
             out.push('\n');
             if !line.is_empty() {
                 for _ in 0..indent.max(2) {
@@ -808,13 +1073,13 @@ fn yaml_string(s: &str, indent: usize) -> String {
         }
         return out;
     }
-    if s.chars().any(|c| c.is_control()) {
-        return serde_json::to_string(s).unwrap_or_default();
+    if a.plain {
+        s.to_string()
+    } else if a.single {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        double(s)
     }
-    if needs_quotes(s) {
-        return format!("'{}'", s.replace('\'', "''"));
-    }
-    s.to_string()
 }
 
 /// `toJson`: compact, keys sorted.
