@@ -418,9 +418,7 @@ impl<'l> Engine<'l> {
         match m {
             value::Method::ApiVersionsHas => {
                 let v = args.first().and_then(|a| a.as_str()).unwrap_or_default();
-                Ok(Val::bool(
-                    super::API_VERSIONS.binary_search(&v.as_ref()).is_ok(),
-                ))
+                Ok(Val::bool(super::API_VERSIONS.binary_search(&v).is_ok()))
             }
             value::Method::FilesGet(chart) => {
                 let [path] = args else {
