@@ -139,6 +139,65 @@ fn b64enc(data: &[u8]) -> String {
     out
 }
 
+/// Base32, standard alphabet, padded (Go's `base32.StdEncoding`).
+fn b32enc(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    for chunk in data.chunks(5) {
+        let mut buf = [0u8; 5];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        let bits = buf.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let chars = (chunk.len() * 8).div_ceil(5);
+        for i in 0..8 {
+            if i < chars {
+                out.push(char::from(ALPHABET[((bits >> (35 - i * 5)) & 31) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Word wrap as sprig's `wrap` (goutils `Wrap`): lines of at most `width`
+/// bytes broken at spaces; a longer word stays whole on its own line.
+fn wrap(text: &str, width: usize) -> String {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut offset = 0;
+    let piece = |from: usize, to: usize| text.get(from..to).unwrap_or("");
+    while b.len().saturating_sub(offset) > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = (width + offset + 1).min(b.len());
+        match piece(offset, end).rfind(' ') {
+            Some(i) => {
+                out.push_str(piece(offset, offset + i));
+                out.push('\n');
+                offset += i + 1;
+            }
+            None => {
+                let end = width + offset;
+                match piece(end, b.len()).find(' ') {
+                    None => {
+                        out.push_str(piece(offset, b.len()));
+                        offset = b.len();
+                    }
+                    Some(i) => {
+                        out.push_str(piece(offset, end + i));
+                        out.push('\n');
+                        offset = end + i + 1;
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(piece(offset, b.len()));
+    out
+}
+
 fn b64dec(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;
@@ -617,7 +676,12 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                     Val::map(m)
                 }
                 None => match parsed.docs.first() {
-                    Some(d) => value::from_json(&d.root.to_json(), 0),
+                    // Read as values files are (go-yaml v2 through JSON:
+                    // YAML 1.1 booleans, float64 numbers).
+                    Some(d) => value::detached(
+                        &Val::from_node(&d.root, 0, &|sp| value::plain_in(&file.text, sp)),
+                        0,
+                    ),
                     None if name == "fromYamlArray" => Val::list(Vec::new()),
                     None => Val::map(BTreeMap::new()),
                 },
@@ -912,6 +976,20 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             derived(out, &a[1])
         }
         "upper" => derived(s(0).to_uppercase(), &arg(0)),
+        // sprig's `untitle`: each word's first letter lower-cased.
+        "untitle" => {
+            let mut out = String::new();
+            let mut start = true;
+            for c in s(0).chars() {
+                if start {
+                    out.extend(c.to_lowercase());
+                } else {
+                    out.push(c);
+                }
+                start = c.is_whitespace();
+            }
+            derived(out, &arg(0))
+        }
         "lower" => derived(s(0).to_lowercase(), &arg(0)),
         "title" => {
             let mut out = String::new();
@@ -1032,6 +1110,111 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             };
             Val::list(parts)
         }
+        // sprig's `splitn sep n text`: at most n pieces, as `_0`.. keys.
+        "splitn" => {
+            want(eng, name, a, 3, span)?;
+            let (sep, n, text) = (s(0), to_i64(&arg(1)), s(2));
+            let parts: Vec<&str> = match usize::try_from(n) {
+                Ok(0) => Vec::new(),
+                Ok(n) if !sep.is_empty() => text.splitn(n, sep.as_str()).collect(),
+                _ if !sep.is_empty() => text.split(sep.as_str()).collect(),
+                _ => text.split_terminator("").skip(1).collect(),
+            };
+            Val::map(
+                parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("_{i}"), Val::str(*p)))
+                    .collect(),
+            )
+        }
+        "b32enc" => Val::str(b32enc(s(0).as_bytes())),
+        // sprig's `abbrev width text`: cut to width with `...` (widths
+        // under 4 leave the text as it is).
+        "abbrev" => {
+            let (width, text) = (to_i64(&arg(0)), s(1));
+            let chars: Vec<char> = text.chars().collect();
+            match usize::try_from(width) {
+                Ok(w) if w >= 4 && chars.len() > w => {
+                    Val::str(format!("{}...", chars[..w - 3].iter().collect::<String>()))
+                }
+                _ => Val::str(text),
+            }
+        }
+        "wrap" => Val::str(wrap(
+            &s(1),
+            usize::try_from(to_i64(&arg(0))).unwrap_or(1).max(1),
+        )),
+        "plural" => {
+            want(eng, name, a, 3, span)?;
+            if to_i64(&arg(2)) == 1 { arg(0) } else { arg(1) }
+        }
+        "initials" => Val::str(
+            s(0).split_whitespace()
+                .filter_map(|w| w.chars().next())
+                .collect::<String>(),
+        ),
+        // Go's `html` and `urlquery` template functions.
+        "html" => Val::str(
+            a.iter()
+                .map(strval)
+                .collect::<String>()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('\'', "&#39;")
+                .replace('"', "&#34;"),
+        ),
+        "urlquery" => {
+            let text: String = a.iter().map(strval).collect();
+            let mut out = String::new();
+            for b in text.bytes() {
+                match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        out.push(b as char)
+                    }
+                    b' ' => out.push('+'),
+                    _ => {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            Val::str(out)
+        }
+        "deepEqual" => {
+            want(eng, name, a, 2, span)?;
+            Val::bool(
+                arg(0).kind_name() == arg(1).kind_name() && same(eng, &arg(0), &arg(1), span)?,
+            )
+        }
+        // sprig's `seq`, as the shell's: `seq last`, `seq first last`,
+        // `seq first step last`, space-separated.
+        "seq" => {
+            let n: Vec<i64> = a.iter().map(to_i64).collect();
+            let (first, step, last) = match n[..] {
+                [l] => (1, 1, l),
+                [f, l] => (f, if l >= f { 1 } else { -1 }, l),
+                [f, st, l] => (f, st, l),
+                _ => return fail(eng, span, "seq takes 1 to 3 numbers".into()),
+            };
+            let count = if step == 0 || (step > 0 && last < first) || (step < 0 && last > first) {
+                0
+            } else {
+                (i128::from(last) - i128::from(first)) / i128::from(step) + 1
+            };
+            if count > eng.limits.max_range as i128 {
+                return Err(eng.limit(
+                    span,
+                    format!("seq: more than {} items", eng.limits.max_range),
+                ));
+            }
+            Val::str(
+                (0..count as i64)
+                    .map(|i| first.saturating_add(i.saturating_mul(step)).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        }
         "b64enc" => Val::str(b64enc(s(0).as_bytes())),
         "b64dec" => match b64dec(&s(0)) {
             Some(b) => Val::str(String::from_utf8_lossy(&b).into_owned()),
@@ -1141,7 +1324,30 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
                     .map_err(|m| eng.error(span, format!("semverCompare: {m}")))?,
             )
         }
-        "semver" => Val::str(s(0)),
+        // sprig's `semver`: the version's parts, as the fields (methods in
+        // Go) templates read (`(semver .Values.v).Minor`).
+        "semver" => {
+            let text = s(0);
+            let Some((v, pre)) = parse_version(&text) else {
+                return fail(
+                    eng,
+                    span,
+                    format!("semver: invalid semantic version {text:?}"),
+                );
+            };
+            let meta = text.split_once('+').map_or("", |(_, m)| m).to_string();
+            let mut m = BTreeMap::new();
+            for (k, n) in ["Major", "Minor", "Patch"].iter().zip(v) {
+                m.insert(
+                    (*k).to_string(),
+                    Val::int(i64::try_from(n).unwrap_or(i64::MAX)),
+                );
+            }
+            m.insert("Prerelease".into(), Val::str(pre.unwrap_or_default()));
+            m.insert("Metadata".into(), Val::str(meta));
+            m.insert("Original".into(), Val::str(text.as_str()));
+            Val::map(m)
+        }
         // sprig: dictionaries and lists
         "dict" => {
             let mut m = BTreeMap::new();
@@ -1337,6 +1543,32 @@ pub fn call(eng: &mut Engine, src: &Rc<Source>, name: &str, args: Vec<Val>, span
             } else {
                 (n + 1..=0).rev().map(Val::int).collect()
             })
+        }
+        // sprig's `untilStep start stop step`: from start, by step, while
+        // short of stop (none for a zero step or one going the wrong way).
+        "untilStep" => {
+            want(eng, name, a, 3, span)?;
+            let (start, stop, step) = (to_i64(&arg(0)), to_i64(&arg(1)), to_i64(&arg(2)));
+            let n = match step {
+                0 => 0,
+                st if (st > 0) != (stop > start) => 0,
+                st => {
+                    (i128::from(stop) - i128::from(start) + i128::from(st)
+                        - i128::from(st.signum()))
+                        / i128::from(st)
+                }
+            };
+            if n > eng.limits.max_range as i128 {
+                return Err(eng.limit(
+                    span,
+                    format!("untilStep: more than {} items", eng.limits.max_range),
+                ));
+            }
+            Val::list(
+                (0..n.max(0) as i64)
+                    .map(|i| Val::int(start.saturating_add(i.saturating_mul(step))))
+                    .collect(),
+            )
         }
         "uuidv4" => Val::str("00000000-0000-4000-8000-000000000000"),
         "now" => Val::str("1970-01-01 00:00:00 +0000 UTC"),

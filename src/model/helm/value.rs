@@ -325,6 +325,32 @@ fn parse_yaml_number(t: &str) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
+/// A copy with no origins (a value parsed from text a template made, such
+/// as `fromYaml`'s, was written in no file).
+pub fn detached(v: &Val, depth: usize) -> Val {
+    if depth > 256 {
+        return Val::NIL;
+    }
+    match &v.v {
+        V::Map(_) => Val::map(
+            v.map_entries()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, x)| (k, detached(&x, depth + 1)))
+                .collect(),
+        ),
+        V::List(_) => Val::list(
+            v.list_items()
+                .unwrap_or_default()
+                .iter()
+                .map(|x| detached(x, depth + 1))
+                .collect(),
+        ),
+        V::Str(t, _) => Val::str(t.as_ref()),
+        other => Val::new(other.clone()),
+    }
+}
+
 /// The values as Helm's templates see them: every map entry whose value is
 /// null removed, at any depth of maps (lists are kept as they are).
 pub fn without_nulls(v: &Val, depth: usize) -> Val {
