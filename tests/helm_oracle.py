@@ -37,6 +37,12 @@ def merge(base, over):
     return over
 
 
+# YAML 1.1's value key (`=`) is text in a manifest, not a constructor PyYAML lacks.
+yaml.SafeLoader.add_constructor(
+    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
+)
+
+
 def docs(text):
     out = []
     for d in yaml.safe_load_all(text):

@@ -530,6 +530,12 @@ impl<'l> Engine<'l> {
             Term::Sub(pipe, names) => {
                 let span = src.span(pipe.at);
                 let v = self.pipe(src, pipe, dot, vars)?;
+                // A pipeline that gives nil gives Go's invalid value, whose
+                // fields are nil too, not an error: `(.Values.x.limits).cpu`
+                // is how charts read a key that may be missing.
+                if matches!(v.v, V::Nil) {
+                    return Ok(Val::NIL);
+                }
                 self.fields(v, names, span)
             }
         }
