@@ -171,7 +171,7 @@ pub fn local_sources(text: &str) -> Vec<&str> {
     source_values(text)
         .into_iter()
         .flatten()
-        .filter(|v| *v == "." || *v == ".." || v.starts_with("./") || v.starts_with("../"))
+        .filter(|v| super::is_local_source(v))
         .collect()
 }
 
@@ -190,8 +190,7 @@ fn terragrunt_sources(text: &str) -> Vec<Option<String>> {
             Some(v) if v.contains("${") => Some(None),
             Some(v) => {
                 let v = v.split('?').next().unwrap_or(v);
-                (v.starts_with("./") || v.starts_with("../"))
-                    .then(|| Some(v.replacen("//", "/", 1)))
+                super::is_local_source(v).then(|| Some(v.replacen("//", "/", 1)))
             }
         })
         .collect()
@@ -225,7 +224,7 @@ pub fn local_sources_json(text: &str) -> Vec<&str> {
             continue;
         };
         let value = &text[start..start + len];
-        if value == "." || value == ".." || value.starts_with("./") || value.starts_with("../") {
+        if super::is_local_source(value) {
             out.push(value);
         }
     }

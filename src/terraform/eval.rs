@@ -634,11 +634,7 @@ impl<'a> Run<'a> {
             format!("{}.{}", inst.key, call.name)
         };
         let w = self.w;
-        let dir = if source.starts_with("./")
-            || source.starts_with("../")
-            || source == "."
-            || source == ".."
-        {
+        let dir = if super::is_local_source(&source) {
             Some(join_dir(&inst.cfg.dir, &source))
         } else {
             w.downloaded_module(&self.root_dir, &key)
@@ -952,7 +948,7 @@ impl<'a> Run<'a> {
             // `inputs`), for the rules that judge a well-known module's
             // inputs where its resources cannot be seen.
             let source = call.source.as_deref().unwrap_or_default();
-            let local = source.starts_with("./") || source.starts_with("../");
+            let local = super::is_local_source(source);
             if children.is_empty() && !local && call.source.is_some() {
                 let cx = Cx::new(Some(i), call.fc);
                 let addr = format!("module.{}", call.name);

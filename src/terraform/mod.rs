@@ -318,6 +318,13 @@ const STACK: usize = 64 << 20;
 /// Evaluate every Terraform root in `files` (all `.tf`, `.tf.json`,
 /// `.tfvars`, `.tfvars.json` files of a scan; paths relative and
 /// `/`-separated). Deterministic: roots sorted by directory then var file.
+/// A module source that names a directory of this project (`./x`, `../x`,
+/// `.`, `..`); anything else (registry, git, http, s3...) is fetched by
+/// `terraform init` and not evaluated here.
+pub fn is_local_source(s: &str) -> bool {
+    s == "." || s == ".." || s.starts_with("./") || s.starts_with("../")
+}
+
 pub fn evaluate(files: &[&SourceFile], envs: &EnvSet) -> TfModel {
     evaluate_within(files, envs, None)
 }

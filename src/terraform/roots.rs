@@ -156,7 +156,7 @@ impl<'a> World<'a> {
         for cfg in self.cfgs.values() {
             for c in &cfg.calls {
                 let Some(src) = &c.source else { continue };
-                if src.starts_with("./") || src.starts_with("../") || src == "." || src == ".." {
+                if super::is_local_source(src) {
                     let d = join_dir(&cfg.dir, src);
                     if d != cfg.dir {
                         out.insert(d);

@@ -307,7 +307,7 @@ fn resolve_source(unit_dir: &str, n: &Node) -> Source {
         return Source::Unknown;
     };
     let s = s.trim();
-    let local = s.starts_with("./") || s.starts_with("../") || s.starts_with('/') || s == ".";
+    let local = crate::terraform::is_local_source(s) || s.starts_with('/');
     if !local {
         return Source::Remote(s.to_string());
     }
