@@ -67,6 +67,13 @@ pub struct AppSource {
     pub parameters: Vec<Param>,
     /// `kustomize.images` entries (`name=new:tag`, `new:tag`).
     pub kustomize_images: Vec<Node>,
+    /// Inline Kustomize patches (an Argo CD source's `kustomize.patches`, a Flux
+    /// Kustomization's `patches`), parsed where they are written: applied to the rendering
+    /// of `path` after the kustomization's own (see [`deployments`]).
+    pub kustomize_patches: Vec<super::kustomize::patch::Patch>,
+    /// A Flux Kustomization's post-build variables (`postBuild.substitute`, and the
+    /// `substituteFrom` ConfigMaps of this repository under them).
+    pub post_build: Option<std::sync::Arc<super::kustomize::patch::Vars>>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +92,9 @@ pub struct App {
     pub namespace: Option<String>,
     /// What guard could not follow (an ApplicationSet generator that reads cluster state).
     pub note: Option<String>,
+    /// Located notes on what of the manifest was not evaluated (a patch file of another
+    /// repository, a `substituteFrom` Secret, an ApplicationSet past the element limit).
+    pub diags: Vec<crate::parse::ParseDiag>,
 }
 
 impl App {
@@ -254,11 +264,12 @@ fn app_env(c: &Ctx<'_>, root: &Node, element: Option<&Node>) -> Placed {
 fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> Option<App> {
     let spec = root.get("spec")?;
     let mut sources = Vec::new();
+    let mut diags = Vec::new();
     if let Some(s) = spec.get("source") {
-        sources.push(argo_source(c, s));
+        sources.push(argo_source(c, s, &mut diags));
     }
     for s in spec.get("sources").map(Node::as_seq).unwrap_or(&[]) {
-        sources.push(argo_source(c, s));
+        sources.push(argo_source(c, s, &mut diags));
     }
     let name_node = root.path(&["metadata", "name"]);
     let name = name_node.and_then(Node::as_str).unwrap_or("?").to_string();
@@ -276,10 +287,11 @@ fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> 
             .filter(|n| !n.is_empty() && !n.contains("{{"))
             .map(str::to_string),
         note: None,
+        diags,
     })
 }
 
-fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
+fn argo_source(c: &Ctx<'_>, s: &Node, diags: &mut Vec<crate::parse::ParseDiag>) -> AppSource {
     let mut out = AppSource {
         path: s.get("path").cloned(),
         chart: s.get("chart").cloned(),
@@ -314,6 +326,40 @@ fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
             .get("images")
             .map(|v| v.as_seq().to_vec())
             .unwrap_or_default();
+        out.kustomize_patches = inline_patches(c, k.get("patches"), diags);
+    }
+    out
+}
+
+/// Inline Kustomize patches (`- target: {kind, name, labelSelector}`, `patch: |` a
+/// strategic-merge patch or JSON 6902 operations, in YAML or JSON). A patch written as a
+/// literal block is parsed where it is written, so a patched value keeps its own line and
+/// column in the manifest; any other string is located at the `patch:` value. A `path:` patch
+/// (a file next to the rendered kustomization in the repository Argo CD or Flux fetched) is
+/// noted as not evaluated.
+fn inline_patches(
+    c: &Ctx<'_>,
+    patches: Option<&Node>,
+    diags: &mut Vec<crate::parse::ParseDiag>,
+) -> Vec<super::kustomize::patch::Patch> {
+    use super::kustomize::patch;
+    let mut out = Vec::new();
+    for p in patches.map(Node::as_seq).unwrap_or(&[]) {
+        let target = p.get("target").map(patch::Target::of);
+        match p.get("patch") {
+            Some(text) if text.as_str().is_some() => match block_string(c, text) {
+                Some(root) => out.extend(patch::from_doc(&root, target)),
+                None => out.extend(patch::inline(text, target)),
+            },
+            _ => {
+                let at = p.get("path").unwrap_or(p);
+                diags.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    at.span,
+                    "this Kustomize patch is not inline (`patch:`): guard does not apply it",
+                ));
+            }
+        }
     }
     out
 }
@@ -322,6 +368,12 @@ fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
 /// copy of the file with everything but the block's lines blanked (same byte offsets) is read
 /// by the YAML parser, so every value keeps its own line and column.
 fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
+    block_string(c, v).filter(Node::is_map)
+}
+
+/// A literal block scalar's text parsed as YAML where it is written (see [`values_string`]):
+/// its first document, whatever its shape.
+fn block_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
     v.as_str()?;
     let file = c.sources.get(v.span.file)?;
     let (start, end) = (v.span.start as usize, v.span.end as usize);
@@ -351,12 +403,7 @@ fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
     if !parsed.diags.is_empty() {
         return None;
     }
-    parsed
-        .docs
-        .into_iter()
-        .next()
-        .map(|d| d.root)
-        .filter(Node::is_map)
+    parsed.docs.into_iter().next().map(|d| d.root)
 }
 
 /// A Flux Kustomization: the path it applies and its `images` overrides (`name`, `newName`,
@@ -384,14 +431,134 @@ fn flux_kustomization(c: &Ctx<'_>, root: &Node) -> Option<App> {
             .kustomize_images
             .push(Node::string(at.span, text).with_via(at.via.clone()));
     }
+    let mut diags = Vec::new();
+    source.kustomize_patches = inline_patches(c, spec.get("patches"), &mut diags);
+    source.post_build = post_build(c, root, &mut diags);
     let namespace = spec.str_at(&["targetNamespace"]);
-    Some(flux_app(
-        c,
-        root,
-        AppKind::FluxKustomization,
-        source,
-        namespace,
-    ))
+    let mut app = flux_app(c, root, AppKind::FluxKustomization, source, namespace);
+    app.diags = diags;
+    Some(app)
+}
+
+/// A Flux Kustomization's post-build variables: each `substituteFrom` ConfigMap of this
+/// repository (its `data`, located at each value; the only ConfigMap of that name, else the
+/// manifest's own overlay's), later sources over earlier ones, then the inline `substitute`
+/// entries over all of them (Flux gives `substitute` precedence). A Secret, or a ConfigMap
+/// guard cannot tell, is a located note: its variables are not evaluated, and references to
+/// them stay as written.
+fn post_build(
+    c: &Ctx<'_>,
+    root: &Node,
+    diags: &mut Vec<crate::parse::ParseDiag>,
+) -> Option<std::sync::Arc<super::kustomize::patch::Vars>> {
+    let post = root.path(&["spec", "postBuild"])?;
+    let name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+    let mut vars = Vec::new();
+    for from in post.get("substituteFrom").map(Node::as_seq).unwrap_or(&[]) {
+        let (kind, cm) = (from.str_at(&["kind"]), from.str_at(&["name"]));
+        let data = match (kind, cm) {
+            (Some("ConfigMap"), Some(cm)) => config_map_data(c, cm),
+            _ => None,
+        };
+        match data {
+            Some(data) => {
+                for e in data.entries() {
+                    if let (Some(k), Some(_)) = (e.key_str(), e.value.scalar_text()) {
+                        vars.push((k.to_string(), e.value.clone()));
+                    }
+                }
+            }
+            None => diags.push(crate::parse::ParseDiag::new(
+                crate::parse::DiagKind::NotEvaluated,
+                from.span,
+                format!(
+                    "the post-build variables of {} `{}` are not in this repository in clear (or not found once): references to them are checked as written",
+                    kind.unwrap_or("this source"),
+                    cm.unwrap_or("?")
+                ),
+            )),
+        }
+    }
+    for e in post.get("substitute").map(Node::entries).unwrap_or(&[]) {
+        if let (Some(k), Some(_)) = (e.key_str(), e.value.scalar_text()) {
+            vars.push((k.to_string(), e.value.clone()));
+        }
+    }
+    if vars.is_empty() {
+        return None;
+    }
+    Some(std::sync::Arc::new(super::kustomize::patch::Vars {
+        vars,
+        what: format!("postBuild of Flux Kustomization `{name}`"),
+    }))
+}
+
+/// The `data` of ConfigMap `name` in this repository: the only one of that name, else the one
+/// the manifest's own overlay renders.
+fn config_map_data<'d>(c: &Ctx<'d>, name: &str) -> Option<&'d Node> {
+    let found: Vec<&Doc> = c
+        .docs
+        .iter()
+        .filter(|d| {
+            matches!(&d.kind, DocKind::Kubernetes { kind, name: Some(n) } if kind == "ConfigMap" && n == name)
+        })
+        .collect();
+    let doc = match found.as_slice() {
+        [one] => *one,
+        _ => *found.iter().find(|d| {
+            c.overlay
+                .is_some_and(|o| d.overlays.iter().any(|x| x.kustomization == o))
+        })?,
+    };
+    doc.root.get("data").filter(|d| d.is_map())
+}
+
+/// The directories of this repository that applications deploy with overrides of their own
+/// (inline Kustomize patches, Flux post-build variables): each is rendered once more per
+/// application, in its environment ([`super::kustomize::deploy`]). A directory another
+/// application deploys as written keeps its plain rendering too.
+pub fn deployments(apps: &[App]) -> Vec<super::kustomize::AppDeploy> {
+    use super::kustomize::patch::Patch;
+    let mut plain = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for app in apps {
+        for s in &app.sources {
+            if s.chart.is_some() {
+                continue;
+            }
+            let Some(dir) = s
+                .path
+                .as_ref()
+                .and_then(Node::as_str)
+                .filter(|p| !p.contains("{{"))
+                .and_then(|p| crate::source::join_path("", p))
+            else {
+                continue;
+            };
+            let post: Vec<Patch> = s
+                .post_build
+                .iter()
+                .cloned()
+                .map(Patch::Substitute)
+                .collect();
+            if s.kustomize_patches.is_empty() && post.is_empty() {
+                plain.insert(dir);
+                continue;
+            }
+            out.push(super::kustomize::AppDeploy {
+                dir,
+                env: app.env,
+                patches: s.kustomize_patches.clone(),
+                post,
+                recursive: app.kind == AppKind::FluxKustomization,
+                keep_plain: false,
+            });
+        }
+    }
+    for d in &mut out {
+        d.keep_plain = plain.contains(&d.dir);
+    }
+    out
 }
 
 /// A Flux manifest as an application of one source, placed as its manifest is.
@@ -414,6 +581,7 @@ fn flux_app(
         sources: vec![source],
         namespace: namespace.filter(|n| !n.is_empty()).map(str::to_string),
         note: None,
+        diags: Vec::new(),
     }
 }
 
