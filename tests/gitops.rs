@@ -390,3 +390,115 @@ fn applications_an_app_of_apps_chart_renders_are_followed() {
         "{envs}"
     );
 }
+
+/// Every finding of `dir` as `RULE path:line [envs]` (path below `dir`), and the flow hops of
+/// each as `path:line label`, sorted.
+fn located(dir: &str, extra: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut args = vec!["check", dir, "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = guard(&args);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at = |l: &serde_json::Value| {
+        format!(
+            "{}:{}",
+            l["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(dir)
+                .trim_start_matches('/'),
+            l["start"]["line"]
+        )
+    };
+    let mut out: Vec<(String, Vec<String>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let envs: Vec<&str> = f["environments"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|e| e.as_str()).collect())
+                .unwrap_or_default();
+            let chain = f["related"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter(|h| h["kind"] == "flow")
+                        .map(|h| format!("{} {}", at(&h["location"]), h["label"].as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                format!(
+                    "{} {} [{}]",
+                    f["rule"].as_str().unwrap_or("?"),
+                    at(&f["location"]),
+                    envs.join(", ")
+                ),
+                chain,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_application_s_kustomize_patches_are_applied_in_its_environment_at_the_patch_line() {
+    let dir = "fixtures/layouts/argocd-patches/fail";
+    let found: Vec<String> = located(dir, &[]).into_iter().map(|(f, _)| f).collect();
+    // The strategic-merge patch's `privileged: true` and the JSON 6902 operation's image, in
+    // the Application file, in prod only (staging deploys the overlay as written).
+    assert_eq!(
+        found,
+        [
+            "BO001 apps/web-prod.yaml:37 [prod]",
+            "HD002 apps/web-prod.yaml:30 [prod]"
+        ],
+        "{found:#?}"
+    );
+    let (code, out) = concise("fixtures/layouts/argocd-patches/pass");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.trim().is_empty(), "{out}");
+}
+
+#[test]
+fn a_flux_kustomization_s_patches_and_post_build_variables_are_applied_per_cluster() {
+    let dir = "fixtures/layouts/flux-postbuild/fail";
+    let found = located(dir, &[]);
+    let summary: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        summary,
+        [
+            // The image `registry.example.com/web:${IMAGE_TAG:=1.4.2}`: prod's `latest`
+            // (staging takes the default).
+            "BO001 apps/web/deployment.yaml:29 [prod]",
+            // The Secret of `substituteFrom` is a located note.
+            "GD009 clusters/production/apps.yaml:31 [prod]",
+            // The JSON 6902 patch's value.
+            "HD002 clusters/production/apps.yaml:23 [prod]",
+            // `${DATABASE_URL}` is the whole value: the inline `substitute` entry (over the
+            // cluster-vars ConfigMap's) decides it.
+            "SEC002 clusters/production/apps.yaml:27 [prod]",
+        ],
+        "{found:#?}"
+    );
+    // The substituted image names the substitute line.
+    assert_eq!(
+        found[0].1,
+        [
+            "clusters/production/apps.yaml:26 `${IMAGE_TAG}` = `latest` from postBuild of Flux Kustomization `web`"
+        ],
+        "{found:#?}"
+    );
+    // The whole-value substitution names the reference it replaced.
+    assert!(
+        found[3]
+            .1
+            .iter()
+            .any(|h| h.starts_with("apps/web/deployment.yaml:34 ")),
+        "{found:#?}"
+    );
+    let (code, out) = concise("fixtures/layouts/flux-postbuild/pass");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.trim().is_empty(), "{out}");
+}

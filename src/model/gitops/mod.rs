@@ -468,15 +468,22 @@ fn post_build(
                     }
                 }
             }
-            None => diags.push(crate::parse::ParseDiag::new(
-                crate::parse::DiagKind::NotEvaluated,
-                from.span,
-                format!(
-                    "the post-build variables of {} `{}` are not in this repository in clear (or not found once): references to them are checked as written",
-                    kind.unwrap_or("this source"),
-                    cm.unwrap_or("?")
-                ),
-            )),
+            None => {
+                let why = match kind {
+                    Some("ConfigMap") => "is not one ConfigMap of this repository",
+                    Some("Secret") => "is a Secret (not in the repository in clear)",
+                    _ => "is not a ConfigMap of this repository",
+                };
+                diags.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    from.span,
+                    format!(
+                        "post-build variables from {} `{}` are not evaluated: it {why}; references to them are checked as written",
+                        kind.unwrap_or("?"),
+                        cm.unwrap_or("?")
+                    ),
+                ));
+            }
         }
     }
     for e in post.get("substitute").map(Node::entries).unwrap_or(&[]) {

@@ -564,7 +564,11 @@ fn json6902(root: &mut Node, op: &Op) {
         ("add" | "replace", Value::Map(entries)) => {
             let Some(v) = op.value.clone() else { return };
             match entries.iter_mut().find(|e| e.key_str() == Some(last)) {
-                Some(e) => e.value = v,
+                Some(e) => {
+                    // The operation decides the field: a finding on its key points at it.
+                    e.key = Node::string(v.span, last.clone());
+                    e.value = v;
+                }
                 None if op.op == "add" => entries.push(Entry {
                     key: Node::string(v.span, last.clone()),
                     value: v,
