@@ -372,8 +372,8 @@ impl Substituted<'_> {
 }
 
 /// Flux's substitution (drone/envsubst as Flux runs it) of one string:
-/// `${VAR}`, `${VAR:=default}`, `${VAR:-default}` (also `${VAR=default}`,
-/// `${VAR-default}`); `$${VAR}` is the literal `${VAR}`; a bare `$VAR` is
+/// `${VAR}`, `${VAR:=default}`, `${VAR:-default}` (the default also replaces
+/// an empty value), `${VAR=default}`, `${VAR-default}` (only a missing one); `$${VAR}` is the literal `${VAR}`; a bare `$VAR` is
 /// left alone (Flux only substitutes the braced form, which is why its
 /// documentation recommends `$VAR` in scripts). A variable without a value
 /// and without a default is left as written: Flux (not in strict mode)
@@ -422,6 +422,11 @@ pub fn substitute<'v>(s: &str, vars: &'v Vars) -> Option<Substituted<'v>> {
         refs += 1;
         // A later entry of the same name wins, as a map's last key does.
         let value = vars.vars.iter().rev().find(|(k, _)| k == name);
+        // `:-`/`:=` also replace a value that is empty, `-`/`=` only a missing one (bash).
+        let empty_too = op.starts_with(':');
+        let value = value.filter(|(_, v)| {
+            !(empty_too && default.is_some() && v.scalar_text().is_some_and(|t| t.is_empty()))
+        });
         match (valid, value, default) {
             (true, Some((k, v)), _) => {
                 text.push_str(&v.scalar_text().unwrap_or_default());
@@ -680,5 +685,35 @@ mod tests {
         assert_eq!(cs[0]["image"], "web:2.0");
         assert_eq!(cs[0]["env"][1]["name"], "C");
         assert!(glob_match("web.*", "web-v2") && !glob_match("api.*", "web"));
+    }
+
+    #[test]
+    fn post_build_substitution_follows_flux() {
+        let at = Span::new(FileId(0), 0, 1);
+        let vars = Vars {
+            vars: vec![
+                ("TAG".into(), Node::string(at, "1.0")),
+                ("TAG".into(), Node::string(at, "2.0")),
+                ("EMPTY".into(), Node::string(at, "")),
+            ],
+            what: "test".into(),
+        };
+        let sub = |s: &str| substitute(s, &vars).map(|r| r.text);
+        // A later entry wins; the braced form only.
+        assert_eq!(sub("web:${TAG}").as_deref(), Some("web:2.0"));
+        assert_eq!(sub("$TAG"), None);
+        // Defaults when the variable has no value (`:-` also when it is empty, as bash).
+        assert_eq!(sub("${NONE:=x}-${NONE:-y}").as_deref(), Some("x-y"));
+        assert_eq!(sub("${EMPTY:-z}").as_deref(), Some("z"));
+        assert_eq!(sub("<${EMPTY-z}>").as_deref(), Some("<>"));
+        // Escaped, unknown, malformed: left as written.
+        assert_eq!(sub("$${TAG}").as_deref(), Some("${TAG}"));
+        assert_eq!(sub("${NONE}"), None);
+        assert_eq!(sub("${TAG"), None);
+        assert_eq!(sub("${1X}"), None);
+        assert_eq!(sub("${TAG:?err}"), None);
+        // The whole string as one variable is decided by its value.
+        assert!(substitute("${TAG}", &vars).is_some_and(|r| r.whole.is_some()));
+        assert!(substitute("a${TAG}", &vars).is_some_and(|r| r.whole.is_none()));
     }
 }
