@@ -206,10 +206,11 @@ fn guard_envs_lists_the_rendered_charts() {
 fn a_git_directory_generator_over_this_repository_makes_one_application_per_directory() {
     let (code, out) = concise("fixtures/layouts/argocd-git/fail");
     assert_eq!(code, Some(1), "{out}");
-    assert_eq!(
-        out.trim(),
-        "fixtures/layouts/argocd-git/fail/charts/shop/templates/deployment.yaml:11:18: BO001 image `ghcr.io/acme/shop:latest` of container `shop` of Deployment/shop-prod uses the mutable tag `latest` [prod]"
+    assert!(
+        out.lines().any(|l| l == "fixtures/layouts/argocd-git/fail/charts/shop/templates/deployment.yaml:11:18: BO001 image `ghcr.io/acme/shop:latest` of container `shop` of Deployment/shop-prod uses the mutable tag `latest` [prod]"),
+        "{out}"
     );
+    assert_eq!(out.matches("Deployment/shop-").count(), 1, "{out}");
     let o = guard(&[
         "check",
         "fixtures/layouts/argocd-git/fail",
@@ -501,4 +502,76 @@ fn a_flux_kustomization_s_patches_and_post_build_variables_are_applied_per_clust
     let (code, out) = concise("fixtures/layouts/flux-postbuild/pass");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.trim().is_empty(), "{out}");
+}
+
+/// An ApplicationSet's git files generator over this repository (`config/*/payments.json`,
+/// qa's file excluded) makes one application per file: the file's nested keys fill
+/// `{{release.tag}}` and its directory `{{path.basename}}` / `{{path[1]}}`; prod's `latest` is
+/// found at the file's line with the template and the parameter on the chain; the clean twin
+/// is silent.
+#[test]
+fn a_git_files_generator_over_this_repository_makes_one_application_per_file() {
+    let dir = "fixtures/layouts/argocd-git/fail";
+    let found = located(dir, &[]);
+    let payments: Vec<&(String, Vec<String>)> = found
+        .iter()
+        .filter(|(f, _)| f.contains("config/"))
+        .collect();
+    assert_eq!(payments.len(), 1, "{found:#?}");
+    assert_eq!(payments[0].0, "BO001 config/prod/payments.json:4 [prod]");
+    assert_eq!(
+        payments[0].1,
+        [
+            "apps/payments.yaml:29 the ApplicationSet template's `{{release.tag}}`",
+            "apps/payments.yaml:28 Helm parameter `image.tag`",
+            "charts/payments/values.yaml:3 repository `ghcr.io/acme/payments`",
+        ],
+        "{found:#?}"
+    );
+    let envs = stdout(&guard(&["envs", dir]));
+    for line in [
+        "prod     Argo CD ApplicationSet `payments-prod` in apps/payments.yaml",
+        "staging  Argo CD ApplicationSet `payments-staging` in apps/payments.yaml",
+    ] {
+        assert!(envs.contains(line), "{envs}");
+    }
+    // The excluded file makes no application.
+    assert!(!envs.contains("payments-qa"), "{envs}");
+}
+
+/// A files generator whose pattern matches nothing here (another repository) is still noted
+/// and its template read once; one over more files than the element limit is a located note.
+#[test]
+fn a_git_files_generator_is_bounded_and_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_shop_chart(root);
+    let mut set = String::from(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: many\nspec:\n  generators:\n    - git:\n        repoURL: https://github.com/acme/platform.git\n        files:\n          - path: 'config/**/c.json'\n  template:\n    metadata:\n      name: 'many-{{path.basenameNormalized}}'\n    spec:\n      source:\n        path: charts/shop\n        helm:\n          parameters:\n            - name: tag\n              value: '{{tag}}'\n      destination:\n        namespace: x\n",
+    );
+    write_file(root, "apps/many.yaml", &set);
+    write_file(root, "guard.toml", "# the project root\n");
+    for i in 0..1002 {
+        write_file(root, &format!("config/d{i}/c.json"), "{\"tag\": \"1.0\"}\n");
+    }
+    write_file(root, "config/bad/c.json", "[1, 2]\n");
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    assert!(
+        out.contains("apps/many.yaml:7:5:") && out.contains("only the first 1000 are checked"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "`config/bad/c.json` matches this files generator but is not a JSON or YAML map"
+        ),
+        "{out}"
+    );
+    set = set.replace("config/**/c.json", "elsewhere/*.json");
+    write_file(root, "apps/many.yaml", &set);
+    let envs = stdout(&guard(&["envs", &path]));
+    assert!(
+        envs.contains("its generators read cluster state or other repositories"),
+        "{envs}"
+    );
 }

@@ -671,15 +671,29 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
         .unwrap_or(false);
     let mut elements: Vec<Node> = Vec::new();
     let mut other = false;
+    let mut notes = Vec::new();
     let dirs = c.dirs.get_or_init(|| project_dirs(c.sources));
     for g in root
         .path(&["spec", "generators"])
         .map(Node::as_seq)
         .unwrap_or(&[])
     {
-        list_elements(g, 0, dirs, &mut elements, &mut other);
+        list_elements(g, 0, dirs, c.sources, &mut elements, &mut other, &mut notes);
+    }
+    if elements.len() > MAX_ELEMENTS {
+        let at = root
+            .path(&["spec", "generators"])
+            .map_or(root.span, |g| g.span);
+        notes.push(crate::parse::ParseDiag::new(
+            crate::parse::DiagKind::Limit,
+            at,
+            format!(
+                "these generators make more than {MAX_ELEMENTS} applications: only the first {MAX_ELEMENTS} are checked"
+            ),
+        ));
     }
     let set_name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+    let first = out.len();
     for el in elements.iter().take(MAX_ELEMENTS) {
         let rendered = substitute(template, el, go_template, 0);
         if let Some(mut app) = argo_app(c, &rendered, AppKind::ArgoApplicationSet, Some(el)) {
@@ -700,13 +714,25 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
             out.push(app);
         }
     }
+    // The set's notes are reported once, with its first application.
+    if let Some(app) = out.get_mut(first) {
+        app.diags.append(&mut notes);
+    }
 }
 
 /// The elements of `list` generators, looking into `matrix` and `merge`, and of `git`
 /// directory generators whose paths match directories of this project (one element per
 /// directory, Argo CD's `path` parameters); `other` is set when a generator of another kind
 /// is there (cluster state, other repositories, git files).
-fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, other: &mut bool) {
+fn list_elements(
+    g: &Node,
+    depth: usize,
+    dirs: &[String],
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Node>,
+    other: &mut bool,
+    notes: &mut Vec<crate::parse::ParseDiag>,
+) {
     if depth > 4 {
         *other = true;
         return;
@@ -722,11 +748,19 @@ fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, o
             }
             Some("matrix" | "merge") => {
                 for inner in e.value.get("generators").map(Node::as_seq).unwrap_or(&[]) {
-                    list_elements(inner, depth + 1, dirs, out, other);
+                    list_elements(inner, depth + 1, dirs, sources, out, other, notes);
                 }
             }
-            Some("git") if !git_directories(&e.value, dirs, out) => *other = true,
-            Some("git") => {}
+            Some("git") => {
+                let found = if e.value.get("files").is_some() {
+                    git_files(&e.value, sources, out, notes)
+                } else {
+                    git_directories(&e.value, dirs, out)
+                };
+                if !found {
+                    *other = true;
+                }
+            }
             Some("selector" | "values" | "template") => {}
             Some(_) => *other = true,
             None => {}
@@ -789,13 +823,116 @@ fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
     out.len() > before
 }
 
-/// Argo CD's parameters of one directory (`{{path}}`, `{{path.basename}}`,
-/// `{{path.basenameNormalized}}`, `{{path[0]}}`...; `.path.path` and the same under `.path`
-/// with goTemplate), located at the generator's pattern.
-fn directory_element(dir: &str, at: Span) -> Node {
-    let base = dir.rsplit('/').next().unwrap_or(dir);
-    let normalized: String = base
-        .chars()
+/// A `git` generator's `files` as elements, when its patterns match files of this project
+/// that guard read (the generator reads this repository; nothing is read from the disk here,
+/// so nothing outside the project root): one element per matched JSON or YAML file (per item
+/// when the file is a list of maps, as Argo CD does), holding the file's keys (nested: Argo
+/// CD's flattened `{{cluster.name}}` and goTemplate's `{{.cluster.name}}` both look them up
+/// by path) and the path parameters of the file's directory (`{{path}}`, `{{path.basename}}`,
+/// `{{path[n]}}`...) plus `{{path.filename}}` and `{{path.filenameNormalized}}`, which win over
+/// a key of the file named `path`. Patterns match as Go's `path.Match` does (`*` within one
+/// directory), with `**` for any depth. A matched file that is not a map (or a list of maps)
+/// is a located note. False when nothing here matches (another repository), so the caller
+/// notes the generator.
+fn git_files(
+    g: &Node,
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Node>,
+    notes: &mut Vec<crate::parse::ParseDiag>,
+) -> bool {
+    let Some(patterns) = g.get("files").map(Node::as_seq) else {
+        return false;
+    };
+    let mut include: Vec<(&Node, globset::GlobMatcher)> = Vec::new();
+    let mut exclude: Vec<globset::GlobMatcher> = Vec::new();
+    for p in patterns {
+        let (Some(text), Some(at)) = (p.str_at(&["path"]), p.get("path")) else {
+            continue;
+        };
+        let Ok(glob) = globset::GlobBuilder::new(text.trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+        else {
+            continue;
+        };
+        if p.get("exclude").and_then(Node::as_bool).unwrap_or(false) {
+            exclude.push(glob.compile_matcher());
+        } else {
+            include.push((at, glob.compile_matcher()));
+        }
+    }
+    let mut matched = 0usize;
+    // The files guard read, by their path in the project (as the directory generator and the
+    // applications' `path` are resolved), sorted: the elements are deterministic.
+    let mut files: Vec<(&str, &crate::source::SourceFile)> =
+        sources.files().iter().map(|f| (&*f.path, f)).collect();
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, f) in files {
+        if exclude.iter().any(|m| m.is_match(path)) {
+            continue;
+        }
+        let Some((at, _)) = include.iter().find(|(_, m)| m.is_match(path)) else {
+            continue;
+        };
+        matched += 1;
+        // One past the limit is enough for the caller to note it.
+        if out.len() > MAX_ELEMENTS || matched > 2 * MAX_ELEMENTS {
+            break;
+        }
+        let lower = path.to_ascii_lowercase();
+        let root = if lower.ends_with(".json") {
+            crate::parse::json::parse(f).ok()
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            let parsed = crate::parse::yaml::parse(f);
+            parsed.docs.into_iter().next().map(|d| d.root)
+        } else {
+            None
+        };
+        let items: Vec<Node> = match root {
+            Some(r) if r.is_map() => vec![r],
+            Some(r) if !r.as_seq().is_empty() && r.as_seq().iter().all(Node::is_map) => {
+                r.as_seq().to_vec()
+            }
+            _ => {
+                notes.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    at.span,
+                    format!(
+                        "`{path}` matches this files generator but is not a JSON or YAML map: it makes no application here"
+                    ),
+                ));
+                continue;
+            }
+        };
+        let dir = crate::source::parent_dir(path);
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        for item in items {
+            let mut el = directory_element(dir, at.span);
+            if let Value::Map(entries) = &mut el.value {
+                for (k, v) in [
+                    ("path.filename", file_name.to_string()),
+                    ("path.filenameNormalized", normalized(file_name)),
+                ] {
+                    entries.push(crate::node::Entry {
+                        key: Node::string(at.span, k),
+                        value: Node::string(at.span, v),
+                    });
+                }
+                for e in item.entries() {
+                    if e.key_str() != Some("path") {
+                        entries.push(e.clone());
+                    }
+                }
+            }
+            out.push(el);
+        }
+    }
+    matched > 0
+}
+
+/// Argo CD's `basenameNormalized`: lower case, anything but letters and digits a `-`.
+fn normalized(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -803,7 +940,15 @@ fn directory_element(dir: &str, at: Span) -> Node {
                 '-'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Argo CD's parameters of one directory (`{{path}}`, `{{path.basename}}`,
+/// `{{path.basenameNormalized}}`, `{{path[0]}}`...; `.path.path` and the same under `.path`
+/// with goTemplate), located at the generator's pattern.
+fn directory_element(dir: &str, at: Span) -> Node {
+    let base = dir.rsplit('/').next().unwrap_or(dir);
+    let normalized = normalized(base);
     let mut entries: Vec<(String, String)> = vec![
         ("path".into(), dir.into()),
         ("path.path".into(), dir.into()),

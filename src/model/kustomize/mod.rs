@@ -279,9 +279,7 @@ fn reach(
     others: &[OtherDoc],
     sources: &[SourceFile],
     ix: &Index,
-    dir: &str,
-    top: usize,
-    env: Option<Env>,
+    (dir, top, env): (&str, usize, Option<Env>),
     extra: &[patch::Patch],
 ) -> Vec<(usize, Overlay)> {
     let Index {
@@ -396,7 +394,7 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
             continue;
         }
         let env = docs[top].assignment.env;
-        for (d, o) in reach(docs, others, sources, &ix, dir, top, env, &[]) {
+        for (d, o) in reach(docs, others, sources, &ix, (dir, top, env), &[]) {
             reached[d].push(o);
         }
     }
@@ -469,7 +467,7 @@ pub fn deploy(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile], app
         let rendered: Vec<(usize, Overlay)> = match ix.kdirs.get(&a.dir) {
             Some(&top) => {
                 let env = a.env.or(docs[top].assignment.env);
-                let mut r = reach(docs, others, sources, &ix, &a.dir, top, env, &a.patches);
+                let mut r = reach(docs, others, sources, &ix, (&a.dir, top, env), &a.patches);
                 if !a.keep_plain && !ix.included.contains(&top) {
                     let kpath = path_in(sources, &docs[top]);
                     replaced.extend(r.iter().map(|(d, _)| (*d, kpath.to_string())));
