@@ -5,10 +5,16 @@
 //! turns their overrides into images (`containers.rs`), and the secrets rules read their
 //! parameters and values.
 //!
+//! Overrides that change what an overlay renders (an Argo CD source's `kustomize.patches`, a
+//! Flux Kustomization's `patches` and `postBuild` variables) are handed to the Kustomize
+//! evaluator as one more rendering of that directory per application ([`deployments`],
+//! `kustomize::deploy`), with the same patch engine overlays use.
+//!
 //! What is not followed: generators that read cluster state or other repositories (`clusters`,
-//! `git`, `scmProvider`, ...: their template is still read, once, for all environments, with
-//! every `{{...}}` left unknown), `$values/...` value files of another source, and remote charts'
-//! own values.
+//! a `git` generator whose patterns match nothing here, `scmProvider`, ...: their template is
+//! still read, once, for all environments, with every `{{...}}` left unknown), `$values/...`
+//! value files of another source, remote charts' own values, patches given as files (`path:`)
+//! and `substituteFrom` Secrets (both located notes).
 
 use crate::env::{Env, EnvSet, Evidence};
 use crate::model::{Doc, DocKind};
