@@ -438,8 +438,27 @@ fn flux_kustomization(c: &Ctx<'_>, root: &Node) -> Option<App> {
             .push(Node::string(at.span, text).with_via(at.via.clone()));
     }
     let mut diags = Vec::new();
-    source.kustomize_patches = inline_patches(c, spec.get("patches"), &mut diags);
-    source.post_build = post_build(c, root, &mut diags);
+    // `path` is in the source the Kustomization names: a GitRepository (this repository, as
+    // guard reads it); an OCI artifact, a bucket or an external artifact is built elsewhere,
+    // so its patches and variables are noted, not applied to this repository's files.
+    let source_kind = spec.str_at(&["sourceRef", "kind"]);
+    let overrides = spec.get("patches").is_some() || spec.get("postBuild").is_some();
+    match source_kind {
+        None | Some("GitRepository") => {
+            source.kustomize_patches = inline_patches(c, spec.get("patches"), &mut diags);
+            source.post_build = post_build(c, root, &mut diags);
+        }
+        Some(kind) if overrides => diags.push(crate::parse::ParseDiag::new(
+            crate::parse::DiagKind::NotEvaluated,
+            spec.path(&["sourceRef", "kind"]).map_or(spec.span, |k| k.span),
+            format!(
+                "this Kustomization builds `{}` of {kind} `{}`, not a path of this repository as guard reads it: its patches and post-build variables are not applied",
+                spec.str_at(&["path"]).unwrap_or("."),
+                spec.str_at(&["sourceRef", "name"]).unwrap_or("?")
+            ),
+        )),
+        Some(_) => {}
+    }
     let namespace = spec.str_at(&["targetNamespace"]);
     let mut app = flux_app(c, root, AppKind::FluxKustomization, source, namespace);
     app.diags = diags;
@@ -533,6 +552,7 @@ fn config_map_data<'d>(c: &Ctx<'d>, name: &str) -> Option<&'d Node> {
 pub fn deployments(apps: &[App]) -> Vec<super::kustomize::AppDeploy> {
     use super::kustomize::patch::Patch;
     let mut plain = std::collections::BTreeSet::new();
+    let mut seen = Vec::new();
     let mut out = Vec::new();
     for app in apps {
         for s in &app.sources {
@@ -558,6 +578,12 @@ pub fn deployments(apps: &[App]) -> Vec<super::kustomize::AppDeploy> {
                 plain.insert(dir);
                 continue;
             }
+            // A manifest several overlays render alike is one deployment.
+            let key = (app.file, app.decl.start, dir.clone(), app.env);
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
             out.push(super::kustomize::AppDeploy {
                 dir,
                 env: app.env,
