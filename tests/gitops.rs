@@ -575,3 +575,45 @@ fn a_git_files_generator_is_bounded_and_noted() {
         "{envs}"
     );
 }
+
+/// `spec.sources[]` patches apply like `spec.source`'s, to a plain directory too (no
+/// kustomization: Argo CD renders the directory's manifests); a Flux Kustomization of an OCI
+/// artifact is a located note, its patches not applied to this repository's files; a patch
+/// given as a file is a located note.
+#[test]
+fn multi_source_patches_and_unapplied_overrides_are_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_file(root, "guard.toml", "[hardening]\n");
+    write_file(
+        root,
+        "deploy/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/web:1.0\n",
+    );
+    write_file(
+        root,
+        "apps/web.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web-prod\nspec:\n  sources:\n    - repoURL: https://github.com/acme/platform.git\n      path: deploy/web\n      kustomize:\n        patches:\n          - target: {kind: Deployment, name: web}\n            patch: |-\n              - op: add\n                path: /spec/template/spec/hostNetwork\n                value: true\n          - path: extra.yaml\n  destination:\n    namespace: web-prod\n",
+    );
+    write_file(
+        root,
+        "clusters/staging/web.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\nspec:\n  sourceRef:\n    kind: OCIRepository\n    name: web\n  path: ./deploy/web\n  postBuild:\n    substitute:\n      TAG: latest\n",
+    );
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    let at = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or("")
+            .to_string()
+    };
+    // The JSON 6902 value's line, in prod only.
+    assert!(at("hostNetwork").contains("apps/web.yaml:15:"), "{out}");
+    assert!(at("hostNetwork").ends_with("[prod]"), "{out}");
+    assert!(at("is not inline").contains("apps/web.yaml:16:"), "{out}");
+    assert!(
+        at("of OCIRepository `web`").contains("clusters/staging/web.yaml:7:"),
+        "{out}"
+    );
+}
