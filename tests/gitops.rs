@@ -499,6 +499,11 @@ fn a_flux_kustomization_s_patches_and_post_build_variables_are_applied_per_clust
             .any(|h| h.starts_with("apps/web/deployment.yaml:34 ")),
         "{found:#?}"
     );
+    let envs = stdout(&guard(&["envs", "fixtures/layouts/flux-postbuild/fail"]));
+    assert!(
+        envs.contains("prod     Flux Kustomization `web` in clusters/production/apps.yaml: path `./apps/web` (1 patch, 4 post-build variables)"),
+        "{envs}"
+    );
     let (code, out) = concise("fixtures/layouts/flux-postbuild/pass");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.trim().is_empty(), "{out}");
