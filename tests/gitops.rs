@@ -622,3 +622,59 @@ fn multi_source_patches_and_unapplied_overrides_are_located() {
         "{out}"
     );
 }
+
+/// With `goTemplate`, a files generator's keys are nested (`{{.cluster.env}}`) and the path
+/// parameters are under `.path` (`{{.path.basename}}`); a YAML file that is a list makes one
+/// application per item.
+#[test]
+fn a_go_template_files_generator_reads_nested_keys_and_list_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_shop_chart(root);
+    write_file(root, "guard.toml", "# the project root\n");
+    write_file(
+        root,
+        "apps/set.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: set\nspec:\n  goTemplate: true\n  generators:\n    - git:\n        repoURL: https://github.com/acme/platform.git\n        files:\n          - path: 'clusters/*.yaml'\n  template:\n    metadata:\n      name: 'shop-{{.cluster.env}}-{{.path.filenameNormalized}}'\n    spec:\n      source:\n        path: charts/shop\n        helm:\n          parameters:\n            - name: tag\n              value: '{{.cluster.tag}}'\n      destination:\n        namespace: 'shop-{{.cluster.env}}'\n",
+    );
+    write_file(
+        root,
+        "clusters/all.yaml",
+        "- cluster:\n    env: staging\n    tag: \"1.0\"\n- cluster:\n    env: prod\n    tag: latest\n",
+    );
+    let path = root.to_string_lossy().to_string();
+    let envs = stdout(&guard(&["envs", &path]));
+    for line in [
+        "prod     Argo CD ApplicationSet `shop-prod-all-yaml`",
+        "staging  Argo CD ApplicationSet `shop-staging-all-yaml`",
+    ] {
+        assert!(envs.contains(line), "{envs}");
+    }
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    let latest: Vec<&str> = out.lines().filter(|l| l.contains("BO001")).collect();
+    assert_eq!(latest.len(), 1, "{out}");
+    assert!(
+        latest[0].contains("charts/shop/templates/deployment.yaml:10:18:")
+            && latest[0].ends_with("[prod]"),
+        "{out}"
+    );
+    // The prod item's `tag` is on the chain.
+    let o = guard(&["check", &path, "--format", "json", "--select", "BO001"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hops: Vec<String> = v["findings"][0]["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{}:{}",
+                h["location"]["path"].as_str().unwrap(),
+                h["location"]["start"]["line"]
+            )
+        })
+        .collect();
+    assert!(
+        hops.iter().any(|h| h.ends_with("clusters/all.yaml:6")),
+        "{hops:?}"
+    );
+}
