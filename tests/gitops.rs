@@ -206,10 +206,11 @@ fn guard_envs_lists_the_rendered_charts() {
 fn a_git_directory_generator_over_this_repository_makes_one_application_per_directory() {
     let (code, out) = concise("fixtures/layouts/argocd-git/fail");
     assert_eq!(code, Some(1), "{out}");
-    assert_eq!(
-        out.trim(),
-        "fixtures/layouts/argocd-git/fail/charts/shop/templates/deployment.yaml:11:18: BO001 image `ghcr.io/acme/shop:latest` of container `shop` of Deployment/shop-prod uses the mutable tag `latest` [prod]"
+    assert!(
+        out.lines().any(|l| l == "fixtures/layouts/argocd-git/fail/charts/shop/templates/deployment.yaml:11:18: BO001 image `ghcr.io/acme/shop:latest` of container `shop` of Deployment/shop-prod uses the mutable tag `latest` [prod]"),
+        "{out}"
     );
+    assert_eq!(out.matches("Deployment/shop-").count(), 1, "{out}");
     let o = guard(&[
         "check",
         "fixtures/layouts/argocd-git/fail",
@@ -388,5 +389,292 @@ fn applications_an_app_of_apps_chart_renders_are_followed() {
         envs.contains("prod     charts/shop with Argo CD Application `shop-prod`")
             && envs.contains("staging  charts/shop with Argo CD Application `shop-staging`"),
         "{envs}"
+    );
+}
+
+/// Every finding of `dir` as `RULE path:line [envs]` (path below `dir`), and the flow hops of
+/// each as `path:line label`, sorted.
+fn located(dir: &str, extra: &[&str]) -> Vec<(String, Vec<String>)> {
+    let mut args = vec!["check", dir, "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = guard(&args);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at = |l: &serde_json::Value| {
+        format!(
+            "{}:{}",
+            l["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(dir)
+                .trim_start_matches('/'),
+            l["start"]["line"]
+        )
+    };
+    let mut out: Vec<(String, Vec<String>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let envs: Vec<&str> = f["environments"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|e| e.as_str()).collect())
+                .unwrap_or_default();
+            let chain = f["related"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter(|h| h["kind"] == "flow")
+                        .map(|h| format!("{} {}", at(&h["location"]), h["label"].as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                format!(
+                    "{} {} [{}]",
+                    f["rule"].as_str().unwrap_or("?"),
+                    at(&f["location"]),
+                    envs.join(", ")
+                ),
+                chain,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn an_application_s_kustomize_patches_are_applied_in_its_environment_at_the_patch_line() {
+    let dir = "fixtures/layouts/argocd-patches/fail";
+    let found: Vec<String> = located(dir, &[]).into_iter().map(|(f, _)| f).collect();
+    // The strategic-merge patch's `privileged: true` and the JSON 6902 operation's image, in
+    // the Application file, in prod only (staging deploys the overlay as written).
+    assert_eq!(
+        found,
+        [
+            "BO001 apps/web-prod.yaml:37 [prod]",
+            "HD002 apps/web-prod.yaml:30 [prod]"
+        ],
+        "{found:#?}"
+    );
+    let (code, out) = concise("fixtures/layouts/argocd-patches/pass");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.trim().is_empty(), "{out}");
+}
+
+#[test]
+fn a_flux_kustomization_s_patches_and_post_build_variables_are_applied_per_cluster() {
+    let dir = "fixtures/layouts/flux-postbuild/fail";
+    let found = located(dir, &[]);
+    let summary: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        summary,
+        [
+            // The image `registry.example.com/web:${IMAGE_TAG:=1.4.2}`: prod's `latest`
+            // (staging takes the default).
+            "BO001 apps/web/deployment.yaml:29 [prod]",
+            // The Secret of `substituteFrom` is a located note.
+            "GD009 clusters/production/apps.yaml:31 [prod]",
+            // The JSON 6902 patch's value.
+            "HD002 clusters/production/apps.yaml:23 [prod]",
+            // `${DATABASE_URL}` is the whole value: the inline `substitute` entry (over the
+            // cluster-vars ConfigMap's) decides it.
+            "SEC002 clusters/production/apps.yaml:27 [prod]",
+        ],
+        "{found:#?}"
+    );
+    // The substituted image names the substitute line.
+    assert_eq!(
+        found[0].1,
+        [
+            "clusters/production/apps.yaml:26 `${IMAGE_TAG}` = `latest` from postBuild of Flux Kustomization `web`"
+        ],
+        "{found:#?}"
+    );
+    // The whole-value substitution names the reference it replaced.
+    assert!(
+        found[3]
+            .1
+            .iter()
+            .any(|h| h.starts_with("apps/web/deployment.yaml:34 ")),
+        "{found:#?}"
+    );
+    let envs = stdout(&guard(&["envs", "fixtures/layouts/flux-postbuild/fail"]));
+    assert!(
+        envs.contains("prod     Flux Kustomization `web` in clusters/production/apps.yaml: path `./apps/web` (1 patch, 4 post-build variables)"),
+        "{envs}"
+    );
+    let (code, out) = concise("fixtures/layouts/flux-postbuild/pass");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.trim().is_empty(), "{out}");
+}
+
+/// An ApplicationSet's git files generator over this repository (`config/*/payments.json`,
+/// qa's file excluded) makes one application per file: the file's nested keys fill
+/// `{{release.tag}}` and its directory `{{path.basename}}` / `{{path[1]}}`; prod's `latest` is
+/// found at the file's line with the template and the parameter on the chain; the clean twin
+/// is silent.
+#[test]
+fn a_git_files_generator_over_this_repository_makes_one_application_per_file() {
+    let dir = "fixtures/layouts/argocd-git/fail";
+    let found = located(dir, &[]);
+    let payments: Vec<&(String, Vec<String>)> = found
+        .iter()
+        .filter(|(f, _)| f.contains("config/"))
+        .collect();
+    assert_eq!(payments.len(), 1, "{found:#?}");
+    assert_eq!(payments[0].0, "BO001 config/prod/payments.json:4 [prod]");
+    assert_eq!(
+        payments[0].1,
+        [
+            "apps/payments.yaml:29 the ApplicationSet template's `{{release.tag}}`",
+            "apps/payments.yaml:28 Helm parameter `image.tag`",
+            "charts/payments/values.yaml:3 repository `ghcr.io/acme/payments`",
+        ],
+        "{found:#?}"
+    );
+    let envs = stdout(&guard(&["envs", dir]));
+    for line in [
+        "prod     Argo CD ApplicationSet `payments-prod` in apps/payments.yaml",
+        "staging  Argo CD ApplicationSet `payments-staging` in apps/payments.yaml",
+    ] {
+        assert!(envs.contains(line), "{envs}");
+    }
+    // The excluded file makes no application.
+    assert!(!envs.contains("payments-qa"), "{envs}");
+}
+
+/// A files generator whose pattern matches nothing here (another repository) is still noted
+/// and its template read once; one over more files than the element limit is a located note.
+#[test]
+fn a_git_files_generator_is_bounded_and_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_shop_chart(root);
+    let mut set = String::from(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: many\nspec:\n  generators:\n    - git:\n        repoURL: https://github.com/acme/platform.git\n        files:\n          - path: 'config/**/c.json'\n  template:\n    metadata:\n      name: 'many-{{path.basenameNormalized}}'\n    spec:\n      source:\n        path: charts/shop\n        helm:\n          parameters:\n            - name: tag\n              value: '{{tag}}'\n      destination:\n        namespace: x\n",
+    );
+    write_file(root, "apps/many.yaml", &set);
+    write_file(root, "guard.toml", "# the project root\n");
+    for i in 0..1002 {
+        write_file(root, &format!("config/d{i}/c.json"), "{\"tag\": \"1.0\"}\n");
+    }
+    write_file(root, "config/bad/c.json", "[1, 2]\n");
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    assert!(
+        out.contains("apps/many.yaml:7:5:") && out.contains("only the first 1000 are checked"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "`config/bad/c.json` matches this files generator but is not a JSON or YAML map"
+        ),
+        "{out}"
+    );
+    set = set.replace("config/**/c.json", "elsewhere/*.json");
+    write_file(root, "apps/many.yaml", &set);
+    let envs = stdout(&guard(&["envs", &path]));
+    assert!(
+        envs.contains("its generators read cluster state or other repositories"),
+        "{envs}"
+    );
+}
+
+/// `spec.sources[]` patches apply like `spec.source`'s, to a plain directory too (no
+/// kustomization: Argo CD renders the directory's manifests); a Flux Kustomization of an OCI
+/// artifact is a located note, its patches not applied to this repository's files; a patch
+/// given as a file is a located note.
+#[test]
+fn multi_source_patches_and_unapplied_overrides_are_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_file(root, "guard.toml", "[hardening]\n");
+    write_file(
+        root,
+        "deploy/web/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/web:1.0\n",
+    );
+    write_file(
+        root,
+        "apps/web.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web-prod\nspec:\n  sources:\n    - repoURL: https://github.com/acme/platform.git\n      path: deploy/web\n      kustomize:\n        patches:\n          - target: {kind: Deployment, name: web}\n            patch: |-\n              - op: add\n                path: /spec/template/spec/hostNetwork\n                value: true\n          - path: extra.yaml\n  destination:\n    namespace: web-prod\n",
+    );
+    write_file(
+        root,
+        "clusters/staging/web.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\nspec:\n  sourceRef:\n    kind: OCIRepository\n    name: web\n  path: ./deploy/web\n  postBuild:\n    substitute:\n      TAG: latest\n",
+    );
+    let path = root.to_string_lossy().to_string();
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    let at = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or("")
+            .to_string()
+    };
+    // The JSON 6902 value's line, in prod only.
+    assert!(at("hostNetwork").contains("apps/web.yaml:15:"), "{out}");
+    assert!(at("hostNetwork").ends_with("[prod]"), "{out}");
+    assert!(at("is not inline").contains("apps/web.yaml:16:"), "{out}");
+    assert!(
+        at("of OCIRepository `web`").contains("clusters/staging/web.yaml:7:"),
+        "{out}"
+    );
+}
+
+/// With `goTemplate`, a files generator's keys are nested (`{{.cluster.env}}`) and the path
+/// parameters are under `.path` (`{{.path.basename}}`); a YAML file that is a list makes one
+/// application per item.
+#[test]
+fn a_go_template_files_generator_reads_nested_keys_and_list_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write_shop_chart(root);
+    write_file(root, "guard.toml", "# the project root\n");
+    write_file(
+        root,
+        "apps/set.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: set\nspec:\n  goTemplate: true\n  generators:\n    - git:\n        repoURL: https://github.com/acme/platform.git\n        files:\n          - path: 'clusters/*.yaml'\n  template:\n    metadata:\n      name: 'shop-{{.cluster.env}}-{{.path.filenameNormalized}}'\n    spec:\n      source:\n        path: charts/shop\n        helm:\n          parameters:\n            - name: tag\n              value: '{{.cluster.tag}}'\n      destination:\n        namespace: 'shop-{{.cluster.env}}'\n",
+    );
+    write_file(
+        root,
+        "clusters/all.yaml",
+        "- cluster:\n    env: staging\n    tag: \"1.0\"\n- cluster:\n    env: prod\n    tag: latest\n",
+    );
+    let path = root.to_string_lossy().to_string();
+    let envs = stdout(&guard(&["envs", &path]));
+    for line in [
+        "prod     Argo CD ApplicationSet `shop-prod-all-yaml`",
+        "staging  Argo CD ApplicationSet `shop-staging-all-yaml`",
+    ] {
+        assert!(envs.contains(line), "{envs}");
+    }
+    let out = stdout(&guard(&["check", &path, "--format", "concise", "-q"]));
+    let latest: Vec<&str> = out.lines().filter(|l| l.contains("BO001")).collect();
+    assert_eq!(latest.len(), 1, "{out}");
+    assert!(
+        latest[0].contains("charts/shop/templates/deployment.yaml:10:18:")
+            && latest[0].ends_with("[prod]"),
+        "{out}"
+    );
+    // The prod item's `tag` is on the chain.
+    let o = guard(&["check", &path, "--format", "json", "--select", "BO001"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hops: Vec<String> = v["findings"][0]["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{}:{}",
+                h["location"]["path"].as_str().unwrap(),
+                h["location"]["start"]["line"]
+            )
+        })
+        .collect();
+    assert!(
+        hops.iter().any(|h| h.ends_with("clusters/all.yaml:6")),
+        "{hops:?}"
     );
 }

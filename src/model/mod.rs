@@ -363,6 +363,21 @@ pub fn build_with_limit(
         docs.sort_by_key(|d| d.file);
         (apps, h.charts, rendered)
     };
+    // Directories GitOps applications deploy with patches or post-build variables of their
+    // own: rendered once more per application, in its environment.
+    kustomize::deploy(
+        &mut docs,
+        &other_docs,
+        sources.files(),
+        &gitops::deployments(&apps),
+    );
+    let mut seen_notes: Vec<&crate::parse::ParseDiag> = Vec::new();
+    for d in apps.iter().flat_map(|a| &a.diags) {
+        if !seen_notes.contains(&d) {
+            seen_notes.push(d);
+        }
+    }
+    diags.extend(seen_notes.into_iter().cloned());
     let containers = crate::node::exact(containers::collect(
         &docs,
         &terraform,

@@ -185,6 +185,13 @@ pub fn render(model: &Model) -> String {
                     if !s.kustomize_images.is_empty() {
                         overrides.push(count(s.kustomize_images.len(), "image override"));
                     }
+                    if !s.kustomize_patches.is_empty() {
+                        let n = s.kustomize_patches.len();
+                        overrides.push(format!("{n} patch{}", if n == 1 { "" } else { "es" }));
+                    }
+                    if let Some(v) = &s.post_build {
+                        overrides.push(count(v.vars.len(), "post-build variable"));
+                    }
                     if overrides.is_empty() {
                         what
                     } else {

@@ -5,10 +5,16 @@
 //! turns their overrides into images (`containers.rs`), and the secrets rules read their
 //! parameters and values.
 //!
+//! Overrides that change what an overlay renders (an Argo CD source's `kustomize.patches`, a
+//! Flux Kustomization's `patches` and `postBuild` variables) are handed to the Kustomize
+//! evaluator as one more rendering of that directory per application ([`deployments`],
+//! `kustomize::deploy`), with the same patch engine overlays use.
+//!
 //! What is not followed: generators that read cluster state or other repositories (`clusters`,
-//! `git`, `scmProvider`, ...: their template is still read, once, for all environments, with
-//! every `{{...}}` left unknown), `$values/...` value files of another source, and remote charts'
-//! own values.
+//! a `git` generator whose patterns match nothing here, `scmProvider`, ...: their template is
+//! still read, once, for all environments, with every `{{...}}` left unknown), `$values/...`
+//! value files of another source, remote charts' own values, patches given as files (`path:`)
+//! and `substituteFrom` Secrets (both located notes).
 
 use crate::env::{Env, EnvSet, Evidence};
 use crate::model::{Doc, DocKind};
@@ -67,6 +73,13 @@ pub struct AppSource {
     pub parameters: Vec<Param>,
     /// `kustomize.images` entries (`name=new:tag`, `new:tag`).
     pub kustomize_images: Vec<Node>,
+    /// Inline Kustomize patches (an Argo CD source's `kustomize.patches`, a Flux
+    /// Kustomization's `patches`), parsed where they are written: applied to the rendering
+    /// of `path` after the kustomization's own (see [`deployments`]).
+    pub kustomize_patches: Vec<super::kustomize::patch::Patch>,
+    /// A Flux Kustomization's post-build variables (`postBuild.substitute`, and the
+    /// `substituteFrom` ConfigMaps of this repository under them).
+    pub post_build: Option<std::sync::Arc<super::kustomize::patch::Vars>>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +98,9 @@ pub struct App {
     pub namespace: Option<String>,
     /// What guard could not follow (an ApplicationSet generator that reads cluster state).
     pub note: Option<String>,
+    /// Located notes on what of the manifest was not evaluated (a patch file of another
+    /// repository, a `substituteFrom` Secret, an ApplicationSet past the element limit).
+    pub diags: Vec<crate::parse::ParseDiag>,
 }
 
 impl App {
@@ -254,11 +270,12 @@ fn app_env(c: &Ctx<'_>, root: &Node, element: Option<&Node>) -> Placed {
 fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> Option<App> {
     let spec = root.get("spec")?;
     let mut sources = Vec::new();
+    let mut diags = Vec::new();
     if let Some(s) = spec.get("source") {
-        sources.push(argo_source(c, s));
+        sources.push(argo_source(c, s, &mut diags));
     }
     for s in spec.get("sources").map(Node::as_seq).unwrap_or(&[]) {
-        sources.push(argo_source(c, s));
+        sources.push(argo_source(c, s, &mut diags));
     }
     let name_node = root.path(&["metadata", "name"]);
     let name = name_node.and_then(Node::as_str).unwrap_or("?").to_string();
@@ -276,10 +293,11 @@ fn argo_app(c: &Ctx<'_>, root: &Node, kind: AppKind, element: Option<&Node>) -> 
             .filter(|n| !n.is_empty() && !n.contains("{{"))
             .map(str::to_string),
         note: None,
+        diags,
     })
 }
 
-fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
+fn argo_source(c: &Ctx<'_>, s: &Node, diags: &mut Vec<crate::parse::ParseDiag>) -> AppSource {
     let mut out = AppSource {
         path: s.get("path").cloned(),
         chart: s.get("chart").cloned(),
@@ -314,6 +332,40 @@ fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
             .get("images")
             .map(|v| v.as_seq().to_vec())
             .unwrap_or_default();
+        out.kustomize_patches = inline_patches(c, k.get("patches"), diags);
+    }
+    out
+}
+
+/// Inline Kustomize patches (`- target: {kind, name, labelSelector}`, `patch: |` a
+/// strategic-merge patch or JSON 6902 operations, in YAML or JSON). A patch written as a
+/// literal block is parsed where it is written, so a patched value keeps its own line and
+/// column in the manifest; any other string is located at the `patch:` value. A `path:` patch
+/// (a file next to the rendered kustomization in the repository Argo CD or Flux fetched) is
+/// noted as not evaluated.
+fn inline_patches(
+    c: &Ctx<'_>,
+    patches: Option<&Node>,
+    diags: &mut Vec<crate::parse::ParseDiag>,
+) -> Vec<super::kustomize::patch::Patch> {
+    use super::kustomize::patch;
+    let mut out = Vec::new();
+    for p in patches.map(Node::as_seq).unwrap_or(&[]) {
+        let target = p.get("target").map(patch::Target::of);
+        match p.get("patch") {
+            Some(text) if text.as_str().is_some() => match block_string(c, text) {
+                Some(root) => out.extend(patch::from_doc(&root, target)),
+                None => out.extend(patch::inline(text, target)),
+            },
+            _ => {
+                let at = p.get("path").unwrap_or(p);
+                diags.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    at.span,
+                    "this Kustomize patch is not inline (`patch:`): guard does not apply it",
+                ));
+            }
+        }
     }
     out
 }
@@ -322,6 +374,12 @@ fn argo_source(c: &Ctx<'_>, s: &Node) -> AppSource {
 /// copy of the file with everything but the block's lines blanked (same byte offsets) is read
 /// by the YAML parser, so every value keeps its own line and column.
 fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
+    block_string(c, v).filter(Node::is_map)
+}
+
+/// A literal block scalar's text parsed as YAML where it is written (see [`values_string`]):
+/// its first document, whatever its shape.
+fn block_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
     v.as_str()?;
     let file = c.sources.get(v.span.file)?;
     let (start, end) = (v.span.start as usize, v.span.end as usize);
@@ -351,12 +409,7 @@ fn values_string(c: &Ctx<'_>, v: &Node) -> Option<Node> {
     if !parsed.diags.is_empty() {
         return None;
     }
-    parsed
-        .docs
-        .into_iter()
-        .next()
-        .map(|d| d.root)
-        .filter(Node::is_map)
+    parsed.docs.into_iter().next().map(|d| d.root)
 }
 
 /// A Flux Kustomization: the path it applies and its `images` overrides (`name`, `newName`,
@@ -384,14 +437,167 @@ fn flux_kustomization(c: &Ctx<'_>, root: &Node) -> Option<App> {
             .kustomize_images
             .push(Node::string(at.span, text).with_via(at.via.clone()));
     }
+    let mut diags = Vec::new();
+    // `path` is in the source the Kustomization names: a GitRepository (this repository, as
+    // guard reads it); an OCI artifact, a bucket or an external artifact is built elsewhere,
+    // so its patches and variables are noted, not applied to this repository's files.
+    let source_kind = spec.str_at(&["sourceRef", "kind"]);
+    let overrides = spec.get("patches").is_some() || spec.get("postBuild").is_some();
+    match source_kind {
+        None | Some("GitRepository") => {
+            source.kustomize_patches = inline_patches(c, spec.get("patches"), &mut diags);
+            source.post_build = post_build(c, root, &mut diags);
+        }
+        Some(kind) if overrides => diags.push(crate::parse::ParseDiag::new(
+            crate::parse::DiagKind::NotEvaluated,
+            spec.path(&["sourceRef", "kind"]).map_or(spec.span, |k| k.span),
+            format!(
+                "this Kustomization builds `{}` of {kind} `{}`, not a path of this repository as guard reads it: its patches and post-build variables are not applied",
+                spec.str_at(&["path"]).unwrap_or("."),
+                spec.str_at(&["sourceRef", "name"]).unwrap_or("?")
+            ),
+        )),
+        Some(_) => {}
+    }
     let namespace = spec.str_at(&["targetNamespace"]);
-    Some(flux_app(
-        c,
-        root,
-        AppKind::FluxKustomization,
-        source,
-        namespace,
-    ))
+    let mut app = flux_app(c, root, AppKind::FluxKustomization, source, namespace);
+    app.diags = diags;
+    Some(app)
+}
+
+/// A Flux Kustomization's post-build variables: each `substituteFrom` ConfigMap of this
+/// repository (its `data`, located at each value; the only ConfigMap of that name, else the
+/// manifest's own overlay's), later sources over earlier ones, then the inline `substitute`
+/// entries over all of them (Flux gives `substitute` precedence). A Secret, or a ConfigMap
+/// guard cannot tell, is a located note: its variables are not evaluated, and references to
+/// them stay as written.
+fn post_build(
+    c: &Ctx<'_>,
+    root: &Node,
+    diags: &mut Vec<crate::parse::ParseDiag>,
+) -> Option<std::sync::Arc<super::kustomize::patch::Vars>> {
+    let post = root.path(&["spec", "postBuild"])?;
+    let name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+    let mut vars = Vec::new();
+    for from in post.get("substituteFrom").map(Node::as_seq).unwrap_or(&[]) {
+        let (kind, cm) = (from.str_at(&["kind"]), from.str_at(&["name"]));
+        let data = match (kind, cm) {
+            (Some("ConfigMap"), Some(cm)) => config_map_data(c, cm),
+            _ => None,
+        };
+        match data {
+            Some(data) => {
+                for e in data.entries() {
+                    if let (Some(k), Some(_)) = (e.key_str(), e.value.scalar_text()) {
+                        vars.push((k.to_string(), e.value.clone()));
+                    }
+                }
+            }
+            None => {
+                let why = match kind {
+                    Some("ConfigMap") => "is not one ConfigMap of this repository",
+                    Some("Secret") => "is a Secret (not in the repository in clear)",
+                    _ => "is not a ConfigMap of this repository",
+                };
+                diags.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    from.span,
+                    format!(
+                        "post-build variables from {} `{}` are not evaluated: it {why}; references to them are checked as written",
+                        kind.unwrap_or("?"),
+                        cm.unwrap_or("?")
+                    ),
+                ));
+            }
+        }
+    }
+    for e in post.get("substitute").map(Node::entries).unwrap_or(&[]) {
+        if let (Some(k), Some(_)) = (e.key_str(), e.value.scalar_text()) {
+            vars.push((k.to_string(), e.value.clone()));
+        }
+    }
+    if vars.is_empty() {
+        return None;
+    }
+    Some(std::sync::Arc::new(super::kustomize::patch::Vars {
+        vars,
+        what: format!("postBuild of Flux Kustomization `{name}`"),
+    }))
+}
+
+/// The `data` of ConfigMap `name` in this repository: the only one of that name, else the one
+/// the manifest's own overlay renders.
+fn config_map_data<'d>(c: &Ctx<'d>, name: &str) -> Option<&'d Node> {
+    let found: Vec<&Doc> = c
+        .docs
+        .iter()
+        .filter(|d| {
+            matches!(&d.kind, DocKind::Kubernetes { kind, name: Some(n) } if kind == "ConfigMap" && n == name)
+        })
+        .collect();
+    let doc = match found.as_slice() {
+        [one] => *one,
+        _ => *found.iter().find(|d| {
+            c.overlay
+                .is_some_and(|o| d.overlays.iter().any(|x| x.kustomization == o))
+        })?,
+    };
+    doc.root.get("data").filter(|d| d.is_map())
+}
+
+/// The directories of this repository that applications deploy with overrides of their own
+/// (inline Kustomize patches, Flux post-build variables): each is rendered once more per
+/// application, in its environment ([`super::kustomize::deploy`]). A directory another
+/// application deploys as written keeps its plain rendering too.
+pub fn deployments(apps: &[App]) -> Vec<super::kustomize::AppDeploy> {
+    use super::kustomize::patch::Patch;
+    let mut plain = std::collections::BTreeSet::new();
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for app in apps {
+        for s in &app.sources {
+            if s.chart.is_some() {
+                continue;
+            }
+            let Some(dir) = s
+                .path
+                .as_ref()
+                .and_then(Node::as_str)
+                .filter(|p| !p.contains("{{"))
+                .and_then(|p| crate::source::join_path("", p))
+            else {
+                continue;
+            };
+            let post: Vec<Patch> = s
+                .post_build
+                .iter()
+                .cloned()
+                .map(Patch::Substitute)
+                .collect();
+            if s.kustomize_patches.is_empty() && post.is_empty() {
+                plain.insert(dir);
+                continue;
+            }
+            // A manifest several overlays render alike is one deployment.
+            let key = (app.file, app.decl.start, dir.clone(), app.env);
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            out.push(super::kustomize::AppDeploy {
+                dir,
+                env: app.env,
+                patches: s.kustomize_patches.clone(),
+                post,
+                recursive: app.kind == AppKind::FluxKustomization,
+                keep_plain: false,
+            });
+        }
+    }
+    for d in &mut out {
+        d.keep_plain = plain.contains(&d.dir);
+    }
+    out
 }
 
 /// A Flux manifest as an application of one source, placed as its manifest is.
@@ -414,6 +620,7 @@ fn flux_app(
         sources: vec![source],
         namespace: namespace.filter(|n| !n.is_empty()).map(str::to_string),
         note: None,
+        diags: Vec::new(),
     }
 }
 
@@ -496,15 +703,29 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
         .unwrap_or(false);
     let mut elements: Vec<Node> = Vec::new();
     let mut other = false;
+    let mut notes = Vec::new();
     let dirs = c.dirs.get_or_init(|| project_dirs(c.sources));
     for g in root
         .path(&["spec", "generators"])
         .map(Node::as_seq)
         .unwrap_or(&[])
     {
-        list_elements(g, 0, dirs, &mut elements, &mut other);
+        list_elements(g, 0, dirs, c.sources, &mut elements, &mut other, &mut notes);
+    }
+    if elements.len() > MAX_ELEMENTS {
+        let at = root
+            .path(&["spec", "generators"])
+            .map_or(root.span, |g| g.span);
+        notes.push(crate::parse::ParseDiag::new(
+            crate::parse::DiagKind::Limit,
+            at,
+            format!(
+                "these generators make more than {MAX_ELEMENTS} applications: only the first {MAX_ELEMENTS} are checked"
+            ),
+        ));
     }
     let set_name = root.str_at(&["metadata", "name"]).unwrap_or("?");
+    let first = out.len();
     for el in elements.iter().take(MAX_ELEMENTS) {
         let rendered = substitute(template, el, go_template, 0);
         if let Some(mut app) = argo_app(c, &rendered, AppKind::ArgoApplicationSet, Some(el)) {
@@ -525,13 +746,25 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
             out.push(app);
         }
     }
+    // The set's notes are reported once, with its first application.
+    if let Some(app) = out.get_mut(first) {
+        app.diags.append(&mut notes);
+    }
 }
 
 /// The elements of `list` generators, looking into `matrix` and `merge`, and of `git`
 /// directory generators whose paths match directories of this project (one element per
 /// directory, Argo CD's `path` parameters); `other` is set when a generator of another kind
 /// is there (cluster state, other repositories, git files).
-fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, other: &mut bool) {
+fn list_elements(
+    g: &Node,
+    depth: usize,
+    dirs: &[String],
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Node>,
+    other: &mut bool,
+    notes: &mut Vec<crate::parse::ParseDiag>,
+) {
     if depth > 4 {
         *other = true;
         return;
@@ -547,11 +780,19 @@ fn list_elements(g: &Node, depth: usize, dirs: &[String], out: &mut Vec<Node>, o
             }
             Some("matrix" | "merge") => {
                 for inner in e.value.get("generators").map(Node::as_seq).unwrap_or(&[]) {
-                    list_elements(inner, depth + 1, dirs, out, other);
+                    list_elements(inner, depth + 1, dirs, sources, out, other, notes);
                 }
             }
-            Some("git") if !git_directories(&e.value, dirs, out) => *other = true,
-            Some("git") => {}
+            Some("git") => {
+                let found = if e.value.get("files").is_some() {
+                    git_files(&e.value, sources, out, notes)
+                } else {
+                    git_directories(&e.value, dirs, out)
+                };
+                if !found {
+                    *other = true;
+                }
+            }
             Some("selector" | "values" | "template") => {}
             Some(_) => *other = true,
             None => {}
@@ -614,13 +855,116 @@ fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
     out.len() > before
 }
 
-/// Argo CD's parameters of one directory (`{{path}}`, `{{path.basename}}`,
-/// `{{path.basenameNormalized}}`, `{{path[0]}}`...; `.path.path` and the same under `.path`
-/// with goTemplate), located at the generator's pattern.
-fn directory_element(dir: &str, at: Span) -> Node {
-    let base = dir.rsplit('/').next().unwrap_or(dir);
-    let normalized: String = base
-        .chars()
+/// A `git` generator's `files` as elements, when its patterns match files of this project
+/// that guard read (the generator reads this repository; nothing is read from the disk here,
+/// so nothing outside the project root): one element per matched JSON or YAML file (per item
+/// when the file is a list of maps, as Argo CD does), holding the file's keys (nested: Argo
+/// CD's flattened `{{cluster.name}}` and goTemplate's `{{.cluster.name}}` both look them up
+/// by path) and the path parameters of the file's directory (`{{path}}`, `{{path.basename}}`,
+/// `{{path[n]}}`...) plus `{{path.filename}}` and `{{path.filenameNormalized}}`, which win over
+/// a key of the file named `path`. Patterns match as Go's `path.Match` does (`*` within one
+/// directory), with `**` for any depth. A matched file that is not a map (or a list of maps)
+/// is a located note. False when nothing here matches (another repository), so the caller
+/// notes the generator.
+fn git_files(
+    g: &Node,
+    sources: &crate::source::SourceMap,
+    out: &mut Vec<Node>,
+    notes: &mut Vec<crate::parse::ParseDiag>,
+) -> bool {
+    let Some(patterns) = g.get("files").map(Node::as_seq) else {
+        return false;
+    };
+    let mut include: Vec<(&Node, globset::GlobMatcher)> = Vec::new();
+    let mut exclude: Vec<globset::GlobMatcher> = Vec::new();
+    for p in patterns {
+        let (Some(text), Some(at)) = (p.str_at(&["path"]), p.get("path")) else {
+            continue;
+        };
+        let Ok(glob) = globset::GlobBuilder::new(text.trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+        else {
+            continue;
+        };
+        if p.get("exclude").and_then(Node::as_bool).unwrap_or(false) {
+            exclude.push(glob.compile_matcher());
+        } else {
+            include.push((at, glob.compile_matcher()));
+        }
+    }
+    let mut matched = 0usize;
+    // The files guard read, by their path in the project (as the directory generator and the
+    // applications' `path` are resolved), sorted: the elements are deterministic.
+    let mut files: Vec<(&str, &crate::source::SourceFile)> =
+        sources.files().iter().map(|f| (&*f.path, f)).collect();
+    files.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, f) in files {
+        if exclude.iter().any(|m| m.is_match(path)) {
+            continue;
+        }
+        let Some((at, _)) = include.iter().find(|(_, m)| m.is_match(path)) else {
+            continue;
+        };
+        matched += 1;
+        // One past the limit is enough for the caller to note it.
+        if out.len() > MAX_ELEMENTS || matched > 2 * MAX_ELEMENTS {
+            break;
+        }
+        let lower = path.to_ascii_lowercase();
+        let root = if lower.ends_with(".json") {
+            crate::parse::json::parse(f).ok()
+        } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            let parsed = crate::parse::yaml::parse(f);
+            parsed.docs.into_iter().next().map(|d| d.root)
+        } else {
+            None
+        };
+        let items: Vec<Node> = match root {
+            Some(r) if r.is_map() => vec![r],
+            Some(r) if !r.as_seq().is_empty() && r.as_seq().iter().all(Node::is_map) => {
+                r.as_seq().to_vec()
+            }
+            _ => {
+                notes.push(crate::parse::ParseDiag::new(
+                    crate::parse::DiagKind::NotEvaluated,
+                    at.span,
+                    format!(
+                        "`{path}` matches this files generator but is not a JSON or YAML map: it makes no application here"
+                    ),
+                ));
+                continue;
+            }
+        };
+        let dir = crate::source::parent_dir(path);
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        for item in items {
+            let mut el = directory_element(dir, at.span);
+            if let Value::Map(entries) = &mut el.value {
+                for (k, v) in [
+                    ("path.filename", file_name.to_string()),
+                    ("path.filenameNormalized", normalized(file_name)),
+                ] {
+                    entries.push(crate::node::Entry {
+                        key: Node::string(at.span, k),
+                        value: Node::string(at.span, v),
+                    });
+                }
+                for e in item.entries() {
+                    if e.key_str() != Some("path") {
+                        entries.push(e.clone());
+                    }
+                }
+            }
+            out.push(el);
+        }
+    }
+    matched > 0
+}
+
+/// Argo CD's `basenameNormalized`: lower case, anything but letters and digits a `-`.
+fn normalized(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -628,7 +972,15 @@ fn directory_element(dir: &str, at: Span) -> Node {
                 '-'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Argo CD's parameters of one directory (`{{path}}`, `{{path.basename}}`,
+/// `{{path.basenameNormalized}}`, `{{path[0]}}`...; `.path.path` and the same under `.path`
+/// with goTemplate), located at the generator's pattern.
+fn directory_element(dir: &str, at: Span) -> Node {
+    let base = dir.rsplit('/').next().unwrap_or(dir);
+    let normalized = normalized(base);
     let mut entries: Vec<(String, String)> = vec![
         ("path".into(), dir.into()),
         ("path.path".into(), dir.into()),

@@ -215,24 +215,25 @@ fn images_of(k: &Node) -> Vec<ImageOverride> {
         .collect()
 }
 
-/// Resolve every kustomization's `resources:`/`bases:`, record on each
-/// document the overlays that render it, and give documents without
-/// environment evidence of their own the environment of those overlays
-/// (when they agree).
-pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) {
-    let path_of = |d: &Doc| sources.get(d.file.0 as usize).map_or("", |s| &*s.path);
-    // Directory -> kustomization doc; file path -> docs.
+/// Where the kustomizations and documents are: directory -> kustomization
+/// document, file path -> documents (and the other documents, JSON 6902
+/// patches), and which kustomizations another one includes.
+struct Index {
+    kdirs: BTreeMap<String, usize>,
+    by_file: BTreeMap<String, Vec<usize>>,
+    others_by_file: BTreeMap<String, Vec<usize>>,
+    included: HashSet<usize>,
+}
+
+fn index(docs: &[Doc], others: &[OtherDoc], sources: &[SourceFile]) -> Index {
     let mut kdirs: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, d) in docs.iter().enumerate() {
-        let p = path_of(d).to_string();
+        let p = path_in(sources, d).to_string();
         if d.kind == DocKind::Kustomization {
             kdirs.insert(parent_dir(&p).to_string(), i);
         }
         by_file.entry(p).or_default().push(i);
-    }
-    if kdirs.is_empty() {
-        return;
     }
     let mut others_by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, d) in others.iter().enumerate() {
@@ -255,92 +256,146 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
             }
         }
     }
-    let mut reached: Vec<Vec<Overlay>> = vec![Vec::new(); docs.len()];
-    for (dir, &top) in &kdirs {
-        if included.contains(&top) {
+    Index {
+        kdirs,
+        by_file,
+        others_by_file,
+        included,
+    }
+}
+
+fn path_in<'s>(sources: &'s [SourceFile], d: &Doc) -> &'s str {
+    sources.get(d.file.0 as usize).map_or("", |s| &*s.path)
+}
+
+/// Every document the kustomization `top` (in directory `dir`) renders,
+/// with the overlay that renders it (environment `env`): its own and its
+/// bases' images, replica counts and patches. `extra` are patches added to
+/// the top kustomization's own (an Argo CD Application's
+/// `kustomize.patches`, a Flux Kustomization's `patches`): after its
+/// patches and components', before its name prefix and suffix.
+fn reach(
+    docs: &[Doc],
+    others: &[OtherDoc],
+    sources: &[SourceFile],
+    ix: &Index,
+    (dir, top, env): (&str, usize, Option<Env>),
+    extra: &[patch::Patch],
+) -> Vec<(usize, Overlay)> {
+    let Index {
+        kdirs,
+        by_file,
+        others_by_file,
+        ..
+    } = ix;
+    let kpath = path_in(sources, &docs[top]).to_string();
+    // A kustomization's own `images:` and replica counts, plus those
+    // of its `components:`.
+    let images_with_components = |k: usize, kdir: &str| {
+        let kp = path_in(sources, &docs[k]).to_string();
+        let mut imgs = images_of(&docs[k].root);
+        let mut reps = replicas_of(&docs[k], kdir, &kp, docs, by_file);
+        let mut pats: Vec<patch::Patch> = Vec::new();
+        for c in docs[k]
+            .root
+            .get("components")
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Node::as_str)
+        {
+            if let Some(cdir) = join_path(kdir, c)
+                && let Some(&ck) = kdirs.get(&cdir)
+            {
+                imgs.extend(images_of(&docs[ck].root));
+                let cp = path_in(sources, &docs[ck]).to_string();
+                reps.extend(replicas_of(&docs[ck], &cdir, &cp, docs, by_file));
+                pats.extend(patches_of(
+                    &docs[ck],
+                    &cdir,
+                    docs,
+                    others,
+                    by_file,
+                    others_by_file,
+                ));
+            }
+        }
+        // A kustomization's own patches and renames come after its
+        // components'.
+        let own = patches_of(&docs[k], kdir, docs, others, by_file, others_by_file);
+        let (renames, patches): (Vec<_>, Vec<_>) = own
+            .into_iter()
+            .partition(|p| matches!(p, patch::Patch::Rename { .. }));
+        let mut all = patches;
+        all.append(&mut pats);
+        if k == top {
+            all.extend(extra.iter().cloned());
+        }
+        all.extend(renames);
+        (imgs, reps, all)
+    };
+    type Frame = (
+        String,
+        usize,
+        (Vec<ImageOverride>, Vec<ReplicasOverride>, Vec<patch::Patch>),
+        usize,
+    );
+    let mut out = Vec::new();
+    let mut stack: Vec<Frame> = vec![(dir.to_string(), top, images_with_components(top, dir), 0)];
+    let mut seen = HashSet::default();
+    while let Some((kdir, k, (images, replicas, patches), depth)) = stack.pop() {
+        if depth > MAX_DEPTH || !seen.insert(k) {
             continue;
         }
-        let env = docs[top].assignment.env;
-        let kpath = path_of(&docs[top]).to_string();
-        // A kustomization's own `images:` and replica counts, plus those
-        // of its `components:`.
-        let images_with_components = |k: usize, kdir: &str| {
-            let kp = path_of(&docs[k]).to_string();
-            let mut imgs = images_of(&docs[k].root);
-            let mut reps = replicas_of(&docs[k], kdir, &kp, docs, &by_file);
-            let mut pats: Vec<patch::Patch> = Vec::new();
-            for c in docs[k]
-                .root
-                .get("components")
-                .map(Node::as_seq)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(Node::as_str)
-            {
-                if let Some(cdir) = join_path(kdir, c)
-                    && let Some(&ck) = kdirs.get(&cdir)
-                {
-                    imgs.extend(images_of(&docs[ck].root));
-                    let cp = path_of(&docs[ck]).to_string();
-                    reps.extend(replicas_of(&docs[ck], &cdir, &cp, docs, &by_file));
-                    pats.extend(patches_of(
-                        &docs[ck],
-                        &cdir,
-                        docs,
-                        others,
-                        &by_file,
-                        &others_by_file,
-                    ));
-                }
-            }
-            // A kustomization's own patches and renames come after its
-            // components'.
-            let own = patches_of(&docs[k], kdir, docs, others, &by_file, &others_by_file);
-            let (renames, patches): (Vec<_>, Vec<_>) = own
-                .into_iter()
-                .partition(|p| matches!(p, patch::Patch::Rename { .. }));
-            let mut all = patches;
-            all.append(&mut pats);
-            all.extend(renames);
-            (imgs, reps, all)
-        };
-        type Frame = (
-            String,
-            usize,
-            (Vec<ImageOverride>, Vec<ReplicasOverride>, Vec<patch::Patch>),
-            usize,
-        );
-        let mut stack: Vec<Frame> = vec![(dir.clone(), top, images_with_components(top, dir), 0)];
-        let mut seen = HashSet::default();
-        while let Some((kdir, k, (images, replicas, patches), depth)) = stack.pop() {
-            if depth > MAX_DEPTH || !seen.insert(k) {
+        // One copy for every document this kustomization reaches.
+        let patches = std::sync::Arc::new(patches);
+        for r in resources(&docs[k].root) {
+            let Some(p) = join_path(&kdir, r) else {
                 continue;
-            }
-            // One copy for every document this kustomization reaches.
-            let patches = std::sync::Arc::new(patches);
-            for r in resources(&docs[k].root) {
-                let Some(p) = join_path(&kdir, r) else {
-                    continue;
-                };
-                if let Some(&sub) = kdirs.get(&p) {
-                    // Inner overrides apply first.
-                    let (mut imgs, mut reps, mut pats) = images_with_components(sub, &p);
-                    imgs.extend(images.iter().cloned());
-                    reps.extend(replicas.iter().cloned());
-                    pats.extend(patches.iter().cloned());
-                    stack.push((p, sub, (imgs, reps, pats), depth + 1));
-                } else if let Some(ds) = by_file.get(&p) {
-                    for &d in ds {
-                        reached[d].push(Overlay {
+            };
+            if let Some(&sub) = kdirs.get(&p) {
+                // Inner overrides apply first.
+                let (mut imgs, mut reps, mut pats) = images_with_components(sub, &p);
+                imgs.extend(images.iter().cloned());
+                reps.extend(replicas.iter().cloned());
+                pats.extend(patches.iter().cloned());
+                stack.push((p, sub, (imgs, reps, pats), depth + 1));
+            } else if let Some(ds) = by_file.get(&p) {
+                for &d in ds {
+                    out.push((
+                        d,
+                        Overlay {
                             kustomization: kpath.clone(),
                             env,
                             images: images.clone(),
                             replicas: replicas.clone(),
                             patches: patches.clone(),
-                        });
-                    }
+                        },
+                    ));
                 }
             }
+        }
+    }
+    out
+}
+
+/// Resolve every kustomization's `resources:`/`bases:`, record on each
+/// document the overlays that render it, and give documents without
+/// environment evidence of their own the environment of those overlays
+/// (when they agree).
+pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) {
+    let ix = index(docs, others, sources);
+    if ix.kdirs.is_empty() {
+        return;
+    }
+    let mut reached: Vec<Vec<Overlay>> = vec![Vec::new(); docs.len()];
+    for (dir, &top) in &ix.kdirs {
+        if ix.included.contains(&top) {
+            continue;
+        }
+        let env = docs[top].assignment.env;
+        for (d, o) in reach(docs, others, sources, &ix, (dir, top, env), &[]) {
+            reached[d].push(o);
         }
     }
     for (d, overlays) in reached.into_iter().enumerate() {
@@ -348,21 +403,133 @@ pub fn propagate(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile]) 
             continue;
         }
         let doc = &mut docs[d];
-        if doc.assignment.env.is_none() {
-            let envs: HashSet<Option<Env>> = overlays.iter().map(|o| o.env).collect();
-            if envs.len() == 1
-                && let Some(Some(e)) = envs.into_iter().next()
-            {
-                doc.assignment = Assignment::new(
-                    e,
-                    Evidence::Overlay {
-                        kustomization: overlays[0].kustomization.clone(),
-                        span: doc.root.span,
-                    },
-                );
+        doc.overlays = overlays;
+        place_by_overlays(doc);
+    }
+}
+
+/// A document without environment evidence of its own takes the
+/// environment of the overlays that render it, when they agree.
+fn place_by_overlays(doc: &mut Doc) {
+    if doc.assignment.env.is_some() || doc.overlays.is_empty() {
+        return;
+    }
+    let envs: HashSet<Option<Env>> = doc.overlays.iter().map(|o| o.env).collect();
+    if envs.len() == 1
+        && let Some(Some(e)) = envs.into_iter().next()
+    {
+        doc.assignment = Assignment::new(
+            e,
+            Evidence::Overlay {
+                kustomization: doc.overlays[0].kustomization.clone(),
+                span: doc.root.span,
+            },
+        );
+    }
+}
+
+/// A GitOps application that deploys a directory of this repository with
+/// overrides of its own (see [`deploy`]).
+#[derive(Clone, Debug)]
+pub struct AppDeploy {
+    /// The directory (`overlays/prod`), normalised.
+    pub dir: String,
+    pub env: Option<Env>,
+    /// Patches added to the kustomization's own (inline patches of the
+    /// Application or Flux Kustomization).
+    pub patches: Vec<patch::Patch>,
+    /// Applied last, to every object the build made (Flux's post-build
+    /// variable substitution).
+    pub post: Vec<patch::Patch>,
+    /// A directory without a kustomization: Flux takes the manifests of
+    /// its subdirectories too, Argo CD only its own (`directory.recurse`
+    /// off).
+    pub recursive: bool,
+    /// Another application deploys the same directory without overrides:
+    /// the plain rendering is deployed too.
+    pub keep_plain: bool,
+}
+
+/// The renderings GitOps applications make of the directories they deploy
+/// with overrides (patches, post-build substitution): each becomes one more
+/// overlay of every document it renders, in the application's environment
+/// (else the kustomization's). A top-level kustomization's plain rendering
+/// is replaced by the applications' (what is deployed is the patched
+/// build), unless another application deploys it as written.
+pub fn deploy(docs: &mut [Doc], others: &[OtherDoc], sources: &[SourceFile], apps: &[AppDeploy]) {
+    if apps.is_empty() {
+        return;
+    }
+    let ix = index(docs, others, sources);
+    let mut added: Vec<Vec<Overlay>> = vec![Vec::new(); docs.len()];
+    let mut replaced: Vec<(usize, String)> = Vec::new();
+    for a in apps {
+        let rendered: Vec<(usize, Overlay)> = match ix.kdirs.get(&a.dir) {
+            Some(&top) => {
+                let env = a.env.or(docs[top].assignment.env);
+                let mut r = reach(docs, others, sources, &ix, (&a.dir, top, env), &a.patches);
+                if !a.keep_plain && !ix.included.contains(&top) {
+                    let kpath = path_in(sources, &docs[top]);
+                    replaced.extend(r.iter().map(|(d, _)| (*d, kpath.to_string())));
+                }
+                if !a.post.is_empty() {
+                    for (_, o) in &mut r {
+                        let mut all = o.patches.as_ref().clone();
+                        all.extend(a.post.iter().cloned());
+                        o.patches = std::sync::Arc::new(all);
+                    }
+                }
+                r
+            }
+            None => {
+                let mut all = a.patches.clone();
+                all.extend(a.post.iter().cloned());
+                let patches = std::sync::Arc::new(all);
+                docs.iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.kind != DocKind::Kustomization)
+                    .filter(|(_, d)| {
+                        let dir = parent_dir(path_in(sources, d));
+                        dir == a.dir
+                            || (a.recursive
+                                && (a.dir.is_empty()
+                                    || dir
+                                        .strip_prefix(a.dir.as_str())
+                                        .is_some_and(|r| r.starts_with('/'))))
+                    })
+                    .map(|(i, _)| {
+                        (
+                            i,
+                            Overlay {
+                                kustomization: a.dir.clone(),
+                                env: a.env,
+                                images: Vec::new(),
+                                replicas: Vec::new(),
+                                patches: patches.clone(),
+                            },
+                        )
+                    })
+                    .collect()
+            }
+        };
+        for (d, o) in rendered {
+            if let Some(slot) = added.get_mut(d) {
+                slot.push(o);
             }
         }
-        doc.overlays = overlays;
+    }
+    for (d, kpath) in replaced {
+        if let Some(doc) = docs.get_mut(d) {
+            doc.overlays.retain(|o| o.kustomization != kpath);
+        }
+    }
+    for (d, overlays) in added.into_iter().enumerate() {
+        if overlays.is_empty() {
+            continue;
+        }
+        let doc = &mut docs[d];
+        doc.overlays.extend(overlays);
+        place_by_overlays(doc);
     }
 }
 

@@ -42,6 +42,19 @@ pub enum Patch {
         prefix: String,
         suffix: String,
     },
+    /// Flux's post-build variable substitution (`spec.postBuild.substitute`
+    /// of a Flux Kustomization) over every object of the build: see
+    /// [`substitute`].
+    Substitute(std::sync::Arc<Vars>),
+}
+
+/// The variables of a post-build substitution, each with the node that set
+/// it (its `substitute:` entry's value), in the order they were written.
+#[derive(Clone, Debug, Default)]
+pub struct Vars {
+    pub vars: Vec<(String, Node)>,
+    /// What set them, for the chain ("postBuild.substitute of Flux Kustomization `shop`").
+    pub what: String,
 }
 
 /// How many operations or nesting levels a patch may have.
@@ -227,6 +240,11 @@ pub fn apply(root: &Node, patches: &[Patch]) -> Rendered {
             continue;
         }
         match p {
+            Patch::Substitute(vars) => {
+                if let Some(next) = substitute_object(cur, vars) {
+                    out = Some(next);
+                }
+            }
             Patch::Rename { prefix, suffix } => {
                 let Some(name) = cur.str_at(&["metadata", "name"]) else {
                     continue;
@@ -264,6 +282,189 @@ pub fn apply(root: &Node, patches: &[Patch]) -> Rendered {
     }
 }
 
+/// The object with Flux's post-build substitution applied to its strings,
+/// `None` when nothing changed or the object opts out
+/// (`kustomize.toolkit.fluxcd.io/substitute: disabled`).
+fn substitute_object(root: &Node, vars: &Vars) -> Option<Node> {
+    let annotation = root.path(&["metadata", "annotations"]).and_then(|a| {
+        a.get("kustomize.toolkit.fluxcd.io/substitute")
+            .and_then(Node::as_str)
+    });
+    if annotation == Some("disabled") {
+        return None;
+    }
+    let mut next = root.clone();
+    substitute_node(&mut next, vars, 0).then_some(next)
+}
+
+/// Substitute in every string value below `n`; true when one changed.
+fn substitute_node(n: &mut Node, vars: &Vars, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    match &mut n.value {
+        Value::String(s) if s.contains('$') => match substitute(s, vars) {
+            Some(sub) => {
+                *n = sub.into_node(n);
+                true
+            }
+            None => false,
+        },
+        Value::Map(entries) => {
+            let mut changed = false;
+            for e in entries.iter_mut() {
+                changed |= substitute_node(&mut e.value, vars, depth + 1);
+            }
+            changed
+        }
+        Value::Seq(items) => {
+            let mut changed = false;
+            for i in items.iter_mut() {
+                changed |= substitute_node(i, vars, depth + 1);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// A string after substitution: its text, and the variables' values that
+/// made it (in order).
+pub struct Substituted<'v> {
+    pub text: String,
+    pub used: Vec<(&'v str, &'v Node)>,
+    /// The whole string was one reference to a variable that has a value.
+    pub whole: Option<&'v Node>,
+    pub what: &'v str,
+}
+
+impl Substituted<'_> {
+    /// The substituted string as a node: located at the variable's value
+    /// when the whole string was one variable (it decided the value; the
+    /// reference is a hop), else where it was written with a hop per
+    /// variable used.
+    fn into_node(self, original: &Node) -> Node {
+        let hop_at = |span: Span, label: String| crate::node::Hop {
+            span,
+            label: label.into(),
+        };
+        if let Some(v) = self.whole {
+            let text_was = original.as_str().unwrap_or_default().to_string();
+            let via = crate::node::Chain::link(
+                &original.via,
+                hop_at(original.span, format!("`{text_was}` substituted by Flux")),
+            );
+            return Node::string(v.span, self.text).with_via(Some(via));
+        }
+        let mut via = original.via.clone();
+        for (name, v) in &self.used {
+            let value = v.scalar_text().unwrap_or_default();
+            via = Some(crate::node::Chain::link(
+                &via,
+                hop_at(
+                    v.span,
+                    format!("`${{{name}}}` = `{value}` from {}", self.what),
+                ),
+            ));
+        }
+        Node::string(original.span, self.text).with_via(via)
+    }
+}
+
+/// Flux's substitution (drone/envsubst as Flux runs it) of one string:
+/// `${VAR}`, `${VAR:=default}`, `${VAR:-default}` (the default also replaces
+/// an empty value), `${VAR=default}`, `${VAR-default}` (only a missing one); `$${VAR}` is the literal `${VAR}`; a bare `$VAR` is
+/// left alone (Flux only substitutes the braced form, which is why its
+/// documentation recommends `$VAR` in scripts). A variable without a value
+/// and without a default is left as written: Flux (not in strict mode)
+/// substitutes the empty string, but its value may come from a
+/// `substituteFrom` source or a cluster-wide setting guard does not read,
+/// so guard does not invent one. `None` when nothing was substituted.
+pub fn substitute<'v>(s: &str, vars: &'v Vars) -> Option<Substituted<'v>> {
+    let mut text = String::with_capacity(s.len());
+    let mut used: Vec<(&'v str, &'v Node)> = Vec::new();
+    let mut changed = false;
+    let mut refs = 0usize;
+    let mut rest = s;
+    while let Some(at) = rest.find('$') {
+        text.push_str(&rest[..at]);
+        let after = &rest[at..];
+        if let Some(escaped) = after.strip_prefix("$${") {
+            // `$${VAR}` is `${VAR}`, as written.
+            text.push_str("${");
+            rest = escaped;
+            changed = true;
+            continue;
+        }
+        let Some(body) = after.strip_prefix("${") else {
+            text.push('$');
+            rest = &after[1..];
+            continue;
+        };
+        let Some(close) = body.find('}') else {
+            text.push_str(after);
+            rest = "";
+            break;
+        };
+        let inner = &body[..close];
+        let name_len = inner
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(inner.len());
+        let (name, op) = inner.split_at(name_len);
+        let default = op
+            .strip_prefix(":=")
+            .or_else(|| op.strip_prefix(":-"))
+            .or_else(|| op.strip_prefix('='))
+            .or_else(|| op.strip_prefix('-'));
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && (op.is_empty() || default.is_some());
+        refs += 1;
+        // A later entry of the same name wins, as a map's last key does.
+        let value = vars.vars.iter().rev().find(|(k, _)| k == name);
+        // `:-`/`:=` also replace a value that is empty, `-`/`=` only a missing one (bash).
+        let empty_too = op.starts_with(':');
+        let value = value.filter(|(_, v)| {
+            !(empty_too && default.is_some() && v.scalar_text().is_some_and(|t| t.is_empty()))
+        });
+        match (valid, value, default) {
+            (true, Some((k, v)), _) => {
+                text.push_str(&v.scalar_text().unwrap_or_default());
+                used.push((k.as_str(), v));
+                changed = true;
+            }
+            (true, None, Some(d)) => {
+                text.push_str(d);
+                changed = true;
+            }
+            _ => text.push_str(&after[..close + 3]),
+        }
+        rest = &body[close + 1..];
+    }
+    text.push_str(rest);
+    if !changed {
+        return None;
+    }
+    let trimmed = s.trim();
+    let whole = match used.as_slice() {
+        [(_, v)]
+            if refs == 1
+                && trimmed.starts_with("${")
+                && trimmed.ends_with('}')
+                && trimmed.matches('$').count() == 1 =>
+        {
+            Some(*v)
+        }
+        _ => None,
+    };
+    Some(Substituted {
+        text,
+        used,
+        whole,
+        what: &vars.what,
+    })
+}
+
 /// The key a list of this field merges by (strategic merge), if any.
 fn merge_key(field: &str) -> Option<&'static str> {
     match field {
@@ -295,7 +496,14 @@ fn merge(base: &mut Node, patch: &Node, field: &str, depth: usize) {
                     continue;
                 }
                 match entries.iter_mut().find(|e| e.key_str() == Some(k)) {
-                    Some(e) => merge(&mut e.value, &pe.value, k, depth + 1),
+                    Some(e) => {
+                        merge(&mut e.value, &pe.value, k, depth + 1);
+                        // A value the patch replaces is the patch's, key and all: a finding on
+                        // the key points at the patch.
+                        if !matches!(pe.value.value, Value::Map(_) | Value::Seq(_)) {
+                            e.key = pe.key.clone();
+                        }
+                    }
                     None => entries.push(pe.clone()),
                 }
             }
@@ -361,7 +569,11 @@ fn json6902(root: &mut Node, op: &Op) {
         ("add" | "replace", Value::Map(entries)) => {
             let Some(v) = op.value.clone() else { return };
             match entries.iter_mut().find(|e| e.key_str() == Some(last)) {
-                Some(e) => e.value = v,
+                Some(e) => {
+                    // The operation decides the field: a finding on its key points at it.
+                    e.key = Node::string(v.span, last.clone());
+                    e.value = v;
+                }
                 None if op.op == "add" => entries.push(Entry {
                     key: Node::string(v.span, last.clone()),
                     value: v,
@@ -473,5 +685,35 @@ mod tests {
         assert_eq!(cs[0]["image"], "web:2.0");
         assert_eq!(cs[0]["env"][1]["name"], "C");
         assert!(glob_match("web.*", "web-v2") && !glob_match("api.*", "web"));
+    }
+
+    #[test]
+    fn post_build_substitution_follows_flux() {
+        let at = Span::new(FileId(0), 0, 1);
+        let vars = Vars {
+            vars: vec![
+                ("TAG".into(), Node::string(at, "1.0")),
+                ("TAG".into(), Node::string(at, "2.0")),
+                ("EMPTY".into(), Node::string(at, "")),
+            ],
+            what: "test".into(),
+        };
+        let sub = |s: &str| substitute(s, &vars).map(|r| r.text);
+        // A later entry wins; the braced form only.
+        assert_eq!(sub("web:${TAG}").as_deref(), Some("web:2.0"));
+        assert_eq!(sub("$TAG"), None);
+        // Defaults when the variable has no value (`:-` also when it is empty, as bash).
+        assert_eq!(sub("${NONE:=x}-${NONE:-y}").as_deref(), Some("x-y"));
+        assert_eq!(sub("${EMPTY:-z}").as_deref(), Some("z"));
+        assert_eq!(sub("<${EMPTY-z}>").as_deref(), Some("<>"));
+        // Escaped, unknown, malformed: left as written.
+        assert_eq!(sub("$${TAG}").as_deref(), Some("${TAG}"));
+        assert_eq!(sub("${NONE}"), None);
+        assert_eq!(sub("${TAG"), None);
+        assert_eq!(sub("${1X}"), None);
+        assert_eq!(sub("${TAG:?err}"), None);
+        // The whole string as one variable is decided by its value.
+        assert!(substitute("${TAG}", &vars).is_some_and(|r| r.whole.is_some()));
+        assert!(substitute("a${TAG}", &vars).is_some_and(|r| r.whole.is_none()));
     }
 }
