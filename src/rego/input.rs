@@ -12,7 +12,8 @@
 //!   bodies; literals are values; any other expression is the string
 //!   `"${<its source text>}"`; templates keep their source text.
 //! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
-//!   `Flags`, `Value`, `Stage`, `Original`).
+//!   `Flags`, `Value`, `Stage`, and guard's `Original`), values split as
+//!   BuildKit splits them (see [`super::dockerfile`]).
 
 use std::borrow::Cow;
 
@@ -32,39 +33,38 @@ pub struct Input<'a> {
 
 impl Input<'_> {
     /// Where a result without a location points: the document's `kind`,
-    /// else its first key, else its first bytes.
+    /// else its first key, else its first bytes (a Dockerfile: its first
+    /// instruction that is not a comment).
     pub fn anchor(&self) -> Span {
+        if self.dockerfile
+            && let Some(first) = self
+                .root
+                .as_seq()
+                .iter()
+                .find(|i| i.str_at(&["Cmd"]) != Some("comment"))
+        {
+            return anchor(first);
+        }
         anchor(&self.root)
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = self.root.to_json();
-        if self.dockerfile
-            && let Some(items) = v.as_array_mut()
-        {
-            for item in items {
-                let json = item
-                    .get("Original")
-                    .and_then(|o| o.as_str())
-                    .and_then(|o| o.split_once(char::is_whitespace).map(|(_, rest)| rest))
-                    .is_some_and(|rest| rest.trim_start().starts_with('['));
-                if let Some(m) = item.as_object_mut() {
-                    m.entry("SubCmd").or_insert_with(|| "".into());
-                    m.entry("JSON").or_insert(json.into());
-                }
-            }
+    /// The keys whose values a message is not matched against (a
+    /// Dockerfile's instruction names and texts).
+    pub fn unquoted_keys(&self) -> &'static [&'static str] {
+        if self.dockerfile {
+            &["Cmd", "SubCmd", "Original"]
+        } else {
+            &[]
         }
-        v
     }
-}
 
-impl Input<'_> {
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root.to_json()
+    }
+
     /// The input as a Rego value, built straight from the tree (no JSON in
     /// between).
     pub fn to_value(&self) -> regorus::Value {
-        if self.dockerfile {
-            return regorus::Value::from(self.to_json());
-        }
         value_of(&self.root, 0)
     }
 }
@@ -129,11 +129,17 @@ pub fn anchor(root: &Node) -> Span {
 pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     let mut out: Vec<Input<'_>> = Vec::new();
     for d in &model.docs {
+        let dockerfile = matches!(d.kind, DocKind::Dockerfile);
+        // A Dockerfile is parsed again, in Conftest's (BuildKit's) shape.
+        let root = match model.sources.get(d.file) {
+            Some(f) if dockerfile => Cow::Owned(super::dockerfile::conftest(f)),
+            _ => Cow::Borrowed(&d.root),
+        };
         out.push(Input {
             file: d.file,
             index: d.index,
-            root: Cow::Borrowed(&d.root),
-            dockerfile: matches!(d.kind, DocKind::Dockerfile),
+            root,
+            dockerfile,
         });
     }
     for d in &model.other_docs {
@@ -217,10 +223,11 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
 
 /// Where a result without a path points, when its message quotes the
 /// document: the first scalar value (in document order, at least three
-/// characters, not a top-level `kind`/`apiVersion`) that the message
+/// characters, not a top-level `kind`/`apiVersion`, nor under one of the
+/// `unquoted` keys) that the message
 /// contains as a whole word, else the first such key (an HCL block label).
 /// Bounded: at most [`MENTION_NODES`] nodes.
-pub fn mention(root: &Node, message: &str) -> Option<Span> {
+pub fn mention(root: &Node, message: &str, unquoted: &[&str]) -> Option<Span> {
     let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@');
     let quoted = |s: &str| -> bool {
         if s.chars().count() < 3 || s.len() > 256 {
@@ -246,7 +253,8 @@ pub fn mention(root: &Node, message: &str) -> Option<Span> {
             Value::Map(entries) => {
                 for e in entries.iter().rev() {
                     let top_meta = depth == 0 && matches!(e.key_str(), Some("kind" | "apiVersion"));
-                    if !top_meta {
+                    let skipped = e.key_str().is_some_and(|k| unquoted.contains(&k));
+                    if !top_meta && !skipped {
                         stack.push((&e.value, depth + 1, false));
                         // Keys are pushed after their values: popped first.
                         stack.push((&e.key, depth + 1, true));

@@ -16,6 +16,7 @@
 //! `custom.severity`, `related_resources`) as its documentation; selection,
 //! severities, suppressions and baselines treat it like a built-in rule.
 
+mod dockerfile;
 pub mod guard_input;
 pub mod input;
 mod limits;
@@ -782,7 +783,11 @@ impl Policies {
                     }
                 };
                 let anchor = inputs.first().map(|i| i.anchor());
-                let mention = |m: &str| inputs.iter().find_map(|i| input::mention(&i.root, m));
+                let mention = |m: &str| {
+                    inputs
+                        .iter()
+                        .find_map(|i| input::mention(&i.root, m, i.unquoted_keys()))
+                };
                 let out = self.eval_packages(
                     &mut engine,
                     &doc_pkgs,
@@ -828,7 +833,7 @@ impl Policies {
                                         &doc_pkgs,
                                         i.to_value(),
                                         &|p| input::locate(&i.root, p),
-                                        &|m| input::mention(&i.root, m),
+                                        &|m| input::mention(&i.root, m, i.unquoted_keys()),
                                         Some(i.anchor()),
                                         model.sources.path(i.file),
                                         &model.sources,
