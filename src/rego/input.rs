@@ -156,7 +156,13 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     let hcl: Vec<Input<'_>> = model
         .files
         .par_iter()
-        .filter(|f| f.readable && matches!(f.syntax, Syntax::Terraform | Syntax::TfVars))
+        .filter(|f| {
+            f.readable
+                && matches!(
+                    f.syntax,
+                    Syntax::Terraform | Syntax::TfVars | Syntax::Terragrunt
+                )
+        })
         .filter_map(|f| {
             // The Terraform stage's parse, when it kept it.
             if let Ok(i) = model
@@ -199,6 +205,24 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(tf_json);
+    // YAML documents that are empty for Conftest are evaluated as `null`.
+    for f in model
+        .files
+        .iter()
+        .filter(|f| f.readable && f.syntax == Syntax::Yaml)
+    {
+        let Some(src) = model.sources.get(f.file) else {
+            continue;
+        };
+        for (k, span) in empty_documents(src).into_iter().enumerate() {
+            out.push(Input {
+                file: f.file,
+                index: NULL_DOCS + k,
+                root: Cow::Owned(Node::new(span, Value::Null)),
+                dockerfile: false,
+            });
+        }
+    }
     out.sort_by_key(|i| (i.file, i.index));
     // Conftest checks the elements of an array-valued document one by one
     // (a Dockerfile is one array of instructions: it stays whole).
@@ -219,6 +243,62 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         }
     }
     split
+}
+
+/// Indexes of the `null` inputs of a YAML file's empty documents (after its other documents).
+const NULL_DOCS: usize = 1 << 40;
+
+/// The documents Conftest's YAML parser reads as `null`, each as the span
+/// of the `---` before it (the first one: its first line). Conftest splits a
+/// file at every `---` line that has a line before it, and evaluates each
+/// part; a part of blank lines, comments, `---` or `...` only is `null`
+/// (and so is a file of nothing else, even without a `---`).
+pub fn empty_documents(file: &SourceFile) -> Vec<Span> {
+    let text = file.text.as_str();
+    let sep = if text.contains("\r\n") {
+        "\r\n---\r\n"
+    } else {
+        "\n---\n"
+    };
+    let empty = |part: &str| {
+        part.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---" || l == "..." || l.starts_with("--- #")
+        })
+    };
+    let mut parts: Vec<(usize, &str)> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|t| t.find(sep)) {
+        parts.push((from, &text[from..from + at]));
+        from += at + sep.len();
+    }
+    parts.push((from, text.get(from..).unwrap_or("")));
+    // A `%YAML` directive belongs to the first document.
+    if text.starts_with('%') && parts.len() > 1 {
+        parts.remove(0);
+        if let Some(first) = parts.first_mut() {
+            *first = (0, text.get(..first.0 + first.1.len()).unwrap_or(""));
+        }
+    }
+    let single = parts.len() == 1;
+    parts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (_, p))| empty(p))
+        .map(|(k, (at, p))| {
+            if k == 0 || single {
+                let line = p.find(['\r', '\n']).unwrap_or(p.len());
+                Span::new(file.id, at, at + line)
+            } else {
+                // The `---` line before the part.
+                let dash = text
+                    .get(..at)
+                    .and_then(|t| t.trim_end().rfind("---"))
+                    .unwrap_or(at);
+                Span::new(file.id, dash, (dash + 3).min(text.len()))
+            }
+        })
+        .collect()
 }
 
 /// Where a result without a path points, when its message quotes the

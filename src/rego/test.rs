@@ -36,16 +36,10 @@ pub fn parse_config(parser: &str, name: &str, text: &str) -> Result<serde_json::
         "hcl2" | "hcl" | "tf" | "terraform" => super::input::hcl2(&file)
             .map(|n| n.to_json())
             .map_err(|d| format!("{name}: {}", d.message)),
-        "dockerfile" | "docker" => {
-            let root = crate::parse::dockerfile::parse(&file);
-            let input = super::input::Input {
-                file: FileId(0),
-                index: 0,
-                root: std::borrow::Cow::Owned(root),
-                dockerfile: true,
-            };
-            Ok(input.to_json())
-        }
+        // Conftest's Dockerfile parser gives a list of one instruction list.
+        "dockerfile" | "docker" => Ok(serde_json::Value::Array(vec![
+            super::dockerfile::conftest(&file).to_json(),
+        ])),
         other => Err(format!(
             "parse_config: no parser `{other}` (yaml, json, hcl2, dockerfile)"
         )),
