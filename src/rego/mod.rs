@@ -236,6 +236,65 @@ fn describe(e: &anyhow::Error) -> String {
     }
 }
 
+/// Whether a `--namespace` pattern names a package, as Conftest matches them (Go's
+/// `path.Match`): `*` any run of characters, `?` one, `[a-z]`/`[^x]` a class; `.` is an
+/// ordinary character (`main.*` matches `main.gke`); without a metacharacter, equality.
+fn namespace_matches(pattern: &str, pkg: &str) -> bool {
+    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+        // p starts after `[`; returns (matched, length of the class with its `]`).
+        let mut i = 0;
+        let negate = matches!(p.first(), Some('^' | '!'));
+        if negate {
+            i += 1;
+        }
+        let mut hit = false;
+        let mut first = true;
+        while i < p.len() {
+            if p[i] == ']' && !first {
+                return Some((hit != negate, i + 1));
+            }
+            first = false;
+            let lo = p[i];
+            if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&h| h != ']') {
+                let hi = p[i + 2];
+                hit |= lo <= c && c <= hi;
+                i += 3;
+            } else {
+                hit |= lo == c;
+                i += 1;
+            }
+        }
+        None
+    }
+    fn go(p: &[char], s: &[char], budget: &mut usize) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|k| go(&p[1..], &s[k..], budget)),
+            Some('?') => !s.is_empty() && go(&p[1..], &s[1..], budget),
+            Some('[') => match (
+                s.first(),
+                class(&p[1..], s.first().copied().unwrap_or('\0')),
+            ) {
+                (Some(_), Some((true, len))) => go(&p[1 + len..], &s[1..], budget),
+                _ => false,
+            },
+            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&p[2..], &s[1..], budget),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..], budget),
+        }
+    }
+    if !pattern.contains(['*', '?', '[', '\\']) {
+        return pattern == pkg;
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = pkg.chars().collect();
+    let mut budget = 100_000;
+    go(&p, &s, &mut budget)
+}
+
 fn is_ident(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -457,7 +516,10 @@ impl Policies {
         for (fi, f) in self.files.iter().enumerate() {
             let pkg = &f.scan.package;
             let is_guard = pkg == "guard" || pkg.starts_with("guard.");
-            if !is_guard && !opts.all_namespaces && !namespaces.contains(pkg) {
+            if !is_guard
+                && !opts.all_namespaces
+                && !namespaces.iter().any(|n| namespace_matches(n, pkg))
+            {
                 continue;
             }
             for (hi, h) in f.scan.heads.iter().enumerate() {
@@ -1362,6 +1424,32 @@ pub(crate) fn yaml_documents(name: &str, text: String) -> (Vec<serde_json::Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_match_as_conftests_globs() {
+        for (p, pkg, want) in [
+            ("main", "main", true),
+            ("main", "main.gke", false),
+            ("*", "commands", true),
+            ("*", "main.gke", true),
+            ("c*", "commands", true),
+            ("c*", "main", false),
+            ("main.*", "main.gke", true),
+            ("main.*", "main", false),
+            ("ma?n", "main", true),
+            ("[lm]ain", "main", true),
+            ("[^m]ain", "main", false),
+            ("[a-l]*", "main", false),
+            ("[", "main", false),
+            (
+                "**********************a",
+                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                false,
+            ),
+        ] {
+            assert_eq!(namespace_matches(p, pkg), want, "{p} {pkg}");
+        }
+    }
 
     #[test]
     fn nesting_is_counted_outside_strings_and_comments() {
