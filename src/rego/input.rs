@@ -52,7 +52,7 @@ impl Input<'_> {
     /// Dockerfile's instruction names and texts).
     pub fn unquoted_keys(&self) -> &'static [&'static str] {
         if self.dockerfile {
-            &["Cmd", "SubCmd", "Original"]
+            &["Cmd", "Original"]
         } else {
             &[]
         }
@@ -305,7 +305,8 @@ pub fn empty_documents(file: &SourceFile) -> Vec<Span> {
 /// document: the first scalar value (in document order, at least three
 /// characters, not a top-level `kind`/`apiVersion`, nor under one of the
 /// `unquoted` keys) that the message
-/// contains as a whole word, else the first such key (an HCL block label).
+/// contains as a whole word, else such a key, the one with the most such keys
+/// on its way from the root (an HCL block's name label).
 /// Bounded: at most [`MENTION_NODES`] nodes.
 pub fn mention(root: &Node, message: &str, unquoted: &[&str]) -> Option<Span> {
     let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@');
@@ -322,9 +323,17 @@ pub fn mention(root: &Node, message: &str, unquoted: &[&str]) -> Option<Span> {
         })
     };
     let mut budget = MENTION_NODES;
-    let mut first_key: Option<Span> = None;
-    let mut stack: Vec<(&Node, usize, bool)> = vec![(root, 0, false)];
-    while let Some((n, depth, is_key)) = stack.pop() {
+    let text_quoted = |n: &Node| {
+        n.scalar_text()
+            .is_some_and(|t| !matches!(n.value, Value::Number(_) | Value::Bool(_)) && quoted(&t))
+    };
+    // The quoted key with the most quoted keys on its way from the root (the HCL block
+    // `resource "aws_alb_listener" "web"` for "resource aws_alb_listener web", rather than a
+    // tag named like a word of the message), the first in document order among equals.
+    let mut best_key: Option<(usize, Span)> = None;
+    // (node, depth, quoted keys above it, is a key)
+    let mut stack: Vec<(&Node, usize, usize, bool)> = vec![(root, 0, 0, false)];
+    while let Some((n, depth, above, is_key)) = stack.pop() {
         if budget == 0 {
             break;
         }
@@ -335,31 +344,31 @@ pub fn mention(root: &Node, message: &str, unquoted: &[&str]) -> Option<Span> {
                     let top_meta = depth == 0 && matches!(e.key_str(), Some("kind" | "apiVersion"));
                     let skipped = e.key_str().is_some_and(|k| unquoted.contains(&k));
                     if !top_meta && !skipped {
-                        stack.push((&e.value, depth + 1, false));
+                        let key_quoted = usize::from(text_quoted(&e.key));
+                        stack.push((&e.value, depth + 1, above + key_quoted, false));
                         // Keys are pushed after their values: popped first.
-                        stack.push((&e.key, depth + 1, true));
+                        stack.push((&e.key, depth + 1, above, true));
                     }
                 }
             }
             Value::Seq(items) => {
                 for i in items.iter().rev() {
-                    stack.push((i, depth + 1, false));
+                    stack.push((i, depth + 1, above, false));
                 }
             }
             _ => {
-                if let Some(t) = n.scalar_text()
-                    && !matches!(n.value, Value::Number(_) | Value::Bool(_))
-                    && quoted(&t)
-                {
+                if text_quoted(n) {
                     if !is_key {
                         return Some(n.span);
                     }
-                    first_key.get_or_insert(n.span);
+                    if best_key.is_none_or(|(score, _)| above + 1 > score) {
+                        best_key = Some((above + 1, n.span));
+                    }
                 }
             }
         }
     }
-    first_key
+    best_key.map(|(_, span)| span)
 }
 
 const MENTION_NODES: usize = 20_000;

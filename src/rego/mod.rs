@@ -1086,7 +1086,7 @@ impl Policies {
                         .or_else(|| {
                             res.location
                                 .as_ref()
-                                .and_then(|l| guard_input::span_of_location(l, sources))
+                                .and_then(|l| location_span(l, sources, anchor))
                         })
                         .or_else(|| mention(&res.message))
                         .or(anchor);
@@ -1347,7 +1347,8 @@ fn results_of(v: &serde_json::Value) -> Vec<Result_> {
                     .map(str::to_string)
                     .unwrap_or_else(|| x.to_string());
                 let path = o.get("path").and_then(|p| p.as_array()).cloned();
-                let location = o.get("location").cloned();
+                // guard's `location`, or Conftest's `_loc` (`{file, line}`).
+                let location = o.get("location").or_else(|| o.get("_loc")).cloned();
                 (msg, path, location)
             }
             serde_json::Value::Bool(false) | serde_json::Value::Null => return None,
@@ -1383,6 +1384,46 @@ fn results_of(v: &serde_json::Value) -> Vec<Result_> {
         serde_json::Value::Null | serde_json::Value::Bool(false) => Vec::new(),
         other => one(other).into_iter().collect(),
     }
+}
+
+/// The span a result's `location`/`_loc` names: `file` defaults to the input's file, `line`
+/// and `column` may be numbers or numeric strings (Conftest reads `_loc.line` as a number).
+fn location_span(
+    loc: &serde_json::Value,
+    sources: &crate::source::SourceMap,
+    anchor: Option<Span>,
+) -> Option<Span> {
+    let mut loc = loc.as_object()?.clone();
+    for k in ["line", "column"] {
+        if let Some(n) = loc
+            .get(k)
+            .and_then(|v| v.as_str())
+            .and_then(|t| t.trim().parse::<u64>().ok())
+        {
+            loc.insert(k.to_string(), n.into());
+        }
+    }
+    if !loc.get("file").is_some_and(|f| f.is_string()) {
+        loc.insert("file".to_string(), sources.path(anchor?.file).into());
+    }
+    // Without a column: the line's first character that is not blank.
+    if !loc.contains_key("column")
+        && let (Some(file), Some(line)) = (
+            loc.get("file").and_then(|f| f.as_str()),
+            loc.get("line").and_then(|l| l.as_u64()),
+        )
+        && let Some(f) = sources
+            .files()
+            .iter()
+            .find(|f| *f.path == *file || *f.shown == *file)
+        && let Some(text) = usize::try_from(line)
+            .ok()
+            .and_then(|l| f.text.lines().nth(l.checked_sub(1)?))
+    {
+        let col = text.chars().take_while(|c| c.is_whitespace()).count() + 1;
+        loc.insert("column".to_string(), col.into());
+    }
+    guard_input::span_of_location(&serde_json::Value::Object(loc), sources)
 }
 
 fn read_data(p: &Path) -> Result<serde_json::Value, PolicyError> {
