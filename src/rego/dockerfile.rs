@@ -516,8 +516,8 @@ pub fn conftest(file: &SourceFile) -> Node {
                 None => header = false,
             }
         }
-        if stripped.starts_with('#') {
-            let c = stripped[1..].trim();
+        if let Some(c) = stripped.strip_prefix('#') {
+            let c = c.trim();
             if c.is_empty() {
                 comments.clear();
             } else {
