@@ -141,6 +141,9 @@ enum Command {
         /// Run only the tests whose name (`data.main.test_x`) matches REGEX.
         #[arg(long, value_name = "REGEX")]
         run: Option<String>,
+        /// Run only the tests of these packages (repeatable; glob patterns such as `main.*`).
+        #[arg(long, value_name = "PACKAGE")]
+        namespace: Vec<String>,
         /// text or json.
         #[arg(long, value_enum, default_value = "text")]
         format: TestFormat,
@@ -345,9 +348,10 @@ fn main() -> ExitCode {
             paths,
             data,
             run,
+            namespace,
             format,
             verbose,
-        } => test(paths, data, run, format, verbose),
+        } => test(paths, data, run, namespace, format, verbose),
         Command::Envs {
             paths,
             exclude,
@@ -594,6 +598,7 @@ fn test(
     paths: Vec<PathBuf>,
     data: Vec<PathBuf>,
     run: Option<String>,
+    namespace: Vec<String>,
     format: TestFormat,
     verbose: bool,
 ) -> ExitCode {
@@ -605,7 +610,7 @@ fn test(
         Ok(f) => f,
         Err(e) => return fail(format!("--run: {e}")),
     };
-    let outcomes = match guard::rego::test::run(&dirs, &data, filter.as_ref()) {
+    let outcomes = match guard::rego::test::run_in(&dirs, &data, &namespace, filter.as_ref()) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };

@@ -899,3 +899,20 @@ fn conftest_findings_land_on_the_key_they_name() {
         stderr(&o)
     );
 }
+
+#[test]
+fn guard_test_filters_packages_as_conftest_verify_does() {
+    // `conftest verify --namespace 'ma*'`: the tests of the packages the pattern matches.
+    let count = |ns: &str| {
+        let o = guard(&["test", "policies", "--namespace", ns, "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v.as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(count("guard.*"), 2);
+    assert_eq!(count("ma*"), 12);
+    assert_eq!(count("main"), 12);
+    assert_eq!(count("*"), 14);
+    // No package matches: no test ran, which is an error.
+    let o = guard(&["test", "policies", "--namespace", "doesnotexist"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}

@@ -239,7 +239,7 @@ fn describe(e: &anyhow::Error) -> String {
 /// Whether a `--namespace` pattern names a package, as Conftest matches them (Go's
 /// `path.Match`): `*` any run of characters, `?` one, `[a-z]`/`[^x]` a class; `.` is an
 /// ordinary character (`main.*` matches `main.gke`); without a metacharacter, equality.
-fn namespace_matches(pattern: &str, pkg: &str) -> bool {
+pub(crate) fn namespace_matches(pattern: &str, pkg: &str) -> bool {
     fn class(p: &[char], c: char) -> Option<(bool, usize)> {
         // p starts after `[`; returns (matched, length of the class with its `]`).
         let mut i = 0;

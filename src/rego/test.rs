@@ -150,6 +150,17 @@ pub fn run(
     data: &[PathBuf],
     filter: Option<&regex::Regex>,
 ) -> Result<Vec<Outcome>, PolicyError> {
+    run_in(dirs, data, &[], filter)
+}
+
+/// Run the `test_*` rules of the packages `namespaces` names (Conftest's `verify --namespace`:
+/// glob patterns, as `check --namespace`; none: every package).
+pub fn run_in(
+    dirs: &[PathBuf],
+    data: &[PathBuf],
+    namespaces: &[String],
+    filter: Option<&regex::Regex>,
+) -> Result<Vec<Outcome>, PolicyError> {
     let opts = Options {
         dirs: dirs.to_vec(),
         data: data.to_vec(),
@@ -177,6 +188,13 @@ pub fn run(
                 continue;
             }
             if filter.is_some_and(|re| !re.is_match(&name)) {
+                continue;
+            }
+            if !namespaces.is_empty()
+                && !namespaces
+                    .iter()
+                    .any(|n| super::namespace_matches(n, &f.scan.package))
+            {
                 continue;
             }
             let mut engine = p.engine.clone();
