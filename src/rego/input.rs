@@ -224,12 +224,18 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         }
     }
     out.sort_by_key(|i| (i.file, i.index));
-    // Conftest checks the elements of an array-valued document one by one
-    // (a Dockerfile is one array of instructions: it stays whole).
+    // Conftest checks the elements of a file's value that is an array one by one; the
+    // documents of a multi-document YAML file are those elements, and one of them that is an
+    // array is one input (a Dockerfile is one array of instructions: it stays whole).
+    let mut per_file: std::collections::BTreeMap<FileId, usize> = std::collections::BTreeMap::new();
+    for i in &out {
+        *per_file.entry(i.file).or_default() += 1;
+    }
     let mut split = Vec::with_capacity(out.len());
     for i in out {
+        let alone = per_file.get(&i.file) == Some(&1);
         match (&i.root, i.dockerfile) {
-            (Cow::Borrowed(n), false) if matches!(n.value, Value::Seq(_)) => {
+            (Cow::Borrowed(n), false) if alone && matches!(n.value, Value::Seq(_)) => {
                 for (k, item) in n.as_seq().iter().enumerate() {
                     split.push(Input {
                         file: i.file,
