@@ -588,7 +588,9 @@ pub fn conftest(file: &SourceFile) -> Node {
                 Node::new(text_span, Value::Null),
                 Node::new(text_span, Value::Seq(items(vec![string(text_span, &c)]))),
                 stage,
-                &file.text[span.start as usize..span.end as usize],
+                file.text
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or(""),
             ));
         }
         let sub_cmd = match &p.sub_cmd {
@@ -730,6 +732,65 @@ mod tests {
             "LABEL a=b c",
         ] {
             let _ = json(t);
+        }
+    }
+
+    #[test]
+    fn any_text_parses_with_spans_on_char_boundaries() {
+        const PARTS: [&str; 24] = [
+            "FROM ",
+            "RUN ",
+            "ENV ",
+            "ONBUILD ",
+            "COPY ",
+            "HEALTHCHECK ",
+            "\\",
+            "`",
+            "\"",
+            "'",
+            "[",
+            "]",
+            "\n",
+            " ",
+            "\t",
+            "#",
+            "=",
+            "--",
+            "<<",
+            "EOF",
+            "é",
+            "\r",
+            "\u{feff}",
+            "# escape=`\n",
+        ];
+        fn walk(n: &Node, f: &SourceFile) {
+            let (a, b) = (n.span.start as usize, n.span.end as usize);
+            assert!(a <= b && b <= f.text.len(), "{a}..{b} in {:?}", f.text);
+            assert!(
+                f.text.is_char_boundary(a) && f.text.is_char_boundary(b),
+                "{:?}",
+                f.text
+            );
+            for c in n.as_seq() {
+                walk(c, f);
+            }
+            for e in n.entries() {
+                walk(&e.key, f);
+                walk(&e.value, f);
+            }
+        }
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(PARTS[(seed % PARTS.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            let f = SourceFile::new(FileId(0), "Dockerfile".into(), "Dockerfile".into(), text);
+            walk(&conftest(&f), &f);
         }
     }
 
