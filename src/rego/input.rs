@@ -11,6 +11,7 @@
 //!   (hcl2json): blocks nest by type and labels and end in an array of
 //!   bodies; literals are values; any other expression is the string
 //!   `"${<its source text>}"`; templates keep their source text.
+//! - `.env` files: an object of the variables' values (see [`super::dotenv`]).
 //! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
 //!   `Flags`, `Value`, `Stage`, and guard's `Original`), values split as
 //!   BuildKit splits them (see [`super::dockerfile`]).
@@ -205,6 +206,23 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(tf_json);
+    // `.env` files, as Conftest's dotenv parser reads them.
+    let dotenv: Vec<Input<'_>> = model
+        .files
+        .par_iter()
+        .filter(|f| f.readable && f.syntax == Syntax::Text)
+        .filter_map(|f| {
+            let src = model.sources.get(f.file)?;
+            let name = src.path.rsplit(['/', '\\']).next().unwrap_or("");
+            super::dotenv::is_dotenv(name).then(|| Input {
+                file: f.file,
+                index: 0,
+                root: Cow::Owned(super::dotenv::conftest(src)),
+                dockerfile: false,
+            })
+        })
+        .collect();
+    out.extend(dotenv);
     // YAML documents that are empty for Conftest are evaluated as `null`.
     for f in model
         .files

@@ -17,6 +17,7 @@
 //! severities, suppressions and baselines treat it like a built-in rule.
 
 mod dockerfile;
+mod dotenv;
 pub mod guard_input;
 pub mod input;
 mod limits;
