@@ -11,7 +11,8 @@
 //!   (hcl2json): blocks nest by type and labels and end in an array of
 //!   bodies; literals are values; any other expression is the string
 //!   `"${<its source text>}"`; templates keep their source text.
-//! - `.env` files: an object of the variables' values (see [`super::dotenv`]).
+//! - `.env` files: an object of the variables' values (see [`super::dotenv`]);
+//!   `.ini` files: an object of sections of keys (see [`super::ini`]).
 //! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
 //!   `Flags`, `Value`, `Stage`, and guard's `Original`), values split as
 //!   BuildKit splits them (see [`super::dockerfile`]).
@@ -206,7 +207,7 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(tf_json);
-    // `.env` files, as Conftest's dotenv parser reads them.
+    // `.env` and `.ini` files, as Conftest's dotenv and INI parsers read them.
     let dotenv: Vec<Input<'_>> = model
         .files
         .par_iter()
@@ -214,10 +215,17 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         .filter_map(|f| {
             let src = model.sources.get(f.file)?;
             let name = src.path.rsplit(['/', '\\']).next().unwrap_or("");
-            super::dotenv::is_dotenv(name).then(|| Input {
+            let root = if super::dotenv::is_dotenv(name) {
+                super::dotenv::conftest(src)
+            } else if super::ini::is_ini(name) {
+                super::ini::conftest(src)
+            } else {
+                return None;
+            };
+            Some(Input {
                 file: f.file,
                 index: 0,
-                root: Cow::Owned(super::dotenv::conftest(src)),
+                root: Cow::Owned(root),
                 dockerfile: false,
             })
         })

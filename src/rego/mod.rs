@@ -19,6 +19,7 @@
 mod dockerfile;
 mod dotenv;
 pub mod guard_input;
+mod ini;
 pub mod input;
 mod limits;
 mod recursion;
