@@ -107,6 +107,8 @@ pub struct Policies {
     /// Every Conftest package's rules in one generated rule (its path and the rules in order).
     all_batch: Option<(String, Vec<usize>)>,
     combine: bool,
+    /// The data documents, when a policy reads Conftest's `data.conftest.file` (set per input).
+    file_info: Option<regorus::Value>,
 }
 
 /// What one evaluation gave.
@@ -440,8 +442,10 @@ impl Policies {
         test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
         limits::add(&mut engine);
         let mut files = Vec::new();
+        let mut reads_file_info = false;
         for p in &rego_files {
             let text = read_text(p)?;
+            reads_file_info |= text.contains("data.conftest");
             let name = shown(p);
             forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
@@ -499,7 +503,11 @@ impl Policies {
             guard_packages: Vec::new(),
             all_batch: None,
             combine: opts.combine,
+            file_info: None,
         };
+        if reads_file_info {
+            policies.file_info = Some(policies.engine.get_data());
+        }
         policies.organise(opts)?;
         policies.add_batches();
         Ok(Some(policies))
@@ -836,6 +844,7 @@ impl Policies {
                         .collect(),
                 );
                 let mut engine = self.engine.clone();
+                self.set_file_info(&mut engine, "Combined");
                 let locate = |path: &[serde_json::Value]| -> Option<Span> {
                     let (first, rest) = path.split_first()?;
                     let i = inputs.get(usize::try_from(first.as_u64()?).ok()?)?;
@@ -892,6 +901,7 @@ impl Policies {
                                         }
                                         return Ok(InputOut::default());
                                     }
+                                    self.set_file_info(&mut engine, model.sources.path(i.file));
                                     self.eval_packages(
                                         &mut engine,
                                         &doc_pkgs,
@@ -956,6 +966,22 @@ impl Policies {
             .extend(failures.findings(self, enabled(crate::rules::input::POLICY_ERROR.id))?);
         ev.micros = t0.elapsed().as_micros();
         Ok(ev)
+    }
+
+    /// Conftest's `data.conftest.file` for the input of `path` (`name`: its file name, `dir`:
+    /// its directory as guard shows it, where Conftest gives the absolute one), when a policy
+    /// reads it. (The data document changes per input: the engine prepares again, which only
+    /// such policies pay for.)
+    fn set_file_info(&self, engine: &mut regorus::Engine, path: &str) {
+        let Some(base) = &self.file_info else {
+            return;
+        };
+        let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
+        let info = serde_json::json!({"conftest": {"file": {"name": name, "dir": dir}}});
+        engine.clear_data();
+        // A data document of the policies' own with a `conftest.file` keeps its value.
+        let _ = engine.add_data(base.clone());
+        let _ = engine.add_data(regorus::Value::from(info));
     }
 
     /// Every package's rules on one input. A rule that fails is this input's failure (in
