@@ -149,6 +149,9 @@ enum Command {
         /// Run only the tests whose name (`data.main.test_x`) matches REGEX.
         #[arg(long, value_name = "REGEX")]
         run: Option<String>,
+        /// Run only the tests of these packages (repeatable; glob patterns such as `main.*`).
+        #[arg(long, value_name = "PACKAGE")]
+        namespace: Vec<String>,
         /// text or json.
         #[arg(long, value_enum, default_value = "text")]
         format: TestFormat,
@@ -355,9 +358,10 @@ fn main() -> ExitCode {
             paths,
             data,
             run,
+            namespace,
             format,
             verbose,
-        } => test(paths, data, run, format, verbose),
+        } => test(paths, data, run, namespace, format, verbose),
         Command::Envs {
             paths,
             exclude,
@@ -604,6 +608,7 @@ fn test(
     paths: Vec<PathBuf>,
     data: Vec<PathBuf>,
     run: Option<String>,
+    namespace: Vec<String>,
     format: TestFormat,
     verbose: bool,
 ) -> ExitCode {
@@ -615,7 +620,7 @@ fn test(
         Ok(f) => f,
         Err(e) => return fail(format!("--run: {e}")),
     };
-    let outcomes = match guard::rego::test::run(&dirs, &data, filter.as_ref()) {
+    let outcomes = match guard::rego::test::run_in(&dirs, &data, &namespace, filter.as_ref()) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };

@@ -74,7 +74,7 @@ fn conftest_style_policies_give_conftests_verdicts_located() {
         verdicts(&["fixtures/rego/terraform"]),
         [
             "main.deny fixtures/rego/terraform/main.tf:2:17 security group rule `my-rule` opens ingress to the world",
-            "main.deny fixtures/rego/terraform/main.tf:6:10 aws_alb_listener.my-alb-listener is missing tags environment,owner",
+            "main.deny fixtures/rego/terraform/main.tf:6:29 aws_alb_listener.my-alb-listener is missing tags environment,owner",
             "main.deny fixtures/rego/terraform/main.tf:8:14 ALB listener `my-alb-listener` uses HTTP rather than HTTPS",
             "main.deny fixtures/rego/terraform/main.tf:11:33 Azure disk `source` is not encrypted",
         ]
@@ -796,5 +796,123 @@ fn guard_test_without_a_test_fails_as_conftest_verify_does() {
         stderr(&o)
     );
     let o = guard(&["test", "policies", "--run", "no_such_test_name"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+}
+
+#[test]
+fn conftest_findings_land_on_the_key_they_name() {
+    // Conftest's hcl2 example: a message naming the resource type and name lands on the
+    // block's name label (the deepest key it quotes), not on line 1 of another block.
+    let c = "tests/conftest_compat/examples/hcl2";
+    let v = verdicts(&[
+        "--policy",
+        &format!("{c}/policy"),
+        &format!("{c}/terraform.tf"),
+    ]);
+    let at = |needle: &str| {
+        v.iter()
+            .find(|l| l.contains(needle))
+            .map(|l| l.split(' ').nth(1).unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        at("named \"my-alb-listener\""),
+        format!("{c}/terraform.tf:6:29"),
+        "{v:?}"
+    );
+    assert_eq!(
+        at("named \"my-group\""),
+        format!("{c}/terraform.tf:11:34"),
+        "{v:?}"
+    );
+    assert_eq!(
+        at("ALB `my-alb-listener` is using HTTP"),
+        format!("{c}/terraform.tf:8:14")
+    );
+    // A Dockerfile in BuildKit's shape: ENV names, the shell form's one string, a flag and a
+    // comment are each located at their bytes.
+    let c = "tests/conftest_compat/guard/dockerfile";
+    let v = verdicts(&[
+        "--policy",
+        &format!("{c}/policy"),
+        &format!("{c}/Dockerfile"),
+    ]);
+    let f = format!("{c}/Dockerfile");
+    for want in [
+        format!("main.deny {f}:2:5 ENV APP_SECRET looks like a secret"),
+        format!("main.deny {f}:3:5 ENV LEGACY_SECRET looks like a secret"),
+        format!("main.deny {f}:6:6 COPY sets ownership with --chown=app:app"),
+        format!("main.deny {f}:7:1 unresolved comment in stage 1: TODO pin the base image"),
+        format!("main.deny {f}:9:9 ONBUILD RUN is not allowed"),
+    ] {
+        assert!(v.contains(&want), "{want} not in {v:?}");
+    }
+    // A result object's `path` into the input, and Conftest's `_loc` (`{file, line}`, the
+    // file defaulting to the input's): exactly there.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policy");
+    std::fs::create_dir(&p).unwrap();
+    std::fs::write(
+        p.join("p.rego"),
+        "package main\n\nimport rego.v1\n\ndeny contains {\"msg\": \"image is not pinned\", \"path\": [\"spec\", \"containers\", i, \"image\"]} if {\n\tsome i, c in input.spec.containers\n\tendswith(c.image, \":latest\")\n}\n\nwarn contains {\"msg\": \"see here\", \"_loc\": {\"line\": \"4\"}} if input.kind == \"Pod\"\n\nwarn contains {\"msg\": \"run\", \"path\": [2, \"Value\", 0]} if input[2].Cmd == \"run\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n    name: web\nspec:\n  containers:\n    - name: a\n      image: nginx:1.27\n    - name: b\n      image: redis:latest\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "# base\nFROM alpine\nRUN echo \\\n  done\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--format", "json", "--select", "policy", "."])
+        .current_dir(dir.path())
+        .env_remove("GUARD_CONFIG")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{} {}",
+                f["location"]["path"].as_str().unwrap_or(""),
+                f["location"]["start"]["line"],
+                f["location"]["start"]["column"],
+                f["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "Dockerfile:3:5 run",
+            "pod.yaml:4:5 see here",
+            "pod.yaml:10:14 image is not pinned"
+        ],
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn guard_test_filters_packages_as_conftest_verify_does() {
+    // `conftest verify --namespace 'ma*'`: the tests of the packages the pattern matches.
+    let count = |ns: &str| {
+        let o = guard(&["test", "policies", "--namespace", ns, "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        v.as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(count("guard.*"), 2);
+    assert_eq!(count("ma*"), 12);
+    assert_eq!(count("main"), 12);
+    assert_eq!(count("*"), 14);
+    // No package matches: no test ran, which is an error.
+    let o = guard(&["test", "policies", "--namespace", "doesnotexist"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }

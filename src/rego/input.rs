@@ -11,8 +11,11 @@
 //!   (hcl2json): blocks nest by type and labels and end in an array of
 //!   bodies; literals are values; any other expression is the string
 //!   `"${<its source text>}"`; templates keep their source text.
+//! - `.env` files: an object of the variables' values (see [`super::dotenv`]);
+//!   `.ini` files: an object of sections of keys (see [`super::ini`]).
 //! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
-//!   `Flags`, `Value`, `Stage`, `Original`).
+//!   `Flags`, `Value`, `Stage`, and guard's `Original`), values split as
+//!   BuildKit splits them (see [`super::dockerfile`]).
 
 use std::borrow::Cow;
 
@@ -32,39 +35,38 @@ pub struct Input<'a> {
 
 impl Input<'_> {
     /// Where a result without a location points: the document's `kind`,
-    /// else its first key, else its first bytes.
+    /// else its first key, else its first bytes (a Dockerfile: its first
+    /// instruction that is not a comment).
     pub fn anchor(&self) -> Span {
+        if self.dockerfile
+            && let Some(first) = self
+                .root
+                .as_seq()
+                .iter()
+                .find(|i| i.str_at(&["Cmd"]) != Some("comment"))
+        {
+            return anchor(first);
+        }
         anchor(&self.root)
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = self.root.to_json();
-        if self.dockerfile
-            && let Some(items) = v.as_array_mut()
-        {
-            for item in items {
-                let json = item
-                    .get("Original")
-                    .and_then(|o| o.as_str())
-                    .and_then(|o| o.split_once(char::is_whitespace).map(|(_, rest)| rest))
-                    .is_some_and(|rest| rest.trim_start().starts_with('['));
-                if let Some(m) = item.as_object_mut() {
-                    m.entry("SubCmd").or_insert_with(|| "".into());
-                    m.entry("JSON").or_insert(json.into());
-                }
-            }
+    /// The keys whose values a message is not matched against (a
+    /// Dockerfile's instruction names and texts).
+    pub fn unquoted_keys(&self) -> &'static [&'static str] {
+        if self.dockerfile {
+            &["Cmd", "Original"]
+        } else {
+            &[]
         }
-        v
     }
-}
 
-impl Input<'_> {
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root.to_json()
+    }
+
     /// The input as a Rego value, built straight from the tree (no JSON in
     /// between).
     pub fn to_value(&self) -> regorus::Value {
-        if self.dockerfile {
-            return regorus::Value::from(self.to_json());
-        }
         value_of(&self.root, 0)
     }
 }
@@ -129,11 +131,17 @@ pub fn anchor(root: &Node) -> Span {
 pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     let mut out: Vec<Input<'_>> = Vec::new();
     for d in &model.docs {
+        let dockerfile = matches!(d.kind, DocKind::Dockerfile);
+        // A Dockerfile is parsed again, in Conftest's (BuildKit's) shape.
+        let root = match model.sources.get(d.file) {
+            Some(f) if dockerfile => Cow::Owned(super::dockerfile::conftest(f)),
+            _ => Cow::Borrowed(&d.root),
+        };
         out.push(Input {
             file: d.file,
             index: d.index,
-            root: Cow::Borrowed(&d.root),
-            dockerfile: matches!(d.kind, DocKind::Dockerfile),
+            root,
+            dockerfile,
         });
     }
     for d in &model.other_docs {
@@ -150,7 +158,13 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     let hcl: Vec<Input<'_>> = model
         .files
         .par_iter()
-        .filter(|f| f.readable && matches!(f.syntax, Syntax::Terraform | Syntax::TfVars))
+        .filter(|f| {
+            f.readable
+                && matches!(
+                    f.syntax,
+                    Syntax::Terraform | Syntax::TfVars | Syntax::Terragrunt
+                )
+        })
         .filter_map(|f| {
             // The Terraform stage's parse, when it kept it.
             if let Ok(i) = model
@@ -193,13 +207,61 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(tf_json);
+    // `.env` and `.ini` files, as Conftest's dotenv and INI parsers read them.
+    let dotenv: Vec<Input<'_>> = model
+        .files
+        .par_iter()
+        .filter(|f| f.readable && f.syntax == Syntax::Text)
+        .filter_map(|f| {
+            let src = model.sources.get(f.file)?;
+            let name = src.path.rsplit(['/', '\\']).next().unwrap_or("");
+            let root = if super::dotenv::is_dotenv(name) {
+                super::dotenv::conftest(src)
+            } else if super::ini::is_ini(name) {
+                super::ini::conftest(src)
+            } else {
+                return None;
+            };
+            Some(Input {
+                file: f.file,
+                index: 0,
+                root: Cow::Owned(root),
+                dockerfile: false,
+            })
+        })
+        .collect();
+    out.extend(dotenv);
+    // YAML documents that are empty for Conftest are evaluated as `null`.
+    for f in model
+        .files
+        .iter()
+        .filter(|f| f.readable && f.syntax == Syntax::Yaml)
+    {
+        let Some(src) = model.sources.get(f.file) else {
+            continue;
+        };
+        for (k, span) in empty_documents(src).into_iter().enumerate() {
+            out.push(Input {
+                file: f.file,
+                index: NULL_DOCS + k,
+                root: Cow::Owned(Node::new(span, Value::Null)),
+                dockerfile: false,
+            });
+        }
+    }
     out.sort_by_key(|i| (i.file, i.index));
-    // Conftest checks the elements of an array-valued document one by one
-    // (a Dockerfile is one array of instructions: it stays whole).
+    // Conftest checks the elements of a file's value that is an array one by one; the
+    // documents of a multi-document YAML file are those elements, and one of them that is an
+    // array is one input (a Dockerfile is one array of instructions: it stays whole).
+    let mut per_file: std::collections::BTreeMap<FileId, usize> = std::collections::BTreeMap::new();
+    for i in &out {
+        *per_file.entry(i.file).or_default() += 1;
+    }
     let mut split = Vec::with_capacity(out.len());
     for i in out {
+        let alone = per_file.get(&i.file) == Some(&1);
         match (&i.root, i.dockerfile) {
-            (Cow::Borrowed(n), false) if matches!(n.value, Value::Seq(_)) => {
+            (Cow::Borrowed(n), false) if alone && matches!(n.value, Value::Seq(_)) => {
                 for (k, item) in n.as_seq().iter().enumerate() {
                     split.push(Input {
                         file: i.file,
@@ -215,12 +277,70 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
     split
 }
 
+/// Indexes of the `null` inputs of a YAML file's empty documents (after its other documents).
+const NULL_DOCS: usize = 1 << 40;
+
+/// The documents Conftest's YAML parser reads as `null`, each as the span
+/// of the `---` before it (the first one: its first line). Conftest splits a
+/// file at every `---` line that has a line before it, and evaluates each
+/// part; a part of blank lines, comments, `---` or `...` only is `null`
+/// (and so is a file of nothing else, even without a `---`).
+pub fn empty_documents(file: &SourceFile) -> Vec<Span> {
+    let text = file.text.as_str();
+    let sep = if text.contains("\r\n") {
+        "\r\n---\r\n"
+    } else {
+        "\n---\n"
+    };
+    let empty = |part: &str| {
+        part.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---" || l == "..." || l.starts_with("--- #")
+        })
+    };
+    let mut parts: Vec<(usize, &str)> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|t| t.find(sep)) {
+        parts.push((from, &text[from..from + at]));
+        from += at + sep.len();
+    }
+    parts.push((from, text.get(from..).unwrap_or("")));
+    // A `%YAML` directive belongs to the first document.
+    if text.starts_with('%') && parts.len() > 1 {
+        parts.remove(0);
+        if let Some(first) = parts.first_mut() {
+            *first = (0, text.get(..first.0 + first.1.len()).unwrap_or(""));
+        }
+    }
+    let single = parts.len() == 1;
+    parts
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (_, p))| empty(p))
+        .map(|(k, (at, p))| {
+            if k == 0 || single {
+                let line = p.find(['\r', '\n']).unwrap_or(p.len());
+                Span::new(file.id, at, at + line)
+            } else {
+                // The `---` line before the part.
+                let dash = text
+                    .get(..at)
+                    .and_then(|t| t.trim_end().rfind("---"))
+                    .unwrap_or(at);
+                Span::new(file.id, dash, (dash + 3).min(text.len()))
+            }
+        })
+        .collect()
+}
+
 /// Where a result without a path points, when its message quotes the
 /// document: the first scalar value (in document order, at least three
-/// characters, not a top-level `kind`/`apiVersion`) that the message
-/// contains as a whole word, else the first such key (an HCL block label).
+/// characters, not a top-level `kind`/`apiVersion`, nor under one of the
+/// `unquoted` keys) that the message
+/// contains as a whole word, else such a key, the one with the most such keys
+/// on its way from the root (an HCL block's name label).
 /// Bounded: at most [`MENTION_NODES`] nodes.
-pub fn mention(root: &Node, message: &str) -> Option<Span> {
+pub fn mention(root: &Node, message: &str, unquoted: &[&str]) -> Option<Span> {
     let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@');
     let quoted = |s: &str| -> bool {
         if s.chars().count() < 3 || s.len() > 256 {
@@ -235,9 +355,17 @@ pub fn mention(root: &Node, message: &str) -> Option<Span> {
         })
     };
     let mut budget = MENTION_NODES;
-    let mut first_key: Option<Span> = None;
-    let mut stack: Vec<(&Node, usize, bool)> = vec![(root, 0, false)];
-    while let Some((n, depth, is_key)) = stack.pop() {
+    let text_quoted = |n: &Node| {
+        n.scalar_text()
+            .is_some_and(|t| !matches!(n.value, Value::Number(_) | Value::Bool(_)) && quoted(&t))
+    };
+    // The quoted key with the most quoted keys on its way from the root (the HCL block
+    // `resource "aws_alb_listener" "web"` for "resource aws_alb_listener web", rather than a
+    // tag named like a word of the message), the first in document order among equals.
+    let mut best_key: Option<(usize, Span)> = None;
+    // (node, depth, quoted keys above it, is a key)
+    let mut stack: Vec<(&Node, usize, usize, bool)> = vec![(root, 0, 0, false)];
+    while let Some((n, depth, above, is_key)) = stack.pop() {
         if budget == 0 {
             break;
         }
@@ -246,32 +374,33 @@ pub fn mention(root: &Node, message: &str) -> Option<Span> {
             Value::Map(entries) => {
                 for e in entries.iter().rev() {
                     let top_meta = depth == 0 && matches!(e.key_str(), Some("kind" | "apiVersion"));
-                    if !top_meta {
-                        stack.push((&e.value, depth + 1, false));
+                    let skipped = e.key_str().is_some_and(|k| unquoted.contains(&k));
+                    if !top_meta && !skipped {
+                        let key_quoted = usize::from(text_quoted(&e.key));
+                        stack.push((&e.value, depth + 1, above + key_quoted, false));
                         // Keys are pushed after their values: popped first.
-                        stack.push((&e.key, depth + 1, true));
+                        stack.push((&e.key, depth + 1, above, true));
                     }
                 }
             }
             Value::Seq(items) => {
                 for i in items.iter().rev() {
-                    stack.push((i, depth + 1, false));
+                    stack.push((i, depth + 1, above, false));
                 }
             }
             _ => {
-                if let Some(t) = n.scalar_text()
-                    && !matches!(n.value, Value::Number(_) | Value::Bool(_))
-                    && quoted(&t)
-                {
+                if text_quoted(n) {
                     if !is_key {
                         return Some(n.span);
                     }
-                    first_key.get_or_insert(n.span);
+                    if best_key.is_none_or(|(score, _)| above + 1 > score) {
+                        best_key = Some((above + 1, n.span));
+                    }
                 }
             }
         }
     }
-    first_key
+    best_key.map(|(_, span)| span)
 }
 
 const MENTION_NODES: usize = 20_000;

@@ -16,7 +16,10 @@
 //! `custom.severity`, `related_resources`) as its documentation; selection,
 //! severities, suppressions and baselines treat it like a built-in rule.
 
+mod dockerfile;
+mod dotenv;
 pub mod guard_input;
+mod ini;
 pub mod input;
 mod limits;
 mod recursion;
@@ -104,6 +107,8 @@ pub struct Policies {
     /// Every Conftest package's rules in one generated rule (its path and the rules in order).
     all_batch: Option<(String, Vec<usize>)>,
     combine: bool,
+    /// The data documents, when a policy reads Conftest's `data.conftest.file` (set per input).
+    file_info: Option<regorus::Value>,
 }
 
 /// What one evaluation gave.
@@ -233,6 +238,65 @@ fn describe(e: &anyhow::Error) -> String {
         Some(at) => format!("{at}: {message}"),
         None => message,
     }
+}
+
+/// Whether a `--namespace` pattern names a package, as Conftest matches them (Go's
+/// `path.Match`): `*` any run of characters, `?` one, `[a-z]`/`[^x]` a class; `.` is an
+/// ordinary character (`main.*` matches `main.gke`); without a metacharacter, equality.
+pub(crate) fn namespace_matches(pattern: &str, pkg: &str) -> bool {
+    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+        // p starts after `[`; returns (matched, length of the class with its `]`).
+        let mut i = 0;
+        let negate = matches!(p.first(), Some('^' | '!'));
+        if negate {
+            i += 1;
+        }
+        let mut hit = false;
+        let mut first = true;
+        while i < p.len() {
+            if p[i] == ']' && !first {
+                return Some((hit != negate, i + 1));
+            }
+            first = false;
+            let lo = p[i];
+            if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|&h| h != ']') {
+                let hi = p[i + 2];
+                hit |= lo <= c && c <= hi;
+                i += 3;
+            } else {
+                hit |= lo == c;
+                i += 1;
+            }
+        }
+        None
+    }
+    fn go(p: &[char], s: &[char], budget: &mut usize) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|k| go(&p[1..], &s[k..], budget)),
+            Some('?') => !s.is_empty() && go(&p[1..], &s[1..], budget),
+            Some('[') => match (
+                s.first(),
+                class(&p[1..], s.first().copied().unwrap_or('\0')),
+            ) {
+                (Some(_), Some((true, len))) => go(&p[1 + len..], &s[1..], budget),
+                _ => false,
+            },
+            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&p[2..], &s[1..], budget),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..], budget),
+        }
+    }
+    if !pattern.contains(['*', '?', '[', '\\']) {
+        return pattern == pkg;
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = pkg.chars().collect();
+    let mut budget = 100_000;
+    go(&p, &s, &mut budget)
 }
 
 fn is_ident(s: &str) -> bool {
@@ -378,8 +442,10 @@ impl Policies {
         test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
         limits::add(&mut engine);
         let mut files = Vec::new();
+        let mut reads_file_info = false;
         for p in &rego_files {
             let text = read_text(p)?;
+            reads_file_info |= text.contains("data.conftest");
             let name = shown(p);
             forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
@@ -437,7 +503,11 @@ impl Policies {
             guard_packages: Vec::new(),
             all_batch: None,
             combine: opts.combine,
+            file_info: None,
         };
+        if reads_file_info {
+            policies.file_info = Some(policies.engine.get_data());
+        }
         policies.organise(opts)?;
         policies.add_batches();
         Ok(Some(policies))
@@ -456,7 +526,10 @@ impl Policies {
         for (fi, f) in self.files.iter().enumerate() {
             let pkg = &f.scan.package;
             let is_guard = pkg == "guard" || pkg.starts_with("guard.");
-            if !is_guard && !opts.all_namespaces && !namespaces.contains(pkg) {
+            if !is_guard
+                && !opts.all_namespaces
+                && !namespaces.iter().any(|n| namespace_matches(n, pkg))
+            {
                 continue;
             }
             for (hi, h) in f.scan.heads.iter().enumerate() {
@@ -771,6 +844,7 @@ impl Policies {
                         .collect(),
                 );
                 let mut engine = self.engine.clone();
+                self.set_file_info(&mut engine, "Combined");
                 let locate = |path: &[serde_json::Value]| -> Option<Span> {
                     let (first, rest) = path.split_first()?;
                     let i = inputs.get(usize::try_from(first.as_u64()?).ok()?)?;
@@ -782,7 +856,11 @@ impl Policies {
                     }
                 };
                 let anchor = inputs.first().map(|i| i.anchor());
-                let mention = |m: &str| inputs.iter().find_map(|i| input::mention(&i.root, m));
+                let mention = |m: &str| {
+                    inputs
+                        .iter()
+                        .find_map(|i| input::mention(&i.root, m, i.unquoted_keys()))
+                };
                 let out = self.eval_packages(
                     &mut engine,
                     &doc_pkgs,
@@ -823,12 +901,13 @@ impl Policies {
                                         }
                                         return Ok(InputOut::default());
                                     }
+                                    self.set_file_info(&mut engine, model.sources.path(i.file));
                                     self.eval_packages(
                                         &mut engine,
                                         &doc_pkgs,
                                         i.to_value(),
                                         &|p| input::locate(&i.root, p),
-                                        &|m| input::mention(&i.root, m),
+                                        &|m| input::mention(&i.root, m, i.unquoted_keys()),
                                         Some(i.anchor()),
                                         model.sources.path(i.file),
                                         &model.sources,
@@ -887,6 +966,22 @@ impl Policies {
             .extend(failures.findings(self, enabled(crate::rules::input::POLICY_ERROR.id))?);
         ev.micros = t0.elapsed().as_micros();
         Ok(ev)
+    }
+
+    /// Conftest's `data.conftest.file` for the input of `path` (`name`: its file name, `dir`:
+    /// its directory as guard shows it, where Conftest gives the absolute one), when a policy
+    /// reads it. (The data document changes per input: the engine prepares again, which only
+    /// such policies pay for.)
+    fn set_file_info(&self, engine: &mut regorus::Engine, path: &str) {
+        let Some(base) = &self.file_info else {
+            return;
+        };
+        let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
+        let info = serde_json::json!({"conftest": {"file": {"name": name, "dir": dir}}});
+        engine.clear_data();
+        // A data document of the policies' own with a `conftest.file` keeps its value.
+        let _ = engine.add_data(base.clone());
+        let _ = engine.add_data(regorus::Value::from(info));
     }
 
     /// Every package's rules on one input. A rule that fails is this input's failure (in
@@ -1019,7 +1114,7 @@ impl Policies {
                         .or_else(|| {
                             res.location
                                 .as_ref()
-                                .and_then(|l| guard_input::span_of_location(l, sources))
+                                .and_then(|l| location_span(l, sources, anchor))
                         })
                         .or_else(|| mention(&res.message))
                         .or(anchor);
@@ -1280,7 +1375,8 @@ fn results_of(v: &serde_json::Value) -> Vec<Result_> {
                     .map(str::to_string)
                     .unwrap_or_else(|| x.to_string());
                 let path = o.get("path").and_then(|p| p.as_array()).cloned();
-                let location = o.get("location").cloned();
+                // guard's `location`, or Conftest's `_loc` (`{file, line}`).
+                let location = o.get("location").or_else(|| o.get("_loc")).cloned();
                 (msg, path, location)
             }
             serde_json::Value::Bool(false) | serde_json::Value::Null => return None,
@@ -1316,6 +1412,46 @@ fn results_of(v: &serde_json::Value) -> Vec<Result_> {
         serde_json::Value::Null | serde_json::Value::Bool(false) => Vec::new(),
         other => one(other).into_iter().collect(),
     }
+}
+
+/// The span a result's `location`/`_loc` names: `file` defaults to the input's file, `line`
+/// and `column` may be numbers or numeric strings (Conftest reads `_loc.line` as a number).
+fn location_span(
+    loc: &serde_json::Value,
+    sources: &crate::source::SourceMap,
+    anchor: Option<Span>,
+) -> Option<Span> {
+    let mut loc = loc.as_object()?.clone();
+    for k in ["line", "column"] {
+        if let Some(n) = loc
+            .get(k)
+            .and_then(|v| v.as_str())
+            .and_then(|t| t.trim().parse::<u64>().ok())
+        {
+            loc.insert(k.to_string(), n.into());
+        }
+    }
+    if !loc.get("file").is_some_and(|f| f.is_string()) {
+        loc.insert("file".to_string(), sources.path(anchor?.file).into());
+    }
+    // Without a column: the line's first character that is not blank.
+    if !loc.contains_key("column")
+        && let (Some(file), Some(line)) = (
+            loc.get("file").and_then(|f| f.as_str()),
+            loc.get("line").and_then(|l| l.as_u64()),
+        )
+        && let Some(f) = sources
+            .files()
+            .iter()
+            .find(|f| *f.path == *file || *f.shown == *file)
+        && let Some(text) = usize::try_from(line)
+            .ok()
+            .and_then(|l| f.text.lines().nth(l.checked_sub(1)?))
+    {
+        let col = text.chars().take_while(|c| c.is_whitespace()).count() + 1;
+        loc.insert("column".to_string(), col.into());
+    }
+    guard_input::span_of_location(&serde_json::Value::Object(loc), sources)
 }
 
 fn read_data(p: &Path) -> Result<serde_json::Value, PolicyError> {
@@ -1357,6 +1493,32 @@ pub(crate) fn yaml_documents(name: &str, text: String) -> (Vec<serde_json::Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_match_as_conftests_globs() {
+        for (p, pkg, want) in [
+            ("main", "main", true),
+            ("main", "main.gke", false),
+            ("*", "commands", true),
+            ("*", "main.gke", true),
+            ("c*", "commands", true),
+            ("c*", "main", false),
+            ("main.*", "main.gke", true),
+            ("main.*", "main", false),
+            ("ma?n", "main", true),
+            ("[lm]ain", "main", true),
+            ("[^m]ain", "main", false),
+            ("[a-l]*", "main", false),
+            ("[", "main", false),
+            (
+                "**********************a",
+                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                false,
+            ),
+        ] {
+            assert_eq!(namespace_matches(p, pkg), want, "{p} {pkg}");
+        }
+    }
 
     #[test]
     fn nesting_is_counted_outside_strings_and_comments() {

@@ -36,16 +36,10 @@ pub fn parse_config(parser: &str, name: &str, text: &str) -> Result<serde_json::
         "hcl2" | "hcl" | "tf" | "terraform" => super::input::hcl2(&file)
             .map(|n| n.to_json())
             .map_err(|d| format!("{name}: {}", d.message)),
-        "dockerfile" | "docker" => {
-            let root = crate::parse::dockerfile::parse(&file);
-            let input = super::input::Input {
-                file: FileId(0),
-                index: 0,
-                root: std::borrow::Cow::Owned(root),
-                dockerfile: true,
-            };
-            Ok(input.to_json())
-        }
+        // Conftest's Dockerfile parser gives a list of one instruction list.
+        "dockerfile" | "docker" => Ok(serde_json::Value::Array(vec![
+            super::dockerfile::conftest(&file).to_json(),
+        ])),
         other => Err(format!(
             "parse_config: no parser `{other}` (yaml, json, hcl2, dockerfile)"
         )),
@@ -156,6 +150,17 @@ pub fn run(
     data: &[PathBuf],
     filter: Option<&regex::Regex>,
 ) -> Result<Vec<Outcome>, PolicyError> {
+    run_in(dirs, data, &[], filter)
+}
+
+/// Run the `test_*` rules of the packages `namespaces` names (Conftest's `verify --namespace`:
+/// glob patterns, as `check --namespace`; none: every package).
+pub fn run_in(
+    dirs: &[PathBuf],
+    data: &[PathBuf],
+    namespaces: &[String],
+    filter: Option<&regex::Regex>,
+) -> Result<Vec<Outcome>, PolicyError> {
     let opts = Options {
         dirs: dirs.to_vec(),
         data: data.to_vec(),
@@ -183,6 +188,13 @@ pub fn run(
                 continue;
             }
             if filter.is_some_and(|re| !re.is_match(&name)) {
+                continue;
+            }
+            if !namespaces.is_empty()
+                && !namespaces
+                    .iter()
+                    .any(|n| super::namespace_matches(n, &f.scan.package))
+            {
                 continue;
             }
             let mut engine = p.engine.clone();
