@@ -678,3 +678,167 @@ fn a_go_template_files_generator_reads_nested_keys_and_list_files() {
         "{hops:?}"
     );
 }
+
+/// An ApplicationSet over Argo CD's `clusters` generator, merged by `server`: the clusters are
+/// Secrets in the cluster, so guard makes one application per cluster label the selectors name
+/// (the base generator's values under each one's), plus one for the clusters none picks. The
+/// staging clusters' `latest` tag is found in staging at the generator's value; prod keeps the
+/// base tag; a list-generator merge by a known key overrides only the matching element.
+#[test]
+fn a_clusters_generator_makes_one_application_per_selected_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_file(root, "guard.toml", "# a project of its own\n");
+    write_shop_chart(root);
+    write_file(
+        root,
+        "apps/shop.yaml",
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: shop
+spec:
+  generators:
+    - merge:
+        mergeKeys: [server]
+        generators:
+          - clusters:
+              values:
+                tag: "1.4.2"
+          - clusters:
+              selector:
+                matchLabels:
+                  environment: staging
+              values:
+                tag: latest
+          - clusters:
+              selector:
+                matchExpressions:
+                  - key: environment
+                    operator: In
+                    values: [prod]
+  template:
+    metadata:
+      name: 'shop-{{name}}'
+    spec:
+      source:
+        repoURL: https://example.com/repo.git
+        path: charts/shop
+        helm:
+          parameters:
+            - name: tag
+              value: '{{values.tag}}'
+      destination:
+        server: '{{server}}'
+        namespace: shop
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: lists
+spec:
+  generators:
+    - merge:
+        mergeKeys: [env]
+        generators:
+          - list:
+              elements:
+                - env: staging
+                  tag: "2.0"
+                - env: prod
+                  tag: "2.0"
+          - list:
+              elements:
+                - env: prod
+                  tag: stable
+                - env: qa
+                  tag: latest
+  template:
+    metadata:
+      name: 'lists-{{env}}'
+    spec:
+      source:
+        repoURL: https://example.com/repo.git
+        path: charts/shop
+        helm:
+          parameters:
+            - name: tag
+              value: '{{tag}}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: 'lists-{{env}}'
+"#,
+    );
+    let o = common::git_env_command(env!("CARGO_BIN_EXE_guard"), root)
+        .args(["check", ".", "--format", "concise", "-q"])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let found: Vec<&str> = out.lines().filter(|l| l.contains("BO001")).collect();
+    // Staging's clusters: `latest`; the list merge: prod's `stable` overrides (a channel tag, in
+    // prod); qa's element has no base element, so it makes no application.
+    assert!(
+        found
+            .iter()
+            .any(|l| l.contains("shop:latest") && l.ends_with("[staging]")),
+        "{out}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|l| l.contains("shop:stable") && l.ends_with("[prod]")),
+        "{out}"
+    );
+    assert!(!out.contains("qa"), "{out}");
+    assert_eq!(found.len(), 2, "{out}");
+    // Each is decided at the generator's value, on its chain.
+    let o = common::git_env_command(env!("CARGO_BIN_EXE_guard"), root)
+        .args(["check", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let chains: Vec<Vec<String>> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "BO001")
+        .map(|f| {
+            f["related"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}",
+                        r["location"]["path"].as_str().unwrap(),
+                        r["location"]["start"]["line"]
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    assert!(
+        chains
+            .iter()
+            .any(|c| c.contains(&"apps/shop.yaml:18".to_string())),
+        "{chains:?}"
+    );
+    assert!(
+        chains
+            .iter()
+            .any(|c| c.contains(&"apps/shop.yaml:58".to_string())),
+        "{chains:?}"
+    );
+    let envs = stdout(
+        &common::git_env_command(env!("CARGO_BIN_EXE_guard"), root)
+            .args(["envs", "."])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        envs.contains("prod     Argo CD ApplicationSet `shop`")
+            && envs.contains("cluster label `environment` `prod`"),
+        "{envs}"
+    );
+}

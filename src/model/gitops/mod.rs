@@ -10,8 +10,12 @@
 //! evaluator as one more rendering of that directory per application ([`deployments`],
 //! `kustomize::deploy`), with the same patch engine overlays use.
 //!
-//! What is not followed: generators that read cluster state or other repositories (`clusters`,
-//! a `git` generator whose patterns match nothing here, `scmProvider`, ...: their template is
+//! A `clusters` generator's elements are the label sets its selector names (the clusters
+//! themselves are Secrets in the cluster): one application per environment label, `{{name}}`
+//! and `{{server}}` unknown; `merge` applies later elements over the base by `mergeKeys`.
+//!
+//! What is not followed: generators that read other repositories or the SCM (a `git` generator
+//! whose patterns match nothing here, `scmProvider`, `pullRequest`, ...: their template is
 //! still read, once, for all environments, with every `{{...}}` left unknown), `$values/...`
 //! value files of another source, remote charts' own values, patches given as files (`path:`)
 //! and `substituteFrom` Secrets (both located notes).
@@ -234,6 +238,24 @@ fn app_env(c: &Ctx<'_>, root: &Node, element: Option<&Node>) -> Placed {
                 && let Some(env) = envs.word(v).or_else(|| envs.words(v))
             {
                 return (Some(env), Some(describe(&format!("list element `{k}`"), v)));
+            }
+        }
+        // A cluster generator's element: the label its selector names.
+        for e in el
+            .path(&["metadata", "labels"])
+            .map(Node::entries)
+            .unwrap_or(&[])
+        {
+            let (Some(k), Some(v)) = (e.key_str(), e.value.as_str()) else {
+                continue;
+            };
+            if matches!(k, "env" | "environment" | "stage" | "tier")
+                && let Some(env) = envs.word(v).or_else(|| envs.words(v))
+            {
+                return (
+                    Some(env),
+                    Some(describe(&format!("cluster label `{k}`"), v)),
+                );
             }
         }
     }
@@ -732,6 +754,12 @@ fn application_set(c: &Ctx<'_>, root: &Node, out: &mut Vec<App>) {
             if app.name.contains("{{") || app.name == "?" {
                 app.name = set_name.to_string();
             }
+            if el.get("server").is_none() && el.path(&["metadata", "labels"]).is_some() {
+                app.note = Some(
+                    "its clusters are Argo CD Secrets, not in the repository: one application per cluster label its selectors name, `{{name}}` and `{{server}}` unknown"
+                        .to_string(),
+                );
+            }
             out.push(app);
         }
     }
@@ -778,11 +806,35 @@ fn list_elements(
                     *other = true;
                 }
             }
-            Some("matrix" | "merge") => {
+            Some("matrix") => {
                 for inner in e.value.get("generators").map(Node::as_seq).unwrap_or(&[]) {
                     list_elements(inner, depth + 1, dirs, sources, out, other, notes);
                 }
             }
+            Some("merge") => {
+                let gens = e.value.get("generators").map(Node::as_seq).unwrap_or(&[]);
+                let keys: Vec<&str> = e
+                    .value
+                    .get("mergeKeys")
+                    .map(Node::as_seq)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(Node::as_str)
+                    .collect();
+                let mut base = Vec::new();
+                if let Some(first) = gens.first() {
+                    list_elements(first, depth + 1, dirs, sources, &mut base, other, notes);
+                }
+                let mut maybe = Vec::new();
+                for g in gens.iter().skip(1) {
+                    let mut later = Vec::new();
+                    list_elements(g, depth + 1, dirs, sources, &mut later, other, notes);
+                    merge_elements(&mut base, &later, &keys, &mut maybe);
+                }
+                out.extend(base);
+                out.extend(maybe);
+            }
+            Some("clusters") => cluster_elements(&e.value, out),
             Some("git") => {
                 let found = if e.value.get("files").is_some() {
                     git_files(&e.value, sources, out, notes)
@@ -797,6 +849,108 @@ fn list_elements(
             Some(_) => *other = true,
             None => {}
         }
+    }
+}
+
+/// Argo CD's `merge` generator: each element of a later generator overrides the base elements
+/// whose `mergeKeys` parameters it shares. Where a key is unknown on either side (a cluster's
+/// `server`: the clusters are not in the repository), the pair may be one cluster: the merged
+/// element goes to `maybe` (a cluster labelled for staging gets the base's values under the
+/// staging generator's), and the base element stays for the clusters no later generator picks.
+fn merge_elements(base: &mut [Node], later: &[Node], keys: &[&str], maybe: &mut Vec<Node>) {
+    let merged = |b: &Node, l: &Node| {
+        let mut m = b.clone();
+        super::containers::deep_merge(&mut m, l, 0);
+        m
+    };
+    for l in later {
+        for b in base.iter_mut() {
+            let same = keys.iter().try_fold(!keys.is_empty(), |all, k| {
+                let (x, y) = (element_value(b, k)?, element_value(l, k)?);
+                Some(all && x.scalar_text() == y.scalar_text())
+            });
+            match same {
+                Some(true) => *b = merged(b, l),
+                Some(false) => {}
+                None if maybe.len() <= MAX_ELEMENTS => maybe.push(merged(b, l)),
+                None => {}
+            }
+        }
+    }
+}
+
+/// A map node of `entries`, located at `at`.
+fn map_node(at: Span, entries: Vec<(String, Node)>) -> Node {
+    Node::new(
+        at,
+        Value::Map(crate::node::items(
+            entries
+                .into_iter()
+                .map(|(k, value)| crate::node::Entry {
+                    key: Node::string(at, k),
+                    value,
+                })
+                .collect(),
+        )),
+    )
+}
+
+/// A `clusters` generator's elements. The clusters are Argo CD Secrets in the cluster, not in
+/// this repository; what the repository says is the selector and the `values`. One element per
+/// cluster label set the selector names (`matchLabels`, and one per value of the first
+/// `matchExpressions` `In`), as `metadata.labels.<key>`, with the generator's `values` under
+/// `values`; one element with no labels when it names none (any cluster). `{{name}}` and
+/// `{{server}}` stay unknown.
+fn cluster_elements(g: &Node, out: &mut Vec<Node>) {
+    let at = g.span;
+    let selector = g.get("selector");
+    let fixed: Vec<(String, Node)> = selector
+        .and_then(|s| s.get("matchLabels"))
+        .map(|m| {
+            m.entries()
+                .iter()
+                .filter(|e| e.value.scalar_text().is_some())
+                .filter_map(|e| Some((e.key_str()?.to_string(), e.value.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let alternatives = selector
+        .and_then(|s| s.get("matchExpressions"))
+        .map(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .find(|x| x.str_at(&["operator"]) == Some("In") && x.str_at(&["key"]).is_some())
+        .and_then(|x| {
+            let values: Vec<Node> = x
+                .get("values")
+                .map(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|v| v.scalar_text().is_some())
+                .take(MAX_ELEMENTS)
+                .cloned()
+                .collect();
+            (!values.is_empty())
+                .then(|| (x.str_at(&["key"]).unwrap_or_default().to_string(), values))
+        });
+    let sets: Vec<Vec<(String, Node)>> = match alternatives {
+        Some((key, values)) => values
+            .into_iter()
+            .map(|v| {
+                let mut set = fixed.clone();
+                set.push((key.clone(), v));
+                set
+            })
+            .collect(),
+        None => vec![fixed],
+    };
+    for labels in sets {
+        let metadata = map_node(at, vec![("labels".into(), map_node(at, labels))]);
+        let mut entries = vec![("metadata".to_string(), metadata)];
+        if let Some(v) = g.get("values") {
+            entries.push(("values".into(), v.clone()));
+        }
+        out.push(map_node(at, entries));
     }
 }
 

@@ -497,10 +497,13 @@ fn merge(base: &mut Node, patch: &Node, field: &str, depth: usize) {
                 }
                 match entries.iter_mut().find(|e| e.key_str() == Some(k)) {
                     Some(e) => {
-                        merge(&mut e.value, &pe.value, k, depth + 1);
                         // A value the patch replaces is the patch's, key and all: a finding on
-                        // the key points at the patch.
-                        if !matches!(pe.value.value, Value::Map(_) | Value::Seq(_)) {
+                        // the key points at the patch. One it restates (a list item's merge
+                        // key, `name: app`) stays the base's.
+                        let replaced = !matches!(pe.value.value, Value::Map(_) | Value::Seq(_))
+                            && e.value.scalar_text() != pe.value.scalar_text();
+                        merge(&mut e.value, &pe.value, k, depth + 1);
+                        if replaced {
                             e.key = pe.key.clone();
                         }
                     }
