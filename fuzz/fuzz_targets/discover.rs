@@ -165,7 +165,8 @@ fuzz_target!(|data: &[u8]| {
         e
     });
 
-    let plan = guard::project::plan(std::slice::from_ref(&root), true).expect("a plan of the project");
+    let plan =
+        guard::project::plan(std::slice::from_ref(&root), true).expect("a plan of the project");
     let excludes = build_excludes(&[]).expect("no excludes");
     let first = walk(&plan, &excludes);
     let second = walk(&plan, &excludes);
