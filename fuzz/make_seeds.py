@@ -9,7 +9,7 @@ are de-duplicated, fixtures come first and the corpus is sampled evenly (in
 sorted path order, so the result is deterministic) up to PER_TARGET files.
 Seed names are `<sha1 prefix>-<origin basename>`.
 
-The config, baseline, suppress, rego and helm targets' seeds are picked by
+The config, baseline, suppress, rego, helm and discover targets' seeds are picked by
 hand (see each target's input layout) and are not regenerated here.
 
 The `check` target's seeds follow its input layout (see

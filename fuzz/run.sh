@@ -46,6 +46,9 @@ else
     TARGETS=$ALL_TARGETS
 fi
 
+# The targets are built once, here, and the runs use those binaries: sources edited while a
+# long campaign runs do not rebuild (or change) the targets midway.
+TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
 echo "== building ($SANITIZER sanitizer): $(echo $TARGETS)"
 for t in $TARGETS; do
     if ! cargo fuzz build -s "$SANITIZER" "$t"; then
@@ -74,8 +77,10 @@ for t in $TARGETS; do
     # Without leak detection, LeakSanitizer's check at exit is off too.
     asan=${ASAN_OPTIONS:-}
     case " $extra " in *" -detect_leaks=0 "*) asan="${asan:+$asan:}detect_leaks=0" ;; esac
+    # What `cargo fuzz run` adds under AddressSanitizer.
+    [ "$SANITIZER" = address ] && asan="${asan:+$asan:}detect_odr_violation=0"
     # shellcheck disable=SC2086
-    ASAN_OPTIONS=$asan cargo fuzz run -s "$SANITIZER" "$t" "$corpus" -- $extra \
+    ASAN_OPTIONS=$asan "target/$TRIPLE/release/$t" "$corpus" $extra \
         -max_total_time="$SECONDS_PER_TARGET" \
         -rss_limit_mb=2048 \
         -timeout=10 \

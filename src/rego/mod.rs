@@ -721,24 +721,23 @@ impl Policies {
         let help = s(&custom, "help")
             .map(|h| crate::render::sanitize(&h).replace('\n', " "))
             .unwrap_or_else(|| format!("see the policy at {}:{line}", file.shown));
-        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-        let rule: &'static Rule = Box::leak(Box::new(Rule {
-            id: leak(id.clone()),
-            name: leak(rule_name),
+        // Interned by content: the same policy loaded again (a long-lived process checking
+        // many projects, the fuzzer) gives the same rule, not another leaked copy.
+        let rule: &'static Rule = crate::rules::intern_policy_rule(crate::rules::PolicyRuleText {
+            id: id.clone(),
+            name: rule_name,
             family: Family::Policy,
             severity,
-            summary: leak(summary),
-            help: leak(help),
-            explanation: leak(explanation),
+            summary,
+            help,
+            explanation,
             security_severity: match severity {
                 Severity::Error => "7.0",
                 Severity::Warning => "4.0",
                 Severity::Note => "1.0",
             },
             tags: &["policy"],
-            check: None,
-            tiers: None,
-        }));
+        });
         made.insert(id, rule);
         Ok(rule)
     }

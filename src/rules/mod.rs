@@ -168,6 +168,11 @@ pub fn all() -> &'static [&'static Rule] {
 /// Add the rules of the project's policies to the registry (a rule with
 /// the id of one registered before replaces it). Done once per check,
 /// before the settings are resolved.
+///
+/// The registry hands out `&'static` rules, so a rule set lives as long as
+/// the process; each distinct set is made once ([`Interned`]): checking the
+/// same project again (a library user, the fuzzer) reuses it, and memory is
+/// bounded by the distinct policies seen, not by the number of checks.
 pub fn register(extra: &[&'static Rule]) {
     if extra.is_empty() {
         return;
@@ -179,7 +184,116 @@ pub fn register(extra: &[&'static Rule]) {
     v.retain(|r| !extra.iter().any(|x| x.id == r.id));
     v.extend(extra.iter().copied());
     v.sort_by_key(|r| r.id);
-    *g = Some(Box::leak(v.into_boxed_slice()));
+    let mut interned = interned();
+    // Rules are interned, so a set is known by its rules' addresses.
+    let key: Vec<usize> = v
+        .iter()
+        .map(|r| std::ptr::from_ref::<Rule>(r) as usize)
+        .collect();
+    let set = match interned.sets.get(&key) {
+        Some(set) => *set,
+        None => {
+            let set: &'static [&'static Rule] = Box::leak(v.into_boxed_slice());
+            interned.sets.insert(key, set);
+            set
+        }
+    };
+    *g = Some(set);
+}
+
+/// A policy rule as the policy loader makes it, before it is interned.
+pub struct PolicyRuleText {
+    pub id: String,
+    pub name: String,
+    pub family: Family,
+    pub severity: Severity,
+    pub summary: String,
+    pub help: String,
+    pub explanation: String,
+    pub security_severity: &'static str,
+    pub tags: &'static [&'static str],
+}
+
+impl PolicyRuleText {
+    fn same_as(&self, r: &Rule) -> bool {
+        self.id == r.id
+            && self.name == r.name
+            && self.family == r.family
+            && self.severity == r.severity
+            && self.summary == r.summary
+            && self.help == r.help
+            && self.explanation == r.explanation
+            && self.security_severity == r.security_severity
+            && self.tags == r.tags
+            && r.check.is_none()
+            && r.tiers.is_none()
+    }
+
+    fn content_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        (&self.id, &self.name, self.family, self.severity).hash(&mut h);
+        (&self.summary, &self.help, &self.explanation).hash(&mut h);
+        (self.security_severity, self.tags).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The policy rules and rule sets made so far: each once per process.
+#[derive(Default)]
+struct Interned {
+    /// Policy rules by the hash of their content.
+    rules: std::collections::HashMap<u64, Vec<&'static Rule>>,
+    rule_count: usize,
+    /// Registry contents by their rules' addresses.
+    sets: std::collections::HashMap<Vec<usize>, &'static [&'static Rule]>,
+}
+
+fn interned() -> std::sync::MutexGuard<'static, Interned> {
+    static INTERNED: std::sync::OnceLock<std::sync::Mutex<Interned>> = std::sync::OnceLock::new();
+    INTERNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The rule of a policy, made once per distinct content: a policy loaded
+/// again gives the very same `&'static Rule`.
+pub fn intern_policy_rule(text: PolicyRuleText) -> &'static Rule {
+    let hash = text.content_hash();
+    let mut interned = interned();
+    if let Some(r) = interned
+        .rules
+        .get(&hash)
+        .and_then(|b| b.iter().find(|r| text.same_as(r)))
+    {
+        return r;
+    }
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let rule: &'static Rule = Box::leak(Box::new(Rule {
+        id: leak(text.id),
+        name: leak(text.name),
+        family: text.family,
+        severity: text.severity,
+        summary: leak(text.summary),
+        help: leak(text.help),
+        explanation: leak(text.explanation),
+        security_severity: text.security_severity,
+        tags: text.tags,
+        check: None,
+        tiers: None,
+    }));
+    interned.rules.entry(hash).or_default().push(rule);
+    interned.rule_count += 1;
+    rule
+}
+
+/// How many policy rules and registry rule sets this process has made (and
+/// keeps for its lifetime): bounded by the distinct policies loaded, not by
+/// the number of checks.
+pub fn interned_counts() -> (usize, usize) {
+    let interned = interned();
+    (interned.rule_count, interned.sets.len())
 }
 
 /// The built-in rules, in id order (built once).

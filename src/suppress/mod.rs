@@ -18,8 +18,9 @@ use crate::source::Span;
 pub struct External {
     /// Where it is written (in the configuration file's source).
     pub span: Span,
-    /// Path glob against project-relative paths; None: every file.
-    pub path: Option<globset::GlobMatcher>,
+    /// Its path glob (against project-relative paths), as an index into the
+    /// distinct globs of [`Externals`]; None: every file.
+    pub path: Option<usize>,
     pub rules: Vec<String>,
     pub environment: Option<String>,
     pub reason: Option<String>,
@@ -27,33 +28,153 @@ pub struct External {
     pub until: Option<String>,
 }
 
+/// The `[[ignore]]` entries of guard.toml, resolved for matching. Each
+/// distinct path glob is compiled once, and all of them are matched against
+/// a file in one pass of a few [`globset::GlobSet`]s: a guard.toml of 50,000
+/// entries costs one glob set build, not 50,000 matchers (about 10 KB each)
+/// tried one by one against every file.
+#[derive(Debug, Default)]
+pub struct Externals {
+    /// In file order: the first entry that applies to a finding suppresses it.
+    pub entries: Vec<External>,
+    /// The distinct globs, in order of first use; `globs[i]` is glob `i`.
+    globs: Vec<String>,
+    /// Glob sets over consecutive runs of the distinct globs: (the glob
+    /// index of each of the set's globs, the set).
+    sets: Vec<(Vec<usize>, globset::GlobSet)>,
+    /// The entries of each distinct glob, in file order.
+    by_glob: Vec<Vec<usize>>,
+    /// The entries without a path, in file order.
+    pathless: Vec<usize>,
+}
+
+/// Distinct globs per glob set: one set of 50,000 complex globs could pass
+/// the regex engine's size limit; runs of this many stay well under it.
+const GLOBS_PER_SET: usize = 2048;
+
+impl Externals {
+    fn new(entries: Vec<(External, Option<String>)>) -> Externals {
+        let mut x = Externals::default();
+        let mut index: crate::hash::HashMap<String, usize> = Default::default();
+        for (i, (mut e, glob)) in entries.into_iter().enumerate() {
+            match glob {
+                Some(g) => {
+                    let n = match index.get(&g) {
+                        Some(&n) => n,
+                        None => {
+                            let n = x.globs.len();
+                            index.insert(g.clone(), n);
+                            x.globs.push(g);
+                            x.by_glob.push(Vec::new());
+                            n
+                        }
+                    };
+                    x.by_glob[n].push(i);
+                    e.path = Some(n);
+                }
+                None => {
+                    e.path = None;
+                    x.pathless.push(i);
+                }
+            }
+            x.entries.push(e);
+        }
+        let mut start = 0;
+        while start < x.globs.len() {
+            let end = (start + GLOBS_PER_SET).min(x.globs.len());
+            x.add_sets(start, end);
+            start = end;
+        }
+        x
+    }
+
+    /// Glob sets for globs `start..end`: one set, or, if it cannot be built,
+    /// halves of it, down to single globs. A glob that does not compile
+    /// (guard.toml's validation refuses it first) matches nothing.
+    fn add_sets(&mut self, start: usize, end: usize) {
+        let mut b = globset::GlobSetBuilder::new();
+        let mut members = Vec::new();
+        for (i, g) in self.globs.iter().enumerate().take(end).skip(start) {
+            if let Ok(glob) = globset::Glob::new(g) {
+                b.add(glob);
+                members.push(i);
+            }
+        }
+        match b.build() {
+            Ok(set) => self.sets.push((members, set)),
+            Err(_) if end - start > 1 => {
+                let mid = start + (end - start) / 2;
+                self.add_sets(start, mid);
+                self.add_sets(mid, end);
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// How many distinct path globs were compiled (each once).
+    pub fn compiled_globs(&self) -> usize {
+        self.globs.len()
+    }
+
+    /// How many glob sets hold them.
+    pub fn glob_sets(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// The entries that may apply to a file (its path or SARIF path
+    /// matches their glob, or they have none), in file order.
+    fn candidates(&self, path: &str, uri: &str) -> Vec<usize> {
+        let mut globs: Vec<usize> = Vec::new();
+        for (members, set) in &self.sets {
+            for m in set.matches(path).into_iter().chain(set.matches(uri)) {
+                globs.extend(members.get(m));
+            }
+        }
+        globs.sort_unstable();
+        globs.dedup();
+        let mut out: Vec<usize> = self.pathless.clone();
+        for g in globs {
+            if let Some(es) = self.by_glob.get(g) {
+                out.extend_from_slice(es);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
 /// The `[[ignore]]` entries of the configuration, resolved for matching
 /// (`config_file`: the configuration's id in the sources).
 pub fn externals(
     settings: &crate::settings::Settings,
     config_file: Option<crate::source::FileId>,
-) -> Vec<External> {
+) -> Externals {
     let (Some(c), Some(file)) = (&settings.config, config_file) else {
-        return Vec::new();
+        return Externals::default();
     };
-    c.ignores
-        .iter()
-        .map(|i| External {
-            span: Span::new(file, i.span.start, i.span.end),
-            path: i.path.as_ref().and_then(|p| {
-                globset::Glob::new(p.value.trim_start_matches("./"))
-                    .ok()
-                    .map(|g| g.compile_matcher())
-            }),
-            rules: i.rules.iter().map(|r| r.value.clone()).collect(),
-            environment: i
-                .environment
-                .as_ref()
-                .map(|e| c.resolve_environment(&e.value).unwrap_or(e.value.clone())),
-            reason: i.reason.as_ref().map(|r| r.value.clone()),
-            until: i.until.as_ref().map(|u| u.value.to_string()),
-        })
-        .collect()
+    Externals::new(
+        c.ignores
+            .iter()
+            .map(|i| {
+                let entry = External {
+                    span: Span::new(file, i.span.start, i.span.end),
+                    path: None,
+                    rules: i.rules.iter().map(|r| r.value.clone()).collect(),
+                    environment: i
+                        .environment
+                        .as_ref()
+                        .map(|e| c.resolve_environment(&e.value).unwrap_or(e.value.clone())),
+                    reason: i.reason.as_ref().map(|r| r.value.clone()),
+                    until: i.until.as_ref().map(|u| u.value.to_string()),
+                };
+                let glob = i
+                    .path
+                    .as_ref()
+                    .map(|p| p.value.trim_start_matches("./").to_string());
+                (entry, glob)
+            })
+            .collect(),
+    )
 }
 
 /// Today's date, `YYYY-MM-DD` in UTC (`GUARD_TODAY` overrides it).
@@ -64,13 +185,16 @@ pub fn today() -> String {
 /// Does a key written in a suppression (`BO001`, `mutable-image-tag`,
 /// `build-once`) name the rule?
 pub fn key_matches(key: &str, rule_id: &str) -> bool {
-    if key.eq_ignore_ascii_case(rule_id) {
-        return true;
-    }
-    match crate::rules::find(rule_id) {
-        Some(r) => key.eq_ignore_ascii_case(r.name) || key.eq_ignore_ascii_case(r.family.as_str()),
-        None => false,
-    }
+    key.eq_ignore_ascii_case(rule_id) || key_matches_rule(key, rule_id, crate::rules::find(rule_id))
+}
+
+/// [`key_matches`] with the rule already looked up (`rule`: the rule of
+/// `rule_id`, if it is one), for callers that match many keys.
+fn key_matches_rule(key: &str, rule_id: &str, rule: Option<&crate::rules::Rule>) -> bool {
+    key.eq_ignore_ascii_case(rule_id)
+        || rule.is_some_and(|r| {
+            key.eq_ignore_ascii_case(r.name) || key.eq_ignore_ascii_case(r.family.as_str())
+        })
 }
 
 /// Does a key name any rule, rule name or family?
@@ -116,7 +240,7 @@ pub struct Mode {
 pub fn apply(
     model: &Model,
     findings: &mut [Finding],
-    external: &[External],
+    external: &Externals,
     mode: &Mode,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
@@ -137,7 +261,9 @@ pub fn apply(
         })
         .collect();
     let mut used: Vec<Vec<bool>> = directives.iter().map(|d| vec![false; d.len()]).collect();
-    let mut ext_used = vec![false; external.len()];
+    let mut ext_used = vec![false; external.entries.len()];
+    // The entries that may apply to each file, found once per file.
+    let mut ext_candidates: crate::hash::HashMap<usize, Vec<usize>> = Default::default();
     let mut ext_hit: std::collections::HashMap<(usize, &str, Vec<crate::env::Env>), Option<usize>> =
         std::collections::HashMap::new();
     for f in findings.iter_mut() {
@@ -177,12 +303,14 @@ pub fn apply(
         // otherwise match every entry against every finding).
         let key = (file, f.rule, f.envs.clone());
         let hit = *ext_hit.entry(key).or_insert_with(|| {
-            external.iter().position(|x| {
+            let candidates = ext_candidates
+                .entry(file)
+                .or_insert_with(|| external.candidates(&src.path, &src.uri));
+            let rule = crate::rules::find(f.rule);
+            candidates.iter().copied().find(|&i| {
+                let x = &external.entries[i];
                 x.until.as_deref().is_none_or(|u| u >= today.as_str())
-                    && x.rules.iter().any(|k| key_matches(k, f.rule))
-                    && x.path
-                        .as_ref()
-                        .is_none_or(|g| g.is_match(&*src.path) || g.is_match(&*src.uri))
+                    && x.rules.iter().any(|k| key_matches_rule(k, f.rule, rule))
                     && x.environment
                         .as_deref()
                         .is_none_or(|e| f.envs.iter().any(|fe| model.envs.is_or_qualifies(*fe, e)))
@@ -190,7 +318,7 @@ pub fn apply(
         });
         if let Some(i) = hit {
             ext_used[i] = true;
-            let x = &external[i];
+            let x = &external.entries[i];
             f.suppression = Some(RawSuppression {
                 kind: SuppressionKind::External,
                 reason: x.reason.clone(),
@@ -216,7 +344,7 @@ pub fn apply(
             );
         }
     }
-    for (i, x) in external.iter().enumerate() {
+    for (i, x) in external.entries.iter().enumerate() {
         let keys: Vec<&str> = x.rules.iter().map(String::as_str).collect();
         judge(
             x.span,
@@ -283,10 +411,14 @@ fn judge(
             ));
         }
     }
-    let any_enabled = crate::rules::all()
-        .iter()
-        .any(|r| keys.iter().any(|k| key_matches(k, r.id)) && enabled(r.id));
-    if !used && problems.is_empty() && any_enabled && keys.iter().all(|k| key_known(k)) {
+    // Asked only of an unused suppression, with each rule looked at once (50,000 unused
+    // entries of guard.toml looked every rule up again for every rule).
+    let any_enabled = || {
+        crate::rules::all()
+            .iter()
+            .any(|r| keys.iter().any(|k| key_matches_rule(k, r.id, Some(r))) && enabled(r.id))
+    };
+    if !used && problems.is_empty() && keys.iter().all(|k| key_known(k)) && any_enabled() {
         out.push(SUPPRESSION_UNUSED.finding(
             span,
             format!("suppression of {shown} matches no finding; remove it"),
@@ -307,5 +439,69 @@ mod tests {
         assert!(!key_matches("secrets", "BO001"));
         assert!(key_known("secrets"));
         assert!(!key_known("BO999"));
+    }
+
+    fn entry(n: usize, glob: Option<&str>) -> (External, Option<String>) {
+        let x = External {
+            span: Span::new(crate::source::FileId(0), n, n + 1),
+            path: None,
+            rules: vec!["BO001".to_string()],
+            environment: None,
+            reason: Some(format!("entry {n}")),
+            until: None,
+        };
+        (x, glob.map(str::to_string))
+    }
+
+    #[test]
+    fn identical_globs_of_fifty_thousand_entries_are_compiled_once() {
+        let globs = ["k8s/**", "legacy/*.yaml", "**/generated/**"];
+        let entries: Vec<_> = (0..50_000)
+            .map(|n| entry(n, (n % 10 != 0).then(|| globs[n % 3])))
+            .collect();
+        let x = Externals::new(entries);
+        assert_eq!(x.entries.len(), 50_000);
+        assert_eq!(x.compiled_globs(), 3);
+        assert_eq!(x.glob_sets(), 1);
+        // Globs are numbered in order of first use.
+        assert_eq!(x.entries[1].path, Some(0));
+        assert_eq!(x.entries[2].path, Some(1));
+        assert_eq!(x.entries[3].path, Some(2));
+        assert_eq!(x.entries[13].path, Some(0));
+        assert_eq!(x.entries[10].path, None);
+        // The entries that may apply, in file order: the path-less ones and
+        // those whose glob matches the path or the SARIF path.
+        let c = x.candidates("k8s/a.yaml", "repo/k8s/a.yaml");
+        assert!(c.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(&c[..4], &[0, 3, 6, 9]);
+        assert_eq!(
+            c.len(),
+            5_000 + (0..50_000).filter(|n| n % 10 != 0 && n % 3 == 0).count()
+        );
+        let c = x.candidates("other/generated/x.yaml", "other/generated/x.yaml");
+        assert_eq!(&c[..4], &[0, 2, 5, 8]);
+        let c = x.candidates("nothing.tf", "nothing.tf");
+        assert!(c.iter().all(|&i| i % 10 == 0) && c.len() == 5_000);
+    }
+
+    #[test]
+    fn distinct_globs_are_matched_in_sets_with_their_entries() {
+        let n = 2 * GLOBS_PER_SET + 10;
+        let mut entries: Vec<_> = (0..n)
+            .map(|i| {
+                let g = format!("dir{i}/**");
+                entry(i, Some(g.as_str()))
+            })
+            .collect();
+        // An invalid glob (validation refuses it first) matches nothing.
+        entries.push(entry(n, Some("a/{b")));
+        entries.push(entry(n + 1, Some("dir7/**")));
+        let x = Externals::new(entries);
+        assert_eq!(x.compiled_globs(), n + 1);
+        assert_eq!(x.glob_sets(), 3);
+        assert_eq!(x.candidates("dir7/x.yaml", "dir7/x.yaml"), vec![7, n + 1]);
+        let last = n - 1;
+        assert_eq!(x.candidates("x", &format!("dir{last}/main.tf")), vec![last]);
+        assert!(x.candidates("a/{b", "a/b").is_empty());
     }
 }
