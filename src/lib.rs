@@ -271,6 +271,19 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
         })
         .map_err(|e| Error::Usage(e.0))?
     };
+    // Policies asked for by name that hold none: a usage error, as Conftest's "no policies
+    // found" (the project's own `policy/`/`policies/` may hold none).
+    if policies.is_none() && !opts.policy.is_empty() && !opts.no_policies {
+        let named: Vec<String> = opts
+            .policy
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(Error::Usage(format!(
+            "no policies found in {} (no .rego file)",
+            named.join(", ")
+        )));
+    }
     if let Some(p) = &policies {
         rules::register(&p.guard_rules());
     }

@@ -916,3 +916,37 @@ fn guard_test_filters_packages_as_conftest_verify_does() {
     let o = guard(&["test", "policies", "--namespace", "doesnotexist"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
 }
+
+#[test]
+fn an_empty_policy_directory_is_an_error_as_in_conftest() {
+    // `conftest test -p empty/`: "no policies found". guard says so and exits 2, rather than
+    // checking with no policy at all; the project's own default directories may be empty.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    std::fs::write(dir.path().join("empty/README.md"), "not a policy\n").unwrap();
+    std::fs::write(dir.path().join("guard.toml"), "# a project\n").unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "a: 1\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", ".", "--policy", "empty"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no policies found in empty"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
