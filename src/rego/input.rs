@@ -34,6 +34,17 @@ pub struct Input<'a> {
 }
 
 impl Input<'_> {
+    /// A file read as one document guard parsed for the policies alone
+    /// (HCL, Terraform JSON, `.env`, INI...).
+    fn whole_file(file: FileId, root: Node) -> Input<'static> {
+        Input {
+            file,
+            index: 0,
+            root: Cow::Owned(root),
+            dockerfile: false,
+        }
+    }
+
     /// Where a result without a location points: the document's `kind`,
     /// else its first key, else its first bytes (a Dockerfile: its first
     /// instruction that is not a comment).
@@ -180,12 +191,7 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
                 });
             }
             let root = hcl2(model.sources.get(f.file)?).ok()?;
-            Some(Input {
-                file: f.file,
-                index: 0,
-                root: Cow::Owned(root),
-                dockerfile: false,
-            })
+            Some(Input::whole_file(f.file, root))
         })
         .collect();
     out.extend(hcl);
@@ -198,12 +204,7 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         .filter(|f| f.readable && f.syntax == Syntax::TerraformJson)
         .filter_map(|f| {
             let root = crate::parse::json::parse(model.sources.get(f.file)?).ok()?;
-            Some(Input {
-                file: f.file,
-                index: 0,
-                root: Cow::Owned(root),
-                dockerfile: false,
-            })
+            Some(Input::whole_file(f.file, root))
         })
         .collect();
     out.extend(tf_json);
@@ -222,12 +223,7 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
             } else {
                 return None;
             };
-            Some(Input {
-                file: f.file,
-                index: 0,
-                root: Cow::Owned(root),
-                dockerfile: false,
-            })
+            Some(Input::whole_file(f.file, root))
         })
         .collect();
     out.extend(dotenv);

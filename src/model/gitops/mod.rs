@@ -967,20 +967,21 @@ fn project_dirs(sources: &crate::source::SourceMap) -> Vec<String> {
     dirs.into_iter().map(str::to_string).collect()
 }
 
-/// A `git` generator's `directories` as elements, when its patterns match directories of
-/// this project (the generator reads this repository); false when it has none or matches
-/// nothing here (another repository, `files:` generators), so the caller notes it.
-fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
-    let Some(patterns) = g.get("directories").map(Node::as_seq) else {
-        return false;
-    };
-    let mut include: Vec<(&Node, globset::GlobMatcher)> = Vec::new();
-    let mut exclude: Vec<globset::GlobMatcher> = Vec::new();
+/// A `git` generator's `directories` or `files` patterns, compiled: the included ones with
+/// the `path` node they were written at, and the excluded ones. Argo CD matches with Go's
+/// `path.Match`: `*` stays within one directory. A pattern that does not compile is left out.
+type Patterns<'a> = (
+    Vec<(&'a Node, globset::GlobMatcher)>,
+    Vec<globset::GlobMatcher>,
+);
+
+fn generator_patterns(patterns: &[Node]) -> Patterns<'_> {
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
     for p in patterns {
-        let Some(text) = p.str_at(&["path"]) else {
+        let (Some(text), Some(at)) = (p.str_at(&["path"]), p.get("path")) else {
             continue;
         };
-        // Argo CD matches with Go's path.Match: `*` stays within one directory.
         let Ok(glob) = globset::GlobBuilder::new(text.trim_start_matches("./"))
             .literal_separator(true)
             .build()
@@ -989,10 +990,21 @@ fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
         };
         if p.get("exclude").and_then(Node::as_bool).unwrap_or(false) {
             exclude.push(glob.compile_matcher());
-        } else if let Some(at) = p.get("path") {
+        } else {
             include.push((at, glob.compile_matcher()));
         }
     }
+    (include, exclude)
+}
+
+/// A `git` generator's `directories` as elements, when its patterns match directories of
+/// this project (the generator reads this repository); false when it has none or matches
+/// nothing here (another repository, `files:` generators), so the caller notes it.
+fn git_directories(g: &Node, dirs: &[String], out: &mut Vec<Node>) -> bool {
+    let Some(patterns) = g.get("directories").map(Node::as_seq) else {
+        return false;
+    };
+    let (include, exclude) = generator_patterns(patterns);
     let before = out.len();
     for d in dirs {
         if exclude.iter().any(|m| m.is_match(d)) {
@@ -1029,24 +1041,7 @@ fn git_files(
     let Some(patterns) = g.get("files").map(Node::as_seq) else {
         return false;
     };
-    let mut include: Vec<(&Node, globset::GlobMatcher)> = Vec::new();
-    let mut exclude: Vec<globset::GlobMatcher> = Vec::new();
-    for p in patterns {
-        let (Some(text), Some(at)) = (p.str_at(&["path"]), p.get("path")) else {
-            continue;
-        };
-        let Ok(glob) = globset::GlobBuilder::new(text.trim_start_matches("./"))
-            .literal_separator(true)
-            .build()
-        else {
-            continue;
-        };
-        if p.get("exclude").and_then(Node::as_bool).unwrap_or(false) {
-            exclude.push(glob.compile_matcher());
-        } else {
-            include.push((at, glob.compile_matcher()));
-        }
-    }
+    let (include, exclude) = generator_patterns(patterns);
     let mut matched = 0usize;
     // The files guard read, by their path in the project (as the directory generator and the
     // applications' `path` are resolved), sorted: the elements are deterministic.
@@ -1144,17 +1139,12 @@ fn directory_element(dir: &str, at: Span) -> Node {
     for (i, seg) in dir.split('/').enumerate() {
         entries.push((format!("path[{i}]"), seg.into()));
     }
-    Node::new(
+    map_node(
         at,
-        Value::Map(crate::node::items(
-            entries
-                .into_iter()
-                .map(|(k, v)| crate::node::Entry {
-                    key: Node::string(at, k),
-                    value: Node::string(at, v),
-                })
-                .collect(),
-        )),
+        entries
+            .into_iter()
+            .map(|(k, v)| (k, Node::string(at, v)))
+            .collect(),
     )
 }
 
