@@ -41,7 +41,6 @@ mod allocator {
     #[unsafe(link_section = ".init_array.00099")]
     static CONFIGURE: extern "C" fn() = configure;
 }
-use guard::finding::Severity;
 use guard::render::{self, Format, RenderOptions};
 
 #[derive(Parser)]
@@ -545,20 +544,17 @@ fn check(args: CheckArgs) -> ExitCode {
     if args.stats && args.format != Format::Text {
         eprint!("{}", render::text::render_stats(&report));
     }
-    let fail_on = args
+    let threshold = args
         .fail_on
-        .unwrap_or(match report.settings.fail_on.as_ref().map(|f| f.0) {
-            Some(guard::config::FailOn::Warning) => FailOn::Warning,
-            Some(guard::config::FailOn::Note) => FailOn::Note,
-            Some(guard::config::FailOn::Never) => FailOn::Never,
-            Some(guard::config::FailOn::Error) | None => FailOn::Error,
-        });
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Note => Some(Severity::Note),
-        FailOn::Never => None,
-    };
+        .map(|f| match f {
+            FailOn::Error => guard::config::FailOn::Error,
+            FailOn::Warning => guard::config::FailOn::Warning,
+            FailOn::Note => guard::config::FailOn::Note,
+            FailOn::Never => guard::config::FailOn::Never,
+        })
+        .or(report.settings.fail_on.as_ref().map(|f| f.0))
+        .unwrap_or(guard::config::FailOn::Error)
+        .threshold();
     match (threshold, report.worst()) {
         // Writing a baseline accepts today's findings: not a failure.
         _ if args.write_baseline.is_some() => ExitCode::SUCCESS,

@@ -175,6 +175,16 @@ impl FailOn {
         }
     }
 
+    /// The least severe finding that fails the run (None: none does).
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Note => Some(Severity::Note),
+            FailOn::Never => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<FailOn> {
         match s {
             "error" => Some(FailOn::Error),

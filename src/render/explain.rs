@@ -258,12 +258,7 @@ fn counts(report: &Report, f: &Located) -> String {
         Some(f) => (f, "guard.toml's fail-on"),
         None => (FailOn::Error, "the default fail-on"),
     };
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Note => Some(Severity::Note),
-        FailOn::Never => None,
-    };
+    let threshold = fail_on.threshold();
     let sev = match f.severity {
         Severity::Error => "an error",
         Severity::Warning => "a warning",
