@@ -29,10 +29,6 @@ fn skip(test: &str, why: &str, required: bool) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
-fn integrations_required() -> bool {
-    flag("GUARD_REQUIRE_INTEGRATIONS") || flag("GUARD_REQUIRE_ALL")
-}
-
 /// target/wheels, where .ci/run puts the wheel: the directory and the guard-iac wheel for this
 /// version, if there is one.
 fn wheelhouse() -> (PathBuf, Option<PathBuf>) {
@@ -74,7 +70,7 @@ fn wheel_installs_into_an_empty_venv_and_checks_the_example() {
         return skip(
             TEST,
             "no guard-iac wheel in target/wheels (.ci/run builds it: maturin build --release --locked --out target/wheels)",
-            integrations_required(),
+            common::integrations_required(),
         );
     };
     let scratch = tempfile::tempdir().unwrap();
@@ -143,7 +139,7 @@ fn pre_commit_mirror_installs_the_wheel_without_a_toolchain_and_blocks_a_public_
         return skip(
             TEST,
             "no guard-iac wheel in target/wheels (.ci/run builds it)",
-            integrations_required(),
+            common::integrations_required(),
         );
     }
     let has_backend = fs::read_dir(&dir)
@@ -154,7 +150,7 @@ fn pre_commit_mirror_installs_the_wheel_without_a_toolchain_and_blocks_a_public_
         return skip(
             TEST,
             "no setuptools wheel in target/wheels for the mirror's package (.ci/run downloads it)",
-            integrations_required(),
+            common::integrations_required(),
         );
     }
     let scratch = tempfile::tempdir().unwrap();
@@ -365,7 +361,7 @@ fn binstall_metadata_finds_the_dist_archive() {
         return skip(
             TEST,
             "no dist archive in target/distrib (.ci/release makes it with dist build)",
-            integrations_required(),
+            common::integrations_required(),
         );
     }
     let manifest: toml_edit::DocumentMut = fs::read_to_string(Path::new(ROOT).join("Cargo.toml"))

@@ -55,12 +55,6 @@ struct Case {
     extra: Option<String>,
 }
 
-fn required() -> bool {
-    ["GUARD_REQUIRE_INTEGRATIONS", "GUARD_REQUIRE_ALL"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| v == "1"))
-}
-
 /// Whether the oracle runs here (python3 with helm_python).
 fn oracle_present(test: &str) -> bool {
     let ok = Command::new("python3")
@@ -73,7 +67,7 @@ fn oracle_present(test: &str) -> bool {
         return true;
     }
     assert!(
-        !required(),
+        !common::integrations_required(),
         "{test}: python3 cannot import helm_python and yaml (pip install helm-python-sdk pyyaml), and GUARD_REQUIRE_INTEGRATIONS=1 requires them"
     );
     let _ = writeln!(

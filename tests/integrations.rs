@@ -19,13 +19,6 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const GUARD: &str = env!("CARGO_BIN_EXE_guard");
 const HOOK_MANIFEST: &str = ".pre-commit-hooks.yaml";
 
-/// `GUARD_REQUIRE_INTEGRATIONS=1`, or `GUARD_REQUIRE_ALL=1` (every skippable test required).
-fn required() -> bool {
-    ["GUARD_REQUIRE_INTEGRATIONS", "GUARD_REQUIRE_ALL"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|v| v == "1"))
-}
-
 /// Whether every tool runs. When one does not: a failure if the integrations are required,
 /// else a visible skip.
 fn tools_present(test: &str, tools: &[&str]) -> bool {
@@ -44,7 +37,7 @@ fn tools_present(test: &str, tools: &[&str]) -> bool {
         return true;
     }
     assert!(
-        !required(),
+        !common::integrations_required(),
         "{test}: {} not found on PATH, and GUARD_REQUIRE_INTEGRATIONS=1 requires it",
         missing.join(", ")
     );

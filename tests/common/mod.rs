@@ -148,3 +148,12 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
     assert!(o.status.success(), "git {args:?} in {dir:?}: {}", text(&o));
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
+
+/// Whether the tests of external tools (pre-commit, the wheel, Helm's reference) must run
+/// rather than skip: `GUARD_REQUIRE_INTEGRATIONS=1` or `GUARD_REQUIRE_ALL=1` (CI sets both).
+#[allow(dead_code)]
+pub fn integrations_required() -> bool {
+    ["GUARD_REQUIRE_INTEGRATIONS", "GUARD_REQUIRE_ALL"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| v == "1"))
+}
