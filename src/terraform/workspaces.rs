@@ -18,14 +18,17 @@ fn patterns() -> &'static [Regex; 4] {
     P.get_or_init(|| {
         let re = |s: &str| Regex::new(s).unwrap_or_else(|_| Regex::new("$^").expect("valid"));
         [
-            // terraform.workspace == "x", "x" != terraform.workspace
-            re(r#"terraform\.workspace\s*[!=]=\s*"([^"\\]{1,64})"|"([^"\\]{1,64})"\s*[!=]=\s*terraform\.workspace"#),
+            // terraform.workspace == "x", "x" != terraform.workspace. The
+            // length bounds (names up to 64, lists up to 512 bytes) are
+            // checked on the match: counted repetitions in the pattern
+            // made compiling these four cost as much as parsing 100 kB.
+            re(r#"terraform\.workspace\s*[!=]=\s*"([^"\\]+)"|"([^"\\]+)"\s*[!=]=\s*terraform\.workspace"#),
             // lookup(local.m, terraform.workspace ...)
             re(r"lookup\(\s*(local|var)\.([A-Za-z_][A-Za-z0-9_-]*)\s*,\s*terraform\.workspace"),
             // local.m[terraform.workspace]
             re(r"(local|var)\.([A-Za-z_][A-Za-z0-9_-]*)\s*\[\s*terraform\.workspace\s*\]"),
             // contains(["a", "b"], terraform.workspace)
-            re(r"contains\(\s*\[([^\]]{0,512})\]\s*,\s*terraform\.workspace"),
+            re(r"contains\(\s*\[([^\]]*)\]\s*,\s*terraform\.workspace"),
         ]
     })
 }
@@ -33,19 +36,25 @@ fn patterns() -> &'static [Regex; 4] {
 /// The workspace names `cfg` distinguishes (`default` left out).
 pub fn names(cfg: &ModuleCfg<'_>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let [cmp, lookup, index, contains] = patterns();
     for f in &cfg.files {
         let text = f.text.as_str();
         if !text.contains("terraform.workspace") {
             continue;
         }
+        // Compiled on the first configuration that names a workspace.
+        let [cmp, lookup, index, contains] = patterns();
         for c in cmp.captures_iter(text) {
-            if let Some(m) = c.get(1).or_else(|| c.get(2)) {
+            if let Some(m) = c.get(1).or_else(|| c.get(2))
+                && m.len() <= 64
+            {
                 out.insert(m.as_str().to_string());
             }
         }
         for c in contains.captures_iter(text) {
             let list = c.get(1).map_or("", |m| m.as_str());
+            if list.len() > 512 {
+                continue;
+            }
             for item in list.split(',') {
                 let item = item.trim();
                 if let Some(s) = item.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
