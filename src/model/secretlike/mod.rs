@@ -94,25 +94,26 @@ pub fn classify(name: Option<&str>, value: &str) -> Verdict {
         return Verdict::Secret(Why::Shape("an AWS secret access key"));
     }
     // 2. Values that are never secrets. A number is a setting, unless it
-    // is a dummy password under a secret's name (`123456`).
-    let weak = is_weak(t);
+    // is a dummy password under a secret's name (`123456`). Whether the
+    // value is a dummy is asked only where the answer matters (most values
+    // have no name, or no secret's name).
     if is_never_secret(t) {
         return Verdict::Not;
     }
-    if is_scalar_setting(t) && !(weak && kind.is_some()) {
+    if is_scalar_setting(t) && !(kind.is_some() && is_weak(t)) {
         return Verdict::Not;
     }
     // 3. The name.
     let Some(kind) = kind else {
         // A dummy under a name that is no secret's (`ADMIN_USER=changeme`)
         // is reported only when the dummy says "fill me in".
-        return if weak && name.is_some() && is_fill_me_in(t) {
+        return if name.is_some() && is_weak(t) && is_fill_me_in(t) {
             Verdict::Weak
         } else {
             Verdict::Not
         };
     };
-    if weak {
+    if is_weak(t) {
         return Verdict::Weak;
     }
     if is_placeholder_text(t, name.unwrap_or("")) || is_prose(t) || is_code(t) {
@@ -480,6 +481,14 @@ fn shell_default(t: &str) -> Option<&str> {
 /// `%env(DB_PASSWORD)%`, `#{Password}#`, Python configuration interpolation
 /// `%(db_password)s`, an autoconf/token-replacement `@DB_PASSWORD@`.
 pub fn has_placeholder(s: &str) -> bool {
+    // Every form below has one of these bytes: one pass rules most values
+    // out before the substring searches.
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'$' | b'{' | b'%' | b'#' | b'@'))
+    {
+        return false;
+    }
     s.contains("${")
         || s.contains("{{")
         || s.contains("$(")
