@@ -114,3 +114,52 @@ fn same_trees_on_generated_strings() {
     // Most generated inputs parse: the comparison is not only of errors.
     assert!(ok > 50_000, "only {ok} generated bodies parsed");
 }
+
+#[test]
+fn same_trees_on_generated_bodies() {
+    // Identifiers (ASCII, Unicode, with `-`), whitespace, comments and
+    // expressions: the paths the patch takes byte by byte.
+    let atoms = [
+        "a", "b_c", "é", "x-y", "_", "-", "1", "2.5e3", " ", "\t", "\n", "\r\n", "#c\n", "//c\n",
+        "/*c*/", "/*", "=", "{", "}", "[", "]", "(", ")", ",", "\"s\"", "\"${a}\"", "var.x", "f(",
+        ".", "*", "?", ":", "日本", "aé", "a日", "true", "null", "for", "in", "if", "=>", "...",
+        "<<EOT\nx\nEOT\n", "::", "!", "&&", "==", "blk", "\u{a0}", "ä-b",
+    ];
+    let mut seed: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut ok = 0;
+    for _ in 0..60_000 {
+        let len = (next() % 16) as usize;
+        let shape = next() % 3;
+        let mut text = String::from(match shape {
+            0 => "a = ",
+            1 => "blk \"l\" {\n  x = ",
+            _ => "",
+        });
+        for _ in 0..len {
+            text.push_str(atoms[(next() % atoms.len() as u64) as usize]);
+        }
+        if shape == 1 {
+            text.push_str("\n}\n");
+        }
+        let [(b, bp), _] = both(&text);
+        ok += usize::from(!b.starts_with("error"));
+        assert_eq!(b, bp, "{text:?}");
+        let e = match hcl_edit::parser::parse_expr(&text) {
+            Ok(x) => format!("{x:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        let ep = match published::parser::parse_expr(&text) {
+            Ok(x) => format!("{x:?}"),
+            Err(e) => format!("error: {e}"),
+        };
+        assert_eq!(e, ep, "{text:?}");
+    }
+    assert!(ok > 1_000, "only {ok} generated bodies parsed");
+}
+

@@ -112,20 +112,31 @@ fn string_literal<'a>(input: &mut Input<'a>) -> ModalResult<&'a str> {
 
 /// The bytes at which a quoted string literal may end: `"`, `\\`, and the first bytes of
 /// `${`, `%{`, `$${` and `%%{`.
-const QUOTED_STOPS: &[u8] = b"\"\\$%";
+const QUOTED_STOPS: &[bool; 256] = &byte_set(b"\"\\$%");
 
 /// The bytes at which a template literal may end: the first bytes of `${`, `%{`, `$${`,
 /// `%%{` and of a heredoc's closing line ending.
-const TEMPLATE_STOPS: &[u8] = b"$%\r\n";
+const TEMPLATE_STOPS: &[bool; 256] = &byte_set(b"$%\r\n");
+
+/// A table of the bytes in `bytes`.
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
 
 ///
-/// `stops` holds every byte at which `literal_end` or an escaped marker can start (all ASCII):
+/// guard patch: `stops` holds every byte at which `literal_end` or an escaped marker can start (all ASCII):
 /// runs of other bytes cannot end the literal and are taken at once, instead of trying both
 /// parsers at every character, which is what made string-heavy files slow to parse. At a stop
 /// byte the parsers decide, exactly as before.
 fn any_until<'a, F, T>(
     mut literal_end: F,
-    stops: &'static [u8],
+    stops: &'static [bool; 256],
 ) -> impl ModalParser<Input<'a>, &'a str, ContextError>
 where
     F: ModalParser<Input<'a>, T, ContextError>,
@@ -138,7 +149,7 @@ where
             // Stop bytes are ASCII, so the first one is on a char boundary.
             let run = rest
                 .bytes()
-                .position(|b| stops.contains(&b))
+                .position(|b| stops[usize::from(b)])
                 .unwrap_or(rest.len());
             if run > 0 {
                 let _ = input.next_slice(run);
@@ -231,6 +242,24 @@ pub(super) fn ident(input: &mut Input) -> ModalResult<Decorated<Ident>> {
 }
 
 pub(super) fn str_ident<'a>(input: &mut Input<'a>) -> ModalResult<&'a str> {
+    // guard patch: an ASCII identifier (nearly all of them) is taken byte by byte; one with
+    // another character goes through the Unicode parser below, as before.
+    let rest: &str = input.peek_finish();
+    let bytes = rest.as_bytes();
+    if let Some(&first) = bytes.first() {
+        if first.is_ascii() {
+            if !(first.is_ascii_alphabetic() || first == b'_') {
+                return Err(ErrMode::Backtrack(ContextError::new()));
+            }
+            let len = 1 + bytes[1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                .count();
+            if bytes.get(len).is_none_or(|b| b.is_ascii()) {
+                return Ok(input.next_slice(len));
+            }
+        }
+    }
     (one_of(is_id_start), take_while(0.., is_id_continue))
         .take()
         .parse_next(input)

@@ -1,8 +1,27 @@
 use super::prelude::*;
 
-use winnow::ascii::{multispace0, space0, till_line_ending};
+use winnow::ascii::till_line_ending;
 use winnow::combinator::{alt, delimited, fail, peek, preceded, repeat};
 use winnow::token::{any, take_until};
+
+/// guard patch: `winnow::ascii::multispace0` and `space0` (the same bytes), taken as bytes
+/// rather than decoded characters.
+fn multispace0(input: &mut Input) -> ModalResult<()> {
+    let rest: &str = input.peek_finish();
+    let n = rest
+        .bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .count();
+    let _ = input.next_slice(n);
+    Ok(())
+}
+
+fn space0(input: &mut Input) -> ModalResult<()> {
+    let rest: &str = input.peek_finish();
+    let n = rest.bytes().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let _ = input.next_slice(n);
+    Ok(())
+}
 
 pub(super) fn ws(input: &mut Input) -> ModalResult<()> {
     (
