@@ -671,6 +671,31 @@ fn undefined_is_not_an_error_as_in_opa() {
 }
 
 #[test]
+fn comprehension_and_some_scopes_are_as_in_opa() {
+    // fixtures/rego/opa-semantics/policy/scoping.rego (OPA docs cited there): a reference in a
+    // comprehension written before the comprehension's own `name := ...` is the rule's `name`
+    // (OPA: "other services: DB,CACHE"; regorus 0.14.1 refused the policy, "var `name` used
+    // before definition below"), and `some i` is declared afresh on each iteration of the rule
+    // body (OPA: "a at 1", "b at 1"; regorus 0.14.1: "duplicated definition of local variable").
+    let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
+    let p = "fixtures/rego/opa-semantics/pod.yaml";
+    let scoping: Vec<&String> = v
+        .iter()
+        .filter(|l| l.contains("deny_shadowed") || l.contains("deny_some_in_loop"))
+        .collect();
+    assert_eq!(
+        scoping,
+        [
+            &format!("main.deny_shadowed {p}:2:7 other services: DB,CACHE"),
+            &format!("main.deny_some_in_loop {p}:2:7 a at 1"),
+            &format!("main.deny_some_in_loop {p}:2:7 b at 1"),
+        ],
+        "{v:#?}"
+    );
+    assert!(!v.iter().any(|l| l.contains("scoping.rego")), "{v:#?}");
+}
+
+#[test]
 fn a_failing_rule_leaves_the_other_rules_results_and_helpers_are_not_reported() {
     let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
     let p = "fixtures/rego/opa-semantics/pod.yaml";

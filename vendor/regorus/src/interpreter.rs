@@ -590,6 +590,20 @@ impl Interpreter {
                 // Stop path collection upon encountering the leading variable.
                 Expr::Var { span, .. } => {
                     path.reverse();
+                    // guard patch: a reference to an enclosing query's variable that this
+                    // query declares again further on skips the not-yet-assigned (or, after
+                    // a loop iteration, cleared) inner binding of the name.
+                    if self.is_outer_ref(expr.eidx()) {
+                        let name = span.source_str();
+                        for scope in self.scopes.iter().rev() {
+                            match scope.get(&name) {
+                                Some(Value::Undefined) | None => continue,
+                                Some(v) => {
+                                    return Ok(Self::get_value_chained(v.clone(), &path[..]))
+                                }
+                            }
+                        }
+                    }
                     return self.lookup_var(span, &path[..], false);
                 }
                 // Accumulate chained . field accesses.
@@ -1269,7 +1283,14 @@ impl Interpreter {
             Literal::SomeVars { span, vars, .. } => {
                 for var in vars {
                     let name = var.source_str();
-                    if self.current_scope()?.get(&name).is_some() {
+                    // guard patch: a scope cleared after a loop iteration keeps its names
+                    // bound to undefined; `some` evaluated again in the next one is no
+                    // redefinition.
+                    if self
+                        .current_scope()?
+                        .get(&name)
+                        .is_some_and(|v| *v != Value::Undefined)
+                    {
                         bail!("duplicated definition of local variable {}", name);
                     }
                     self.add_variable_or(&name)?;
@@ -3155,6 +3176,20 @@ impl Interpreter {
         } else {
             self.eval_call_impl(span, expr, fcn, params)
         }
+    }
+
+    // guard patch: whether the variable reference `eidx` of the current module names an
+    // enclosing query's variable (`Schedule::outer_refs`).
+    fn is_outer_ref(&self, eidx: u32) -> bool {
+        let key = (self.current_module_index, eidx);
+        let in_query = u32::try_from(self.compiled_policy.modules.len())
+            .is_ok_and(|n| n == self.current_module_index);
+        let schedule = if in_query {
+            self.query_schedule.as_ref()
+        } else {
+            self.compiled_policy.schedule.as_deref()
+        };
+        schedule.is_some_and(|s| s.outer_refs.contains(&key))
     }
 
     fn lookup_local_var(&self, name: &SourceStr) -> Option<Value> {
