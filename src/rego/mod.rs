@@ -25,6 +25,7 @@ mod limits;
 mod recursion;
 mod scan;
 pub mod test;
+mod toml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
