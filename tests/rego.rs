@@ -397,6 +397,21 @@ fn broken_hostile_and_runaway_policies_are_refused() {
         "{}",
         stderr(&o)
     );
+    // Every refused call is named, not only the first (as OPA's capabilities check lists
+    // every unavailable builtin).
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  t := time.now_ns()\n  n := rand.intn(\"x\", 10)\n  msg := sprintf(\"%d %d %v\", [t, n, opa.runtime()])\n}\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    for want in [
+        "3 calls of builtins that are not available",
+        "policy/p.rego:5:8: `time.now_ns`",
+        "policy/p.rego:6:8: `rand.intn`",
+        "policy/p.rego:7:37: `opa.runtime`",
+    ] {
+        assert!(stderr(&o).contains(want), "{want}: {}", stderr(&o));
+    }
     let o = run(
         "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := opa.runtime().env.HOME\n}\n",
         &[],

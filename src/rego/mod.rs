@@ -379,20 +379,38 @@ fn too_deep(name: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn forbidden_call(name: &str, text: &str) -> Result<(), PolicyError> {
+/// Every call of a refused builtin in a policy text: `name:line:col: `f``.
+fn forbidden_calls(name: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let code = line.split('#').next().unwrap_or("");
         for f in FORBIDDEN {
-            if let Some(col) = code.find(&format!("{f}(")) {
-                return Err(PolicyError(format!(
-                    "{name}:{}:{}: `{f}` is not available: guard's policies have no network, no environment and must be deterministic",
+            let call = format!("{f}(");
+            for (col, _) in code.match_indices(&call) {
+                out.push(format!(
+                    "{name}:{}:{}: `{f}`",
                     i + 1,
                     code[..col].chars().count() + 1
-                )));
+                ));
             }
         }
     }
-    Ok(())
+    out
+}
+
+/// The error for refused builtin calls (every one of every policy), if any.
+fn forbidden_error(calls: &[String]) -> Result<(), PolicyError> {
+    match calls {
+        [] => Ok(()),
+        [one] => Err(PolicyError(format!(
+            "{one} is not available: guard's policies have no network, no environment and must be deterministic"
+        ))),
+        _ => Err(PolicyError(format!(
+            "{} calls of builtins that are not available (guard's policies have no network, no environment and must be deterministic):\n  {}",
+            calls.len(),
+            calls.join("\n  ")
+        ))),
+    }
 }
 
 impl Policies {
@@ -444,11 +462,18 @@ impl Policies {
         limits::add(&mut engine);
         let mut files = Vec::new();
         let mut reads_file_info = false;
+        // Every refused builtin of every policy, named in one error.
+        let mut texts = Vec::new();
+        let mut refused = Vec::new();
         for p in &rego_files {
             let text = read_text(p)?;
+            refused.extend(forbidden_calls(&shown(p), &text));
+            texts.push(text);
+        }
+        forbidden_error(&refused)?;
+        for (p, text) in rego_files.iter().zip(texts) {
             reads_file_info |= text.contains("data.conftest");
             let name = shown(p);
-            forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
             let scanned = scan::scan(&text);
             add_policy(&mut engine, &name, &metadata_calls(&text, &scanned))?;
