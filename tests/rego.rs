@@ -990,3 +990,52 @@ fn an_empty_policy_directory_is_an_error_as_in_conftest() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn rego_version_forces_the_syntax_as_conftests_flag() {
+    // Conftest's --rego-version (https://www.conftest.dev/options/#-rego-version): v1 parses
+    // every policy as Rego v1, so a policy in v0 syntax fails to load, located; v0 parses as
+    // Rego v0, where `contains`/`if` without `import rego.v1` (or future.keywords) are not
+    // keywords, so a v1 policy fails to load; without the flag guard takes each file as v1,
+    // else v0.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("guard.toml"), "").expect("write");
+    std::fs::write(root.join("a.yaml"), "kind: Pod\n").expect("write");
+    std::fs::create_dir_all(root.join("v0")).expect("mkdir");
+    std::fs::create_dir_all(root.join("v1")).expect("mkdir");
+    std::fs::write(
+        root.join("v0/p.rego"),
+        "package main\n\ndeny[msg] {\n  input.kind == \"Pod\"\n  msg := \"v0 pod\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("v1/p.rego"),
+        "package main\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"v1 pod\"\n}\n",
+    )
+    .expect("write");
+    let a = root.join("a.yaml");
+    let a = a.to_str().expect("utf-8");
+    let run = |policy: &str, version: Option<&str>| -> Output {
+        let p = root.join(policy);
+        let mut args = vec!["check", "--select", "policy", "--format", "concise"];
+        args.extend(["--policy", p.to_str().expect("utf-8"), a]);
+        if let Some(v) = version {
+            args.extend(["--rego-version", v]);
+        }
+        guard(&args)
+    };
+    for (policy, version, code, out) in [
+        ("v0", None, 1, "v0 pod"),
+        ("v1", None, 1, "v1 pod"),
+        ("v0", Some("v0"), 1, "v0 pod"),
+        ("v1", Some("v1"), 1, "v1 pod"),
+        ("v0", Some("v1"), 2, "v0/p.rego:3:"),
+        ("v1", Some("v0"), 2, "v1/p.rego:3:"),
+    ] {
+        let o = run(policy, version);
+        let text = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(code), "{policy} {version:?}: {text}");
+        assert!(text.contains(out), "{policy} {version:?}: {text}");
+    }
+}

@@ -57,6 +57,18 @@ pub struct Options {
     /// The project root: policy files outside the current directory are
     /// shown relative to it.
     pub base: Option<PathBuf>,
+    /// Conftest's `--rego-version`: parse every policy as this version only (default: v1,
+    /// else v0 for a file v1 refuses).
+    pub rego_version: Option<RegoVersion>,
+}
+
+/// A Rego syntax version (Conftest's and OPA's `--rego-version`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegoVersion {
+    /// Rego before OPA 1.0 (`deny[msg] { ... }`; `import rego.v1` still gives v1).
+    V0,
+    /// OPA 1.0's Rego (`deny contains msg if { ... }`).
+    V1,
 }
 
 /// A policy file as loaded.
@@ -476,7 +488,12 @@ impl Policies {
             let name = shown(p);
             too_deep(&name, &text)?;
             let scanned = scan::scan(&text);
-            add_policy(&mut engine, &name, &metadata_calls(&text, &scanned))?;
+            add_policy(
+                &mut engine,
+                &name,
+                &metadata_calls(&text, &scanned),
+                opts.rego_version,
+            )?;
             files.push(PolicyFile {
                 shown: name,
                 scan: scanned,
@@ -1321,7 +1338,24 @@ fn metadata_calls(text: &str, scanned: &scan::Scanned) -> String {
     out
 }
 
-fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), PolicyError> {
+fn add_policy(
+    engine: &mut regorus::Engine,
+    name: &str,
+    text: &str,
+    version: Option<RegoVersion>,
+) -> Result<(), PolicyError> {
+    // `--rego-version`: that version only, as Conftest (a v0 policy under v1 fails to load,
+    // located; under v0, `import rego.v1` still selects v1 for its file, as in OPA).
+    if let Some(v) = version {
+        let mut trial = engine.clone();
+        trial.set_rego_v0(v == RegoVersion::V0);
+        trial
+            .add_policy(name.to_string(), text.to_string())
+            .map_err(|e| PolicyError(describe(&e)))?;
+        trial.set_rego_v0(false);
+        *engine = trial;
+        return Ok(());
+    }
     // Rego v1 (OPA 1.0 and current Conftest) first; then the v0 syntax
     // older policies are written in (`deny[msg] { ... }`), unless the file
     // uses v1 keywords (the v0 parser would only add noise to the error).

@@ -161,11 +161,23 @@ pub fn run_in(
     namespaces: &[String],
     filter: Option<&regex::Regex>,
 ) -> Result<Vec<Outcome>, PolicyError> {
+    run_with(dirs, data, namespaces, filter, None)
+}
+
+/// [`run_in`], parsing the policies as `rego_version` only when given (`--rego-version`).
+pub fn run_with(
+    dirs: &[PathBuf],
+    data: &[PathBuf],
+    namespaces: &[String],
+    filter: Option<&regex::Regex>,
+    rego_version: Option<super::RegoVersion>,
+) -> Result<Vec<Outcome>, PolicyError> {
     let opts = Options {
         dirs: dirs.to_vec(),
         data: data.to_vec(),
         all_namespaces: true,
         testing: true,
+        rego_version,
         ..Options::default()
     };
     let Some(p) = Policies::load(&opts)? else {
