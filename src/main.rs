@@ -669,6 +669,13 @@ fn test(
                     if let Some(d) = &o.detail {
                         println!("    at {}:{}: {d}", o.file, o.line);
                     }
+                    for l in &o.explanation {
+                        println!("    {l}");
+                    }
+                    // As `opa test`: print() output of failed tests, of every test with -v.
+                    for l in &o.prints {
+                        println!("    print: {l}");
+                    }
                 }
             }
             println!("{}", "-".repeat(40));

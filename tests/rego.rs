@@ -1039,3 +1039,62 @@ fn rego_version_forces_the_syntax_as_conftests_flag() {
         assert!(text.contains(out), "{policy} {version:?}: {text}");
     }
 }
+
+#[test]
+fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
+    // `opa test` (https://www.openpolicyagent.org/docs/latest/policy-testing/): print() output
+    // is shown for failing tests (and every test with -v), located `file:line`; `--explain
+    // fails` shows the expression that failed. guard shows the first statement of the test
+    // body that does not hold, with the values of a comparison's sides and of the variables
+    // bound before it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("policy/p_test.rego"),
+        "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n",
+    )
+    .expect("write");
+    let p = root.join("policy");
+    let p = p.to_str().expect("utf-8");
+    let o = guard(&["test", p]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "data.main.test_pod: FAIL",
+        "p_test.rego:7: `count(deny) == 2 with input as {\"kind\": \"Pod\"}` does not hold",
+        "  count(deny) = 1\n",
+        "  x = 1\n",
+        "p_test.rego:6: x is 1\n",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    // The constant side is not repeated; a passing test's prints only with -v.
+    assert!(!out.contains("  2 = 2"), "{out}");
+    assert!(!out.contains("checked"), "{out}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let o = guard(&["test", "-v", p]);
+    assert!(
+        stdout(&o).contains("p_test.rego:11: checked\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = guard(&["test", "--format", "json", p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pod = v
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "data.main.test_pod"))
+        .expect("test_pod");
+    assert_eq!(pod["explanation"][1], "  count(deny) = 1", "{pod}");
+    assert!(
+        pod["prints"][0]
+            .as_str()
+            .is_some_and(|s| s.ends_with("p_test.rego:6: x is 1")),
+        "{pod}"
+    );
+}
