@@ -1057,7 +1057,7 @@ fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
     .expect("write");
     std::fs::write(
         root.join("policy/p_test.rego"),
-        "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n",
+        "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n\ntest_groovy if {\n  parse_config(\"groovy\", \"x\") == {}\n}\n",
     )
     .expect("write");
     let p = root.join("policy");
@@ -1071,6 +1071,8 @@ fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
         "  count(deny) = 1\n",
         "  x = 1\n",
         "p_test.rego:6: x is 1\n",
+        // An evaluation error is shown whole (regorus starts it with a blank line).
+        "no parser `groovy`",
     ] {
         assert!(out.contains(want), "{want}: {out}");
     }

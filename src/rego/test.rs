@@ -241,13 +241,20 @@ pub fn run_with(
                     Some("undefined (a condition did not hold)".to_string()),
                 ),
                 Ok(v) => (false, Some(format!("evaluated to {}", super::json_of(&v)))),
-                Err(e) => (
-                    false,
-                    Some(
-                        crate::render::sanitize(format!("{e}").lines().next().unwrap_or(""))
-                            .into_owned(),
-                    ),
-                ),
+                // The error's lines that say something (regorus starts some with a blank line
+                // and a source excerpt), on one line.
+                Err(e) => {
+                    let text = format!("{e:#}");
+                    let lines: Vec<&str> = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    (
+                        false,
+                        Some(crate::render::sanitize(&lines.join(" ")).into_owned()),
+                    )
+                }
             };
             out.push(Outcome {
                 name,
