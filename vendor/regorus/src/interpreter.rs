@@ -123,6 +123,9 @@ pub struct Interpreter {
     builtins_cache: BTreeMap<(&'static str, Vec<Value>), Value>,
     no_rules_lookup: bool,
     execution_timer: ExecutionTimer,
+    // guard patch: each module's package path (`["data", ...]`) for the module list it was
+    // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
+    module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<Vec<Vec<String>>>)>,
 }
 
 impl Default for Interpreter {
@@ -172,6 +175,7 @@ impl Clone for Interpreter {
             module: None,
             no_rules_lookup: false,
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
+            module_paths: self.module_paths.clone(),
         }
     }
 }
@@ -254,6 +258,7 @@ impl Interpreter {
             gather_prints: false,
             prints: Vec::default(),
             execution_timer: ExecutionTimer::new(None),
+            module_paths: None,
         }
     }
 
@@ -299,6 +304,7 @@ impl Interpreter {
                 .clone()
                 .unwrap_or_else(Value::new_object),
             execution_timer: ExecutionTimer::new(None),
+            module_paths: None,
         }
     }
 
@@ -3202,24 +3208,52 @@ impl Interpreter {
         None
     }
 
+    // guard patch: the modules' package paths, computed once per module list.
+    fn module_paths(&mut self) -> Result<Rc<Vec<Vec<String>>>> {
+        let modules = self.compiled_policy.modules.clone();
+        if let Some((m, paths)) = &self.module_paths {
+            if Rc::ptr_eq(m, &modules) {
+                return Ok(paths.clone());
+            }
+        }
+        let mut paths = Vec::with_capacity(modules.len());
+        for module in modules.iter() {
+            let mut components = vec!["data".to_string()];
+            components.extend(Parser::get_static_string_path_components(
+                &module.package.refr,
+            )?);
+            paths.push(components);
+        }
+        let paths = Rc::new(paths);
+        self.module_paths = Some((modules, paths.clone()));
+        Ok(paths)
+    }
+
     fn ensure_module_evaluated(&mut self, path: &[String]) -> Result<()> {
         self.check_execution_time()?;
-        for module in self.compiled_policy.modules.clone().iter().cloned() {
+        if path.len() <= 1 {
+            return Ok(());
+        }
+        // guard patch: package paths from the cache (`module_paths`), and only the modules
+        // whose package is under `path` are looked at further.
+        let paths = self.module_paths()?;
+        let modules = self.compiled_policy.modules.clone();
+        for (module, module_path_components) in modules.iter().cloned().zip(paths.iter()) {
+            if !module_path_components.starts_with(path) {
+                continue;
+            }
             if Some(&module) == self.module.as_ref() {
                 // Prevent cyclic evaluation.
                 continue;
             }
-            let mut module_path_components = vec!["data".to_string()];
-            module_path_components.extend(Parser::get_static_string_path_components(
-                &module.package.refr,
-            )?);
 
-            if path.len() > 1 && module_path_components.starts_with(path) {
+            {
                 // Ensure that the module is created.
-                let module_value_components =
-                    Parser::get_static_string_path_components(&module.package.refr)?;
-                let module_value_components: Vec<&str> =
-                    module_value_components.iter().map(String::as_str).collect();
+                let module_value_components: Vec<&str> = module_path_components
+                    .iter()
+                    .skip(1)
+                    .map(String::as_str)
+                    .collect();
                 if self.has_explicit_data_with_override_ancestor(&module_value_components)? {
                     continue;
                 }
