@@ -125,7 +125,20 @@ pub struct Interpreter {
     execution_timer: ExecutionTimer,
     // guard patch: each module's package path (`["data", ...]`) for the module list it was
     // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
-    module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<Vec<Vec<String>>>)>,
+    module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<ModulePaths>)>,
+}
+
+// guard patch: the modules' package paths, for `ensure_module_evaluated` and
+// `set_current_module`.
+#[derive(Debug, Default)]
+struct ModulePaths {
+    // Each module's package path as components (`["data", "a", "b"]`)...
+    components: Vec<Vec<String>>,
+    // ... and as the string `get_path_string` gives (`data.a.b`).
+    strings: Vec<String>,
+    // For every prefix (two components or more) of a package path, the modules under it, in
+    // the modules' order.
+    under: BTreeMap<Vec<String>, Vec<usize>>,
 }
 
 impl Default for Interpreter {
@@ -3209,20 +3222,30 @@ impl Interpreter {
     }
 
     // guard patch: the modules' package paths, computed once per module list.
-    fn module_paths(&mut self) -> Result<Rc<Vec<Vec<String>>>> {
+    fn module_paths(&mut self) -> Result<Rc<ModulePaths>> {
         let modules = self.compiled_policy.modules.clone();
         if let Some((m, paths)) = &self.module_paths {
             if Rc::ptr_eq(m, &modules) {
                 return Ok(paths.clone());
             }
         }
-        let mut paths = Vec::with_capacity(modules.len());
-        for module in modules.iter() {
+        let mut paths = ModulePaths::default();
+        for (idx, module) in modules.iter().enumerate() {
             let mut components = vec!["data".to_string()];
             components.extend(Parser::get_static_string_path_components(
                 &module.package.refr,
             )?);
-            paths.push(components);
+            for n in 2..=components.len() {
+                paths
+                    .under
+                    .entry(components[..n].to_vec())
+                    .or_default()
+                    .push(idx);
+            }
+            paths.components.push(components);
+            paths
+                .strings
+                .push(get_path_string(&module.package.refr, Some("data"))?);
         }
         let paths = Rc::new(paths);
         self.module_paths = Some((modules, paths.clone()));
@@ -3238,10 +3261,15 @@ impl Interpreter {
         // whose package is under `path` are looked at further.
         let paths = self.module_paths()?;
         let modules = self.compiled_policy.modules.clone();
-        for (module, module_path_components) in modules.iter().cloned().zip(paths.iter()) {
-            if !module_path_components.starts_with(path) {
+        let Some(under) = paths.under.get(path) else {
+            return Ok(());
+        };
+        for &idx in under {
+            let (Some(module), Some(module_path_components)) =
+                (modules.get(idx).cloned(), paths.components.get(idx))
+            else {
                 continue;
-            }
+            };
             if Some(&module) == self.module.as_ref() {
                 // Prevent cyclic evaluation.
                 continue;
@@ -3914,8 +3942,24 @@ impl Interpreter {
     ) -> Result<Option<Ref<Module>>> {
         let previous_module = self.module.clone();
         if let Some(new_module) = &module {
-            self.current_module_path = get_path_string(&new_module.package.refr, Some("data"))?;
             self.current_module_index = self.find_module_index(new_module);
+            // guard patch: the module's path string from the cache when it is one of the
+            // compiled modules (not a query module).
+            let idx = usize::try_from(self.current_module_index).unwrap_or(usize::MAX);
+            let found = self
+                .compiled_policy
+                .modules
+                .get(idx)
+                .is_some_and(|m| core::ptr::eq(m.as_ref(), new_module.as_ref()));
+            let cached = if found {
+                self.module_paths()?.strings.get(idx).cloned()
+            } else {
+                None
+            };
+            self.current_module_path = match cached {
+                Some(p) => p,
+                None => get_path_string(&new_module.package.refr, Some("data"))?,
+            };
         }
         self.module = module;
         Ok(previous_module)
