@@ -3346,20 +3346,23 @@ impl Interpreter {
     fn ensure_rule_evaluated(&mut self, path: String) -> Result<()> {
         self.check_execution_time()?;
         let mut matched = false;
-        if let Some(rules) = self.compiled_policy.rules.get(&path) {
+        // guard patch: the rules are read through a clone of the compiled policy's `Rc`
+        // instead of a copy of their list on every lookup.
+        let compiled = self.compiled_policy.clone();
+        if let Some(rules) = compiled.rules.get(&path) {
             matched = true;
-            for r in rules.clone() {
-                if !self.processed.contains(&r) {
-                    let module = self.get_rule_module(&r)?;
-                    self.eval_rule(&module, &r)?;
+            for r in rules {
+                if !self.processed.contains(r) {
+                    let module = self.get_rule_module(r)?;
+                    self.eval_rule(&module, r)?;
                 }
             }
         }
 
         // Evaluate the associated default rules after non-default rules
-        if let Some(rules) = self.compiled_policy.default_rules.get(&path) {
+        if let Some(rules) = compiled.default_rules.get(&path) {
             matched = true;
-            for (r, _) in rules.clone() {
+            for (r, _) in rules.iter().cloned() {
                 if !self.processed.contains(&r) {
                     let module = self.get_rule_module(&r)?;
                     let prev_module = self.set_current_module(Some(module))?;
@@ -3941,8 +3944,15 @@ impl Interpreter {
         module: Option<Ref<Module>>,
     ) -> Result<Option<Ref<Module>>> {
         let previous_module = self.module.clone();
+        // guard patch: the same module again keeps its path (set only here, with the module);
+        // the common case, on every rule evaluated. The index is set again (other code
+        // changes it).
+        let same = matches!((&module, &previous_module),
+            (Some(new_module), Some(current)) if core::ptr::eq(new_module.as_ref(), current.as_ref()));
         if let Some(new_module) = &module {
             self.current_module_index = self.find_module_index(new_module);
+        }
+        if let Some(new_module) = module.as_ref().filter(|_| !same) {
             // guard patch: the module's path string from the cache when it is one of the
             // compiled modules (not a query module).
             let idx = usize::try_from(self.current_module_index).unwrap_or(usize::MAX);
