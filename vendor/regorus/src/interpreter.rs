@@ -3223,12 +3223,12 @@ impl Interpreter {
 
     // guard patch: the modules' package paths, computed once per module list.
     fn module_paths(&mut self) -> Result<Rc<ModulePaths>> {
-        let modules = self.compiled_policy.modules.clone();
         if let Some((m, paths)) = &self.module_paths {
-            if Rc::ptr_eq(m, &modules) {
+            if Rc::ptr_eq(m, &self.compiled_policy.modules) {
                 return Ok(paths.clone());
             }
         }
+        let modules = self.compiled_policy.modules.clone();
         let mut paths = ModulePaths::default();
         for (idx, module) in modules.iter().enumerate() {
             let mut components = vec!["data".to_string()];
@@ -3259,6 +3259,18 @@ impl Interpreter {
         }
         // guard patch: package paths from the cache (`module_paths`), and only the modules
         // whose package is under `path` are looked at further.
+        // Most lookups name a rule, under which no package is: answered without cloning the
+        // shared lists (their reference counts are shared between threads).
+        let cached = matches!(&self.module_paths,
+            Some((m, _)) if Rc::ptr_eq(m, &self.compiled_policy.modules));
+        if cached
+            && !self
+                .module_paths
+                .as_ref()
+                .is_some_and(|(_, p)| p.under.contains_key(path))
+        {
+            return Ok(());
+        }
         let paths = self.module_paths()?;
         let modules = self.compiled_policy.modules.clone();
         let Some(under) = paths.under.get(path) else {
