@@ -70,7 +70,8 @@ impl Syntax {
 /// dotenv files (`.env`, `.env.prod`, `prod.env`), templates rendered
 /// into configuration (`*.tpl`, `*.tftpl`, `*.tmpl`), shell scripts
 /// (`*.sh`, `*.bash`), Java properties, INI and other configuration files
-/// (`*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`) and package
+/// (`*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`, `*.toml` but `guard.toml`, which
+/// Conftest policies also read) and package
 /// manager credentials (`.npmrc`, `.pypirc`). A bounded list of formats that
 /// hold `key = value` settings: free text (`*.txt`, `*.md`) and source
 /// code are not read.
@@ -87,7 +88,12 @@ pub fn is_text_name(lower: &str) -> bool {
         ".conf",
         ".cfg",
         ".cnf",
+        ".toml",
     ];
+    // guard's own configuration is read as such, not as text.
+    if lower == "guard.toml" {
+        return false;
+    }
     lower == ".npmrc"
         || lower == ".pypirc"
         || lower == ".env"

@@ -70,6 +70,8 @@ pub struct Options {
     pub all_namespaces: bool,
     /// Conftest's `--combine`.
     pub combine: bool,
+    /// Conftest's `--rego-version` (default: v1, else v0 per file).
+    pub rego_version: Option<rego::RegoVersion>,
     /// Run no policies (`--no-policies`).
     pub no_policies: bool,
     /// Report where a rule could not decide, as notes (`--strict`).
@@ -268,6 +270,7 @@ pub fn load(opts: &Options) -> Result<Loaded, Error> {
             combine: opts.combine,
             testing: false,
             base: plan.roots.first().map(|r| r.dir.clone()),
+            rego_version: opts.rego_version,
         })
         .map_err(|e| Error::Usage(e.0))?
     };

@@ -157,6 +157,9 @@ enum Command {
         /// Print every test, not only the failures.
         #[arg(long, short)]
         verbose: bool,
+        /// Parse the policies as this Rego version only, as Conftest's --rego-version.
+        #[arg(long, value_enum, value_name = "VERSION")]
+        rego_version: Option<guard::rego::RegoVersion>,
     },
     /// Write a commented guard.toml for the project, from what guard detects.
     Init {
@@ -302,6 +305,10 @@ struct CheckArgs {
     /// Conftest's --combine: one input, `[{path, contents}]` of every document.
     #[arg(long)]
     combine: bool,
+    /// Parse the policies as this Rego version only, as Conftest's --rego-version (default: v1,
+    /// else v0 for a file v1 refuses).
+    #[arg(long, value_enum, value_name = "VERSION")]
+    rego_version: Option<guard::rego::RegoVersion>,
     /// Run no Rego policies.
     #[arg(long, conflicts_with = "policy")]
     no_policies: bool,
@@ -360,7 +367,8 @@ fn main() -> ExitCode {
             namespace,
             format,
             verbose,
-        } => test(paths, data, run, namespace, format, verbose),
+            rego_version,
+        } => test(paths, data, run, namespace, format, verbose, rego_version),
         Command::Envs {
             paths,
             exclude,
@@ -411,6 +419,7 @@ fn check(args: CheckArgs) -> ExitCode {
         namespaces: args.namespace,
         all_namespaces: args.all_namespaces,
         combine: args.combine,
+        rego_version: args.rego_version,
         no_policies: args.no_policies,
         strict: args.strict,
         as_root: false,
@@ -607,6 +616,7 @@ fn test(
     namespace: Vec<String>,
     format: TestFormat,
     verbose: bool,
+    rego_version: Option<guard::rego::RegoVersion>,
 ) -> ExitCode {
     let dirs = default_policy_dirs(paths);
     if dirs.is_empty() {
@@ -616,7 +626,13 @@ fn test(
         Ok(f) => f,
         Err(e) => return fail(format!("--run: {e}")),
     };
-    let outcomes = match guard::rego::test::run_in(&dirs, &data, &namespace, filter.as_ref()) {
+    let outcomes = match guard::rego::test::run_with(
+        &dirs,
+        &data,
+        &namespace,
+        filter.as_ref(),
+        rego_version,
+    ) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
@@ -652,6 +668,13 @@ fn test(
                     );
                     if let Some(d) = &o.detail {
                         println!("    at {}:{}: {d}", o.file, o.line);
+                    }
+                    for l in &o.explanation {
+                        println!("    {l}");
+                    }
+                    // As `opa test`: print() output of failed tests, of every test with -v.
+                    for l in &o.prints {
+                        println!("    print: {l}");
                     }
                 }
             }

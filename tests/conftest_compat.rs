@@ -118,3 +118,135 @@ fn conftest_examples_give_conftests_results() {
     );
     assert!(run >= 18, "the suite lost cases: {run}");
 }
+
+/// `guard check --policy P FILE --format F` run in a fresh project: F's output.
+fn formatted(format: &str, dir: &Path) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_guard"))
+        .args(["check", "--select", "policy", "--format", format])
+        .args(["--policy", "policy", "deploy.yaml"])
+        .current_dir(dir)
+        .env_remove("GUARD_CONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("guard runs");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+fn format_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::create_dir(p.join("policy")).expect("mkdir");
+    std::fs::write(
+        p.join("policy/p.rego"),
+        "package main\n\nimport rego.v1\n\n\
+         deny contains \"a <b> & \\\"c\\\" 'd'\\nsecond line\" if input.kind == \"Deployment\"\n\n\
+         warn contains \"no replicas\" if not input.spec.replicas\n",
+    )
+    .expect("policy");
+    std::fs::write(
+        p.join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec: {}\n",
+    )
+    .expect("input");
+    std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(p)
+        .status()
+        .expect("git init");
+    dir
+}
+
+#[test]
+fn conftest_output_formats_tap_table_and_junit() {
+    // Conftest's --output tap|table|junit (output/tap.go, output/table.go, output/junit.go):
+    // one line, row or test case per result, failures before warnings; guard adds the place
+    // (file:line:col) and the rule to each.
+    let dir = format_project();
+
+    let (code, tap) = formatted("tap", dir.path());
+    assert_eq!(code, Some(1), "{tap}");
+    assert_eq!(
+        tap,
+        "1..2\n\
+         not ok 1 - deploy.yaml:2:7 - main.deny - a <b> & \"c\" 'd'\\u{a}second line\n\
+         # warnings\n\
+         not ok 2 - deploy.yaml:2:7 - main.warn - no replicas\n"
+    );
+
+    let (_, table) = formatted("table", dir.path());
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(
+        lines[0].starts_with("| RESULT  | FILE            | RULE      | MESSAGE"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("| failure | deploy.yaml:2:7 | main.deny | a <b>"),
+        "{table}"
+    );
+    assert!(
+        lines[3].starts_with("| warning | deploy.yaml:2:7 | main.warn | no replicas"),
+        "{table}"
+    );
+    // Every row as wide as the header.
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.chars().count() == lines[0].chars().count()),
+        "{table}"
+    );
+
+    let (_, junit) = formatted("junit", dir.path());
+    let doc = roxmltree::Document::parse(&junit).unwrap_or_else(|e| panic!("{e}: {junit}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("2"));
+    let cases: Vec<(String, String, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| {
+            let failure = n
+                .children()
+                .find(|c| c.has_tag_name("failure"))
+                .expect("a failure per finding");
+            (
+                n.attribute("name").unwrap_or("").to_string(),
+                failure.attribute("type").unwrap_or("").to_string(),
+                failure.text().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(cases.len(), 2, "{junit}");
+    // guard writes a message's line break as `\u{a}` (as every format does).
+    assert_eq!(
+        cases[0].0,
+        "deploy.yaml:2:7 - a <b> & \"c\" 'd'\\u{a}second line"
+    );
+    assert_eq!(cases[0].1, "error");
+    assert!(
+        cases[0].2.starts_with(
+            "deploy.yaml:2:7: error main.deny: a <b> & \"c\" 'd'\\u{a}second line\nhelp: "
+        ),
+        "{junit}"
+    );
+    assert_eq!(cases[1].0, "deploy.yaml:2:7 - no replicas");
+    assert_eq!(cases[1].1, "warning");
+
+    // No finding: an empty table, TAP's empty plan, JUnit with no test case.
+    std::fs::write(
+        dir.path().join("deploy.yaml"),
+        "kind: Service\nspec:\n  replicas: 1\n",
+    )
+    .expect("input");
+    assert_eq!(formatted("table", dir.path()), (Some(0), String::new()));
+    assert_eq!(
+        formatted("tap", dir.path()),
+        (Some(0), "1..0\n".to_string())
+    );
+    let (_, junit) = formatted("junit", dir.path());
+    let doc = roxmltree::Document::parse(&junit).unwrap_or_else(|e| panic!("{e}: {junit}"));
+    assert_eq!(doc.root_element().attribute("tests"), Some("0"));
+}

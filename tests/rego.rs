@@ -397,6 +397,21 @@ fn broken_hostile_and_runaway_policies_are_refused() {
         "{}",
         stderr(&o)
     );
+    // Every refused call is named, not only the first (as OPA's capabilities check lists
+    // every unavailable builtin).
+    let o = run(
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  t := time.now_ns()\n  n := rand.intn(\"x\", 10)\n  msg := sprintf(\"%d %d %v\", [t, n, opa.runtime()])\n}\n",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    for want in [
+        "3 calls of builtins that are not available",
+        "policy/p.rego:5:8: `time.now_ns`",
+        "policy/p.rego:6:8: `rand.intn`",
+        "policy/p.rego:7:37: `opa.runtime`",
+    ] {
+        assert!(stderr(&o).contains(want), "{want}: {}", stderr(&o));
+    }
     let o = run(
         "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := opa.runtime().env.HOME\n}\n",
         &[],
@@ -668,6 +683,31 @@ fn undefined_is_not_an_error_as_in_opa() {
         )),
         "{v:#?}"
     );
+}
+
+#[test]
+fn comprehension_and_some_scopes_are_as_in_opa() {
+    // fixtures/rego/opa-semantics/policy/scoping.rego (OPA docs cited there): a reference in a
+    // comprehension written before the comprehension's own `name := ...` is the rule's `name`
+    // (OPA: "other services: DB,CACHE"; regorus 0.14.1 refused the policy, "var `name` used
+    // before definition below"), and `some i` is declared afresh on each iteration of the rule
+    // body (OPA: "a at 1", "b at 1"; regorus 0.14.1: "duplicated definition of local variable").
+    let v = verdicts(&["fixtures/rego/opa-semantics", "--select", "GD008"]);
+    let p = "fixtures/rego/opa-semantics/pod.yaml";
+    let scoping: Vec<&String> = v
+        .iter()
+        .filter(|l| l.contains("deny_shadowed") || l.contains("deny_some_in_loop"))
+        .collect();
+    assert_eq!(
+        scoping,
+        [
+            &format!("main.deny_shadowed {p}:2:7 other services: DB,CACHE"),
+            &format!("main.deny_some_in_loop {p}:2:7 a at 1"),
+            &format!("main.deny_some_in_loop {p}:2:7 b at 1"),
+        ],
+        "{v:#?}"
+    );
+    assert!(!v.iter().any(|l| l.contains("scoping.rego")), "{v:#?}");
 }
 
 #[test]
@@ -948,5 +988,115 @@ fn an_empty_policy_directory_is_an_error_as_in_conftest() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn rego_version_forces_the_syntax_as_conftests_flag() {
+    // Conftest's --rego-version (https://www.conftest.dev/options/#-rego-version): v1 parses
+    // every policy as Rego v1, so a policy in v0 syntax fails to load, located; v0 parses as
+    // Rego v0, where `contains`/`if` without `import rego.v1` (or future.keywords) are not
+    // keywords, so a v1 policy fails to load; without the flag guard takes each file as v1,
+    // else v0.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(root.join("guard.toml"), "").expect("write");
+    std::fs::write(root.join("a.yaml"), "kind: Pod\n").expect("write");
+    std::fs::create_dir_all(root.join("v0")).expect("mkdir");
+    std::fs::create_dir_all(root.join("v1")).expect("mkdir");
+    std::fs::write(
+        root.join("v0/p.rego"),
+        "package main\n\ndeny[msg] {\n  input.kind == \"Pod\"\n  msg := \"v0 pod\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("v1/p.rego"),
+        "package main\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"v1 pod\"\n}\n",
+    )
+    .expect("write");
+    let a = root.join("a.yaml");
+    let a = a.to_str().expect("utf-8");
+    let run = |policy: &str, version: Option<&str>| -> Output {
+        let p = root.join(policy);
+        let mut args = vec!["check", "--select", "policy", "--format", "concise"];
+        args.extend(["--policy", p.to_str().expect("utf-8"), a]);
+        if let Some(v) = version {
+            args.extend(["--rego-version", v]);
+        }
+        guard(&args)
+    };
+    for (policy, version, code, out) in [
+        ("v0", None, 1, "v0 pod"),
+        ("v1", None, 1, "v1 pod"),
+        ("v0", Some("v0"), 1, "v0 pod"),
+        ("v1", Some("v1"), 1, "v1 pod"),
+        ("v0", Some("v1"), 2, "v0/p.rego:3:"),
+        ("v1", Some("v0"), 2, "v1/p.rego:3:"),
+    ] {
+        let o = run(policy, version);
+        let text = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(code), "{policy} {version:?}: {text}");
+        assert!(text.contains(out), "{policy} {version:?}: {text}");
+    }
+}
+
+#[test]
+fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
+    // `opa test` (https://www.openpolicyagent.org/docs/latest/policy-testing/): print() output
+    // is shown for failing tests (and every test with -v), located `file:line`; `--explain
+    // fails` shows the expression that failed. guard shows the first statement of the test
+    // body that does not hold, with the values of a comparison's sides and of the variables
+    // bound before it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("policy/p_test.rego"),
+        "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n\ntest_groovy if {\n  parse_config(\"groovy\", \"x\") == {}\n}\n",
+    )
+    .expect("write");
+    let p = root.join("policy");
+    let p = p.to_str().expect("utf-8");
+    let o = guard(&["test", p]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "data.main.test_pod: FAIL",
+        "p_test.rego:7: `count(deny) == 2 with input as {\"kind\": \"Pod\"}` does not hold",
+        "  count(deny) = 1\n",
+        "  x = 1\n",
+        "p_test.rego:6: x is 1\n",
+        // An evaluation error is shown whole (regorus starts it with a blank line).
+        "no parser `groovy`",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    // The constant side is not repeated; a passing test's prints only with -v.
+    assert!(!out.contains("  2 = 2"), "{out}");
+    assert!(!out.contains("checked"), "{out}");
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let o = guard(&["test", "-v", p]);
+    assert!(
+        stdout(&o).contains("p_test.rego:11: checked\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = guard(&["test", "--format", "json", p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pod = v
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "data.main.test_pod"))
+        .expect("test_pod");
+    assert_eq!(pod["explanation"][1], "  count(deny) = 1", "{pod}");
+    assert!(
+        pod["prints"][0]
+            .as_str()
+            .is_some_and(|s| s.ends_with("p_test.rego:6: x is 1")),
+        "{pod}"
     );
 }

@@ -12,7 +12,8 @@
 //!   bodies; literals are values; any other expression is the string
 //!   `"${<its source text>}"`; templates keep their source text.
 //! - `.env` files: an object of the variables' values (see [`super::dotenv`]);
-//!   `.ini` files: an object of sections of keys (see [`super::ini`]).
+//!   `.ini` files: an object of sections of keys (see [`super::ini`]); `.toml` files: the
+//!   document as an object (see [`super::toml`]).
 //! - Dockerfile: Conftest's instruction array (`Cmd`, `SubCmd`, `JSON`,
 //!   `Flags`, `Value`, `Stage`, and guard's `Original`), values split as
 //!   BuildKit splits them (see [`super::dockerfile`]).
@@ -208,7 +209,7 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
         })
         .collect();
     out.extend(tf_json);
-    // `.env` and `.ini` files, as Conftest's dotenv and INI parsers read them.
+    // `.env`, `.ini` and `.toml` files, as Conftest's dotenv, INI and TOML parsers read them.
     let dotenv: Vec<Input<'_>> = model
         .files
         .par_iter()
@@ -220,6 +221,8 @@ pub fn inputs(model: &Model) -> Vec<Input<'_>> {
                 super::dotenv::conftest(src)
             } else if super::ini::is_ini(name) {
                 super::ini::conftest(src)
+            } else if super::toml::is_toml(name) {
+                super::toml::conftest(src)?
             } else {
                 return None;
             };

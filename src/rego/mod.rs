@@ -25,6 +25,7 @@ mod limits;
 mod recursion;
 mod scan;
 pub mod test;
+mod toml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -56,6 +57,18 @@ pub struct Options {
     /// The project root: policy files outside the current directory are
     /// shown relative to it.
     pub base: Option<PathBuf>,
+    /// Conftest's `--rego-version`: parse every policy as this version only (default: v1,
+    /// else v0 for a file v1 refuses).
+    pub rego_version: Option<RegoVersion>,
+}
+
+/// A Rego syntax version (Conftest's and OPA's `--rego-version`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegoVersion {
+    /// Rego before OPA 1.0 (`deny[msg] { ... }`; `import rego.v1` still gives v1).
+    V0,
+    /// OPA 1.0's Rego (`deny contains msg if { ... }`).
+    V1,
 }
 
 /// A policy file as loaded.
@@ -378,20 +391,38 @@ fn too_deep(name: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn forbidden_call(name: &str, text: &str) -> Result<(), PolicyError> {
+/// Every call of a refused builtin in a policy text: `name:line:col: `f``.
+fn forbidden_calls(name: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let code = line.split('#').next().unwrap_or("");
         for f in FORBIDDEN {
-            if let Some(col) = code.find(&format!("{f}(")) {
-                return Err(PolicyError(format!(
-                    "{name}:{}:{}: `{f}` is not available: guard's policies have no network, no environment and must be deterministic",
+            let call = format!("{f}(");
+            for (col, _) in code.match_indices(&call) {
+                out.push(format!(
+                    "{name}:{}:{}: `{f}`",
                     i + 1,
                     code[..col].chars().count() + 1
-                )));
+                ));
             }
         }
     }
-    Ok(())
+    out
+}
+
+/// The error for refused builtin calls (every one of every policy), if any.
+fn forbidden_error(calls: &[String]) -> Result<(), PolicyError> {
+    match calls {
+        [] => Ok(()),
+        [one] => Err(PolicyError(format!(
+            "{one} is not available: guard's policies have no network, no environment and must be deterministic"
+        ))),
+        _ => Err(PolicyError(format!(
+            "{} calls of builtins that are not available (guard's policies have no network, no environment and must be deterministic):\n  {}",
+            calls.len(),
+            calls.join("\n  ")
+        ))),
+    }
 }
 
 impl Policies {
@@ -443,14 +474,26 @@ impl Policies {
         limits::add(&mut engine);
         let mut files = Vec::new();
         let mut reads_file_info = false;
+        // Every refused builtin of every policy, named in one error.
+        let mut texts = Vec::new();
+        let mut refused = Vec::new();
         for p in &rego_files {
             let text = read_text(p)?;
+            refused.extend(forbidden_calls(&shown(p), &text));
+            texts.push(text);
+        }
+        forbidden_error(&refused)?;
+        for (p, text) in rego_files.iter().zip(texts) {
             reads_file_info |= text.contains("data.conftest");
             let name = shown(p);
-            forbidden_call(&name, &text)?;
             too_deep(&name, &text)?;
             let scanned = scan::scan(&text);
-            add_policy(&mut engine, &name, &metadata_calls(&text, &scanned))?;
+            add_policy(
+                &mut engine,
+                &name,
+                &metadata_calls(&text, &scanned),
+                opts.rego_version,
+            )?;
             files.push(PolicyFile {
                 shown: name,
                 scan: scanned,
@@ -1295,7 +1338,24 @@ fn metadata_calls(text: &str, scanned: &scan::Scanned) -> String {
     out
 }
 
-fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), PolicyError> {
+fn add_policy(
+    engine: &mut regorus::Engine,
+    name: &str,
+    text: &str,
+    version: Option<RegoVersion>,
+) -> Result<(), PolicyError> {
+    // `--rego-version`: that version only, as Conftest (a v0 policy under v1 fails to load,
+    // located; under v0, `import rego.v1` still selects v1 for its file, as in OPA).
+    if let Some(v) = version {
+        let mut trial = engine.clone();
+        trial.set_rego_v0(v == RegoVersion::V0);
+        trial
+            .add_policy(name.to_string(), text.to_string())
+            .map_err(|e| PolicyError(describe(&e)))?;
+        trial.set_rego_v0(false);
+        *engine = trial;
+        return Ok(());
+    }
     // Rego v1 (OPA 1.0 and current Conftest) first; then the v0 syntax
     // older policies are written in (`deny[msg] { ... }`), unless the file
     // uses v1 keywords (the v0 parser would only add noise to the error).

@@ -145,7 +145,7 @@ fn collect_calls(v: &Value, depth: usize, out: &mut BTreeSet<String>) {
 }
 
 /// `a.b.c` of a `Var` / `RefDot` chain; `None` for anything else (a computed reference).
-fn dotted(e: &Value) -> Option<String> {
+pub(super) fn dotted(e: &Value) -> Option<String> {
     let mut parts = Vec::new();
     let mut at = e;
     for _ in 0..64 {

@@ -141,6 +141,14 @@ pub struct Outcome {
     pub passed: bool,
     /// Why it failed: `undefined`, the value, or the evaluation error.
     pub detail: Option<String>,
+    /// For a test whose body did not hold: the first statement that does not hold
+    /// (`file:line: `stmt` does not hold`), then `  expr = value` lines for a comparison's
+    /// sides and the variables bound before it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<String>,
+    /// What the test's `print()` calls wrote, each `file:line: text`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prints: Vec<String>,
     pub micros: u128,
 }
 
@@ -161,11 +169,23 @@ pub fn run_in(
     namespaces: &[String],
     filter: Option<&regex::Regex>,
 ) -> Result<Vec<Outcome>, PolicyError> {
+    run_with(dirs, data, namespaces, filter, None)
+}
+
+/// [`run_in`], parsing the policies as `rego_version` only when given (`--rego-version`).
+pub fn run_with(
+    dirs: &[PathBuf],
+    data: &[PathBuf],
+    namespaces: &[String],
+    filter: Option<&regex::Regex>,
+    rego_version: Option<super::RegoVersion>,
+) -> Result<Vec<Outcome>, PolicyError> {
     let opts = Options {
         dirs: dirs.to_vec(),
         data: data.to_vec(),
         all_namespaces: true,
         testing: true,
+        rego_version,
         ..Options::default()
     };
     let Some(p) = Policies::load(&opts)? else {
@@ -199,9 +219,21 @@ pub fn run_in(
             }
             let mut engine = p.engine.clone();
             engine.set_input(Value::new_object());
+            engine.set_gather_prints(true);
             let t = Instant::now();
             let r = engine.eval_rule(name.clone());
             let micros = t.elapsed().as_micros();
+            let prints: Vec<String> = engine
+                .take_prints()
+                .unwrap_or_default()
+                .iter()
+                .map(|l| crate::render::sanitize(l).into_owned())
+                .collect();
+            let explanation = if matches!(r, Ok(Value::Undefined)) {
+                explain_failure(&p.engine, &f.shown, &h.name)
+            } else {
+                Vec::new()
+            };
             let (passed, detail) = match r {
                 Ok(Value::Bool(true)) => (true, None),
                 Ok(Value::Undefined) => (
@@ -209,13 +241,20 @@ pub fn run_in(
                     Some("undefined (a condition did not hold)".to_string()),
                 ),
                 Ok(v) => (false, Some(format!("evaluated to {}", super::json_of(&v)))),
-                Err(e) => (
-                    false,
-                    Some(
-                        crate::render::sanitize(format!("{e}").lines().next().unwrap_or(""))
-                            .into_owned(),
-                    ),
-                ),
+                // The error's lines that say something (regorus starts some with a blank line
+                // and a source excerpt), on one line.
+                Err(e) => {
+                    let text = format!("{e:#}");
+                    let lines: Vec<&str> = text
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    (
+                        false,
+                        Some(crate::render::sanitize(&lines.join(" ")).into_owned()),
+                    )
+                }
             };
             out.push(Outcome {
                 name,
@@ -223,9 +262,181 @@ pub fn run_in(
                 line: h.line,
                 passed,
                 detail,
+                explanation,
+                prints,
                 micros,
             });
         }
     }
     Ok(out)
+}
+
+/// A byte range of a policy text, from an AST span.
+fn span_text<'a>(contents: &'a str, span: &serde_json::Value) -> Option<&'a str> {
+    let start = usize::try_from(span["start"].as_u64()?).ok()?;
+    let end = usize::try_from(span["end"].as_u64()?).ok()?;
+    contents.get(start..end)
+}
+
+/// One statement of a test body: its text (with its `with` modifiers), its line, the texts
+/// of a comparison's sides, and the variable an assignment binds.
+struct Stmt {
+    text: String,
+    line: u64,
+    sides: Option<(String, String)>,
+    binds: Option<String>,
+    with: String,
+}
+
+/// The statements of the first body of rule `rule` of policy file `file`, the file's package
+/// and its imports as Rego text.
+fn test_body(
+    engine: &regorus::Engine,
+    file: &str,
+    rule: &str,
+) -> Option<(String, String, Vec<Stmt>)> {
+    let ast: serde_json::Value = serde_json::from_str(&engine.get_ast_as_json().ok()?).ok()?;
+    let m = ast
+        .as_array()?
+        .iter()
+        .find(|m| m["source"]["file"].as_str() == Some(file))?;
+    let contents = m["source"]["contents"].as_str()?;
+    let module = &m["ast"];
+    let package = super::recursion::dotted(&module["package"]["refr"])?;
+    let mut imports = String::new();
+    for i in module["imports"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let path = super::recursion::dotted(&i["refr"])?;
+        imports.push_str(&format!("import {path}"));
+        if let Some(alias) = i.get("as").and_then(|a| span_text(contents, a)) {
+            imports.push_str(&format!(" as {alias}"));
+        }
+        imports.push('\n');
+    }
+    let spec = module["rules"].as_array()?.iter().find_map(|r| {
+        let spec = &r["Spec"];
+        let head = &spec["head"]["Compr"];
+        (super::recursion::dotted(&head["refr"]).as_deref() == Some(rule)).then_some(spec)
+    })?;
+    let stmts = spec["bodies"].get(0)?["query"]["stmts"].as_array()?;
+    let mut out = Vec::new();
+    for s in stmts {
+        let mut text = span_text(contents, &s["span"])?.to_string();
+        let mut with = String::new();
+        for w in s["with_mods"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let t = span_text(contents, &w["span"])?;
+            if !text.contains(t) {
+                text.push(' ');
+                text.push_str(t);
+            }
+            with.push(' ');
+            with.push_str(t);
+        }
+        let expr = &s["literal"]["Expr"]["expr"];
+        let sides = expr.get("BoolExpr").and_then(|b| {
+            Some((
+                span_text(contents, &b["lhs"].as_object()?.values().next()?["span"])?.to_string(),
+                span_text(contents, &b["rhs"].as_object()?.values().next()?["span"])?.to_string(),
+            ))
+        });
+        let binds = expr.get("AssignExpr").and_then(|a| {
+            let v = a["lhs"].get("Var")?;
+            let name = v["value"].as_str()?;
+            (name != "_").then(|| name.to_string())
+        });
+        out.push(Stmt {
+            text,
+            line: s["span"]["line"].as_u64().unwrap_or(0),
+            sides,
+            binds,
+            with,
+        });
+    }
+    Some((package, imports, out))
+}
+
+/// Why a test whose body did not hold failed, as `opa test --explain fails` tells: the first
+/// statement of its body that does not hold, with the values of a comparison's two sides and of
+/// the variables bound before it. Empty when it cannot be told (a body with `else`, a
+/// statement the generated query cannot hold).
+fn explain_failure(engine: &regorus::Engine, file: &str, rule: &str) -> Vec<String> {
+    let Some((package, imports, stmts)) = test_body(engine, file, rule) else {
+        return Vec::new();
+    };
+    if !package.split('.').all(super::is_ident) || stmts.is_empty() {
+        return Vec::new();
+    }
+    let mut text = format!("package {package}\n\n{imports}\n");
+    for k in 1..=stmts.len() {
+        text.push_str(&format!("__guard_explain_{k} if {{\n"));
+        for s in &stmts[..k] {
+            text.push_str(&format!("\t{}\n", s.text));
+        }
+        text.push_str("}\n\n");
+    }
+    let mut e = engine.clone();
+    e.set_rego_v0(false);
+    e.set_gather_prints(true);
+    if e.add_policy(format!("{file} (explained)"), text.clone())
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let holds = |e: &mut regorus::Engine, k: usize| {
+        matches!(
+            e.eval_rule(format!("data.{package}.__guard_explain_{k}")),
+            Ok(Value::Bool(true))
+        )
+    };
+    let Some(k) = (1..=stmts.len()).find(|&k| !holds(&mut e, k)) else {
+        return Vec::new();
+    };
+    let failed = &stmts[k - 1];
+    let mut out = vec![format!(
+        "{file}:{}: `{}` does not hold",
+        failed.line,
+        crate::render::sanitize(&failed.text)
+    )];
+    // The values: a comparison's sides, then the variables bound before it.
+    let before: Vec<&str> = stmts[..k - 1].iter().map(|s| s.text.as_str()).collect();
+    let mut values: Vec<(String, String)> = Vec::new();
+    if let Some((l, r)) = &failed.sides {
+        // A side written as a constant (`2`, `"x"`) says nothing more.
+        for side in [l, r] {
+            if serde_json::from_str::<serde_json::Value>(side).is_err() {
+                values.push((side.clone(), format!("{side}{}", failed.with)));
+            }
+        }
+    }
+    for s in &stmts[..k - 1] {
+        if let Some(v) = &s.binds {
+            values.push((v.clone(), v.clone()));
+        }
+    }
+    let mut q = format!("package {package}\n\n{imports}\n");
+    for (i, (_, expr)) in values.iter().enumerate() {
+        q.push_str(&format!("__guard_value_{i} := __guard_x if {{\n"));
+        for b in &before {
+            q.push_str(&format!("\t{b}\n"));
+        }
+        q.push_str(&format!("\t__guard_x := {expr}\n}}\n\n"));
+    }
+    if values.is_empty() || e.add_policy(format!("{file} (values)"), q).is_err() {
+        return out;
+    }
+    for (i, (shown, _)) in values.iter().enumerate() {
+        let v = match e.eval_rule(format!("data.{package}.__guard_value_{i}")) {
+            Ok(Value::Undefined) | Err(_) => "undefined".to_string(),
+            Ok(v) => super::json_of(&v).to_string(),
+        };
+        out.push(format!(
+            "  {} = {}",
+            crate::render::sanitize(shown),
+            crate::render::sanitize(&v)
+        ));
+    }
+    out
 }

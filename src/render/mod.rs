@@ -5,8 +5,11 @@ pub mod envs;
 pub mod explain;
 pub mod github;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod summary;
+pub mod table;
+pub mod tap;
 pub mod text;
 
 use crate::Report;
@@ -19,6 +22,12 @@ pub enum Format {
     Github,
     /// One line a finding: `path:line:col: ID message [env]`.
     Concise,
+    /// TAP 13, as Conftest's `--output tap`: `not ok N - path:line:col - ID - message`.
+    Tap,
+    /// A table, as Conftest's `--output table`: result, place, rule, message.
+    Table,
+    /// JUnit XML, as Conftest's `--output junit`: a test suite per rule, a failing test case per finding.
+    Junit,
 }
 
 /// Options that change what a renderer prints.
@@ -70,6 +79,9 @@ pub fn render(format: Format, report: &Report, opts: RenderOptions) -> String {
         Format::Github => github::render_capped(report, opts.max_annotations),
         Format::Concise if opts.quiet => concise(report),
         Format::Concise => concise(report) + &concise_summary(report),
+        Format::Tap => tap::render(report),
+        Format::Table => table::render(report),
+        Format::Junit => junit::render(report),
     }
 }
 

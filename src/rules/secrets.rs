@@ -1582,8 +1582,8 @@ every secret in AWS Secrets Manager or SSM Parameter Store and injects it at run
 
 guard reads, besides the formats it models, text files that hold settings: dotenv files
 (`.env`, `.env.*`, `*.env`), templates (`*.tpl`, `*.tftpl`, `*.tmpl`), shell scripts (`*.sh`,
-`*.bash`), `*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`, `.npmrc` and `.pypirc`, and
-the YAML and JSON files in which it recognises no document. It runs guard's one secret
+`*.bash`), `*.properties`, `*.ini`, `*.conf`, `*.cfg`, `*.cnf`, `*.toml` (not `guard.toml`),
+`.npmrc` and `.pypirc`, and the YAML and JSON files in which it recognises no document. It runs guard's one secret
 classifier over their `key = value`, `key: value` and `KEY=value` lines (`export` and quotes
 allowed) and over the words of other lines, like gitleaks or Checkov's secrets framework:
 

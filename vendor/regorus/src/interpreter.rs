@@ -123,6 +123,22 @@ pub struct Interpreter {
     builtins_cache: BTreeMap<(&'static str, Vec<Value>), Value>,
     no_rules_lookup: bool,
     execution_timer: ExecutionTimer,
+    // guard patch: each module's package path (`["data", ...]`) for the module list it was
+    // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
+    module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<ModulePaths>)>,
+}
+
+// guard patch: the modules' package paths, for `ensure_module_evaluated` and
+// `set_current_module`.
+#[derive(Debug, Default)]
+struct ModulePaths {
+    // Each module's package path as components (`["data", "a", "b"]`)...
+    components: Vec<Vec<String>>,
+    // ... and as the string `get_path_string` gives (`data.a.b`).
+    strings: Vec<String>,
+    // For every prefix (two components or more) of a package path, the modules under it, in
+    // the modules' order.
+    under: BTreeMap<Vec<String>, Vec<usize>>,
 }
 
 impl Default for Interpreter {
@@ -172,6 +188,7 @@ impl Clone for Interpreter {
             module: None,
             no_rules_lookup: false,
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
+            module_paths: self.module_paths.clone(),
         }
     }
 }
@@ -254,6 +271,7 @@ impl Interpreter {
             gather_prints: false,
             prints: Vec::default(),
             execution_timer: ExecutionTimer::new(None),
+            module_paths: None,
         }
     }
 
@@ -299,6 +317,7 @@ impl Interpreter {
                 .clone()
                 .unwrap_or_else(Value::new_object),
             execution_timer: ExecutionTimer::new(None),
+            module_paths: None,
         }
     }
 
@@ -590,6 +609,20 @@ impl Interpreter {
                 // Stop path collection upon encountering the leading variable.
                 Expr::Var { span, .. } => {
                     path.reverse();
+                    // guard patch: a reference to an enclosing query's variable that this
+                    // query declares again further on skips the not-yet-assigned (or, after
+                    // a loop iteration, cleared) inner binding of the name.
+                    if self.is_outer_ref(expr.eidx()) {
+                        let name = span.source_str();
+                        for scope in self.scopes.iter().rev() {
+                            match scope.get(&name) {
+                                Some(Value::Undefined) | None => continue,
+                                Some(v) => {
+                                    return Ok(Self::get_value_chained(v.clone(), &path[..]))
+                                }
+                            }
+                        }
+                    }
                     return self.lookup_var(span, &path[..], false);
                 }
                 // Accumulate chained . field accesses.
@@ -1269,7 +1302,14 @@ impl Interpreter {
             Literal::SomeVars { span, vars, .. } => {
                 for var in vars {
                     let name = var.source_str();
-                    if self.current_scope()?.get(&name).is_some() {
+                    // guard patch: a scope cleared after a loop iteration keeps its names
+                    // bound to undefined; `some` evaluated again in the next one is no
+                    // redefinition.
+                    if self
+                        .current_scope()?
+                        .get(&name)
+                        .is_some_and(|v| *v != Value::Undefined)
+                    {
                         bail!("duplicated definition of local variable {}", name);
                     }
                     self.add_variable_or(&name)?;
@@ -3157,6 +3197,20 @@ impl Interpreter {
         }
     }
 
+    // guard patch: whether the variable reference `eidx` of the current module names an
+    // enclosing query's variable (`Schedule::outer_refs`).
+    fn is_outer_ref(&self, eidx: u32) -> bool {
+        let key = (self.current_module_index, eidx);
+        let in_query = u32::try_from(self.compiled_policy.modules.len())
+            .is_ok_and(|n| n == self.current_module_index);
+        let schedule = if in_query {
+            self.query_schedule.as_ref()
+        } else {
+            self.compiled_policy.schedule.as_deref()
+        };
+        schedule.is_some_and(|s| s.outer_refs.contains(&key))
+    }
+
     fn lookup_local_var(&self, name: &SourceStr) -> Option<Value> {
         // Lookup local variables and arguments.
         for scope in self.scopes.iter().rev() {
@@ -3167,24 +3221,79 @@ impl Interpreter {
         None
     }
 
+    // guard patch: the modules' package paths, computed once per module list.
+    fn module_paths(&mut self) -> Result<Rc<ModulePaths>> {
+        if let Some((m, paths)) = &self.module_paths {
+            if Rc::ptr_eq(m, &self.compiled_policy.modules) {
+                return Ok(paths.clone());
+            }
+        }
+        let modules = self.compiled_policy.modules.clone();
+        let mut paths = ModulePaths::default();
+        for (idx, module) in modules.iter().enumerate() {
+            let mut components = vec!["data".to_string()];
+            components.extend(Parser::get_static_string_path_components(
+                &module.package.refr,
+            )?);
+            for n in 2..=components.len() {
+                paths
+                    .under
+                    .entry(components[..n].to_vec())
+                    .or_default()
+                    .push(idx);
+            }
+            paths.components.push(components);
+            paths
+                .strings
+                .push(get_path_string(&module.package.refr, Some("data"))?);
+        }
+        let paths = Rc::new(paths);
+        self.module_paths = Some((modules, paths.clone()));
+        Ok(paths)
+    }
+
     fn ensure_module_evaluated(&mut self, path: &[String]) -> Result<()> {
         self.check_execution_time()?;
-        for module in self.compiled_policy.modules.clone().iter().cloned() {
+        if path.len() <= 1 {
+            return Ok(());
+        }
+        // guard patch: package paths from the cache (`module_paths`), and only the modules
+        // whose package is under `path` are looked at further.
+        // Most lookups name a rule, under which no package is: answered without cloning the
+        // shared lists (their reference counts are shared between threads).
+        let cached = matches!(&self.module_paths,
+            Some((m, _)) if Rc::ptr_eq(m, &self.compiled_policy.modules));
+        if cached
+            && !self
+                .module_paths
+                .as_ref()
+                .is_some_and(|(_, p)| p.under.contains_key(path))
+        {
+            return Ok(());
+        }
+        let paths = self.module_paths()?;
+        let modules = self.compiled_policy.modules.clone();
+        let Some(under) = paths.under.get(path) else {
+            return Ok(());
+        };
+        for &idx in under {
+            let (Some(module), Some(module_path_components)) =
+                (modules.get(idx).cloned(), paths.components.get(idx))
+            else {
+                continue;
+            };
             if Some(&module) == self.module.as_ref() {
                 // Prevent cyclic evaluation.
                 continue;
             }
-            let mut module_path_components = vec!["data".to_string()];
-            module_path_components.extend(Parser::get_static_string_path_components(
-                &module.package.refr,
-            )?);
 
-            if path.len() > 1 && module_path_components.starts_with(path) {
+            {
                 // Ensure that the module is created.
-                let module_value_components =
-                    Parser::get_static_string_path_components(&module.package.refr)?;
-                let module_value_components: Vec<&str> =
-                    module_value_components.iter().map(String::as_str).collect();
+                let module_value_components: Vec<&str> = module_path_components
+                    .iter()
+                    .skip(1)
+                    .map(String::as_str)
+                    .collect();
                 if self.has_explicit_data_with_override_ancestor(&module_value_components)? {
                     continue;
                 }
@@ -3249,20 +3358,23 @@ impl Interpreter {
     fn ensure_rule_evaluated(&mut self, path: String) -> Result<()> {
         self.check_execution_time()?;
         let mut matched = false;
-        if let Some(rules) = self.compiled_policy.rules.get(&path) {
+        // guard patch: the rules are read through a clone of the compiled policy's `Rc`
+        // instead of a copy of their list on every lookup.
+        let compiled = self.compiled_policy.clone();
+        if let Some(rules) = compiled.rules.get(&path) {
             matched = true;
-            for r in rules.clone() {
-                if !self.processed.contains(&r) {
-                    let module = self.get_rule_module(&r)?;
-                    self.eval_rule(&module, &r)?;
+            for r in rules {
+                if !self.processed.contains(r) {
+                    let module = self.get_rule_module(r)?;
+                    self.eval_rule(&module, r)?;
                 }
             }
         }
 
         // Evaluate the associated default rules after non-default rules
-        if let Some(rules) = self.compiled_policy.default_rules.get(&path) {
+        if let Some(rules) = compiled.default_rules.get(&path) {
             matched = true;
-            for (r, _) in rules.clone() {
+            for (r, _) in rules.iter().cloned() {
                 if !self.processed.contains(&r) {
                     let module = self.get_rule_module(&r)?;
                     let prev_module = self.set_current_module(Some(module))?;
@@ -3844,9 +3956,32 @@ impl Interpreter {
         module: Option<Ref<Module>>,
     ) -> Result<Option<Ref<Module>>> {
         let previous_module = self.module.clone();
+        // guard patch: the same module again keeps its path (set only here, with the module);
+        // the common case, on every rule evaluated. The index is set again (other code
+        // changes it).
+        let same = matches!((&module, &previous_module),
+            (Some(new_module), Some(current)) if core::ptr::eq(new_module.as_ref(), current.as_ref()));
         if let Some(new_module) = &module {
-            self.current_module_path = get_path_string(&new_module.package.refr, Some("data"))?;
             self.current_module_index = self.find_module_index(new_module);
+        }
+        if let Some(new_module) = module.as_ref().filter(|_| !same) {
+            // guard patch: the module's path string from the cache when it is one of the
+            // compiled modules (not a query module).
+            let idx = usize::try_from(self.current_module_index).unwrap_or(usize::MAX);
+            let found = self
+                .compiled_policy
+                .modules
+                .get(idx)
+                .is_some_and(|m| core::ptr::eq(m.as_ref(), new_module.as_ref()));
+            let cached = if found {
+                self.module_paths()?.strings.get(idx).cloned()
+            } else {
+                None
+            };
+            self.current_module_path = match cached {
+                Some(p) => p,
+                None => get_path_string(&new_module.package.refr, Some("data"))?,
+            };
         }
         self.module = module;
         Ok(previous_module)

@@ -215,8 +215,7 @@ pub fn schedule<Str: Clone + cmp::Ord + fmt::Debug>(
     }
 
     if order.len() != num_statements {
-        #[cfg(feature = "std")]
-        std::eprintln!("could not schedule all statements {order:?}");
+        // guard patch: no message on stderr (the statements are then run in the order written).
         return Ok(SortResult::Order(
             (0..num_statements).map(|i| i as u16).collect(),
         ));
@@ -239,11 +238,16 @@ pub struct Analyzer {
     functions: FunctionTable,
     current_module_path: String,
     current_module_index: u32,
+    // guard patch: see `Schedule::outer_refs`.
+    outer_refs: BTreeSet<(u32, u32)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub queries: Lookup<QuerySchedule>,
+    // guard patch: (module index, eidx) of the variable references that name an enclosing
+    // query's variable although the query declares a variable of that name further on.
+    pub outer_refs: BTreeSet<(u32, u32)>,
 }
 
 impl Default for Analyzer {
@@ -261,6 +265,7 @@ impl Analyzer {
             functions: FunctionTable::new(),
             current_module_path: String::default(),
             current_module_index: 0,
+            outer_refs: BTreeSet::new(),
         }
     }
 
@@ -285,6 +290,7 @@ impl Analyzer {
 
         Ok(Schedule {
             queries: self.schedule_table,
+            outer_refs: self.outer_refs,
         })
     }
 
@@ -315,6 +321,7 @@ impl Analyzer {
 
         Ok(Schedule {
             queries: self.schedule_table,
+            outer_refs: self.outer_refs,
         })
     }
 
@@ -576,6 +583,19 @@ impl Analyzer {
         traverse(expr, &mut |e| match e.as_ref() {
             Var { span: v, .. } if !matches!(v.text(), "_" | "input" | "data") => {
                 let name = v.source_str();
+                // guard patch: a reference written before this query's own declaration of
+                // the name, when an enclosing query declares it too, is the enclosing
+                // query's variable (OPA resolves a name to the innermost declaration seen
+                // so far: https://www.openpolicyagent.org/docs/latest/policy-language/#variable-keywords).
+                if scope.shadowing.contains(&name) {
+                    if let Some(decl) = scope.locals.get(&name) {
+                        if v.start < decl.start {
+                            scope.inputs.insert(name);
+                            scope.outer_refs.push((e.eidx(), v.clone()));
+                            return Ok(false);
+                        }
+                    }
+                }
                 let is_extra_arg = match assigned_vars {
                     Some(vars) => vars.contains(&v.source_str()),
                     _ => false,
@@ -924,9 +944,21 @@ impl Analyzer {
         let empty_str = query.span.source_str().clone_empty();
         self.gather_local_vars(key.as_ref(), value.as_ref(), query, &mut scope)?;
 
+        // guard patch: this query's declared vars that an enclosing query declares too.
+        let shadowing: BTreeSet<SourceStr> = scope
+            .locals
+            .keys()
+            .filter(|v| self.scopes.iter().any(|s| s.locals.contains_key(*v)))
+            .cloned()
+            .collect();
+        scope.shadowing = shadowing;
+        // guard patch: (statement, reference span, declaration span) of each outer reference.
+        let mut outer_ref_stmts: Vec<(usize, Span)> = vec![];
+
         let mut infos = vec![];
         let mut first_use = BTreeMap::new();
-        for stmt in &query.stmts {
+        for (stmt_idx, stmt) in query.stmts.iter().enumerate() {
+            let outer_refs_before = scope.outer_refs.len();
             let mut definitions = vec![];
             let mut with_mods_used_vars = vec![];
             let mut with_mods_comprs = vec![];
@@ -1153,6 +1185,10 @@ impl Analyzer {
                 });
             }
             infos.push(StmtInfo { definitions });
+            // guard patch: remember which statement reads an enclosing query's variable.
+            for (_, span) in scope.outer_refs.iter().skip(outer_refs_before) {
+                outer_ref_stmts.push((stmt_idx, span.clone()));
+            }
         }
 
         let res = schedule(&mut infos[..], &query.span.source_str().clone_empty());
@@ -1163,6 +1199,35 @@ impl Analyzer {
             }
             _ => Vec::new(),
         };
+
+        // guard patch: a statement reading an enclosing query's variable must run before the
+        // statement declaring this query's variable of that name (their values share the name
+        // at run time); a policy for which the order cannot be kept is refused as before.
+        for (stmt_idx, span) in &outer_ref_stmts {
+            let name = span.source_str();
+            let Some(decl) = scope.locals.get(&name) else {
+                continue;
+            };
+            let decl_stmt = query
+                .stmts
+                .iter()
+                .position(|s| s.span.start <= decl.start && decl.end <= s.span.end);
+            let pos = |i: usize| order.iter().position(|o| usize::from(*o) == i);
+            if let Some(d) = decl_stmt {
+                if d == *stmt_idx || pos(*stmt_idx) > pos(d) {
+                    bail!(span.error(
+                        format!(
+                            "var `{name}` used before definition below.{}",
+                            decl.message("definition", "")
+                        )
+                        .as_str()
+                    ));
+                }
+            }
+        }
+        for (eidx, _) in &scope.outer_refs {
+            self.outer_refs.insert((self.current_module_index, *eidx));
+        }
 
         // Output expressions are evaluated after the query body.
         if let Some(key) = &key {

@@ -22,6 +22,11 @@ pub struct Scope {
     pub unscoped: BTreeSet<SourceStr>,
     pub inputs: BTreeSet<SourceStr>,
     pub uses_input: bool,
+    // guard patch: vars this query declares (`:=`, `some`) that an enclosing query declares
+    // too, and the references to them written before the declaration (eidx, span): those
+    // name the enclosing query's variable, as in OPA.
+    pub shadowing: BTreeSet<SourceStr>,
+    pub outer_refs: alloc::vec::Vec<(u32, Span)>,
 }
 
 pub fn traverse(expr: &ExprRef, f: &mut dyn FnMut(&ExprRef) -> Result<bool>) -> Result<()> {
