@@ -171,20 +171,23 @@ pub(crate) fn found(report: &Report) -> Option<String> {
     })
 }
 
+/// A finding's place as one-line formats show it: `path:line:col`, the
+/// path sanitized.
+pub fn place(f: &crate::finding::Located) -> String {
+    format!(
+        "{}:{}:{}",
+        sanitize(&f.location.path),
+        f.location.start.line,
+        f.location.start.column
+    )
+}
+
 /// `path:line:col: ID message [environments]`, one line a counting finding.
 pub fn concise(report: &Report) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for f in report.active() {
-        let _ = write!(
-            out,
-            "{}:{}:{}: {} {}",
-            sanitize(&f.location.path),
-            f.location.start.line,
-            f.location.start.column,
-            f.rule,
-            sanitize(&f.message)
-        );
+        let _ = write!(out, "{}: {} {}", place(f), f.rule, sanitize(&f.message));
         if let Some(envs) = f.env_label() {
             let _ = write!(out, " [{envs}]");
         }

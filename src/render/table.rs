@@ -3,7 +3,7 @@
 //! rule and the message, in the report's order. Columns are padded to their widest cell (in
 //! characters); an empty report prints nothing, as Conftest's.
 
-use super::sanitize;
+use super::{place, sanitize};
 use crate::Report;
 use crate::finding::Severity;
 
@@ -20,17 +20,7 @@ pub fn render(report: &Report) -> String {
             if let Some(envs) = f.env_label() {
                 message.push_str(&format!(" [{envs}]"));
             }
-            [
-                result.to_string(),
-                format!(
-                    "{}:{}:{}",
-                    sanitize(&f.location.path),
-                    f.location.start.line,
-                    f.location.start.column
-                ),
-                f.rule.to_string(),
-                message,
-            ]
+            [result.to_string(), place(f), f.rule.to_string(), message]
         })
         .collect();
     if rows.is_empty() {

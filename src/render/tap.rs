@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::sanitize;
+use super::{place, sanitize};
 use crate::Report;
 use crate::finding::{Located, Severity};
 
@@ -34,15 +34,7 @@ pub fn render(report: &Report) -> String {
             n += 1;
             // A line break is written `\u{a}` (sanitize): one line per test.
             let message = sanitize(&f.message);
-            let _ = write!(
-                out,
-                "not ok {n} - {}:{}:{} - {} - {}",
-                sanitize(&f.location.path),
-                f.location.start.line,
-                f.location.start.column,
-                f.rule,
-                message
-            );
+            let _ = write!(out, "not ok {n} - {} - {} - {}", place(f), f.rule, message);
             if let Some(envs) = f.env_label() {
                 let _ = write!(out, " [{envs}]");
             }
