@@ -147,6 +147,10 @@ pub struct CallState {
     pub value: Option<Node>,
     pub busy: bool,
     pub children: Vec<usize>,
+    /// A call without `count`/`for_each`: its one instance, whose outputs
+    /// are evaluated when read (`module.x.id` evaluates the `id` output
+    /// only) and `value` set when the whole object is read.
+    pub lazy: Option<usize>,
 }
 
 pub struct Inst<'a> {
@@ -161,6 +165,10 @@ pub struct Inst<'a> {
     pub local_stack: Vec<String>,
     pub calls: HashMap<String, CallState>,
     pub outputs: Option<Slot>,
+    /// Outputs evaluated one at a time (by position in `cfg.outputs`), for
+    /// a lazily read module call; moved into `outputs` when the whole
+    /// object is read.
+    pub output_slots: Vec<Option<Slot>>,
     /// Directories of this instance and its callers.
     pub chain: Vec<String>,
 }
@@ -272,6 +280,7 @@ impl<'a> Run<'a> {
             local_stack: Vec::new(),
             calls: HashMap::default(),
             outputs: None,
+            output_slots: Vec::new(),
             chain: vec![root.dir.clone()],
         });
         r
@@ -596,9 +605,9 @@ impl<'a> Run<'a> {
             ));
             return Err(v::unknown(at));
         }
-        match st.value {
-            Some(_) => Ok(()),
-            None => Err(v::unknown(at)),
+        match (&st.value, st.lazy) {
+            (Some(_), _) | (None, Some(_)) => Ok(()),
+            (None, None) => Err(v::unknown(at)),
         }
     }
 
@@ -613,14 +622,20 @@ impl<'a> Run<'a> {
                 value: None,
                 busy: true,
                 children: Vec::new(),
+                lazy: None,
             },
         );
         self.module_calls += 1;
         let (value, children) = self.instantiate(i, call);
+        let lazy = match (&value, children.as_slice()) {
+            (None, [c]) => Some(*c),
+            _ => None,
+        };
         let st = CallState {
-            value: Some(value),
+            value: value.or_else(|| lazy.is_none().then(|| v::unknown(call.span))),
             busy: false,
             children,
+            lazy,
         };
         self.insts[i].calls.insert(call.name.clone(), st);
     }
@@ -663,10 +678,12 @@ impl<'a> Run<'a> {
         None
     }
 
-    fn instantiate(&mut self, i: usize, call: &'a ModuleCall<'a>) -> (Node, Vec<usize>) {
+    /// The call's value and its instances; no value when it is the one
+    /// instance's outputs, read lazily (see [`CallState::lazy`]).
+    fn instantiate(&mut self, i: usize, call: &'a ModuleCall<'a>) -> (Option<Node>, Vec<usize>) {
         let at = call.span;
         let Some(child_cfg) = self.resolve_source(i, call) else {
-            return (v::unknown(at), Vec::new());
+            return (Some(v::unknown(at)), Vec::new());
         };
         let base = Cx::new(Some(i), call.fc);
         let room = MAX_INSTANCES.saturating_sub(self.insts.len());
@@ -675,7 +692,7 @@ impl<'a> Run<'a> {
         if wanted > room {
             self.modules_not_evaluated += 1;
             if self.instances_capped {
-                return (v::unknown(at), Vec::new()); // reported once
+                return (Some(v::unknown(at)), Vec::new()); // reported once
             }
             self.instances_capped = true;
             self.limit(
@@ -686,7 +703,7 @@ impl<'a> Run<'a> {
                     call.name, self.root_dir
                 ),
             );
-            return (v::unknown(at), Vec::new());
+            return (Some(v::unknown(at)), Vec::new());
         }
         let Some((instances, _)) = instances else {
             // Unknown count/for_each: one instance with unknown keys.
@@ -695,8 +712,15 @@ impl<'a> Run<'a> {
                 .with("each", each_obj(at, v::unknown(at), v::unknown(at)));
             let c = self.new_child(i, call, child_cfg, &cx, None);
             let _ = self.outputs(c);
-            return (v::unknown(at), vec![c]);
+            return (Some(v::unknown(at)), vec![c]);
         };
+        let has_count = call.body.get_attribute("count").is_some();
+        if let [(None, cx)] = instances.as_slice()
+            && !has_count
+        {
+            let c = self.new_child(i, call, child_cfg, cx, None);
+            return (None, vec![c]);
+        }
         let mut children = Vec::new();
         let mut values = Vec::new();
         for (key, cx) in &instances {
@@ -705,7 +729,6 @@ impl<'a> Run<'a> {
             let out = self.outputs(c);
             values.push((key.clone(), out));
         }
-        let has_count = call.body.get_attribute("count").is_some();
         let value = match (has_count, values.len()) {
             (false, 1) if values[0].0.is_none() => values.remove(0).1,
             _ if has_count => v::seq(at, values.into_iter().map(|(_, o)| o).collect()),
@@ -717,7 +740,7 @@ impl<'a> Run<'a> {
                     .collect(),
             ),
         };
-        (value, children)
+        (Some(value), children)
     }
 
     fn new_child(
@@ -754,6 +777,7 @@ impl<'a> Run<'a> {
             local_stack: Vec::new(),
             calls: HashMap::default(),
             outputs: None,
+            output_slots: Vec::new(),
             chain,
         });
         let mut args: HashMap<String, Node> = HashMap::default();
@@ -790,28 +814,84 @@ impl<'a> Run<'a> {
         }
         self.insts[c].outputs = Some(Slot::Busy);
         let cfg = self.insts[c].cfg;
-        let path = self.insts[c].path.clone();
         let mut entries = Vec::new();
-        for o in &cfg.outputs {
-            let n = self.eval(&Cx::new(Some(c), o.fc), o.expr);
-            let label = if path.is_empty() {
-                format!("output `{}`", o.name)
-            } else {
-                format!("output `{}` of {path}", o.name)
+        for (k, o) in cfg.outputs.iter().enumerate() {
+            let n = match self.insts[c].output_slots.get_mut(k).and_then(Option::take) {
+                Some(Slot::Done(n)) => n,
+                Some(Slot::Busy) => v::unknown(Span::default()),
+                None => self.eval_output(c, k),
             };
-            let n = self.flow(
-                n,
-                &Hop {
-                    span: o.span,
-                    label: self.w.label(label),
-                },
-            );
             entries.push(v::entry(o.span, o.name.clone(), n));
         }
+        self.insts[c].output_slots = Vec::new();
         let span = cfg.outputs.first().map_or(Span::default(), |o| o.span);
         let n = v::map(span, entries);
         self.insts[c].outputs = Some(Slot::Done(n.clone()));
         n
+    }
+
+    /// The output at position `k` of instance `c`, with its hop.
+    fn eval_output(&mut self, c: usize, k: usize) -> Node {
+        let cfg = self.insts[c].cfg;
+        let Some(o) = cfg.outputs.get(k) else {
+            return v::unknown(Span::default());
+        };
+        let n = self.eval(&Cx::new(Some(c), o.fc), o.expr);
+        let path = &self.insts[c].path;
+        let label = if path.is_empty() {
+            format!("output `{}`", o.name)
+        } else {
+            format!("output `{}` of {path}", o.name)
+        };
+        self.flow(
+            n,
+            &Hop {
+                span: o.span,
+                label: self.w.label(label),
+            },
+        )
+    }
+
+    /// Output `name` of instance `c`, evaluated once; `None` unless exactly
+    /// one output has that name (the whole object is read then).
+    pub fn lazy_output(&mut self, c: usize, name: &str) -> Option<Node> {
+        let cfg = self.insts[c].cfg;
+        let mut found = cfg
+            .outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.name == name);
+        let (k, _) = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        let inst = &mut self.insts[c];
+        if inst.output_slots.len() < cfg.outputs.len() {
+            inst.output_slots.resize_with(cfg.outputs.len(), || None);
+        }
+        match &inst.output_slots[k] {
+            Some(Slot::Done(n)) => return Some(n.clone()),
+            Some(Slot::Busy) => return Some(v::unknown(Span::default())),
+            None => {}
+        }
+        inst.output_slots[k] = Some(Slot::Busy);
+        let n = self.eval_output(c, k);
+        self.insts[c].output_slots[k] = Some(Slot::Done(n.clone()));
+        Some(n)
+    }
+
+    /// The whole value of lazily read call `name` of instance `i`.
+    pub fn call_value(&mut self, i: usize, name: &str) -> Option<Node> {
+        let st = self.insts[i].calls.get(name)?;
+        if let Some(n) = &st.value {
+            return Some(n.clone());
+        }
+        let c = st.lazy?;
+        let n = self.outputs(c);
+        if let Some(st) = self.insts[i].calls.get_mut(name) {
+            st.value = Some(n.clone());
+        }
+        Some(n)
     }
 
     /// Instances of a block with `count`/`for_each`: `(key, address

@@ -191,13 +191,34 @@ impl Run<'_> {
                 Err(n) => (n, 1),
             },
             ("module", Some(i), Some(name)) => match self.module_ready(i, name, span) {
-                Ok(()) => match self.insts[i].calls.get(name).and_then(|c| c.value.as_ref()) {
-                    Some(n) => {
-                        let w = walk(n, rest).owned();
-                        self.walked(w, 1, all, span)
+                Ok(()) => {
+                    // `module.x.out` of a call read lazily: that output only.
+                    let lazy = self.insts[i]
+                        .calls
+                        .get(name)
+                        .filter(|c| c.value.is_none())
+                        .and_then(|c| c.lazy);
+                    if let Some(c) = lazy {
+                        if let Some(TraversalOperator::GetAttr(out)) = rest.first()
+                            && let Some(n) = self.lazy_output(c, out.as_str())
+                        {
+                            let after = rest.get(1..).unwrap_or_default();
+                            let w = match after {
+                                [] => Walk::At(n, 0),
+                                _ => walk(&n, after).owned(),
+                            };
+                            return self.walked(w, 2, all, span);
+                        }
+                        let _ = self.call_value(i, name);
                     }
-                    None => (v::unknown(span), 1),
-                },
+                    match self.insts[i].calls.get(name).and_then(|c| c.value.as_ref()) {
+                        Some(n) => {
+                            let w = walk(n, rest).owned();
+                            self.walked(w, 1, all, span)
+                        }
+                        None => (v::unknown(span), 1),
+                    }
+                }
                 Err(n) => (n, 1),
             },
             ("path", Some(i), Some("module")) => (v::string(span, self.path_module(i)), 1),
@@ -631,6 +652,87 @@ mod tests {
             eval_expr(pre, "[for x in [local.m] : x.a[1].b]").0,
             json!(["x"])
         );
+    }
+
+    /// A root `main.tf` calling `./m` (files given as `(path, text)`): the
+    /// root's output `x` as JSON and its provenance labels.
+    fn with_module(root: &str, module: &str) -> (serde_json::Value, Vec<String>) {
+        use crate::source::{FileId, SourceFile};
+        let root = format!("terraform {{}}\n{root}\noutput \"x\" {{ value = local.x }}\n");
+        let files = [
+            SourceFile::new(
+                FileId(0),
+                "main.tf".into(),
+                "/nonexistent/main.tf".into(),
+                root,
+            ),
+            SourceFile::new(
+                FileId(1),
+                "m/main.tf".into(),
+                "/nonexistent/m/main.tf".into(),
+                module.to_string(),
+            ),
+        ];
+        let refs: Vec<&SourceFile> = files.iter().collect();
+        let m = super::super::evaluate(&refs, &crate::env::EnvSet::builtin());
+        let root = m.roots.iter().find(|r| r.dir.is_empty() || r.dir == ".");
+        let n = root.and_then(|r| r.output("x")).cloned();
+        let Some(n) = n else {
+            return (json!(null), Vec::new());
+        };
+        let labels = n
+            .via
+            .as_ref()
+            .map(|v| v.iter().map(|h| h.label.to_string()).collect())
+            .unwrap_or_default();
+        let j = if super::super::value::has_unknown(&n) {
+            json!("<unknown>")
+        } else {
+            n.to_json()
+        };
+        (j, labels)
+    }
+
+    #[test]
+    fn module_outputs_read_one_at_a_time_or_whole() {
+        let module = "variable \"v\" {}\n\
+            output \"a\" { value = var.v }\n\
+            output \"obj\" { value = { k = \"${var.v}-k\", l = [1, 2] } }\n\
+            output \"later\" { value = upper(var.v) }\n";
+        let call = "module \"m\" {\n  source = \"./m\"\n  v = \"p\"\n}\n";
+        let one = |x: &str| with_module(&format!("{call}locals {{\n  x = {x}\n}}"), module);
+        let (j, labels) = one("module.m.a");
+        assert_eq!(j, json!("p"));
+        assert_eq!(
+            labels,
+            [
+                "passed to module.m as `v`",
+                "output `a` of module.m",
+                "local.x",
+                "output `x`"
+            ]
+        );
+        assert_eq!(one("module.m.obj.k").0, json!("p-k"));
+        assert_eq!(one("module.m.obj.l[1]").0, json!(2));
+        assert_eq!(one("module.m[\"later\"]").0, json!("P"));
+        assert_eq!(
+            one("module.m").0,
+            json!({"a": "p", "obj": {"k": "p-k", "l": [1, 2]}, "later": "P"})
+        );
+        // Read one output, then the whole object, in either order.
+        assert_eq!(
+            one("[module.m.later, module.m.a, keys(module.m), module.m.later]").0,
+            json!(["P", "p", ["a", "later", "obj"], "P"])
+        );
+        assert_eq!(
+            one("[keys(module.m), module.m.a]").0,
+            json!([["a", "later", "obj"], "p"])
+        );
+        assert_eq!(one("try(module.m.nope, \"d\")").0, json!("d"));
+        // An output that reads another module call of the child.
+        let nested = "module \"n\" {\n  source = \"./n\"\n}\noutput \"a\" { value = module.n.b }\n";
+        let (j, _) = with_module(&format!("{call}locals {{\n  x = module.m.a\n}}"), nested);
+        assert_eq!(j, json!("<unknown>"), "./n is not in the scan");
     }
 
     #[test]
