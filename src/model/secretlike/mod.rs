@@ -73,6 +73,46 @@ pub enum NameKind {
 
 /// Classify `value`, written under `name` when it has one.
 pub fn classify(name: Option<&str>, value: &str) -> Verdict {
+    // The secrets rules ask about the same values many times over (a
+    // Terraform value is judged as a literal, as a placeholder and where it
+    // flows to): each thread remembers its answers for short values.
+    const MAX_KEY: usize = 512;
+    const MAX_ENTRIES: usize = 1 << 16;
+    thread_local! {
+        static SEEN: std::cell::RefCell<(String, crate::hash::HashMap<Box<str>, Verdict>)> =
+            Default::default();
+    }
+    if value.len() + name.map_or(0, str::len) > MAX_KEY {
+        return judge(name, value);
+    }
+    SEEN.with(|seen| {
+        let Ok(mut seen) = seen.try_borrow_mut() else {
+            return judge(name, value);
+        };
+        let (key, map) = &mut *seen;
+        key.clear();
+        match name {
+            Some(n) => {
+                // The name's length first: no two pairs give one key.
+                use std::fmt::Write;
+                let _ = write!(key, "{}:{n}", n.len());
+            }
+            None => key.push('-'),
+        }
+        key.push_str(value);
+        if let Some(v) = map.get(key.as_str()) {
+            return *v;
+        }
+        let v = judge(name, value);
+        if map.len() < MAX_ENTRIES {
+            map.insert(key.as_str().into(), v);
+        }
+        v
+    })
+}
+
+/// [`classify`], without remembering.
+fn judge(name: Option<&str>, value: &str) -> Verdict {
     let t = unquote(value);
     if t.is_empty() {
         return Verdict::Not;
@@ -80,7 +120,7 @@ pub fn classify(name: Option<&str>, value: &str) -> Verdict {
     // `${DB_PASSWORD:-hunter2}`: the default is a value committed here,
     // used wherever the variable is unset.
     if let Some(default) = shell_default(t) {
-        return classify(name, default);
+        return judge(name, default);
     }
     // 1. The value's shape decides first.
     if let Some(shape) = secret_shape(t) {

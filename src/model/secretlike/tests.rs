@@ -243,3 +243,33 @@ fn a_parameter_default_is_judged_as_the_value() {
         Verdict::Not
     );
 }
+
+#[test]
+fn remembered_answers_are_the_answers() {
+    // Pairs whose name and value run together the same way must not share
+    // an answer; asked twice, each answer is the one `judge` gives.
+    let pairs = [
+        (Some("DB_"), "PASSWORDs3cr3t-Zq8v"),
+        (Some("DB_PASSWORD"), "s3cr3t-Zq8v"),
+        (Some("DB_PASSWORD"), "changeme"),
+        (Some("LOG_LEVEL"), "changeme"),
+        (None, "changeme"),
+        (None, "AKIAIOSFODNN7EXAMPLE"),
+        (Some("api_key"), "${var.api_key}"),
+        (Some("TOKEN"), "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+        (Some(""), "TOKENghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    ];
+    for _ in 0..2 {
+        for (name, value) in pairs {
+            assert_eq!(
+                classify(name, value),
+                judge(name, value),
+                "{name:?} {value:?}"
+            );
+        }
+    }
+    assert_ne!(
+        classify(Some("DB_"), "PASSWORDs3cr3t-Zq8v"),
+        classify(Some("DB_PASSWORD"), "s3cr3t-Zq8v")
+    );
+}
