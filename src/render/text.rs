@@ -59,10 +59,24 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
     let st = Styles::new(opts.color);
     let renderer = snippet_renderer(opts.color);
     let by_shown = by_shown(report);
-    let mut out = String::new();
-    for f in report.active() {
-        finding(&mut out, report, f, &renderer, &by_shown);
+    // Drawing a finding is most of this renderer's time (a thousand take
+    // tens of milliseconds): drawn in parallel, joined in order.
+    use rayon::prelude::*;
+    let active: Vec<&Located> = report.active().collect();
+    let drawn: Vec<String> = active
+        .par_iter()
+        .with_min_len(16)
+        .map(|f| {
+            let mut one = String::new();
+            finding(&mut one, report, f, &renderer, &by_shown);
+            one
+        })
+        .collect();
+    let mut out = String::with_capacity(drawn.iter().map(String::len).sum::<usize>() + 4096);
+    for one in &drawn {
+        out.push_str(one);
     }
+    drop(drawn);
     if !opts.quiet {
         summary(&mut out, report, &st, opts.stats);
     }
