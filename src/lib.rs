@@ -104,6 +104,9 @@ pub struct PolicyStats {
     /// shape), within the policies' time.
     #[serde(skip)]
     pub input_micros: u128,
+    /// What the policies' `print()` calls wrote, `file:line: text`, input by input.
+    #[serde(skip)]
+    pub prints: Vec<String>,
 }
 
 /// Wall-clock time of each stage, in microseconds.
@@ -811,6 +814,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
             inputs: ev.inputs,
             exceptions: ev.exceptions,
             input_micros: ev.input_micros,
+            prints: ev.prints,
         });
         raw.extend(ev.findings);
     }

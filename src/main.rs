@@ -157,6 +157,10 @@ enum Command {
         /// Print every test, not only the failures.
         #[arg(long, short)]
         verbose: bool,
+        /// Print every test with its evaluation trace (rules entered, statements evaluated
+        /// and failed, with file:line), as `conftest verify --trace`.
+        #[arg(long)]
+        trace: bool,
         /// Parse the policies as this Rego version only, as Conftest's --rego-version.
         #[arg(long, value_enum, value_name = "VERSION")]
         rego_version: Option<guard::rego::RegoVersion>,
@@ -367,8 +371,18 @@ fn main() -> ExitCode {
             namespace,
             format,
             verbose,
+            trace,
             rego_version,
-        } => test(paths, data, run, namespace, format, verbose, rego_version),
+        } => test(
+            paths,
+            data,
+            run,
+            namespace,
+            format,
+            verbose || trace,
+            trace,
+            rego_version,
+        ),
         Command::Envs {
             paths,
             exclude,
@@ -527,6 +541,26 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         let text = if args.statistics {
             render::statistics(&report)
+        } else if args.format == Format::Text {
+            // As Conftest's `stdout` output: the policies' print() lines first, `PRNT`
+            // and `file:line: text` (the machine formats leave them out, as Conftest's do).
+            let mut text = String::new();
+            for l in report.policies.iter().flat_map(|p| &p.prints) {
+                text.push_str("PRNT  ");
+                text.push_str(&render::sanitize(l));
+                text.push('\n');
+            }
+            text.push_str(&render::render(
+                args.format,
+                &report,
+                RenderOptions {
+                    color,
+                    stats: args.stats,
+                    max_annotations: args.max_annotations,
+                    quiet: args.quiet,
+                },
+            ));
+            text
         } else {
             render::render(
                 args.format,
@@ -609,6 +643,7 @@ fn register_policies(dirs: Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn test(
     paths: Vec<PathBuf>,
     data: Vec<PathBuf>,
@@ -616,6 +651,7 @@ fn test(
     namespace: Vec<String>,
     format: TestFormat,
     verbose: bool,
+    trace: bool,
     rego_version: Option<guard::rego::RegoVersion>,
 ) -> ExitCode {
     let dirs = default_policy_dirs(paths);
@@ -626,12 +662,13 @@ fn test(
         Ok(f) => f,
         Err(e) => return fail(format!("--run: {e}")),
     };
-    let outcomes = match guard::rego::test::run_with(
+    let outcomes = match guard::rego::test::run_traced(
         &dirs,
         &data,
         &namespace,
         filter.as_ref(),
         rego_version,
+        trace,
     ) {
         Ok(o) => o,
         Err(e) => return fail(e),
@@ -675,6 +712,10 @@ fn test(
                     // As `opa test`: print() output of failed tests, of every test with -v.
                     for l in &o.prints {
                         println!("    print: {l}");
+                    }
+                    // `--trace`: the test's evaluation, as `conftest verify --trace`.
+                    for l in &o.trace {
+                        println!("    {l}");
                     }
                 }
             }

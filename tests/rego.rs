@@ -1100,3 +1100,144 @@ fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
         "{pod}"
     );
 }
+
+#[test]
+fn guard_test_trace_shows_rules_and_statements_as_opa_pretty_trace() {
+    // `conftest verify --trace` / `opa test -v --explain full`: every test with its evaluation
+    // trace, one event per line at the policy's file:line, nested by `| ` per rule entered (a
+    // rule's `Enter` at the depth of the statement that refers to it, its body one deeper)
+    // (https://www.openpolicyagent.org/docs/latest/policy-testing/#test-output): `Enter` a
+    // rule, `Eval` a statement, `Fail` one that does not hold, `Exit` the rule.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("policy/p_test.rego"),
+        "package main\nimport rego.v1\n\ntest_pod if {\n  count(deny) == 1 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  count(deny) == 1 with input as {\"kind\": \"Service\"}\n}\n",
+    )
+    .expect("write");
+    let p = root.join("policy");
+    let p = p.to_str().expect("utf-8");
+    // Without --trace: no trace.
+    let o = guard(&["test", "-v", p]);
+    assert!(!stdout(&o).contains("Enter"), "{}", stdout(&o));
+    let o = guard(&["test", "--trace", p]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    let has = |suffix: &str, needle: &str| {
+        lines
+            .iter()
+            .any(|l| l.contains(suffix) && l.ends_with(needle))
+    };
+    // The passing test (shown: --trace implies -v) and the failing one, each traced.
+    assert!(out.contains("data.main.test_pod: PASS"), "{out}");
+    assert!(out.contains("data.main.test_service: FAIL"), "{out}");
+    assert!(has("p_test.rego:4 ", "Enter test_pod"), "{out}");
+    assert!(
+        has(
+            "p_test.rego:5 ",
+            "| Eval count(deny) == 1 with input as {\"kind\": \"Pod\"}"
+        ),
+        "{out}"
+    );
+    assert!(has("p.rego:4 ", "| Enter deny"), "{out}");
+    assert!(has("p.rego:5 ", "| | Eval input.kind == \"Pod\""), "{out}");
+    assert!(has("p.rego:6 ", "| | Eval msg := \"pod\""), "{out}");
+    assert!(has("p.rego:4 ", "| Exit deny"), "{out}");
+    // For the Service, the rule body fails at its first statement, and so does the test.
+    assert!(has("p.rego:5 ", "| | Fail input.kind == \"Pod\""), "{out}");
+    assert!(
+        has(
+            "p_test.rego:9 ",
+            "| Fail count(deny) == 1 with input as {\"kind\": \"Service\"}"
+        ),
+        "{out}"
+    );
+    // The Service's trace has no `msg :=`: the body stopped at the failed statement.
+    let service = out
+        .split("data.main.test_service")
+        .nth(1)
+        .expect("service test");
+    assert!(!service.contains("Eval msg :="), "{service}");
+    // JSON: the same lines in `trace`.
+    let o = guard(&["test", "--trace", "--format", "json", p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let pod = v
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "data.main.test_pod"))
+        .expect("test_pod");
+    let trace: Vec<&str> = pod["trace"]
+        .as_array()
+        .expect("trace")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert!(
+        trace
+            .first()
+            .is_some_and(|l| l.contains("p_test.rego:4") && l.ends_with("Enter test_pod")),
+        "{trace:?}"
+    );
+    let o = guard(&["test", "--format", "json", p]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(
+        v.as_array()
+            .is_some_and(|a| a.iter().all(|t| t.get("trace").is_none())),
+        "{v}"
+    );
+}
+
+#[test]
+fn print_during_check_is_shown_as_conftest_shows_it() {
+    // Conftest gathers print() output per query and its `stdout` output writes it first, one
+    // `PRNT` line per call with the policy's file:line (conftest: output/standard.go,
+    // policy/engine.go printHook); its json and other outputs leave it out. guard: the same in
+    // `text` (nothing on stderr), none in json/sarif.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+    std::fs::write(
+        root.join("policy/p.rego"),
+        "package main\nimport rego.v1\n\ndeny contains msg if {\n  print(\"kind is\", input.kind)\n  input.kind == \"Pod\"\n  msg := \"no pods\"\n}\n",
+    )
+    .expect("write");
+    std::fs::write(root.join("a.yaml"), "kind: Pod\n---\nkind: Service\n").expect("write");
+    let r = root.to_str().expect("utf-8");
+    let o = guard(&[
+        "check",
+        r,
+        "--select",
+        "policy",
+        "--policy",
+        root.join("policy").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let prints: Vec<&str> = out.lines().filter(|l| l.starts_with("PRNT")).collect();
+    assert_eq!(prints.len(), 2, "{out}");
+    assert!(prints[0].ends_with("p.rego:5: kind is Pod"), "{out}");
+    assert!(prints[1].ends_with("p.rego:5: kind is Service"), "{out}");
+    // First, before the findings.
+    assert!(out.starts_with("PRNT"), "{out}");
+    assert!(out.contains("no pods"), "{out}");
+    assert!(!stderr(&o).contains("kind is"), "{}", stderr(&o));
+    let o = guard(&[
+        "check",
+        r,
+        "--select",
+        "policy",
+        "--format",
+        "json",
+        "--policy",
+        root.join("policy").to_str().expect("utf-8"),
+    ]);
+    let _: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(!stdout(&o).contains("kind is"), "{}", stdout(&o));
+    assert!(!stderr(&o).contains("kind is"), "{}", stderr(&o));
+}

@@ -135,6 +135,9 @@ pub struct Evaluation {
     pub micros: u128,
     /// Of which building the inputs (HCL parsed again, values converted).
     pub input_micros: u128,
+    /// What the policies' `print()` calls wrote, `file:line: text`, input by input (as
+    /// Conftest gathers them per query and shows them with its `stdout` output).
+    pub prints: Vec<String>,
 }
 
 /// Per-evaluation time limit (`GUARD_POLICY_TIMEOUT_MS`, default 5 s).
@@ -470,6 +473,8 @@ impl Policies {
         // error (https://www.openpolicyagent.org/docs/latest/policy-language/#errors); resource
         // limits still stop the evaluation.
         engine.set_strict_builtin_errors(false);
+        // print() output is gathered (per input) instead of going to stderr.
+        engine.set_gather_prints(true);
         test::add_extensions(&mut engine, opts.testing.then(|| opts.dirs.clone()));
         limits::add(&mut engine);
         let mut files = Vec::new();
@@ -917,6 +922,7 @@ impl Policies {
                 )?;
                 failures.add(&out);
                 ev.findings.extend(out.findings);
+                ev.prints.extend(out.prints);
                 ev.exceptions += out.excepted;
                 ev.inputs += 1;
             } else if !self.combine {
@@ -927,14 +933,21 @@ impl Policies {
                 // budget, an input is left out (and counted).
                 let deadline = t0 + total_budget();
                 let left_out = std::sync::Mutex::new(Vec::<Span>::new());
+                // Prepared engines, reused from chunk to chunk (about one per thread): small
+                // chunks keep both threads busy to the end of a wave without a clone each.
+                let pool = std::sync::Mutex::new(Vec::<regorus::Engine>::new());
                 for wave in inputs.chunks(WAVE) {
                     let stopped = failures.stopped();
                     failures.skip(&stopped, wave.len());
                     let results: Vec<Vec<InputResult>> = wave
-                        .par_chunks(64)
+                        .par_chunks(CHUNK)
                         .map(|chunk| {
-                            let mut engine = self.engine.clone();
-                            chunk
+                            let mut engine = pool
+                                .lock()
+                                .ok()
+                                .and_then(|mut p| p.pop())
+                                .unwrap_or_else(|| self.engine.clone());
+                            let out = chunk
                                 .iter()
                                 .map(|i| {
                                     if std::time::Instant::now() >= deadline {
@@ -957,13 +970,18 @@ impl Policies {
                                         &stopped,
                                     )
                                 })
-                                .collect()
+                                .collect();
+                            if let Ok(mut p) = pool.lock() {
+                                p.push(engine);
+                            }
+                            out
                         })
                         .collect();
                     for r in results.into_iter().flatten() {
                         let out = r?;
                         failures.add(&out);
                         ev.findings.extend(out.findings);
+                        ev.prints.extend(out.prints);
                         ev.exceptions += out.excepted;
                     }
                 }
@@ -1001,6 +1019,7 @@ impl Policies {
             )?;
             failures.add(&out);
             ev.findings.extend(out.findings);
+            ev.prints.extend(out.prints);
             ev.exceptions += out.excepted;
             ev.inputs += 1;
         }
@@ -1044,6 +1063,7 @@ impl Policies {
         stopped: &BTreeSet<usize>,
     ) -> InputResult {
         engine.set_input(input);
+        let _ = engine.take_prints();
         let mut out = InputOut {
             anchor: anchor.or_else(|| mention("")),
             what: what.to_string(),
@@ -1058,8 +1078,12 @@ impl Policies {
                     .all(|p| self.doc_packages.iter().any(|d| std::ptr::eq(d, *p)))
                     && !list.iter().any(|ri| stopped.contains(ri)) =>
             {
-                match engine.eval_rule(rule.clone()) {
+                let r = engine.eval_rule(rule.clone());
+                // A failed batch is evaluated again below: its prints are those of then.
+                let prints = engine.take_prints().unwrap_or_default();
+                match r {
                     Ok(regorus::Value::Array(a)) => {
+                        out.prints.extend(prints);
                         list.iter().copied().zip(a.iter().cloned()).collect()
                     }
                     _ => BTreeMap::new(),
@@ -1080,9 +1104,16 @@ impl Policies {
                     !p.rules.iter().any(|ri| stopped.contains(ri))
                         && !p.rules.iter().all(|ri| all.contains_key(ri))
                 })
-                .and_then(|b| match engine.eval_rule(b.clone()) {
-                    Ok(regorus::Value::Array(a)) => Some(a.iter().cloned().collect()),
-                    _ => None,
+                .and_then(|b| {
+                    let r = engine.eval_rule(b.clone());
+                    let prints = engine.take_prints().unwrap_or_default();
+                    match r {
+                        Ok(regorus::Value::Array(a)) => {
+                            out.prints.extend(prints);
+                            Some(a.iter().cloned().collect())
+                        }
+                        _ => None,
+                    }
                 });
             for (k, &ri) in p.rules.iter().enumerate() {
                 let r = &self.rules[ri];
@@ -1170,12 +1201,17 @@ impl Policies {
                 }
             }
         }
+        // The prints of the rules evaluated one by one (and of exception rules).
+        out.prints.extend(engine.take_prints().unwrap_or_default());
         Ok(out)
     }
 }
 
 /// Inputs evaluated together before the rules that failed too often are stopped.
 const WAVE: usize = 256;
+
+/// Inputs one engine evaluates in a row within a wave (the unit of work of a thread).
+const CHUNK: usize = 8;
 
 /// Failures of one rule after which it is not evaluated on the rest of the run's documents
 /// (the one GD008 finding counts them).
@@ -1193,6 +1229,8 @@ struct InputOut {
     anchor: Option<Span>,
     /// The input, as messages name it.
     what: String,
+    /// What `print()` wrote while the input was evaluated.
+    prints: Vec<String>,
 }
 
 type InputResult = Result<InputOut, PolicyError>;

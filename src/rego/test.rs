@@ -149,6 +149,10 @@ pub struct Outcome {
     /// What the test's `print()` calls wrote, each `file:line: text`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prints: Vec<String>,
+    /// With `--trace`: the test's evaluation, one line per event, as OPA's pretty trace
+    /// (`file:line  | Eval stmt`: rules entered and exited, statements evaluated and failed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<String>,
     pub micros: u128,
 }
 
@@ -179,6 +183,18 @@ pub fn run_with(
     namespaces: &[String],
     filter: Option<&regex::Regex>,
     rego_version: Option<super::RegoVersion>,
+) -> Result<Vec<Outcome>, PolicyError> {
+    run_traced(dirs, data, namespaces, filter, rego_version, false)
+}
+
+/// [`run_with`], with each test's evaluation trace when `trace` (`--trace`).
+pub fn run_traced(
+    dirs: &[PathBuf],
+    data: &[PathBuf],
+    namespaces: &[String],
+    filter: Option<&regex::Regex>,
+    rego_version: Option<super::RegoVersion>,
+    trace: bool,
 ) -> Result<Vec<Outcome>, PolicyError> {
     let opts = Options {
         dirs: dirs.to_vec(),
@@ -220,9 +236,11 @@ pub fn run_with(
             let mut engine = p.engine.clone();
             engine.set_input(Value::new_object());
             engine.set_gather_prints(true);
+            engine.set_statement_trace(trace);
             let t = Instant::now();
             let r = engine.eval_rule(name.clone());
             let micros = t.elapsed().as_micros();
+            let trace = render_trace(&engine.take_statement_trace());
             let prints: Vec<String> = engine
                 .take_prints()
                 .unwrap_or_default()
@@ -264,11 +282,31 @@ pub fn run_with(
                 detail,
                 explanation,
                 prints,
+                trace,
                 micros,
             });
         }
     }
     Ok(out)
+}
+
+/// Trace events as OPA's pretty trace shows them: the location (padded to one width), then
+/// `| ` per rule entered, the operation and the rule or statement (`Eval`, `Fail`; `Enter`,
+/// `Exit`, `Error`). Policy text is sanitized (no terminal control characters).
+fn render_trace(events: &[regorus::TraceEvent]) -> Vec<String> {
+    let locs: Vec<String> = events
+        .iter()
+        .map(|e| format!("{}:{}", e.file, e.line))
+        .collect();
+    let width = locs.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    events
+        .iter()
+        .zip(&locs)
+        .map(|(e, loc)| {
+            let line = format!("{loc:<width$} {}{} {}", "| ".repeat(e.depth), e.op, e.text);
+            crate::render::sanitize(line.trim_end()).into_owned()
+        })
+        .collect()
 }
 
 /// A byte range of a policy text, from an AST span.

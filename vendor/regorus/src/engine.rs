@@ -1730,6 +1730,18 @@ impl Engine {
         self.interpreter.clear_coverage_data();
     }
 
+    /// guard patch: record a statement-level trace of the following evaluations (rules
+    /// entered and exited, statements evaluated and those that failed, each with its file and
+    /// line), for `take_statement_trace`.
+    pub fn set_statement_trace(&mut self, b: bool) {
+        self.interpreter.set_statement_trace(b);
+    }
+
+    /// guard patch: the trace events recorded since the last call.
+    pub fn take_statement_trace(&mut self) -> Vec<crate::interpreter::TraceEvent> {
+        self.interpreter.take_statement_trace()
+    }
+
     /// Gather output from print statements instead of emiting to stderr.
     ///
     /// See [`Engine::take_prints`].

@@ -126,7 +126,33 @@ pub struct Interpreter {
     // guard patch: each module's package path (`["data", ...]`) for the module list it was
     // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
     module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<ModulePaths>)>,
+    // guard patch: a statement-level evaluation trace (rules entered and exited, statements
+    // evaluated and those that failed), when asked for; see `TraceEvent`.
+    stmt_trace: Option<StatementTrace>,
 }
+
+/// guard patch: one event of the statement-level trace (`Engine::set_statement_trace`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEvent {
+    /// `Enter`, `Exit`, `Error` (a rule), `Eval` or `Fail` (a statement).
+    pub op: &'static str,
+    /// Rules entered and not yet exited when the event happened.
+    pub depth: usize,
+    /// The policy file and line of the rule head or statement.
+    pub file: String,
+    pub line: u32,
+    /// The rule's reference or the statement, as written (on one line).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StatementTrace {
+    events: Vec<TraceEvent>,
+    depth: usize,
+}
+
+/// guard patch: at most this many trace events are kept for one evaluation.
+const MAX_TRACE_EVENTS: usize = 100_000;
 
 // guard patch: the modules' package paths, for `ensure_module_evaluated` and
 // `set_current_module`.
@@ -139,6 +165,9 @@ struct ModulePaths {
     // For every prefix (two components or more) of a package path, the modules under it, in
     // the modules' order.
     under: BTreeMap<Vec<String>, Vec<usize>>,
+    // The module of each rule, by the rule's address (the rules live as long as the module
+    // list this is kept with), for `get_rule_module`.
+    rule_modules: BTreeMap<usize, usize>,
 }
 
 impl Default for Interpreter {
@@ -161,6 +190,7 @@ impl Clone for Interpreter {
             gather_prints: self.gather_prints,
             prints: self.prints.clone(),
             traces: self.traces.clone(),
+            stmt_trace: self.stmt_trace.clone(),
 
             extensions: self.extensions.clone(),
 
@@ -261,6 +291,7 @@ impl Interpreter {
             builtins_cache: BTreeMap::default(),
             no_rules_lookup: false,
             traces: None,
+            stmt_trace: None,
             extensions: Map::default(),
 
             #[cfg(feature = "coverage")]
@@ -301,6 +332,7 @@ impl Interpreter {
             builtins_cache: BTreeMap::default(),
             no_rules_lookup: false,
             traces: None,
+            stmt_trace: None,
 
             #[cfg(feature = "coverage")]
             coverage: Map::default(),
@@ -415,6 +447,66 @@ impl Interpreter {
             true => Some(vec![]),
             false => None,
         };
+    }
+
+    // guard patch: the statement-level trace.
+    pub fn set_statement_trace(&mut self, b: bool) {
+        self.stmt_trace = b.then(StatementTrace::default);
+    }
+
+    // guard patch: the events traced since the last call (tracing stays on).
+    pub fn take_statement_trace(&mut self) -> Vec<TraceEvent> {
+        match &mut self.stmt_trace {
+            Some(t) => {
+                t.depth = 0;
+                core::mem::take(&mut t.events)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    // guard patch: a statement's text on one line. The span of a statement that ends with a
+    // string stops before its closing quote: the quote is given back.
+    fn trace_text(text: &str) -> String {
+        let mut t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut quotes = 0usize;
+        let mut escaped = false;
+        let mut raw = 0usize;
+        for c in t.chars() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped && raw % 2 == 0 => {
+                    quotes += 1;
+                    escaped = false;
+                }
+                '`' if quotes % 2 == 0 => {
+                    raw += 1;
+                    escaped = false;
+                }
+                _ => escaped = false,
+            }
+        }
+        if quotes % 2 == 1 {
+            t.push('"');
+        } else if raw % 2 == 1 {
+            t.push('`');
+        }
+        t
+    }
+
+    // guard patch: records one trace event at `span`, when tracing.
+    fn trace_event(&mut self, op: &'static str, span: &Span) {
+        if let Some(t) = &mut self.stmt_trace {
+            if t.events.len() < MAX_TRACE_EVENTS {
+                t.events.push(TraceEvent {
+                    op,
+                    depth: t.depth,
+                    file: span.source.file().to_string(),
+                    line: span.line,
+                    text: Self::trace_text(span.text()),
+                });
+            }
+        }
     }
 
     pub fn set_strict_builtin_errors(&mut self, b: bool) {
@@ -1627,12 +1719,19 @@ impl Interpreter {
     }
 
     fn eval_stmt(&mut self, stmt: &LiteralStmt, stmts: &[&LiteralStmt]) -> Result<bool> {
+        // guard patch: trace the statement and whether it failed.
+        if self.stmt_trace.is_some() {
+            self.trace_event("Eval", &stmt.span);
+        }
         let (saved_state, skip_exec) = self.apply_with_modifiers(stmt)?;
         let r = if !skip_exec {
             self.eval_stmt_impl(stmt, stmts)
         } else {
             Ok(false)
         };
+        if self.stmt_trace.is_some() && matches!(r, Ok(false)) {
+            self.trace_event("Fail", &stmt.span);
+        }
 
         self.restore_state(saved_state)?;
 
@@ -3246,6 +3345,12 @@ impl Interpreter {
             paths
                 .strings
                 .push(get_path_string(&module.package.refr, Some("data"))?);
+            for rule in &module.policy {
+                paths
+                    .rule_modules
+                    .entry(Self::rule_address(rule))
+                    .or_insert(idx);
+            }
         }
         let paths = Rc::new(paths);
         self.module_paths = Some((modules, paths.clone()));
@@ -3385,11 +3490,10 @@ impl Interpreter {
         }
 
         if matched {
-            let components = self
-                .compiled_policy
+            // guard patch: the components are read through the `Rc` above, not copied.
+            let components = compiled
                 .rule_path_components
                 .get(&path)
-                .cloned()
                 .ok_or_else(|| anyhow!("missing components for registered rule path {path}"))?;
             let comps: Vec<&str> = components.iter().map(String::as_str).collect();
             let (_, tail) = comps
@@ -3757,7 +3861,25 @@ impl Interpreter {
         }
     }
 
+    // guard patch: a rule's address, the key of `ModulePaths::rule_modules`.
+    fn rule_address(rule: &Ref<Rule>) -> usize {
+        core::ptr::from_ref::<Rule>(rule.as_ref()) as usize
+    }
+
     fn get_rule_module(&self, rule: &Ref<Rule>) -> Result<Ref<Module>> {
+        // guard patch: the rule's module from the cache of the module list (`module_paths`)
+        // when there is one, instead of a search through every rule of every module.
+        if let Some((modules, paths)) = &self.module_paths {
+            if Rc::ptr_eq(modules, &self.compiled_policy.modules) {
+                if let Some(m) = paths
+                    .rule_modules
+                    .get(&Self::rule_address(rule))
+                    .and_then(|&idx| modules.get(idx))
+                {
+                    return Ok(m.clone());
+                }
+            }
+        }
         for m in self.compiled_policy.modules.iter() {
             if m.policy.iter().any(|r| r == rule) {
                 return Ok(m.clone());
@@ -4416,7 +4538,26 @@ impl Interpreter {
         let scopes = core::mem::take(&mut self.scopes);
         let prev_module = self.set_current_module(Some(module.clone()))?;
 
+        // guard patch: trace the rule's evaluation.
+        let traced = self
+            .stmt_trace
+            .is_some()
+            .then(|| Self::get_rule_refr(rule).span().clone());
+        if let Some(span) = &traced {
+            self.trace_event("Enter", span);
+            if let Some(t) = &mut self.stmt_trace {
+                t.depth = t.depth.saturating_add(1);
+            }
+        }
+
         let res = self.eval_rule_impl(module, rule);
+
+        if let Some(span) = &traced {
+            if let Some(t) = &mut self.stmt_trace {
+                t.depth = t.depth.saturating_sub(1);
+            }
+            self.trace_event(if res.is_ok() { "Exit" } else { "Error" }, span);
+        }
 
         self.set_current_module(prev_module)?;
         self.scopes = scopes;

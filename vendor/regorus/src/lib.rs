@@ -185,6 +185,8 @@ pub use {
 pub use compile::{compile_policy_with_entrypoint, PolicyModule};
 pub use compiled_policy::CompiledPolicy;
 pub use engine::{Engine, InvalidRuleRootError, PolicyPackageComponents};
+// guard patch: the statement-level trace's events.
+pub use interpreter::TraceEvent;
 pub use lexer::Source;
 pub use policy_info::PolicyInfo;
 pub use utils::limits::LimitError;
