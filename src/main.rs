@@ -541,26 +541,6 @@ fn check(args: CheckArgs) -> ExitCode {
     } else {
         let text = if args.statistics {
             render::statistics(&report)
-        } else if args.format == Format::Text {
-            // As Conftest's `stdout` output: the policies' print() lines first, `PRNT`
-            // and `file:line: text` (the machine formats leave them out, as Conftest's do).
-            let mut text = String::new();
-            for l in report.policies.iter().flat_map(|p| &p.prints) {
-                text.push_str("PRNT  ");
-                text.push_str(&render::sanitize(l));
-                text.push('\n');
-            }
-            text.push_str(&render::render(
-                args.format,
-                &report,
-                RenderOptions {
-                    color,
-                    stats: args.stats,
-                    max_annotations: args.max_annotations,
-                    quiet: args.quiet,
-                },
-            ));
-            text
         } else {
             render::render(
                 args.format,

@@ -63,6 +63,14 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
     // tens of milliseconds): drawn in parallel, joined in order.
     use rayon::prelude::*;
     let active: Vec<&Located> = report.active().collect();
+    // As Conftest's `stdout` output: the policies' print() lines first, `PRNT` and
+    // `file:line: text` (the machine formats leave them out, as Conftest's do).
+    let mut prints = String::new();
+    for l in report.policies.iter().flat_map(|p| &p.prints) {
+        prints.push_str("PRNT  ");
+        prints.push_str(&super::sanitize(l));
+        prints.push('\n');
+    }
     let drawn: Vec<String> = active
         .par_iter()
         .with_min_len(16)
@@ -72,7 +80,8 @@ pub fn render(report: &Report, opts: RenderOptions) -> String {
             one
         })
         .collect();
-    let mut out = String::with_capacity(drawn.iter().map(String::len).sum::<usize>() + 4096);
+    let mut out = prints;
+    out.reserve(drawn.iter().map(String::len).sum::<usize>() + 4096);
     for one in &drawn {
         out.push_str(one);
     }
