@@ -642,6 +642,12 @@ fn test(
         Ok(f) => f,
         Err(e) => return fail(format!("--run: {e}")),
     };
+    if trace && !guard::rego::test::TRACE_SUPPORTED {
+        eprintln!(
+            "guard: --trace needs the regorus patch guard is built with from its repository \
+             (this build uses the published crate, e.g. `cargo install guard-iac`); the tests run without a trace"
+        );
+    }
     let outcomes = match guard::rego::test::run_traced(
         &dirs,
         &data,

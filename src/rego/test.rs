@@ -236,11 +236,18 @@ pub fn run_traced(
             let mut engine = p.engine.clone();
             engine.set_input(Value::new_object());
             engine.set_gather_prints(true);
+            #[cfg(regorus_trace)]
             engine.set_statement_trace(trace);
             let t = Instant::now();
             let r = engine.eval_rule(name.clone());
             let micros = t.elapsed().as_micros();
+            #[cfg(regorus_trace)]
             let trace = render_trace(&engine.take_statement_trace());
+            #[cfg(not(regorus_trace))]
+            let trace: Vec<String> = {
+                let _ = trace;
+                Vec::new()
+            };
             let prints: Vec<String> = engine
                 .take_prints()
                 .unwrap_or_default()
@@ -290,9 +297,15 @@ pub fn run_traced(
     Ok(out)
 }
 
+/// Whether `--trace` can trace: the trace hook is a patch of the vendored regorus
+/// (`vendor/regorus`); a build from the registry's sources uses the published crate, which has
+/// none (`src/build.rs` tells which one this build has).
+pub const TRACE_SUPPORTED: bool = cfg!(regorus_trace);
+
 /// Trace events as OPA's pretty trace shows them: the location (padded to one width), then
 /// `| ` per rule entered, the operation and the rule or statement (`Eval`, `Fail`; `Enter`,
 /// `Exit`, `Error`). Policy text is sanitized (no terminal control characters).
+#[cfg(regorus_trace)]
 fn render_trace(events: &[regorus::TraceEvent]) -> Vec<String> {
     let locs: Vec<String> = events
         .iter()

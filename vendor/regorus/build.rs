@@ -5,6 +5,9 @@ use anyhow::Result;
 use std::path::Path;
 
 fn main() -> Result<()> {
+    // guard patch: the statement-level trace hook exists (DEP_REGORUS_GUARD_PATCH_STATEMENT_TRACE
+    // in the build scripts of the crates that depend on this one).
+    println!("cargo::metadata=statement_trace=1");
     // Copy hooks to appropriate location so that git will run them.
     // In git worktrees, .git is a symlink and the following commands fail.
     if Path::new(".git").is_dir() {
