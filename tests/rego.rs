@@ -30,6 +30,19 @@ fn stderr(o: &Output) -> String {
 }
 
 /// `rule path:line:col message` of every finding of the policy family.
+/// A temporary directory holding `files` (paths relative to it, parents made).
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+    dir
+}
+
 fn verdicts(args: &[&str]) -> Vec<String> {
     let mut a = vec!["check", "--select", "policy", "--format", "json"];
     a.extend_from_slice(args);
@@ -1047,19 +1060,17 @@ fn guard_test_explains_a_failure_with_values_and_prints_as_opa_test() {
     // fails` shows the expression that failed. guard shows the first statement of the test
     // body that does not hold, with the values of a comparison's sides and of the variables
     // bound before it.
-    let dir = tempfile::tempdir().expect("tmp");
+    let dir = tree(&[
+        (
+            "policy/p.rego",
+            "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
+        ),
+        (
+            "policy/p_test.rego",
+            "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n\ntest_groovy if {\n  parse_config(\"groovy\", \"x\") == {}\n}\n",
+        ),
+    ]);
     let root = dir.path();
-    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
-    std::fs::write(
-        root.join("policy/p.rego"),
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
-    )
-    .expect("write");
-    std::fs::write(
-        root.join("policy/p_test.rego"),
-        "package main\nimport rego.v1\n\ntest_pod if {\n  x := 1\n  print(\"x is\", x)\n  count(deny) == 2 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  print(\"checked\")\n  count(deny) == 0 with input as {\"kind\": \"Service\"}\n}\n\ntest_groovy if {\n  parse_config(\"groovy\", \"x\") == {}\n}\n",
-    )
-    .expect("write");
     let p = root.join("policy");
     let p = p.to_str().expect("utf-8");
     let o = guard(&["test", p]);
@@ -1108,19 +1119,17 @@ fn guard_test_trace_shows_rules_and_statements_as_opa_pretty_trace() {
     // rule's `Enter` at the depth of the statement that refers to it, its body one deeper)
     // (https://www.openpolicyagent.org/docs/latest/policy-testing/#test-output): `Enter` a
     // rule, `Eval` a statement, `Fail` one that does not hold, `Exit` the rule.
-    let dir = tempfile::tempdir().expect("tmp");
+    let dir = tree(&[
+        (
+            "policy/p.rego",
+            "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
+        ),
+        (
+            "policy/p_test.rego",
+            "package main\nimport rego.v1\n\ntest_pod if {\n  count(deny) == 1 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  count(deny) == 1 with input as {\"kind\": \"Service\"}\n}\n",
+        ),
+    ]);
     let root = dir.path();
-    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
-    std::fs::write(
-        root.join("policy/p.rego"),
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  input.kind == \"Pod\"\n  msg := \"pod\"\n}\n",
-    )
-    .expect("write");
-    std::fs::write(
-        root.join("policy/p_test.rego"),
-        "package main\nimport rego.v1\n\ntest_pod if {\n  count(deny) == 1 with input as {\"kind\": \"Pod\"}\n}\n\ntest_service if {\n  count(deny) == 1 with input as {\"kind\": \"Service\"}\n}\n",
-    )
-    .expect("write");
     let p = root.join("policy");
     let p = p.to_str().expect("utf-8");
     // Without --trace: no trace.
@@ -1199,15 +1208,14 @@ fn print_during_check_is_shown_as_conftest_shows_it() {
     // `PRNT` line per call with the policy's file:line (conftest: output/standard.go,
     // policy/engine.go printHook); its json and other outputs leave it out. guard: the same in
     // `text` (nothing on stderr), none in json/sarif.
-    let dir = tempfile::tempdir().expect("tmp");
+    let dir = tree(&[
+        (
+            "policy/p.rego",
+            "package main\nimport rego.v1\n\ndeny contains msg if {\n  print(\"kind is\", input.kind)\n  input.kind == \"Pod\"\n  msg := \"no pods\"\n}\n",
+        ),
+        ("a.yaml", "kind: Pod\n---\nkind: Service\n"),
+    ]);
     let root = dir.path();
-    std::fs::create_dir_all(root.join("policy")).expect("mkdir");
-    std::fs::write(
-        root.join("policy/p.rego"),
-        "package main\nimport rego.v1\n\ndeny contains msg if {\n  print(\"kind is\", input.kind)\n  input.kind == \"Pod\"\n  msg := \"no pods\"\n}\n",
-    )
-    .expect("write");
-    std::fs::write(root.join("a.yaml"), "kind: Pod\n---\nkind: Service\n").expect("write");
     let r = root.to_str().expect("utf-8");
     let o = guard(&[
         "check",
