@@ -343,6 +343,13 @@ fn write_report(
 }
 
 fn main() -> ExitCode {
+    // Rego evaluation meets errors it turns into "undefined" (OPA's semantics), and each
+    // error would capture a stack trace when RUST_BACKTRACE is set: 4.5% of a policy run
+    // (callgrind). guard never shows those traces; a panic's still follows RUST_BACKTRACE.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: the first statement of main, before any thread exists.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -1249,3 +1249,107 @@ fn print_during_check_is_shown_as_conftest_shows_it() {
     assert!(!stdout(&o).contains("kind is"), "{}", stdout(&o));
     assert!(!stderr(&o).contains("kind is"), "{}", stderr(&o));
 }
+
+#[test]
+fn rules_and_calls_read_again_give_opas_values_under_with_and_across_modules() {
+    // The vendored regorus remembers what it looked up (vendor/regorus/README.md, item 11):
+    // a rule path already evaluated, a name's path in its module, a call's resolved function.
+    // What OPA gives for each (https://www.openpolicyagent.org/docs/latest/policy-language/#with-keyword:
+    // `with` replaces input for the one expression and rules under it are evaluated again):
+    // `both` is [2, 11, 2] (y read, y under `with`, y read again); each module's `h.f`
+    // resolves through its own import; a default function answers where no body does.
+    let dir = tree(&[
+        (
+            "policy/main.rego",
+            "package main\nimport rego.v1\n\ny := input.a + 1\n\ninner := v if {\n  v := y with input as {\"a\": 10}\n}\n\nboth := [y, inner, y]\n\ndefault g(_) := 0\n",
+        ),
+        (
+            "policy/lib_a.rego",
+            "package lib.a\nimport rego.v1\n\nf(x) := x + 1\n",
+        ),
+        (
+            "policy/lib_b.rego",
+            "package lib.b\nimport rego.v1\n\nf(x) := x + 100\n",
+        ),
+        (
+            "policy/p1.rego",
+            "package p1\nimport rego.v1\nimport data.lib.a as h\n\nr := h.f(1)\n",
+        ),
+        (
+            "policy/p2.rego",
+            "package p2\nimport rego.v1\nimport data.lib.b as h\n\nr := h.f(1)\n",
+        ),
+        (
+            "policy/main_test.rego",
+            "package main\nimport rego.v1\n\ntest_with if {\n  both == [2, 11, 2] with input as {\"a\": 1}\n  both == [4, 11, 4] with input as {\"a\": 3}\n}\n\ntest_modules if {\n  data.p1.r == 2\n  data.p2.r == 101\n  data.p1.r + data.p2.r == 103\n}\n\ntest_default_function if {\n  g(1) == 0\n  g(2) == 0\n}\n",
+        ),
+    ]);
+    let p = dir.path().join("policy");
+    let o = guard(&["test", "-v", p.to_str().expect("utf-8")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    for want in [
+        "data.main.test_with: PASS",
+        "data.main.test_modules: PASS",
+        "data.main.test_default_function: PASS",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+}
+
+/// The vendored regorus looks string keys up without building a string value
+/// (`Value::index_str`, `Object::get_str`): the same answer as indexing with the value, for
+/// objects of every kind of key, present and absent keys, and both of its object layouts
+/// (JSON-read objects are stored frozen, built ones in a tree).
+#[cfg(regorus_trace)]
+#[test]
+fn string_key_lookups_agree_with_value_key_lookups() {
+    use regorus::Value;
+    let probes = [
+        "",
+        "a",
+        "b",
+        "ab",
+        "apiVersion",
+        "kind",
+        "metadata",
+        "z",
+        "zz",
+        "null",
+        "1",
+        "true",
+    ];
+    let mut built = Value::new_object();
+    {
+        let o = built.as_object_mut().expect("object");
+        o.insert(Value::Null, Value::from("null key"));
+        o.insert(Value::from(true), Value::from("bool key"));
+        o.insert(Value::from(1u64), Value::from("number key"));
+        o.insert(Value::from("a"), Value::from(1u64));
+        o.insert(Value::from("kind"), Value::from("Pod"));
+        o.insert(Value::from("zz"), Value::from(2u64));
+        o.insert(Value::new_array(), Value::from("array key"));
+        o.insert(Value::new_object(), Value::from("object key"));
+    }
+    let frozen = Value::from_json_str(
+        r#"{"": 0, "a": 1, "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "zz": 2}"#,
+    )
+    .expect("json");
+    let mut set = Value::new_set();
+    set.as_set_mut().expect("set").insert(Value::from("a"));
+    for v in [
+        &built,
+        &frozen,
+        &set,
+        &Value::Null,
+        &Value::from("a"),
+        &Value::new_array(),
+    ] {
+        for k in probes {
+            assert_eq!(v.index_str(k), &v[&Value::from(k)], "{v:?}[{k:?}]");
+            if let Ok(o) = v.as_object() {
+                assert_eq!(o.get_str(k), o.get(&Value::from(k)), "{v:?}.get({k:?})");
+            }
+        }
+    }
+}

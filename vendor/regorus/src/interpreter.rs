@@ -57,6 +57,7 @@ type State = (
     Value,
     BTreeMap<String, FunctionModifier>,
     RuleValues,
+    BTreeSet<String>,
 );
 
 #[derive(Debug, Clone)]
@@ -118,6 +119,10 @@ pub struct Interpreter {
 
     processed: BTreeSet<Ref<Rule>>,
     processed_paths: Value,
+    // guard patch: the rule paths `ensure_rule_evaluated` finished since `processed` and
+    // `processed_paths` were last reset (they are reset, saved and restored together), so
+    // that a rule read again is not looked up, checked and marked again.
+    ensured_rule_paths: BTreeSet<String>,
     rule_values: RuleValues,
     active_rules: Vec<Ref<Rule>>,
     builtins_cache: BTreeMap<(&'static str, Vec<Value>), Value>,
@@ -126,6 +131,16 @@ pub struct Interpreter {
     // guard patch: each module's package path (`["data", ...]`) for the module list it was
     // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
     module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<ModulePaths>)>,
+    // guard patch: for a name read in a module's rule (`lookup_var`), its path (the
+    // package's components and the name) and its rule path string (`data.pkg.name`), by
+    // module address and name, for the module list it was computed from.
+    var_paths: Option<(Rc<Vec<Ref<Module>>>, BTreeMap<usize, VarPaths>)>,
+    // guard patch: a call's function path (`get_path_string`, then through the module's
+    // imports) by the address of the call's function expression, which the entry keeps alive.
+    fcn_paths: BTreeMap<usize, (ExprRef, String)>,
+    // guard patch: the same path under the current module's path (`data.pkg.f`), by the
+    // expression's address, with the module path it was made under.
+    fcn_module_paths: BTreeMap<usize, (ExprRef, String, String)>,
     // guard patch: a statement-level evaluation trace (rules entered and exited, statements
     // evaluated and those that failed), when asked for; see `TraceEvent`.
     stmt_trace: Option<StatementTrace>,
@@ -156,6 +171,9 @@ const MAX_TRACE_EVENTS: usize = 100_000;
 
 // guard patch: the modules' package paths, for `ensure_module_evaluated` and
 // `set_current_module`.
+// guard patch: a module's names and what `lookup_var` derives from each (see `var_paths`).
+type VarPaths = BTreeMap<String, Rc<(Vec<String>, String)>>;
+
 #[derive(Debug, Default)]
 struct ModulePaths {
     // Each module's package path as components (`["data", "a", "b"]`)...
@@ -168,6 +186,8 @@ struct ModulePaths {
     // The module of each rule, by the rule's address (the rules live as long as the module
     // list this is kept with), for `get_rule_module`.
     rule_modules: BTreeMap<usize, usize>,
+    // The index of each module, by the module's address (`find_module_index`).
+    module_index: BTreeMap<usize, u32>,
 }
 
 impl Default for Interpreter {
@@ -203,6 +223,7 @@ impl Clone for Interpreter {
             // Hence, they need not be copied.
             processed: BTreeSet::default(),
             processed_paths: Value::new_object(),
+            ensured_rule_paths: BTreeSet::new(),
             loop_var_values: ExprLookup::new(),
             scopes: Vec::default(),
             rule_values: BTreeMap::default(),
@@ -219,6 +240,9 @@ impl Clone for Interpreter {
             no_rules_lookup: false,
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
             module_paths: self.module_paths.clone(),
+            var_paths: self.var_paths.clone(),
+            fcn_paths: self.fcn_paths.clone(),
+            fcn_module_paths: self.fcn_module_paths.clone(),
         }
     }
 }
@@ -286,6 +310,7 @@ impl Interpreter {
 
             processed: BTreeSet::default(),
             processed_paths: Value::new_object(),
+            ensured_rule_paths: BTreeSet::new(),
             rule_values: BTreeMap::default(),
             active_rules: Vec::default(),
             builtins_cache: BTreeMap::default(),
@@ -303,6 +328,9 @@ impl Interpreter {
             prints: Vec::default(),
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
+            var_paths: None,
+            fcn_paths: BTreeMap::new(),
+            fcn_module_paths: BTreeMap::new(),
         }
     }
 
@@ -327,6 +355,7 @@ impl Interpreter {
 
             processed: BTreeSet::default(),
             processed_paths: Value::new_object(),
+            ensured_rule_paths: BTreeSet::new(),
             rule_values: BTreeMap::default(),
             active_rules: Vec::default(),
             builtins_cache: BTreeMap::default(),
@@ -350,6 +379,9 @@ impl Interpreter {
                 .unwrap_or_else(Value::new_object),
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
+            var_paths: None,
+            fcn_paths: BTreeMap::new(),
+            fcn_module_paths: BTreeMap::new(),
         }
     }
 
@@ -541,6 +573,7 @@ impl Interpreter {
         self.data = self.init_data.clone();
         self.processed.clear();
         self.processed_paths = Value::new_object();
+        self.ensured_rule_paths.clear();
         self.ensure_loop_var_values_capacity();
         self.scopes = vec![Scope::new()];
         self.contexts = vec![];
@@ -1550,6 +1583,7 @@ impl Interpreter {
             self.processed.clear();
             self.processed_paths = inherited_paths;
             self.rule_values.clear();
+            let ensured_rule_paths = core::mem::take(&mut self.ensured_rule_paths);
 
             let saved_state = Some((
                 with_document,
@@ -1559,6 +1593,7 @@ impl Interpreter {
                 processed_paths,
                 with_functions,
                 rule_values,
+                ensured_rule_paths,
             ));
             let apply_result = (|| -> Result<bool> {
                 let mut skip_exec = false;
@@ -1713,6 +1748,7 @@ impl Interpreter {
                 self.processed_paths,
                 self.with_functions,
                 self.rule_values,
+                self.ensured_rule_paths,
             ) = s;
         }
         Ok(())
@@ -2751,6 +2787,23 @@ impl Interpreter {
     /// spellings keep their prior meaning (e.g. a builtin call). OPA instead
     /// rewrites aliases unconditionally and rejects calls to a missing target
     /// at compile time.
+    // guard patch: `get_path_string(fcn, Some(current module path))`, remembered by the
+    // expression's address for the module path it was made under.
+    fn fcn_module_path(&mut self, fcn: &ExprRef) -> Result<String> {
+        let key = core::ptr::from_ref::<Expr>(fcn.as_ref()) as usize;
+        if let Some((_, module_path, path)) = self.fcn_module_paths.get(&key) {
+            if *module_path == self.current_module_path {
+                return Ok(path.clone());
+            }
+        }
+        let path = get_path_string(fcn, Some(&self.current_module_path))?;
+        self.fcn_module_paths.insert(
+            key,
+            (fcn.clone(), self.current_module_path.clone(), path.clone()),
+        );
+        Ok(path)
+    }
+
     fn resolve_fcn_path_through_imports(&self, path: &str) -> Option<String> {
         let candidate = self.rewrite_path_through_imports(path)?;
         (self.compiled_policy.functions.contains_key(&candidate)
@@ -2936,22 +2989,31 @@ impl Interpreter {
             return Ok(v.clone());
         }
 
-        let fcn_path = match get_path_string(fcn, None) {
-            Ok(p) => p,
-            _ => bail!(span.error("invalid function expression")),
+        // guard patch: the resolved path is remembered by expression (see `fcn_paths`).
+        let key = core::ptr::from_ref::<Expr>(fcn.as_ref()) as usize;
+        let cached = self.fcn_paths.get(&key).map(|(_, p)| p.clone());
+        let fcn_path = match cached {
+            Some(p) => p,
+            None => {
+                let fcn_path = match get_path_string(fcn, None) {
+                    Ok(p) => p,
+                    _ => bail!(span.error("invalid function expression")),
+                };
+                // Resolve a leading import alias before the `with` override and builtin
+                // lookups, so an override keyed by the full path reaches aliased calls
+                // and the alias shadows a like-named builtin namespace (matching OPA).
+                let fcn_path = self
+                    .resolve_fcn_path_through_imports(&fcn_path)
+                    .unwrap_or(fcn_path);
+                self.fcn_paths.insert(key, (fcn.clone(), fcn_path.clone()));
+                fcn_path
+            }
         };
 
         let mut param_values = Vec::with_capacity(params.len());
         for p in params {
             param_values.push(self.eval_expr(p)?);
         }
-
-        // Resolve a leading import alias before the `with` override and builtin
-        // lookups, so an override keyed by the full path reaches aliased calls
-        // and the alias shadows a like-named builtin namespace (matching OPA).
-        let fcn_path = self
-            .resolve_fcn_path_through_imports(&fcn_path)
-            .unwrap_or(fcn_path);
 
         let orig_fcn_path = fcn_path.clone();
 
@@ -2980,15 +3042,17 @@ impl Interpreter {
         let (fcns_rules, fcn_module) = match self.lookup_function_by_name(&selected_fcn_path) {
             Some((fcns, m)) => (fcns, Some(m.clone())),
             _ => {
-                if self
+                let default_fcn = self
                     .compiled_policy
                     .default_rules
                     .contains_key(&selected_fcn_path)
-                    || self
-                        .compiled_policy
-                        .default_rules
-                        .contains_key(&get_path_string(fcn, Some(&self.current_module_path))?)
-                {
+                    || {
+                        let module_path = self.fcn_module_path(fcn)?;
+                        self.compiled_policy
+                            .default_rules
+                            .contains_key(&module_path)
+                    };
+                if default_fcn {
                     // process default functions later.
                     (&empty, self.module.clone())
                 }
@@ -3321,6 +3385,45 @@ impl Interpreter {
     }
 
     // guard patch: the modules' package paths, computed once per module list.
+    // guard patch: what `lookup_var` derives from a name read in `module` (its path as
+    // components and as the rule path string), computed once per module and name.
+    fn var_paths(&mut self, module: &Ref<Module>, name: &str) -> Result<Rc<(Vec<String>, String)>> {
+        let stale = !matches!(&self.var_paths,
+            Some((m, _)) if Rc::ptr_eq(m, &self.compiled_policy.modules));
+        if stale {
+            self.var_paths = Some((self.compiled_policy.modules.clone(), BTreeMap::new()));
+        }
+        // Only the compiled modules are remembered (they live as long as the list kept
+        // with the table; a query's module may not).
+        let compiled = usize::try_from(self.current_module_index)
+            .ok()
+            .and_then(|i| self.compiled_policy.modules.get(i))
+            .is_some_and(|m| core::ptr::eq(m.as_ref(), module.as_ref()));
+        let key = core::ptr::from_ref::<Module>(module.as_ref()) as usize;
+        if let Some(found) = self
+            .var_paths
+            .as_ref()
+            .filter(|_| compiled)
+            .and_then(|(_, m)| m.get(&key))
+            .and_then(|names| names.get(name))
+        {
+            return Ok(found.clone());
+        }
+        let mut var_path = Parser::get_static_string_path_components(&module.package.refr)?;
+        var_path.push(name.to_string());
+        let components = core::iter::once("data")
+            .chain(var_path.iter().map(String::as_str))
+            .collect::<Vec<_>>();
+        let rule_path = format_string_path(&components)?;
+        let found = Rc::new((var_path, rule_path));
+        if let Some((_, m)) = self.var_paths.as_mut().filter(|_| compiled) {
+            m.entry(key)
+                .or_default()
+                .insert(name.to_string(), found.clone());
+        }
+        Ok(found)
+    }
+
     fn module_paths(&mut self) -> Result<Rc<ModulePaths>> {
         if let Some((m, paths)) = &self.module_paths {
             if Rc::ptr_eq(m, &self.compiled_policy.modules) {
@@ -3340,6 +3443,9 @@ impl Interpreter {
                     .entry(components[..n].to_vec())
                     .or_default()
                     .push(idx);
+            }
+            if let Ok(i) = u32::try_from(idx) {
+                paths.module_index.insert(Self::module_address(module), i);
             }
             paths.components.push(components);
             paths
@@ -3462,6 +3568,9 @@ impl Interpreter {
 
     fn ensure_rule_evaluated(&mut self, path: String) -> Result<()> {
         self.check_execution_time()?;
+        if self.ensured_rule_paths.contains(&path) {
+            return Ok(());
+        }
         let mut matched = false;
         // guard patch: the rules are read through a clone of the compiled policy's `Rc`
         // instead of a copy of their list on every lookup.
@@ -3500,6 +3609,7 @@ impl Interpreter {
                 .split_first()
                 .ok_or_else(|| anyhow!("internal error: expected rule path components"))?;
             self.mark_processed(tail)?;
+            self.ensured_rule_paths.insert(path);
         }
         Ok(())
     }
@@ -3512,7 +3622,8 @@ impl Interpreter {
                 return Ok(true);
             }
 
-            match &obj[*p] {
+            // guard patch: indexed without building a string value.
+            match obj.index_str(p) {
                 // Prefix and its suffixes including path have not been processed.
                 Value::Undefined => return Ok(false),
                 v => obj = v,
@@ -3550,7 +3661,8 @@ impl Interpreter {
         }
 
         for component in path {
-            match &obj[*component] {
+            // guard patch: indexed without building a string value.
+            match obj.index_str(component) {
                 Value::Undefined => return Ok(false),
                 value => obj = value,
             }
@@ -3630,9 +3742,8 @@ impl Interpreter {
             Ok(Self::get_value_chained(self.data.clone(), fields))
         } else if !self.compiled_policy.modules.is_empty() {
             let module = self.current_module()?;
-            let mut module_var_path =
-                Parser::get_static_string_path_components(&module.package.refr)?;
-            module_var_path.push(name.text().to_string());
+            let paths = self.var_paths(&module, name.text())?;
+            let (module_var_path, rule_path) = (&paths.0, &paths.1);
             let module_var_path_refs: Vec<&str> =
                 module_var_path.iter().map(String::as_str).collect();
 
@@ -3642,15 +3753,10 @@ impl Interpreter {
             }
 
             // Ensure that all the rules having common prefix (name) are evaluated.
-            let rule_path_components = core::iter::once("data")
-                .chain(module_var_path.iter().map(String::as_str))
-                .collect::<Vec<_>>();
-            let rule_path = format_string_path(&rule_path_components)?;
-
             if !no_error
-                && !self.compiled_policy.rules.contains_key(&rule_path)
-                && !self.compiled_policy.default_rules.contains_key(&rule_path)
-                && !self.compiled_policy.imports.contains_key(&rule_path)
+                && !self.compiled_policy.rules.contains_key(rule_path)
+                && !self.compiled_policy.default_rules.contains_key(rule_path)
+                && !self.compiled_policy.imports.contains_key(rule_path)
             {
                 bail!(span.error(&format!(
                     "var {} is unsafe (path {:?}, scopes {:?})",
@@ -3680,7 +3786,7 @@ impl Interpreter {
             }
 
             if !found {
-                if let Some(imported_var) = self.compiled_policy.imports.get(&rule_path).cloned() {
+                if let Some(imported_var) = self.compiled_policy.imports.get(rule_path).cloned() {
                     return Ok(Self::get_value_chained(
                         self.eval_expr(&imported_var)?,
                         fields,
@@ -4010,11 +4116,17 @@ impl Interpreter {
         })
     }
 
-    fn get_value_chained(mut obj: Value, path: &[&str]) -> Value {
-        for p in path {
-            obj = obj[&Value::String(p.to_string().into())].clone();
+    fn get_value_chained(obj: Value, path: &[&str]) -> Value {
+        // guard patch: each step indexes without building a string value, and only the
+        // value reached is cloned.
+        let Some((last, init)) = path.split_last() else {
+            return obj;
+        };
+        let mut at = &obj;
+        for p in init {
+            at = at.index_str(p);
         }
-        obj
+        at.index_str(last).clone()
     }
 
     #[inline]
@@ -4024,18 +4136,18 @@ impl Interpreter {
             None => return Ok(obj),
         };
 
-        let key = Value::String((*first).into());
+        // guard patch: the key's string value is built only when the entry is created.
         if obj == &Value::Undefined {
             *obj = Value::new_object();
         }
         if let Value::Object(map) = obj {
-            if map.get(&key).is_none() {
-                Rc::make_mut(map).insert(key.clone(), Value::Undefined);
+            if map.get_str(first).is_none() {
+                Rc::make_mut(map).insert(Value::String((*first).into()), Value::Undefined);
             }
         }
 
         match obj {
-            Value::Object(map) => match Rc::make_mut(map).get_mut(&key) {
+            Value::Object(map) => match Rc::make_mut(map).get_mut_str(first) {
                 Some(v) if tail.is_empty() => Ok(v),
                 Some(v) => Self::make_or_get_value_mut(v, tail),
                 _ => bail!("internal error: unexpected"),
@@ -4084,7 +4196,7 @@ impl Interpreter {
         let same = matches!((&module, &previous_module),
             (Some(new_module), Some(current)) if core::ptr::eq(new_module.as_ref(), current.as_ref()));
         if let Some(new_module) = &module {
-            self.current_module_index = self.find_module_index(new_module);
+            self.current_module_index = self.module_index(new_module)?;
         }
         if let Some(new_module) = module.as_ref().filter(|_| !same) {
             // guard patch: the module's path string from the cache when it is one of the
@@ -4107,6 +4219,20 @@ impl Interpreter {
         }
         self.module = module;
         Ok(previous_module)
+    }
+
+    fn module_address(module: &Ref<Module>) -> usize {
+        core::ptr::from_ref::<Module>(module.as_ref()) as usize
+    }
+
+    // guard patch: a compiled module's index from the `module_paths` table instead of a
+    // search through the module list (`find_module_index` for the others).
+    fn module_index(&mut self, module: &Ref<Module>) -> Result<u32> {
+        let paths = self.module_paths()?;
+        Ok(match paths.module_index.get(&Self::module_address(module)) {
+            Some(&i) => i,
+            None => self.find_module_index(module),
+        })
     }
 
     fn find_module_index(&self, module: &Ref<Module>) -> u32 {

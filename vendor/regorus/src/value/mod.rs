@@ -1531,20 +1531,21 @@ impl Value {
             return Ok(self);
         }
 
-        let key = Value::String(paths[0].into());
+        // guard patch: the key's string value is built only when the entry is created.
+        let first = paths[0];
         if self == &Value::Undefined {
             *self = Value::new_object();
         }
         if let Value::Object(map) = self {
-            if map.get(&key).is_none() {
-                Rc::make_mut(map).insert(key.clone(), Value::Undefined);
+            if map.get_str(first).is_none() {
+                Rc::make_mut(map).insert(Value::String(first.into()), Value::Undefined);
                 // Enforce allocator limit while creating nested object entries.
                 enforce_limit_anyhow()?;
             }
         }
 
         match self {
-            Value::Object(map) => match Rc::make_mut(map).get_mut(&key) {
+            Value::Object(map) => match Rc::make_mut(map).get_mut_str(first) {
                 Some(v) if paths.len() == 1 => Ok(v),
                 Some(v) => Self::make_or_get_value_mut(v, &paths[1..]),
                 _ => bail!("internal error: unexpected"),
@@ -1810,6 +1811,19 @@ impl ops::Index<&Value> for Value {
                 Some(index) => a.get(index as usize).unwrap_or(&Value::Undefined),
                 _ => &Value::Undefined,
             },
+            _ => &Value::Undefined,
+        }
+    }
+}
+
+impl Value {
+    /// guard patch: `self[key]` for a string key, without building a `Value::String` for
+    /// the key: the value under `key` of an object, else `Undefined` (as indexing gives).
+    #[inline]
+    pub fn index_str(&self, key: &str) -> &Value {
+        match self {
+            Value::Object(o) => o.get_str(key).unwrap_or(&Value::Undefined),
+            Value::Set(_) => &self[&Value::from(key)],
             _ => &Value::Undefined,
         }
     }

@@ -101,6 +101,23 @@ impl Object {
         }
     }
 
+    /// guard patch: the value under the string key `key`, found without building a
+    /// `Value::String` for it (the same entry `get(&Value::from(key))` finds).
+    #[inline]
+    pub fn get_str(&self, key: &str) -> Option<&Value> {
+        match &self.repr {
+            Repr::Empty => None,
+            Repr::Frozen(v) => match v.binary_search_by(|(k, _)| cmp_with_str(k, key)) {
+                Ok(i) => Some(&v[i].1),
+                Err(_) => None,
+            },
+            Repr::BTree(m) => {
+                let key: &dyn StrKey = &key;
+                m.get(key)
+            }
+        }
+    }
+
     #[inline]
     pub fn contains_key(&self, key: &Value) -> bool {
         self.get(key).is_some()
@@ -117,6 +134,21 @@ impl Object {
                 Err(_) => None,
             },
             Repr::BTree(m) => m.get_mut(key),
+        }
+    }
+
+    /// guard patch: `get_mut` for a string key, without building a `Value::String` for it.
+    pub fn get_mut_str(&mut self, key: &str) -> Option<&mut Value> {
+        match &mut self.repr {
+            Repr::Empty => None,
+            Repr::Frozen(v) => match v.binary_search_by(|(k, _)| cmp_with_str(k, key)) {
+                Ok(i) => Some(&mut v[i].1),
+                Err(_) => None,
+            },
+            Repr::BTree(m) => {
+                let key: &dyn StrKey = &key;
+                m.get_mut(key)
+            }
         }
     }
 
@@ -248,3 +280,80 @@ impl From<Object> for Value {
         o.into_value()
     }
 }
+
+/// guard patch: a key of an object seen either as a string or as another value, so that a
+/// `BTreeMap<Value, _>` can be searched with a `&str` (`Object::get_str`). The order is
+/// `Value`'s own: a string is after `null`, booleans and numbers, and before the rest.
+pub(crate) trait StrKey {
+    fn key_str(&self) -> Result<&str, &Value>;
+}
+
+impl StrKey for Value {
+    #[inline]
+    fn key_str(&self) -> Result<&str, &Value> {
+        match self {
+            Value::String(s) => Ok(s),
+            other => Err(other),
+        }
+    }
+}
+
+impl StrKey for &str {
+    #[inline]
+    fn key_str(&self) -> Result<&str, &Value> {
+        Ok(self)
+    }
+}
+
+impl<'a> core::borrow::Borrow<dyn StrKey + 'a> for Value {
+    #[inline]
+    fn borrow(&self) -> &(dyn StrKey + 'a) {
+        self
+    }
+}
+
+/// `Value::String(s).cmp(other)` for a value `other` that is not a string.
+#[inline]
+fn string_vs_other(other: &Value) -> Ordering {
+    match other {
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ordering::Greater,
+        _ => Ordering::Less,
+    }
+}
+
+/// `k.cmp(&Value::String(key))`, without building the string value.
+#[inline]
+fn cmp_with_str(k: &Value, key: &str) -> Ordering {
+    match k {
+        Value::String(s) => s.as_ref().cmp(key),
+        other => string_vs_other(other).reverse(),
+    }
+}
+
+impl Ord for dyn StrKey + '_ {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.key_str(), other.key_str()) {
+            (Ok(a), Ok(b)) => a.cmp(b),
+            (Ok(_), Err(b)) => string_vs_other(b),
+            (Err(a), Ok(_)) => string_vs_other(a).reverse(),
+            (Err(a), Err(b)) => a.cmp(b),
+        }
+    }
+}
+
+impl PartialOrd for dyn StrKey + '_ {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn StrKey + '_ {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for dyn StrKey + '_ {}

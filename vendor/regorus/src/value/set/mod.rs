@@ -188,8 +188,9 @@ impl Set {
             |prev| {
                 // `(Bound<&T>, Bound<&T>)` impls `RangeBounds<T>` — no clone
                 // needed to build the resume bound.
+                // guard patch: the key type named (`Value` also borrows as a string key).
                 self.inner
-                    .range((Bound::Excluded(prev), Bound::Unbounded))
+                    .range::<Value, _>((Bound::Excluded(prev), Bound::Unbounded))
                     .next()
             },
         );
