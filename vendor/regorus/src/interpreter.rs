@@ -172,7 +172,22 @@ const MAX_TRACE_EVENTS: usize = 100_000;
 // guard patch: the modules' package paths, for `ensure_module_evaluated` and
 // `set_current_module`.
 // guard patch: a module's names and what `lookup_var` derives from each (see `var_paths`).
-type VarPaths = BTreeMap<String, Rc<(Vec<String>, String)>>;
+type VarPaths = BTreeMap<String, Rc<VarInfo>>;
+
+// guard patch: what `lookup_var` derives from a name read in a module.
+#[derive(Debug)]
+struct VarInfo {
+    // The package's components and the name (`["a", "b", "name"]`).
+    var_path: Vec<String>,
+    // `data.a.b.name`.
+    rule_path: String,
+    // Rules (or default rules) are defined at `rule_path`.
+    is_rule: bool,
+    // `rule_path` is an import.
+    is_import: bool,
+    // Rules are defined under `rule_path` (`data.a.b.name.x...`).
+    has_rules_under: bool,
+}
 
 #[derive(Debug, Default)]
 struct ModulePaths {
@@ -3387,7 +3402,7 @@ impl Interpreter {
     // guard patch: the modules' package paths, computed once per module list.
     // guard patch: what `lookup_var` derives from a name read in `module` (its path as
     // components and as the rule path string), computed once per module and name.
-    fn var_paths(&mut self, module: &Ref<Module>, name: &str) -> Result<Rc<(Vec<String>, String)>> {
+    fn var_paths(&mut self, module: &Ref<Module>, name: &str) -> Result<Rc<VarInfo>> {
         let stale = !matches!(&self.var_paths,
             Some((m, _)) if Rc::ptr_eq(m, &self.compiled_policy.modules));
         if stale {
@@ -3415,7 +3430,23 @@ impl Interpreter {
             .chain(var_path.iter().map(String::as_str))
             .collect::<Vec<_>>();
         let rule_path = format_string_path(&components)?;
-        let found = Rc::new((var_path, rule_path));
+        let policy = &self.compiled_policy;
+        let is_rule =
+            policy.rules.contains_key(&rule_path) || policy.default_rules.contains_key(&rule_path);
+        let is_import = policy.imports.contains_key(&rule_path);
+        let under = |key: &String| {
+            key.strip_prefix(rule_path.as_str())
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+        };
+        let has_rules_under =
+            policy.rules.keys().any(under) || policy.default_rules.keys().any(under);
+        let found = Rc::new(VarInfo {
+            var_path,
+            rule_path,
+            is_rule,
+            is_import,
+            has_rules_under,
+        });
         if let Some((_, m)) = self.var_paths.as_mut().filter(|_| compiled) {
             m.entry(key)
                 .or_default()
@@ -3743,7 +3774,7 @@ impl Interpreter {
         } else if !self.compiled_policy.modules.is_empty() {
             let module = self.current_module()?;
             let paths = self.var_paths(&module, name.text())?;
-            let (module_var_path, rule_path) = (&paths.0, &paths.1);
+            let (module_var_path, rule_path) = (&paths.var_path, &paths.rule_path);
             let module_var_path_refs: Vec<&str> =
                 module_var_path.iter().map(String::as_str).collect();
 
@@ -3753,11 +3784,7 @@ impl Interpreter {
             }
 
             // Ensure that all the rules having common prefix (name) are evaluated.
-            if !no_error
-                && !self.compiled_policy.rules.contains_key(rule_path)
-                && !self.compiled_policy.default_rules.contains_key(rule_path)
-                && !self.compiled_policy.imports.contains_key(rule_path)
-            {
+            if !no_error && !paths.is_rule && !paths.is_import {
                 bail!(span.error(&format!(
                     "var {} is unsafe (path {:?}, scopes {:?})",
                     name.text(),
@@ -3768,8 +3795,15 @@ impl Interpreter {
 
             // Find the rule to which the var being looked up corresponds to. This is the prefix for
             // which rules exist.
+            // guard patch: the longer paths are looked at only when rules are defined under
+            // the name's path, and the name's own from the remembered answer.
             let mut found = false;
-            for i in (0..=fields.len()).rev() {
+            let longest = if paths.has_rules_under {
+                fields.len()
+            } else {
+                0
+            };
+            for i in (1..=longest).rev() {
                 let comps = fields.iter().take(i).copied().collect::<Vec<_>>();
                 let mut path = rule_path.clone();
                 for component in comps {
@@ -3783,6 +3817,10 @@ impl Interpreter {
                     found = true;
                     break;
                 }
+            }
+            if !found && paths.is_rule {
+                self.ensure_rule_evaluated(rule_path.clone())?;
+                found = true;
             }
 
             if !found {
