@@ -1257,11 +1257,12 @@ fn rules_and_calls_read_again_give_opas_values_under_with_and_across_modules() {
     // What OPA gives for each (https://www.openpolicyagent.org/docs/latest/policy-language/#with-keyword:
     // `with` replaces input for the one expression and rules under it are evaluated again):
     // `both` is [2, 11, 2] (y read, y under `with`, y read again); each module's `h.f`
-    // resolves through its own import; a default function answers where no body does.
+    // resolves through its own import; a default function answers where no body does; rules
+    // with ref heads (`limits.cpu := "1"`) are read by their full path and as one object.
     let dir = tree(&[
         (
             "policy/main.rego",
-            "package main\nimport rego.v1\n\ny := input.a + 1\n\ninner := v if {\n  v := y with input as {\"a\": 10}\n}\n\nboth := [y, inner, y]\n\ndefault g(_) := 0\n",
+            "package main\nimport rego.v1\n\ny := input.a + 1\n\ninner := v if {\n  v := y with input as {\"a\": 10}\n}\n\nboth := [y, inner, y]\n\ndefault g(_) := 0\n\nlimits.cpu := \"1\"\nlimits.memory := \"1Gi\"\n",
         ),
         (
             "policy/lib_a.rego",
@@ -1281,7 +1282,7 @@ fn rules_and_calls_read_again_give_opas_values_under_with_and_across_modules() {
         ),
         (
             "policy/main_test.rego",
-            "package main\nimport rego.v1\n\ntest_with if {\n  both == [2, 11, 2] with input as {\"a\": 1}\n  both == [4, 11, 4] with input as {\"a\": 3}\n}\n\ntest_modules if {\n  data.p1.r == 2\n  data.p2.r == 101\n  data.p1.r + data.p2.r == 103\n}\n\ntest_default_function if {\n  g(1) == 0\n  g(2) == 0\n}\n",
+            "package main\nimport rego.v1\n\ntest_with if {\n  both == [2, 11, 2] with input as {\"a\": 1}\n  both == [4, 11, 4] with input as {\"a\": 3}\n}\n\ntest_modules if {\n  data.p1.r == 2\n  data.p2.r == 101\n  data.p1.r + data.p2.r == 103\n}\n\ntest_default_function if {\n  g(1) == 0\n  g(2) == 0\n}\n\ntest_ref_heads if {\n  limits.cpu == \"1\"\n  limits.memory == \"1Gi\"\n  limits == {\"cpu\": \"1\", \"memory\": \"1Gi\"}\n}\n",
         ),
     ]);
     let p = dir.path().join("policy");
@@ -1292,6 +1293,7 @@ fn rules_and_calls_read_again_give_opas_values_under_with_and_across_modules() {
         "data.main.test_with: PASS",
         "data.main.test_modules: PASS",
         "data.main.test_default_function: PASS",
+        "data.main.test_ref_heads: PASS",
     ] {
         assert!(out.contains(want), "{want}: {out}");
     }
