@@ -506,7 +506,7 @@ impl Policies {
         }
         // A function that reaches itself would run until the stack overflows: refused here,
         // as OPA's compiler refuses it.
-        if let Some(c) = recursion::find(&engine) {
+        if let Some(c) = recursion::find(&mut engine) {
             return Err(PolicyError(format!(
                 "{}: policy function is recursive ({}); Rego forbids recursion, as OPA does",
                 c.at, c.chain

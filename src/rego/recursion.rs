@@ -3,12 +3,14 @@
 //! process's stack overflows, which kills the run without a word; a hostile or mistaken policy
 //! must be an error that names the cycle instead.
 //!
-//! The call graph is read from regorus's AST (`Engine::get_ast_as_json`): each function's full
-//! name (`data.<package>.<name>`), and the calls in its head and bodies, resolved through the
-//! module's package and imports. Only calls to functions the policies define are edges.
+//! The call graph is read from regorus's AST (`Engine::get_modules`, walked as typed nodes:
+//! serialising it to JSON and back cost as much as evaluating a small tree): each function's
+//! full name (`data.<package>.<name>`), and the calls in its head and bodies, resolved through
+//! the module's package and imports. Only calls to functions the policies define are edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use regorus::unstable::{Expr, Literal, Query, Rule, RuleHead};
 use serde_json::Value;
 
 /// How deep the AST walk goes (the AST of a loadable policy is far shallower).
@@ -22,46 +24,62 @@ pub struct Cycle {
 }
 
 /// The first cycle among the policies' functions, by name, if there is one.
-pub fn find(engine: &regorus::Engine) -> Option<Cycle> {
-    let ast: Value = serde_json::from_str(&engine.get_ast_as_json().ok()?).ok()?;
+pub fn find(engine: &mut regorus::Engine) -> Option<Cycle> {
     let mut defs: BTreeMap<String, String> = BTreeMap::new();
     let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for m in ast.as_array()? {
-        let file = m["source"]["file"].as_str().unwrap_or("?");
-        let module = &m["ast"];
-        let package = format!("data.{}", dotted(&module["package"]["refr"])?);
+    for module in engine.get_modules().iter() {
+        let file = module.package.span.source.file();
+        let package = format!("data.{}", dotted_expr(&module.package.refr)?);
         // `import data.lib.util` makes `util.h(x)` a call of `data.lib.util.h`;
         // `import data.lib.util as u`, of `u.h(x)`.
         let mut aliases: BTreeMap<String, String> = BTreeMap::new();
-        for i in module["imports"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            let Some(path) = dotted(&i["refr"]) else {
+        for i in &module.imports {
+            let Some(path) = dotted_expr(&i.refr) else {
                 continue;
             };
-            let alias = i["as"]
-                .as_str()
-                .map(str::to_string)
+            let alias = i
+                .r#as
+                .as_ref()
+                .map(|a| a.text().to_string())
                 .or_else(|| path.rsplit('.').next().map(str::to_string));
             if let Some(a) = alias {
                 aliases.insert(a, path);
             }
         }
-        for r in module["rules"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let spec = &r["Spec"];
-            let Some(func) = spec["head"].get("Func") else {
+        for r in &module.policy {
+            let Rule::Spec {
+                head:
+                    RuleHead::Func {
+                        span,
+                        refr,
+                        args,
+                        assign,
+                    },
+                bodies,
+                ..
+            } = r.as_ref()
+            else {
                 continue;
             };
-            let Some(name) = dotted(&func["refr"]) else {
+            let Some(name) = dotted_expr(refr) else {
                 continue;
             };
             let full = format!("{package}.{name}");
-            let line = func["span"]["line"].as_u64().unwrap_or(0);
-            defs.entry(full.clone()).or_insert(format!("{file}:{line}"));
+            defs.entry(full.clone())
+                .or_insert(format!("{file}:{}", span.line));
             let mut found = BTreeSet::new();
-            collect_calls(spec, 0, &mut found);
+            for a in args {
+                expr_calls(a, 0, &mut found);
+            }
+            if let Some(a) = assign {
+                expr_calls(&a.value, 0, &mut found);
+            }
+            for b in bodies {
+                if let Some(a) = &b.assign {
+                    expr_calls(&a.value, 0, &mut found);
+                }
+                query_calls(&b.query, 0, &mut found);
+            }
             let resolved = found.into_iter().map(|c| resolve(&c, &package, &aliases));
             calls.entry(full).or_default().extend(resolved);
         }
@@ -119,32 +137,134 @@ fn resolve(call: &str, package: &str, aliases: &BTreeMap<String, String>) -> Str
     }
 }
 
-/// The names of every function called below `v`.
-fn collect_calls(v: &Value, depth: usize, out: &mut BTreeSet<String>) {
+/// The names of every function called in `q`'s statements.
+fn query_calls(q: &Query, depth: usize, out: &mut BTreeSet<String>) {
     if depth > MAX_DEPTH {
         return;
     }
-    match v {
-        Value::Object(o) => {
-            if let Some(call) = o.get("Call")
-                && let Some(name) = dotted(&call["fcn"])
-            {
+    let d = depth + 1;
+    for stmt in &q.stmts {
+        match &stmt.literal {
+            Literal::SomeVars { .. } => {}
+            Literal::SomeIn {
+                key,
+                value,
+                collection,
+                ..
+            } => {
+                if let Some(k) = key {
+                    expr_calls(k, d, out);
+                }
+                expr_calls(value, d, out);
+                expr_calls(collection, d, out);
+            }
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_calls(expr, d, out),
+            Literal::Every { domain, query, .. } => {
+                expr_calls(domain, d, out);
+                query_calls(query, d, out);
+            }
+        }
+        for w in &stmt.with_mods {
+            expr_calls(&w.refr, d, out);
+            expr_calls(&w.r#as, d, out);
+        }
+    }
+}
+
+/// The names of every function called in `e`.
+fn expr_calls(e: &Expr, depth: usize, out: &mut BTreeSet<String>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let d = depth + 1;
+    match e {
+        Expr::String { .. }
+        | Expr::RawString { .. }
+        | Expr::Number { .. }
+        | Expr::Bool { .. }
+        | Expr::Null { .. }
+        | Expr::Var { .. } => {}
+        Expr::Array { items, .. } | Expr::Set { items, .. } => {
+            for i in items {
+                expr_calls(i, d, out);
+            }
+        }
+        Expr::Object { fields, .. } => {
+            for (_, k, v) in fields {
+                expr_calls(k, d, out);
+                expr_calls(v, d, out);
+            }
+        }
+        Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+            expr_calls(term, d, out);
+            query_calls(query, d, out);
+        }
+        Expr::ObjectCompr {
+            key, value, query, ..
+        } => {
+            expr_calls(key, d, out);
+            expr_calls(value, d, out);
+            query_calls(query, d, out);
+        }
+        Expr::Call { fcn, params, .. } => {
+            if let Some(name) = dotted_expr(fcn) {
                 out.insert(name);
             }
-            for x in o.values() {
-                collect_calls(x, depth + 1, out);
+            expr_calls(fcn, d, out);
+            for p in params {
+                expr_calls(p, d, out);
             }
         }
-        Value::Array(a) => {
-            for x in a {
-                collect_calls(x, depth + 1, out);
-            }
+        Expr::UnaryExpr { expr, .. } => expr_calls(expr, d, out),
+        Expr::RefDot { refr, .. } => expr_calls(refr, d, out),
+        Expr::RefBrack { refr, index, .. } => {
+            expr_calls(refr, d, out);
+            expr_calls(index, d, out);
         }
-        _ => {}
+        Expr::BinExpr { lhs, rhs, .. }
+        | Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::AssignExpr { lhs, rhs, .. } => {
+            expr_calls(lhs, d, out);
+            expr_calls(rhs, d, out);
+        }
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(k) = key {
+                expr_calls(k, d, out);
+            }
+            expr_calls(value, d, out);
+            expr_calls(collection, d, out);
+        }
     }
 }
 
 /// `a.b.c` of a `Var` / `RefDot` chain; `None` for anything else (a computed reference).
+fn dotted_expr(e: &Expr) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut at = e;
+    for _ in 0..64 {
+        match at {
+            Expr::Var { value, .. } => {
+                parts.push(value.as_string().ok()?.to_string());
+                parts.reverse();
+                return Some(parts.join("."));
+            }
+            Expr::RefDot { refr, field, .. } => {
+                parts.push(field.1.as_string().ok()?.to_string());
+                at = refr;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// [`dotted_expr`] of the JSON form of the AST (`Engine::get_ast_as_json`).
 pub(super) fn dotted(e: &Value) -> Option<String> {
     let mut parts = Vec::new();
     let mut at = e;
@@ -171,7 +291,7 @@ mod tests {
             e.add_policy((*name).to_string(), (*text).to_string())
                 .unwrap();
         }
-        find(&e).map(|c| format!("{} at {}", c.chain, c.at))
+        find(&mut e).map(|c| format!("{} at {}", c.chain, c.at))
     }
 
     #[test]
@@ -194,6 +314,27 @@ mod tests {
             cycle(&[("lib.rego", lib), ("main.rego", main)]).as_deref(),
             Some("data.lib.util.h -> data.main.g -> data.lib.util.h at lib.rego:3")
         );
+    }
+
+    #[test]
+    fn calls_in_comprehensions_every_not_with_and_collections_are_edges() {
+        for rule in [
+            "f(x) := [y | y := f(x)]",
+            "f(x) := {k: 1 | some k in [f(x)]}",
+            "f(x) if {\n\tevery v in [x] {\n\t\tf(v)\n\t}\n}",
+            "f(x) if {\n\tnot f(x)\n}",
+            "f(x) if {\n\tinput.a with input as f(x)\n}",
+            "f(x) if {\n\t1 in f(x)\n}",
+            "f(x) := {\"k\": [1, f(x)]}",
+            "f(x) := y if {\n\ty := -f(x) + 1\n}",
+        ] {
+            let text = format!("package main\nimport rego.v1\n\n{rule}\n");
+            assert_eq!(
+                cycle(&[("p.rego", &text)]).as_deref(),
+                Some("data.main.f -> data.main.f at p.rego:4"),
+                "{rule}"
+            );
+        }
     }
 
     #[test]
