@@ -135,12 +135,9 @@ pub struct Interpreter {
     // package's components and the name) and its rule path string (`data.pkg.name`), by
     // module address and name, for the module list it was computed from.
     var_paths: Option<(Rc<Vec<Ref<Module>>>, BTreeMap<usize, VarPaths>)>,
-    // guard patch: a call's function path (`get_path_string`, then through the module's
-    // imports) by the address of the call's function expression, which the entry keeps alive.
-    fcn_paths: BTreeMap<usize, (ExprRef, String)>,
-    // guard patch: the same path under the current module's path (`data.pkg.f`), by the
-    // expression's address, with the module path it was made under.
-    fcn_module_paths: BTreeMap<usize, (ExprRef, String, String)>,
+    // guard patch: what is derived from a call expression again on every evaluation, by the
+    // expression's address, for the module list it was computed from (see `CallPaths`).
+    call_paths: CallPaths,
     // guard patch: a statement-level evaluation trace (rules entered and exited, statements
     // evaluated and those that failed), when asked for; see `TraceEvent`.
     stmt_trace: Option<StatementTrace>,
@@ -171,6 +168,21 @@ const MAX_TRACE_EVENTS: usize = 100_000;
 
 // guard patch: the modules' package paths, for `ensure_module_evaluated` and
 // `set_current_module`.
+// guard patch: what is derived from a call expression, remembered by the expression's
+// address; each entry holds its expression, so that an address is not reused while it is
+// remembered. Valid for the module list it was computed from (`modules`), whose functions
+// and imports the answers depend on.
+#[derive(Debug, Clone, Default)]
+struct CallPaths {
+    modules: Option<Rc<Vec<Ref<Module>>>>,
+    // The function path (`get_path_string`, then through the module's imports).
+    fcn: BTreeMap<usize, (ExprRef, String)>,
+    // `get_path_string(fcn, Some(module path))`, with the module path it was made under.
+    fcn_in_module: BTreeMap<usize, (ExprRef, String, String)>,
+    // `get_extra_arg(call, Some(module path))`, with the module path it was made under.
+    extra_arg: BTreeMap<usize, (ExprRef, String, Option<ExprRef>)>,
+}
+
 // guard patch: a module's names and what `lookup_var` derives from each (see `var_paths`).
 type VarPaths = BTreeMap<String, Rc<VarInfo>>;
 
@@ -256,8 +268,7 @@ impl Clone for Interpreter {
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
             module_paths: self.module_paths.clone(),
             var_paths: self.var_paths.clone(),
-            fcn_paths: self.fcn_paths.clone(),
-            fcn_module_paths: self.fcn_module_paths.clone(),
+            call_paths: self.call_paths.clone(),
         }
     }
 }
@@ -344,8 +355,7 @@ impl Interpreter {
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
             var_paths: None,
-            fcn_paths: BTreeMap::new(),
-            fcn_module_paths: BTreeMap::new(),
+            call_paths: CallPaths::default(),
         }
     }
 
@@ -395,8 +405,7 @@ impl Interpreter {
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
             var_paths: None,
-            fcn_paths: BTreeMap::new(),
-            fcn_module_paths: BTreeMap::new(),
+            call_paths: CallPaths::default(),
         }
     }
 
@@ -1362,6 +1371,12 @@ impl Interpreter {
         self.check_execution_time()?;
         Ok(match &stmt.literal {
             Literal::Expr { span, expr, .. } => {
+                // guard patch: the extra argument remembered by call (`extra_arg`).
+                let extra_arg = if matches!(expr.as_ref(), Expr::Call { .. }) {
+                    self.extra_arg(expr)
+                } else {
+                    None
+                };
                 let value = match expr.as_ref() {
                     Expr::Call {
                         span: call_span,
@@ -1373,11 +1388,7 @@ impl Interpreter {
                         expr,
                         fcn,
                         params,
-                        get_extra_arg(
-                            expr,
-                            Some(self.current_module_path.as_str()),
-                            &self.compiled_policy.functions,
-                        ),
+                        extra_arg,
                         true,
                     )?,
                     _ => self.eval_expr(expr)?,
@@ -1406,6 +1417,12 @@ impl Interpreter {
                 }
             }
             Literal::NotExpr { span, expr, .. } => {
+                // guard patch: the extra argument remembered by call (`extra_arg`).
+                let extra_arg = if matches!(expr.as_ref(), Expr::Call { .. }) {
+                    self.extra_arg(expr)
+                } else {
+                    None
+                };
                 let value = match expr.as_ref() {
                     // Extra parameter is allowed; but a return argument is not allowed.
                     Expr::Call {
@@ -1418,11 +1435,7 @@ impl Interpreter {
                         expr,
                         fcn,
                         params,
-                        get_extra_arg(
-                            expr,
-                            Some(self.current_module_path.as_str()),
-                            &self.compiled_policy.functions,
-                        ),
+                        extra_arg,
                         false,
                     )?,
                     _ => self.eval_expr(expr)?,
@@ -1836,11 +1849,8 @@ impl Interpreter {
             } = collection_expr.as_ref()
             {
                 // Handle walk(obj, output_param)
-                let extra_arg = get_extra_arg(
-                    &collection_expr,
-                    Some(self.current_module_path.as_str()),
-                    &self.compiled_policy.functions,
-                );
+                // guard patch: remembered by call (`extra_arg`).
+                let extra_arg = self.extra_arg(&collection_expr);
                 // If there is an extra arg, ignore it while computing the loop value.
                 let params_slice: &[ExprRef] = if extra_arg.is_some() {
                     let (_, prefix) = params
@@ -2805,18 +2815,53 @@ impl Interpreter {
     // guard patch: `get_path_string(fcn, Some(current module path))`, remembered by the
     // expression's address for the module path it was made under.
     fn fcn_module_path(&mut self, fcn: &ExprRef) -> Result<String> {
-        let key = core::ptr::from_ref::<Expr>(fcn.as_ref()) as usize;
-        if let Some((_, module_path, path)) = self.fcn_module_paths.get(&key) {
-            if *module_path == self.current_module_path {
+        let key = Self::expr_address(fcn);
+        let module_path = self.current_module_path.clone();
+        if let Some((_, made_under, path)) = self.call_paths().fcn_in_module.get(&key) {
+            if *made_under == module_path {
                 return Ok(path.clone());
             }
         }
-        let path = get_path_string(fcn, Some(&self.current_module_path))?;
-        self.fcn_module_paths.insert(
-            key,
-            (fcn.clone(), self.current_module_path.clone(), path.clone()),
-        );
+        let path = get_path_string(fcn, Some(&module_path))?;
+        self.call_paths()
+            .fcn_in_module
+            .insert(key, (fcn.clone(), module_path, path.clone()));
         Ok(path)
+    }
+
+    // guard patch: `get_extra_arg(call, Some(current module path))`, remembered by the call
+    // expression's address for the module path it was made under.
+    fn extra_arg(&mut self, call: &ExprRef) -> Option<ExprRef> {
+        let key = Self::expr_address(call);
+        let module_path = self.current_module_path.clone();
+        if let Some((_, made_under, arg)) = self.call_paths().extra_arg.get(&key) {
+            if *made_under == module_path {
+                return arg.clone();
+            }
+        }
+        let arg = get_extra_arg(call, Some(&module_path), &self.compiled_policy.functions);
+        self.call_paths()
+            .extra_arg
+            .insert(key, (call.clone(), module_path, arg.clone()));
+        arg
+    }
+
+    fn expr_address(e: &ExprRef) -> usize {
+        core::ptr::from_ref::<Expr>(e.as_ref()) as usize
+    }
+
+    // guard patch: the call caches, emptied when the module list is not the one they were
+    // computed from.
+    fn call_paths(&mut self) -> &mut CallPaths {
+        let current = matches!(&self.call_paths.modules,
+            Some(m) if Rc::ptr_eq(m, &self.compiled_policy.modules));
+        if !current {
+            self.call_paths = CallPaths {
+                modules: Some(self.compiled_policy.modules.clone()),
+                ..CallPaths::default()
+            };
+        }
+        &mut self.call_paths
     }
 
     fn resolve_fcn_path_through_imports(&self, path: &str) -> Option<String> {
@@ -3005,8 +3050,8 @@ impl Interpreter {
         }
 
         // guard patch: the resolved path is remembered by expression (see `fcn_paths`).
-        let key = core::ptr::from_ref::<Expr>(fcn.as_ref()) as usize;
-        let cached = self.fcn_paths.get(&key).map(|(_, p)| p.clone());
+        let key = Self::expr_address(fcn);
+        let cached = self.call_paths().fcn.get(&key).map(|(_, p)| p.clone());
         let fcn_path = match cached {
             Some(p) => p,
             None => {
@@ -3020,7 +3065,9 @@ impl Interpreter {
                 let fcn_path = self
                     .resolve_fcn_path_through_imports(&fcn_path)
                     .unwrap_or(fcn_path);
-                self.fcn_paths.insert(key, (fcn.clone(), fcn_path.clone()));
+                self.call_paths()
+                    .fcn
+                    .insert(key, (fcn.clone(), fcn_path.clone()));
                 fcn_path
             }
         };
