@@ -151,13 +151,7 @@ fn query_calls(q: &Query, depth: usize, out: &mut BTreeSet<String>) {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(k) = key {
-                    expr_calls(k, d, out);
-                }
-                expr_calls(value, d, out);
-                expr_calls(collection, d, out);
-            }
+            } => in_calls(key.as_deref(), value, collection, d, out),
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_calls(expr, d, out),
             Literal::Every { domain, query, .. } => {
                 expr_calls(domain, d, out);
@@ -233,14 +227,24 @@ fn expr_calls(e: &Expr, depth: usize, out: &mut BTreeSet<String>) {
             value,
             collection,
             ..
-        } => {
-            if let Some(k) = key {
-                expr_calls(k, d, out);
-            }
-            expr_calls(value, d, out);
-            expr_calls(collection, d, out);
-        }
+        } => in_calls(key.as_deref(), value, collection, d, out),
     }
+}
+
+/// The names of every function called in `key, value in collection` (a membership test or
+/// `some ... in`).
+fn in_calls(
+    key: Option<&Expr>,
+    value: &Expr,
+    collection: &Expr,
+    depth: usize,
+    out: &mut BTreeSet<String>,
+) {
+    if let Some(k) = key {
+        expr_calls(k, depth, out);
+    }
+    expr_calls(value, depth, out);
+    expr_calls(collection, depth, out);
 }
 
 /// `a.b.c` of a `Var` / `RefDot` chain; `None` for anything else (a computed reference).

@@ -131,13 +131,9 @@ pub struct Interpreter {
     // guard patch: each module's package path (`["data", ...]`) for the module list it was
     // computed from, so that `ensure_module_evaluated` does not rebuild them on every lookup.
     module_paths: Option<(Rc<Vec<Ref<Module>>>, Rc<ModulePaths>)>,
-    // guard patch: for a name read in a module's rule (`lookup_var`), its path (the
-    // package's components and the name) and its rule path string (`data.pkg.name`), by
-    // module address and name, for the module list it was computed from.
-    var_paths: Option<(Rc<Vec<Ref<Module>>>, BTreeMap<usize, VarPaths>)>,
-    // guard patch: what is derived from a call expression again on every evaluation, by the
-    // expression's address, for the module list it was computed from (see `CallPaths`).
-    call_paths: CallPaths,
+    // guard patch: what `lookup_var` and calls would derive again on every evaluation, for
+    // the module list it was computed from (see `Lookups`).
+    lookups: Lookups,
     // guard patch: a statement-level evaluation trace (rules entered and exited, statements
     // evaluated and those that failed), when asked for; see `TraceEvent`.
     stmt_trace: Option<StatementTrace>,
@@ -166,15 +162,16 @@ struct StatementTrace {
 /// guard patch: at most this many trace events are kept for one evaluation.
 const MAX_TRACE_EVENTS: usize = 100_000;
 
-// guard patch: the modules' package paths, for `ensure_module_evaluated` and
-// `set_current_module`.
-// guard patch: what is derived from a call expression, remembered by the expression's
-// address; each entry holds its expression, so that an address is not reused while it is
-// remembered. Valid for the module list it was computed from (`modules`), whose functions
-// and imports the answers depend on.
+// guard patch: what is derived from a name read in a module (by the module's address and
+// the name) and from a call expression (by the expression's address; each entry holds its
+// expression, so that an address is not reused while it is remembered). Valid for the module
+// list it was computed from (`modules`), whose rules, functions and imports the answers
+// depend on; emptied when that list changes (`Interpreter::lookups`).
 #[derive(Debug, Clone, Default)]
-struct CallPaths {
+struct Lookups {
     modules: Option<Rc<Vec<Ref<Module>>>>,
+    // A name's path and what is defined at it (`lookup_var`; compiled modules only).
+    var: BTreeMap<usize, VarPaths>,
     // The function path (`get_path_string`, then through the module's imports).
     fcn: BTreeMap<usize, (ExprRef, String)>,
     // `get_path_string(fcn, Some(module path))`, with the module path it was made under.
@@ -183,7 +180,7 @@ struct CallPaths {
     extra_arg: BTreeMap<usize, (ExprRef, String, Option<ExprRef>)>,
 }
 
-// guard patch: a module's names and what `lookup_var` derives from each (see `var_paths`).
+// guard patch: a module's names and what `lookup_var` derives from each (`Lookups::var`).
 type VarPaths = BTreeMap<String, Rc<VarInfo>>;
 
 // guard patch: what `lookup_var` derives from a name read in a module.
@@ -201,6 +198,8 @@ struct VarInfo {
     has_rules_under: bool,
 }
 
+// guard patch: the modules' package paths, for `ensure_module_evaluated` and
+// `set_current_module`.
 #[derive(Debug, Default)]
 struct ModulePaths {
     // Each module's package path as components (`["data", "a", "b"]`)...
@@ -267,8 +266,7 @@ impl Clone for Interpreter {
             no_rules_lookup: false,
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
             module_paths: self.module_paths.clone(),
-            var_paths: self.var_paths.clone(),
-            call_paths: self.call_paths.clone(),
+            lookups: self.lookups.clone(),
         }
     }
 }
@@ -354,8 +352,7 @@ impl Interpreter {
             prints: Vec::default(),
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
-            var_paths: None,
-            call_paths: CallPaths::default(),
+            lookups: Lookups::default(),
         }
     }
 
@@ -404,8 +401,7 @@ impl Interpreter {
                 .unwrap_or_else(Value::new_object),
             execution_timer: ExecutionTimer::new(None),
             module_paths: None,
-            var_paths: None,
-            call_paths: CallPaths::default(),
+            lookups: Lookups::default(),
         }
     }
 
@@ -2805,25 +2801,18 @@ impl Interpreter {
         Some(target_path)
     }
 
-    /// Rewrite an import-aliased call path to its target, e.g. `b.f(1)` to
-    /// `data.a.b.f` after `import data.a.b`. Resolves only when the target is
-    /// a known function or default function, so an alias whose target defines
-    /// the called function shadows a like-named builtin namespace, while other
-    /// spellings keep their prior meaning (e.g. a builtin call). OPA instead
-    /// rewrites aliases unconditionally and rejects calls to a missing target
-    /// at compile time.
     // guard patch: `get_path_string(fcn, Some(current module path))`, remembered by the
     // expression's address for the module path it was made under.
     fn fcn_module_path(&mut self, fcn: &ExprRef) -> Result<String> {
         let key = Self::expr_address(fcn);
         let module_path = self.current_module_path.clone();
-        if let Some((_, made_under, path)) = self.call_paths().fcn_in_module.get(&key) {
+        if let Some((_, made_under, path)) = self.lookups().fcn_in_module.get(&key) {
             if *made_under == module_path {
                 return Ok(path.clone());
             }
         }
         let path = get_path_string(fcn, Some(&module_path))?;
-        self.call_paths()
+        self.lookups()
             .fcn_in_module
             .insert(key, (fcn.clone(), module_path, path.clone()));
         Ok(path)
@@ -2834,13 +2823,13 @@ impl Interpreter {
     fn extra_arg(&mut self, call: &ExprRef) -> Option<ExprRef> {
         let key = Self::expr_address(call);
         let module_path = self.current_module_path.clone();
-        if let Some((_, made_under, arg)) = self.call_paths().extra_arg.get(&key) {
+        if let Some((_, made_under, arg)) = self.lookups().extra_arg.get(&key) {
             if *made_under == module_path {
                 return arg.clone();
             }
         }
         let arg = get_extra_arg(call, Some(&module_path), &self.compiled_policy.functions);
-        self.call_paths()
+        self.lookups()
             .extra_arg
             .insert(key, (call.clone(), module_path, arg.clone()));
         arg
@@ -2850,20 +2839,27 @@ impl Interpreter {
         core::ptr::from_ref::<Expr>(e.as_ref()) as usize
     }
 
-    // guard patch: the call caches, emptied when the module list is not the one they were
+    // guard patch: the lookup caches, emptied when the module list is not the one they were
     // computed from.
-    fn call_paths(&mut self) -> &mut CallPaths {
-        let current = matches!(&self.call_paths.modules,
+    fn lookups(&mut self) -> &mut Lookups {
+        let current = matches!(&self.lookups.modules,
             Some(m) if Rc::ptr_eq(m, &self.compiled_policy.modules));
         if !current {
-            self.call_paths = CallPaths {
+            self.lookups = Lookups {
                 modules: Some(self.compiled_policy.modules.clone()),
-                ..CallPaths::default()
+                ..Lookups::default()
             };
         }
-        &mut self.call_paths
+        &mut self.lookups
     }
 
+    /// Rewrite an import-aliased call path to its target, e.g. `b.f(1)` to
+    /// `data.a.b.f` after `import data.a.b`. Resolves only when the target is
+    /// a known function or default function, so an alias whose target defines
+    /// the called function shadows a like-named builtin namespace, while other
+    /// spellings keep their prior meaning (e.g. a builtin call). OPA instead
+    /// rewrites aliases unconditionally and rejects calls to a missing target
+    /// at compile time.
     fn resolve_fcn_path_through_imports(&self, path: &str) -> Option<String> {
         let candidate = self.rewrite_path_through_imports(path)?;
         (self.compiled_policy.functions.contains_key(&candidate)
@@ -3049,9 +3045,9 @@ impl Interpreter {
             return Ok(v.clone());
         }
 
-        // guard patch: the resolved path is remembered by expression (see `fcn_paths`).
+        // guard patch: the resolved path is remembered by expression (`Lookups::fcn`).
         let key = Self::expr_address(fcn);
-        let cached = self.call_paths().fcn.get(&key).map(|(_, p)| p.clone());
+        let cached = self.lookups().fcn.get(&key).map(|(_, p)| p.clone());
         let fcn_path = match cached {
             Some(p) => p,
             None => {
@@ -3065,7 +3061,7 @@ impl Interpreter {
                 let fcn_path = self
                     .resolve_fcn_path_through_imports(&fcn_path)
                     .unwrap_or(fcn_path);
-                self.call_paths()
+                self.lookups()
                     .fcn
                     .insert(key, (fcn.clone(), fcn_path.clone()));
                 fcn_path
@@ -3446,30 +3442,21 @@ impl Interpreter {
         None
     }
 
-    // guard patch: the modules' package paths, computed once per module list.
     // guard patch: what `lookup_var` derives from a name read in `module` (its path as
-    // components and as the rule path string), computed once per module and name.
+    // components and as the rule path string, and what is defined there), computed once per
+    // module and name.
     fn var_paths(&mut self, module: &Ref<Module>, name: &str) -> Result<Rc<VarInfo>> {
-        let stale = !matches!(&self.var_paths,
-            Some((m, _)) if Rc::ptr_eq(m, &self.compiled_policy.modules));
-        if stale {
-            self.var_paths = Some((self.compiled_policy.modules.clone(), BTreeMap::new()));
-        }
         // Only the compiled modules are remembered (they live as long as the list kept
         // with the table; a query's module may not).
         let compiled = usize::try_from(self.current_module_index)
             .ok()
             .and_then(|i| self.compiled_policy.modules.get(i))
             .is_some_and(|m| core::ptr::eq(m.as_ref(), module.as_ref()));
-        let key = core::ptr::from_ref::<Module>(module.as_ref()) as usize;
-        if let Some(found) = self
-            .var_paths
-            .as_ref()
-            .filter(|_| compiled)
-            .and_then(|(_, m)| m.get(&key))
-            .and_then(|names| names.get(name))
-        {
-            return Ok(found.clone());
+        let key = Self::module_address(module);
+        if compiled {
+            if let Some(found) = self.lookups().var.get(&key).and_then(|n| n.get(name)) {
+                return Ok(found.clone());
+            }
         }
         let mut var_path = Parser::get_static_string_path_components(&module.package.refr)?;
         var_path.push(name.to_string());
@@ -3494,14 +3481,17 @@ impl Interpreter {
             is_import,
             has_rules_under,
         });
-        if let Some((_, m)) = self.var_paths.as_mut().filter(|_| compiled) {
-            m.entry(key)
+        if compiled {
+            self.lookups()
+                .var
+                .entry(key)
                 .or_default()
                 .insert(name.to_string(), found.clone());
         }
         Ok(found)
     }
 
+    // guard patch: the modules' package paths, computed once per module list.
     fn module_paths(&mut self) -> Result<Rc<ModulePaths>> {
         if let Some((m, paths)) = &self.module_paths {
             if Rc::ptr_eq(m, &self.compiled_policy.modules) {
